@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models, engine factory and Alembic migrations. No Streamlit here."""

@@ -1,0 +1,347 @@
+"""SQLAlchemy 2 typed models for every table Sessionlens keeps.
+
+Conventions:
+- every row carries ``tenant_id``; every read is scoped by it (see ``sessionlens.sessions``);
+- every time is stored in UTC and comes back timezone-aware (``UTCDateTime``), on SQLite as on Postgres;
+- ``chat_sessions`` holds derived columns (message_count, last_message_at, has_attachments, country,
+  city) kept by the domain's write functions, so the list and its filters never join messages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# BIGINT on Postgres, INTEGER on SQLite (only INTEGER PRIMARY KEY autoincrements there).
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+Json = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timestamp stored in UTC that always comes back aware.
+
+    SQLite has no time zone type and returns naive values; Postgres returns aware ones. Naive input is
+    refused so a local time can never be stored as if it were UTC.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: Sessionlens stores aware UTC times only")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Plan(enum.StrEnum):
+    FREE = "free"
+    PAID = "paid"
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    LEAD = "lead"
+    OPERATOR = "operator"
+    VIEWER = "viewer"
+
+
+class Channel(enum.StrEnum):
+    WEB = "web"
+    WHATSAPP = "whatsapp"
+    TELEGRAM = "telegram"
+    EMAIL = "email"
+    FACEBOOK = "facebook"
+    INSTAGRAM = "instagram"
+    INTERCOM = "intercom"
+    CHATWOOT = "chatwoot"
+    SIP = "sip"
+    TWILIO = "twilio"
+    INFOBIP = "infobip"
+    BIRD = "bird"
+    MOBILE = "mobile"
+
+
+class Mode(enum.StrEnum):
+    """Who drives the conversation: the AI, a human agent, or a human agent helped by Copilot."""
+
+    AI = "ai"
+    HUMAN = "human"
+    COPILOT = "copilot"
+
+
+class Initiator(enum.StrEnum):
+    CLIENT = "client"
+    AI = "ai"
+    HUMAN = "human"
+
+
+class AuthorKind(enum.StrEnum):
+    CUSTOMER = "customer"
+    AI = "ai"
+    HUMAN = "human"
+    COPILOT_DRAFT = "copilot_draft"
+    PRIVATE_NOTE = "private_note"
+    SYSTEM = "system"
+
+
+class SystemEvent(enum.StrEnum):
+    STARTED = "started"
+    TRANSFER = "transfer"
+    ASSIGNED = "assigned"
+    RESOLVED = "resolved"
+
+
+class LogKind(enum.StrEnum):
+    SYSTEM = "system"
+    TRACE = "trace"
+
+
+class JobStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+def _enum(e: type[enum.StrEnum], length: int = 16) -> String:
+    # Plain strings, not native enums: adding a channel or status must not need an ALTER TYPE.
+    return String(length)
+
+
+class Tenant(Base):
+    __tablename__ = "tenants"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    plan: Mapped[str] = mapped_column(_enum(Plan), default=Plan.FREE)
+    # The statuses this tenant's sessions can take, in display order.
+    statuses: Mapped[list[str]] = mapped_column(Json, default=list)
+    # The fields the agents collect: [{"key", "label", "type": str|int|bool|date|datetime|list|choice,
+    # "choices": [...] (choice only)}], in display order.
+    result_fields: Mapped[list[dict[str, Any]]] = mapped_column(Json, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class User(Base):
+    """A portal user. Human agents are users that can be assigned sessions."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320))
+    role: Mapped[str] = mapped_column(_enum(Role), default=Role.VIEWER)
+    is_human_agent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # An emoji or up to two initials shown in the Responsible column.
+    avatar: Mapped[str | None] = mapped_column(String(16))
+
+
+class Agent(Base):
+    """An AI agent."""
+
+    __tablename__ = "agents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    __table_args__ = (Index(None, "tenant_id", "name"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(64))
+    telegram: Mapped[str | None] = mapped_column(String(128))
+    whatsapp: Mapped[str | None] = mapped_column(String(64))
+    linkedin: Mapped[str | None] = mapped_column(String(300))
+    external_id: Mapped[str | None] = mapped_column(String(128))
+    custom_fields: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+
+
+class ChatSession(Base):
+    """One conversation of a customer with an AI agent in one channel."""
+
+    __tablename__ = "chat_sessions"
+    __table_args__ = (
+        # Every list query starts with tenant_id and ends with (sort column, id) for keyset paging.
+        Index(None, "tenant_id", "started_at", "id"),
+        Index(None, "tenant_id", "last_message_at", "id"),
+        Index(None, "tenant_id", "agent_id", "started_at", "id"),
+        Index(None, "tenant_id", "channel", "started_at", "id"),
+        Index(None, "tenant_id", "country", "started_at", "id"),
+        Index(None, "tenant_id", "status", "started_at", "id"),
+        Index(None, "tenant_id", "ip"),
+        Index(None, "tenant_id", "finished_at"),
+        Index(None, "customer_id", "started_at", "id"),
+        Index(None, "assigned_user_id", "started_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    channel: Mapped[str] = mapped_column(_enum(Channel))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    mode: Mapped[str] = mapped_column(_enum(Mode), default=Mode.AI)
+    assigned_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(64))
+    initiator: Mapped[str] = mapped_column(_enum(Initiator), default=Initiator.CLIENT)
+    initiator_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Derived, kept by the writers: equals started_at until the first message arrives.
+    last_message_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    message_count: Mapped[int] = mapped_column(Integer, default=0)
+    has_attachments: Mapped[bool] = mapped_column(Boolean, default=False)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    # Resolved from ip when the session is written (sessionlens.geo); geo_note says why it is empty.
+    country: Mapped[str | None] = mapped_column(String(2))
+    country_name: Mapped[str | None] = mapped_column(String(100))
+    city: Mapped[str | None] = mapped_column(String(200))
+    geo_note: Mapped[str | None] = mapped_column(String(200))
+    is_mobile: Mapped[bool | None] = mapped_column(Boolean)
+    parameters: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    results: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (Index(None, "session_id", "seq", unique=True),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    session_id: Mapped[int] = mapped_column(ForeignKey("chat_sessions.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    author_kind: Mapped[str] = mapped_column(_enum(AuthorKind))
+    author_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Markdown, untrusted: rendered without HTML.
+    text: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    reaction: Mapped[str | None] = mapped_column(String(16))  # "up" | "down"
+    delivery_status: Mapped[str | None] = mapped_column(String(16))  # sent|delivered|read|failed
+    delivery_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    delivery_note: Mapped[str | None] = mapped_column(String(500))
+    quick_replies: Mapped[list[str] | None] = mapped_column(Json)
+    is_template: Mapped[bool] = mapped_column(Boolean, default=False)
+    # For author_kind == system: which marker, and its data ({"by": ..., "name": ...}).
+    system_event: Mapped[str | None] = mapped_column(_enum(SystemEvent))
+    event_data: Mapped[dict[str, Any] | None] = mapped_column(Json)
+
+
+class Attachment(Base):
+    """A file in a message, or (message_id NULL, is_recording) the audio recording of a voice session."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (Index(None, "session_id"), Index(None, "message_id"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    session_id: Mapped[int] = mapped_column(ForeignKey("chat_sessions.id"))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    is_recording: Mapped[bool] = mapped_column(Boolean, default=False)
+    file_name: Mapped[str] = mapped_column(String(300))
+    mime_type: Mapped[str] = mapped_column(String(120))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    # Kept in the database so that any app server behind a load balancer can serve it.
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class SessionLog(Base):
+    """A system log line, or one LLM call of the trace (agent, prompt, generation)."""
+
+    __tablename__ = "session_logs"
+    __table_args__ = (Index(None, "session_id", "kind", "at", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    session_id: Mapped[int] = mapped_column(ForeignKey("chat_sessions.id"))
+    kind: Mapped[str] = mapped_column(_enum(LogKind))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    level: Mapped[str] = mapped_column(String(8), default="INFO")
+    text: Mapped[str] = mapped_column(Text, default="")  # the system line, or a raw trace call
+    agent_name: Mapped[str | None] = mapped_column(String(200))
+    prompt: Mapped[str | None] = mapped_column(Text)
+    action: Mapped[str | None] = mapped_column(String(200))
+    action_input: Mapped[str | None] = mapped_column(Text)
+    # The AI message this call produced, when known (links an answer to its prompt).
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+
+
+class Job(Base):
+    """A unit of background work (transcription), claimed by one worker at a time."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index(None, "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("chat_sessions.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(_enum(JobStatus), default=JobStatus.QUEUED)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    worker: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+    __table_args__ = (Index(None, "tenant_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(64))
+    target_type: Mapped[str] = mapped_column(String(64))
+    target_id: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    details: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)

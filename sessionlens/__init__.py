@@ -1,0 +1,1 @@
+"""Sessionlens domain: rules and services over the database. Nothing here imports Streamlit."""
