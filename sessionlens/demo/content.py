@@ -1,0 +1,127 @@
+"""Word lists and conversation scripts the demo draws from. Data only."""
+
+FIRST = ["Olivia", "Liam", "Emma", "Noah", "Ava", "Mateo", "Sofia", "Lucas", "Mia", "Elias", "Chloe",
+         "Amir", "Hana", "Jonas", "Lea", "Ravi", "Yuki", "Marta", "Tomás", "Ines", "Kofi", "Zara",
+         "Felix", "Nora", "Omar", "Priya", "Sven", "Aisha", "Diego", "Freya"]
+LAST = ["Smith", "Müller", "García", "Rossi", "Novak", "Kowalski", "Johansson", "Nguyen", "Dubois",
+        "Silva", "Okafor", "Tanaka", "Haddad", "Larsen", "Costa", "Fischer", "Patel", "Moreau",
+        "Schmidt", "Andersen", "Kim", "O'Brien", "Ivanova", "Yilmaz", "Bauer"]
+
+TOPICS = [
+    [
+        "Hi, my order hasn't arrived yet. It was supposed to come on Monday.",
+        "I'm sorry your order is late. Could you share your **order number**? It starts with `NW-`.",
+        "Sure, it's NW-48213.",
+        "Thanks! Order NW-48213 left our warehouse on Friday and is now with the carrier:\n\n"
+        "- Carrier: DHL Express\n- Status: *in transit*\n- Expected: tomorrow before 18:00\n\n"
+        "You can follow it on the [tracking page](https://example.com/track/NW-48213).",
+        "Can I change the delivery address? I'll be at work tomorrow.",
+        "Yes. I've asked the carrier to deliver to a nearby pick-up point instead. "
+        "You'll get an SMS with the code when it's ready.",
+        "Great, thank you!",
+        "You're welcome! Is there anything else I can help with?",
+    ],
+    [
+        "I was charged twice for my subscription this month.",
+        "I can help with that. I see two charges of **€29.00** on the 3rd. One of them is a duplicate.",
+        "Can you refund it?",
+        "I've started a refund of €29.00 to your card ending 4421. Refunds take 3–5 business days.",
+        "OK. Will this happen again next month?",
+        "No — the duplicate came from a payment retry during a bank outage. "
+        "Your next charge is scheduled once, on the 3rd.",
+        "Fine. Please also send me the invoice.",
+        "Done: the corrected invoice is in your account under *Billing → Invoices*.",
+    ],
+    [
+        "How do I reset my password? The reset email never arrives.",
+        "Let's fix that. Please check these first:\n\n1. Your spam folder\n2. That you used the "
+        "address you signed up with\n3. That your mailbox isn't full",
+        "Checked all of those. Still nothing.",
+        "Thanks for checking. I've sent a new reset link from a different mail server. "
+        "It's valid for 30 minutes.",
+        "Got it now, thanks.",
+        "Glad it worked! For security, the old links have been disabled.",
+    ],
+    [
+        "Do you have the trail jacket in size M in dark green?",
+        "Yes! The **Ridge Trail Jacket** in *Forest Green*, size M, is in stock. Would you like a "
+        "link to order it?",
+        "What's the difference to the Summit model?",
+        "The Summit is fully waterproof (20,000 mm) and heavier; the Ridge is lighter and more "
+        "breathable for hiking in mixed weather.",
+        "I'll take the Ridge. Is there a discount for newsletter subscribers?",
+        "Subscribers get 10% off their first order with code `WELCOME10`.",
+        "Perfect, ordering now.",
+    ],
+    [
+        "I want to return boots I bought two weeks ago. They are too small.",
+        "No problem — returns are free within 30 days. I've created return label **RT-77120** "
+        "for you.",
+        "Can I exchange them for a bigger size instead?",
+        "Yes. I've reserved size 44 for you; it ships as soon as the carrier scans your return.",
+        "Thanks, that's easy.",
+    ],
+    [
+        "Your app keeps crashing when I open my orders.",
+        "Sorry about that. Which version of the app are you using? You'll find it under "
+        "*Settings → About*.",
+        "Version 5.2.1 on Android.",
+        "Thanks. This is a known issue in 5.2.1. Please update to 5.2.2:\n\n```\nPlay Store → "
+        "Northwind → Update\n```",
+        "Updated, it works now.",
+        "Great to hear! Thanks for your patience.",
+    ],
+]
+
+HUMAN_LINES = [
+    "Hi, this is {name} from the support team. I've read the conversation and I'll take it from here.",
+    "I've checked with our warehouse: your parcel will be re-sent today with express shipping.",
+    "I've added a €10 voucher to your account for the trouble.",
+    "Is there anything else I can do for you today?",
+]
+
+DRAFTS = [
+    "Thanks for waiting! I've checked your order and I can offer express re-shipping at no cost.",
+    "I understand this is frustrating. Let me look into it right away.",
+]
+
+NOTES = [
+    "Customer is upset about the second delay this month — offer a voucher.",
+    "VIP customer (lifetime value > €2k). Handle with priority.",
+    "Checked the CRM: the address on file is outdated.",
+]
+
+TEMPLATE = ("Hello {name}! Your order {order} is ready to ship. Reply *YES* to confirm the delivery "
+            "slot tomorrow 9–12, or *CHANGE* to pick another time.")
+
+QUICK_REPLIES = [["Track my order", "Talk to a human", "Something else"],
+                 ["Yes, please", "No, thanks"],
+                 ["Billing", "Delivery", "Returns"]]
+
+PAGES = ["/pricing", "/checkout", "/help/returns", "/account/orders", "/products/ridge-jacket"]
+PLANS = ["Free", "Basic", "Premium", "Enterprise"]
+CAMPAIGNS = ["spring_promo", "winback_q3", "black_friday", "newsletter_nov"]
+UTM_SOURCES = ["google", "newsletter", "facebook", "instagram"]
+
+DELIVERY_FAILED = ["Recipient phone number is not on WhatsApp (error 131026)",
+                   "Message undeliverable: user blocked the bot",
+                   "Mailbox full (552 5.2.2)"]
+DELIVERY_OK = ["Delivered via WhatsApp Cloud API", "Accepted by Telegram Bot API",
+               "Delivered by carrier (SMPP)"]
+
+PROMPT = """You are {agent}, the customer support agent of {tenant}.
+## Main task
+Help the customer with orders, billing, returns and product questions. Be concise and friendly.
+## Identity and workflow
+- Always greet the customer by name when known.
+- Hand over to a human agent when the customer is upset or asks for a person.
+## Session parameters
+{params}
+## Chat history
+{history}
+## Tools
+- lookup_order(order_id): order status and carrier tracking
+- create_refund(amount, reason)
+- handover_to_operator(reason)
+## System info
+Current date: {date}"""

@@ -1,0 +1,45 @@
+"""Who may do what: the one place that answers it. Pages may hide buttons; these checks still run."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from db.models import Role
+from sessionlens.errors import PermissionDenied
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The signed-in portal user on whose behalf every domain call runs."""
+
+    user_id: int
+    tenant_id: int
+    role: str
+    name: str
+
+
+class Action(enum.StrEnum):
+    VIEW_SESSIONS = "view sessions"
+    VIEW_TRACES = "view trace logs"
+    HAND_OVER = "hand over sessions"
+    EXPORT = "export sessions"
+    IMPORT = "import sessions"
+    EDIT_CUSTOMER = "edit customers"
+
+
+_ALLOWED: dict[str, frozenset[Action]] = {
+    Role.ADMIN: frozenset(Action),
+    Role.LEAD: frozenset(Action),
+    Role.OPERATOR: frozenset({Action.VIEW_SESSIONS, Action.VIEW_TRACES, Action.HAND_OVER}),
+    Role.VIEWER: frozenset({Action.VIEW_SESSIONS}),
+}
+
+
+def can(actor: Actor, action: Action) -> bool:
+    return action in _ALLOWED.get(actor.role, frozenset())
+
+
+def require(actor: Actor, action: Action) -> None:
+    if not can(actor, action):
+        raise PermissionDenied(f"You do not have permission to {action}")

@@ -1,0 +1,298 @@
+"""Reading sessions: the paged list of the Sessions table and one session with its chat and data.
+
+Every read takes the acting user and is scoped by the actor's tenant before anything else.
+The list pages by keyset on (sort column, id), newest first, and never counts.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import enum
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, select, tuple_
+from sqlalchemy.orm import Session, aliased
+
+from db.models import (
+    Agent,
+    Attachment,
+    AuthorKind,
+    ChatSession,
+    Customer,
+    Message,
+    Mode,
+    Tenant,
+    User,
+)
+from sessionlens.errors import BadInput, NotFound
+from sessionlens.filters import SessionFilter
+from sessionlens.permissions import Action, Actor, require
+
+DEFAULT_PAGE_SIZE = 50
+
+
+class SortKey(enum.StrEnum):
+    STARTED = "started"
+    LAST_MESSAGE = "last_message"
+
+    @property
+    def column(self):  # type: ignore[no-untyped-def]
+        return ChatSession.started_at if self is SortKey.STARTED else ChatSession.last_message_at
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """One line of the Sessions table."""
+
+    id: int
+    agent_name: str
+    channel: str
+    mode: str
+    responsible_name: str | None
+    responsible_avatar: str | None
+    customer_id: int | None
+    customer_name: str | None
+    customer_external_id: str | None
+    is_mobile: bool | None
+    status: str
+    started_at: dt.datetime
+    last_message_at: dt.datetime
+    message_count: int
+    finished_at: dt.datetime | None
+    ip: str | None
+    country: str | None
+    country_name: str | None
+    city: str | None
+    geo_note: str | None
+    has_attachments: bool
+
+    @property
+    def active(self) -> bool:
+        return self.finished_at is None
+
+    @property
+    def responsible(self) -> str:
+        """"AI" while the agent handles it, the human agent's name after a handover, or "Unassigned"."""
+        if self.mode == Mode.AI:
+            return "AI"
+        return self.responsible_name or "Unassigned"
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[SessionRow]
+    next_cursor: str | None  # None when there is nothing older
+
+
+def encode_cursor(sort: SortKey, value: dt.datetime, row_id: int) -> str:
+    raw = json.dumps([sort.value, value.isoformat(), row_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: SortKey) -> tuple[dt.datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        kind, value, row_id = json.loads(raw)
+        when = dt.datetime.fromisoformat(value)
+    except (binascii.Error, ValueError, TypeError) as exc:
+        raise BadInput(f"Invalid page cursor {cursor!r}") from exc
+    if kind != sort.value or when.tzinfo is None or not isinstance(row_id, int):
+        raise BadInput(f"Page cursor {cursor!r} does not belong to this sort order")
+    return when, row_id
+
+
+def _page_ids(actor: Actor, flt: SessionFilter, sort: SortKey, after: tuple[dt.datetime, int] | None,
+              limit: int) -> Select[Any]:
+    col = sort.column
+    stmt = select(ChatSession.id).where(ChatSession.tenant_id == actor.tenant_id, flt.conditions())
+    if after is not None:
+        stmt = stmt.where(tuple_(col, ChatSession.id) < tuple_(*after))
+    return stmt.order_by(col.desc(), ChatSession.id.desc()).limit(limit)
+
+
+def list_page(db: Session, flt: SessionFilter, sort: SortKey = SortKey.STARTED,
+              cursor: str | None = None, *, actor: Actor,
+              limit: int = DEFAULT_PAGE_SIZE) -> Page:
+    """One page of the actor's tenant's sessions matching ``flt``, newest first by ``sort``.
+
+    A deferred join: the page's ids are chosen on the sessions indexes alone, then names are joined
+    to those rows only. Pass the previous page's ``next_cursor`` to get the next older page.
+    """
+    require(actor, Action.VIEW_SESSIONS)
+    after = decode_cursor(cursor, sort) if cursor else None
+    ids = _page_ids(actor, flt, sort, after, limit + 1).subquery()
+    s, human = ChatSession, aliased(User)
+    stmt = (
+        select(s, Agent.name, human.name, human.avatar, Customer.name, Customer.external_id)
+        .join(ids, ids.c.id == s.id)
+        .join(Agent, Agent.id == s.agent_id)
+        .outerjoin(human, human.id == s.assigned_user_id)
+        .outerjoin(Customer, Customer.id == s.customer_id)
+        .order_by(sort.column.desc(), s.id.desc())
+    )
+    rows = [
+        _row(cs, agent, hname, havatar, cname, cext)
+        for cs, agent, hname, havatar, cname, cext in db.execute(stmt).all()
+    ]
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        value = last.started_at if sort is SortKey.STARTED else last.last_message_at
+        next_cursor = encode_cursor(sort, value, last.id)
+    return Page(rows, next_cursor)
+
+
+def _row(cs: ChatSession, agent: str, hname: str | None, havatar: str | None,
+         cname: str | None, cext: str | None) -> SessionRow:
+    return SessionRow(
+        id=cs.id, agent_name=agent, channel=cs.channel, mode=cs.mode,
+        responsible_name=hname, responsible_avatar=havatar,
+        customer_id=cs.customer_id, customer_name=cname, customer_external_id=cext,
+        is_mobile=cs.is_mobile, status=cs.status, started_at=cs.started_at,
+        last_message_at=cs.last_message_at, message_count=cs.message_count,
+        finished_at=cs.finished_at, ip=cs.ip, country=cs.country, country_name=cs.country_name,
+        city=cs.city, geo_note=cs.geo_note, has_attachments=cs.has_attachments,
+    )
+
+
+# --- one session ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Contact:
+    id: int
+    name: str | None
+    email: str | None
+    phone: str | None
+    telegram: str | None
+    whatsapp: str | None
+    linkedin: str | None
+    external_id: str | None
+
+
+@dataclass(frozen=True)
+class AttachmentInfo:
+    id: int
+    file_name: str
+    mime_type: str
+    size_bytes: int
+
+
+@dataclass(frozen=True)
+class MessageView:
+    id: int
+    seq: int
+    author_kind: str
+    author_name: str | None  # the human agent's name for human messages, drafts and notes
+    text: str
+    sent_at: dt.datetime
+    reaction: str | None
+    delivery_status: str | None
+    delivery_at: dt.datetime | None
+    delivery_note: str | None
+    quick_replies: list[str]
+    is_template: bool
+    system_event: str | None
+    event_data: dict[str, Any]
+    attachments: list[AttachmentInfo]
+
+
+@dataclass(frozen=True)
+class ResultEntry:
+    label: str
+    value: Any  # None when the agent has not collected it
+
+
+@dataclass(frozen=True)
+class SessionDetail:
+    row: SessionRow
+    timezone: str
+    plan: str
+    contact: Contact | None
+    parameters: dict[str, Any]
+    results: list[ResultEntry]  # one per configured field, in the tenant's order
+    messages: list[MessageView]
+    recording: AttachmentInfo | None
+
+    @property
+    def has_results(self) -> bool:
+        return any(r.value not in (None, "", []) for r in self.results)
+
+
+def get_session(db: Session, session_id: int, *, actor: Actor) -> SessionDetail:
+    """The session with its chat, contact, parameters and results; NotFound outside the tenant."""
+    require(actor, Action.VIEW_SESSIONS)
+    cs = db.scalar(
+        select(ChatSession).where(ChatSession.tenant_id == actor.tenant_id,
+                                  ChatSession.id == session_id)
+    )
+    if cs is None:
+        raise NotFound(f"Session {session_id} not found")
+    tenant = db.get_one(Tenant, actor.tenant_id)
+    agent = db.scalar(select(Agent.name).where(Agent.id == cs.agent_id)) or "?"
+    human = db.get(User, cs.assigned_user_id) if cs.assigned_user_id else None
+    customer = db.get(Customer, cs.customer_id) if cs.customer_id else None
+    row = _row(cs, agent, human.name if human else None, human.avatar if human else None,
+               customer.name if customer else None, customer.external_id if customer else None)
+    contact = None
+    if customer is not None:
+        contact = Contact(customer.id, customer.name, customer.email, customer.phone,
+                          customer.telegram, customer.whatsapp, customer.linkedin,
+                          customer.external_id)
+    results = [ResultEntry(f.get("label") or f["key"], (cs.results or {}).get(f["key"]))
+               for f in tenant.result_fields]
+    messages, recording = _messages(db, actor, cs.id)
+    return SessionDetail(row, tenant.timezone, tenant.plan, contact, dict(cs.parameters or {}),
+                         results, messages, recording)
+
+
+def _messages(db: Session, actor: Actor, session_id: int
+              ) -> tuple[list[MessageView], AttachmentInfo | None]:
+    files: dict[int | None, list[AttachmentInfo]] = {}
+    recording = None
+    for a in db.execute(
+        select(Attachment.id, Attachment.message_id, Attachment.is_recording, Attachment.file_name,
+               Attachment.mime_type, Attachment.size_bytes)
+        .where(Attachment.tenant_id == actor.tenant_id, Attachment.session_id == session_id)
+        .order_by(Attachment.id)
+    ):
+        info = AttachmentInfo(a.id, a.file_name, a.mime_type, a.size_bytes)
+        if a.is_recording:
+            recording = info
+        else:
+            files.setdefault(a.message_id, []).append(info)
+    stmt = (
+        select(Message, User.name)
+        .outerjoin(User, User.id == Message.author_user_id)
+        .where(Message.tenant_id == actor.tenant_id, Message.session_id == session_id)
+        .order_by(Message.seq)
+    )
+    views = [
+        MessageView(
+            m.id, m.seq, m.author_kind, uname, m.text, m.sent_at, m.reaction, m.delivery_status,
+            m.delivery_at, m.delivery_note, list(m.quick_replies or []), m.is_template,
+            m.system_event, dict(m.event_data or {}), files.get(m.id, []),
+        )
+        for m, uname in db.execute(stmt).all()
+    ]
+    return views, recording
+
+
+def get_attachment_content(db: Session, attachment_id: int, *, actor: Actor) -> tuple[str, str, bytes]:
+    """(file name, MIME type, bytes) of an attachment or recording of the actor's tenant."""
+    require(actor, Action.VIEW_SESSIONS)
+    row = db.execute(
+        select(Attachment.file_name, Attachment.mime_type, Attachment.content).where(
+            Attachment.tenant_id == actor.tenant_id, Attachment.id == attachment_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"Attachment {attachment_id} not found")
+    return row.file_name, row.mime_type, row.content
+
+
+def is_human_authored(kind: str) -> bool:
+    return kind in (AuthorKind.HUMAN, AuthorKind.COPILOT_DRAFT, AuthorKind.PRIVATE_NOTE)
