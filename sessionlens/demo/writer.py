@@ -23,6 +23,7 @@ class BulkWriter:
         self._buf: dict[str, list[tuple[Any, ...]]] = {}
         self._json_idx: dict[str, list[int]] = {}
         self.counts: dict[str, int] = {}
+        self._pending = 0
 
     def table(self, name: str, columns: list[str]) -> None:
         """Declare a table and its column order; declare tables in foreign-key order."""
@@ -38,9 +39,12 @@ class BulkWriter:
         return (self.conn.scalar(select(func.max(tbl.c.id))) or 0) + 1
 
     def add(self, name: str, row: tuple[Any, ...]) -> None:
-        buf = self._buf[name]
-        buf.append(row)
-        if len(buf) >= self.batch:
+        self._buf[name].append(row)
+        self._pending += 1
+
+    def maybe_flush(self) -> None:
+        """Flush once enough rows wait. Call between whole units (a session and its rows)."""
+        if self._pending >= self.batch:
             self.flush()
 
     def flush(self) -> None:
@@ -49,6 +53,7 @@ class BulkWriter:
                 self._write(name, rows)
                 self.counts[name] += len(rows)
                 rows.clear()
+        self._pending = 0
 
     def finish(self) -> None:
         self.flush()

@@ -1,0 +1,19 @@
+"""Sessionlens: the frame. Page config, the acting user, navigation; nothing else."""
+
+import streamlit as st
+
+from components.data import current_actor, locator
+
+st.set_page_config(page_title="Sessionlens", page_icon=":material/forum:", layout="wide")
+current_actor()
+page = st.navigation([
+    st.Page("pages/sessions.py", title="Sessions", icon=":material/forum:", url_path="sessions",
+            default=True),
+    st.Page("pages/customer.py", title="360 View", icon=":material/person:", url_path="customer"),
+])
+with st.sidebar:
+    info = locator().info
+    if info:
+        credit = f"{info.credit} · " if info.credit else ""
+        st.caption(f"{credit}location data built {info.build_date.isoformat()}")
+page.run()

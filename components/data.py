@@ -1,0 +1,74 @@
+"""The bridge between pages and the domain: engine, ``db`` sessions, the actor, and error messages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+import streamlit as st
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.engine import make_engine, make_sessionmaker
+from db.migrate import upgrade
+from db.models import ChatSession
+from sessionlens import demo, geo, identity
+from sessionlens.errors import DomainError
+from sessionlens.permissions import Actor
+from sessionlens.settings import get_settings
+
+T = TypeVar("T")
+
+
+@st.cache_resource(show_spinner="Preparing the database…")
+def _sessionmaker(url: str) -> sessionmaker[Session]:
+    """One engine per process and URL. The embedded default is created, migrated and, when empty,
+    filled with demo data on first start."""
+    settings = get_settings()
+    engine = make_engine(url)
+    upgrade(engine)
+    if settings.demo_on_first_start and engine.dialect.name == "sqlite":
+        with engine.begin() as conn:
+            if not conn.scalar(select(func.count()).select_from(ChatSession)):
+                demo.generate(conn, locator=locator())
+    return make_sessionmaker(engine)
+
+
+@st.cache_resource
+def _locator(path: str | None) -> geo.Locator:
+    return geo.get_locator(path)
+
+
+def locator() -> geo.Locator:
+    path = get_settings().geoip_path
+    return _locator(str(path) if path else None)
+
+
+@contextmanager
+def db_session() -> Iterator[Session]:
+    """A ``db`` session for one user action: committed if it succeeds, rolled back if not."""
+    maker = _sessionmaker(get_settings().database_url)
+    with maker() as db, db.begin():
+        yield db
+
+
+def current_actor() -> Actor:
+    """The signed-in user. Sign-in replaces ``identity.default_actor`` only."""
+    if "actor" not in st.session_state:
+        with db_session() as db:
+            st.session_state["actor"] = identity.default_actor(db)
+    return st.session_state["actor"]
+
+
+def run_action(fn: Callable[[Session], T], *, success: str | None = None) -> T | None:
+    """Run one domain call in its own transaction; show a DomainError as a clear message."""
+    try:
+        with db_session() as db:
+            result = fn(db)
+    except DomainError as err:
+        st.error(str(err), icon=":material/error:")
+        return None
+    if success:
+        st.toast(success, icon=":material/check_circle:")
+    return result

@@ -1,0 +1,152 @@
+"""The sessions table: AgGrid with the spec's ten columns, custom cells and stable selection.
+
+Follows shared/notes/streamlit-aggrid.md: a fixed ``key`` and ``getRowId`` so Load More appends
+without remounting or losing the selection; gridOptions identical across reruns; class renderers
+(the grid is React, so string renderers would be escaped); a CUSTOM return carrying only the
+selected id.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from st_aggrid import AgGrid, GridOptionsBuilder, JsCode
+
+from sessionlens.channels import WEB_CHANNELS, channel_info
+from sessionlens.sessions import SessionRow
+from sessionlens.timefmt import EMPTY, local
+
+COLUMNS = ["id", "agent", "active", "channel", "channel_name", "responsible", "avatar", "user",
+           "user_id", "external_id", "is_mobile", "started", "last_message", "messages", "country",
+           "location", "ip", "finished"]
+
+AGENT = JsCode("""class {
+  init(p) { this.e = document.createElement('span'); this.e.className = 'agent';
+    if (p.data.active) { const d = document.createElement('span'); d.className = 'dot dot-active';
+      d.title = 'Active: no finish time yet'; this.e.appendChild(d); }
+    this.e.appendChild(document.createTextNode(p.value)); }
+  getGui() { return this.e; } refresh() { return false; } }""")
+
+CHANNEL = JsCode("""class {
+  init(p) { this.e = document.createElement('span'); this.e.className = 'channel-icon';
+    this.e.textContent = p.data.channel_icon; this.e.title = p.data.channel_name;
+    this.e.setAttribute('aria-label', p.data.channel_name); }
+  getGui() { return this.e; } refresh() { return false; } }""")
+
+RESPONSIBLE = JsCode("""class {
+  init(p) { const e = document.createElement('span'); this.e = e;
+    if (p.value === 'AI') { e.className = 'resp-ai'; e.textContent = 'AI'; }
+    else if (p.value === 'Unassigned') { e.className = 'resp-none'; e.textContent = 'Unassigned'; }
+    else { e.className = 'avatar'; e.textContent = p.data.avatar || p.value.slice(0, 2);
+      e.title = p.value; e.setAttribute('aria-label', p.value); } }
+  getGui() { return this.e; } refresh() { return false; } }""")
+
+USER_POPOVER = JsCode("""class {
+  init(p) { const d = p.data; const e = document.createElement('div'); e.className = 'user-popover';
+    const rows = [['Name', d.user], ['id', d.user_id], ['External id', d.external_id]];
+    if (d.is_mobile !== '') rows.push(['isMobile', d.is_mobile]);
+    for (const [k, v] of rows) { const r = document.createElement('div');
+      const b = document.createElement('b'); b.textContent = k + ': '; r.appendChild(b);
+      r.appendChild(document.createTextNode(v === null || v === '' ? '---' : String(v)));
+      e.appendChild(r); }
+    this.e = e; }
+  getGui() { return this.e; } }""")
+
+LOCATION = JsCode("""class {
+  init(p) { const e = document.createElement('span'); this.e = e; const c = p.data.country;
+    if (c && c.length === 2) { e.className = 'flag';
+      e.textContent = String.fromCodePoint(...[...c.toUpperCase()].map(x => 127397 + x.charCodeAt(0))); }
+    else if (p.data.location) { e.className = 'no-location'; e.textContent = '—'; }
+    if (p.data.location) { e.title = p.data.location; } }
+  getGui() { return this.e; } refresh() { return false; } }""")
+
+CSS = """
+.dot { display:inline-block; width:8px; height:8px; border-radius:50%; margin-right:6px;
+  background:#22c55e; vertical-align:middle; }
+.dot-active { animation: pulse 1.4s ease-in-out infinite; }
+@keyframes pulse { 0% { box-shadow:0 0 0 0 rgba(34,197,94,.7);} 70% { box-shadow:0 0 0 6px
+  rgba(34,197,94,0);} 100% { box-shadow:0 0 0 0 rgba(34,197,94,0);} }
+@media (prefers-reduced-motion: reduce) { .dot-active { animation:none; } }
+.resp-ai { font-weight:600; color:#6d28d9; } .resp-none { color:#9ca3af; font-style:italic; }
+.avatar { display:inline-block; min-width:22px; text-align:center; border-radius:11px;
+  background:#e0e7ff; padding:0 4px; }
+.flag, .channel-icon { font-size:16px; }
+.user-popover { background:#fff; border:1px solid #d1d5db; border-radius:8px; padding:8px 10px;
+  box-shadow:0 4px 14px rgba(0,0,0,.15); font-size:12px; line-height:1.6; }
+"""
+
+
+def rows_frame(rows: list[SessionRow], tz: str) -> pd.DataFrame:
+    """The grid's data: one plain-typed row per session, times already in the tenant's zone."""
+    records = []
+    for r in rows:
+        info = channel_info(r.channel)
+        web = r.channel in WEB_CHANNELS
+        place = ", ".join(x for x in (r.country_name, r.city) if x) if r.country else r.geo_note
+        records.append({
+            "id": str(r.id), "agent": r.agent_name, "active": r.active, "channel": info.icon,
+            "channel_name": info.name, "channel_icon": info.icon, "responsible": r.responsible,
+            "avatar": r.responsible_avatar or "", "user": r.customer_name or "Anonymous",
+            "user_id": "" if r.customer_id is None else str(r.customer_id),
+            "external_id": r.customer_external_id or "",
+            "is_mobile": "" if r.channel != "web" or r.is_mobile is None else str(r.is_mobile).lower(),
+            "started": local(r.started_at, tz),
+            "last_message": local(r.last_message_at, tz) if r.message_count else EMPTY,
+            "messages": r.message_count, "country": r.country or "",
+            "location": (place or "") if web else "", "ip": (r.ip or "") if web else "",
+            "finished": local(r.finished_at, tz),
+        })
+    return pd.DataFrame.from_records(records, columns=[*COLUMNS, "channel_icon"])
+
+
+def _options(sort_key: str, initial_selection: list[str]) -> dict:
+    gb = GridOptionsBuilder.from_dataframe(rows_frame([], "UTC"))
+    gb.configure_grid_options(
+        getRowId=JsCode("function(p){ return String(p.data.id); }"),
+        rowSelection={"mode": "singleRow", "checkboxes": False, "enableClickSelection": True},
+        tooltipShowDelay=150, tooltipInteraction=True, animateRows=False, suppressCellFocus=True,
+        autoSizeStrategy={"type": "fitGridWidth"},
+    )
+    if initial_selection:
+        gb.configure_grid_options(initialState={"rowSelection": initial_selection})
+    gb.configure_default_column(sortable=False, resizable=True, filter=False, type=[])
+    for hidden in ("id", "active", "channel_name", "channel_icon", "avatar", "user_id",
+                   "external_id", "is_mobile", "country"):
+        gb.configure_column(hidden, hide=True)
+    sorted_by = {"started": "Start", "last_message": "🕒 Last message"}
+    gb.configure_column("agent", header_name="Agent", cellRenderer=AGENT, minWidth=150)
+    gb.configure_column("channel", header_name="Channel", cellRenderer=CHANNEL, width=90)
+    gb.configure_column("responsible", header_name="🎧", headerTooltip="Responsible",
+                        cellRenderer=RESPONSIBLE, width=110)
+    gb.configure_column("user", header_name="User", tooltipField="user",
+                        tooltipComponent=USER_POPOVER, minWidth=130)
+    for col, label in sorted_by.items():
+        active = col == sort_key
+        gb.configure_column(col, header_name=("▼ " if active else "") + label,
+                            headerClass="sort-active" if active else "", minWidth=135)
+    gb.configure_column("messages", header_name="💬", headerTooltip="Messages", width=70)
+    gb.configure_column("location", header_name="📍", headerTooltip="Location",
+                        cellRenderer=LOCATION, width=70)
+    gb.configure_column("ip", header_name="IP", minWidth=110)
+    gb.configure_column("finished", header_name="🕒 Finish time", minWidth=135)
+    return gb.build()
+
+
+def sessions_grid(rows: list[SessionRow], tz: str, *, sort_key: str,
+                  initial_selection: list[str], height: int = 560) -> str | None:
+    """Show the rows; return the id of the row the user selected in this run, if any."""
+    resp = AgGrid(
+        rows_frame(rows, tz),
+        gridOptions=_options(sort_key, initial_selection),
+        key=f"sessions_grid_{sort_key}",
+        update_on=["selectionChanged"],
+        allow_unsafe_jscode=True,
+        height=height,
+        theme="streamlit",
+        show_toolbar=False,
+        data_return_mode="CUSTOM",
+        custom_jscode_for_grid_return=JsCode("""function({eventData}) {
+            return {selected: eventData.api.getSelectedRows().map(r => r.id)}; }"""),
+        pro_assets=[{"css": CSS + ".sort-active { color:#2563eb; font-weight:700; }"}],
+    )
+    selected = (resp.get("selected") or [None]) if resp is not None else [None]
+    return selected[0] if selected else None

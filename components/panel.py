@@ -1,0 +1,54 @@
+"""The Parameters & results panel: contact info, session parameters, session results."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import streamlit as st
+
+from sessionlens.sessions import SessionDetail
+from sessionlens.timefmt import EMPTY
+
+CONTACT_FIELDS = ("Name", "Email", "Phone", "Telegram", "WhatsApp", "LinkedIn")
+
+
+def render_panel(detail: SessionDetail) -> None:
+    c = detail.contact
+    head, link = st.columns([3, 2], vertical_alignment="center")
+    head.markdown("**Contact info**")
+    if c is None:
+        st.caption("No contact info found")
+    else:
+        link.markdown(f'<a href="customer?customer={c.id}" target="_blank" '
+                      f'rel="noopener">Open in 360</a>', unsafe_allow_html=True)
+        values = (c.name, c.email, c.phone, c.telegram, c.whatsapp, c.linkedin)
+        st.markdown("  \n".join(f"{label}: {_plain(v)}" for label, v in
+                                zip(CONTACT_FIELDS, values, strict=True)))
+    st.divider()
+    st.markdown("**Session parameters**")
+    if detail.parameters:
+        st.markdown("  \n".join(f"{_plain(k)}: {_plain(v)}" for k, v in detail.parameters.items()))
+    else:
+        st.caption("No parameters found")
+    st.divider()
+    st.markdown("**Session results**")
+    if detail.has_results:
+        st.markdown("  \n".join(f"{_plain(r.label)}: {_plain(r.value)}" for r in detail.results))
+    else:
+        st.caption("No results found")
+
+
+def _plain(value: Any) -> str:
+    """A value as Markdown-safe text; ``---`` when empty."""
+    if value is None or value == "" or value == []:
+        return EMPTY
+    if isinstance(value, bool):
+        text = "yes" if value else "no"
+    elif isinstance(value, list):
+        text = ", ".join(str(v) for v in value)
+    elif isinstance(value, dict):
+        text = json.dumps(value, ensure_ascii=False)
+    else:
+        text = str(value)
+    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>~:$" else ch for ch in text)

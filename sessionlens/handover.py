@@ -1,0 +1,54 @@
+"""Handing an active AI session over to the human agents' queue."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models import AuditEvent, AuthorKind, ChatSession, LogKind, Mode, SessionLog, SystemEvent
+from sessionlens.errors import NotFound, RuleViolation
+from sessionlens.messages import append_message
+from sessionlens.permissions import Action, Actor, can, require
+from sessionlens.sessions import SessionRow
+
+FINISHED = "Session is already finished"
+HANDLED = "Session is already handled by an operator"
+NO_PERMISSION = "You do not have permission to hand over sessions"
+
+
+def blocked_reason(row: SessionRow, actor: Actor) -> str | None:
+    """Why the Hand over button is disabled for ``actor``, in the spec's words; None if enabled."""
+    if row.finished_at is not None:
+        return FINISHED
+    if row.mode != Mode.AI:
+        return HANDLED
+    if not can(actor, Action.HAND_OVER):
+        return NO_PERMISSION
+    return None
+
+
+def hand_over(db: Session, *, actor: Actor, session_id: int, now: dt.datetime) -> None:
+    """Move the session to human mode: the AI stops answering and human agents see it queued.
+
+    Writes the "Transfer to human agent" marker, a system log line and an audit event.
+    """
+    require(actor, Action.HAND_OVER)
+    cs = db.scalar(select(ChatSession).where(ChatSession.tenant_id == actor.tenant_id,
+                                             ChatSession.id == session_id).with_for_update())
+    if cs is None:
+        raise NotFound(f"Session {session_id} not found")
+    if cs.finished_at is not None:
+        raise RuleViolation(FINISHED)
+    if cs.mode != Mode.AI:
+        raise RuleViolation(HANDLED)
+    cs.mode = Mode.HUMAN
+    append_message(db, cs, author_kind=AuthorKind.SYSTEM, text="", sent_at=now,
+                   system_event=SystemEvent.TRANSFER, event_data={"by": actor.name})
+    db.add(SessionLog(tenant_id=cs.tenant_id, session_id=cs.id, kind=LogKind.SYSTEM, at=now,
+                      text=f"Handover: session set to operator by {actor.name} (manual)"))
+    db.add(AuditEvent(tenant_id=actor.tenant_id, actor_user_id=actor.user_id, action="hand_over",
+                      target_type="chat_session", target_id=str(cs.id), at=now,
+                      details={"trigger": "manual"}))
+    db.flush()
