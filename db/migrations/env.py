@@ -1,5 +1,7 @@
 """Alembic environment: migrates the database named by the caller or by Sessionlens settings."""
 
+import os
+
 from alembic import context
 from db.engine import make_engine
 from db.models import Base
@@ -12,9 +14,11 @@ def _url() -> str:
     url = config.get_main_option("sqlalchemy.url")
     if url:
         return url
-    from sessionlens.settings import get_settings
-
-    return get_settings().database_url
+    # Plain `alembic` runs: the URL comes from the environment; `sessionlens db upgrade` passes it.
+    url = os.environ.get("SESSIONLENS_DATABASE_URL")
+    if not url:
+        raise SystemExit("Set SESSIONLENS_DATABASE_URL, or run `sessionlens db upgrade`.")
+    return url
 
 
 def run_migrations_offline() -> None:

@@ -46,6 +46,8 @@ PUBLIC_PREFIXES = ["81.2", "89.160", "216.160", "85.214", "62.157", "91.198", "7
                    "24.48", "73.12", "98.137", "104.16", "66.249", "189.1", "201.17", "177.54",
                    "1.1", "14.139", "58.96", "203.0", "110.33", "49.12", "41.203", "102.132",
                    "200.45", "190.0", "62.210", "185.15", "37.120", "109.70", "84.17", "212.27"]
+# Addresses every MaxMind-format database places (GB London, SE Linköping, US Milton, US San Diego).
+KNOWN_IPS = ["81.2.69.142", "89.160.20.112", "216.160.83.56", "2001:480:10::1"]
 ODD_IPS = ["10.1.2.3", "192.168.0.15", "127.0.0.1", "2001:db8::1", "172.16.4.2"]
 
 SESSION_COLS = ["id", "tenant_id", "agent_id", "channel", "customer_id", "mode",
@@ -127,6 +129,8 @@ class _Generator:
             ip = f"{rng.choice(PUBLIC_PREFIXES)}.{rng.randrange(1, 255)}.{rng.randrange(1, 255)}"
             if i % 60 == 0:
                 ip = ODD_IPS[(i // 60) % len(ODD_IPS)]
+            elif i % 12 == 1:
+                ip = KNOWN_IPS[(i // 12) % len(KNOWN_IPS)]
             pool.append((ip, locator.locate(ip)))
         return pool
 

@@ -1,0 +1,75 @@
+"""The demo data set shows every feature of the Sessions screen, deterministically."""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import func, select
+
+from db.engine import make_engine
+from db.migrate import upgrade
+from db.models import (
+    Agent,
+    Attachment,
+    AuthorKind,
+    Channel,
+    ChatSession,
+    LogKind,
+    Message,
+    Mode,
+    SessionLog,
+    SystemEvent,
+    Tenant,
+    User,
+)
+from sessionlens import demo
+from tests.conftest import NOW
+
+
+def test_demo_covers_every_kind_the_screen_shows(db):
+    q = lambda stmt: set(db.scalars(stmt.distinct()))  # noqa: E731
+    assert q(select((ChatSession.channel))) == {c.value for c in Channel}
+    assert q(select((Message.author_kind))) == {k.value for k in AuthorKind}
+    assert q(select((Message.system_event)).where(Message.system_event.is_not(None))) == {
+        e.value for e in SystemEvent}
+    assert q(select((ChatSession.mode))) == {m.value for m in Mode}
+    assert q(select((Message.reaction)).where(Message.reaction.is_not(None))) == {"up",
+                                                                                        "down"}
+    assert {"delivered", "read", "failed"} <= q(select((Message.delivery_status)))
+    assert db.scalar(select(func.count()).where(Message.is_template))
+    assert db.scalar(select(func.count()).where(Message.quick_replies.is_not(None)))
+    mimes = q(select((Attachment.mime_type)))
+    assert {"image/png", "application/pdf", "audio/wav"} <= mimes
+    assert db.scalar(select(func.count()).where(ChatSession.finished_at.is_(None)))
+    assert db.scalar(select(func.count()).where(ChatSession.mode != Mode.AI,
+                                                ChatSession.assigned_user_id.is_(None)))
+    assert q(select((SessionLog.kind))) == {LogKind.SYSTEM, LogKind.TRACE}
+    plans = {(t.plan, t.timezone) for t in db.scalars(select(Tenant))}
+    assert plans == {("paid", "Europe/Berlin"), ("free", "America/New_York")}
+    assert db.scalar(select(func.count()).select_from(Agent)) >= 5
+    assert db.scalar(select(func.count()).where(User.is_human_agent)) >= 5
+
+
+def test_demo_sessions_carry_parameters_results_and_real_locations(db):
+    rows = db.scalars(select(ChatSession)).all()
+    params = [r.parameters for r in rows]
+    assert any("utm_source" in p for p in params) and any("customer_id" in p for p in params)
+    assert any(p == {} for p in params)
+    results = [r.results for r in rows]
+    assert any(r == {} for r in results) and any(0 < len(r) < 8 for r in results)
+    assert {r.country for r in rows if r.country} >= {"GB", "SE", "US"}
+    assert any(r.geo_note and r.country is None for r in rows if r.ip)
+
+
+def test_same_seed_gives_same_data(tmp_path, test_locator):
+    def digest(name: str) -> str:
+        eng = make_engine(f"sqlite:///{tmp_path / name}")
+        upgrade(eng)
+        with eng.begin() as conn:
+            demo.generate(conn, locator=test_locator, sessions=60, seed=5, now=NOW)
+            rows = conn.execute(select(Message.text, Message.sent_at, Message.author_kind)
+                                .order_by(Message.id)).all()
+        eng.dispose()
+        return hashlib.sha256(repr(rows).encode()).hexdigest()
+
+    assert digest("a.db") == digest("b.db")

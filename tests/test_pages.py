@@ -1,0 +1,145 @@
+"""Page tests with Streamlit's AppTest: each page and each state of the session panels."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+from streamlit.testing.v1 import AppTest
+
+from db.engine import make_engine
+from db.models import Attachment, ChatSession, Mode
+from sessionlens.settings import get_settings
+from tests import appdb
+
+APP = str(appdb.ROOT / "app.py")
+
+
+@pytest.fixture(scope="module")
+def app_db(tmp_path_factory):
+    url = appdb.build(tmp_path_factory.mktemp("app") / "app.db")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SESSIONLENS_DATABASE_URL", url)
+    get_settings.cache_clear()
+    yield make_engine(url)
+    mp.undo()
+    get_settings.cache_clear()
+
+
+def _run(query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def _open(app_db, *conds) -> tuple[AppTest, ChatSession]:
+    cs = appdb.find_session(app_db, *conds)
+    return _run({"session": str(cs.id)}), cs
+
+
+def _texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    parts += [s.value for s in at.subheader] + [h.value for h in at.header]
+    return "\n".join(parts)
+
+
+def test_sessions_page_lists_the_first_page(app_db):
+    at = _run()
+    assert any("50 sessions loaded" in c.value for c in at.caption)
+    grid = at.get("component_instance")[0]
+    assert grid.proto.component_name == "st_aggrid.AgGrid.agGrid"
+    assert at.subheader[0].value == "Chat"
+
+
+def test_load_more_appends_the_next_page(app_db):
+    at = _run()
+    next(b for b in at.button if b.label == "Load More").click().run()
+    assert any("100 sessions loaded" in c.value for c in at.caption)
+
+
+def test_clicking_a_row_opens_its_chat_and_sets_the_url(app_db):
+    at = _run()
+    cs = appdb.find_session(app_db, ChatSession.message_count > 2)
+    at.session_state["sessions_grid_started"] = {"selected": [str(cs.id)]}
+    at.run()
+    assert at.subheader[0].value == f"Chat · {cs.message_count} messages"
+    assert at.query_params["session"] == str(cs.id)
+
+
+def test_no_customer_no_parameters_no_results(app_db):
+    cs = appdb.find_session(app_db, ChatSession.customer_id.is_(None),
+                            where=lambda r: not r.parameters and not r.results)
+    at = _run({"session": str(cs.id)})
+    text = _texts(at)
+    assert "No contact info found" in text
+    assert "No parameters found" in text
+    assert "No results found" in text
+
+
+def test_contact_parameters_and_results_with_missing_fields(app_db):
+    cs = appdb.find_session(app_db, ChatSession.customer_id.is_not(None),
+                            where=lambda r: "utm_source" in r.parameters
+                            and 0 < len(r.results) < 8 and "human_name" not in r.results)
+    at = _run({"session": str(cs.id)})
+    text = _texts(at)
+    assert "Open in 360" in text and "Email:" in text and "LinkedIn:" in text
+    assert f"utm\\_source: {cs.parameters['utm_source']}" in text
+    assert "Human Name: ---" in text  # a configured field the agent did not collect
+    assert "Payment Date:" in text and "Topics:" in text
+
+
+def test_active_ai_session_can_be_handed_over(app_db):
+    at, cs = _open(app_db, ChatSession.finished_at.is_(None), ChatSession.mode == Mode.AI)
+    button = at.button(key="hand_over")
+    assert not button.disabled
+    button.click().run()
+    assert any("Session set to operator" in s.value for s in at.success)
+    assert any("Transfer to human agent at" in h.body for h in at.get("html") if hasattr(h, "body"))
+    assert at.button(key="hand_over").disabled
+    assert at.button(key="hand_over").help == "Session is already handled by an operator"
+
+
+def test_finished_session_shows_why_handover_is_disabled(app_db):
+    at, _ = _open(app_db, ChatSession.finished_at.is_not(None))
+    assert at.button(key="hand_over").disabled
+    assert at.button(key="hand_over").help == "Session is already finished"
+
+
+def test_voice_session_offers_its_recording(app_db):
+    recorded = select(Attachment.session_id).where(Attachment.is_recording)
+    at, _ = _open(app_db, ChatSession.id.in_(recorded))
+    assert "Download recording" in [b.proto.label for b in at.get("download_button")]
+    at, _ = _open(app_db, ChatSession.id.not_in(recorded))
+    assert "Download recording" not in [b.proto.label for b in at.get("download_button")]
+
+
+def test_bad_deep_link_is_a_clear_message(app_db):
+    at = _run({"session": "abc"})
+    assert any("'abc' is not a number" in e.value for e in at.error)
+    at = _run({"session": "99999999"})
+    assert any("Session 99999999 not found" in e.value for e in at.error)
+
+
+def test_sort_by_last_message(app_db):
+    at = _run({"sort": "last_message"})
+    grid = at.get("component_instance")[0]
+    assert grid.proto.id and at.session_state["sort_pick"] == "last_message"
+    headers = [c.get("headerName") for c in
+               json.loads(grid.proto.json_args)["gridOptions"]["columnDefs"]]
+    assert "▼ 🕒 Last message" in headers and "Start" in headers
+
+
+def test_customer_360_page(app_db):
+    cs = appdb.find_session(app_db, ChatSession.customer_id.is_not(None))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["customer"] = str(cs.customer_id)
+    at.switch_page("pages/customer.py").run()
+    assert not at.exception
+    assert any(t.value.startswith("Name:") for t in at.text)
+    at.query_params["customer"] = "424242"
+    at.run()
+    assert any("Customer 424242 not found" in e.value for e in at.error)
