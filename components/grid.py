@@ -104,6 +104,7 @@ def _options(sort_key: str, initial_selection: list[str]) -> dict:
         getRowId=JsCode("function(p){ return String(p.data.id); }"),
         rowSelection={"mode": "singleRow", "checkboxes": False, "enableClickSelection": True},
         tooltipShowDelay=150, tooltipInteraction=True, animateRows=False, suppressCellFocus=True,
+        suppressColumnVirtualisation=True,
         autoSizeStrategy={"type": "fitGridWidth"},
     )
     if initial_selection:
@@ -113,21 +114,21 @@ def _options(sort_key: str, initial_selection: list[str]) -> dict:
                    "external_id", "is_mobile", "country"):
         gb.configure_column(hidden, hide=True)
     sorted_by = {"started": "Start", "last_message": "🕒 Last message"}
-    gb.configure_column("agent", header_name="Agent", cellRenderer=AGENT, minWidth=150)
-    gb.configure_column("channel", header_name="Channel", cellRenderer=CHANNEL, width=90)
+    gb.configure_column("agent", header_name="Agent", cellRenderer=AGENT, minWidth=120)
+    gb.configure_column("channel", header_name="Channel", cellRenderer=CHANNEL, width=60)
     gb.configure_column("responsible", header_name="🎧", headerTooltip="Responsible",
-                        cellRenderer=RESPONSIBLE, width=110)
+                        cellRenderer=RESPONSIBLE, width=70)
     gb.configure_column("user", header_name="User", tooltipField="user",
-                        tooltipComponent=USER_POPOVER, minWidth=130)
+                        tooltipComponent=USER_POPOVER, minWidth=110)
     for col, label in sorted_by.items():
         active = col == sort_key
         gb.configure_column(col, header_name=("▼ " if active else "") + label,
-                            headerClass="sort-active" if active else "", minWidth=135)
-    gb.configure_column("messages", header_name="💬", headerTooltip="Messages", width=70)
+                            headerClass="sort-active" if active else "", minWidth=118)
+    gb.configure_column("messages", header_name="💬", headerTooltip="Messages", width=55)
     gb.configure_column("location", header_name="📍", headerTooltip="Location",
-                        cellRenderer=LOCATION, width=70)
-    gb.configure_column("ip", header_name="IP", minWidth=110)
-    gb.configure_column("finished", header_name="🕒 Finish time", minWidth=135)
+                        cellRenderer=LOCATION, width=55)
+    gb.configure_column("ip", header_name="IP", minWidth=100)
+    gb.configure_column("finished", header_name="🕒 Finish time", minWidth=118)
     return gb.build()
 
 

@@ -14,7 +14,7 @@ from sessionlens.timefmt import local
 
 
 def render_actions(detail: SessionDetail, actor: Actor) -> None:
-    logs_col, hand_col, audio_col = st.columns(3)
+    logs_col, hand_col, audio_col = st.columns([1, 2, 2])
     reason = handover.blocked_reason(detail.row, actor)
     if hand_col.button("Hand over to the operator", key="hand_over", disabled=reason is not None,
                        help=reason, icon=":material/support_agent:"):

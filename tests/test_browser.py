@@ -1,0 +1,147 @@
+"""The real app in headless Debian Chromium, driven like a support lead would."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from db.engine import make_engine
+from db.models import ChatSession
+from tests import appdb
+from tests.conftest import unavailable
+
+pytestmark = pytest.mark.browser
+CHROMIUM = "/usr/bin/chromium"
+GRID = 'iframe[title="st_aggrid.AgGrid.agGrid"]'
+SHOTS = appdb.ROOT / "test-results"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    url = appdb.build(tmp_path_factory.mktemp("browser") / "app.db")
+    port = _free_port()
+    env = {**os.environ, "SESSIONLENS_DATABASE_URL": url}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true",
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=appdb.ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(base + "/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("streamlit did not become healthy in 60 s")
+    yield base, make_engine(url)
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args():
+    if not Path(CHROMIUM).exists():
+        unavailable(f"{CHROMIUM} is missing: apt-get install chromium")
+    return {"executable_path": CHROMIUM,
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--disable-background-networking", "--disable-component-update",
+                     "--no-first-run", "--disable-quic"]}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args():
+    return {"viewport": {"width": 1600, "height": 1000}, "reduced_motion": "reduce",
+            "accept_downloads": True}
+
+
+def _row(page, sid: int):
+    return page.frame_locator(GRID).locator(f'.ag-center-cols-container .ag-row[row-id="{sid}"]')
+
+
+def _newest(engine, *conds) -> ChatSession:
+    return appdb.find_session(engine, *conds)
+
+
+def test_table_cells_show_channel_location_and_responsible(page, server):
+    from playwright.sync_api import expect
+
+    base, engine = server
+    page.goto(base + "/")
+    web = _newest(engine, ChatSession.channel == "web", ChatSession.country.is_not(None))
+    row = _row(page, web.id)
+    expect(row).to_be_visible(timeout=60_000)
+    icon = row.locator(".channel-icon")
+    icon.hover()
+    assert icon.get_attribute("title") == "Web"
+    flag = row.locator(".flag")
+    flag.hover()
+    assert flag.get_attribute("title") == f"{web.country_name}, {web.city}".rstrip(", ")
+    assert row.locator('[col-id="ip"]').inner_text() == web.ip
+    page.screenshot(path=str(SHOTS / "sessions.png"))
+
+
+def test_user_popover_and_finish_time(page, server):
+    from playwright.sync_api import expect
+
+    base, engine = server
+    page.goto(base + "/")
+    cs = _newest(engine, ChatSession.customer_id.is_not(None), ChatSession.finished_at.is_(None))
+    row = _row(page, cs.id)
+    expect(row).to_be_visible(timeout=60_000)
+    assert row.locator('[col-id="finished"]').inner_text() == "---"
+    assert row.locator(".dot-active").count() == 1
+    row.locator('[col-id="user"]').hover()
+    popover = page.frame_locator(GRID).locator(".user-popover")
+    expect(popover).to_contain_text(f"id: {cs.customer_id}", timeout=10_000)
+    expect(popover).to_contain_text("External id:")
+
+
+def test_click_a_row_then_load_more_keeps_the_selection(page, server):
+    from playwright.sync_api import expect
+
+    base, engine = server
+    page.goto(base + "/")
+    cs = _newest(engine, ChatSession.message_count > 2)
+    row = _row(page, cs.id)
+    expect(row).to_be_visible(timeout=60_000)
+    row.locator('[col-id="agent"]').click()
+    expect(page.get_by_role("heading", name=f"Chat · {cs.message_count} messages")).to_be_visible(
+        timeout=20_000)
+    expect(page).to_have_url(re.compile(rf"[?&]session={cs.id}\b"))
+    expect(page.get_by_text("Session parameters")).to_be_visible()
+    page.get_by_role("button", name="Load More").click()
+    expect(page.get_by_text("100 sessions loaded")).to_be_visible(timeout=20_000)
+    expect(_row(page, cs.id)).to_have_class(re.compile(r"\bag-row-selected\b"))
+    expect(page.get_by_role("heading", name=f"Chat · {cs.message_count} messages")).to_be_visible()
+    page.screenshot(path=str(SHOTS / "session-open.png"))
+
+
+def test_deep_link_opens_the_session(page, server):
+    from playwright.sync_api import expect
+
+    base, engine = server
+    with engine.connect() as conn:
+        old = conn.execute(select(ChatSession).order_by(ChatSession.started_at).limit(1)).first()
+    page.goto(f"{base}/?session={old.id}")
+    expect(page.get_by_role("heading", name=f"Chat · {old.message_count} messages")).to_be_visible(
+        timeout=60_000)
+    expect(page.get_by_text("started the session at").first).to_be_visible()
