@@ -5,6 +5,8 @@ import streamlit as st
 from components.data import current_actor, locator
 
 st.set_page_config(page_title="Sessionlens", page_icon=":material/forum:", layout="wide")
+# Wide tables need the room Streamlit's default page padding takes.
+st.html("<style>.block-container{padding:1.5rem 1.5rem 1rem 1.5rem; max-width:none}</style>")
 current_actor()
 page = st.navigation([
     st.Page("pages/sessions.py", title="Sessions", icon=":material/forum:", url_path="sessions",

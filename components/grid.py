@@ -13,7 +13,9 @@ from st_aggrid import AgGrid, GridOptionsBuilder, JsCode
 
 from sessionlens.channels import WEB_CHANNELS, channel_info
 from sessionlens.sessions import SessionRow
-from sessionlens.timefmt import EMPTY, local
+import datetime as dt
+
+from sessionlens.timefmt import EMPTY, compact, local
 
 COLUMNS = ["id", "agent", "active", "channel", "channel_name", "responsible", "avatar", "user",
            "user_id", "external_id", "is_mobile", "started", "last_message", "messages", "country",
@@ -75,8 +77,9 @@ CSS = """
 """
 
 
-def rows_frame(rows: list[SessionRow], tz: str) -> pd.DataFrame:
+def rows_frame(rows: list[SessionRow], tz: str, now: dt.datetime | None = None) -> pd.DataFrame:
     """The grid's data: one plain-typed row per session, times already in the tenant's zone."""
+    now = now or dt.datetime.now(dt.UTC)
     records = []
     for r in rows:
         info = channel_info(r.channel)
@@ -89,13 +92,14 @@ def rows_frame(rows: list[SessionRow], tz: str) -> pd.DataFrame:
             "user_id": "" if r.customer_id is None else str(r.customer_id),
             "external_id": r.customer_external_id or "",
             "is_mobile": "" if r.channel != "web" or r.is_mobile is None else str(r.is_mobile).lower(),
-            "started": local(r.started_at, tz),
-            "last_message": local(r.last_message_at, tz) if r.message_count else EMPTY,
+            "started": compact(r.started_at, tz, now),
+            "started_full": local(r.started_at, tz, "%Y-%m-%d %H:%M:%S"),
+            "last_message": compact(r.last_message_at, tz, now) if r.message_count else EMPTY,
             "messages": r.message_count, "country": r.country or "",
             "location": (place or "") if web else "", "ip": (r.ip or "") if web else "",
-            "finished": local(r.finished_at, tz),
+            "finished": compact(r.finished_at, tz, now),
         })
-    return pd.DataFrame.from_records(records, columns=[*COLUMNS, "channel_icon"])
+    return pd.DataFrame.from_records(records, columns=[*COLUMNS, "channel_icon", "started_full"])
 
 
 def _options(sort_key: str, initial_selection: list[str]) -> dict:
@@ -109,26 +113,28 @@ def _options(sort_key: str, initial_selection: list[str]) -> dict:
     )
     if initial_selection:
         gb.configure_grid_options(initialState={"rowSelection": initial_selection})
-    gb.configure_default_column(sortable=False, resizable=True, filter=False, type=[])
-    for hidden in ("id", "active", "channel_name", "channel_icon", "avatar", "user_id",
+    gb.configure_default_column(sortable=False, resizable=True, filter=False, type=[],
+                                suppressHeaderMenuButton=True, minWidth=40)
+    for hidden in ("id", "active", "channel_name", "channel_icon", "started_full", "avatar", "user_id",
                    "external_id", "is_mobile", "country"):
         gb.configure_column(hidden, hide=True)
     sorted_by = {"started": "Start", "last_message": "🕒 Last message"}
-    gb.configure_column("agent", header_name="Agent", cellRenderer=AGENT, minWidth=120)
-    gb.configure_column("channel", header_name="Channel", cellRenderer=CHANNEL, width=60)
+    gb.configure_column("agent", header_name="Agent", cellRenderer=AGENT, width=130, minWidth=120)
+    gb.configure_column("channel", header_name="Channel", cellRenderer=CHANNEL, width=46)
     gb.configure_column("responsible", header_name="🎧", headerTooltip="Responsible",
-                        cellRenderer=RESPONSIBLE, width=70)
+                        cellRenderer=RESPONSIBLE, width=58)
     gb.configure_column("user", header_name="User", tooltipField="user",
-                        tooltipComponent=USER_POPOVER, minWidth=110)
+                        tooltipComponent=USER_POPOVER, width=110, minWidth=96)
     for col, label in sorted_by.items():
         active = col == sort_key
         gb.configure_column(col, header_name=("▼ " if active else "") + label,
-                            headerClass="sort-active" if active else "", minWidth=118)
-    gb.configure_column("messages", header_name="💬", headerTooltip="Messages", width=55)
+                            headerClass="sort-active" if active else "", width=104,
+                            minWidth=98)
+    gb.configure_column("messages", header_name="💬", headerTooltip="Messages", width=50)
     gb.configure_column("location", header_name="📍", headerTooltip="Location",
-                        cellRenderer=LOCATION, width=55)
-    gb.configure_column("ip", header_name="IP", minWidth=100)
-    gb.configure_column("finished", header_name="🕒 Finish time", minWidth=118)
+                        cellRenderer=LOCATION, width=44)
+    gb.configure_column("ip", header_name="IP", width=108, minWidth=96)
+    gb.configure_column("finished", header_name="🕒 Finish time", width=104, minWidth=98)
     return gb.build()
 
 

@@ -14,10 +14,12 @@ from sessionlens.timefmt import local
 
 
 def render_actions(detail: SessionDetail, actor: Actor) -> None:
-    logs_col, hand_col, audio_col = st.columns([1, 2, 2])
+    row = st.container(horizontal=True)
+    with row.popover("Logs", icon=":material/receipt_long:"):
+        _logs(detail, actor)
     reason = handover.blocked_reason(detail.row, actor)
-    if hand_col.button("Hand over to the operator", key="hand_over", disabled=reason is not None,
-                       help=reason, icon=":material/support_agent:"):
+    if row.button("Hand over to the operator", key="hand_over", disabled=reason is not None,
+                  help=reason, icon=":material/support_agent:"):
         done = run_action(lambda db: handover.hand_over(
             db, actor=actor, session_id=detail.row.id, now=dt.datetime.now(dt.UTC)) or True)
         if done:
@@ -27,11 +29,9 @@ def render_actions(detail: SessionDetail, actor: Actor) -> None:
         rec = detail.recording
         data = run_action(lambda db: sessions.get_attachment_content(db, rec.id, actor=actor))
         if data:
-            audio_col.download_button("Download recording", data[2], file_name=data[0],
-                                      mime=data[1], icon=":material/download:",
-                                      on_click="ignore", key="download_recording")
-    with logs_col.popover("Logs", icon=":material/receipt_long:"):
-        _logs(detail, actor)
+            row.download_button("Download recording", data[2], file_name=data[0], mime=data[1],
+                                icon=":material/download:", on_click="ignore",
+                                key="download_recording")
 
 
 def _logs(detail: SessionDetail, actor: Actor) -> None:

@@ -34,7 +34,7 @@ for col, label, icon in ((search, "Search", ":material/search:"),
     col.button(label, icon=icon, disabled=True, help="Not available in this version yet")
 
 with st.sidebar:
-    width = st.slider("Table width (%)", 30, 75, 55, step=5, key="table_width",
+    width = st.slider("Table width (%)", 30, 75, 60, step=5, key="table_width",
                       help="Drag to give the table or the chat more room.")
 panel_open = st.session_state.setdefault("panel_open", True)
 rest = 100 - width

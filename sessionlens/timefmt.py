@@ -17,3 +17,14 @@ def local(when: dt.datetime | None, tz: str, fmt: str = "%Y-%m-%d %H:%M") -> str
 
 def utc(when: dt.datetime | None) -> str:
     return EMPTY if when is None else when.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def compact(when: dt.datetime | None, tz: str, now: dt.datetime) -> str:
+    """A table cell's time: "20 Nov 12:55" this year, "20 Nov 2025 12:55" before; ``---`` if none."""
+    if when is None:
+        return EMPTY
+    zone = ZoneInfo(tz)
+    local_when = when.astimezone(zone)
+    if local_when.year == now.astimezone(zone).year:
+        return local_when.strftime("%d %b %H:%M")
+    return local_when.strftime("%d %b %Y %H:%M")

@@ -22,7 +22,7 @@ from tests.conftest import unavailable
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
 GRID = 'iframe[title="st_aggrid.AgGrid.agGrid"]'
-SHOTS = appdb.ROOT / "test-results"
+SHOTS = appdb.ROOT / "artifacts"  # screenshots to look at; ignored by git
 
 
 def _free_port() -> int:

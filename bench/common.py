@@ -1,0 +1,33 @@
+"""Timing and table printing shared by the benchmarks."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+
+def measure(fn: Callable[[], object], runs: int = 40, warmup: int = 3) -> tuple[float, float]:
+    """(p50, p95) in milliseconds of ``fn`` over ``runs`` calls after ``warmup`` calls."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    return statistics.median(times), times[max(0, int(round(0.95 * len(times))) - 1)]
+
+
+def print_table(rows: list[dict], json_path: str | None) -> None:
+    head = f"{'case':<34} {'domain p50':>10} {'domain p95':>10} {'raw p50':>8} {'raw p95':>8} {'ratio p95':>9}"
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        print(f"{r['case']:<34} {r['domain_p50_ms']:>10.2f} {r['domain_p95_ms']:>10.2f} "
+              f"{r['raw_p50_ms']:>8.2f} {r['raw_p95_ms']:>8.2f} {r['ratio_p95']:>9.2f}")
+    if json_path:
+        Path(json_path).write_text("\n".join(json.dumps(r) for r in rows) + "\n")
