@@ -35,6 +35,7 @@ for col, label, icon in ((search, "Search", ":material/search:"),
 
 with st.sidebar:
     width = st.slider("Table width (%)", 30, 75, 60, step=5, key="table_width",
+                      persist_state="session",
                       help="Drag to give the table or the chat more room.")
 panel_open = st.session_state.setdefault("panel_open", True)
 rest = 100 - width

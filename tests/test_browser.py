@@ -128,8 +128,14 @@ def test_click_a_row_then_load_more_keeps_the_selection(page, server):
         timeout=20_000)
     expect(page).to_have_url(re.compile(rf"[?&]session={cs.id}\b"))
     expect(page.get_by_text("Session parameters")).to_be_visible()
+    viewport = page.frame_locator(GRID).locator(".ag-body-viewport")
+    viewport.evaluate("e => { e.scrollTop = 300; }")
     page.get_by_role("button", name="Load More").click()
     expect(page.get_by_text("100 sessions loaded")).to_be_visible(timeout=20_000)
+    expect(page.frame_locator(GRID).locator(".ag-center-cols-container .ag-row")).not_to_have_count(
+        0)
+    assert viewport.evaluate("e => e.scrollTop") == 300  # the grid was updated, not remounted
+    viewport.evaluate("e => { e.scrollTop = 0; }")
     expect(_row(page, cs.id)).to_have_class(re.compile(r"\bag-row-selected\b"))
     expect(page.get_by_role("heading", name=f"Chat · {cs.message_count} messages")).to_be_visible()
     page.screenshot(path=str(SHOTS / "session-open.png"))

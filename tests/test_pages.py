@@ -143,3 +143,32 @@ def test_customer_360_page(app_db):
     at.query_params["customer"] = "424242"
     at.run()
     assert any("Customer 424242 not found" in e.value for e in at.error)
+
+
+def test_parameters_panel_collapses_and_expands(app_db):
+    at, _ = _open(app_db, ChatSession.customer_id.is_not(None))
+    assert "Session parameters" in _texts(at)
+    at.button(key="panel_toggle").click().run()
+    assert "Session parameters" not in _texts(at)
+    at.button(key="panel_toggle").click().run()
+    assert "Session parameters" in _texts(at)
+
+
+def test_table_width_is_remembered_across_pages(app_db):
+    at = _run()
+    at.sidebar.slider(key="table_width").set_value(40).run()
+    at.switch_page("pages/customer.py").run()
+    at.switch_page("pages/sessions.py").run()
+    assert at.sidebar.slider(key="table_width").value == 40
+
+
+def test_first_start_creates_and_fills_the_embedded_database(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'fresh' / 'sessionlens.db'}"
+    monkeypatch.setenv("SESSIONLENS_DATABASE_URL", url)
+    get_settings.cache_clear()
+    try:
+        at = _run()
+        assert any("50 sessions loaded" in c.value for c in at.caption)
+        assert (tmp_path / "fresh" / "sessionlens.db").is_file()
+    finally:
+        get_settings.cache_clear()

@@ -241,7 +241,7 @@ class _Generator:
         msgs = _Messages(self, t, sid, started, active)
         msgs.system(SystemEvent.STARTED, {"initiator": initiator_label})
         topic = rng.choice(C.TOPICS)
-        n_lines = rng.randint(2, len(topic)) if rng.random() < 0.7 else rng.randint(10, 40)
+        n_lines = rng.randint(2, len(topic)) if rng.random() < 0.65 else rng.randint(12, 40)
         transfer_at = n_lines * 0.6 if mode != Mode.AI else None
         reacting = channel == Channel.WEB
         delivering = channel in DELIVERY_CHANNELS
