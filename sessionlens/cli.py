@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 
 import typer
 from rich.progress import Progress
@@ -50,10 +51,20 @@ def demo(
             return
         locator = geo.get_locator(str(settings.geoip_path) if settings.geoip_path else None)
         started = dt.datetime.now()
-        with Progress() as bar:
+        with Progress(disable=not sys.stdout.isatty()) as bar:
             task = bar.add_task("Writing demo sessions", total=sessions)
+            done = [0]
+
+            def progress(k: int) -> None:
+                if not k:
+                    return
+                bar.advance(task, k)
+                done[0] += k
+                if not sys.stdout.isatty() and done[0] % 100_000 == 0:
+                    typer.echo(f"{done[0]:,} sessions written", err=True)
+
             summary = demo_data.generate(conn, locator=locator, sessions=sessions, seed=seed,
-                                         progress=lambda k: bar.advance(task, k))
+                                         progress=progress)
     took = (dt.datetime.now() - started).total_seconds()
     typer.echo(", ".join(f"{n} {t}" for t, n in summary.counts.items()) + f" in {took:.1f} s")
 

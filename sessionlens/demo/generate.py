@@ -109,6 +109,8 @@ class _Generator:
         ):
             self.w.table(name, cols)
         self.ids = {t: self.w.next_id(t) for t in self.w.counts}
+        if n >= 100_000:
+            self.w.defer_indexes(["chat_sessions", "messages", "attachments", "session_logs"])
         # Large data sets keep logs and traces on a sample of sessions, as production does.
         self.detail_ratio = 1.0 if n <= 20_000 else 0.05
         self.ip_pool = self._ip_pool(locator)
