@@ -8,11 +8,20 @@ st.set_page_config(page_title="Sessionlens", page_icon=":material/forum:", layou
 # Wide tables need the room Streamlit's default page padding takes.
 st.html("<style>.block-container{padding:1.5rem 1.5rem 1rem 1.5rem; max-width:none}</style>")
 current_actor()
-page = st.navigation([
-    st.Page("pages/sessions.py", title="Sessions", icon=":material/forum:", url_path="sessions",
-            default=True),
-    st.Page("pages/customer.py", title="360 View", icon=":material/person:", url_path="customer"),
-])
+page = st.navigation(
+    [
+        st.Page(
+            "pages/sessions.py",
+            title="Sessions",
+            icon=":material/forum:",
+            url_path="sessions",
+            default=True,
+        ),
+        st.Page(
+            "pages/customer.py", title="360 View", icon=":material/person:", url_path="customer"
+        ),
+    ]
+)
 with st.sidebar:
     info = locator().info
     if info:

@@ -27,7 +27,9 @@ def print_table(rows: list[dict], json_path: str | None) -> None:
     print(head)
     print("-" * len(head))
     for r in rows:
-        print(f"{r['case']:<34} {r['domain_p50_ms']:>10.2f} {r['domain_p95_ms']:>10.2f} "
-              f"{r['raw_p50_ms']:>8.2f} {r['raw_p95_ms']:>8.2f} {r['ratio_p95']:>9.2f}")
+        print(
+            f"{r['case']:<34} {r['domain_p50_ms']:>10.2f} {r['domain_p95_ms']:>10.2f} "
+            f"{r['raw_p50_ms']:>8.2f} {r['raw_p95_ms']:>8.2f} {r['ratio_p95']:>9.2f}"
+        )
     if json_path:
         Path(json_path).write_text("\n".join(json.dumps(r) for r in rows) + "\n")

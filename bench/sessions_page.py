@@ -82,8 +82,11 @@ def main() -> None:
     maker = make_sessionmaker(make_engine(args.url))
     with maker() as db:
         actor = identity.default_actor(db)
-    raw = psycopg.connect(args.url.replace("postgresql+psycopg", "postgresql"),
-                          prepare_threshold=None, autocommit=True)
+    raw = psycopg.connect(
+        args.url.replace("postgresql+psycopg", "postgresql"),
+        prepare_threshold=None,
+        autocommit=True,
+    )
     rows = []
     for sort in SortKey:
         col = "started_at" if sort is SortKey.STARTED else "last_message_at"
@@ -94,7 +97,8 @@ def main() -> None:
                 val, rid = raw.execute(
                     f"SELECT {col}, id FROM chat_sessions WHERE tenant_id = %(t)s "
                     f"ORDER BY {col} DESC, id DESC OFFSET %(o)s LIMIT 1",
-                    {"t": actor.tenant_id, "o": depth - 1}).fetchone()
+                    {"t": actor.tenant_id, "o": depth - 1},
+                ).fetchone()
                 cursor = encode_cursor(sort, val, rid)
                 after = f"AND ({col}, id) < (%(v)s, %(i)s::bigint)"
                 params |= {"v": val, "i": rid}
@@ -106,20 +110,38 @@ def main() -> None:
 
             d50, d95 = measure(domain, args.runs)
             r50, r95 = measure(lambda q=sql, p=params: raw.execute(q, p).fetchall(), args.runs)
-            rows.append({"case": f"{sort.value}, depth {depth:,}", "domain_p50_ms": d50,
-                         "domain_p95_ms": d95, "raw_p50_ms": r50, "raw_p95_ms": r95,
-                         "ratio_p95": d95 / r95})
-    o50, o95 = measure(lambda: raw.execute(OFFSET, {"t": actor.tenant_id, "o": 200_000}).fetchall(),
-                       max(10, args.runs // 4))
-    rows.append({"case": "reference: OFFSET 200,000 (ids only)", "domain_p50_ms": float("nan"),
-                 "domain_p95_ms": float("nan"), "raw_p50_ms": o50, "raw_p95_ms": o95,
-                 "ratio_p95": float("nan")})
+            rows.append(
+                {
+                    "case": f"{sort.value}, depth {depth:,}",
+                    "domain_p50_ms": d50,
+                    "domain_p95_ms": d95,
+                    "raw_p50_ms": r50,
+                    "raw_p95_ms": r95,
+                    "ratio_p95": d95 / r95,
+                }
+            )
+    o50, o95 = measure(
+        lambda: raw.execute(OFFSET, {"t": actor.tenant_id, "o": 200_000}).fetchall(),
+        max(10, args.runs // 4),
+    )
+    rows.append(
+        {
+            "case": "reference: OFFSET 200,000 (ids only)",
+            "domain_p50_ms": float("nan"),
+            "domain_p95_ms": float("nan"),
+            "raw_p50_ms": o50,
+            "raw_p95_ms": o95,
+            "ratio_p95": float("nan"),
+        }
+    )
     print_table(rows, args.json_path)
     first = next(r for r in rows if r["case"] == "started, depth 0")["domain_p95_ms"]
     deep = next(r for r in rows if r["case"] == "started, depth 200,000")["domain_p95_ms"]
     print(f"\ndepth 200k / first page (domain p95): {deep / first:.2f}")
-    plan = raw.execute("EXPLAIN (ANALYZE, BUFFERS) " + RAW.format(
-        col="started_at", after=""), {"t": actor.tenant_id}).fetchall()
+    plan = raw.execute(
+        "EXPLAIN (ANALYZE, BUFFERS) " + RAW.format(col="started_at", after=""),
+        {"t": actor.tenant_id},
+    ).fetchall()
     print("\nEXPLAIN first page, sorted by Start:")
     print("\n".join(r[0] for r in plan))
 

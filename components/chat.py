@@ -76,15 +76,18 @@ def _message(m: MessageView, tz: str) -> None:
         if m.quick_replies:
             st.markdown(" ".join(f":blue-badge[{_md_escape(q)}]" for q in m.quick_replies))
         for a in m.attachments:
-            st.caption(f":material/attach_file: {a.file_name} · {a.mime_type} · "
-                       f"{a.size_bytes / 1024:.1f} KB")
+            st.caption(
+                f":material/attach_file: {a.file_name} · {a.mime_type} · "
+                f"{a.size_bytes / 1024:.1f} KB"
+            )
         meta = local(m.sent_at, tz, "%Y-%m-%d %H:%M")
         if m.delivery_status:
             tip = f"{m.delivery_status.title()} at {utc(m.delivery_at)}"
             if m.delivery_note:
                 tip += f" — {m.delivery_note}"
-            st.caption(f"{meta} · {DELIVERY_ICONS.get(m.delivery_status, m.delivery_status)}",
-                       help=tip)
+            st.caption(
+                f"{meta} · {DELIVERY_ICONS.get(m.delivery_status, m.delivery_status)}", help=tip
+            )
         else:
             st.caption(meta)
         if m.reaction:

@@ -8,18 +8,35 @@ selected id.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 from st_aggrid import AgGrid, GridOptionsBuilder, JsCode
 
 from sessionlens.channels import WEB_CHANNELS, channel_info
 from sessionlens.sessions import SessionRow
-import datetime as dt
-
 from sessionlens.timefmt import EMPTY, compact, local
 
-COLUMNS = ["id", "agent", "active", "channel", "channel_name", "responsible", "avatar", "user",
-           "user_id", "external_id", "is_mobile", "started", "last_message", "messages", "country",
-           "location", "ip", "finished"]
+COLUMNS = [
+    "id",
+    "agent",
+    "active",
+    "channel",
+    "channel_name",
+    "responsible",
+    "avatar",
+    "user",
+    "user_id",
+    "external_id",
+    "is_mobile",
+    "started",
+    "last_message",
+    "messages",
+    "country",
+    "location",
+    "ip",
+    "finished",
+]
 
 AGENT = JsCode("""class {
   init(p) { this.e = document.createElement('span'); this.e.className = 'agent';
@@ -85,20 +102,32 @@ def rows_frame(rows: list[SessionRow], tz: str, now: dt.datetime | None = None) 
         info = channel_info(r.channel)
         web = r.channel in WEB_CHANNELS
         place = ", ".join(x for x in (r.country_name, r.city) if x) if r.country else r.geo_note
-        records.append({
-            "id": str(r.id), "agent": r.agent_name, "active": r.active, "channel": info.icon,
-            "channel_name": info.name, "channel_icon": info.icon, "responsible": r.responsible,
-            "avatar": r.responsible_avatar or "", "user": r.customer_name or "Anonymous",
-            "user_id": "" if r.customer_id is None else str(r.customer_id),
-            "external_id": r.customer_external_id or "",
-            "is_mobile": "" if r.channel != "web" or r.is_mobile is None else str(r.is_mobile).lower(),
-            "started": compact(r.started_at, tz, now),
-            "started_full": local(r.started_at, tz, "%Y-%m-%d %H:%M:%S"),
-            "last_message": compact(r.last_message_at, tz, now) if r.message_count else EMPTY,
-            "messages": r.message_count, "country": r.country or "",
-            "location": (place or "") if web else "", "ip": (r.ip or "") if web else "",
-            "finished": compact(r.finished_at, tz, now),
-        })
+        records.append(
+            {
+                "id": str(r.id),
+                "agent": r.agent_name,
+                "active": r.active,
+                "channel": info.icon,
+                "channel_name": info.name,
+                "channel_icon": info.icon,
+                "responsible": r.responsible,
+                "avatar": r.responsible_avatar or "",
+                "user": r.customer_name or "Anonymous",
+                "user_id": "" if r.customer_id is None else str(r.customer_id),
+                "external_id": r.customer_external_id or "",
+                "is_mobile": ""
+                if r.channel != "web" or r.is_mobile is None
+                else str(r.is_mobile).lower(),
+                "started": compact(r.started_at, tz, now),
+                "started_full": local(r.started_at, tz, "%Y-%m-%d %H:%M:%S"),
+                "last_message": compact(r.last_message_at, tz, now) if r.message_count else EMPTY,
+                "messages": r.message_count,
+                "country": r.country or "",
+                "location": (place or "") if web else "",
+                "ip": (r.ip or "") if web else "",
+                "finished": compact(r.finished_at, tz, now),
+            }
+        )
     return pd.DataFrame.from_records(records, columns=[*COLUMNS, "channel_icon", "started_full"])
 
 
@@ -107,39 +136,80 @@ def _options(sort_key: str, initial_selection: list[str]) -> dict:
     gb.configure_grid_options(
         getRowId=JsCode("function(p){ return String(p.data.id); }"),
         rowSelection={"mode": "singleRow", "checkboxes": False, "enableClickSelection": True},
-        tooltipShowDelay=150, tooltipInteraction=True, animateRows=False, suppressCellFocus=True,
+        tooltipShowDelay=150,
+        tooltipInteraction=True,
+        animateRows=False,
+        suppressCellFocus=True,
         suppressColumnVirtualisation=True,
         autoSizeStrategy={"type": "fitGridWidth"},
     )
     if initial_selection:
         gb.configure_grid_options(initialState={"rowSelection": initial_selection})
-    gb.configure_default_column(sortable=False, resizable=True, filter=False, type=[],
-                                suppressHeaderMenuButton=True, minWidth=40)
-    for hidden in ("id", "active", "channel_name", "channel_icon", "started_full", "avatar", "user_id",
-                   "external_id", "is_mobile", "country"):
+    gb.configure_default_column(
+        sortable=False,
+        resizable=True,
+        filter=False,
+        type=[],
+        suppressHeaderMenuButton=True,
+        minWidth=40,
+    )
+    for hidden in (
+        "id",
+        "active",
+        "channel_name",
+        "channel_icon",
+        "started_full",
+        "avatar",
+        "user_id",
+        "external_id",
+        "is_mobile",
+        "country",
+    ):
         gb.configure_column(hidden, hide=True)
     sorted_by = {"started": "Start", "last_message": "🕒 Last message"}
     gb.configure_column("agent", header_name="Agent", cellRenderer=AGENT, width=130, minWidth=120)
     gb.configure_column("channel", header_name="Channel", cellRenderer=CHANNEL, width=46)
-    gb.configure_column("responsible", header_name="🎧", headerTooltip="Responsible",
-                        cellRenderer=RESPONSIBLE, width=58)
-    gb.configure_column("user", header_name="User", tooltipField="user",
-                        tooltipComponent=USER_POPOVER, width=110, minWidth=96)
+    gb.configure_column(
+        "responsible",
+        header_name="🎧",
+        headerTooltip="Responsible",
+        cellRenderer=RESPONSIBLE,
+        width=58,
+    )
+    gb.configure_column(
+        "user",
+        header_name="User",
+        tooltipField="user",
+        tooltipComponent=USER_POPOVER,
+        width=110,
+        minWidth=96,
+    )
     for col, label in sorted_by.items():
         active = col == sort_key
-        gb.configure_column(col, header_name=("▼ " if active else "") + label,
-                            headerClass="sort-active" if active else "", width=104,
-                            minWidth=98)
+        gb.configure_column(
+            col,
+            header_name=("▼ " if active else "") + label,
+            headerClass="sort-active" if active else "",
+            width=104,
+            minWidth=98,
+        )
     gb.configure_column("messages", header_name="💬", headerTooltip="Messages", width=50)
-    gb.configure_column("location", header_name="📍", headerTooltip="Location",
-                        cellRenderer=LOCATION, width=44)
+    gb.configure_column(
+        "location", header_name="📍", headerTooltip="Location", cellRenderer=LOCATION, width=44
+    )
     gb.configure_column("ip", header_name="IP", width=108, minWidth=96)
     gb.configure_column("finished", header_name="🕒 Finish time", width=104, minWidth=98)
     return gb.build()
 
 
-def sessions_grid(rows: list[SessionRow], tz: str, *, sort_key: str,
-                  initial_selection: list[str], height: int = 560) -> str | None:
+def sessions_grid(
+    rows: list[SessionRow],
+    tz: str,
+    *,
+    sort_key: str,
+    initial_selection: list[str],
+    height: int = 560,
+) -> str | None:
     """Show the rows; return the id of the row the user selected in this run, if any."""
     resp = AgGrid(
         rows_frame(rows, tz),

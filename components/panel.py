@@ -20,11 +20,16 @@ def render_panel(detail: SessionDetail) -> None:
     if c is None:
         st.caption("No contact info found")
     else:
-        link.markdown(f'<a href="customer?customer={c.id}" target="_blank" '
-                      f'rel="noopener">Open in 360</a>', unsafe_allow_html=True)
+        link.markdown(
+            f'<a href="customer?customer={c.id}" target="_blank" rel="noopener">Open in 360</a>',
+            unsafe_allow_html=True,
+        )
         values = (c.name, c.email, c.phone, c.telegram, c.whatsapp, c.linkedin)
-        st.markdown("  \n".join(f"{label}: {_plain(v)}" for label, v in
-                                zip(CONTACT_FIELDS, values, strict=True)))
+        st.markdown(
+            "  \n".join(
+                f"{label}: {_plain(v)}" for label, v in zip(CONTACT_FIELDS, values, strict=True)
+            )
+        )
     st.divider()
     st.markdown("**Session parameters**")
     if detail.parameters:

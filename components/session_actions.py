@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import streamlit as st
+
 from components.data import run_action
 from db.models import LogKind, Plan
 from sessionlens import handover, logs, sessions
@@ -18,10 +19,21 @@ def render_actions(detail: SessionDetail, actor: Actor) -> None:
     with row.popover("Logs", icon=":material/receipt_long:"):
         _logs(detail, actor)
     reason = handover.blocked_reason(detail.row, actor)
-    if row.button("Hand over to the operator", key="hand_over", disabled=reason is not None,
-                  help=reason, icon=":material/support_agent:"):
-        done = run_action(lambda db: handover.hand_over(
-            db, actor=actor, session_id=detail.row.id, now=dt.datetime.now(dt.UTC)) or True)
+    if row.button(
+        "Hand over to the operator",
+        key="hand_over",
+        disabled=reason is not None,
+        help=reason,
+        icon=":material/support_agent:",
+    ):
+        done = run_action(
+            lambda db: (
+                handover.hand_over(
+                    db, actor=actor, session_id=detail.row.id, now=dt.datetime.now(dt.UTC)
+                )
+                or True
+            )
+        )
         if done:
             st.session_state["flash"] = "Session set to operator"
             st.rerun()
@@ -29,9 +41,15 @@ def render_actions(detail: SessionDetail, actor: Actor) -> None:
         rec = detail.recording
         data = run_action(lambda db: sessions.get_attachment_content(db, rec.id, actor=actor))
         if data:
-            row.download_button("Download recording", data[2], file_name=data[0], mime=data[1],
-                                icon=":material/download:", on_click="ignore",
-                                key="download_recording")
+            row.download_button(
+                "Download recording",
+                data[2],
+                file_name=data[0],
+                mime=data[1],
+                icon=":material/download:",
+                on_click="ignore",
+                key="download_recording",
+            )
 
 
 def _logs(detail: SessionDetail, actor: Actor) -> None:
@@ -42,8 +60,8 @@ def _logs(detail: SessionDetail, actor: Actor) -> None:
         entries = run_action(lambda db, k=kind: logs.list_logs(db, detail.row.id, k, actor=actor))
         lines = [
             f"{local(e.at, detail.timezone, '%Y-%m-%d %H:%M:%S')} {e.level} {e.text}"
-            if kind == LogKind.SYSTEM else
-            f"#######\nAgent: {e.agent_name}\nAction: {e.action}\nAction Input: {e.action_input}"
+            if kind == LogKind.SYSTEM
+            else f"#######\nAgent: {e.agent_name}\nAction: {e.action}\nAction Input: {e.action_input}"
             for e in entries or []
         ]
         with tab:

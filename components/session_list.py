@@ -32,8 +32,11 @@ def loaded_list(sort: SortKey, actor: Actor) -> LoadedList:
 
 def load_more(state: LoadedList, sort: SortKey, actor: Actor) -> None:
     """Append the next older page (keyset cursor) to ``state``."""
-    page = run_action(lambda db: sessions.list_page(
-        db, SessionFilter(), sort, state.cursor, actor=actor, limit=get_settings().page_size))
+    page = run_action(
+        lambda db: sessions.list_page(
+            db, SessionFilter(), sort, state.cursor, actor=actor, limit=get_settings().page_size
+        )
+    )
     if page is not None:
         state.rows = state.rows + page.rows
         state.cursor = page.next_cursor

@@ -16,8 +16,14 @@ if not raw.isdigit():
 contact = run_action(lambda db: customers.get_contact(db, int(raw), actor=actor))
 if contact:
     st.subheader(contact.name or "Unnamed customer")
-    values = (contact.name, contact.email, contact.phone, contact.telegram, contact.whatsapp,
-              contact.linkedin)
+    values = (
+        contact.name,
+        contact.email,
+        contact.phone,
+        contact.telegram,
+        contact.whatsapp,
+        contact.linkedin,
+    )
     for label, value in zip(CONTACT_FIELDS, values, strict=True):
         st.text(f"{label}: {value or '---'}")
     st.caption(f"id {contact.id} · External id {contact.external_id or '---'}")

@@ -16,8 +16,9 @@ from sessionlens import demo as demo_data
 from sessionlens import geo
 from sessionlens.settings import get_settings
 
-app = typer.Typer(help="Sessionlens: the console for AI-agent customer sessions.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Sessionlens: the console for AI-agent customer sessions.", no_args_is_help=True
+)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 geo_app = typer.Typer(help="Customer locations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -63,8 +64,9 @@ def demo(
                 if not sys.stdout.isatty() and done[0] % 100_000 == 0:
                     typer.echo(f"{done[0]:,} sessions written", err=True)
 
-            summary = demo_data.generate(conn, locator=locator, sessions=sessions, seed=seed,
-                                         progress=progress)
+            summary = demo_data.generate(
+                conn, locator=locator, sessions=sessions, seed=seed, progress=progress
+            )
     took = (dt.datetime.now() - started).total_seconds()
     typer.echo(", ".join(f"{n} {t}" for t, n in summary.counts.items()) + f" in {took:.1f} s")
 
@@ -80,8 +82,10 @@ def geo_refresh(database_url: str | None = UrlOpt) -> None:
         raise typer.BadParameter(f"No readable location database at {settings.geoip_path}")
     with make_sessionmaker(make_engine(database_url or settings.database_url)).begin() as db:
         n = geo.refresh(db, locator)
-    typer.echo(f"Re-resolved {n} sessions with {locator.info.database_type} "
-               f"built {locator.info.build_date}")
+    typer.echo(
+        f"Re-resolved {n} sessions with {locator.info.database_type} "
+        f"built {locator.info.build_date}"
+    )
 
 
 if __name__ == "__main__":

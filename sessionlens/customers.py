@@ -13,9 +13,11 @@ from sessionlens.sessions import Contact
 
 def get_contact(db: Session, customer_id: int, *, actor: Actor) -> Contact:
     require(actor, Action.VIEW_SESSIONS)
-    c = db.scalar(select(Customer).where(Customer.tenant_id == actor.tenant_id,
-                                         Customer.id == customer_id))
+    c = db.scalar(
+        select(Customer).where(Customer.tenant_id == actor.tenant_id, Customer.id == customer_id)
+    )
     if c is None:
         raise NotFound(f"Customer {customer_id} not found")
-    return Contact(c.id, c.name, c.email, c.phone, c.telegram, c.whatsapp, c.linkedin,
-                   c.external_id)
+    return Contact(
+        c.id, c.name, c.email, c.phone, c.telegram, c.whatsapp, c.linkedin, c.external_id
+    )

@@ -104,8 +104,9 @@ def refresh(db: Session, locator: Locator, *, progress: Callable[[int], None] | 
         res = db.execute(
             update(ChatSession)
             .where(ChatSession.ip == ip)
-            .values(country=loc.country, country_name=loc.country_name, city=loc.city,
-                    geo_note=loc.note)
+            .values(
+                country=loc.country, country_name=loc.country_name, city=loc.city, geo_note=loc.note
+            )
         )
         changed += res.rowcount or 0
         if progress:

@@ -35,8 +35,11 @@ def hand_over(db: Session, *, actor: Actor, session_id: int, now: dt.datetime) -
     Writes the "Transfer to human agent" marker, a system log line and an audit event.
     """
     require(actor, Action.HAND_OVER)
-    cs = db.scalar(select(ChatSession).where(ChatSession.tenant_id == actor.tenant_id,
-                                             ChatSession.id == session_id).with_for_update())
+    cs = db.scalar(
+        select(ChatSession)
+        .where(ChatSession.tenant_id == actor.tenant_id, ChatSession.id == session_id)
+        .with_for_update()
+    )
     if cs is None:
         raise NotFound(f"Session {session_id} not found")
     if cs.finished_at is not None:
@@ -44,11 +47,33 @@ def hand_over(db: Session, *, actor: Actor, session_id: int, now: dt.datetime) -
     if cs.mode != Mode.AI:
         raise RuleViolation(HANDLED)
     cs.mode = Mode.HUMAN
-    append_message(db, cs, author_kind=AuthorKind.SYSTEM, text="", sent_at=now,
-                   system_event=SystemEvent.TRANSFER, event_data={"by": actor.name})
-    db.add(SessionLog(tenant_id=cs.tenant_id, session_id=cs.id, kind=LogKind.SYSTEM, at=now,
-                      text=f"Handover: session set to operator by {actor.name} (manual)"))
-    db.add(AuditEvent(tenant_id=actor.tenant_id, actor_user_id=actor.user_id, action="hand_over",
-                      target_type="chat_session", target_id=str(cs.id), at=now,
-                      details={"trigger": "manual"}))
+    append_message(
+        db,
+        cs,
+        author_kind=AuthorKind.SYSTEM,
+        text="",
+        sent_at=now,
+        system_event=SystemEvent.TRANSFER,
+        event_data={"by": actor.name},
+    )
+    db.add(
+        SessionLog(
+            tenant_id=cs.tenant_id,
+            session_id=cs.id,
+            kind=LogKind.SYSTEM,
+            at=now,
+            text=f"Handover: session set to operator by {actor.name} (manual)",
+        )
+    )
+    db.add(
+        AuditEvent(
+            tenant_id=actor.tenant_id,
+            actor_user_id=actor.user_id,
+            action="hand_over",
+            target_type="chat_session",
+            target_id=str(cs.id),
+            at=now,
+            details={"trigger": "manual"},
+        )
+    )
     db.flush()

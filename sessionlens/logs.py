@@ -37,15 +37,28 @@ def list_logs(db: Session, session_id: int, kind: LogKind, *, actor: Actor) -> l
         require(actor, Action.VIEW_TRACES)
         if not traces_available(db, actor=actor):
             raise PermissionDenied(TRACES_PAID_ONLY)
-    exists = db.scalar(select(ChatSession.id).where(ChatSession.tenant_id == actor.tenant_id,
-                                                    ChatSession.id == session_id))
+    exists = db.scalar(
+        select(ChatSession.id).where(
+            ChatSession.tenant_id == actor.tenant_id, ChatSession.id == session_id
+        )
+    )
     if exists is None:
         raise NotFound(f"Session {session_id} not found")
     rows = db.execute(
-        select(SessionLog.at, SessionLog.level, SessionLog.text, SessionLog.agent_name,
-               SessionLog.prompt, SessionLog.action, SessionLog.action_input)
-        .where(SessionLog.tenant_id == actor.tenant_id, SessionLog.session_id == session_id,
-               SessionLog.kind == kind)
+        select(
+            SessionLog.at,
+            SessionLog.level,
+            SessionLog.text,
+            SessionLog.agent_name,
+            SessionLog.prompt,
+            SessionLog.action,
+            SessionLog.action_input,
+        )
+        .where(
+            SessionLog.tenant_id == actor.tenant_id,
+            SessionLog.session_id == session_id,
+            SessionLog.kind == kind,
+        )
         .order_by(SessionLog.at, SessionLog.id)
     ).all()
     return [LogEntry(*r) for r in rows]

@@ -15,25 +15,42 @@ from db.models import AuthorKind, ChatSession, Message
 COUNTED_KINDS = frozenset({AuthorKind.CUSTOMER, AuthorKind.AI, AuthorKind.HUMAN})
 
 
-def append_message(db: Session, chat: ChatSession, *, author_kind: str, text: str,
-                   sent_at: dt.datetime, author_user_id: int | None = None,
-                   **fields: Any) -> Message:
+def append_message(
+    db: Session,
+    chat: ChatSession,
+    *,
+    author_kind: str,
+    text: str,
+    sent_at: dt.datetime,
+    author_user_id: int | None = None,
+    **fields: Any,
+) -> Message:
     """Add a message at the end of ``chat`` and keep its derived counters.
 
     The caller has already checked the actor may write to this session; the caller commits.
     """
     seq = (db.scalar(select(func.max(Message.seq)).where(Message.session_id == chat.id)) or 0) + 1
-    msg = Message(tenant_id=chat.tenant_id, session_id=chat.id, seq=seq, author_kind=author_kind,
-                  author_user_id=author_user_id, text=text, sent_at=sent_at, **fields)
+    msg = Message(
+        tenant_id=chat.tenant_id,
+        session_id=chat.id,
+        seq=seq,
+        author_kind=author_kind,
+        author_user_id=author_user_id,
+        text=text,
+        sent_at=sent_at,
+        **fields,
+    )
     db.add(msg)
     if author_kind in COUNTED_KINDS:
         db.execute(
             update(ChatSession)
             .where(ChatSession.id == chat.id)
-            .values(message_count=ChatSession.message_count + 1,
-                    last_message_at=func.max(ChatSession.last_message_at, sent_at)
-                    if db.bind and db.bind.dialect.name == "sqlite"
-                    else func.greatest(ChatSession.last_message_at, sent_at))
+            .values(
+                message_count=ChatSession.message_count + 1,
+                last_message_at=func.max(ChatSession.last_message_at, sent_at)
+                if db.bind and db.bind.dialect.name == "sqlite"
+                else func.greatest(ChatSession.last_message_at, sent_at),
+            )
         )
     db.flush()
     return msg

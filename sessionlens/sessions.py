@@ -76,7 +76,7 @@ class SessionRow:
 
     @property
     def responsible(self) -> str:
-        """"AI" while the agent handles it, the human agent's name after a handover, or "Unassigned"."""
+        """ "AI" while the agent handles it, the human agent's name after a handover, or "Unassigned"."""
         if self.mode == Mode.AI:
             return "AI"
         return self.responsible_name or "Unassigned"
@@ -105,8 +105,13 @@ def decode_cursor(cursor: str, sort: SortKey) -> tuple[dt.datetime, int]:
     return when, row_id
 
 
-def _page_ids(actor: Actor, flt: SessionFilter, sort: SortKey, after: tuple[dt.datetime, int] | None,
-              limit: int) -> Select[Any]:
+def _page_ids(
+    actor: Actor,
+    flt: SessionFilter,
+    sort: SortKey,
+    after: tuple[dt.datetime, int] | None,
+    limit: int,
+) -> Select[Any]:
     col = sort.column
     stmt = select(ChatSession.id).where(ChatSession.tenant_id == actor.tenant_id, flt.conditions())
     if after is not None:
@@ -114,9 +119,15 @@ def _page_ids(actor: Actor, flt: SessionFilter, sort: SortKey, after: tuple[dt.d
     return stmt.order_by(col.desc(), ChatSession.id.desc()).limit(limit)
 
 
-def list_page(db: Session, flt: SessionFilter, sort: SortKey = SortKey.STARTED,
-              cursor: str | None = None, *, actor: Actor,
-              limit: int = DEFAULT_PAGE_SIZE) -> Page:
+def list_page(
+    db: Session,
+    flt: SessionFilter,
+    sort: SortKey = SortKey.STARTED,
+    cursor: str | None = None,
+    *,
+    actor: Actor,
+    limit: int = DEFAULT_PAGE_SIZE,
+) -> Page:
     """One page of the actor's tenant's sessions matching ``flt``, newest first by ``sort``.
 
     A deferred join: the page's ids are chosen on the sessions indexes alone, then names are joined
@@ -147,20 +158,41 @@ def list_page(db: Session, flt: SessionFilter, sort: SortKey = SortKey.STARTED,
     return Page(rows, next_cursor)
 
 
-def _row(cs: ChatSession, agent: str, hname: str | None, havatar: str | None,
-         cname: str | None, cext: str | None) -> SessionRow:
+def _row(
+    cs: ChatSession,
+    agent: str,
+    hname: str | None,
+    havatar: str | None,
+    cname: str | None,
+    cext: str | None,
+) -> SessionRow:
     return SessionRow(
-        id=cs.id, agent_name=agent, channel=cs.channel, mode=cs.mode,
-        responsible_name=hname, responsible_avatar=havatar,
-        customer_id=cs.customer_id, customer_name=cname, customer_external_id=cext,
-        is_mobile=cs.is_mobile, status=cs.status, started_at=cs.started_at,
-        last_message_at=cs.last_message_at, message_count=cs.message_count,
-        finished_at=cs.finished_at, ip=cs.ip, country=cs.country, country_name=cs.country_name,
-        city=cs.city, geo_note=cs.geo_note, has_attachments=cs.has_attachments,
+        id=cs.id,
+        agent_name=agent,
+        channel=cs.channel,
+        mode=cs.mode,
+        responsible_name=hname,
+        responsible_avatar=havatar,
+        customer_id=cs.customer_id,
+        customer_name=cname,
+        customer_external_id=cext,
+        is_mobile=cs.is_mobile,
+        status=cs.status,
+        started_at=cs.started_at,
+        last_message_at=cs.last_message_at,
+        message_count=cs.message_count,
+        finished_at=cs.finished_at,
+        ip=cs.ip,
+        country=cs.country,
+        country_name=cs.country_name,
+        city=cs.city,
+        geo_note=cs.geo_note,
+        has_attachments=cs.has_attachments,
     )
 
 
 # --- one session ---------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Contact:
@@ -227,8 +259,9 @@ def get_session(db: Session, session_id: int, *, actor: Actor) -> SessionDetail:
     """The session with its chat, contact, parameters and results; NotFound outside the tenant."""
     require(actor, Action.VIEW_SESSIONS)
     cs = db.scalar(
-        select(ChatSession).where(ChatSession.tenant_id == actor.tenant_id,
-                                  ChatSession.id == session_id)
+        select(ChatSession).where(
+            ChatSession.tenant_id == actor.tenant_id, ChatSession.id == session_id
+        )
     )
     if cs is None:
         raise NotFound(f"Session {session_id} not found")
@@ -236,27 +269,57 @@ def get_session(db: Session, session_id: int, *, actor: Actor) -> SessionDetail:
     agent = db.scalar(select(Agent.name).where(Agent.id == cs.agent_id)) or "?"
     human = db.get(User, cs.assigned_user_id) if cs.assigned_user_id else None
     customer = db.get(Customer, cs.customer_id) if cs.customer_id else None
-    row = _row(cs, agent, human.name if human else None, human.avatar if human else None,
-               customer.name if customer else None, customer.external_id if customer else None)
+    row = _row(
+        cs,
+        agent,
+        human.name if human else None,
+        human.avatar if human else None,
+        customer.name if customer else None,
+        customer.external_id if customer else None,
+    )
     contact = None
     if customer is not None:
-        contact = Contact(customer.id, customer.name, customer.email, customer.phone,
-                          customer.telegram, customer.whatsapp, customer.linkedin,
-                          customer.external_id)
-    results = [ResultEntry(f.get("label") or f["key"], (cs.results or {}).get(f["key"]))
-               for f in tenant.result_fields]
+        contact = Contact(
+            customer.id,
+            customer.name,
+            customer.email,
+            customer.phone,
+            customer.telegram,
+            customer.whatsapp,
+            customer.linkedin,
+            customer.external_id,
+        )
+    results = [
+        ResultEntry(f.get("label") or f["key"], (cs.results or {}).get(f["key"]))
+        for f in tenant.result_fields
+    ]
     messages, recording = _messages(db, actor, cs.id)
-    return SessionDetail(row, tenant.timezone, tenant.plan, contact, dict(cs.parameters or {}),
-                         results, messages, recording)
+    return SessionDetail(
+        row,
+        tenant.timezone,
+        tenant.plan,
+        contact,
+        dict(cs.parameters or {}),
+        results,
+        messages,
+        recording,
+    )
 
 
-def _messages(db: Session, actor: Actor, session_id: int
-              ) -> tuple[list[MessageView], AttachmentInfo | None]:
+def _messages(
+    db: Session, actor: Actor, session_id: int
+) -> tuple[list[MessageView], AttachmentInfo | None]:
     files: dict[int | None, list[AttachmentInfo]] = {}
     recording = None
     for a in db.execute(
-        select(Attachment.id, Attachment.message_id, Attachment.is_recording, Attachment.file_name,
-               Attachment.mime_type, Attachment.size_bytes)
+        select(
+            Attachment.id,
+            Attachment.message_id,
+            Attachment.is_recording,
+            Attachment.file_name,
+            Attachment.mime_type,
+            Attachment.size_bytes,
+        )
         .where(Attachment.tenant_id == actor.tenant_id, Attachment.session_id == session_id)
         .order_by(Attachment.id)
     ):
@@ -273,21 +336,36 @@ def _messages(db: Session, actor: Actor, session_id: int
     )
     views = [
         MessageView(
-            m.id, m.seq, m.author_kind, uname, m.text, m.sent_at, m.reaction, m.delivery_status,
-            m.delivery_at, m.delivery_note, list(m.quick_replies or []), m.is_template,
-            m.system_event, dict(m.event_data or {}), files.get(m.id, []),
+            m.id,
+            m.seq,
+            m.author_kind,
+            uname,
+            m.text,
+            m.sent_at,
+            m.reaction,
+            m.delivery_status,
+            m.delivery_at,
+            m.delivery_note,
+            list(m.quick_replies or []),
+            m.is_template,
+            m.system_event,
+            dict(m.event_data or {}),
+            files.get(m.id, []),
         )
         for m, uname in db.execute(stmt).all()
     ]
     return views, recording
 
 
-def get_attachment_content(db: Session, attachment_id: int, *, actor: Actor) -> tuple[str, str, bytes]:
+def get_attachment_content(
+    db: Session, attachment_id: int, *, actor: Actor
+) -> tuple[str, str, bytes]:
     """(file name, MIME type, bytes) of an attachment or recording of the actor's tenant."""
     require(actor, Action.VIEW_SESSIONS)
     row = db.execute(
         select(Attachment.file_name, Attachment.mime_type, Attachment.content).where(
-            Attachment.tenant_id == actor.tenant_id, Attachment.id == attachment_id)
+            Attachment.tenant_id == actor.tenant_id, Attachment.id == attachment_id
+        )
     ).first()
     if row is None:
         raise NotFound(f"Attachment {attachment_id} not found")

@@ -21,8 +21,13 @@ def build(path: Path, sessions: int = 300) -> str:
     from tests.conftest import NOW, TESTDATA
 
     with eng.begin() as conn:
-        demo.generate(conn, locator=geo.Locator(TESTDATA / "GeoIP2-City-Test.mmdb"),
-                      sessions=sessions, seed=3, now=NOW)
+        demo.generate(
+            conn,
+            locator=geo.Locator(TESTDATA / "GeoIP2-City-Test.mmdb"),
+            sessions=sessions,
+            seed=3,
+            now=NOW,
+        )
     eng.dispose()
     return url
 
@@ -30,10 +35,17 @@ def build(path: Path, sessions: int = 300) -> str:
 def find_session(engine: Engine, *conds, where=lambda row: True) -> ChatSession:
     """The newest session of the first tenant matching SQL ``conds`` and the ``where`` test."""
     with engine.connect() as conn:
-        tenant = conn.scalar(select(User.tenant_id).where(User.role == Role.ADMIN)
-                             .order_by(User.tenant_id, User.id).limit(1))
-        rows = conn.execute(select(ChatSession).where(ChatSession.tenant_id == tenant, *conds)
-                            .order_by(ChatSession.started_at.desc())).all()
+        tenant = conn.scalar(
+            select(User.tenant_id)
+            .where(User.role == Role.ADMIN)
+            .order_by(User.tenant_id, User.id)
+            .limit(1)
+        )
+        rows = conn.execute(
+            select(ChatSession)
+            .where(ChatSession.tenant_id == tenant, *conds)
+            .order_by(ChatSession.started_at.desc())
+        ).all()
     row = next((r for r in rows if where(r)), None)
     assert row is not None, f"no demo session matches {conds}"
     return row

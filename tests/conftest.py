@@ -24,8 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # MaxMind's test databases (MIT / Apache 2.0), copied from shared/testdata/geoip.
 TESTDATA = ROOT / "tests" / "data" / "geoip"
 IN_CI = os.environ.get("CI", "").lower() == "true"
-PG_URL = os.environ.get("SESSIONLENS_TEST_POSTGRES_URL",
-                        "postgresql+psycopg://postgres@127.0.0.1:5432/sessionlens_test")
+PG_URL = os.environ.get(
+    "SESSIONLENS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/sessionlens_test"
+)
 NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
 DEMO_SESSIONS = 400
 
@@ -42,8 +43,9 @@ def _postgres_engine() -> Engine:
     admin = make_engine(url.set(database="postgres").render_as_string(hide_password=False))
     try:
         with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"),
-                                 {"n": url.database})
+            exists = conn.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": url.database}
+            )
             if not exists:
                 conn.execute(text(f'CREATE DATABASE "{url.database}"'))
     except Exception as exc:  # noqa: BLE001 - any connection failure means "no Postgres here"
@@ -82,8 +84,9 @@ def db(engine: Engine) -> Iterator[Session]:
     """A ``db`` session whose writes are rolled back after the test."""
     with engine.connect() as conn:
         trans = conn.begin()
-        session = Session(bind=conn, join_transaction_mode="create_savepoint",
-                          expire_on_commit=False)
+        session = Session(
+            bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
         try:
             yield session
         finally:

@@ -10,6 +10,8 @@ from sessionlens.permissions import Actor
 
 def actor(db: Session, tenant_index: int = 0, role: str = Role.ADMIN) -> Actor:
     """An actor of the demo's first (paid, Berlin) or second (Free, New York) tenant."""
-    users = db.scalars(select(User).where(User.role == role).order_by(User.tenant_id, User.id)).all()
+    users = db.scalars(
+        select(User).where(User.role == role).order_by(User.tenant_id, User.id)
+    ).all()
     tenants = sorted({u.tenant_id for u in users})
     return actor_for(next(u for u in users if u.tenant_id == tenants[tenant_index]))

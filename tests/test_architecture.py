@@ -32,14 +32,15 @@ def test_domain_and_db_never_import_streamlit(folder):
 
 
 def test_pages_never_touch_sqlalchemy_or_the_grid_library():
-    offenders = [p.name for p in _files("pages")
-                 if {"sqlalchemy", "st_aggrid", "db"} & _imports(p)]
+    offenders = [p.name for p in _files("pages") if {"sqlalchemy", "st_aggrid", "db"} & _imports(p)]
     assert offenders == []
 
 
 def test_lower_layers_never_import_upper_ones():
-    for folder, forbidden in (("db", {"sessionlens", "components", "pages"}),
-                              ("sessionlens", {"components", "pages"}),
-                              ("components", {"pages"})):
+    for folder, forbidden in (
+        ("db", {"sessionlens", "components", "pages"}),
+        ("sessionlens", {"components", "pages"}),
+        ("components", {"pages"}),
+    ):
         offenders = [p.name for p in _files(folder) if forbidden & _imports(p)]
         assert offenders == [], folder

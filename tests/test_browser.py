@@ -37,10 +37,28 @@ def server(tmp_path_factory):
     port = _free_port()
     env = {**os.environ, "SESSIONLENS_DATABASE_URL": url}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=appdb.ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        cwd=appdb.ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -61,16 +79,28 @@ def server(tmp_path_factory):
 def browser_type_launch_args():
     if not Path(CHROMIUM).exists():
         unavailable(f"{CHROMIUM} is missing: apt-get install chromium")
-    return {"executable_path": CHROMIUM,
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--disable-background-networking", "--disable-component-update",
-                     "--no-first-run", "--disable-quic"]}
+    return {
+        "executable_path": CHROMIUM,
+        "args": [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            "--disable-quic",
+        ],
+    }
 
 
 @pytest.fixture(scope="session")
 def browser_context_args():
-    return {"viewport": {"width": 1600, "height": 1000}, "reduced_motion": "reduce",
-            "accept_downloads": True}
+    return {
+        "viewport": {"width": 1600, "height": 1000},
+        "reduced_motion": "reduce",
+        "accept_downloads": True,
+    }
 
 
 def _row(page, sid: int):
@@ -125,7 +155,8 @@ def test_click_a_row_then_load_more_keeps_the_selection(page, server):
     expect(row).to_be_visible(timeout=60_000)
     row.locator('[col-id="agent"]').click()
     expect(page.get_by_role("heading", name=f"Chat · {cs.message_count} messages")).to_be_visible(
-        timeout=20_000)
+        timeout=20_000
+    )
     expect(page).to_have_url(re.compile(rf"[?&]session={cs.id}\b"))
     expect(page.get_by_text("Session parameters")).to_be_visible()
     viewport = page.frame_locator(GRID).locator(".ag-body-viewport")
@@ -133,7 +164,8 @@ def test_click_a_row_then_load_more_keeps_the_selection(page, server):
     page.get_by_role("button", name="Load More").click()
     expect(page.get_by_text("100 sessions loaded")).to_be_visible(timeout=20_000)
     expect(page.frame_locator(GRID).locator(".ag-center-cols-container .ag-row")).not_to_have_count(
-        0)
+        0
+    )
     assert viewport.evaluate("e => e.scrollTop") == 300  # the grid was updated, not remounted
     viewport.evaluate("e => { e.scrollTop = 0; }")
     expect(_row(page, cs.id)).to_have_class(re.compile(r"\bag-row-selected\b"))
@@ -149,5 +181,6 @@ def test_deep_link_opens_the_session(page, server):
         old = conn.execute(select(ChatSession).order_by(ChatSession.started_at).limit(1)).first()
     page.goto(f"{base}/?session={old.id}")
     expect(page.get_by_role("heading", name=f"Chat · {old.message_count} messages")).to_be_visible(
-        timeout=60_000)
+        timeout=60_000
+    )
     expect(page.get_by_text("started the session at").first).to_be_visible()

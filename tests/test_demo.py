@@ -28,22 +28,25 @@ from tests.conftest import NOW
 
 def test_demo_covers_every_kind_the_screen_shows(db):
     q = lambda stmt: set(db.scalars(stmt.distinct()))  # noqa: E731
-    assert q(select((ChatSession.channel))) == {c.value for c in Channel}
-    assert q(select((Message.author_kind))) == {k.value for k in AuthorKind}
-    assert q(select((Message.system_event)).where(Message.system_event.is_not(None))) == {
-        e.value for e in SystemEvent}
-    assert q(select((ChatSession.mode))) == {m.value for m in Mode}
-    assert q(select((Message.reaction)).where(Message.reaction.is_not(None))) == {"up",
-                                                                                        "down"}
-    assert {"delivered", "read", "failed"} <= q(select((Message.delivery_status)))
+    assert q(select(ChatSession.channel)) == {c.value for c in Channel}
+    assert q(select(Message.author_kind)) == {k.value for k in AuthorKind}
+    assert q(select(Message.system_event).where(Message.system_event.is_not(None))) == {
+        e.value for e in SystemEvent
+    }
+    assert q(select(ChatSession.mode)) == {m.value for m in Mode}
+    assert q(select(Message.reaction).where(Message.reaction.is_not(None))) == {"up", "down"}
+    assert {"delivered", "read", "failed"} <= q(select(Message.delivery_status))
     assert db.scalar(select(func.count()).where(Message.is_template))
     assert db.scalar(select(func.count()).where(Message.quick_replies.is_not(None)))
-    mimes = q(select((Attachment.mime_type)))
+    mimes = q(select(Attachment.mime_type))
     assert {"image/png", "application/pdf", "audio/wav"} <= mimes
     assert db.scalar(select(func.count()).where(ChatSession.finished_at.is_(None)))
-    assert db.scalar(select(func.count()).where(ChatSession.mode != Mode.AI,
-                                                ChatSession.assigned_user_id.is_(None)))
-    assert q(select((SessionLog.kind))) == {LogKind.SYSTEM, LogKind.TRACE}
+    assert db.scalar(
+        select(func.count()).where(
+            ChatSession.mode != Mode.AI, ChatSession.assigned_user_id.is_(None)
+        )
+    )
+    assert q(select(SessionLog.kind)) == {LogKind.SYSTEM, LogKind.TRACE}
     plans = {(t.plan, t.timezone) for t in db.scalars(select(Tenant))}
     assert plans == {("paid", "Europe/Berlin"), ("free", "America/New_York")}
     assert db.scalar(select(func.count()).select_from(Agent)) >= 5
@@ -67,8 +70,9 @@ def test_same_seed_gives_same_data(tmp_path, test_locator):
         upgrade(eng)
         with eng.begin() as conn:
             demo.generate(conn, locator=test_locator, sessions=60, seed=5, now=NOW)
-            rows = conn.execute(select(Message.text, Message.sent_at, Message.author_kind)
-                                .order_by(Message.id)).all()
+            rows = conn.execute(
+                select(Message.text, Message.sent_at, Message.author_kind).order_by(Message.id)
+            ).all()
         eng.dispose()
         return hashlib.sha256(repr(rows).encode()).hexdigest()
 

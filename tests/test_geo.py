@@ -10,28 +10,34 @@ from sessionlens import geo
 from tests.conftest import TESTDATA
 
 
-@pytest.mark.parametrize("ip, country, city", [
-    ("81.2.69.142", "GB", "London"),
-    ("89.160.20.112", "SE", "Linköping"),
-    ("216.160.83.56", "US", "Milton"),
-    ("2001:480:10::1", "US", "San Diego"),
-])
+@pytest.mark.parametrize(
+    "ip, country, city",
+    [
+        ("81.2.69.142", "GB", "London"),
+        ("89.160.20.112", "SE", "Linköping"),
+        ("216.160.83.56", "US", "Milton"),
+        ("2001:480:10::1", "US", "San Diego"),
+    ],
+)
 def test_city_database_places_known_addresses(test_locator, ip, country, city):
     loc = test_locator.locate(ip)
     assert (loc.country, loc.city, loc.note) == (country, city, None)
 
 
-@pytest.mark.parametrize("ip, reason", [
-    ("10.0.0.7", "Private or reserved address"),
-    ("192.168.1.1", "Private or reserved address"),
-    ("127.0.0.1", "Loopback address"),
-    ("::1", "Loopback address"),
-    ("999.1.1.1", "Not a valid IP address"),
-    ("hello", "Not a valid IP address"),
-    ("8.8.8.8", "not found in the location database"),
-    (None, "No IP address"),
-    ("", "No IP address"),
-])
+@pytest.mark.parametrize(
+    "ip, reason",
+    [
+        ("10.0.0.7", "Private or reserved address"),
+        ("192.168.1.1", "Private or reserved address"),
+        ("127.0.0.1", "Loopback address"),
+        ("::1", "Loopback address"),
+        ("999.1.1.1", "Not a valid IP address"),
+        ("hello", "Not a valid IP address"),
+        ("8.8.8.8", "not found in the location database"),
+        (None, "No IP address"),
+        ("", "No IP address"),
+    ],
+)
 def test_unplaceable_addresses_give_a_reason_not_an_error(test_locator, ip, reason):
     loc = test_locator.locate(ip)
     assert loc.country is None and reason in loc.note
@@ -57,14 +63,19 @@ def test_bundled_database_is_dbip_with_its_credit():
     from sessionlens.settings import Settings
 
     loc = geo.Locator(Settings().geoip_path)
-    assert loc.info.database_type.startswith("DBIP") and loc.info.credit == "IP Geolocation by DB-IP"
+    assert (
+        loc.info.database_type.startswith("DBIP") and loc.info.credit == "IP Geolocation by DB-IP"
+    )
     assert loc.locate("81.2.69.142").country == "GB"
 
 
 def test_refresh_re_resolves_stored_sessions(db, test_locator):
     sid = db.scalar(select(ChatSession.id).where(ChatSession.ip.is_not(None)).limit(1))
-    db.execute(update(ChatSession).where(ChatSession.id == sid)
-               .values(ip="89.160.20.112", country=None, city=None, geo_note="stale"))
+    db.execute(
+        update(ChatSession)
+        .where(ChatSession.id == sid)
+        .values(ip="89.160.20.112", country=None, city=None, geo_note="stale")
+    )
     assert geo.refresh(db, test_locator) >= 1
     cs = db.get(ChatSession, sid)
     db.refresh(cs)

@@ -15,9 +15,10 @@ from tests.helpers import actor
 
 
 def _session(db, who, **where):
-    conds = [ChatSession.tenant_id == who.tenant_id] + [getattr(ChatSession, k) == v if v is not None
-                                                         else getattr(ChatSession, k).is_(None)
-                                                         for k, v in where.items()]
+    conds = [ChatSession.tenant_id == who.tenant_id] + [
+        getattr(ChatSession, k) == v if v is not None else getattr(ChatSession, k).is_(None)
+        for k, v in where.items()
+    ]
     return db.scalar(select(ChatSession).where(*conds).order_by(ChatSession.id).limit(1))
 
 
@@ -58,7 +59,9 @@ def test_viewer_is_refused_by_the_domain_not_only_the_button(db):
     viewer = actor(db, 0, Role.VIEWER)
     cs = _session(db, viewer, finished_at=None, mode=Mode.AI)
     row = sessions.get_session(db, cs.id, actor=viewer).row
-    assert handover.blocked_reason(row, viewer) == "You do not have permission to hand over sessions"
+    assert (
+        handover.blocked_reason(row, viewer) == "You do not have permission to hand over sessions"
+    )
     with pytest.raises(PermissionDenied, match="permission to hand over sessions"):
         handover.hand_over(db, actor=viewer, session_id=cs.id, now=NOW)
     assert db.get(ChatSession, cs.id).mode == Mode.AI

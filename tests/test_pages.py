@@ -71,8 +71,11 @@ def test_clicking_a_row_opens_its_chat_and_sets_the_url(app_db):
 
 
 def test_no_customer_no_parameters_no_results(app_db):
-    cs = appdb.find_session(app_db, ChatSession.customer_id.is_(None),
-                            where=lambda r: not r.parameters and not r.results)
+    cs = appdb.find_session(
+        app_db,
+        ChatSession.customer_id.is_(None),
+        where=lambda r: not r.parameters and not r.results,
+    )
     at = _run({"session": str(cs.id)})
     text = _texts(at)
     assert "No contact info found" in text
@@ -81,9 +84,15 @@ def test_no_customer_no_parameters_no_results(app_db):
 
 
 def test_contact_parameters_and_results_with_missing_fields(app_db):
-    cs = appdb.find_session(app_db, ChatSession.customer_id.is_not(None),
-                            where=lambda r: "utm_source" in r.parameters
-                            and 0 < len(r.results) < 8 and "human_name" not in r.results)
+    cs = appdb.find_session(
+        app_db,
+        ChatSession.customer_id.is_not(None),
+        where=lambda r: (
+            "utm_source" in r.parameters
+            and 0 < len(r.results) < 8
+            and "human_name" not in r.results
+        ),
+    )
     at = _run({"session": str(cs.id)})
     text = _texts(at)
     assert "Open in 360" in text and "Email:" in text and "LinkedIn:" in text
@@ -128,8 +137,9 @@ def test_sort_by_last_message(app_db):
     at = _run({"sort": "last_message"})
     grid = at.get("component_instance")[0]
     assert grid.proto.id and at.session_state["sort_pick"] == "last_message"
-    headers = [c.get("headerName") for c in
-               json.loads(grid.proto.json_args)["gridOptions"]["columnDefs"]]
+    headers = [
+        c.get("headerName") for c in json.loads(grid.proto.json_args)["gridOptions"]["columnDefs"]
+    ]
     assert "▼ 🕒 Last message" in headers and "Start" in headers
 
 

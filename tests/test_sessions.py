@@ -28,10 +28,15 @@ def _all_rows(db, who, sort, limit=37):
 def test_keyset_pages_cover_every_session_once_newest_first(db, sort):
     who = actor(db)
     rows = _all_rows(db, who, sort)
-    expected = db.execute(
-        select(ChatSession.id).where(ChatSession.tenant_id == who.tenant_id)
-        .order_by(sort.column.desc(), ChatSession.id.desc())
-    ).scalars().all()
+    expected = (
+        db.execute(
+            select(ChatSession.id)
+            .where(ChatSession.tenant_id == who.tenant_id)
+            .order_by(sort.column.desc(), ChatSession.id.desc())
+        )
+        .scalars()
+        .all()
+    )
     assert [r.id for r in rows] == expected
     assert len(rows) > 100
 
@@ -44,8 +49,12 @@ def test_first_page_has_page_size_rows_and_a_cursor(db):
 
 def test_ties_on_start_time_are_neither_skipped_nor_repeated(db):
     who = actor(db)
-    first = db.scalars(select(ChatSession).where(ChatSession.tenant_id == who.tenant_id)
-                       .order_by(ChatSession.id).limit(5)).all()
+    first = db.scalars(
+        select(ChatSession)
+        .where(ChatSession.tenant_id == who.tenant_id)
+        .order_by(ChatSession.id)
+        .limit(5)
+    ).all()
     for cs in first:  # five sessions starting at the same instant
         cs.started_at = first[0].started_at
     db.flush()
@@ -59,8 +68,9 @@ def test_bad_cursor_is_a_clear_message(db):
         sessions.list_page(db, SessionFilter(), cursor="not-a-cursor", actor=actor(db))
     page = sessions.list_page(db, SessionFilter(), SortKey.STARTED, actor=actor(db))
     with pytest.raises(BadInput, match="does not belong to this sort order"):
-        sessions.list_page(db, SessionFilter(), SortKey.LAST_MESSAGE, page.next_cursor,
-                           actor=actor(db))
+        sessions.list_page(
+            db, SessionFilter(), SortKey.LAST_MESSAGE, page.next_cursor, actor=actor(db)
+        )
 
 
 def test_other_tenants_rows_never_appear_through_any_read(db):
@@ -73,8 +83,11 @@ def test_other_tenants_rows_never_appear_through_any_read(db):
         sessions.get_session(db, foreign, actor=mine)
     with pytest.raises(NotFound):
         logs.list_logs(db, foreign, LogKind.SYSTEM, actor=mine)
-    cust = db.scalar(select(ChatSession.customer_id).where(ChatSession.id.in_(their_ids),
-                                                           ChatSession.customer_id.is_not(None)))
+    cust = db.scalar(
+        select(ChatSession.customer_id).where(
+            ChatSession.id.in_(their_ids), ChatSession.customer_id.is_not(None)
+        )
+    )
     with pytest.raises(NotFound):
         customers.get_contact(db, cust, actor=mine)
     att = db.scalar(select(Attachment.id).where(Attachment.session_id.in_(their_ids)))
@@ -88,31 +101,47 @@ def test_other_tenants_rows_never_appear_through_any_read(db):
 
 def test_session_detail_has_messages_in_order_and_one_result_per_field(db):
     who = actor(db)
-    sid = db.scalar(select(ChatSession.id).where(ChatSession.tenant_id == who.tenant_id,
-                                                 ChatSession.customer_id.is_not(None),
-                                                 ChatSession.message_count > 3))
+    sid = db.scalar(
+        select(ChatSession.id).where(
+            ChatSession.tenant_id == who.tenant_id,
+            ChatSession.customer_id.is_not(None),
+            ChatSession.message_count > 3,
+        )
+    )
     d = sessions.get_session(db, sid, actor=who)
     assert [m.seq for m in d.messages] == sorted(m.seq for m in d.messages)
     assert d.messages[0].system_event == "started"
-    assert [r.label for r in d.results][:4] == ["Human Name", "Phone Number", "Promise to Pay",
-                                               "Payment Date"]
+    assert [r.label for r in d.results][:4] == [
+        "Human Name",
+        "Phone Number",
+        "Promise to Pay",
+        "Payment Date",
+    ]
     assert d.contact is not None and d.contact.id == d.row.customer_id
     assert d.timezone == "Europe/Berlin"
 
 
 def test_derived_columns_match_the_messages(db):
-    counted = (select(Message.session_id, func.count().label("n"), func.max(Message.sent_at)
-                      .label("last")).where(Message.author_kind.in_(list(COUNTED_KINDS)))
-               .group_by(Message.session_id).subquery())
-    rows = db.execute(select(ChatSession, counted.c.n, counted.c.last)
-                      .outerjoin(counted, counted.c.session_id == ChatSession.id)).all()
+    counted = (
+        select(Message.session_id, func.count().label("n"), func.max(Message.sent_at).label("last"))
+        .where(Message.author_kind.in_(list(COUNTED_KINDS)))
+        .group_by(Message.session_id)
+        .subquery()
+    )
+    rows = db.execute(
+        select(ChatSession, counted.c.n, counted.c.last).outerjoin(
+            counted, counted.c.session_id == ChatSession.id
+        )
+    ).all()
     for cs, n, last in rows:
         assert cs.message_count == (n or 0)
         if n:
-            assert cs.last_message_at == (last if last.tzinfo else last.replace(
-                tzinfo=cs.started_at.tzinfo))
-    with_files = set(db.scalars(select(Attachment.session_id).where(
-        Attachment.is_recording.is_(False))))
+            assert cs.last_message_at == (
+                last if last.tzinfo else last.replace(tzinfo=cs.started_at.tzinfo)
+            )
+    with_files = set(
+        db.scalars(select(Attachment.session_id).where(Attachment.is_recording.is_(False)))
+    )
     flagged = set(db.scalars(select(ChatSession.id).where(ChatSession.has_attachments)))
     assert with_files == flagged and flagged
 

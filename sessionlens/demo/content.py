@@ -1,11 +1,64 @@
 """Word lists and conversation scripts the demo draws from. Data only."""
 
-FIRST = ["Olivia", "Liam", "Emma", "Noah", "Ava", "Mateo", "Sofia", "Lucas", "Mia", "Elias", "Chloe",
-         "Amir", "Hana", "Jonas", "Lea", "Ravi", "Yuki", "Marta", "Tomás", "Ines", "Kofi", "Zara",
-         "Felix", "Nora", "Omar", "Priya", "Sven", "Aisha", "Diego", "Freya"]
-LAST = ["Smith", "Müller", "García", "Rossi", "Novak", "Kowalski", "Johansson", "Nguyen", "Dubois",
-        "Silva", "Okafor", "Tanaka", "Haddad", "Larsen", "Costa", "Fischer", "Patel", "Moreau",
-        "Schmidt", "Andersen", "Kim", "O'Brien", "Ivanova", "Yilmaz", "Bauer"]
+FIRST = [
+    "Olivia",
+    "Liam",
+    "Emma",
+    "Noah",
+    "Ava",
+    "Mateo",
+    "Sofia",
+    "Lucas",
+    "Mia",
+    "Elias",
+    "Chloe",
+    "Amir",
+    "Hana",
+    "Jonas",
+    "Lea",
+    "Ravi",
+    "Yuki",
+    "Marta",
+    "Tomás",
+    "Ines",
+    "Kofi",
+    "Zara",
+    "Felix",
+    "Nora",
+    "Omar",
+    "Priya",
+    "Sven",
+    "Aisha",
+    "Diego",
+    "Freya",
+]
+LAST = [
+    "Smith",
+    "Müller",
+    "García",
+    "Rossi",
+    "Novak",
+    "Kowalski",
+    "Johansson",
+    "Nguyen",
+    "Dubois",
+    "Silva",
+    "Okafor",
+    "Tanaka",
+    "Haddad",
+    "Larsen",
+    "Costa",
+    "Fischer",
+    "Patel",
+    "Moreau",
+    "Schmidt",
+    "Andersen",
+    "Kim",
+    "O'Brien",
+    "Ivanova",
+    "Yilmaz",
+    "Bauer",
+]
 
 TOPICS = [
     [
@@ -91,23 +144,32 @@ NOTES = [
     "Checked the CRM: the address on file is outdated.",
 ]
 
-TEMPLATE = ("Hello {name}! Your order {order} is ready to ship. Reply *YES* to confirm the delivery "
-            "slot tomorrow 9–12, or *CHANGE* to pick another time.")
+TEMPLATE = (
+    "Hello {name}! Your order {order} is ready to ship. Reply *YES* to confirm the delivery "
+    "slot tomorrow 9–12, or *CHANGE* to pick another time."
+)
 
-QUICK_REPLIES = [["Track my order", "Talk to a human", "Something else"],
-                 ["Yes, please", "No, thanks"],
-                 ["Billing", "Delivery", "Returns"]]
+QUICK_REPLIES = [
+    ["Track my order", "Talk to a human", "Something else"],
+    ["Yes, please", "No, thanks"],
+    ["Billing", "Delivery", "Returns"],
+]
 
 PAGES = ["/pricing", "/checkout", "/help/returns", "/account/orders", "/products/ridge-jacket"]
 PLANS = ["Free", "Basic", "Premium", "Enterprise"]
 CAMPAIGNS = ["spring_promo", "winback_q3", "black_friday", "newsletter_nov"]
 UTM_SOURCES = ["google", "newsletter", "facebook", "instagram"]
 
-DELIVERY_FAILED = ["Recipient phone number is not on WhatsApp (error 131026)",
-                   "Message undeliverable: user blocked the bot",
-                   "Mailbox full (552 5.2.2)"]
-DELIVERY_OK = ["Delivered via WhatsApp Cloud API", "Accepted by Telegram Bot API",
-               "Delivered by carrier (SMPP)"]
+DELIVERY_FAILED = [
+    "Recipient phone number is not on WhatsApp (error 131026)",
+    "Message undeliverable: user blocked the bot",
+    "Mailbox full (552 5.2.2)",
+]
+DELIVERY_OK = [
+    "Delivered via WhatsApp Cloud API",
+    "Accepted by Telegram Bot API",
+    "Delivered by carrier (SMPP)",
+]
 
 PROMPT = """You are {agent}, the customer support agent of {tenant}.
 ## Main task

@@ -33,34 +33,147 @@ from sessionlens.geo import Locator
 from sessionlens.messages import COUNTED_KINDS
 
 CHANNEL_WEIGHTS = {
-    Channel.WEB: 30, Channel.WHATSAPP: 16, Channel.TELEGRAM: 8, Channel.EMAIL: 8,
-    Channel.FACEBOOK: 5, Channel.INSTAGRAM: 5, Channel.INTERCOM: 4, Channel.CHATWOOT: 3,
-    Channel.SIP: 6, Channel.TWILIO: 4, Channel.INFOBIP: 3, Channel.BIRD: 3, Channel.MOBILE: 5,
+    Channel.WEB: 30,
+    Channel.WHATSAPP: 16,
+    Channel.TELEGRAM: 8,
+    Channel.EMAIL: 8,
+    Channel.FACEBOOK: 5,
+    Channel.INSTAGRAM: 5,
+    Channel.INTERCOM: 4,
+    Channel.CHATWOOT: 3,
+    Channel.SIP: 6,
+    Channel.TWILIO: 4,
+    Channel.INFOBIP: 3,
+    Channel.BIRD: 3,
+    Channel.MOBILE: 5,
 }
-DELIVERY_CHANNELS = {Channel.WHATSAPP, Channel.TELEGRAM, Channel.FACEBOOK, Channel.INSTAGRAM,
-                     Channel.TWILIO, Channel.INFOBIP, Channel.BIRD, Channel.EMAIL}
+DELIVERY_CHANNELS = {
+    Channel.WHATSAPP,
+    Channel.TELEGRAM,
+    Channel.FACEBOOK,
+    Channel.INSTAGRAM,
+    Channel.TWILIO,
+    Channel.INFOBIP,
+    Channel.BIRD,
+    Channel.EMAIL,
+}
 
 # Public /16 prefixes in several regions; addresses in them resolve to real countries and cities.
-PUBLIC_PREFIXES = ["81.2", "89.160", "216.160", "85.214", "62.157", "91.198", "78.46", "88.198",
-                   "151.101", "193.0", "212.58", "80.67", "5.9", "46.4", "176.9", "94.130",
-                   "24.48", "73.12", "98.137", "104.16", "66.249", "189.1", "201.17", "177.54",
-                   "1.1", "14.139", "58.96", "203.0", "110.33", "49.12", "41.203", "102.132",
-                   "200.45", "190.0", "62.210", "185.15", "37.120", "109.70", "84.17", "212.27"]
+PUBLIC_PREFIXES = [
+    "81.2",
+    "89.160",
+    "216.160",
+    "85.214",
+    "62.157",
+    "91.198",
+    "78.46",
+    "88.198",
+    "151.101",
+    "193.0",
+    "212.58",
+    "80.67",
+    "5.9",
+    "46.4",
+    "176.9",
+    "94.130",
+    "24.48",
+    "73.12",
+    "98.137",
+    "104.16",
+    "66.249",
+    "189.1",
+    "201.17",
+    "177.54",
+    "1.1",
+    "14.139",
+    "58.96",
+    "203.0",
+    "110.33",
+    "49.12",
+    "41.203",
+    "102.132",
+    "200.45",
+    "190.0",
+    "62.210",
+    "185.15",
+    "37.120",
+    "109.70",
+    "84.17",
+    "212.27",
+]
 # Addresses every MaxMind-format database places (GB London, SE Linköping, US Milton, US San Diego).
 KNOWN_IPS = ["81.2.69.142", "89.160.20.112", "216.160.83.56", "2001:480:10::1"]
 ODD_IPS = ["10.1.2.3", "192.168.0.15", "127.0.0.1", "2001:db8::1", "172.16.4.2"]
 
-SESSION_COLS = ["id", "tenant_id", "agent_id", "channel", "customer_id", "mode",
-                "assigned_user_id", "status", "initiator", "initiator_user_id", "started_at",
-                "finished_at", "last_message_at", "message_count", "has_attachments", "ip",
-                "country", "country_name", "city", "geo_note", "is_mobile", "parameters", "results"]
-MESSAGE_COLS = ["id", "tenant_id", "session_id", "seq", "author_kind", "author_user_id", "text",
-                "sent_at", "reaction", "delivery_status", "delivery_at", "delivery_note",
-                "quick_replies", "is_template", "system_event", "event_data"]
-ATTACHMENT_COLS = ["id", "tenant_id", "session_id", "message_id", "is_recording", "file_name",
-                   "mime_type", "size_bytes", "content", "created_at"]
-LOG_COLS = ["id", "tenant_id", "session_id", "kind", "at", "level", "text", "agent_name", "prompt",
-            "action", "action_input", "message_id"]
+SESSION_COLS = [
+    "id",
+    "tenant_id",
+    "agent_id",
+    "channel",
+    "customer_id",
+    "mode",
+    "assigned_user_id",
+    "status",
+    "initiator",
+    "initiator_user_id",
+    "started_at",
+    "finished_at",
+    "last_message_at",
+    "message_count",
+    "has_attachments",
+    "ip",
+    "country",
+    "country_name",
+    "city",
+    "geo_note",
+    "is_mobile",
+    "parameters",
+    "results",
+]
+MESSAGE_COLS = [
+    "id",
+    "tenant_id",
+    "session_id",
+    "seq",
+    "author_kind",
+    "author_user_id",
+    "text",
+    "sent_at",
+    "reaction",
+    "delivery_status",
+    "delivery_at",
+    "delivery_note",
+    "quick_replies",
+    "is_template",
+    "system_event",
+    "event_data",
+]
+ATTACHMENT_COLS = [
+    "id",
+    "tenant_id",
+    "session_id",
+    "message_id",
+    "is_recording",
+    "file_name",
+    "mime_type",
+    "size_bytes",
+    "content",
+    "created_at",
+]
+LOG_COLS = [
+    "id",
+    "tenant_id",
+    "session_id",
+    "kind",
+    "at",
+    "level",
+    "text",
+    "agent_name",
+    "prompt",
+    "action",
+    "action_input",
+    "message_id",
+]
 
 
 @dataclass
@@ -82,9 +195,15 @@ class _Tenant:
     customers: list[tuple[int, str]] = field(default_factory=list)
 
 
-def generate(conn: Connection, *, locator: Locator, sessions: int = 2000, seed: int = 7,
-             now: dt.datetime | None = None,
-             progress: Callable[[int], None] | None = None) -> DemoSummary:
+def generate(
+    conn: Connection,
+    *,
+    locator: Locator,
+    sessions: int = 2000,
+    seed: int = 7,
+    now: dt.datetime | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> DemoSummary:
     """Write the demo data set with ``sessions`` chat sessions through ``conn`` (caller commits)."""
     now = (now or dt.datetime.now(dt.UTC)).replace(second=0, microsecond=0)
     gen = _Generator(conn, locator, random.Random(seed), now, sessions)
@@ -93,19 +212,37 @@ def generate(conn: Connection, *, locator: Locator, sessions: int = 2000, seed: 
 
 
 class _Generator:
-    def __init__(self, conn: Connection, locator: Locator, rng: random.Random, now: dt.datetime,
-                 n: int):
+    def __init__(
+        self, conn: Connection, locator: Locator, rng: random.Random, now: dt.datetime, n: int
+    ):
         self.rng, self.now, self.n = rng, now, n
         self.w = BulkWriter(conn)
         for name, cols in (
-            ("tenants", ["id", "name", "timezone", "plan", "statuses", "result_fields",
-                         "created_at"]),
+            (
+                "tenants",
+                ["id", "name", "timezone", "plan", "statuses", "result_fields", "created_at"],
+            ),
             ("users", ["id", "tenant_id", "name", "email", "role", "is_human_agent", "avatar"]),
             ("agents", ["id", "tenant_id", "name"]),
-            ("customers", ["id", "tenant_id", "name", "email", "phone", "telegram", "whatsapp",
-                           "linkedin", "external_id", "custom_fields"]),
-            ("chat_sessions", SESSION_COLS), ("messages", MESSAGE_COLS),
-            ("attachments", ATTACHMENT_COLS), ("session_logs", LOG_COLS),
+            (
+                "customers",
+                [
+                    "id",
+                    "tenant_id",
+                    "name",
+                    "email",
+                    "phone",
+                    "telegram",
+                    "whatsapp",
+                    "linkedin",
+                    "external_id",
+                    "custom_fields",
+                ],
+            ),
+            ("chat_sessions", SESSION_COLS),
+            ("messages", MESSAGE_COLS),
+            ("attachments", ATTACHMENT_COLS),
+            ("session_logs", LOG_COLS),
         ):
             self.w.table(name, cols)
         self.ids = {t: self.w.next_id(t) for t in self.w.counts}
@@ -137,40 +274,89 @@ class _Generator:
         return pool
 
     def _tenants(self) -> list[_Tenant]:
-        t1 = _Tenant(self._id("tenants"), "Northwind Outfitters", "Europe/Berlin", Plan.PAID,
-                     ["open", "resolved", "escalated", "abandoned", "spam"],
-                     [{"key": "human_name", "label": "Human Name", "type": "str"},
-                      {"key": "phone_number", "label": "Phone Number", "type": "str"},
-                      {"key": "promise_to_pay", "label": "Promise to Pay", "type": "choice",
-                       "choices": ["promised", "refused", "undecided"]},
-                      {"key": "payment_date", "label": "Payment Date", "type": "date"},
-                      {"key": "order_total", "label": "Order Total", "type": "int"},
-                      {"key": "newsletter", "label": "Newsletter Opt-in", "type": "bool"},
-                      {"key": "callback_at", "label": "Callback At", "type": "datetime"},
-                      {"key": "topics", "label": "Topics", "type": "list"}])
-        t2 = _Tenant(self._id("tenants"), "Bluebird Telecom", "America/New_York", Plan.FREE,
-                     ["open", "closed", "transferred"],
-                     [{"key": "account_number", "label": "Account Number", "type": "str"},
-                      {"key": "issue", "label": "Issue", "type": "choice",
-                       "choices": ["billing", "outage", "upgrade"]}])
+        t1 = _Tenant(
+            self._id("tenants"),
+            "Northwind Outfitters",
+            "Europe/Berlin",
+            Plan.PAID,
+            ["open", "resolved", "escalated", "abandoned", "spam"],
+            [
+                {"key": "human_name", "label": "Human Name", "type": "str"},
+                {"key": "phone_number", "label": "Phone Number", "type": "str"},
+                {
+                    "key": "promise_to_pay",
+                    "label": "Promise to Pay",
+                    "type": "choice",
+                    "choices": ["promised", "refused", "undecided"],
+                },
+                {"key": "payment_date", "label": "Payment Date", "type": "date"},
+                {"key": "order_total", "label": "Order Total", "type": "int"},
+                {"key": "newsletter", "label": "Newsletter Opt-in", "type": "bool"},
+                {"key": "callback_at", "label": "Callback At", "type": "datetime"},
+                {"key": "topics", "label": "Topics", "type": "list"},
+            ],
+        )
+        t2 = _Tenant(
+            self._id("tenants"),
+            "Bluebird Telecom",
+            "America/New_York",
+            Plan.FREE,
+            ["open", "closed", "transferred"],
+            [
+                {"key": "account_number", "label": "Account Number", "type": "str"},
+                {
+                    "key": "issue",
+                    "label": "Issue",
+                    "type": "choice",
+                    "choices": ["billing", "outage", "upgrade"],
+                },
+            ],
+        )
         staff = {
-            t1.id: [("Dana Whitfield", Role.ADMIN, False, "DW"), ("Luis Ortega", Role.LEAD, False,
-                    "LO"), ("Grace Kim", Role.OPERATOR, True, "👩‍💼"), ("Tobias Brandt",
-                    Role.OPERATOR, True, "🧑‍💻"), ("Amara Nwosu", Role.OPERATOR, True, "👩🏾‍🔧"),
-                    ("Kenji Sato", Role.OPERATOR, True, "🧑‍🚀"), ("Elena Petrova", Role.OPERATOR,
-                    True, "👩‍🏫"), ("Viewer Vic", Role.VIEWER, False, "VV")],
-            t2.id: [("Sam Carter", Role.ADMIN, False, "SC"), ("Riley Brooks", Role.OPERATOR, True,
-                    "🧑‍🔧"), ("Jordan Lee", Role.OPERATOR, True, "👨‍💼")],
+            t1.id: [
+                ("Dana Whitfield", Role.ADMIN, False, "DW"),
+                ("Luis Ortega", Role.LEAD, False, "LO"),
+                ("Grace Kim", Role.OPERATOR, True, "👩‍💼"),
+                ("Tobias Brandt", Role.OPERATOR, True, "🧑‍💻"),
+                ("Amara Nwosu", Role.OPERATOR, True, "👩🏾‍🔧"),
+                ("Kenji Sato", Role.OPERATOR, True, "🧑‍🚀"),
+                ("Elena Petrova", Role.OPERATOR, True, "👩‍🏫"),
+                ("Viewer Vic", Role.VIEWER, False, "VV"),
+            ],
+            t2.id: [
+                ("Sam Carter", Role.ADMIN, False, "SC"),
+                ("Riley Brooks", Role.OPERATOR, True, "🧑‍🔧"),
+                ("Jordan Lee", Role.OPERATOR, True, "👨‍💼"),
+            ],
         }
-        agents = {t1.id: ["Aria (Support)", "Max (Sales)", "Nova (Billing)", "Echo (Voice)",
-                          "Sage (Onboarding)"],
-                  t2.id: ["Blue Assistant", "Billing Bot"]}
+        agents = {
+            t1.id: [
+                "Aria (Support)",
+                "Max (Sales)",
+                "Nova (Billing)",
+                "Echo (Voice)",
+                "Sage (Onboarding)",
+            ],
+            t2.id: ["Blue Assistant", "Billing Bot"],
+        }
         for t in (t1, t2):
-            self.w.add("tenants", (t.id, t.name, t.tz, t.plan, t.statuses, t.fields,
-                                   self.now - dt.timedelta(days=400)))
+            self.w.add(
+                "tenants",
+                (
+                    t.id,
+                    t.name,
+                    t.tz,
+                    t.plan,
+                    t.statuses,
+                    t.fields,
+                    self.now - dt.timedelta(days=400),
+                ),
+            )
             for name, role, human, avatar in staff[t.id]:
                 uid = self._id("users")
-                email = name.lower().replace(" ", ".") + "@" + t.name.split()[0].lower() + ".example"
+                email = (
+                    name.lower().replace(" ", ".") + "@" + t.name.split()[0].lower() + ".example"
+                )
                 self.w.add("users", (uid, t.id, name, email, role, human, avatar))
                 if human:
                     t.humans.append((uid, name))
@@ -189,18 +375,24 @@ class _Generator:
             first, last = rng.choice(C.FIRST), rng.choice(C.LAST)
             name = f"{first} {last}"
             handle = f"{first}.{last}".lower().replace("'", "")
-            phone = f"+49 151 {rng.randrange(1000000, 9999999)}" if rng.random() < .7 else None
-            self.w.add("customers", (
-                cid, t.id, name,
-                f"{handle}@example.com" if rng.random() < .8 else None,
-                phone,
-                f"@{handle.replace('.', '_')}" if rng.random() < .3 else None,
-                phone if phone and rng.random() < .5 else None,
-                f"https://www.linkedin.com/in/{handle.replace('.', '-')}" if rng.random() < .2
-                else None,
-                f"CRM-{cid:06d}" if rng.random() < .9 else None,
-                {"segment": rng.choice(["retail", "b2b", "vip"])},
-            ))
+            phone = f"+49 151 {rng.randrange(1000000, 9999999)}" if rng.random() < 0.7 else None
+            self.w.add(
+                "customers",
+                (
+                    cid,
+                    t.id,
+                    name,
+                    f"{handle}@example.com" if rng.random() < 0.8 else None,
+                    phone,
+                    f"@{handle.replace('.', '_')}" if rng.random() < 0.3 else None,
+                    phone if phone and rng.random() < 0.5 else None,
+                    f"https://www.linkedin.com/in/{handle.replace('.', '-')}"
+                    if rng.random() < 0.2
+                    else None,
+                    f"CRM-{cid:06d}" if rng.random() < 0.9 else None,
+                    {"segment": rng.choice(["retail", "b2b", "vip"])},
+                ),
+            )
             t.customers.append((cid, name))
 
     # --- sessions --------------------------------------------------------------------------------
@@ -249,8 +441,12 @@ class _Generator:
         delivering = channel in DELIVERY_CHANNELS
         name = next((n for c, n in t.customers if c == customer_id), "there").split()[0]
         if outbound:
-            msgs.say(AuthorKind.AI, C.TEMPLATE.format(name=name, order=f"NW-{sid % 90000 + 10000}"),
-                     template=True, delivery=True)
+            msgs.say(
+                AuthorKind.AI,
+                C.TEMPLATE.format(name=name, order=f"NW-{sid % 90000 + 10000}"),
+                template=True,
+                delivery=True,
+            )
         for j in range(n_lines):
             if transfer_at is not None and j >= transfer_at:
                 break
@@ -258,13 +454,22 @@ class _Generator:
             if j % 2 == 0:
                 att = None
                 if rng.random() < 0.03:
-                    att = ("screenshot.png", "image/png", self.png) if rng.random() < 0.6 else (
-                        "invoice-2026-11.pdf", "application/pdf", self.pdf)
+                    att = (
+                        ("screenshot.png", "image/png", self.png)
+                        if rng.random() < 0.6
+                        else ("invoice-2026-11.pdf", "application/pdf", self.pdf)
+                    )
                 msgs.say(AuthorKind.CUSTOMER, line, attachment=att)
             else:
-                msgs.say(AuthorKind.AI, line, delivery=delivering, react=reacting,
-                         quick=rng.random() < 0.1, trace=detail and t.plan == Plan.PAID,
-                         agent_name=agent_name)
+                msgs.say(
+                    AuthorKind.AI,
+                    line,
+                    delivery=delivering,
+                    react=reacting,
+                    quick=rng.random() < 0.1,
+                    trace=detail and t.plan == Plan.PAID,
+                    agent_name=agent_name,
+                )
         if transfer_at is not None and not msgs.stopped:
             msgs.system(SystemEvent.TRANSFER, {})
             if human:
@@ -277,8 +482,12 @@ class _Generator:
                 for k, line in enumerate(C.HUMAN_LINES[: rng.randint(1, 4)]):
                     if mode == Mode.COPILOT:
                         msgs.say(AuthorKind.COPILOT_DRAFT, C.DRAFTS[k % 2], user=human[0])
-                    msgs.say(AuthorKind.HUMAN, line.format(name=human[1].split()[0]),
-                             user=human[0], delivery=delivering)
+                    msgs.say(
+                        AuthorKind.HUMAN,
+                        line.format(name=human[1].split()[0]),
+                        user=human[0],
+                        delivery=delivering,
+                    )
                     if k == 0:
                         msgs.say(AuthorKind.CUSTOMER, "Thank you, that would be great.")
         finished = None if active else msgs.last + dt.timedelta(seconds=rng.randint(30, 600))
@@ -288,15 +497,34 @@ class _Generator:
             msgs.attach(None, ("call-recording.wav", "audio/wav", self.wav), recording=True)
         ip, loc = rng.choice(self.ip_pool) if channel in WEB_CHANNELS else (None, None)
         status = self._status(t, active, mode)
-        self.w.add("chat_sessions", (
-            sid, t.id, agent_id, channel, customer_id, mode, human[0] if human else None, status,
-            initiator, initiator_user, started, finished, msgs.last_counted or started,
-            msgs.counted, msgs.has_attachments, ip,
-            loc.country if loc else None, loc.country_name if loc else None,
-            loc.city if loc else None, loc.note if loc else None,
-            (rng.random() < 0.4) if channel == Channel.WEB else None,
-            self._parameters(channel, outbound, customer_id), self._results(t),
-        ))
+        self.w.add(
+            "chat_sessions",
+            (
+                sid,
+                t.id,
+                agent_id,
+                channel,
+                customer_id,
+                mode,
+                human[0] if human else None,
+                status,
+                initiator,
+                initiator_user,
+                started,
+                finished,
+                msgs.last_counted or started,
+                msgs.counted,
+                msgs.has_attachments,
+                ip,
+                loc.country if loc else None,
+                loc.country_name if loc else None,
+                loc.city if loc else None,
+                loc.note if loc else None,
+                (rng.random() < 0.4) if channel == Channel.WEB else None,
+                self._parameters(channel, outbound, customer_id),
+                self._results(t),
+            ),
+        )
         if detail:
             self._system_logs(t, sid, channel, agent_name, started, finished, mode)
         msgs.flush()
@@ -314,8 +542,11 @@ class _Generator:
     def _parameters(self, channel: str, outbound: bool, customer_id: int | None) -> dict[str, Any]:
         rng = self.rng
         if outbound or rng.random() < 0.15:
-            return {"utm_source": rng.choice(C.UTM_SOURCES), "utm_medium": "cpc",
-                    "utm_campaign": rng.choice(C.CAMPAIGNS)}
+            return {
+                "utm_source": rng.choice(C.UTM_SOURCES),
+                "utm_medium": "cpc",
+                "utm_campaign": rng.choice(C.CAMPAIGNS),
+            }
         if channel in WEB_CHANNELS and rng.random() < 0.75:
             params: dict[str, Any] = {"page": rng.choice(C.PAGES), "plan": rng.choice(C.PLANS)}
             if customer_id:
@@ -331,36 +562,69 @@ class _Generator:
         for f in t.fields:
             if rng.random() < 0.35:
                 continue  # not collected
-            kind = f["type"]
-            day = (self.now + dt.timedelta(days=rng.randint(1, 30))).date()
-            out[f["key"]] = {
-                "str": lambda: rng.choice(["John Smith", "+1-555-0123", "A-558812"]),
-                "int": lambda: rng.randint(20, 900),
-                "bool": lambda: rng.random() < 0.5,
-                "date": lambda: day.isoformat(),
-                "datetime": lambda: f"{day.isoformat()}T{rng.randint(9, 17):02d}:00:00Z",
-                "list": lambda: rng.sample(["delivery", "billing", "returns", "product"], 2),
-                "choice": lambda: rng.choice(f.get("choices") or ["?"]),
-            }[kind]()
+            out[f["key"]] = self._result_value(f)
         return out
 
-    def _system_logs(self, t: _Tenant, sid: int, channel: str, agent: str, started: dt.datetime,
-                     finished: dt.datetime | None, mode: str) -> None:
+    def _result_value(self, spec: dict[str, Any]) -> Any:
+        """A plausible collected value for a configured result field of ``spec["type"]``."""
+        rng, kind = self.rng, spec["type"]
+        day = (self.now + dt.timedelta(days=rng.randint(1, 30))).date()
+        if kind == "int":
+            return rng.randint(20, 900)
+        if kind == "bool":
+            return rng.random() < 0.5
+        if kind == "date":
+            return day.isoformat()
+        if kind == "datetime":
+            return f"{day.isoformat()}T{rng.randint(9, 17):02d}:00:00Z"
+        if kind == "list":
+            return rng.sample(["delivery", "billing", "returns", "product"], 2)
+        if kind == "choice":
+            return rng.choice(spec.get("choices") or ["?"])
+        return rng.choice(["John Smith", "+1-555-0123", "A-558812"])
+
+    def _system_logs(
+        self,
+        t: _Tenant,
+        sid: int,
+        channel: str,
+        agent: str,
+        started: dt.datetime,
+        finished: dt.datetime | None,
+        mode: str,
+    ) -> None:
         lines = [
             (0, "INFO", f"Session opened: channel={channel} agent={agent!r}"),
             (1, "INFO", "Initialization: loaded agent configuration and session parameters"),
             (5, "INFO", "Tool call: lookup_order(order_id='NW-48213') -> status=in_transit"),
         ]
         if mode != Mode.AI:
-            lines += [(40, "INFO", "Tool call: handover_to_operator(reason='customer request')"),
-                      (41, "INFO", "Notification: session queued for human agents")]
+            lines += [
+                (40, "INFO", "Tool call: handover_to_operator(reason='customer request')"),
+                (41, "INFO", "Notification: session queued for human agents"),
+            ]
         lines.append((60, "INFO", "Session saved"))
         if finished:
             lines.append((None, "INFO", "Session closed"))
         for secs, level, text in lines:
             at = finished if secs is None else started + dt.timedelta(seconds=secs)
-            self.w.add("session_logs", (self._id("session_logs"), t.id, sid, LogKind.SYSTEM, at,
-                                        level, text, None, None, None, None, None))
+            self.w.add(
+                "session_logs",
+                (
+                    self._id("session_logs"),
+                    t.id,
+                    sid,
+                    LogKind.SYSTEM,
+                    at,
+                    level,
+                    text,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                ),
+            )
 
 
 class _Messages:
@@ -391,10 +655,20 @@ class _Messages:
             return
         self._add(AuthorKind.SYSTEM, None, "", when, event=event, data=data)
 
-    def say(self, kind: str, text: str, *, user: int | None = None, template: bool = False,
-            delivery: bool = False, react: bool = False, quick: bool = False,
-            trace: bool = False, agent_name: str = "",
-            attachment: tuple[str, str, bytes] | None = None) -> None:
+    def say(
+        self,
+        kind: str,
+        text: str,
+        *,
+        user: int | None = None,
+        template: bool = False,
+        delivery: bool = False,
+        react: bool = False,
+        quick: bool = False,
+        trace: bool = False,
+        agent_name: str = "",
+        attachment: tuple[str, str, bytes] | None = None,
+    ) -> None:
         if self.stopped:
             return
         at = self._next_time()
@@ -409,9 +683,18 @@ class _Messages:
         reaction = None
         if react and kind == AuthorKind.AI:
             reaction = rng.choices([None, "up", "down"], [80, 15, 5])[0]
-        mid = self._add(kind, user, text, at, reaction=reaction, status=status, at_d=at_d,
-                        note=note, quick=rng.choice(C.QUICK_REPLIES) if quick else None,
-                        template=template)
+        mid = self._add(
+            kind,
+            user,
+            text,
+            at,
+            reaction=reaction,
+            status=status,
+            at_d=at_d,
+            note=note,
+            quick=rng.choice(C.QUICK_REPLIES) if quick else None,
+            template=template,
+        )
         if attachment:
             self.attach(mid, attachment)
         if trace:
@@ -420,26 +703,87 @@ class _Messages:
 
     def attach(self, mid: int | None, att: tuple[str, str, bytes], recording: bool = False) -> None:
         name, mime, data = att
-        self.g.w.add("attachments", (self.g._id("attachments"), self.t.id, self.sid, mid,
-                                     recording, name, mime, len(data), data, self.last))
+        self.g.w.add(
+            "attachments",
+            (
+                self.g._id("attachments"),
+                self.t.id,
+                self.sid,
+                mid,
+                recording,
+                name,
+                mime,
+                len(data),
+                data,
+                self.last,
+            ),
+        )
         self.has_attachments = self.has_attachments or not recording
 
     def _trace(self, mid: int, at: dt.datetime, agent_name: str, reply: str) -> None:
-        prompt = C.PROMPT.format(agent=agent_name, tenant=self.t.name, params="(see session)",
-                                 history="\n".join(self.history[-8:]), date=at.date().isoformat())
-        self.g.w.add("session_logs", (
-            self.g._id("session_logs"), self.t.id, self.sid, LogKind.TRACE,
-            at - dt.timedelta(seconds=2), "INFO", "", "main_agent", prompt, "reply", reply, mid))
+        prompt = C.PROMPT.format(
+            agent=agent_name,
+            tenant=self.t.name,
+            params="(see session)",
+            history="\n".join(self.history[-8:]),
+            date=at.date().isoformat(),
+        )
+        self.g.w.add(
+            "session_logs",
+            (
+                self.g._id("session_logs"),
+                self.t.id,
+                self.sid,
+                LogKind.TRACE,
+                at - dt.timedelta(seconds=2),
+                "INFO",
+                "",
+                "main_agent",
+                prompt,
+                "reply",
+                reply,
+                mid,
+            ),
+        )
 
-    def _add(self, kind: str, user: int | None, text: str, at: dt.datetime, *,
-             reaction: str | None = None, status: str | None = None,
-             at_d: dt.datetime | None = None, note: str | None = None,
-             quick: list[str] | None = None, template: bool = False, event: str | None = None,
-             data: dict[str, Any] | None = None) -> int:
+    def _add(
+        self,
+        kind: str,
+        user: int | None,
+        text: str,
+        at: dt.datetime,
+        *,
+        reaction: str | None = None,
+        status: str | None = None,
+        at_d: dt.datetime | None = None,
+        note: str | None = None,
+        quick: list[str] | None = None,
+        template: bool = False,
+        event: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> int:
         mid = self.g._id("messages")
         self.seq += 1
-        self.rows.append((mid, self.t.id, self.sid, self.seq, kind, user, text, at, reaction,
-                          status, at_d, note, quick, template, event, data))
+        self.rows.append(
+            (
+                mid,
+                self.t.id,
+                self.sid,
+                self.seq,
+                kind,
+                user,
+                text,
+                at,
+                reaction,
+                status,
+                at_d,
+                note,
+                quick,
+                template,
+                event,
+                data,
+            )
+        )
         if kind in COUNTED_KINDS:
             self.counted += 1
             self.last_counted = at
@@ -473,22 +817,35 @@ def _png(size: int = 48) -> bytes:
     )
 
     def chunk(tag: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + tag + data + struct.pack(
-            ">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+        return (
+            struct.pack(">I", len(data))
+            + tag
+            + data
+            + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+        )
 
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
 
 
 def _pdf() -> bytes:
     body = b"BT /F1 18 Tf 40 100 Td (Invoice 2026-11 - Northwind Outfitters) Tj ET"
-    return (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-            b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-            b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 500 200]/Contents 4 0 R"
-            b"/Resources<</Font<</F1 5 0 R>>>>>>endobj\n"
-            b"4 0 obj<</Length " + str(len(body)).encode() + b">>stream\n" + body +
-            b"\nendstream endobj\n5 0 obj<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>endobj\n"
-            b"trailer<</Root 1 0 R>>\n%%EOF\n")
+    return (
+        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+        b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+        b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 500 200]/Contents 4 0 R"
+        b"/Resources<</Font<</F1 5 0 R>>>>>>endobj\n"
+        b"4 0 obj<</Length "
+        + str(len(body)).encode()
+        + b">>stream\n"
+        + body
+        + b"\nendstream endobj\n5 0 obj<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>endobj\n"
+        b"trailer<</Root 1 0 R>>\n%%EOF\n"
+    )
 
 
 def _wav(seconds: float = 2.0, rate: int = 8000) -> bytes:

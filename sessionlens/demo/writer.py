@@ -31,8 +31,7 @@ class BulkWriter:
         tbl: Table = Base.metadata.tables[name]
         self._cols[name] = columns
         self._buf[name] = []
-        self._json_idx[name] = [i for i, c in enumerate(columns)
-                                if isinstance(tbl.c[c].type, JSON)]
+        self._json_idx[name] = [i for i, c in enumerate(columns) if isinstance(tbl.c[c].type, JSON)]
         self.counts[name] = 0
 
     def next_id(self, name: str) -> int:
@@ -76,18 +75,24 @@ class BulkWriter:
         self._deferred.clear()
         if self.is_pg:  # ids were given explicitly: move the sequences past them
             for name in self._cols:
-                self.conn.execute(text(
-                    f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
-                    f"(SELECT COALESCE(MAX(id), 1) FROM {name}))"))
+                self.conn.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+                        f"(SELECT COALESCE(MAX(id), 1) FROM {name}))"
+                    )
+                )
 
     def _write(self, name: str, rows: list[tuple[Any, ...]]) -> None:
         cols = self._cols[name]
         if self.is_pg:
             jidx = self._json_idx[name]
             raw = self.conn.connection.driver_connection
-            with raw.cursor() as cur, cur.copy(
-                f"COPY {name} ({', '.join(cols)}) FROM STDIN"  # noqa: S608 - names are ours
-            ) as cp:
+            with (
+                raw.cursor() as cur,
+                cur.copy(
+                    f"COPY {name} ({', '.join(cols)}) FROM STDIN"  # noqa: S608 - names are ours
+                ) as cp,
+            ):
                 for r in rows:
                     if jidx:
                         r = list(r)
