@@ -1,4 +1,8 @@
-"""The loaded pages of the sessions table, kept per sort key in ``st.session_state``."""
+"""The table column of the Sessions page: sort switch, grid, Load More, empty state.
+
+Loaded rows are kept per sort key in ``st.session_state`` together with the filter they were
+loaded for; a new filter or Refresh starts again from the newest page.
+"""
 
 from __future__ import annotations
 
@@ -6,43 +10,91 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
+from components import selection
 from components.data import run_action
+from components.filter_bar import reset_filters
+from components.grid import sessions_grid
 from sessionlens import sessions
 from sessionlens.filters import SessionFilter
 from sessionlens.permissions import Actor
 from sessionlens.sessions import SessionRow, SortKey
 from sessionlens.settings import get_settings
 
+SORT_LABELS = {SortKey.STARTED: "Start", SortKey.LAST_MESSAGE: "Last message"}
+
 
 @dataclass
 class LoadedList:
+    flt: SessionFilter
     rows: list[SessionRow] = field(default_factory=list)
     cursor: str | None = None
     loaded: bool = False
 
 
-def loaded_list(sort: SortKey, actor: Actor) -> LoadedList:
-    """The rows loaded so far for ``sort``; the first page is fetched on first use."""
+def current_sort() -> SortKey:
+    raw = st.query_params.get("sort", "")
+    return SortKey(raw) if raw in {s.value for s in SortKey} else SortKey.STARTED
+
+
+def sessions_table(actor: Actor, tz: str, flt: SessionFilter, *, filtered: bool) -> None:
+    sort = current_sort()
+    bar, refresh = st.columns([4, 1], vertical_alignment="bottom")
+    picked = bar.segmented_control(
+        "Sort by",
+        list(SORT_LABELS),
+        default=sort,
+        key="sort_pick",
+        format_func=SORT_LABELS.get,
+        selection_mode="single",
+    )
+    if picked and picked != sort:
+        st.query_params["sort"] = picked.value
+        st.rerun()
+    if refresh.button("", icon=":material/refresh:", help="Reload the newest sessions"):
+        st.session_state.pop(f"list_{sort.value}", None)
+    listing = _loaded(sort, flt, actor)
+    if listing.loaded and not listing.rows:
+        st.info(
+            "No sessions match these filters." if filtered else "No sessions yet.",
+            icon=":material/filter_alt_off:",
+        )
+        if filtered and st.button("Reset", key="empty_reset"):
+            reset_filters()
+            st.rerun()
+    clicked = sessions_grid(
+        listing.rows, tz, sort_key=sort, initial_selection=st.session_state.get("grid_initial", [])
+    )
+    if clicked:
+        selection.select(clicked)
+    if st.button(
+        "Load More",
+        disabled=listing.cursor is None,
+        use_container_width=True,
+        help=None if listing.cursor else "All matching sessions are loaded",
+    ):
+        _load_more(listing, sort, actor)
+        st.rerun()
+    st.caption(f"{len(listing.rows)} sessions loaded")
+
+
+def _loaded(sort: SortKey, flt: SessionFilter, actor: Actor) -> LoadedList:
     key = f"list_{sort.value}"
-    state: LoadedList = st.session_state.setdefault(key, LoadedList())
+    state: LoadedList | None = st.session_state.get(key)
+    if state is None or state.flt != flt:
+        state = st.session_state[key] = LoadedList(flt)
     if not state.loaded:
-        load_more(state, sort, actor)
+        _load_more(state, sort, actor)
     return state
 
 
-def load_more(state: LoadedList, sort: SortKey, actor: Actor) -> None:
+def _load_more(state: LoadedList, sort: SortKey, actor: Actor) -> None:
     """Append the next older page (keyset cursor) to ``state``."""
     page = run_action(
         lambda db: sessions.list_page(
-            db, SessionFilter(), sort, state.cursor, actor=actor, limit=get_settings().page_size
+            db, state.flt, sort, state.cursor, actor=actor, limit=get_settings().page_size
         )
     )
     if page is not None:
         state.rows = state.rows + page.rows
         state.cursor = page.next_cursor
         state.loaded = True
-
-
-def reset_lists() -> None:
-    for sort in SortKey:
-        st.session_state.pop(f"list_{sort.value}", None)

@@ -134,6 +134,10 @@ def list_page(
     to those rows only. Pass the previous page's ``next_cursor`` to get the next older page.
     """
     require(actor, Action.VIEW_SESSIONS)
+    if cursor is None:
+        from sessionlens.filter_options import check  # here to keep the module graph acyclic
+
+        check(db, flt, actor=actor)
     after = decode_cursor(cursor, sort) if cursor else None
     ids = _page_ids(actor, flt, sort, after, limit + 1).subquery()
     s, human = ChatSession, aliased(User)

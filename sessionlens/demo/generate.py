@@ -421,7 +421,8 @@ class _Generator:
         sid = self._id("chat_sessions")
         channel = self.channels[_pick(self.weights, rng.random() * self.weights[-1])]
         agent_id, agent_name = rng.choice(t.agents)
-        customer_id = rng.choice(t.customers)[0] if rng.random() < 0.85 else None
+        customer = rng.choice(t.customers) if rng.random() < 0.85 else None
+        customer_id = customer[0] if customer else None
         outbound = channel == Channel.WHATSAPP and rng.random() < 0.25
         r = rng.random()
         mode = Mode.AI if r < 0.75 else Mode.HUMAN if r < 0.93 else Mode.COPILOT
@@ -439,7 +440,7 @@ class _Generator:
         transfer_at = n_lines * 0.6 if mode != Mode.AI else None
         reacting = channel == Channel.WEB
         delivering = channel in DELIVERY_CHANNELS
-        name = next((n for c, n in t.customers if c == customer_id), "there").split()[0]
+        name = customer[1].split()[0] if customer else "there"
         if outbound:
             msgs.say(
                 AuthorKind.AI,

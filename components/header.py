@@ -1,0 +1,28 @@
+"""The Sessions page header: title, Search (highlighted while filters are active), Import, Export."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+
+def sessions_header(title: str, active_filters: list[str]) -> None:
+    name, search, imp, exp = st.columns([6, 1.2, 1.3, 1.3], vertical_alignment="bottom")
+    name.header(title)
+    n = len(active_filters)
+    search.button(
+        f"Search · {n}" if n else "Search",
+        icon=":material/search:",
+        type="primary" if n else "secondary",
+        key="search_button",
+        help="Session Filters are in the sidebar" + (": " + ", ".join(active_filters) if n else ""),
+    )
+    for col, label, icon in (
+        (imp, "Import session", ":material/upload_file:"),
+        (exp, "Export sessions", ":material/download:"),
+    ):
+        col.button(label, icon=icon, disabled=True, help="Not available in this version yet")
+    if n:
+        st.caption(
+            f":material/filter_alt: {n} filter{'s' if n > 1 else ''} active: "
+            + ", ".join(active_filters)
+        )

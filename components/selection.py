@@ -1,0 +1,31 @@
+"""Which session is open. ``st.session_state["selected"]`` holds it; the URL mirrors it."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+
+def sync_from_url(page: str) -> None:
+    """On entering ``page`` (deep link, reload, or back from another page) take the URL's session."""
+    entering = st.session_state.get("page") != page
+    st.session_state["page"] = page
+    if not entering:
+        return
+    raw = st.query_params.get("session")
+    valid = bool(raw and raw.isdigit())
+    if raw and not valid:
+        st.error(f"The link's session id {raw!r} is not a number.")
+    st.session_state["selected"] = int(raw) if valid else None
+    # The grid re-selects the row only when it mounts (shared/notes/streamlit-aggrid.md §2.4).
+    st.session_state["grid_initial"] = [raw] if valid else []
+
+
+def selected() -> int | None:
+    return st.session_state.get("selected")
+
+
+def select(session_id: str) -> None:
+    if session_id != str(selected()):
+        st.session_state["selected"] = int(session_id)
+        st.query_params["session"] = session_id
+        st.rerun()

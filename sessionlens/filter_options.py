@@ -1,0 +1,137 @@
+"""The choices the Session Filters offer, each scoped to the actor's tenant.
+
+Customers are searched, never listed: a tenant can have hundreds of thousands of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select, text
+from sqlalchemy.orm import Session
+
+from db.models import Agent, ChatSession, Customer, Tenant, User
+from sessionlens.errors import BadInput
+from sessionlens.filters import SessionFilter
+from sessionlens.permissions import Action, Actor, require
+
+
+@dataclass(frozen=True)
+class Choice:
+    id: str
+    label: str
+
+
+def agents(db: Session, *, actor: Actor) -> list[Choice]:
+    require(actor, Action.VIEW_SESSIONS)
+    rows = db.execute(
+        select(Agent.id, Agent.name).where(Agent.tenant_id == actor.tenant_id).order_by(Agent.name)
+    )
+    return [Choice(str(i), n) for i, n in rows]
+
+
+def human_agents(db: Session, *, actor: Actor) -> list[Choice]:
+    require(actor, Action.VIEW_SESSIONS)
+    rows = db.execute(
+        select(User.id, User.name)
+        .where(User.tenant_id == actor.tenant_id, User.is_human_agent)
+        .order_by(User.name)
+    )
+    return [Choice(str(i), n) for i, n in rows]
+
+
+def statuses(db: Session, *, actor: Actor) -> list[str]:
+    require(actor, Action.VIEW_SESSIONS)
+    return list(db.get_one(Tenant, actor.tenant_id).statuses)
+
+
+def countries(db: Session, *, actor: Actor) -> list[Choice]:
+    """Countries that occur in the tenant's sessions, found by a loose index scan (one index probe
+    per country, not a scan of the sessions)."""
+    require(actor, Action.VIEW_SESSIONS)
+    codes = db.scalars(
+        text("""
+        WITH RECURSIVE c(code) AS (
+          SELECT MIN(country) FROM chat_sessions WHERE tenant_id = :t AND country IS NOT NULL
+          UNION ALL
+          SELECT (SELECT MIN(country) FROM chat_sessions WHERE tenant_id = :t AND country > c.code)
+          FROM c WHERE c.code IS NOT NULL)
+        SELECT code FROM c WHERE code IS NOT NULL"""),
+        {"t": actor.tenant_id},
+    ).all()
+    out = []
+    for code in codes:
+        name = db.scalar(
+            select(ChatSession.country_name)
+            .where(ChatSession.tenant_id == actor.tenant_id, ChatSession.country == code)
+            .limit(1)
+        )
+        out.append(Choice(code, f"{name or code} ({code})"))
+    return sorted(out, key=lambda c: c.label)
+
+
+def search_customers(db: Session, term: str, *, actor: Actor, limit: int = 20) -> list[Choice]:
+    """Customers whose name starts with ``term`` (case-insensitive), or whose id, external id,
+    email or phone equals it."""
+    require(actor, Action.VIEW_SESSIONS)
+    term = term.strip()
+    if not term:
+        return []
+    like = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").lower() + "%"
+    exact = [Customer.external_id == term, Customer.email == term, Customer.phone == term]
+    if term.isdigit():
+        exact.append(Customer.id == int(term))
+    rows = db.execute(
+        select(Customer.id, Customer.name, Customer.email)
+        .where(
+            Customer.tenant_id == actor.tenant_id,
+            or_(func.lower(Customer.name).like(like, escape="\\"), *exact),
+        )
+        .order_by(Customer.name, Customer.id)
+        .limit(limit)
+    )
+    return [Choice(str(i), _customer_label(i, n, e)) for i, n, e in rows]
+
+
+def customers_by_id(db: Session, ids: tuple[int, ...], *, actor: Actor) -> list[Choice]:
+    require(actor, Action.VIEW_SESSIONS)
+    if not ids:
+        return []
+    rows = db.execute(
+        select(Customer.id, Customer.name, Customer.email).where(
+            Customer.tenant_id == actor.tenant_id, Customer.id.in_(ids)
+        )
+    )
+    return [Choice(str(i), _customer_label(i, n, e)) for i, n, e in rows]
+
+
+def check(db: Session, flt: SessionFilter, *, actor: Actor) -> None:
+    """Refuse ids that do not exist in the actor's tenant, naming the first one."""
+    require(actor, Action.VIEW_SESSIONS)
+    for label, ids, model, extra in (
+        ("Agents", flt.agent_ids, Agent, ()),
+        ("Human Agent", flt.human_agent_ids, User, (User.is_human_agent,)),
+        ("Users", flt.customer_ids, Customer, ()),
+    ):
+        if not ids:
+            continue
+        found = set(
+            db.scalars(
+                select(model.id).where(
+                    model.tenant_id == actor.tenant_id, model.id.in_(ids), *extra
+                )
+            )
+        )
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise BadInput(
+                f"{label} filter: no such {label.lower().rstrip('s')} with id {missing[0]}"
+            )
+    known = statuses(db, actor=actor)
+    unknown = [s for s in flt.statuses if s not in known]
+    if unknown:
+        raise BadInput(f"Statuses filter: {unknown[0]!r} is not a status of this workspace")
+
+
+def _customer_label(cid: int, name: str | None, email: str | None) -> str:
+    return f"{name or 'Unnamed'} · {email or '#' + str(cid)}"

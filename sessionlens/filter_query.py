@@ -1,0 +1,171 @@
+"""SessionFilter ⇄ URL query string, read in the tenant's timezone.
+
+The URL is the source of truth for the Sessions page: a filtered view can be bookmarked, shared and
+reloaded. Dates in the URL are the tenant's local wall-clock times (``2026-03-29T02:30``); they become
+aware UTC bounds here, start inclusive and end exclusive.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+from collections.abc import Mapping
+from zoneinfo import ZoneInfo
+
+from sessionlens.channels import CHANNELS
+from sessionlens.errors import BadInput
+from sessionlens.filters import Compare, Responsible, SessionFilter
+
+OPS = {
+    "eq": Compare.EQ,
+    "ne": Compare.NE,
+    "gt": Compare.GT,
+    "lt": Compare.LT,
+    "ge": Compare.GE,
+    "le": Compare.LE,
+}
+OP_CODES = {v: k for k, v in OPS.items()}
+RANGES = {  # URL prefix → (filter field prefix, label)
+    "start": ("started", "Start time"),
+    "finish": ("finished", "Finish time"),
+    "last": ("last_message", "Last message time"),
+}
+#: The URL keys a filter uses; everything else in the URL (session, sort, view) is left alone.
+FILTER_KEYS = (
+    "agent",
+    "channel",
+    "responsible",
+    "human",
+    "user",
+    "status",
+    "country",
+    "ip",
+    *(f"{p}_{end}" for p in RANGES for end in ("from", "to")),
+    "msg_op",
+    "msg_n",
+    "attachments",
+)
+
+
+def parse(params: Mapping[str, str], tz: str) -> SessionFilter:
+    """The filter a URL describes; BadInput names the first value that cannot be used."""
+    zone = ZoneInfo(tz)
+    values: dict = {
+        "agent_ids": _ids(params, "agent", "Agents"),
+        "human_agent_ids": _ids(params, "human", "Human Agent"),
+        "customer_ids": _ids(params, "user", "Users"),
+        "channels": _list(params, "channel"),
+        "statuses": _list(params, "status"),
+        "countries": tuple(c.upper() for c in _list(params, "country")),
+        "has_attachments": params.get("attachments", "") in ("1", "true", "yes"),
+    }
+    unknown = [c for c in values["channels"] if c not in CHANNELS]
+    if unknown:
+        raise BadInput(f"Channel filter: unknown channel {unknown[0]!r}")
+    if resp := params.get("responsible"):
+        try:
+            values["responsible"] = Responsible(resp)
+        except ValueError:
+            raise BadInput(f"Responsible filter: {resp!r} is neither 'human' nor 'ai'") from None
+    if ip := params.get("ip", "").strip():
+        try:
+            values["ip"] = str(ipaddress.ip_address(ip))
+        except ValueError:
+            raise BadInput(f"IP filter: {ip!r} is not a valid IP address") from None
+    for prefix, (field, label) in RANGES.items():
+        lo = _when(params, f"{prefix}_from", label, zone)
+        hi = _when(params, f"{prefix}_to", label, zone)
+        if lo and hi and lo >= hi:
+            raise BadInput(f"{label} filter: the range ends before it starts")
+        values[f"{field}_from"], values[f"{field}_to"] = lo, hi
+    op, n = params.get("msg_op", ""), params.get("msg_n", "")
+    if op or n:
+        if op not in OPS:
+            raise BadInput(f"Messages filter: pick a comparison, not {op!r}")
+        if not n.strip().isdigit():
+            raise BadInput(f"Messages filter: {n!r} is not a whole number of messages")
+        values["messages_op"], values["messages_count"] = OPS[op], int(n)
+    return SessionFilter(**values)
+
+
+def encode(flt: SessionFilter, tz: str) -> dict[str, str]:
+    """The URL query parameters of ``flt`` (only the active ones)."""
+    zone = ZoneInfo(tz)
+    out = {
+        "agent": ",".join(map(str, flt.agent_ids)),
+        "channel": ",".join(flt.channels),
+        "responsible": flt.responsible.value if flt.responsible else "",
+        "human": ",".join(map(str, flt.human_agent_ids)),
+        "user": ",".join(map(str, flt.customer_ids)),
+        "status": ",".join(flt.statuses),
+        "country": ",".join(flt.countries),
+        "ip": flt.ip or "",
+        "msg_op": OP_CODES[flt.messages_op] if flt.messages_op else "",
+        "msg_n": "" if flt.messages_count is None else str(flt.messages_count),
+        "attachments": "1" if flt.has_attachments else "",
+    }
+    for prefix, (field, _) in RANGES.items():
+        for end in ("from", "to"):
+            when = getattr(flt, f"{field}_{end}")
+            out[f"{prefix}_{end}"] = (
+                when.astimezone(zone).replace(tzinfo=None).isoformat(timespec="minutes")
+                if when
+                else ""
+            )
+    return {k: v for k, v in out.items() if v}
+
+
+def active_labels(flt: SessionFilter) -> list[str]:
+    """The spec's names of the filters ``flt`` sets, in the dialog's order."""
+    checks = [
+        ("Agents", flt.agent_ids),
+        ("Channel", flt.channels),
+        ("Responsible", flt.responsible),
+        ("Human Agent", flt.human_agent_ids),
+        ("Users", flt.customer_ids),
+        ("Statuses", flt.statuses),
+        ("Country", flt.countries),
+        ("IP", flt.ip),
+        ("Start time", flt.started_from or flt.started_to),
+        ("Finish time", flt.finished_from or flt.finished_to),
+        ("Last message time", flt.last_message_from or flt.last_message_to),
+        ("Messages", flt.messages_op),
+        ("Has Attachments", flt.has_attachments),
+    ]
+    return [label for label, value in checks if value]
+
+
+def local_to_utc(value: dt.datetime, tz: str) -> dt.datetime:
+    """A wall-clock time in the tenant's zone as aware UTC. In a DST gap or overlap the earlier
+    reading (fold=0) is used, as zoneinfo does."""
+    return value.replace(tzinfo=ZoneInfo(tz)).astimezone(dt.UTC)
+
+
+def _list(params: Mapping[str, str], key: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in params.get(key, "").split(",") if v.strip())
+
+
+def _ids(params: Mapping[str, str], key: str, label: str) -> tuple[int, ...]:
+    raw = _list(params, key)
+    bad = [v for v in raw if not v.isdigit()]
+    if bad:
+        raise BadInput(f"{label} filter: {bad[0]!r} is not an id")
+    return tuple(int(v) for v in raw)
+
+
+def _when(params: Mapping[str, str], key: str, label: str, zone: ZoneInfo) -> dt.datetime | None:
+    raw = params.get(key, "").strip()
+    if not raw:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(raw)
+    except ValueError:
+        raise BadInput(f"{label} filter: {raw!r} is not a date and time") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=zone)
+    return value.astimezone(dt.UTC)
+
+
+def to_local(when: dt.datetime, tz: str) -> dt.datetime:
+    """An aware time as the tenant's naive wall-clock time (what date widgets show)."""
+    return when.astimezone(ZoneInfo(tz)).replace(tzinfo=None)
