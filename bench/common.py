@@ -22,6 +22,27 @@ def measure(fn: Callable[[], object], runs: int = 40, warmup: int = 3) -> tuple[
     return statistics.median(times), times[max(0, int(round(0.95 * len(times))) - 1)]
 
 
+def measure_pair(
+    a: Callable[[], object], b: Callable[[], object], runs: int = 200, warmup: int = 5
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """(p50, p95) of ``a`` and of ``b``, called alternately so that load bursts hit both alike."""
+    for _ in range(warmup):
+        a()
+        b()
+    ta, tb = [], []
+    for _ in range(runs):
+        for fn, out in ((a, ta), (b, tb)):
+            t0 = time.perf_counter()
+            fn()
+            out.append((time.perf_counter() - t0) * 1000)
+    return _p50_p95(ta), _p50_p95(tb)
+
+
+def _p50_p95(times: list[float]) -> tuple[float, float]:
+    times = sorted(times)
+    return statistics.median(times), times[max(0, int(round(0.95 * len(times))) - 1)]
+
+
 def print_table(rows: list[dict], json_path: str | None) -> None:
     head = f"{'case':<34} {'domain p50':>10} {'domain p95':>10} {'raw p50':>8} {'raw p95':>8} {'ratio p95':>9}"
     print(head)

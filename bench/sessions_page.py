@@ -21,7 +21,7 @@ from sqlalchemy import func, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import measure, print_table  # noqa: E402
+from bench.common import measure, measure_pair, print_table  # noqa: E402
 from db.engine import make_engine, make_sessionmaker  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
 from db.models import ChatSession  # noqa: E402
@@ -74,7 +74,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--url", default=DEFAULT_URL)
     ap.add_argument("--sessions", type=int, default=1_000_000)
-    ap.add_argument("--runs", type=int, default=40)
+    ap.add_argument("--runs", type=int, default=200)
     ap.add_argument("--json", dest="json_path")
     args = ap.parse_args()
     ensure_data(args.url, args.sessions)
@@ -108,8 +108,9 @@ def main() -> None:
                 with maker() as db:
                     return sessions.list_page(db, SessionFilter(), s, c, actor=actor)
 
-            d50, d95 = measure(domain, args.runs)
-            r50, r95 = measure(lambda q=sql, p=params: raw.execute(q, p).fetchall(), args.runs)
+            (d50, d95), (r50, r95) = measure_pair(
+                domain, lambda q=sql, p=params: raw.execute(q, p).fetchall(), args.runs
+            )
             rows.append(
                 {
                     "case": f"{sort.value}, depth {depth:,}",

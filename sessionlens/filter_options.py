@@ -127,6 +127,8 @@ def check(db: Session, flt: SessionFilter, *, actor: Actor) -> None:
             raise BadInput(
                 f"{label} filter: no such {label.lower().rstrip('s')} with id {missing[0]}"
             )
+    if not flt.statuses:
+        return
     known = statuses(db, actor=actor)
     unknown = [s for s in flt.statuses if s not in known]
     if unknown:

@@ -23,43 +23,81 @@ MODES = ["ai", "human", "copilot"]
 # A coarse hour grid, so that range bounds often equal stored times (boundary cases).
 minutes = st.integers(0, 60).map(lambda h: T0 + dt.timedelta(hours=h))
 
-session_rows = st.fixed_dictionaries({
-    "agent": st.integers(0, 2), "channel": st.sampled_from(CHANNELS),
-    "customer": st.one_of(st.none(), st.integers(0, 2)), "mode": st.sampled_from(MODES),
-    "human": st.one_of(st.none(), st.integers(0, 1)), "status": st.sampled_from(STATUSES),
-    "started": minutes, "duration": st.one_of(st.none(), st.integers(0, 30).map(lambda k: k * 60)),
-    "last_after": st.integers(0, 30).map(lambda k: k * 60), "count": st.integers(0, 12),
-    "attach": st.booleans(), "geo": st.integers(0, 2),
-})
+session_rows = st.fixed_dictionaries(
+    {
+        "agent": st.integers(0, 2),
+        "channel": st.sampled_from(CHANNELS),
+        "customer": st.one_of(st.none(), st.integers(0, 2)),
+        "mode": st.sampled_from(MODES),
+        "human": st.one_of(st.none(), st.integers(0, 1)),
+        "status": st.sampled_from(STATUSES),
+        "started": minutes,
+        "duration": st.one_of(st.none(), st.integers(0, 30).map(lambda k: k * 60)),
+        "last_after": st.integers(0, 30).map(lambda k: k * 60),
+        "count": st.integers(0, 12),
+        "attach": st.booleans(),
+        "geo": st.integers(0, 2),
+    }
+)
 maybe_time = st.one_of(st.none(), minutes)
-filters = st.fixed_dictionaries({
-    "agents": st.lists(st.integers(0, 2), max_size=2, unique=True),
-    "channels": st.lists(st.sampled_from(CHANNELS), max_size=2, unique=True),
-    "responsible": st.sampled_from([None, Responsible.HUMAN, Responsible.AI]),
-    "humans": st.lists(st.integers(0, 1), max_size=1),
-    "customers": st.lists(st.integers(0, 2), max_size=2, unique=True),
-    "statuses": st.lists(st.sampled_from(STATUSES), max_size=2, unique=True),
-    "countries": st.lists(st.sampled_from(["GB", "SE"]), max_size=1),
-    "ip": st.sampled_from([None, *IPS[1:]]),
-    "started": st.tuples(maybe_time, maybe_time), "finished": st.tuples(maybe_time, maybe_time),
-    "last": st.tuples(maybe_time, maybe_time),
-    "op": st.sampled_from([None, *Compare]), "n": st.integers(0, 12),
-    "attach": st.booleans(),
-})
+filters = st.fixed_dictionaries(
+    {
+        "agents": st.lists(st.integers(0, 2), max_size=2, unique=True),
+        "channels": st.lists(st.sampled_from(CHANNELS), max_size=2, unique=True),
+        "responsible": st.sampled_from([None, Responsible.HUMAN, Responsible.AI]),
+        "humans": st.lists(st.integers(0, 1), max_size=1),
+        "customers": st.lists(st.integers(0, 2), max_size=2, unique=True),
+        "statuses": st.lists(st.sampled_from(STATUSES), max_size=2, unique=True),
+        "countries": st.lists(st.sampled_from(["GB", "SE"]), max_size=1),
+        "ip": st.sampled_from([None, *IPS[1:]]),
+        "started": st.tuples(maybe_time, maybe_time),
+        "finished": st.tuples(maybe_time, maybe_time),
+        "last": st.tuples(maybe_time, maybe_time),
+        "op": st.sampled_from([None, *Compare]),
+        "n": st.integers(0, 12),
+        "attach": st.booleans(),
+    }
+)
 # Each example sets a few filters only, so that results are neither always empty nor everything.
-enabled = st.sets(st.sampled_from(["agents", "channels", "responsible", "humans", "customers",
-                                   "statuses", "countries", "ip", "started", "finished", "last",
-                                   "op", "attach"]), min_size=1, max_size=3)
+enabled = st.sets(
+    st.sampled_from(
+        [
+            "agents",
+            "channels",
+            "responsible",
+            "humans",
+            "customers",
+            "statuses",
+            "countries",
+            "ip",
+            "started",
+            "finished",
+            "last",
+            "op",
+            "attach",
+        ]
+    ),
+    min_size=1,
+    max_size=3,
+)
 
 
 def _world(db):
-    t = Tenant(name="Property Co", timezone="Europe/Berlin", plan="paid", statuses=STATUSES,
-               result_fields=[], created_at=T0)
+    t = Tenant(
+        name="Property Co",
+        timezone="Europe/Berlin",
+        plan="paid",
+        statuses=STATUSES,
+        result_fields=[],
+        created_at=T0,
+    )
     db.add(t)
     db.flush()
     admin = User(tenant_id=t.id, name="Admin", email="a@x", role=Role.ADMIN)
-    humans = [User(tenant_id=t.id, name=f"H{i}", email=f"h{i}@x", role=Role.OPERATOR,
-                   is_human_agent=True) for i in range(2)]
+    humans = [
+        User(tenant_id=t.id, name=f"H{i}", email=f"h{i}@x", role=Role.OPERATOR, is_human_agent=True)
+        for i in range(2)
+    ]
     agents = [Agent(tenant_id=t.id, name=f"A{i}") for i in range(3)]
     customers = [Customer(tenant_id=t.id, name=f"C{i}") for i in range(3)]
     db.add_all([admin, *humans, *agents, *customers])
@@ -69,6 +107,7 @@ def _world(db):
 
 def _reference(rows, f, sort):
     """The spec's rules, read literally: every set filter must hold (AND)."""
+
     def ok(r):
         checks = [
             not f.agent_ids or r.agent_id in f.agent_ids,
@@ -81,33 +120,65 @@ def _reference(rows, f, sort):
             f.ip is None or r.ip == f.ip,
             not f.has_attachments or r.has_attachments,
         ]
-        for value, lo, hi in ((r.started_at, f.started_from, f.started_to),
-                              (r.finished_at, f.finished_from, f.finished_to),
-                              (r.last_message_at, f.last_message_from, f.last_message_to)):
+        for value, lo, hi in (
+            (r.started_at, f.started_from, f.started_to),
+            (r.finished_at, f.finished_from, f.finished_to),
+            (r.last_message_at, f.last_message_from, f.last_message_to),
+        ):
             if lo is not None:
                 checks.append(value is not None and value >= lo)
             if hi is not None:
                 checks.append(value is not None and value < hi)
         if f.messages_op is not None:
             n, c = f.messages_count, r.message_count
-            checks.append({Compare.EQ: c == n, Compare.NE: c != n, Compare.GT: c > n,
-                           Compare.LT: c < n, Compare.GE: c >= n, Compare.LE: c <= n}
-                          [f.messages_op])
+            checks.append(
+                {
+                    Compare.EQ: c == n,
+                    Compare.NE: c != n,
+                    Compare.GT: c > n,
+                    Compare.LT: c < n,
+                    Compare.GE: c >= n,
+                    Compare.LE: c <= n,
+                }[f.messages_op]
+            )
         return all(checks)
 
-    key = (lambda r: (r.started_at, r.id)) if sort is SortKey.STARTED else (
-        lambda r: (r.last_message_at, r.id))
+    key = (
+        (lambda r: (r.started_at, r.id))
+        if sort is SortKey.STARTED
+        else (lambda r: (r.last_message_at, r.id))
+    )
     return [r.id for r in sorted((r for r in rows if ok(r)), key=key, reverse=True)]
 
 
-@settings(max_examples=80, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(data=st.lists(session_rows, min_size=4, max_size=30), spec=filters, on=enabled,
-       sort=st.sampled_from(list(SortKey)), page=st.integers(1, 6))
+@settings(
+    max_examples=80,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    data=st.lists(session_rows, min_size=4, max_size=30),
+    spec=filters,
+    on=enabled,
+    sort=st.sampled_from(list(SortKey)),
+    page=st.integers(1, 6),
+)
 def test_domain_query_matches_the_reference(db, data, spec, sort, page, on):
-    blank = {"agents": [], "channels": [], "responsible": None, "humans": [], "customers": [],
-             "statuses": [], "countries": [], "ip": None, "started": (None, None),
-             "finished": (None, None), "last": (None, None), "op": None, "attach": False}
+    blank = {
+        "agents": [],
+        "channels": [],
+        "responsible": None,
+        "humans": [],
+        "customers": [],
+        "statuses": [],
+        "countries": [],
+        "ip": None,
+        "started": (None, None),
+        "finished": (None, None),
+        "last": (None, None),
+        "op": None,
+        "attach": False,
+    }
     spec = {k: (v if k in on or k == "n" else blank[k]) for k, v in spec.items()}
     nested = db.begin_nested()
     try:
@@ -116,18 +187,30 @@ def test_domain_query_matches_the_reference(db, data, spec, sort, page, on):
         for d in data:
             geo = d["geo"]
             started = d["started"]
-            rows.append(ChatSession(
-                tenant_id=t.id, agent_id=agents[d["agent"]].id, channel=d["channel"],
-                customer_id=None if d["customer"] is None else customers[d["customer"]].id,
-                mode=d["mode"],
-                assigned_user_id=None if d["human"] is None or d["mode"] == "ai"
-                else humans[d["human"]].id,
-                status=d["status"], started_at=started,
-                finished_at=None if d["duration"] is None
-                else started + dt.timedelta(minutes=d["duration"]),
-                last_message_at=started + dt.timedelta(minutes=d["last_after"]),
-                message_count=d["count"], has_attachments=d["attach"], ip=IPS[geo],
-                country=COUNTRIES[geo], parameters={}, results={}))
+            rows.append(
+                ChatSession(
+                    tenant_id=t.id,
+                    agent_id=agents[d["agent"]].id,
+                    channel=d["channel"],
+                    customer_id=None if d["customer"] is None else customers[d["customer"]].id,
+                    mode=d["mode"],
+                    assigned_user_id=None
+                    if d["human"] is None or d["mode"] == "ai"
+                    else humans[d["human"]].id,
+                    status=d["status"],
+                    started_at=started,
+                    finished_at=None
+                    if d["duration"] is None
+                    else started + dt.timedelta(minutes=d["duration"]),
+                    last_message_at=started + dt.timedelta(minutes=d["last_after"]),
+                    message_count=d["count"],
+                    has_attachments=d["attach"],
+                    ip=IPS[geo],
+                    country=COUNTRIES[geo],
+                    parameters={},
+                    results={},
+                )
+            )
         db.add_all(rows)
         db.flush()
 
@@ -135,15 +218,24 @@ def test_domain_query_matches_the_reference(db, data, spec, sort, page, on):
             return tuple(objs[i].id for i in xs)
 
         f = SessionFilter(
-            agent_ids=pick(spec["agents"], agents), channels=tuple(spec["channels"]),
-            responsible=spec["responsible"], human_agent_ids=pick(spec["humans"], humans),
-            customer_ids=pick(spec["customers"], customers), statuses=tuple(spec["statuses"]),
-            countries=tuple(spec["countries"]), ip=spec["ip"],
-            started_from=spec["started"][0], started_to=_after(*spec["started"]),
-            finished_from=spec["finished"][0], finished_to=_after(*spec["finished"]),
-            last_message_from=spec["last"][0], last_message_to=_after(*spec["last"]),
-            messages_op=spec["op"], messages_count=spec["n"] if spec["op"] else None,
-            has_attachments=spec["attach"])
+            agent_ids=pick(spec["agents"], agents),
+            channels=tuple(spec["channels"]),
+            responsible=spec["responsible"],
+            human_agent_ids=pick(spec["humans"], humans),
+            customer_ids=pick(spec["customers"], customers),
+            statuses=tuple(spec["statuses"]),
+            countries=tuple(spec["countries"]),
+            ip=spec["ip"],
+            started_from=spec["started"][0],
+            started_to=_after(*spec["started"]),
+            finished_from=spec["finished"][0],
+            finished_to=_after(*spec["finished"]),
+            last_message_from=spec["last"][0],
+            last_message_to=_after(*spec["last"]),
+            messages_op=spec["op"],
+            messages_count=spec["n"] if spec["op"] else None,
+            has_attachments=spec["attach"],
+        )
         who = actor_for(admin)
         got, cursor = [], None
         while True:

@@ -28,64 +28,101 @@ def _ids(db, who, flt):
 
 
 def _expected(db, who, pred):
-    all_rows = db.scalars(select(ChatSession).where(ChatSession.tenant_id == who.tenant_id)
-                          .order_by(ChatSession.started_at.desc(), ChatSession.id.desc())).all()
+    all_rows = db.scalars(
+        select(ChatSession)
+        .where(ChatSession.tenant_id == who.tenant_id)
+        .order_by(ChatSession.started_at.desc(), ChatSession.id.desc())
+    ).all()
     return [cs.id for cs in all_rows if pred(cs)]
 
 
 def _some(db, who, column):
-    return db.scalar(select(column).where(ChatSession.tenant_id == who.tenant_id,
-                                          column.is_not(None)).limit(1))
+    return db.scalar(
+        select(column).where(ChatSession.tenant_id == who.tenant_id, column.is_not(None)).limit(1)
+    )
 
 
 CASES = {
-    "agent": lambda db, who: (SessionFilter(agent_ids=(a := _some(db, who, ChatSession.agent_id),)),
-                              lambda cs: cs.agent_id == a),
-    "channel": lambda db, who: (SessionFilter(channels=("web", "email")),
-                                lambda cs: cs.channel in ("web", "email")),
-    "responsible human": lambda db, who: (SessionFilter(responsible=Responsible.HUMAN),
-                                          lambda cs: cs.mode != Mode.AI),
-    "responsible ai": lambda db, who: (SessionFilter(responsible=Responsible.AI),
-                                       lambda cs: cs.mode == Mode.AI),
+    "agent": lambda db, who: (
+        SessionFilter(agent_ids=(a := _some(db, who, ChatSession.agent_id),)),
+        lambda cs: cs.agent_id == a,
+    ),
+    "channel": lambda db, who: (
+        SessionFilter(channels=("web", "email")),
+        lambda cs: cs.channel in ("web", "email"),
+    ),
+    "responsible human": lambda db, who: (
+        SessionFilter(responsible=Responsible.HUMAN),
+        lambda cs: cs.mode != Mode.AI,
+    ),
+    "responsible ai": lambda db, who: (
+        SessionFilter(responsible=Responsible.AI),
+        lambda cs: cs.mode == Mode.AI,
+    ),
     "human agent": lambda db, who: (
         SessionFilter(human_agent_ids=(h := _some(db, who, ChatSession.assigned_user_id),)),
-        lambda cs: cs.assigned_user_id == h),
+        lambda cs: cs.assigned_user_id == h,
+    ),
     "user": lambda db, who: (
         SessionFilter(customer_ids=(c := _some(db, who, ChatSession.customer_id),)),
-        lambda cs: cs.customer_id == c),
-    "status": lambda db, who: (SessionFilter(statuses=("open", "escalated")),
-                               lambda cs: cs.status in ("open", "escalated")),
-    "country": lambda db, who: (SessionFilter(countries=("GB", "SE")),
-                                lambda cs: cs.country in ("GB", "SE")),
-    "ip": lambda db, who: (SessionFilter(ip=(ip := _some(db, who, ChatSession.ip))),
-                           lambda cs: cs.ip == ip),
+        lambda cs: cs.customer_id == c,
+    ),
+    "status": lambda db, who: (
+        SessionFilter(statuses=("open", "escalated")),
+        lambda cs: cs.status in ("open", "escalated"),
+    ),
+    "country": lambda db, who: (
+        SessionFilter(countries=("GB", "SE")),
+        lambda cs: cs.country in ("GB", "SE"),
+    ),
+    "ip": lambda db, who: (
+        SessionFilter(ip=(ip := _some(db, who, ChatSession.ip))),
+        lambda cs: cs.ip == ip,
+    ),
     "start range": lambda db, who: (
-        SessionFilter(started_from=NOW - dt.timedelta(days=20),
-                      started_to=NOW - dt.timedelta(days=10)),
-        lambda cs: NOW - dt.timedelta(days=20) <= cs.started_at < NOW - dt.timedelta(days=10)),
+        SessionFilter(
+            started_from=NOW - dt.timedelta(days=20), started_to=NOW - dt.timedelta(days=10)
+        ),
+        lambda cs: NOW - dt.timedelta(days=20) <= cs.started_at < NOW - dt.timedelta(days=10),
+    ),
     "finish open end": lambda db, who: (
         SessionFilter(finished_from=NOW - dt.timedelta(days=5)),
-        lambda cs: cs.finished_at is not None and cs.finished_at >= NOW - dt.timedelta(days=5)),
+        lambda cs: cs.finished_at is not None and cs.finished_at >= NOW - dt.timedelta(days=5),
+    ),
     "last message open start": lambda db, who: (
         SessionFilter(last_message_to=NOW - dt.timedelta(days=60)),
-        lambda cs: cs.last_message_at < NOW - dt.timedelta(days=60)),
+        lambda cs: cs.last_message_at < NOW - dt.timedelta(days=60),
+    ),
     "messages >= 10": lambda db, who: (
         SessionFilter(messages_op=Compare.GE, messages_count=10),
-        lambda cs: cs.message_count >= 10),
+        lambda cs: cs.message_count >= 10,
+    ),
     "messages != 3": lambda db, who: (
-        SessionFilter(messages_op=Compare.NE, messages_count=3), lambda cs: cs.message_count != 3),
+        SessionFilter(messages_op=Compare.NE, messages_count=3),
+        lambda cs: cs.message_count != 3,
+    ),
     "messages < 3": lambda db, who: (
-        SessionFilter(messages_op=Compare.LT, messages_count=3), lambda cs: cs.message_count < 3),
+        SessionFilter(messages_op=Compare.LT, messages_count=3),
+        lambda cs: cs.message_count < 3,
+    ),
     "messages == 5": lambda db, who: (
-        SessionFilter(messages_op=Compare.EQ, messages_count=5), lambda cs: cs.message_count == 5),
+        SessionFilter(messages_op=Compare.EQ, messages_count=5),
+        lambda cs: cs.message_count == 5,
+    ),
     "messages <= 4": lambda db, who: (
-        SessionFilter(messages_op=Compare.LE, messages_count=4), lambda cs: cs.message_count <= 4),
-    "has attachments": lambda db, who: (SessionFilter(has_attachments=True),
-                                        lambda cs: cs.has_attachments),
+        SessionFilter(messages_op=Compare.LE, messages_count=4),
+        lambda cs: cs.message_count <= 4,
+    ),
+    "has attachments": lambda db, who: (
+        SessionFilter(has_attachments=True),
+        lambda cs: cs.has_attachments,
+    ),
     "combined": lambda db, who: (
-        SessionFilter(channels=("web",), responsible=Responsible.AI, messages_op=Compare.GT,
-                      messages_count=4),
-        lambda cs: cs.channel == "web" and cs.mode == Mode.AI and cs.message_count > 4),
+        SessionFilter(
+            channels=("web",), responsible=Responsible.AI, messages_op=Compare.GT, messages_count=4
+        ),
+        lambda cs: cs.channel == "web" and cs.mode == Mode.AI and cs.message_count > 4,
+    ),
 }
 
 
@@ -117,12 +154,14 @@ def test_customer_search_finds_by_name_prefix_and_exact_id_only_in_tenant(db):
     assert str(cid) in [c.id for c in found]
     name = found[0].label.split(" ")[0]
     by_name = filter_options.search_customers(db, name[:3].lower(), actor=who)
-    assert by_name and all(c.label.lower().startswith(name[:3].lower()) or c.id == str(cid)
-                           for c in by_name)
+    assert by_name and all(
+        c.label.lower().startswith(name[:3].lower()) or c.id == str(cid) for c in by_name
+    )
     assert filter_options.search_customers(db, "%", actor=who) == []
     other = actor(db, 1)
-    assert str(cid) not in [c.id for c in filter_options.search_customers(db, str(cid),
-                                                                          actor=other)]
+    assert str(cid) not in [
+        c.id for c in filter_options.search_customers(db, str(cid), actor=other)
+    ]
 
 
 def test_countries_list_those_in_use(db):
@@ -132,31 +171,61 @@ def test_countries_list_those_in_use(db):
 
 # --- the URL form -------------------------------------------------------------------------------
 
+
 def test_url_round_trip_keeps_every_filter():
     flt = SessionFilter(
-        agent_ids=(1, 2), channels=("web", "sip"), responsible=Responsible.HUMAN,
-        human_agent_ids=(5,), customer_ids=(9,), statuses=("open",), countries=("SE",),
-        ip="81.2.69.142", started_from=dt.datetime(2026, 3, 1, 8, tzinfo=dt.UTC),
+        agent_ids=(1, 2),
+        channels=("web", "sip"),
+        responsible=Responsible.HUMAN,
+        human_agent_ids=(5,),
+        customer_ids=(9,),
+        statuses=("open",),
+        countries=("SE",),
+        ip="81.2.69.142",
+        started_from=dt.datetime(2026, 3, 1, 8, tzinfo=dt.UTC),
         finished_to=dt.datetime(2026, 3, 2, tzinfo=dt.UTC),
-        last_message_from=dt.datetime(2026, 2, 1, tzinfo=dt.UTC), messages_op=Compare.GE,
-        messages_count=5, has_attachments=True)
+        last_message_from=dt.datetime(2026, 2, 1, tzinfo=dt.UTC),
+        messages_op=Compare.GE,
+        messages_count=5,
+        has_attachments=True,
+    )
     assert filter_query.parse(filter_query.encode(flt, BERLIN), BERLIN) == flt
     assert filter_query.active_labels(flt) == [
-        "Agents", "Channel", "Responsible", "Human Agent", "Users", "Statuses", "Country", "IP",
-        "Start time", "Finish time", "Last message time", "Messages", "Has Attachments"]
+        "Agents",
+        "Channel",
+        "Responsible",
+        "Human Agent",
+        "Users",
+        "Statuses",
+        "Country",
+        "IP",
+        "Start time",
+        "Finish time",
+        "Last message time",
+        "Messages",
+        "Has Attachments",
+    ]
 
 
-@pytest.mark.parametrize("params, message", [
-    ({"ip": "999.1.1.1"}, "IP filter: '999.1.1.1' is not a valid IP address"),
-    ({"start_from": "2026-03-02T00:00", "start_to": "2026-03-01T00:00"},
-     "Start time filter: the range ends before it starts"),
-    ({"last_from": "yesterday"}, "Last message time filter: 'yesterday' is not a date and time"),
-    ({"msg_op": "ge", "msg_n": "many"}, "'many' is not a whole number"),
-    ({"msg_n": "3"}, "pick a comparison"),
-    ({"channel": "fax"}, "unknown channel 'fax'"),
-    ({"agent": "x1"}, "Agents filter: 'x1' is not an id"),
-    ({"responsible": "robot"}, "neither 'human' nor 'ai'"),
-])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"ip": "999.1.1.1"}, "IP filter: '999.1.1.1' is not a valid IP address"),
+        (
+            {"start_from": "2026-03-02T00:00", "start_to": "2026-03-01T00:00"},
+            "Start time filter: the range ends before it starts",
+        ),
+        (
+            {"last_from": "yesterday"},
+            "Last message time filter: 'yesterday' is not a date and time",
+        ),
+        ({"msg_op": "ge", "msg_n": "many"}, "'many' is not a whole number"),
+        ({"msg_n": "3"}, "pick a comparison"),
+        ({"channel": "fax"}, "unknown channel 'fax'"),
+        ({"agent": "x1"}, "Agents filter: 'x1' is not an id"),
+        ({"responsible": "robot"}, "neither 'human' nor 'ai'"),
+    ],
+)
 def test_bad_url_values_are_named(params, message):
     with pytest.raises(BadInput, match=message.replace("(", r"\(").replace("?", r"\?")):
         filter_query.parse(params, BERLIN)
@@ -164,21 +233,29 @@ def test_bad_url_values_are_named(params, message):
 
 def test_dates_are_read_in_tenant_time_across_daylight_saving():
     # Berlin switches to summer time at 2026-03-29 02:00 local (01:00 UTC).
-    flt = filter_query.parse({"start_from": "2026-03-29T00:00", "start_to": "2026-03-30T00:00"},
-                             BERLIN)
+    flt = filter_query.parse(
+        {"start_from": "2026-03-29T00:00", "start_to": "2026-03-30T00:00"}, BERLIN
+    )
     assert flt.started_from == dt.datetime(2026, 3, 28, 23, 0, tzinfo=dt.UTC)
     assert flt.started_to == dt.datetime(2026, 3, 29, 22, 0, tzinfo=dt.UTC)  # a 23-hour day
-    ny = filter_query.parse({"start_from": "2026-11-01T00:00", "start_to": "2026-11-02T00:00"},
-                            "America/New_York")
+    ny = filter_query.parse(
+        {"start_from": "2026-11-01T00:00", "start_to": "2026-11-02T00:00"}, "America/New_York"
+    )
     assert ny.started_to - ny.started_from == dt.timedelta(hours=25)
 
 
 def test_date_bounds_start_inclusive_end_exclusive(db):
     who = actor(db)
-    cs = db.scalars(select(ChatSession).where(ChatSession.tenant_id == who.tenant_id)
-                    .order_by(ChatSession.id).limit(1)).one()
+    cs = db.scalars(
+        select(ChatSession)
+        .where(ChatSession.tenant_id == who.tenant_id)
+        .order_by(ChatSession.id)
+        .limit(1)
+    ).one()
     at = cs.started_at
-    assert cs.id in _ids(db, who, SessionFilter(started_from=at, started_to=at + dt.timedelta(
-        seconds=1)))
-    assert cs.id not in _ids(db, who, SessionFilter(started_from=at - dt.timedelta(hours=1),
-                                                    started_to=at))
+    assert cs.id in _ids(
+        db, who, SessionFilter(started_from=at, started_to=at + dt.timedelta(seconds=1))
+    )
+    assert cs.id not in _ids(
+        db, who, SessionFilter(started_from=at - dt.timedelta(hours=1), started_to=at)
+    )
