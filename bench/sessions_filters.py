@@ -36,19 +36,36 @@ def cases(db, actor) -> dict[str, SessionFilter]:
     s = ChatSession
     newest = db.scalar(select(func.max(s.started_at)).where(s.tenant_id == t))
     agents = db.scalars(select(Agent.id).where(Agent.tenant_id == t).order_by(Agent.id)).all()
-    human = db.scalar(select(s.assigned_user_id).where(s.tenant_id == t,
-                                                       s.assigned_user_id.is_not(None)).limit(1))
-    customer = db.scalar(select(s.customer_id).where(s.tenant_id == t, s.customer_id.is_not(None))
-                         .order_by(s.started_at.desc()).limit(1))
-    rare_ip = db.scalar(select(s.ip).where(s.tenant_id == t, s.ip.is_not(None))
-                        .group_by(s.ip).order_by(func.count()).limit(1))
+    human = db.scalar(
+        select(s.assigned_user_id).where(s.tenant_id == t, s.assigned_user_id.is_not(None)).limit(1)
+    )
+    customer = db.scalar(
+        select(s.customer_id)
+        .where(s.tenant_id == t, s.customer_id.is_not(None))
+        .order_by(s.started_at.desc())
+        .limit(1)
+    )
+    rare_ip = db.scalar(
+        select(s.ip)
+        .where(s.tenant_id == t, s.ip.is_not(None))
+        .group_by(s.ip)
+        .order_by(func.count())
+        .limit(1)
+    )
     day = dt.timedelta(days=1)
     yesterday = (newest - day).replace(hour=0, minute=0, second=0, microsecond=0)
     every = SessionFilter(
-        agent_ids=(agents[0],), channels=("web",), responsible=Responsible.AI,
-        countries=("DE",), statuses=("resolved",), started_from=newest - 90 * day,
-        last_message_from=newest - 60 * day, messages_op=Compare.GE, messages_count=5,
-        has_attachments=True)
+        agent_ids=(agents[0],),
+        channels=("web",),
+        responsible=Responsible.AI,
+        countries=("DE",),
+        statuses=("resolved",),
+        started_from=newest - 90 * day,
+        last_message_from=newest - 60 * day,
+        messages_op=Compare.GE,
+        messages_count=5,
+        has_attachments=True,
+    )
     return {
         "agent": SessionFilter(agent_ids=(agents[1],)),
         "channel": SessionFilter(channels=("telegram",)),
@@ -60,8 +77,9 @@ def cases(db, actor) -> dict[str, SessionFilter]:
         "exact IP (rare)": SessionFilter(ip=rare_ip),
         "start: last 7 days": SessionFilter(started_from=newest - 7 * day),
         "finish: yesterday": SessionFilter(finished_from=yesterday, finished_to=yesterday + day),
-        "last message: 1 day": SessionFilter(last_message_from=newest - 3 * day,
-                                             last_message_to=newest - 2 * day),
+        "last message: 1 day": SessionFilter(
+            last_message_from=newest - 3 * day, last_message_to=newest - 2 * day
+        ),
         "messages >= 30": SessionFilter(messages_op=Compare.GE, messages_count=30),
         "has attachments": SessionFilter(has_attachments=True),
         "agent + channel": SessionFilter(agent_ids=(agents[1],), channels=("whatsapp",)),
@@ -69,9 +87,11 @@ def cases(db, actor) -> dict[str, SessionFilter]:
         "country + attachments": SessionFilter(countries=("SE",), has_attachments=True),
         "three agents": SessionFilter(agent_ids=tuple(agents[:3])),
         "finished yesterday + human": SessionFilter(
-            finished_from=yesterday, finished_to=yesterday + day, responsible=Responsible.HUMAN),
+            finished_from=yesterday, finished_to=yesterday + day, responsible=Responsible.HUMAN
+        ),
         "channel+country+last msg 30d": SessionFilter(
-            channels=("web",), countries=("DE",), last_message_from=newest - 30 * day),
+            channels=("web",), countries=("DE",), last_message_from=newest - 30 * day
+        ),
         "all filters at once": every,
     }
 
@@ -83,7 +103,7 @@ def main() -> None:
     ap.add_argument("--json", dest="json_path")
     args = ap.parse_args()
     engine = make_engine(args.url)
-    maker = make_sessionmaker(engine)
+    maker = make_sessionmaker(engine, read_only=True)  # as the page reads
     with maker() as db:
         actor = identity.default_actor(db)
         named = cases(db, actor)
@@ -110,9 +130,15 @@ def main() -> None:
                     raw_conn.rollback()
 
                 (d50, d95), (r50, r95) = measure_pair(domain, raw, args.runs)
-                row = {"case": f"{name} | {sort.value[:5]} | {label}", "domain_p50_ms": d50,
-                       "domain_p95_ms": d95, "raw_p50_ms": r50, "raw_p95_ms": r95,
-                       "ratio_p95": d95 / r95, "rows": len(first.rows)}
+                row = {
+                    "case": f"{name} | {sort.value[:5]} | {label}",
+                    "domain_p50_ms": d50,
+                    "domain_p95_ms": d95,
+                    "raw_p50_ms": r50,
+                    "raw_p95_ms": r95,
+                    "ratio_p95": d95 / r95,
+                    "rows": len(first.rows),
+                }
                 rows.append(row)
                 if slowest is None or d95 > slowest[0]["domain_p95_ms"]:
                     slowest = (row, sql, params)
@@ -129,11 +155,14 @@ def _raw(engine, stmt):
     compiled = stmt.compile(dialect=engine.dialect, compile_kwargs={"render_postcompile": True})
     params = compiled.params
     if engine.dialect.name == "sqlite":  # positional "?" parameters, processed like the ORM does
-        params = tuple(compiled.construct_params(escape_names=False)[k]
-                       for k in compiled.positiontup)
+        params = tuple(
+            compiled.construct_params(escape_names=False)[k] for k in compiled.positiontup
+        )
         processors = compiled._bind_processors
-        params = tuple(processors[k](v) if k in processors else v
-                       for k, v in zip(compiled.positiontup, params, strict=True))
+        params = tuple(
+            processors[k](v) if k in processors else v
+            for k, v in zip(compiled.positiontup, params, strict=True)
+        )
     return str(compiled), params
 
 

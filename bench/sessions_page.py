@@ -79,7 +79,7 @@ def main() -> None:
     args = ap.parse_args()
     ensure_data(args.url, args.sessions)
 
-    maker = make_sessionmaker(make_engine(args.url))
+    maker = make_sessionmaker(make_engine(args.url), read_only=True)  # as the page reads
     with maker() as db:
         actor = identity.default_actor(db)
     raw = psycopg.connect(

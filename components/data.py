@@ -22,7 +22,7 @@ T = TypeVar("T")
 
 
 @st.cache_resource(show_spinner="Preparing the database…")
-def _sessionmaker(url: str) -> sessionmaker[Session]:
+def _sessionmakers(url: str) -> tuple[sessionmaker[Session], sessionmaker[Session]]:
     """One engine per process and URL. The embedded default is created, migrated and, when empty,
     filled with demo data on first start."""
     settings = get_settings()
@@ -32,7 +32,7 @@ def _sessionmaker(url: str) -> sessionmaker[Session]:
         with engine.begin() as conn:
             if not conn.scalar(select(func.count()).select_from(ChatSession)):
                 demo.generate(conn, locator=locator())
-    return make_sessionmaker(engine)
+    return make_sessionmaker(engine), make_sessionmaker(engine, read_only=True)
 
 
 @st.cache_resource
@@ -48,7 +48,7 @@ def locator() -> geo.Locator:
 @contextmanager
 def db_session() -> Iterator[Session]:
     """A ``db`` session for one user action: committed if it succeeds, rolled back if not."""
-    maker = _sessionmaker(get_settings().database_url)
+    maker = _sessionmakers(get_settings().database_url)[0]
     with maker() as db, db.begin():
         yield db
 
@@ -59,6 +59,16 @@ def current_actor() -> Actor:
         with db_session() as db:
             st.session_state["actor"] = identity.default_actor(db)
     return st.session_state["actor"]
+
+
+def run_read(fn: Callable[[Session], T]) -> T | None:
+    """Run a one-statement read (a list page) without a transaction; errors as in run_action."""
+    try:
+        with _sessionmakers(get_settings().database_url)[1]() as db:
+            return fn(db)
+    except DomainError as err:
+        st.error(str(err), icon=":material/error:")
+        return None
 
 
 def run_action(fn: Callable[[Session], T], *, success: str | None = None) -> T | None:

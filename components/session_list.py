@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from components import selection
-from components.data import run_action
+from components.data import run_read
 from components.filter_bar import reset_filters
 from components.grid import sessions_grid
 from sessionlens import sessions
@@ -89,7 +89,7 @@ def _loaded(sort: SortKey, flt: SessionFilter, actor: Actor) -> LoadedList:
 
 def _load_more(state: LoadedList, sort: SortKey, actor: Actor) -> None:
     """Append the next older page (keyset cursor) to ``state``."""
-    page = run_action(
+    page = run_read(
         lambda db: sessions.list_page(
             db, state.flt, sort, state.cursor, actor=actor, limit=get_settings().page_size
         )

@@ -33,5 +33,12 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_recycle=1800, connect_args={"prepare_threshold": None})
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+def make_sessionmaker(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
+    """Sessions for writes (one transaction each), or ``read_only`` ones for page reads.
+
+    Read-only sessions run in autocommit: a list page is one statement, and skipping BEGIN and
+    ROLLBACK saves two of its three round trips to Postgres.
+    """
+    if read_only:
+        engine = engine.execution_options(isolation_level="AUTOCOMMIT")
     return sessionmaker(engine, expire_on_commit=False)
