@@ -42,7 +42,14 @@ def write_query(params: dict[str, str]) -> None:
         st.query_params[key] = value
 
 
+def leave_view() -> None:
+    """The filters were changed by hand: the URL no longer names a saved view."""
+    if "view" in st.query_params:
+        del st.query_params["view"]
+
+
 def reset_filters() -> None:
+    leave_view()
     write_query({})
     st.session_state.pop("filters_seeded", None)
 
@@ -185,6 +192,7 @@ def _apply(actor: Actor, tz: str) -> None:
         return
     if run_action(lambda db: filter_options.check(db, flt, actor=actor) or True):
         clean = filter_query.encode(flt, tz)
+        leave_view()
         write_query(clean)
         st.session_state["filters_seeded"] = clean
         st.rerun()

@@ -345,3 +345,19 @@ class AuditEvent(Base):
     target_id: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     details: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+
+
+class SavedView(Base):
+    """A named set of Session Filters and a sort key; private to its owner or shared with the tenant."""
+
+    __tablename__ = "saved_views"
+    __table_args__ = (Index(None, "tenant_id", "owner_user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    owner_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    name: Mapped[str] = mapped_column(String(80))
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The URL query parameters of the view (filters and sort), as filter_query.encode writes them.
+    query: Mapped[dict[str, str]] = mapped_column(Json, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -10,6 +10,7 @@ from components.header import sessions_header
 from components.panel import render_panel
 from components.session_actions import render_actions
 from components.session_list import sessions_table
+from components.views_bar import open_view_from_url, views_sidebar
 from sessionlens import filter_query, identity, sessions
 
 actor = current_actor()
@@ -19,9 +20,11 @@ selection.sync_from_url("sessions")
 if flash := st.session_state.pop("flash", None):
     st.success(flash, icon=":material/check_circle:")
 
+open_view_from_url(actor)
 flt = current_filter(tz)
 active = filter_query.active_labels(flt)
 filter_sidebar(actor, tz, flt)
+views_sidebar(actor)
 sessions_header(f"Sessions · {tenant.name}" if tenant else "Sessions", active)
 
 with st.sidebar:

@@ -184,3 +184,44 @@ def test_deep_link_opens_the_session(page, server):
         timeout=60_000
     )
     expect(page.get_by_text("started the session at").first).to_be_visible()
+
+
+def test_filter_by_ip_in_the_sidebar_then_reset(page, server):
+    from playwright.sync_api import expect
+
+    base, engine = server
+    target = _newest(engine, ChatSession.ip.is_not(None), ChatSession.channel == "web")
+    with engine.connect() as conn:
+        expected = set(
+            conn.scalars(
+                select(ChatSession.id).where(
+                    ChatSession.ip == target.ip, ChatSession.tenant_id == target.tenant_id
+                )
+            )
+        )
+    page.goto(base + "/")
+    expect(_row(page, target.id)).to_be_visible(timeout=60_000)
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_label("IP").fill(target.ip)
+    sidebar.get_by_label("IP").press("Enter")
+    sidebar.get_by_role("button", name="Apply").click()
+    expect(page.get_by_text("1 filter active: IP")).to_be_visible(timeout=20_000)
+    expect(page).to_have_url(re.compile(r"[?&]ip="))
+    rows = page.frame_locator(GRID).locator(".ag-center-cols-container .ag-row")
+    expect(rows).to_have_count(len(expected), timeout=20_000)
+    assert {int(r.get_attribute("row-id")) for r in rows.all()} == expected
+    sidebar.get_by_role("button", name="Reset").click()
+    expect(page.get_by_text("1 filter active: IP")).to_have_count(0, timeout=20_000)
+    expect(page.get_by_text("50 sessions loaded")).to_be_visible()
+
+
+def test_shared_filter_url_shows_only_matching_rows(page, server):
+    from playwright.sync_api import expect
+
+    base, _ = server
+    page.goto(base + "/?channel=email&sort=last_message")
+    expect(page.get_by_text("1 filter active: Channel")).to_be_visible(timeout=60_000)
+    icons = page.frame_locator(GRID).locator(".ag-center-cols-container .channel-icon")
+    expect(icons.first).to_be_visible(timeout=20_000)
+    assert {i.get_attribute("title") for i in icons.all()} == {"Email"}
+    page.screenshot(path=str(SHOTS / "filtered.png"))

@@ -1,0 +1,70 @@
+"""Saved views in the sidebar: open one with a click, save the current filters under a name."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from components.data import run_action
+from components.filter_bar import current_query, write_query
+from sessionlens import saved_views
+from sessionlens.permissions import Actor
+
+
+def open_view_from_url(actor: Actor) -> None:
+    """``?view=<id>`` puts the view's filters and sort into the URL, once per new view id."""
+    raw = st.query_params.get("view")
+    if not raw or st.session_state.get("view_applied") == raw:
+        return
+    st.session_state["view_applied"] = raw
+    if not raw.isdigit():
+        st.error(f"The link's saved view id {raw!r} is not a number.")
+        return
+    view = run_action(lambda db: saved_views.get_view(db, int(raw), actor=actor))
+    if view is not None:
+        query = dict(view.query)
+        sort = query.pop("sort", None)
+        write_query(query)
+        if sort:
+            st.query_params["sort"] = sort
+        elif "sort" in st.query_params:
+            del st.query_params["sort"]
+
+
+def views_sidebar(actor: Actor) -> None:
+    views = run_action(lambda db: saved_views.list_views(db, actor=actor)) or []
+    current = st.query_params.get("view")
+    with st.sidebar.expander("Saved views", expanded=bool(views), icon=":material/bookmark:"):
+        if not views:
+            st.caption("No saved views yet.")
+        for v in views:
+            badge = " · shared" if v.shared else ""
+            owner = "" if v.mine else f" ({v.owner_name})"
+            mark = "**" if current == str(v.id) else ""
+            st.markdown(f"{mark}[{_escape(v.name)}](?view={v.id}){mark}{owner}{badge}")
+        with st.popover("Save current view", icon=":material/bookmark_add:"):
+            name = st.text_input("Name", key="view_name", max_chars=saved_views.MAX_NAME)
+            shared = st.checkbox("Share with my workspace", key="view_shared")
+            if st.button("Save", key="view_save", type="primary"):
+                query = current_query()
+                if "sort" in st.query_params:
+                    query["sort"] = st.query_params["sort"]
+                saved = run_action(
+                    lambda db: saved_views.save_view(
+                        db,
+                        actor=actor,
+                        name=name,
+                        query=query,
+                        shared=shared,
+                        now=dt.datetime.now(dt.UTC),
+                    )
+                )
+                if saved:
+                    st.query_params["view"] = str(saved.id)
+                    st.session_state["view_applied"] = str(saved.id)
+                    st.rerun()
+
+
+def _escape(text: str) -> str:
+    return "".join("\\" + c if c in "\\`*_{}[]()#+-.!|<>~" else c for c in text)

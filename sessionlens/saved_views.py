@@ -1,0 +1,121 @@
+"""Saved views: a user's named filters and sort, private or shared with the whole tenant.
+
+A view opens from a stable URL (``?view=<id>``); its query is re-validated every time it is saved.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from db.models import AuditEvent, Role, SavedView, Tenant, User
+from sessionlens import filter_query
+from sessionlens.errors import BadInput, NotFound, PermissionDenied
+from sessionlens.permissions import Action, Actor, require
+from sessionlens.sessions import SortKey
+
+MAX_NAME = 80
+
+
+@dataclass(frozen=True)
+class ViewInfo:
+    id: int
+    name: str
+    shared: bool
+    owner_name: str
+    mine: bool
+    query: dict[str, str]
+
+
+def save_view(
+    db: Session, *, actor: Actor, name: str, query: dict[str, str], shared: bool, now: dt.datetime
+) -> ViewInfo:
+    """Save the filters and sort in ``query`` under ``name`` (a new view, or replace the actor's
+    own view of that name)."""
+    require(actor, Action.VIEW_SESSIONS)
+    name = " ".join(name.split())
+    if not name:
+        raise BadInput("Give the view a name")
+    if len(name) > MAX_NAME:
+        raise BadInput(f"View names are at most {MAX_NAME} characters; this one has {len(name)}")
+    tz = db.get_one(Tenant, actor.tenant_id).timezone
+    clean = filter_query.encode(filter_query.parse(query, tz), tz)  # BadInput names a bad value
+    sort = query.get("sort", "")
+    if sort:
+        if sort not in {s.value for s in SortKey}:
+            raise BadInput(f"Unknown sort {sort!r}")
+        clean["sort"] = sort
+    view = db.scalar(
+        select(SavedView).where(
+            SavedView.tenant_id == actor.tenant_id,
+            SavedView.owner_user_id == actor.user_id,
+            SavedView.name == name,
+        )
+    )
+    if view is None:
+        view = SavedView(
+            tenant_id=actor.tenant_id, owner_user_id=actor.user_id, name=name, created_at=now
+        )
+        db.add(view)
+    view.query, view.shared = clean, shared
+    db.flush()
+    db.add(
+        AuditEvent(
+            tenant_id=actor.tenant_id,
+            actor_user_id=actor.user_id,
+            action="save_view",
+            target_type="saved_view",
+            target_id=str(view.id),
+            at=now,
+            details={"name": name, "shared": shared},
+        )
+    )
+    return ViewInfo(view.id, view.name, view.shared, actor.name, True, dict(view.query))
+
+
+def list_views(db: Session, *, actor: Actor) -> list[ViewInfo]:
+    """The actor's own views and the views others shared with the tenant, by name."""
+    require(actor, Action.VIEW_SESSIONS)
+    rows = db.execute(
+        select(SavedView, User.name)
+        .join(User, User.id == SavedView.owner_user_id)
+        .where(
+            SavedView.tenant_id == actor.tenant_id,
+            or_(SavedView.owner_user_id == actor.user_id, SavedView.shared.is_(True)),
+        )
+        .order_by(SavedView.name, SavedView.id)
+    )
+    return [
+        ViewInfo(v.id, v.name, v.shared, owner, v.owner_user_id == actor.user_id, dict(v.query))
+        for v, owner in rows
+    ]
+
+
+def get_view(db: Session, view_id: int, *, actor: Actor) -> ViewInfo:
+    for view in list_views(db, actor=actor):
+        if view.id == view_id:
+            return view
+    raise NotFound(f"Saved view {view_id} not found")
+
+
+def delete_view(db: Session, *, actor: Actor, view_id: int, now: dt.datetime) -> None:
+    """Delete a view: its owner may, and so may an admin for a shared one."""
+    view = get_view(db, view_id, actor=actor)
+    if not view.mine and actor.role != Role.ADMIN:
+        raise PermissionDenied("Only the owner or an admin can delete a saved view")
+    db.delete(db.get_one(SavedView, view_id))
+    db.add(
+        AuditEvent(
+            tenant_id=actor.tenant_id,
+            actor_user_id=actor.user_id,
+            action="delete_view",
+            target_type="saved_view",
+            target_id=str(view_id),
+            at=now,
+            details={"name": view.name},
+        )
+    )
+    db.flush()

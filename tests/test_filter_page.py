@@ -1,0 +1,99 @@
+"""The Session Filters on the page: URL in, widgets, Apply, Reset, empty result, saved views."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from db.engine import make_engine
+from sessionlens.settings import get_settings
+from tests import appdb
+
+APP = str(appdb.ROOT / "app.py")
+
+
+@pytest.fixture(scope="module")
+def app_db(tmp_path_factory):
+    url = appdb.build(tmp_path_factory.mktemp("filters") / "app.db")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SESSIONLENS_DATABASE_URL", url)
+    get_settings.cache_clear()
+    yield make_engine(url)
+    mp.undo()
+    get_settings.cache_clear()
+
+
+def _run(query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def _captions(at):
+    return [c.value for c in at.caption]
+
+
+def test_a_shared_url_opens_filtered_and_says_which_filters(app_db):
+    at = _run({"channel": "web", "responsible": "ai"})
+    assert any("2 filters active: Channel, Responsible" in c for c in _captions(at))
+    assert at.button(key="search_button").label == "Search · 2"
+    assert at.sidebar.multiselect(key="f_channel").value == ["web"]
+    assert at.sidebar.selectbox(key="f_responsible").value == "ai"
+
+
+def test_apply_writes_the_url_and_reset_clears_it(app_db):
+    at = _run()
+    at.sidebar.multiselect(key="f_channel").select("email").run()
+    at.sidebar.selectbox(key="f_msg_op").select("ge").run()
+    at.sidebar.number_input(key="f_msg_n").set_value(4).run()
+    at.sidebar.button(key="filters_apply").click().run()
+    assert at.query_params["channel"] == "email"
+    assert at.query_params["msg_op"] == "ge" and at.query_params["msg_n"] == "4"
+    assert any("2 filters active: Channel, Messages" in c for c in _captions(at))
+    at.sidebar.button(key="filters_reset").click().run()
+    assert "channel" not in at.query_params and not any("active" in c for c in _captions(at))
+    assert at.sidebar.multiselect(key="f_channel").value == []
+
+
+def test_invalid_ip_is_a_message_and_changes_nothing(app_db):
+    at = _run({"channel": "web"})
+    at.sidebar.text_input(key="f_ip").input("300.1.1.1").run()
+    at.sidebar.button(key="filters_apply").click().run()
+    assert any("IP filter: '300.1.1.1' is not a valid IP address" in e.value for e in at.error)
+    assert "ip" not in at.query_params and at.query_params["channel"] == "web"
+
+
+def test_bad_url_value_is_named_and_all_sessions_shown(app_db):
+    at = _run({"start_from": "2026-03-02T00:00", "start_to": "2026-03-01T00:00"})
+    assert any("the range ends before it starts" in e.value for e in at.error)
+    assert any("50 sessions loaded" in c for c in _captions(at))
+
+
+def test_empty_result_says_so_and_offers_reset(app_db):
+    at = _run({"ip": "203.0.113.250"})
+    assert any("No sessions match these filters." in i.value for i in at.info)
+    at.button(key="empty_reset").click().run()
+    assert "ip" not in at.query_params
+    assert any("50 sessions loaded" in c for c in _captions(at))
+
+
+def test_users_filter_searches_customers(app_db):
+    at = _run()
+    at.sidebar.text_input(key="f_user_search").input("mia").run()
+    options = at.sidebar.multiselect(key="f_user").options
+    assert options and all(o.lower().startswith("mia") for o in options)
+
+
+def test_save_a_view_and_open_it_from_its_url(app_db):
+    at = _run({"channel": "web", "sort": "last_message"})
+    at.sidebar.text_input(key="view_name").input("Web by last message").run()
+    at.sidebar.checkbox(key="view_shared").check().run()
+    at.sidebar.button(key="view_save").click().run()
+    view_id = at.query_params["view"]
+    assert any("Web by last message" in m.value for m in at.sidebar.markdown)
+    fresh = _run({"view": view_id})
+    assert fresh.query_params["channel"] == "web" and fresh.query_params["sort"] == "last_message"
+    assert any("1 filter active: Channel" in c for c in _captions(fresh))
