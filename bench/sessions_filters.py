@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import re
 import sys
 from pathlib import Path
 
@@ -80,6 +81,12 @@ def cases(db, actor) -> dict[str, SessionFilter]:
         "last message: 1 day": SessionFilter(
             last_message_from=newest - 3 * day, last_message_to=newest - 2 * day
         ),
+        "finish: 1 day, 300 days ago": SessionFilter(
+            finished_from=yesterday - 300 * day, finished_to=yesterday - 299 * day
+        ),
+        "last message: 1 day, 300 days ago": SessionFilter(
+            last_message_from=yesterday - 300 * day, last_message_to=yesterday - 299 * day
+        ),
         "messages >= 30": SessionFilter(messages_op=Compare.GE, messages_count=30),
         "has attachments": SessionFilter(has_attachments=True),
         "agent + channel": SessionFilter(agent_ids=(agents[1],), channels=("whatsapp",)),
@@ -138,17 +145,38 @@ def main() -> None:
                     "raw_p95_ms": r95,
                     "ratio_p95": d95 / r95,
                     "rows": len(first.rows),
+                    "sessions_access": _access(engine, raw_conn, sql, params),
                 }
                 rows.append(row)
                 if slowest is None or d95 > slowest[0]["domain_p95_ms"]:
                     slowest = (row, sql, params)
     print_table(rows, args.json_path)
+    print("\nHow each case reaches chat_sessions (index used; SEQ SCAN would be a defect):")
+    for r in rows:
+        print(f"  {r['case']:<48} {r['sessions_access']}")
     if slowest and engine.dialect.name == "postgresql":
         cur = raw_conn.cursor()
         cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + slowest[1], slowest[2])
         print(f"\nEXPLAIN ANALYZE of the slowest row ({slowest[0]['case']}):")
         print("\n".join(r[0] for r in cur.fetchall()))
         raw_conn.rollback()
+
+
+def _access(engine, raw_conn, sql, params) -> str:
+    """How the plan reaches chat_sessions: the index names, or SEQ SCAN (which must never appear)."""
+    cur = raw_conn.cursor()
+    cur.execute(
+        ("EXPLAIN " if engine.dialect.name == "postgresql" else "EXPLAIN QUERY PLAN ") + sql, params
+    )
+    plan = "\n".join(
+        str(r[0] if engine.dialect.name == "postgresql" else r[-1]) for r in cur.fetchall()
+    )
+    cur.close()
+    raw_conn.rollback()
+    if re.search(r"Seq Scan on chat_sessions|SCAN chat_sessions(?! USING)", plan):
+        return "SEQ SCAN"
+    names = re.findall(r"(ix_chat_sessions_\w+|pk_chat_sessions)", plan)
+    return ",".join(dict.fromkeys(n.removeprefix("ix_chat_sessions_") for n in names))
 
 
 def _raw(engine, stmt):

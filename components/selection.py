@@ -6,9 +6,16 @@ import streamlit as st
 
 
 def sync_from_url(page: str) -> None:
-    """On entering ``page`` (deep link, reload, or back from another page) take the URL's session."""
+    """On entering ``page`` (deep link, reload, or back from another page) take the URL's session.
+
+    Streamlit drops the query string when the user switches pages; coming back with a bare URL
+    restores the filters, sort, view and session the page had, so nothing is lost.
+    """
     entering = st.session_state.get("page") != page
     st.session_state["page"] = page
+    memory = f"url_{page}"
+    if entering and not st.query_params and st.session_state.get(memory):
+        st.query_params.from_dict(st.session_state[memory])
     if not entering:
         return
     raw = st.query_params.get("session")
@@ -29,3 +36,8 @@ def select(session_id: str) -> None:
         st.session_state["selected"] = int(session_id)
         st.query_params["session"] = session_id
         st.rerun()
+
+
+def remember_url(page: str) -> None:
+    """Keep the page's query string, for ``sync_from_url`` when the user comes back."""
+    st.session_state[f"url_{page}"] = {k: st.query_params[k] for k in st.query_params}

@@ -70,3 +70,5 @@ with panel_col:
         render_panel(detail)
         if st.button("Refresh", icon=":material/refresh:", key="refresh_panel"):
             st.rerun()
+
+selection.remember_url("sessions")

@@ -79,6 +79,11 @@ class SessionFilter:
                 conds.append(col >= lo)
             if hi is not None:
                 conds.append(col < hi)
+                if col is not s.started_at:
+                    # A session finishes and gets its last message no earlier than it starts, so
+                    # this bound is implied; it lets the planner begin the walk of the started_at
+                    # index at the range's end instead of at "now" (postgres-sessions.md, §4).
+                    conds.append(s.started_at < hi)
         if self.messages_op is not None and self.messages_count is not None:
             conds.append(_compare(self.messages_op, self.messages_count))
         if self.has_attachments:
