@@ -190,11 +190,21 @@ class Agent(Base):
 
 class Customer(Base):
     __tablename__ = "customers"
-    __table_args__ = (Index(None, "tenant_id", "name"),)
+    __table_args__ = (
+        Index(None, "tenant_id", "name"),
+        Index(None, "tenant_id", "name_key"),
+        Index(None, "tenant_id", "external_id"),
+        Index(None, "tenant_id", "email"),
+        Index(None, "tenant_id", "phone"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
     name: Mapped[str | None] = mapped_column(String(200))
+    # lower(name) in byte order ("C" collation), so a name prefix is an index range on any server.
+    name_key: Mapped[str | None] = mapped_column(
+        String(200).with_variant(String(200, collation="C"), "postgresql")
+    )
     email: Mapped[str | None] = mapped_column(String(320))
     phone: Mapped[str | None] = mapped_column(String(64))
     telegram: Mapped[str | None] = mapped_column(String(128))

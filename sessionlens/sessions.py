@@ -30,6 +30,7 @@ from db.models import (
     User,
 )
 from sessionlens import filter_options
+from sessionlens.customers import Contact
 from sessionlens.errors import BadInput, NotFound
 from sessionlens.filters import SessionFilter
 from sessionlens.permissions import Action, Actor, require
@@ -201,18 +202,6 @@ def _row_select() -> Select[Any]:
 
 
 # --- one session ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Contact:
-    id: int
-    name: str | None
-    email: str | None
-    phone: str | None
-    telegram: str | None
-    whatsapp: str | None
-    linkedin: str | None
-    external_id: str | None
 
 
 @dataclass(frozen=True)

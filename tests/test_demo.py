@@ -77,3 +77,17 @@ def test_same_seed_gives_same_data(tmp_path, test_locator):
         return hashlib.sha256(repr(rows).encode()).hexdigest()
 
     assert digest("a.db") == digest("b.db")
+
+
+def test_nothing_happens_after_now_and_live_sessions_are_open(db):
+    from sqlalchemy import or_
+
+    late = db.scalar(
+        select(func.count())
+        .select_from(ChatSession)
+        .where(or_(ChatSession.finished_at > NOW, ChatSession.last_message_at > NOW))
+    )
+    assert late == 0
+    assert db.scalar(select(func.count()).where(Message.sent_at > NOW)) == 0
+    live = db.scalars(select(ChatSession.status).where(ChatSession.finished_at.is_(None))).all()
+    assert live and set(live) == {"open"}

@@ -27,6 +27,7 @@ from sqlalchemy import Connection
 
 from db.models import AuthorKind, Channel, LogKind, Mode, Plan, Role, SystemEvent
 from sessionlens.channels import VOICE_CHANNELS, WEB_CHANNELS
+from sessionlens.customers import customer_name_key
 from sessionlens.demo import content as C
 from sessionlens.demo.writer import BulkWriter
 from sessionlens.geo import Locator
@@ -230,6 +231,7 @@ class _Generator:
                     "id",
                     "tenant_id",
                     "name",
+                    "name_key",
                     "email",
                     "phone",
                     "telegram",
@@ -382,6 +384,7 @@ class _Generator:
                     cid,
                     t.id,
                     name,
+                    customer_name_key(name),
                     f"{handle}@example.com" if rng.random() < 0.8 else None,
                     phone,
                     f"@{handle.replace('.', '_')}" if rng.random() < 0.3 else None,
@@ -492,12 +495,14 @@ class _Generator:
                     if k == 0:
                         msgs.say(AuthorKind.CUSTOMER, "Thank you, that would be great.")
         finished = None if active else msgs.last + dt.timedelta(seconds=rng.randint(30, 600))
+        if finished is not None and finished > self.now:
+            finished = None  # it would close in the future: it is still running
         if finished and human and mode != Mode.AI and rng.random() < 0.7:
             msgs.system(SystemEvent.RESOLVED, {"name": human[1]}, at=finished)
         if channel in VOICE_CHANNELS and rng.random() < 0.7:
             msgs.attach(None, ("call-recording.wav", "audio/wav", self.wav), recording=True)
         ip, loc = rng.choice(self.ip_pool) if channel in WEB_CHANNELS else (None, None)
-        status = self._status(t, active, mode)
+        status = self._status(t, finished is None, mode)
         self.w.add(
             "chat_sessions",
             (
