@@ -1,6 +1,8 @@
-"""The chat of one session: every message in order, each author kind visibly distinct.
+"""The conversation of a session, rendered the same way wherever a chat is shown.
 
-Message text is untrusted Markdown: it is rendered by st.markdown, which never renders raw HTML.
+Message text is untrusted Markdown. It goes through st.markdown, which never renders raw HTML, and
+Streamlit's Markdown renderer drops ``javascript:`` and other unsafe link targets; our own HTML
+(markers, labels) is built from escaped text only.
 """
 
 from __future__ import annotations
@@ -9,8 +11,11 @@ import html
 
 import streamlit as st
 
+from components.data import run_action
 from db.models import AuthorKind, SystemEvent
-from sessionlens.sessions import MessageView, SessionDetail
+from sessionlens import chat
+from sessionlens.chat import AttachmentInfo, Conversation, MessageView
+from sessionlens.permissions import Actor
 from sessionlens.timefmt import local, utc
 
 AVATARS = {
@@ -23,11 +28,27 @@ AVATARS = {
 DELIVERY_ICONS = {"sent": "✓", "delivered": "✓✓", "read": "✓✓ read", "failed": "⚠️ failed"}
 CSS = """<style>
 .sl-marker { text-align:center; color:#6b7280; font-size:0.85rem; margin:0.4rem 0; }
-.sl-marker::before, .sl-marker::after { content:"—"; margin:0 0.5rem; color:#d1d5db; }
-[data-testid="stChatMessage"]:has(.sl-customer) { background:#1f2937; }
-[data-testid="stChatMessage"]:has(.sl-customer) p { color:#f9fafb; }
-[data-testid="stChatMessage"]:has(.sl-dashed) { border:1.5px dashed #9ca3af; }
+.sl-header { text-align:center; font-weight:600; margin:1rem 0 0.2rem; }
+[data-testid="stChatMessage"]:has(.sl-customer) { background:#1f2937; flex-direction:row-reverse;
+  margin-left:12%; text-align:right; }
+[data-testid="stChatMessage"]:has(.sl-customer) p,
+[data-testid="stChatMessage"]:has(.sl-customer) li,
+[data-testid="stChatMessage"]:has(.sl-customer) [data-testid="stCaptionContainer"] { color:#f9fafb; }
+[data-testid="stChatMessage"]:has(.sl-ai) { background:#f8fafc; margin-right:12%; }
+[data-testid="stChatMessage"]:has(.sl-dashed) { border:1.5px dashed #9ca3af; background:#fffbeb; }
+.sl-label { font-size:0.8rem; font-weight:600; color:#92400e; }
+.sl-copy { margin-left:0.5rem; font-size:0.75rem; border:1px solid #d1d5db; border-radius:6px;
+  background:white; cursor:pointer; padding:0 6px; }
 </style>"""
+
+
+def window_key(session_id: int) -> str:
+    return f"chat_window_{session_id}"
+
+
+def message_window(session_id: int) -> int:
+    """How many of the newest messages to load for this session (grows with "Show earlier")."""
+    return st.session_state.get(window_key(session_id), chat.WINDOW)
 
 
 def marker_text(m: MessageView, tz: str) -> str:
@@ -46,52 +67,108 @@ def marker_text(m: MessageView, tz: str) -> str:
     return f"{m.text or m.system_event} at {at}"
 
 
-def render_chat(detail: SessionDetail) -> None:
+def render_conversation(conv: Conversation, tz: str, *, actor: Actor, session_id: int) -> None:
     st.html(CSS)
-    if not detail.messages:
+    if conv.earlier:
+        if st.button(
+            f"Show {min(conv.earlier, chat.WINDOW)} earlier messages ({conv.earlier} not shown)",
+            key=f"earlier_{session_id}",
+            icon=":material/expand_less:",
+        ):
+            st.session_state[window_key(session_id)] = message_window(session_id) + chat.WINDOW
+            st.rerun()
+    if not conv.messages and not conv.transcribing:
         st.info("No messages in this session yet.", icon=":material/forum:")
-    for m in detail.messages:
+    for m in conv.messages:
         if m.author_kind == AuthorKind.SYSTEM:
-            st.html(f'<div class="sl-marker">{html.escape(marker_text(m, detail.timezone))}</div>')
-            continue
-        _message(m, detail.timezone)
+            st.html(f'<div class="sl-marker">{html.escape(marker_text(m, tz))}</div>')
+        else:
+            _message(m, tz, actor)
+    if conv.transcribing:
+        st.info(
+            "The transcript of this call is still being produced. Refresh in a moment.",
+            icon=":material/hourglass_top:",
+        )
 
 
-def _message(m: MessageView, tz: str) -> None:
+def _message(m: MessageView, tz: str, actor: Actor) -> None:
     name = {"customer": "user", "ai": "assistant"}.get(m.author_kind, m.author_kind)
     with st.chat_message(name, avatar=AVATARS.get(m.author_kind)):
         if m.author_kind == AuthorKind.CUSTOMER:
             st.html('<span class="sl-customer"></span>')
-        if m.author_kind == AuthorKind.HUMAN:
+        elif m.author_kind == AuthorKind.AI:
+            st.html('<span class="sl-ai"></span>')
+        elif m.author_kind == AuthorKind.HUMAN:
             st.markdown(f"**{_md_escape(m.author_name or 'Human agent')}**")
         elif m.author_kind == AuthorKind.COPILOT_DRAFT:
-            st.html('<span class="sl-dashed"></span>')
-            st.caption(":orange-badge[Draft from Copilot]")
+            text = html.escape(m.text, quote=True)
+            st.html(
+                '<span class="sl-dashed"></span><span class="sl-label">Draft from Copilot'
+                f'</span><button class="sl-copy" type="button" title="Copy the draft" '
+                f'data-text="{text}" onclick="navigator.clipboard.writeText('
+                "this.dataset.text);this.textContent='Copied'\">Copy</button>",
+                unsafe_allow_javascript=True,
+            )
         elif m.author_kind == AuthorKind.PRIVATE_NOTE:
-            st.html('<span class="sl-dashed"></span>')
-            st.caption(":gray-badge[Private note]")
+            st.html('<span class="sl-dashed"></span><span class="sl-label">Private note</span>')
         if m.is_template:
             st.badge("WhatsApp template", icon=":material/verified:", color="green")
-        st.markdown(m.text)
+        _text(m.text)
         if m.quick_replies:
             st.markdown(" ".join(f":blue-badge[{_md_escape(q)}]" for q in m.quick_replies))
         for a in m.attachments:
-            st.caption(
-                f":material/attach_file: {a.file_name} · {a.mime_type} · "
-                f"{a.size_bytes / 1024:.1f} KB"
-            )
-        meta = local(m.sent_at, tz, "%Y-%m-%d %H:%M")
-        if m.delivery_status:
-            tip = f"{m.delivery_status.title()} at {utc(m.delivery_at)}"
-            if m.delivery_note:
-                tip += f" — {m.delivery_note}"
-            st.caption(
-                f"{meta} · {DELIVERY_ICONS.get(m.delivery_status, m.delivery_status)}", help=tip
-            )
-        else:
-            st.caption(meta)
-        if m.reaction:
-            st.caption("Customer reaction: " + ("👍" if m.reaction == "up" else "👎"))
+            _attachment(a, actor)
+        _meta(m, tz)
+
+
+def _text(text: str) -> None:
+    try:
+        st.markdown(text)
+    except Exception:  # noqa: BLE001 - a message that cannot render still shows its text
+        st.text(text)
+
+
+def _meta(m: MessageView, tz: str) -> None:
+    meta = local(m.sent_at, tz)
+    if m.delivery_status:
+        tip = f"{m.delivery_status.title()} at {utc(m.delivery_at)}"
+        if m.delivery_note:
+            tip += f" — {m.delivery_note}"
+        icon = DELIVERY_ICONS.get(m.delivery_status, m.delivery_status)
+        st.caption(f"{meta} · {icon}", help=tip)
+    else:
+        st.caption(meta)
+    if m.reaction:
+        st.caption("Customer reaction: " + ("👍" if m.reaction == "up" else "👎"))
+
+
+def _attachment(a: AttachmentInfo, actor: Actor) -> None:
+    content = run_action(lambda db: chat.attachment_content(db, a.id, actor=actor))
+    if content is None:
+        return
+    name, mime, data = content
+    if a.is_image:
+        # Streamlit's image toolbar opens it full size.
+        st.image(data, caption=name, width=260)
+        return
+    with st.container(border=True):
+        st.markdown(f":material/description: **{_md_escape(name)}**")
+        st.caption(f"{mime} · {_size(a.size_bytes)}")
+        st.download_button(
+            "Download",
+            data,
+            file_name=name,
+            mime=mime,
+            on_click="ignore",
+            key=f"file_{a.id}",
+            icon=":material/download:",
+        )
+
+
+def _size(n: int) -> str:
+    return (
+        f"{n} B" if n < 1024 else f"{n / 1024:.1f} KB" if n < 1024**2 else f"{n / 1024**2:.1f} MB"
+    )
 
 
 def _md_escape(text: str) -> str:

@@ -8,7 +8,7 @@ import streamlit as st
 
 from components.data import run_action
 from db.models import LogKind, Plan
-from sessionlens import handover, logs, sessions
+from sessionlens import chat, handover, logs
 from sessionlens.permissions import Actor
 from sessionlens.sessions import SessionDetail
 from sessionlens.timefmt import local
@@ -37,9 +37,9 @@ def render_actions(detail: SessionDetail, actor: Actor) -> None:
         if done:
             st.session_state["flash"] = "Session set to operator"
             st.rerun()
-    if detail.recording is not None:
-        rec = detail.recording
-        data = run_action(lambda db: sessions.get_attachment_content(db, rec.id, actor=actor))
+    rec = detail.conversation.recording
+    if rec is not None:
+        data = run_action(lambda db: chat.attachment_content(db, rec.id, actor=actor))
         if data:
             row.download_button(
                 "Download recording",
@@ -50,6 +50,7 @@ def render_actions(detail: SessionDetail, actor: Actor) -> None:
                 on_click="ignore",
                 key="download_recording",
             )
+            st.audio(data[2], format=data[1])
 
 
 def _logs(detail: SessionDetail, actor: Actor) -> None:

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from components import selection
-from components.chat import render_chat
+from components.chat import message_window, render_conversation
 from components.data import current_actor, run_action
 from components.filter_bar import current_filter, filter_sidebar
 from components.header import sessions_header
@@ -48,7 +48,13 @@ with table_col:
     sessions_table(actor, tz, flt, filtered=bool(active))
 
 sid = selection.selected()
-detail = run_action(lambda db: sessions.get_session(db, sid, actor=actor)) if sid else None
+detail = (
+    run_action(
+        lambda db: sessions.get_session(db, sid, actor=actor, last_messages=message_window(sid))
+    )
+    if sid
+    else None
+)
 with chat_col:
     if detail is None:
         st.subheader("Chat")
@@ -56,7 +62,7 @@ with chat_col:
     else:
         st.subheader(f"Chat · {detail.row.message_count} messages")
         with st.container(height=620, border=False):
-            render_chat(detail)
+            render_conversation(detail.conversation, tz, actor=actor, session_id=detail.row.id)
         render_actions(detail, actor)
 
 with panel_col:

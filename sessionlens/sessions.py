@@ -18,18 +18,9 @@ from typing import Any
 from sqlalchemy import Select, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
-from db.models import (
-    Agent,
-    Attachment,
-    AuthorKind,
-    ChatSession,
-    Customer,
-    Message,
-    Mode,
-    Tenant,
-    User,
-)
+from db.models import Agent, ChatSession, Customer, Mode, Tenant, User
 from sessionlens import filter_options
+from sessionlens.chat import WINDOW, Conversation, conversation
 from sessionlens.customers import Contact
 from sessionlens.errors import BadInput, NotFound
 from sessionlens.filters import SessionFilter
@@ -205,33 +196,6 @@ def _row_select() -> Select[Any]:
 
 
 @dataclass(frozen=True)
-class AttachmentInfo:
-    id: int
-    file_name: str
-    mime_type: str
-    size_bytes: int
-
-
-@dataclass(frozen=True)
-class MessageView:
-    id: int
-    seq: int
-    author_kind: str
-    author_name: str | None  # the human agent's name for human messages, drafts and notes
-    text: str
-    sent_at: dt.datetime
-    reaction: str | None
-    delivery_status: str | None
-    delivery_at: dt.datetime | None
-    delivery_note: str | None
-    quick_replies: list[str]
-    is_template: bool
-    system_event: str | None
-    event_data: dict[str, Any]
-    attachments: list[AttachmentInfo]
-
-
-@dataclass(frozen=True)
 class ResultEntry:
     label: str
     value: Any  # None when the agent has not collected it
@@ -245,15 +209,16 @@ class SessionDetail:
     contact: Contact | None
     parameters: dict[str, Any]
     results: list[ResultEntry]  # one per configured field, in the tenant's order
-    messages: list[MessageView]
-    recording: AttachmentInfo | None
+    conversation: Conversation
 
     @property
     def has_results(self) -> bool:
         return any(r.value not in (None, "", []) for r in self.results)
 
 
-def get_session(db: Session, session_id: int, *, actor: Actor) -> SessionDetail:
+def get_session(
+    db: Session, session_id: int, *, actor: Actor, last_messages: int | None = WINDOW
+) -> SessionDetail:
     """The session with its chat, contact, parameters and results; NotFound outside the tenant."""
     require(actor, Action.VIEW_SESSIONS)
     found = db.execute(
@@ -275,7 +240,7 @@ def get_session(db: Session, session_id: int, *, actor: Actor) -> SessionDetail:
         ResultEntry(f.get("label") or f["key"], (collected or {}).get(f["key"]))
         for f in tenant.result_fields
     ]
-    messages, recording = _messages(db, actor, row.id)
+    chat = conversation(db, row.id, actor=actor, last=last_messages)
     return SessionDetail(
         row,
         tenant.timezone,
@@ -283,76 +248,5 @@ def get_session(db: Session, session_id: int, *, actor: Actor) -> SessionDetail:
         contact,
         dict(parameters or {}),
         results,
-        messages,
-        recording,
+        chat,
     )
-
-
-def _messages(
-    db: Session, actor: Actor, session_id: int
-) -> tuple[list[MessageView], AttachmentInfo | None]:
-    files: dict[int | None, list[AttachmentInfo]] = {}
-    recording = None
-    for a in db.execute(
-        select(
-            Attachment.id,
-            Attachment.message_id,
-            Attachment.is_recording,
-            Attachment.file_name,
-            Attachment.mime_type,
-            Attachment.size_bytes,
-        )
-        .where(Attachment.tenant_id == actor.tenant_id, Attachment.session_id == session_id)
-        .order_by(Attachment.id)
-    ):
-        info = AttachmentInfo(a.id, a.file_name, a.mime_type, a.size_bytes)
-        if a.is_recording:
-            recording = info
-        else:
-            files.setdefault(a.message_id, []).append(info)
-    stmt = (
-        select(Message, User.name)
-        .outerjoin(User, User.id == Message.author_user_id)
-        .where(Message.tenant_id == actor.tenant_id, Message.session_id == session_id)
-        .order_by(Message.seq)
-    )
-    views = [
-        MessageView(
-            m.id,
-            m.seq,
-            m.author_kind,
-            uname,
-            m.text,
-            m.sent_at,
-            m.reaction,
-            m.delivery_status,
-            m.delivery_at,
-            m.delivery_note,
-            list(m.quick_replies or []),
-            m.is_template,
-            m.system_event,
-            dict(m.event_data or {}),
-            files.get(m.id, []),
-        )
-        for m, uname in db.execute(stmt).all()
-    ]
-    return views, recording
-
-
-def get_attachment_content(
-    db: Session, attachment_id: int, *, actor: Actor
-) -> tuple[str, str, bytes]:
-    """(file name, MIME type, bytes) of an attachment or recording of the actor's tenant."""
-    require(actor, Action.VIEW_SESSIONS)
-    row = db.execute(
-        select(Attachment.file_name, Attachment.mime_type, Attachment.content).where(
-            Attachment.tenant_id == actor.tenant_id, Attachment.id == attachment_id
-        )
-    ).first()
-    if row is None:
-        raise NotFound(f"Attachment {attachment_id} not found")
-    return row.file_name, row.mime_type, row.content
-
-
-def is_human_authored(kind: str) -> bool:
-    return kind in (AuthorKind.HUMAN, AuthorKind.COPILOT_DRAFT, AuthorKind.PRIVATE_NOTE)

@@ -265,11 +265,15 @@ def test_customer_search_is_case_insensitive_and_matches_exact_email(db):
     who = actor(db)
     from db.models import Customer
 
-    c = db.scalars(select(Customer).where(Customer.tenant_id == who.tenant_id,
-                                          Customer.email.is_not(None)).limit(1)).one()
+    c = db.scalars(
+        select(Customer)
+        .where(Customer.tenant_id == who.tenant_id, Customer.email.is_not(None))
+        .limit(1)
+    ).one()
     upper = filter_options.search_customers(db, c.name[:4].upper(), actor=who)
-    assert str(c.id) in [x.id for x in filter_options.search_customers(
-        db, c.name, actor=who, limit=200)]
+    assert str(c.id) in [
+        x.id for x in filter_options.search_customers(db, c.name, actor=who, limit=200)
+    ]
     assert upper and all(x.label.lower().startswith(c.name[:4].lower()) for x in upper)
     by_email = filter_options.search_customers(db, c.email, actor=who)
     assert by_email[0].id == str(c.id)

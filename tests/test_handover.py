@@ -31,7 +31,7 @@ def test_hand_over_active_ai_session(db):
     handover.hand_over(db, actor=who, session_id=cs.id, now=at)
     after = sessions.get_session(db, cs.id, actor=who)
     assert after.row.mode == Mode.HUMAN and after.row.responsible == "Unassigned"
-    assert after.messages[-1].system_event == "transfer"
+    assert after.conversation.messages[-1].system_event == "transfer"
     assert after.row.message_count == before.row.message_count  # markers are not messages
     assert handover.blocked_reason(after.row, who) == "Session is already handled by an operator"
     audit = db.scalar(select(AuditEvent).where(AuditEvent.target_id == str(cs.id)))

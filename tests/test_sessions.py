@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from db.models import Attachment, ChatSession, LogKind, Message, Role
-from sessionlens import customers, logs, sessions
+from sessionlens import chat, customers, logs, sessions
 from sessionlens.errors import BadInput, NotFound, PermissionDenied
 from sessionlens.filters import SessionFilter
 from sessionlens.messages import COUNTED_KINDS
@@ -93,7 +93,7 @@ def test_other_tenants_rows_never_appear_through_any_read(db):
     att = db.scalar(select(Attachment.id).where(Attachment.session_id.in_(their_ids)))
     if att is not None:
         with pytest.raises(NotFound):
-            sessions.get_attachment_content(db, att, actor=mine)
+            chat.attachment_content(db, att, actor=mine)
     # The filter cannot widen the scope either.
     with pytest.raises(BadInput, match="no such user"):
         sessions.list_page(db, SessionFilter(customer_ids=(cust,)), actor=mine)
@@ -109,8 +109,9 @@ def test_session_detail_has_messages_in_order_and_one_result_per_field(db):
         )
     )
     d = sessions.get_session(db, sid, actor=who)
-    assert [m.seq for m in d.messages] == sorted(m.seq for m in d.messages)
-    assert d.messages[0].system_event == "started"
+    msgs = d.conversation.messages
+    assert [m.seq for m in msgs] == sorted(m.seq for m in msgs)
+    assert msgs[0].system_event == "started"
     assert [r.label for r in d.results][:4] == [
         "Human Name",
         "Phone Number",

@@ -1,0 +1,155 @@
+"""A session's conversation as the Chat panel shows it: messages newest-last, their attachments,
+the call recording, and whether a transcript is still being produced.
+
+One read model for every place a conversation is shown (Sessions, 360 View, later the operator
+workspace), so conversations read the same way everywhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db.models import Attachment, Job, JobStatus, Message, User
+from sessionlens.errors import NotFound
+from sessionlens.permissions import Action, Actor, require
+
+#: How many of the newest messages a chat opens with; older ones load on demand.
+WINDOW = 200
+TRANSCRIPTION = "transcription"
+
+
+@dataclass(frozen=True)
+class AttachmentInfo:
+    id: int
+    file_name: str
+    mime_type: str
+    size_bytes: int
+
+    @property
+    def is_image(self) -> bool:
+        return self.mime_type.startswith("image/")
+
+
+@dataclass(frozen=True)
+class MessageView:
+    id: int
+    seq: int
+    author_kind: str
+    author_name: str | None  # the human agent's name for human messages, drafts and notes
+    text: str
+    sent_at: dt.datetime
+    reaction: str | None
+    delivery_status: str | None
+    delivery_at: dt.datetime | None
+    delivery_note: str | None
+    quick_replies: list[str]
+    is_template: bool
+    system_event: str | None
+    event_data: dict[str, Any]
+    attachments: list[AttachmentInfo]
+
+
+@dataclass(frozen=True)
+class Conversation:
+    messages: list[MessageView]  # oldest first
+    earlier: int  # how many older messages were not loaded
+    recording: AttachmentInfo | None
+    transcribing: bool  # a transcription job is queued or running for this session
+
+
+def conversation(
+    db: Session, session_id: int, *, actor: Actor, last: int | None = WINDOW
+) -> Conversation:
+    """The newest ``last`` messages of a session of the actor's tenant (all if ``last`` is None)."""
+    require(actor, Action.VIEW_SESSIONS)
+    mine = (Message.tenant_id == actor.tenant_id, Message.session_id == session_id)
+    stmt = (
+        select(Message, User.name)
+        .outerjoin(User, User.id == Message.author_user_id)
+        .where(*mine)
+        .order_by(Message.seq.desc())
+    )
+    if last is not None:
+        stmt = stmt.limit(last)
+    rows = list(reversed(db.execute(stmt).all()))
+    earlier = 0
+    if rows and last is not None and len(rows) == last:
+        earlier = db.scalar(select(func.count()).where(*mine, Message.seq < rows[0][0].seq)) or 0
+    files, recording = _attachments(db, actor, session_id, [m.id for m, _ in rows])
+    messages = [
+        MessageView(
+            m.id,
+            m.seq,
+            m.author_kind,
+            name,
+            m.text,
+            m.sent_at,
+            m.reaction,
+            m.delivery_status,
+            m.delivery_at,
+            m.delivery_note,
+            list(m.quick_replies or []),
+            m.is_template,
+            m.system_event,
+            dict(m.event_data or {}),
+            files.get(m.id, []),
+        )
+        for m, name in rows
+    ]
+    transcribing = (
+        db.scalar(
+            select(func.count()).where(
+                Job.tenant_id == actor.tenant_id,
+                Job.session_id == session_id,
+                Job.kind == TRANSCRIPTION,
+                Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]),
+            )
+        )
+        > 0
+    )
+    return Conversation(messages, earlier, recording, transcribing)
+
+
+def _attachments(
+    db: Session, actor: Actor, session_id: int, message_ids: list[int]
+) -> tuple[dict[int, list[AttachmentInfo]], AttachmentInfo | None]:
+    files: dict[int, list[AttachmentInfo]] = {}
+    recording = None
+    rows = db.execute(
+        select(
+            Attachment.id,
+            Attachment.message_id,
+            Attachment.is_recording,
+            Attachment.file_name,
+            Attachment.mime_type,
+            Attachment.size_bytes,
+        )
+        .where(Attachment.tenant_id == actor.tenant_id, Attachment.session_id == session_id)
+        .order_by(Attachment.id)
+    )
+    wanted = set(message_ids)
+    for a in rows:
+        info = AttachmentInfo(a.id, a.file_name, a.mime_type, a.size_bytes)
+        if a.is_recording:
+            recording = info
+        elif a.message_id in wanted:
+            files.setdefault(a.message_id, []).append(info)
+    return files, recording
+
+
+def attachment_content(db: Session, attachment_id: int, *, actor: Actor) -> tuple[str, str, bytes]:
+    """(file name, MIME type, bytes) of an attachment or recording of the actor's tenant."""
+    require(actor, Action.VIEW_SESSIONS)
+    row = db.execute(
+        select(Attachment.file_name, Attachment.mime_type, Attachment.content).where(
+            Attachment.tenant_id == actor.tenant_id, Attachment.id == attachment_id
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"Attachment {attachment_id} not found")
+    return row.file_name, row.mime_type, row.content
