@@ -1,30 +1,57 @@
-"""360 View: the customer's profile, opened from a session's "Open in 360" link."""
+"""360 View: a customer's profile and every session of theirs, opened from "Open in 360"."""
 
 import streamlit as st
 
+from components import selection
+from components.chat import message_window, render_conversation
+from components.contact import contact_block
 from components.data import current_actor, run_action
-from components.panel import CONTACT_FIELDS
-from sessionlens import customers
+from sessionlens import chat, customers, identity
+from sessionlens.channels import channel_info
+from sessionlens.timefmt import local
 
-st.session_state["page"] = "customer"
+selection.sync_from_url("customer")
 actor = current_actor()
-st.header("360 View")
+tenant = run_action(lambda db: identity.tenant_info(db, actor=actor))
+tz = tenant.timezone if tenant else "UTC"
 raw = st.query_params.get("customer", "")
-if not raw.isdigit():
+st.header("360 View")
+if flash := st.session_state.pop("flash", None):
+    st.success(flash, icon=":material/check_circle:")
+if not raw:
     st.info("Open a customer from a session's Contact info: “Open in 360”.")
     st.stop()
+if not raw.isdigit():
+    st.error(f"The link's customer id {raw!r} is not a number.")
+    st.stop()
 contact = run_action(lambda db: customers.get_contact(db, int(raw), actor=actor))
-if contact:
+if contact is None:
+    st.stop()
+
+profile, history = st.columns([1, 2.4])
+with profile:
     st.subheader(contact.name or "Unnamed customer")
-    values = (
-        contact.name,
-        contact.email,
-        contact.phone,
-        contact.telegram,
-        contact.whatsapp,
-        contact.linkedin,
-    )
-    for label, value in zip(CONTACT_FIELDS, values, strict=True):
-        st.text(f"{label}: {value or '---'}")
-    st.caption(f"id {contact.id} · External id {contact.external_id or '---'}")
-    st.caption("Sessions across channels and profile editing arrive with the full 360 View.")
+    st.markdown("**Contact info**")
+    contact_block(contact, actor)
+with history:
+    headers = run_action(lambda db: customers.customer_sessions(db, contact.id, actor=actor)) or []
+    st.subheader(f"Sessions · {len(headers)}")
+    if not headers:
+        st.info("This customer has no sessions yet.", icon=":material/forum:")
+    with st.container(height=700, border=False):
+        for h in headers:
+            label = f"{local(h.started_at, tz)} · {channel_info(h.channel).name} · {h.agent_name}"
+            st.page_link(
+                "pages/sessions.py",
+                label=label,
+                icon=":material/open_in_new:",
+                query_params={"session": str(h.id)},
+                help="Open this session on the Sessions page",
+            )
+            conv = run_action(
+                lambda db, sid=h.id: chat.conversation(
+                    db, sid, actor=actor, last=message_window(sid)
+                )
+            )
+            if conv is not None:
+                render_conversation(conv, tz, actor=actor, session_id=h.id)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import Customer
-from sessionlens.errors import NotFound
+from db.models import Agent, AuditEvent, ChatSession, Customer
+from sessionlens.errors import BadInput, NotFound
 from sessionlens.permissions import Action, Actor, require
 
 
@@ -42,3 +44,87 @@ def get_contact(db: Session, customer_id: int, *, actor: Actor) -> Contact:
     return Contact(
         c.id, c.name, c.email, c.phone, c.telegram, c.whatsapp, c.linkedin, c.external_id
     )
+
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{4,30}$")
+EDITABLE = ("name", "email", "phone", "telegram", "whatsapp", "linkedin")
+LABELS = {
+    "name": "Name",
+    "email": "Email",
+    "phone": "Phone",
+    "telegram": "Telegram",
+    "whatsapp": "WhatsApp",
+    "linkedin": "LinkedIn",
+}
+
+
+def update_contact(
+    db: Session, *, actor: Actor, customer_id: int, fields: dict[str, str], now: dt.datetime
+) -> Contact:
+    """Change the contact fields of a customer; empty text clears a field.
+
+    Refuses the whole change (nothing written) if any value is invalid, naming the field.
+    """
+    require(actor, Action.EDIT_CUSTOMER)
+    c = db.scalar(
+        select(Customer).where(Customer.tenant_id == actor.tenant_id, Customer.id == customer_id)
+    )
+    if c is None:
+        raise NotFound(f"Customer {customer_id} not found")
+    clean: dict[str, str | None] = {}
+    for key, raw in fields.items():
+        if key not in EDITABLE:
+            raise BadInput(f"{key!r} is not a contact field")
+        value = " ".join(str(raw).split()) or None
+        if value and len(value) > 300:
+            raise BadInput(f"{LABELS[key]} is longer than 300 characters")
+        if value and key == "email" and not EMAIL.match(value):
+            raise BadInput(f"Email {value!r} is not an email address")
+        if value and key in ("phone", "whatsapp") and not PHONE.match(value):
+            raise BadInput(
+                f"{LABELS[key]} {value!r} is not a phone number (digits, spaces, + ( ) - . /)"
+            )
+        clean[key] = value
+    changed = {k: v for k, v in clean.items() if getattr(c, k) != v}
+    for key, value in changed.items():
+        setattr(c, key, value)
+    if "name" in changed:
+        c.name_key = customer_name_key(c.name)
+    if changed:
+        db.add(
+            AuditEvent(
+                tenant_id=actor.tenant_id,
+                actor_user_id=actor.user_id,
+                action="update_customer",
+                target_type="customer",
+                target_id=str(c.id),
+                at=now,
+                details={"fields": sorted(changed)},
+            )
+        )
+    db.flush()
+    return get_contact(db, customer_id, actor=actor)
+
+
+@dataclass(frozen=True)
+class SessionHeader:
+    id: int
+    channel: str
+    agent_name: str
+    started_at: dt.datetime
+
+
+def customer_sessions(
+    db: Session, customer_id: int, *, actor: Actor, limit: int = 20
+) -> list[SessionHeader]:
+    """The customer's newest ``limit`` sessions across channels, oldest first (a chat reads down)."""
+    get_contact(db, customer_id, actor=actor)  # NotFound outside the tenant
+    rows = db.execute(
+        select(ChatSession.id, ChatSession.channel, Agent.name, ChatSession.started_at)
+        .join(Agent, Agent.id == ChatSession.agent_id)
+        .where(ChatSession.tenant_id == actor.tenant_id, ChatSession.customer_id == customer_id)
+        .order_by(ChatSession.started_at.desc(), ChatSession.id.desc())
+        .limit(limit)
+    )
+    return [SessionHeader(*r) for r in reversed(rows.all())]

@@ -412,7 +412,10 @@ class _Generator:
         for i, off in enumerate(offsets):
             t = tenants[0] if self.rng.random() < 0.85 else tenants[1]
             started = self.now - dt.timedelta(seconds=off + 60)
-            self._session(t, started, active=i >= self.n - live and self.rng.random() < 0.85)
+            if i == self.n - 1:
+                self._showcase(tenants[0], started)
+            else:
+                self._session(t, started, active=i >= self.n - live and self.rng.random() < 0.85)
             if progress and (i + 1) % 1000 == 0:
                 progress(1000)
         self.w.finish()
@@ -536,6 +539,106 @@ class _Generator:
         msgs.flush()
         self.w.maybe_flush()
 
+    def _showcase(self, t: _Tenant, started: dt.datetime) -> None:
+        """The newest session: one web conversation with every message kind, marker and
+        attachment kind the Chat panel shows, so a new user sees them all in one place."""
+        sid = self._id("chat_sessions")
+        agent_id, agent_name = t.agents[0]
+        customer_id, customer_name = t.customers[0]
+        human_id, human_name = t.humans[0]
+        m = _Messages(self, t, sid, started - dt.timedelta(minutes=30), active=False)
+        m.system(SystemEvent.STARTED, {"initiator": "Client"})
+        m.say(
+            AuthorKind.CUSTOMER,
+            "Hi! My jacket arrived with a torn sleeve, see the photo.",
+            attachment=("torn-sleeve.png", "image/png", self.png),
+        )
+        m.say(
+            AuthorKind.AI,
+            "I'm sorry to hear that! Here is what I can do:\n\n"
+            "1. Send a **free replacement** today\n2. Refund the full price\n\n"
+            "Our [returns policy](https://example.com/returns) has the details, and your "
+            "return code is `RT-90210`.",
+            react=True,
+            reaction="down",
+            quick=True,
+            trace=True,
+            agent_name=agent_name,
+        )
+        m.say(AuthorKind.CUSTOMER, "I already asked for a replacement last week. I want a person.")
+        m.system(SystemEvent.TRANSFER, {})
+        m.system(SystemEvent.ASSIGNED, {"name": human_name, "by": t.admin[1]})
+        m.say(
+            AuthorKind.PRIVATE_NOTE,
+            "Second damaged item this month: approve the refund.",
+            user=human_id,
+        )
+        m.say(
+            AuthorKind.COPILOT_DRAFT,
+            "I'm sorry for the trouble. I have refunded the full price and you keep the jacket.",
+            user=human_id,
+        )
+        m.say(
+            AuthorKind.HUMAN,
+            f"Hi, this is {human_name.split()[0]}. I'm sorry for the trouble: "
+            "I have refunded the full price and you can keep the jacket.",
+            user=human_id,
+        )
+        m.say(
+            AuthorKind.CUSTOMER,
+            "Thank you! Here is the invoice for reference.",
+            attachment=("invoice-2026-11.pdf", "application/pdf", self.pdf),
+        )
+        m.say(
+            AuthorKind.AI,
+            "Glad we could help. Was this conversation useful?",
+            react=True,
+            reaction="up",
+        )
+        m.system(SystemEvent.RESOLVED, {"name": human_name}, at=m.last + dt.timedelta(seconds=40))
+        finished = m.last + dt.timedelta(seconds=60)
+        ip, loc = next((p for p in self.ip_pool if p[1].country), self.ip_pool[0])
+        self.w.add(
+            "chat_sessions",
+            (
+                sid,
+                t.id,
+                agent_id,
+                Channel.WEB,
+                customer_id,
+                Mode.COPILOT,
+                human_id,
+                "resolved",
+                "client",
+                None,
+                m.started,
+                finished,
+                m.last_counted,
+                m.counted,
+                m.has_attachments,
+                ip,
+                loc.country,
+                loc.country_name,
+                loc.city,
+                loc.note,
+                False,
+                {
+                    "utm_source": "google",
+                    "utm_campaign": "spring_promo",
+                    "customer_id": "12345",
+                    "plan": "Premium",
+                },
+                {
+                    "human_name": customer_name,
+                    "phone_number": "+1-555-0123",
+                    "promise_to_pay": "promised",
+                    "payment_date": "2026-02-15",
+                },
+            ),
+        )
+        self._system_logs(t, sid, Channel.WEB, agent_name, m.started, finished, Mode.COPILOT)
+        m.flush()
+
     def _status(self, t: _Tenant, active: bool, mode: str) -> str:
         if active:
             return "open"
@@ -638,7 +741,7 @@ class _Messages:
 
     def __init__(self, g: _Generator, t: _Tenant, sid: int, started: dt.datetime, active: bool):
         self.g, self.t, self.sid, self.active = g, t, sid, active
-        self.last = started
+        self.started = self.last = started
         self.last_counted: dt.datetime | None = None
         self.counted = 0
         self.seq = 0
@@ -674,6 +777,8 @@ class _Messages:
         trace: bool = False,
         agent_name: str = "",
         attachment: tuple[str, str, bytes] | None = None,
+        reaction: str | None = None,
+        status: str | None = None,
     ) -> None:
         if self.stopped:
             return
@@ -681,13 +786,12 @@ class _Messages:
         if at is None:
             return
         rng = self.g.rng
-        status = at_d = note = None
-        if delivery:
-            status = rng.choices(["delivered", "read", "failed"], [45, 52, 3])[0]
+        at_d = note = None
+        if delivery or status:
+            status = status or rng.choices(["delivered", "read", "failed"], [45, 52, 3])[0]
             at_d = at + dt.timedelta(seconds=rng.randint(1, 40))
             note = rng.choice(C.DELIVERY_FAILED if status == "failed" else C.DELIVERY_OK)
-        reaction = None
-        if react and kind == AuthorKind.AI:
+        if react and reaction is None and kind == AuthorKind.AI:
             reaction = rng.choices([None, "up", "down"], [80, 15, 5])[0]
         mid = self._add(
             kind,

@@ -1,0 +1,46 @@
+"""Contact info of a customer: shown as the spec's six fields, editable where the role allows."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from components.data import run_action
+from sessionlens import customers
+from sessionlens.customers import Contact
+from sessionlens.permissions import Action, Actor, can
+
+
+def contact_block(contact: Contact, actor: Actor) -> None:
+    values = {k: getattr(contact, k) for k in customers.EDITABLE}
+    editing = st.session_state.get("contact_editing") == contact.id
+    if not editing:
+        for key, label in customers.LABELS.items():
+            st.text(f"{label}: {values[key] or '---'}")
+        st.caption(f"id {contact.id} · External id {contact.external_id or '---'}")
+        if can(actor, Action.EDIT_CUSTOMER) and st.button(
+            "Edit", icon=":material/edit:", key="contact_edit"
+        ):
+            st.session_state["contact_editing"] = contact.id
+            st.rerun()
+        return
+    with st.form("contact_form"):
+        new = {
+            k: st.text_input(label, value=values[k] or "", key=f"contact_{k}")
+            for k, label in customers.LABELS.items()
+        }
+        save, cancel = st.columns(2)
+        saved = save.form_submit_button("Save", type="primary")
+        cancelled = cancel.form_submit_button("Cancel")
+    if cancelled:
+        st.session_state.pop("contact_editing", None)
+        st.rerun()
+    if saved and run_action(
+        lambda db: customers.update_contact(
+            db, actor=actor, customer_id=contact.id, fields=new, now=dt.datetime.now(dt.UTC)
+        )
+    ):
+        st.session_state.pop("contact_editing", None)
+        st.session_state["flash"] = "Contact info saved"
+        st.rerun()
