@@ -34,6 +34,7 @@ CSS = """<style>
 [data-testid="stChatMessage"]:has(.sl-customer) p,
 [data-testid="stChatMessage"]:has(.sl-customer) li,
 [data-testid="stChatMessage"]:has(.sl-customer) [data-testid="stCaptionContainer"] { color:#f9fafb; }
+[data-testid="stChatMessage"]:has(.sl-customer) button p { color:#111827; }
 [data-testid="stChatMessage"]:has(.sl-ai) { background:#f8fafc; margin-right:12%; }
 [data-testid="stChatMessage"]:has(.sl-dashed) { border:1.5px dashed #9ca3af; background:#fffbeb; }
 .sl-label { font-size:0.8rem; font-weight:600; color:#92400e; }

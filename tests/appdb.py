@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from db.engine import make_engine
 from db.migrate import upgrade
-from db.models import ChatSession, Role, User
+from db.models import ChatSession, Message, Role, User
 from sessionlens import demo, geo
+from sessionlens.messages import append_message
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,8 +31,32 @@ def build(path: Path, sessions: int = 300) -> str:
             seed=3,
             now=NOW,
         )
+    with Session(eng) as db, db.begin():
+        cs = db.scalars(select(ChatSession).order_by(ChatSession.id).limit(1)).one()
+        for i, text in enumerate(HOSTILE):
+            append_message(
+                db,
+                cs,
+                author_kind="customer",
+                text=text,
+                sent_at=cs.last_message_at + dt.timedelta(seconds=i + 1),
+            )
     eng.dispose()
     return url
+
+
+#: Messages a hostile customer could send: nothing in them may run, and they must still show.
+HOSTILE = [
+    "<script>window.__xss = 1</script>Hello <b>there</b>",
+    '<img src="x" onerror="window.__xss = 2">',
+    "[click me](javascript:window.__xss=3) and [safe](https://example.com)",
+    "**unclosed *markdown [link(",
+]
+
+
+def hostile_session(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return conn.scalar(select(Message.session_id).where(Message.text == HOSTILE[1]))
 
 
 def find_session(engine: Engine, *conds, where=lambda row: True) -> ChatSession:
@@ -49,3 +76,13 @@ def find_session(engine: Engine, *conds, where=lambda row: True) -> ChatSession:
     row = next((r for r in rows if where(r)), None)
     assert row is not None, f"no demo session matches {conds}"
     return row
+
+
+def showcase(engine: Engine) -> ChatSession:
+    """The demo's session that holds every message kind, marker and attachment kind."""
+    return find_session(
+        engine,
+        ChatSession.mode == "copilot",
+        ChatSession.status == "resolved",
+        where=lambda r: r.parameters.get("customer_id") == "12345",
+    )

@@ -225,3 +225,69 @@ def test_shared_filter_url_shows_only_matching_rows(page, server):
     expect(icons.first).to_be_visible(timeout=20_000)
     assert {i.get_attribute("title") for i in icons.all()} == {"Email"}
     page.screenshot(path=str(SHOTS / "filtered.png"))
+
+
+def test_showcase_session_reads_as_it_happened(page, server):
+    from playwright.sync_api import expect
+
+    base, engine = server
+    cs = appdb.showcase(engine)
+    page.set_viewport_size({"width": 1600, "height": 2200})
+    page.goto(f"{base}/?session={cs.id}")
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_text("Draft from Copilot")).to_be_visible(timeout=60_000)
+    expect(main.get_by_text("Private note", exact=True)).to_be_visible()
+    expect(main.get_by_text("Grace Kim", exact=True)).to_be_visible()  # bold name on top
+    assert main.locator("strong", has_text="Grace Kim").count() >= 1
+    expect(main.get_by_text(re.compile(r"^Transfer to human agent at "))).to_be_visible()
+    expect(main.get_by_text("Customer reaction: 👍")).to_be_visible()
+    expect(main.get_by_role("link", name="returns policy")).to_have_attribute(
+        "href", "https://example.com/returns"
+    )
+    expect(main.locator("img[alt='torn-sleeve.png'], img").first).to_be_visible()
+    expect(main.get_by_text("invoice-2026-11.pdf")).to_be_visible()
+    dashed = main.locator('[data-testid="stChatMessage"]:has(.sl-dashed)').first
+    assert "dashed" in dashed.evaluate("e => getComputedStyle(e).borderStyle")
+    page.screenshot(path=str(SHOTS / "chat-showcase.png"))
+
+
+def test_delivery_tooltip_shows_utc_time_and_note(page, server):
+    from playwright.sync_api import expect
+
+    base, engine = server
+    from db.models import Message
+
+    with engine.connect() as conn:
+        m = conn.execute(select(Message).where(Message.delivery_status == "failed").limit(1)).one()
+    page.goto(f"{base}/?session={m.session_id}")
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_text("⚠️ failed").first).to_be_visible(timeout=60_000)
+    failed = main.locator('[data-testid="stElementContainer"]', has_text="⚠️ failed").last
+    failed.get_by_test_id("stTooltipHoverTarget").first.hover()
+    tip = page.get_by_test_id("stTooltipContent")
+    expect(tip).to_contain_text("UTC", timeout=10_000)
+    expect(tip).to_contain_text(m.delivery_note)
+
+
+def test_hostile_messages_run_nothing_and_still_show(page, server):
+    from playwright.sync_api import expect
+
+    base, engine = server
+    sid = appdb.hostile_session(engine)
+    page.goto(f"{base}/?session={sid}")
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_text("**unclosed *markdown [link(", exact=False)).to_be_visible(
+        timeout=60_000
+    )
+    expect(main.get_by_text("Hello")).to_be_visible()
+    assert main.locator("b", has_text="there").count() == 0  # raw HTML is shown, not rendered
+    click = main.get_by_text("click me")
+    expect(click).to_be_visible()
+    href = click.evaluate("e => e.closest('a') ? e.closest('a').getAttribute('href') : null")
+    assert href is None or not href.strip().lower().startswith("javascript")
+    if href is not None:
+        click.click()
+    page.wait_for_timeout(500)
+    assert page.evaluate("() => window.__xss") is None
+    assert main.locator("script").filter(has_text="__xss").count() == 0
+    assert main.locator("img[onerror]").count() == 0

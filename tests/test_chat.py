@@ -1,0 +1,112 @@
+"""The conversation read model and customer profiles: window, transcript flag, contact edits."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from db.models import AuditEvent, AuthorKind, ChatSession, Customer, Job, Role
+from sessionlens import chat, customers, filter_options
+from sessionlens.errors import BadInput, NotFound, PermissionDenied
+from sessionlens.messages import append_message
+from tests.conftest import NOW
+from tests.helpers import actor
+
+
+def _session(db, who):
+    return db.scalars(
+        select(ChatSession)
+        .where(ChatSession.tenant_id == who.tenant_id)
+        .order_by(ChatSession.id)
+        .limit(1)
+    ).one()
+
+
+def test_a_long_session_opens_with_the_newest_window_and_counts_the_rest(db):
+    who = actor(db)
+    cs = _session(db, who)
+    before = len(chat.conversation(db, cs.id, actor=who, last=None).messages)
+    for i in range(450):
+        append_message(
+            db,
+            cs,
+            author_kind=AuthorKind.CUSTOMER,
+            text=f"line {i}",
+            sent_at=NOW + dt.timedelta(seconds=i),
+        )
+    conv = chat.conversation(db, cs.id, actor=who)
+    assert len(conv.messages) == chat.WINDOW
+    assert conv.messages[-1].text == "line 449" and conv.messages[0].text == "line 250"
+    assert conv.earlier == before + 450 - chat.WINDOW
+    wider = chat.conversation(db, cs.id, actor=who, last=2 * chat.WINDOW)
+    assert wider.messages[-chat.WINDOW :] == conv.messages
+    db.refresh(cs)
+    assert cs.last_message_at == NOW + dt.timedelta(seconds=449)
+
+
+def test_a_queued_transcription_shows_the_placeholder_flag(db):
+    who = actor(db)
+    cs = _session(db, who)
+    assert not chat.conversation(db, cs.id, actor=who).transcribing
+    db.add(Job(tenant_id=who.tenant_id, session_id=cs.id, kind="transcription", created_at=NOW))
+    db.flush()
+    assert chat.conversation(db, cs.id, actor=who).transcribing
+
+
+def test_contact_edit_validates_and_writes_nothing_on_bad_input(db):
+    who = actor(db)
+    c = db.scalars(select(Customer).where(Customer.tenant_id == who.tenant_id).limit(1)).one()
+    old_email = c.email
+    with pytest.raises(BadInput, match="Email 'not-an-email' is not an email address"):
+        customers.update_contact(
+            db,
+            actor=who,
+            customer_id=c.id,
+            fields={"name": "Renamed", "email": "not-an-email"},
+            now=NOW,
+        )
+    db.refresh(c)
+    assert c.email == old_email and c.name != "Renamed"
+    with pytest.raises(BadInput, match="Phone 'call me' is not a phone number"):
+        customers.update_contact(
+            db, actor=who, customer_id=c.id, fields={"phone": "call me"}, now=NOW
+        )
+    saved = customers.update_contact(
+        db,
+        actor=who,
+        customer_id=c.id,
+        fields={
+            "name": "  Zoë   Quill ",
+            "email": "zoe@example.org",
+            "phone": "+49 30 1234567",
+            "telegram": "",
+        },
+        now=NOW,
+    )
+    assert (saved.name, saved.email, saved.telegram) == ("Zoë Quill", "zoe@example.org", None)
+    assert [x.id for x in filter_options.search_customers(db, "zoë q", actor=who)] == [str(c.id)]
+    assert db.scalar(select(AuditEvent.action).where(AuditEvent.target_id == str(c.id)))
+
+
+def test_contact_edit_needs_the_role_and_the_tenant(db):
+    viewer, other = actor(db, 0, Role.VIEWER), actor(db, 1)
+    c = db.scalars(select(Customer).where(Customer.tenant_id == viewer.tenant_id).limit(1)).one()
+    with pytest.raises(PermissionDenied):
+        customers.update_contact(db, actor=viewer, customer_id=c.id, fields={"name": "X"}, now=NOW)
+    with pytest.raises(NotFound):
+        customers.update_contact(db, actor=other, customer_id=c.id, fields={"name": "X"}, now=NOW)
+
+
+def test_customer_sessions_are_oldest_first_and_scoped(db):
+    who = actor(db)
+    cid = db.scalar(
+        select(ChatSession.customer_id).where(
+            ChatSession.tenant_id == who.tenant_id, ChatSession.customer_id.is_not(None)
+        )
+    )
+    heads = customers.customer_sessions(db, cid, actor=who)
+    assert heads and [h.started_at for h in heads] == sorted(h.started_at for h in heads)
+    with pytest.raises(NotFound):
+        customers.customer_sessions(db, cid, actor=actor(db, 1))

@@ -1,0 +1,121 @@
+"""The Chat panel and the 360 View in AppTest: every message kind, marker and attachment."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from streamlit.testing.v1 import AppTest
+
+from db.engine import make_engine
+from db.models import ChatSession, Customer, Message
+from sessionlens.settings import get_settings
+from tests import appdb
+
+APP = str(appdb.ROOT / "app.py")
+
+
+@pytest.fixture(scope="module")
+def app_db(tmp_path_factory):
+    url = appdb.build(tmp_path_factory.mktemp("chat") / "app.db")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SESSIONLENS_DATABASE_URL", url)
+    get_settings.cache_clear()
+    yield make_engine(url)
+    mp.undo()
+    get_settings.cache_clear()
+
+
+def _open(query: dict, page: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for k, v in query.items():
+        at.query_params[k] = v
+    if page:
+        at.switch_page(page)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def _html(at) -> str:
+    return "\n".join(h.proto.body for h in at.get("html"))
+
+
+def test_every_message_kind_marker_and_attachment(app_db):
+    cs = appdb.showcase(app_db)
+    at = _open({"session": str(cs.id)})
+    html = _html(at)
+    assert "Client started the session at" in html
+    assert "Transfer to human agent at" in html
+    assert "was assigned by Dana Whitfield at" in html
+    assert "The session was resolved by" in html
+    assert (
+        "Draft from Copilot" in html and "sl-copy" in html and 'data-text="I&#x27;m sorry' in html
+    )
+    assert "Private note" in html
+    names = [c.name for c in at.chat_message]
+    assert {"user", "assistant", "human", "copilot_draft", "private_note"} <= set(names)
+    human = next(c for c in at.chat_message if c.name == "human")
+    assert human.markdown[0].value.startswith("**Grace Kim**")
+    text = "\n".join(m.value for m in at.markdown)
+    assert "[returns policy](https://example.com/returns)" in text  # Markdown kept, link clickable
+    assert ":blue-badge[" in text  # quick replies
+    captions = [c.value for c in at.caption]
+    assert "Customer reaction: 👍" in captions and "Customer reaction: 👎" in captions
+    assert len(at.get("image")) >= 1  # the image attachment shows inline
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Download" in labels  # the PDF shows as a file card
+    assert any("application/pdf" in c for c in captions)
+
+
+def test_template_and_delivery_status(app_db):
+    with app_db.connect() as conn:
+        sid = conn.scalar(select(Message.session_id).where(Message.is_template).limit(1))
+        failed = conn.execute(
+            select(Message).where(Message.delivery_status == "failed").limit(1)
+        ).first()
+    at = _open({"session": str(sid)})
+    assert any("WhatsApp template" in m.value for m in at.markdown)
+    at = _open({"session": str(failed.session_id)})
+    tips = [c.proto.help for c in at.caption if c.proto.help]
+    assert any(
+        t.startswith("Failed at ") and "UTC" in t and failed.delivery_note in t for t in tips
+    )
+
+
+def test_customer_360_shows_sessions_and_edits_contact(app_db):
+    cs = appdb.showcase(app_db)
+    at = _open({"customer": str(cs.customer_id)}, "pages/customer.py")
+    assert any(s.value.startswith("Sessions · ") for s in at.subheader), (
+        [s.value for s in at.subheader],
+        [e.value for e in at.error],
+        cs.customer_id,
+    )
+    links = at.get("page_link")
+    assert links and all(link.proto.query_string.startswith("session=") for link in links)
+    assert f"session={cs.id}" in [link.proto.query_string for link in links]
+    at.button(key="contact_edit").click().run()
+    at.text_input(key="contact_email").input("broken@")
+    at.button(key="FormSubmitter:contact_form-Save").click().run()
+    assert any("is not an email address" in e.value for e in at.error)
+    at.text_input(key="contact_email").input("new.address@example.com")
+    at.button(key="FormSubmitter:contact_form-Save").click().run()
+    assert any("Contact info saved" in s.value for s in at.success)
+    assert any(t.value == "Email: new.address@example.com" for t in at.text)
+
+
+def test_unknown_customer_and_customer_without_sessions(app_db):
+    at = _open({"customer": "99999999"}, "pages/customer.py")
+    assert any("Customer 99999999 not found" in e.value for e in at.error)
+
+    with app_db.connect() as conn:
+        lonely = conn.scalar(
+            select(Customer.id)
+            .where(
+                Customer.id.not_in(
+                    select(ChatSession.customer_id).where(ChatSession.customer_id.is_not(None))
+                )
+            )
+            .limit(1)
+        )
+    at = _open({"customer": str(lonely)}, "pages/customer.py")
+    assert any("no sessions yet" in i.value for i in at.info)
