@@ -40,15 +40,30 @@ def build(path: Path, n: int) -> tuple[str, int, int]:
         demo.generate(conn, locator=geo.Locator(None), sessions=200, seed=5)
     with Session(engine) as db, db.begin():
         tenant = identity.default_actor(db).tenant_id
-        long_one = db.scalars(select(ChatSession).where(ChatSession.tenant_id == tenant)
-                              .order_by(ChatSession.id).limit(1)).one()
-        typical = db.scalar(select(ChatSession.id).where(ChatSession.message_count.between(
-            15, 25), ChatSession.tenant_id == long_one.tenant_id).limit(1))
+        long_one = db.scalars(
+            select(ChatSession)
+            .where(ChatSession.tenant_id == tenant)
+            .order_by(ChatSession.id)
+            .limit(1)
+        ).one()
+        typical = db.scalar(
+            select(ChatSession.id)
+            .where(
+                ChatSession.message_count.between(15, 25),
+                ChatSession.tenant_id == long_one.tenant_id,
+            )
+            .limit(1)
+        )
         at = long_one.last_message_at
         for i in range(n):
             kind = AuthorKind.CUSTOMER if i % 2 else AuthorKind.AI
-            append_message(db, long_one, author_kind=kind, sent_at=at + dt.timedelta(seconds=i),
-                           text=f"Message {i}: **markdown** with a [link](https://example.com/{i})")
+            append_message(
+                db,
+                long_one,
+                author_kind=kind,
+                sent_at=at + dt.timedelta(seconds=i),
+                text=f"Message {i}: **markdown** with a [link](https://example.com/{i})",
+            )
         long_id = long_one.id
     return url, long_id, typical
 
@@ -78,9 +93,19 @@ def main() -> None:
         os.environ["SESSIONLENS_DATABASE_URL"] = url
         l50, l95 = time_open(long_id, args.runs)
         t50, t95 = time_open(typical_id, args.runs)
-    print_table([{"case": f"open a {args.messages}-message session", "domain_p50_ms": l50,
-                  "domain_p95_ms": l95, "raw_p50_ms": t50, "raw_p95_ms": t95,
-                  "ratio_p95": l95 / t95}], args.json_path)
+    print_table(
+        [
+            {
+                "case": f"open a {args.messages}-message session",
+                "domain_p50_ms": l50,
+                "domain_p95_ms": l95,
+                "raw_p50_ms": t50,
+                "raw_p95_ms": t95,
+                "ratio_p95": l95 / t95,
+            }
+        ],
+        args.json_path,
+    )
     print("\n(the 'raw' columns are the same page opening a typical ~20-message session)")
 
 

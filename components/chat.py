@@ -12,8 +12,9 @@ import html
 import streamlit as st
 
 from components.data import run_action
+from components.logs_view import open_logs
 from db.models import AuthorKind, SystemEvent
-from sessionlens import chat
+from sessionlens import chat, logs
 from sessionlens.chat import AttachmentInfo, Conversation, MessageView
 from sessionlens.permissions import Actor
 from sessionlens.timefmt import local, utc
@@ -68,7 +69,10 @@ def marker_text(m: MessageView, tz: str) -> str:
     return f"{m.text or m.system_event} at {at}"
 
 
-def render_conversation(conv: Conversation, tz: str, *, actor: Actor, session_id: int) -> None:
+def render_conversation(
+    conv: Conversation, tz: str, *, actor: Actor, session_id: int, traced: set[int] | None = None
+) -> None:
+    """Render ``conv``; AI messages in ``traced`` get a link to the trace call behind them."""
     st.html(CSS)
     if conv.earlier:
         if st.button(
@@ -84,7 +88,7 @@ def render_conversation(conv: Conversation, tz: str, *, actor: Actor, session_id
         if m.author_kind == AuthorKind.SYSTEM:
             st.html(f'<div class="sl-marker">{html.escape(marker_text(m, tz))}</div>')
         else:
-            _message(m, tz, actor)
+            _message(m, tz, actor, session_id, traced or set())
     if conv.transcribing:
         st.info(
             "The transcript of this call is still being produced. Refresh in a moment.",
@@ -92,7 +96,7 @@ def render_conversation(conv: Conversation, tz: str, *, actor: Actor, session_id
         )
 
 
-def _message(m: MessageView, tz: str, actor: Actor) -> None:
+def _message(m: MessageView, tz: str, actor: Actor, session_id: int, traced: set[int]) -> None:
     name = {"customer": "user", "ai": "assistant"}.get(m.author_kind, m.author_kind)
     with st.chat_message(name, avatar=AVATARS.get(m.author_kind)):
         if m.author_kind == AuthorKind.CUSTOMER:
@@ -120,6 +124,16 @@ def _message(m: MessageView, tz: str, actor: Actor) -> None:
         for a in m.attachments:
             _attachment(a, actor)
         _meta(m, tz)
+        if m.id in traced and st.button(
+            "View trace",
+            key=f"trace_{m.id}",
+            type="tertiary",
+            icon=":material/account_tree:",
+            help="Open the LLM call that produced this answer",
+        ):
+            entry = run_action(lambda db: logs.trace_for_message(db, m.id, actor=actor))
+            open_logs(session_id, tab="Trace Logs", focus=entry)
+            st.rerun()
 
 
 def _text(text: str) -> None:

@@ -7,17 +7,17 @@ import datetime as dt
 import streamlit as st
 
 from components.data import run_action
-from db.models import LogKind, Plan
-from sessionlens import chat, handover, logs
+from components.logs_view import open_logs
+from db.models import Plan
+from sessionlens import chat, handover
 from sessionlens.permissions import Actor
 from sessionlens.sessions import SessionDetail
-from sessionlens.timefmt import local
 
 
 def render_actions(detail: SessionDetail, actor: Actor) -> None:
     row = st.container(horizontal=True)
-    with row.popover("Logs", icon=":material/receipt_long:"):
-        _logs(detail, actor)
+    if row.button("Logs", icon=":material/receipt_long:", key="logs_open"):
+        open_logs(detail.row.id, tab="Trace Logs" if detail.plan == Plan.PAID else "System Logs")
     reason = handover.blocked_reason(detail.row, actor)
     if row.button(
         "Hand over to the operator",
@@ -51,22 +51,3 @@ def render_actions(detail: SessionDetail, actor: Actor) -> None:
                 key="download_recording",
             )
             st.audio(data[2], format=data[1])
-
-
-def _logs(detail: SessionDetail, actor: Actor) -> None:
-    # A plain listing; the full Logs drawer (search, copy, structured traces) is its own feature.
-    tabs = ["System Logs"] if detail.plan == Plan.FREE else ["Trace Logs", "System Logs"]
-    for tab, name in zip(st.tabs(tabs), tabs, strict=True):
-        kind = LogKind.TRACE if name == "Trace Logs" else LogKind.SYSTEM
-        entries = run_action(lambda db, k=kind: logs.list_logs(db, detail.row.id, k, actor=actor))
-        lines = [
-            f"{local(e.at, detail.timezone, '%Y-%m-%d %H:%M:%S')} {e.level} {e.text}"
-            if kind == LogKind.SYSTEM
-            else f"#######\nAgent: {e.agent_name}\nAction: {e.action}\nAction Input: {e.action_input}"
-            for e in entries or []
-        ]
-        with tab:
-            if lines:
-                st.code("\n".join(lines), language="log")
-            else:
-                st.caption("No logs found")

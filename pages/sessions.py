@@ -7,6 +7,7 @@ from components.chat import message_window, render_conversation
 from components.data import current_actor, run_action
 from components.filter_bar import current_filter, filter_sidebar
 from components.header import sessions_header
+from components.logs_view import show_logs_if_open, traced_messages
 from components.panel import render_panel
 from components.session_actions import render_actions
 from components.session_list import sessions_table
@@ -62,8 +63,15 @@ with chat_col:
     else:
         st.subheader(f"Chat · {detail.row.message_count} messages")
         with st.container(height=620, border=False):
-            render_conversation(detail.conversation, tz, actor=actor, session_id=detail.row.id)
+            render_conversation(
+                detail.conversation,
+                tz,
+                actor=actor,
+                session_id=detail.row.id,
+                traced=traced_messages(detail, actor),
+            )
         render_actions(detail, actor)
+        show_logs_if_open(detail, actor)
 
 with panel_col:
     label = "▸ Parameters & results" if panel_open else "◂"

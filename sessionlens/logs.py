@@ -1,37 +1,56 @@
-"""A session's logs: system lifecycle lines and, on paid plans, the LLM trace calls."""
+"""A session's logs: system lifecycle lines and, on paid plans, the LLM trace calls.
+
+Logs can be megabytes per session, so they are paged and searched in the database: a search
+returns, per matching entry, how many times the term occurs (counted in SQL), and only the entry
+on screen is fetched whole.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, String, case, cast, func, literal, select
 from sqlalchemy.orm import Session
 
 from db.models import ChatSession, LogKind, Plan, SessionLog, Tenant
 from sessionlens.errors import NotFound, PermissionDenied
 from sessionlens.permissions import Action, Actor, require
+from sessionlens.trace_text import ParsedCall, format_call, parse_trace
 
 TRACES_PAID_ONLY = "Trace Logs are available on paid plans"
 
 
 @dataclass(frozen=True)
 class LogEntry:
+    """One stored log row: a system line, or a trace entry holding one or more calls."""
+
+    id: int
+    number: int  # 1-based position in the tab
     at: dt.datetime
     level: str
     text: str
-    agent_name: str | None
-    prompt: str | None
-    action: str | None
-    action_input: str | None
+    calls: list[ParsedCall]  # trace entries only
+    message_id: int | None
+
+    def as_text(self) -> str:
+        """The entry as the tab shows and copies it; search counts occurrences in exactly this."""
+        if self.calls and self.calls[0].parsed and not self.text:
+            return format_call(self.calls[0])  # a structured call
+        return self.text
+
+
+@dataclass(frozen=True)
+class Match:
+    entry_id: int
+    count: int
 
 
 def traces_available(db: Session, *, actor: Actor) -> bool:
     return db.get_one(Tenant, actor.tenant_id).plan == Plan.PAID
 
 
-def list_logs(db: Session, session_id: int, kind: LogKind, *, actor: Actor) -> list[LogEntry]:
-    """The session's log entries of one kind, oldest first. Trace reads need a paid plan."""
+def _check(db: Session, session_id: int, kind: LogKind, actor: Actor) -> None:
     require(actor, Action.VIEW_SESSIONS)
     if kind == LogKind.TRACE:
         require(actor, Action.VIEW_TRACES)
@@ -44,21 +63,158 @@ def list_logs(db: Session, session_id: int, kind: LogKind, *, actor: Actor) -> l
     )
     if exists is None:
         raise NotFound(f"Session {session_id} not found")
-    rows = db.execute(
-        select(
-            SessionLog.at,
-            SessionLog.level,
-            SessionLog.text,
-            SessionLog.agent_name,
-            SessionLog.prompt,
-            SessionLog.action,
-            SessionLog.action_input,
+
+
+def _scope(actor: Actor, session_id: int, kind: LogKind) -> tuple[ColumnElement[bool], ...]:
+    return (
+        SessionLog.tenant_id == actor.tenant_id,
+        SessionLog.session_id == session_id,
+        SessionLog.kind == kind,
+    )
+
+
+def entry_ids(db: Session, session_id: int, kind: LogKind, *, actor: Actor) -> list[int]:
+    """The ids of the tab's entries in display order (small: one integer per entry)."""
+    _check(db, session_id, kind, actor)
+    return list(
+        db.scalars(
+            select(SessionLog.id)
+            .where(*_scope(actor, session_id, kind))
+            .order_by(SessionLog.at, SessionLog.id)
         )
+    )
+
+
+def entries(
+    db: Session,
+    session_id: int,
+    kind: LogKind,
+    ids: list[int],
+    *,
+    actor: Actor,
+    numbers: dict[int, int],
+) -> list[LogEntry]:
+    """The entries with these ids (one page), whole, in display order."""
+    _check(db, session_id, kind, actor)
+    if not ids:
+        return []
+    rows = db.scalars(
+        select(SessionLog)
+        .where(*_scope(actor, session_id, kind), SessionLog.id.in_(ids))
+        .order_by(SessionLog.at, SessionLog.id)
+    )
+    return [_entry(r, numbers.get(r.id, 0)) for r in rows]
+
+
+def list_logs(db: Session, session_id: int, kind: LogKind, *, actor: Actor) -> list[LogEntry]:
+    """Every entry of a tab (for small logs, exports and tests)."""
+    ids = entry_ids(db, session_id, kind, actor=actor)
+    return entries(
+        db, session_id, kind, ids, actor=actor, numbers={i: n for n, i in enumerate(ids, 1)}
+    )
+
+
+def search(db: Session, session_id: int, kind: LogKind, term: str, *, actor: Actor) -> list[Match]:
+    """Entries containing ``term`` (literal, case-insensitive) with their number of occurrences,
+    counted by the database; the log text itself never leaves it."""
+    _check(db, session_id, kind, actor)
+    if not term:
+        return []
+    needle = literal(term.lower(), String)
+    haystack = func.lower(_searchable())
+    occurrences = (func.length(haystack) - func.length(func.replace(haystack, needle, ""))) / len(
+        term.lower()
+    )
+    rows = db.execute(
+        select(SessionLog.id, occurrences)
+        .where(*_scope(actor, session_id, kind), occurrences > 0)
+        .order_by(SessionLog.at, SessionLog.id)
+    )
+    return [Match(i, int(n)) for i, n in rows]
+
+
+def trace_for_message(db: Session, message_id: int, *, actor: Actor) -> int | None:
+    """The trace entry that generated an AI message, if the session has one."""
+    require(actor, Action.VIEW_TRACES)
+    if not traces_available(db, actor=actor):
+        return None
+    return db.scalar(
+        select(SessionLog.id)
         .where(
             SessionLog.tenant_id == actor.tenant_id,
-            SessionLog.session_id == session_id,
-            SessionLog.kind == kind,
+            SessionLog.kind == LogKind.TRACE,
+            SessionLog.message_id == message_id,
         )
+        .limit(1)
+    )
+
+
+def traced_messages(db: Session, message_ids: list[int], *, actor: Actor) -> set[int]:
+    """Which of these AI messages have a trace entry (for the chat's "View trace" links)."""
+    if not message_ids or not traces_available(db, actor=actor):
+        return set()
+    return set(
+        db.scalars(
+            select(SessionLog.message_id).where(
+                SessionLog.tenant_id == actor.tenant_id,
+                SessionLog.kind == LogKind.TRACE,
+                SessionLog.message_id.in_(message_ids),
+            )
+        )
+    )
+
+
+def _searchable() -> ColumnElement[str]:
+    """LogEntry.as_text() in SQL: a structured call in its raw form, else the stored text."""
+    s = SessionLog
+    structured = (
+        literal("Agent: ")
+        + func.coalesce(s.agent_name, "")
+        + "\nPrompt:\n"
+        + func.coalesce(s.prompt, "")
+        + "\nGeneration:\nAction: "
+        + func.coalesce(s.action, "")
+        + "\nAction Input: "
+        + func.coalesce(s.action_input, "")
+    )
+    return case(
+        (
+            (s.kind == LogKind.TRACE)
+            & ((s.prompt.is_not(None)) | (s.action.is_not(None)))
+            & (func.coalesce(s.text, "") == ""),
+            structured,
+        ),
+        else_=cast(func.coalesce(s.text, ""), String),
+    )
+
+
+def _entry(r: SessionLog, number: int) -> LogEntry:
+    calls: list[ParsedCall] = []
+    if r.kind == LogKind.TRACE:
+        if r.prompt is not None or r.action is not None:
+            calls = [ParsedCall(r.agent_name, r.prompt, r.action, r.action_input)]
+        calls += parse_trace(r.text) if r.text else []
+    return LogEntry(r.id, number, r.at, r.level, r.text, calls, r.message_id)
+
+
+def full_text(
+    db: Session, session_id: int, kind: LogKind, *, actor: Actor, max_chars: int | None = None
+) -> str | None:
+    """The whole tab as text (what Copy copies); None if it is longer than ``max_chars``."""
+    _check(db, session_id, kind, actor)
+    size = db.scalar(
+        select(func.coalesce(func.sum(func.length(_searchable())), 0)).where(
+            *_scope(actor, session_id, kind)
+        )
+    )
+    if max_chars is not None and size > max_chars:
+        return None
+    sep = "\n#######\n" if kind == LogKind.TRACE else "\n"
+    rows = db.execute(
+        select(SessionLog.at, SessionLog.level, _searchable())
+        .where(*_scope(actor, session_id, kind))
         .order_by(SessionLog.at, SessionLog.id)
-    ).all()
-    return [LogEntry(*r) for r in rows]
+    )
+    if kind == LogKind.TRACE:
+        return sep.join(text for _, _, text in rows)
+    return sep.join(f"{at.isoformat()} {level} {text}" for at, level, text in rows)

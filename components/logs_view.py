@@ -1,0 +1,245 @@
+"""The Logs drawer: Trace Logs and System Logs of the open session, searchable and paged.
+
+A dialog (a fragment): typing a search or stepping through matches reruns only the drawer. Entries
+are paged (20 on screen); search runs in the database and returns per-entry counts, so stepping
+fetches only the entry that holds the current match.
+"""
+
+from __future__ import annotations
+
+import html
+
+import streamlit as st
+
+from components.data import run_action
+from db.models import LogKind, Plan
+from sessionlens import logs
+from sessionlens.logs import LogEntry
+from sessionlens.permissions import Actor
+from sessionlens.sessions import SessionDetail
+from sessionlens.timefmt import local
+from sessionlens.trace_text import find_all
+
+PAGE = 20
+COPY_LIMIT = 2_000_000  # characters; a longer tab offers a download instead
+TABS = {"Trace Logs": LogKind.TRACE, "System Logs": LogKind.SYSTEM}
+CSS = """<style>
+.sl-log pre { white-space:pre-wrap; word-break:break-word; font-size:0.8rem; margin:0; }
+.sl-log mark { background:#fde68a; } .sl-log mark.sl-now { background:#f97316; color:white; }
+.sl-log details summary { cursor:pointer; color:#4b5563; font-size:0.8rem; }
+.sl-call { border:1px solid #e5e7eb; border-radius:8px; padding:6px 10px; margin:6px 0; }
+.sl-call.sl-focus { border-color:#2563eb; box-shadow:0 0 0 2px #bfdbfe; }
+</style>"""
+
+
+def open_logs(session_id: int, *, tab: str = "System Logs", focus: int | None = None) -> None:
+    """Open the drawer on ``tab``; ``focus`` is a trace entry to show (from a chat message)."""
+    st.session_state["logs_for"] = session_id
+    st.session_state["logs_tab"] = tab
+    st.session_state["logs_focus"] = focus
+    st.session_state.pop("logs_q", None)
+    st.session_state["logs_pos"] = 0
+
+
+def traced_messages(detail: SessionDetail, actor: Actor) -> set[int]:
+    """The AI messages on screen that have a trace call to jump to (paid plans)."""
+    ai = [m.id for m in detail.conversation.messages if m.author_kind == "ai"]
+    return run_action(lambda db: logs.traced_messages(db, ai, actor=actor)) or set()
+
+
+def show_logs_if_open(detail: SessionDetail, actor: Actor) -> None:
+    if st.session_state.get("logs_for") == detail.row.id:
+        _drawer(detail, actor)
+
+
+def _closed() -> None:
+    st.session_state.pop("logs_for", None)
+
+
+@st.dialog("Logs", width="large", on_dismiss=_closed)
+def _drawer(detail: SessionDetail, actor: Actor) -> None:
+    st.html(CSS)
+    default = "Trace Logs" if detail.plan == Plan.PAID else "System Logs"
+    tab = (
+        st.segmented_control("Tab", list(TABS), key="logs_tab", label_visibility="collapsed")
+        or default
+    )
+    if TABS[tab] == LogKind.TRACE and detail.plan != Plan.PAID:
+        st.info(
+            f"{logs.TRACES_PAID_ONLY}. On the Free plan the drawer shows System Logs only.",
+            icon=":material/lock:",
+        )
+        return
+    kind, sid = TABS[tab], detail.row.id
+    ids = run_action(lambda db: logs.entry_ids(db, sid, kind, actor=actor)) or []
+    search, counter, prev, nxt, copy, refresh = st.columns(
+        [5, 2, 1, 1, 2, 2], vertical_alignment="bottom"
+    )
+    term = search.text_input("Search", key="logs_q", placeholder="Search this tab")
+    # A click reruns the drawer, and every run reads the logs afresh.
+    refresh.button(
+        "Refresh",
+        icon=":material/refresh:",
+        key="logs_refresh",
+        help="Reload the logs (a running session keeps writing them)",
+    )
+    if not ids:
+        st.caption("No logs found")
+        return
+    matches = run_action(lambda db: logs.search(db, sid, kind, term, actor=actor)) or []
+    spots = [(m.entry_id, k) for m in matches for k in range(m.count)]
+    pos = min(st.session_state.get("logs_pos", 0), max(len(spots) - 1, 0))
+    if prev.button(
+        "",
+        icon=":material/keyboard_arrow_up:",
+        key="logs_prev",
+        disabled=not spots,
+        help="Previous match",
+    ):
+        pos = (pos - 1) % len(spots)
+    if nxt.button(
+        "",
+        icon=":material/keyboard_arrow_down:",
+        key="logs_next",
+        disabled=not spots,
+        help="Next match",
+    ):
+        pos = (pos + 1) % len(spots)
+    st.session_state["logs_pos"] = pos
+    counter.markdown(
+        f"**{pos + 1} of {len(spots)}**" if spots else ("No matches" if term else "&nbsp;")
+    )
+    _copy(copy, sid, kind, actor)
+    current = spots[pos] if spots else None
+    focus = current[0] if current else st.session_state.get("logs_focus")
+    page = _page_of(ids, focus, st.session_state.get("logs_page", 0))
+    numbers = {i: n for n, i in enumerate(ids, 1)}
+    shown = ids[page * PAGE : (page + 1) * PAGE]
+    items = (
+        run_action(lambda db: logs.entries(db, sid, kind, shown, actor=actor, numbers=numbers))
+        or []
+    )
+    _pager(page, len(ids), tab)
+    for e in items:
+        _entry(e, kind, detail.timezone, term, current, focus)
+    if current or focus:
+        st.html(
+            "<script>setTimeout(() => { const el = document.querySelector('.sl-now, "
+            ".sl-focus'); if (el) el.scrollIntoView({block: 'center'}); }, 80);</script>",
+            unsafe_allow_javascript=True,
+        )
+
+
+def _page_of(ids: list[int], entry: int | None, fallback: int) -> int:
+    if entry in ids:
+        return ids.index(entry) // PAGE
+    return min(fallback, max(len(ids) - 1, 0) // PAGE)
+
+
+def _pager(page: int, total: int, tab: str) -> None:
+    last = (total - 1) // PAGE
+    left, mid, right = st.columns([1, 3, 1], vertical_alignment="center")
+    what = "Calls" if tab == "Trace Logs" else "Lines"
+    mid.caption(f"{what} {page * PAGE + 1}–{min(total, (page + 1) * PAGE)} of {total}")
+    left.button(
+        "Earlier", key="logs_page_prev", disabled=page == 0, on_click=_turn, args=(page - 1,)
+    )
+    right.button(
+        "Later", key="logs_page_next", disabled=page >= last, on_click=_turn, args=(page + 1,)
+    )
+
+
+def _turn(page: int) -> None:
+    st.session_state["logs_page"] = page
+    st.session_state["logs_focus"] = None
+    st.session_state.pop("logs_q", None)  # a page turn leaves the search
+
+
+def _copy(col, sid: int, kind: LogKind, actor: Actor) -> None:  # type: ignore[no-untyped-def]
+    text = run_action(lambda db: logs.full_text(db, sid, kind, actor=actor, max_chars=COPY_LIMIT))
+    if text is None:
+        col.download_button(
+            "Download",
+            lambda: _all_text(sid, kind, actor),
+            file_name=f"session-{sid}-{kind}-logs.txt",
+            icon=":material/download:",
+            on_click="ignore",
+            key="logs_download",
+            help="This tab is too long to copy; download it instead",
+        )
+        return
+    with col:
+        st.html(
+            f'<button class="sl-copy-all" type="button" data-text="{html.escape(text)}" '
+            'onclick="navigator.clipboard.writeText(this.dataset.text);'
+            "this.textContent='Copied'\" style=\"padding:6px 10px;border:1px solid #d1d5db;"
+            'border-radius:8px;background:white;cursor:pointer">Copy to clipboard</button>',
+            unsafe_allow_javascript=True,
+        )
+
+
+def _all_text(sid: int, kind: LogKind, actor: Actor) -> str:
+    # Runs when the download is clicked, outside the script run: no st.* calls here.
+    from components.data import _sessionmakers  # noqa: PLC0415
+    from sessionlens.settings import get_settings
+
+    with _sessionmakers(get_settings().database_url)[1]() as db:
+        return logs.full_text(db, sid, kind, actor=actor) or ""
+
+
+def _entry(
+    e: LogEntry,
+    kind: LogKind,
+    tz: str,
+    term: str,
+    current: tuple[int, int] | None,
+    focus: int | None,
+) -> None:
+    text = e.as_text()
+    now_k = current[1] if current and current[0] == e.id else None
+    marked = _highlight(text, term, now_k)
+    if kind == LogKind.SYSTEM:
+        when = local(e.at, tz, "%Y-%m-%d %H:%M:%S")
+        st.html(
+            f'<div class="sl-log"><pre>{html.escape(when)} {html.escape(e.level)} '
+            f"{marked}</pre></div>"
+        )
+        return
+    call = e.calls[0] if e.calls else None
+    title = (
+        f"#{e.number} · {call.agent_name or 'unknown agent'} · Action: {call.action}"
+        if call and call.parsed
+        else f"#{e.number} · raw trace"
+    )
+    cls = "sl-call sl-focus" if e.id == focus else "sl-call"
+    prompt_open = " open" if now_k is not None else ""
+    st.html(
+        f'<div class="sl-log {cls}"><b>{html.escape(title)}</b> '
+        f'<span style="color:#6b7280">{html.escape(local(e.at, tz, "%H:%M:%S"))}</span>'
+        f"<details{prompt_open}><summary>Prompt and full call ({len(text):,} characters)"
+        "</summary>"
+        f"<pre>{marked}</pre></details>"
+        + (
+            f"<pre><b>Action:</b> {html.escape(call.action or '')}\n<b>Action Input:</b> "
+            f"{html.escape(call.action_input or '')}</pre>"
+            if call and call.parsed
+            else ""
+        )
+        + "</div>"
+    )
+
+
+def _highlight(text: str, term: str, current: int | None) -> str:
+    """``text`` escaped, every match of ``term`` in <mark>, the current one marked sl-now."""
+    spots = find_all(text, term)
+    if not spots:
+        return html.escape(text)
+    out, last = [], 0
+    for k, start in enumerate(spots):
+        end = start + len(term)
+        cls = ' class="sl-now"' if k == current else ""
+        out.append(html.escape(text[last:start]))
+        out.append(f"<mark{cls}>{html.escape(text[start:end])}</mark>")
+        last = end
+    out.append(html.escape(text[last:]))
+    return "".join(out)

@@ -1,0 +1,119 @@
+"""The Logs drawer in AppTest: tabs, search counter and stepping, refresh, plan gating, and the
+link from an AI message to its trace call."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from streamlit.testing.v1 import AppTest
+
+from db.engine import make_engine
+from db.models import ChatSession, LogKind, SessionLog
+from sessionlens.settings import get_settings
+from tests import appdb
+
+APP = str(appdb.ROOT / "app.py")
+
+
+@pytest.fixture(scope="module")
+def app_db(tmp_path_factory):
+    url = appdb.build(tmp_path_factory.mktemp("logs") / "app.db")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SESSIONLENS_DATABASE_URL", url)
+    get_settings.cache_clear()
+    yield make_engine(url)
+    mp.undo()
+    get_settings.cache_clear()
+
+
+def _open_logs(session_id: int) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["session"] = str(session_id)
+    at.run()
+    at.button(key="logs_open").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def _bodies(at) -> str:
+    return "\n".join(h.proto.body for h in at.get("html"))
+
+
+def _counter(at) -> list[str]:
+    return [m.value for m in at.markdown if " of " in m.value or m.value == "No matches"]
+
+
+def test_trace_tab_search_counts_and_steps(app_db):
+    cs = appdb.showcase(app_db)
+    at = _open_logs(cs.id)
+    assert at.session_state["logs_tab"] == "Trace Logs"
+    assert any(c.value.startswith("Calls 1–") for c in at.caption)
+    assert "Action:</b> reply" in _bodies(at)
+    at.text_input(key="logs_q").input("RETURNS").run()  # case-insensitive
+    (first,) = _counter(at)
+    total = int(first.strip("*").split(" of ")[1])
+    assert first == f"**1 of {total}**" and total >= 2
+    assert _bodies(at).count("<mark") >= 1 and 'class="sl-now"' in _bodies(at)
+    for n in range(2, total + 1):
+        at.button(key="logs_next").click().run()
+        assert _counter(at) == [f"**{n} of {total}**"]
+    at.button(key="logs_next").click().run()
+    assert _counter(at) == [f"**1 of {total}**"]  # wraps around
+    at.button(key="logs_prev").click().run()
+    assert _counter(at) == [f"**{total} of {total}**"]
+    at.text_input(key="logs_q").input("[a-z]+").run()  # regex characters are literal
+    assert _counter(at) == ["No matches"]
+
+
+def test_system_tab_and_refresh_sees_new_lines(app_db):
+    cs = appdb.showcase(app_db)
+    at = _open_logs(cs.id)
+    at.session_state["logs_tab"] = "System Logs"
+    at.run()
+    assert "Session opened: channel=web" in _bodies(at)
+    with app_db.begin() as conn:
+        last = conn.execute(select(SessionLog).where(SessionLog.session_id == cs.id)
+                            .order_by(SessionLog.at.desc())).first()
+        conn.execute(SessionLog.__table__.insert().values(
+            tenant_id=cs.tenant_id, session_id=cs.id, kind=LogKind.SYSTEM, at=last.at,
+            level="INFO", text="Notification tool called: notify_team"))
+    at.button(key="logs_refresh").click().run()
+    assert "Notification tool called: notify_team" in _bodies(at), [
+        c.value for c in at.caption if "Lines" in c.value]
+
+
+def test_free_plan_shows_system_logs_only(app_db):
+    with app_db.connect() as conn:
+        tenant2 = conn.scalar(select(ChatSession.tenant_id).order_by(
+            ChatSession.tenant_id.desc()).limit(1))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    from sessionlens.identity import actor_for
+    from db.models import Role, User
+    from sqlalchemy.orm import Session
+
+    with Session(app_db) as db:
+        admin = db.scalars(select(User).where(User.tenant_id == tenant2,
+                                              User.role == Role.ADMIN)).first()
+        sid = db.scalar(select(ChatSession.id).where(ChatSession.tenant_id == tenant2).limit(1))
+        at.session_state["actor"] = actor_for(admin)
+    at.query_params["session"] = str(sid)
+    at.session_state["page"] = None
+    at.run()
+    at.button(key="logs_open").click().run()
+    assert at.session_state["logs_tab"] == "System Logs"
+    at.session_state["logs_tab"] = "Trace Logs"
+    at.run()
+    assert any("Trace Logs are available on paid plans" in i.value for i in at.info)
+
+
+def test_view_trace_from_an_ai_message_opens_that_call(app_db):
+    cs = appdb.showcase(app_db)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["session"] = str(cs.id)
+    at.run()
+    trace_buttons = [b for b in at.button if b.key and b.key.startswith("trace_")]
+    assert trace_buttons
+    trace_buttons[0].click().run()
+    assert at.session_state["logs_tab"] == "Trace Logs"
+    assert 'sl-call sl-focus' in _bodies(at)
