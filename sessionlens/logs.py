@@ -121,14 +121,21 @@ def search(db: Session, session_id: int, kind: LogKind, term: str, *, actor: Act
     if not term:
         return []
     needle = literal(term.lower(), String)
-    haystack = func.lower(_searchable())
-    occurrences = (func.length(haystack) - func.length(func.replace(haystack, needle, ""))) / len(
-        term.lower()
+    # Lower-case each entry once (OFFSET 0 keeps Postgres from inlining it into every use).
+    lowered = (
+        select(SessionLog.id, SessionLog.at, func.lower(_searchable()).label("h"))
+        .where(*_scope(actor, session_id, kind))
+        .offset(0)
+        .subquery()
     )
+    occurrences = (
+        func.length(lowered.c.h) - func.length(func.replace(lowered.c.h, needle, ""))
+    ) / len(term.lower())
+    counted = select(lowered.c.id, lowered.c.at, occurrences.label("n")).offset(0).subquery()
     rows = db.execute(
-        select(SessionLog.id, occurrences)
-        .where(*_scope(actor, session_id, kind), occurrences > 0)
-        .order_by(SessionLog.at, SessionLog.id)
+        select(counted.c.id, counted.c.n)
+        .where(counted.c.n > 0)
+        .order_by(counted.c.at, counted.c.id)
     )
     return [Match(i, int(n)) for i, n in rows]
 
