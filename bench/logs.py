@@ -29,15 +29,20 @@ from db.models import ChatSession, LogKind, SessionLog  # noqa: E402
 from sessionlens import demo, geo, identity, logs  # noqa: E402
 
 TERM = "gateway timeout"
-FILLER = ("The customer asked about the delivery window for order NW-48213; the carrier API "
-          "returned a normal status and the agent replied politely. ")
+FILLER = (
+    "The customer asked about the delivery window for order NW-48213; the carrier API "
+    "returned a normal status and the agent replied politely. "
+)
 
 
 def build(url: str) -> None:
     engine = make_engine(url)
     if engine.dialect.name == "postgresql":
-        with make_engine(url.rsplit("/", 1)[0] + "/postgres").connect().execution_options(
-                isolation_level="AUTOCOMMIT") as conn:
+        with (
+            make_engine(url.rsplit("/", 1)[0] + "/postgres")
+            .connect()
+            .execution_options(isolation_level="AUTOCOMMIT") as conn
+        ):
             name = url.rsplit("/", 1)[1]
             if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
                 conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -51,21 +56,32 @@ def build(url: str) -> None:
         demo.generate(conn, locator=geo.Locator(None), sessions=20, seed=1)
     with Session(engine) as db, db.begin():
         actor = identity.default_actor(db)
-        cs = db.scalars(select(ChatSession).where(ChatSession.tenant_id == actor.tenant_id)
-                        .limit(1)).one()
+        cs = db.scalars(
+            select(ChatSession).where(ChatSession.tenant_id == actor.tenant_id).limit(1)
+        ).one()
         body = FILLER * (12_400 // len(FILLER))
         for i in range(400):
             prompt = body + (f" upstream {TERM} at hop {i}." if i % 2 == 0 else "")
-            db.add(SessionLog(tenant_id=cs.tenant_id, session_id=cs.id, kind=LogKind.TRACE,
-                              at=cs.started_at + dt.timedelta(seconds=i), text="",
-                              agent_name="main_agent", prompt=prompt, action="reply",
-                              action_input=f"Reply {i} (bench-marker)"))
+            db.add(
+                SessionLog(
+                    tenant_id=cs.tenant_id,
+                    session_id=cs.id,
+                    kind=LogKind.TRACE,
+                    at=cs.started_at + dt.timedelta(seconds=i),
+                    text="",
+                    agent_name="main_agent",
+                    prompt=prompt,
+                    action="reply",
+                    action_input=f"Reply {i} (bench-marker)",
+                )
+            )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/"
-                    "sessionlens_logs_bench")
+    ap.add_argument(
+        "--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/sessionlens_logs_bench"
+    )
     ap.add_argument("--sqlite", default="data/bench-logs.db")
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--json", dest="json_path")
@@ -76,8 +92,11 @@ def main() -> None:
         maker = make_sessionmaker(make_engine(url), read_only=True)
         with maker() as db:
             actor = identity.default_actor(db)
-            sid = db.scalar(select(SessionLog.session_id).where(
-                SessionLog.action_input.like("%bench-marker%")).limit(1))
+            sid = db.scalar(
+                select(SessionLog.session_id)
+                .where(SessionLog.action_input.like("%bench-marker%"))
+                .limit(1)
+            )
         backend = url.split(":")[0].split("+")[0]
 
         def open_drawer():
@@ -100,20 +119,31 @@ def main() -> None:
             with maker() as db:
                 hits = logs.search(db, sid, LogKind.TRACE, TERM, actor=actor)
                 page = ids.index(hits[150].entry_id) // 20  # deep in the log
-                logs.entries(db, sid, LogKind.TRACE, ids[page * 20:page * 20 + 20], actor=actor,
-                             numbers={})
+                logs.entries(
+                    db, sid, LogKind.TRACE, ids[page * 20 : page * 20 + 20], actor=actor, numbers={}
+                )
 
         def fetch_all():
             with maker() as db:
                 return logs.list_logs(db, sid, LogKind.TRACE, actor=actor)
 
         ref50, ref95 = measure(fetch_all, max(5, args.runs // 3))
-        for name, fn in (("open drawer (first 20 calls)", open_drawer),
-                         ("search, 200 matches", search), ("step to a match", step)):
+        for name, fn in (
+            ("open drawer (first 20 calls)", open_drawer),
+            ("search, 200 matches", search),
+            ("step to a match", step),
+        ):
             p50, p95 = measure(fn, args.runs)
-            rows.append({"case": f"{backend}: {name}", "domain_p50_ms": p50,
-                         "domain_p95_ms": p95, "raw_p50_ms": ref50, "raw_p95_ms": ref95,
-                         "ratio_p95": p95 / ref95})
+            rows.append(
+                {
+                    "case": f"{backend}: {name}",
+                    "domain_p50_ms": p50,
+                    "domain_p95_ms": p95,
+                    "raw_p50_ms": ref50,
+                    "raw_p95_ms": ref95,
+                    "ratio_p95": p95 / ref95,
+                }
+            )
     print_table(rows, args.json_path)
     print("\n('raw' columns: fetching the whole 5 MB log to Python, which the drawer never does)")
 

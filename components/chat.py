@@ -11,6 +11,7 @@ import html
 
 import streamlit as st
 
+from components.clipboard import copy_button
 from components.data import run_action
 from components.logs_view import open_logs
 from db.models import AuthorKind, SystemEvent
@@ -106,13 +107,12 @@ def _message(m: MessageView, tz: str, actor: Actor, session_id: int, traced: set
         elif m.author_kind == AuthorKind.HUMAN:
             st.markdown(f"**{_md_escape(m.author_name or 'Human agent')}**")
         elif m.author_kind == AuthorKind.COPILOT_DRAFT:
-            text = html.escape(m.text, quote=True)
-            st.html(
-                '<span class="sl-dashed"></span><span class="sl-label">Draft from Copilot'
-                f'</span><button class="sl-copy" type="button" title="Copy the draft" '
-                f'data-text="{text}" onclick="navigator.clipboard.writeText('
-                "this.dataset.text);this.textContent='Copied'\">Copy</button>",
-                unsafe_allow_javascript=True,
+            copy_button(
+                "Copy",
+                m.text,
+                title="Copy the draft",
+                before='<span class="sl-dashed"></span>'
+                '<span class="sl-label">Draft from Copilot</span>',
             )
         elif m.author_kind == AuthorKind.PRIVATE_NOTE:
             st.html('<span class="sl-dashed"></span><span class="sl-label">Private note</span>')

@@ -11,6 +11,7 @@ import html
 
 import streamlit as st
 
+from components.clipboard import copy_button
 from components.data import run_action
 from db.models import LogKind, Plan
 from sessionlens import logs
@@ -27,6 +28,8 @@ CSS = """<style>
 .sl-log pre { white-space:pre-wrap; word-break:break-word; font-size:0.8rem; margin:0; }
 .sl-log mark { background:#fde68a; } .sl-log mark.sl-now { background:#f97316; color:white; }
 .sl-log details summary { cursor:pointer; color:#4b5563; font-size:0.8rem; }
+button.sl-copy-all { padding:6px 10px; border:1px solid #d1d5db; border-radius:8px;
+  background:white; cursor:pointer; }
 .sl-call { border:1px solid #e5e7eb; border-radius:8px; padding:6px 10px; margin:6px 0; }
 .sl-call.sl-focus { border-color:#2563eb; box-shadow:0 0 0 2px #bfdbfe; }
 </style>"""
@@ -169,12 +172,11 @@ def _copy(col, sid: int, kind: LogKind, actor: Actor) -> None:  # type: ignore[n
         )
         return
     with col:
-        st.html(
-            f'<button class="sl-copy-all" type="button" data-text="{html.escape(text)}" '
-            'onclick="navigator.clipboard.writeText(this.dataset.text);'
-            "this.textContent='Copied'\" style=\"padding:6px 10px;border:1px solid #d1d5db;"
-            'border-radius:8px;background:white;cursor:pointer">Copy to clipboard</button>',
-            unsafe_allow_javascript=True,
+        copy_button(
+            "Copy to clipboard",
+            text,
+            css_class="sl-copy-all",
+            title="Copy the full text of this tab",
         )
 
 

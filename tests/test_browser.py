@@ -291,3 +291,40 @@ def test_hostile_messages_run_nothing_and_still_show(page, server):
     assert page.evaluate("() => window.__xss") is None
     assert main.locator("script").filter(has_text="__xss").count() == 0
     assert main.locator("img[onerror]").count() == 0
+
+
+def test_logs_drawer_search_step_copy_and_trace_link(page, server, context):
+    from playwright.sync_api import expect
+
+    base, engine = server
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    cs = appdb.showcase(engine)
+    page.goto(f"{base}/?session={cs.id}")
+    main = page.get_by_test_id("stMain")
+    main.get_by_role("button", name="Copy", exact=True).click()  # the Copilot draft
+    expect(main.get_by_role("button", name="Copied")).to_be_visible(timeout=5_000)
+    assert page.evaluate("() => navigator.clipboard.readText()").startswith("I'm sorry")
+    main.get_by_role("button", name="Logs").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_text(re.compile(r"^Calls 1–\d+ of \d+$"))).to_be_visible(timeout=20_000)
+    dialog.get_by_label("Search").fill("returns")
+    dialog.get_by_label("Search").press("Enter")
+    counter = dialog.get_by_text(re.compile(r"^1 of \d+$"))
+    expect(counter).to_be_visible(timeout=20_000)
+    total = int(counter.inner_text().split(" of ")[1])
+    expect(dialog.locator("mark.sl-now")).to_have_count(1)
+    dialog.get_by_role("button").filter(
+        has=page.locator('[data-testid="stIconMaterial"]', has_text="keyboard_arrow_down")
+    ).click()
+    expect(dialog.get_by_text(f"2 of {total}" if total > 1 else "1 of 1")).to_be_visible(
+        timeout=20_000
+    )
+    dialog.get_by_role("button", name="Copy to clipboard").click()
+    expect(dialog.get_by_role("button", name="Copied")).to_be_visible(timeout=5_000)
+    copied = page.evaluate("() => navigator.clipboard.readText()")
+    assert "Agent: main_agent" in copied and "Action: reply" in copied
+    page.screenshot(path=str(SHOTS / "logs.png"))
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0, timeout=10_000)
+    main.get_by_role("button", name="View trace").first.click()
+    expect(page.get_by_role("dialog").locator(".sl-focus")).to_be_visible(timeout=20_000)

@@ -72,29 +72,41 @@ def test_system_tab_and_refresh_sees_new_lines(app_db):
     at.run()
     assert "Session opened: channel=web" in _bodies(at)
     with app_db.begin() as conn:
-        last = conn.execute(select(SessionLog).where(SessionLog.session_id == cs.id)
-                            .order_by(SessionLog.at.desc())).first()
-        conn.execute(SessionLog.__table__.insert().values(
-            tenant_id=cs.tenant_id, session_id=cs.id, kind=LogKind.SYSTEM, at=last.at,
-            level="INFO", text="Notification tool called: notify_team"))
+        last = conn.execute(
+            select(SessionLog).where(SessionLog.session_id == cs.id).order_by(SessionLog.at.desc())
+        ).first()
+        conn.execute(
+            SessionLog.__table__.insert().values(
+                tenant_id=cs.tenant_id,
+                session_id=cs.id,
+                kind=LogKind.SYSTEM,
+                at=last.at,
+                level="INFO",
+                text="Notification tool called: notify_team",
+            )
+        )
     at.button(key="logs_refresh").click().run()
     assert "Notification tool called: notify_team" in _bodies(at), [
-        c.value for c in at.caption if "Lines" in c.value]
+        c.value for c in at.caption if "Lines" in c.value
+    ]
 
 
 def test_free_plan_shows_system_logs_only(app_db):
     with app_db.connect() as conn:
-        tenant2 = conn.scalar(select(ChatSession.tenant_id).order_by(
-            ChatSession.tenant_id.desc()).limit(1))
+        tenant2 = conn.scalar(
+            select(ChatSession.tenant_id).order_by(ChatSession.tenant_id.desc()).limit(1)
+        )
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
-    from sessionlens.identity import actor_for
-    from db.models import Role, User
     from sqlalchemy.orm import Session
 
+    from db.models import Role, User
+    from sessionlens.identity import actor_for
+
     with Session(app_db) as db:
-        admin = db.scalars(select(User).where(User.tenant_id == tenant2,
-                                              User.role == Role.ADMIN)).first()
+        admin = db.scalars(
+            select(User).where(User.tenant_id == tenant2, User.role == Role.ADMIN)
+        ).first()
         sid = db.scalar(select(ChatSession.id).where(ChatSession.tenant_id == tenant2).limit(1))
         at.session_state["actor"] = actor_for(admin)
     at.query_params["session"] = str(sid)
@@ -116,4 +128,4 @@ def test_view_trace_from_an_ai_message_opens_that_call(app_db):
     assert trace_buttons
     trace_buttons[0].click().run()
     assert at.session_state["logs_tab"] == "Trace Logs"
-    assert 'sl-call sl-focus' in _bodies(at)
+    assert "sl-call sl-focus" in _bodies(at)
