@@ -18,6 +18,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -297,8 +298,10 @@ class Attachment(Base):
     file_name: Mapped[str] = mapped_column(String(300))
     mime_type: Mapped[str] = mapped_column(String(120))
     size_bytes: Mapped[int] = mapped_column(Integer)
-    # Kept in the database so that any app server behind a load balancer can serve it.
-    content: Mapped[bytes] = mapped_column(LargeBinary)
+    # Small files live in the database, so any app server behind a load balancer can serve them;
+    # recordings live in the blob store (sessionlens.blobs) under storage_key.
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
+    storage_key: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
@@ -335,6 +338,8 @@ class Job(Base):
     kind: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(_enum(JobStatus), default=JobStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # 0..1, advanced by the worker as transcript segments arrive.
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
     error: Mapped[str | None] = mapped_column(Text)
     worker: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

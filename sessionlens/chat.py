@@ -15,12 +15,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.models import Attachment, Job, JobStatus, Message, User
+from sessionlens import blobs, jobs
 from sessionlens.errors import NotFound
 from sessionlens.permissions import Action, Actor, require
 
 #: How many of the newest messages a chat opens with; older ones load on demand.
 WINDOW = 200
-TRANSCRIPTION = "transcription"
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ def conversation(
             select(func.count()).where(
                 Job.tenant_id == actor.tenant_id,
                 Job.session_id == session_id,
-                Job.kind == TRANSCRIPTION,
+                Job.kind == jobs.TRANSCRIPTION,
                 Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]),
             )
         )
@@ -142,7 +142,9 @@ def _attachments(
     return files, recording
 
 
-def attachment_content(db: Session, attachment_id: int, *, actor: Actor) -> tuple[str, str, bytes]:
+def attachment_content(
+    db: Session, attachment_id: int, *, actor: Actor, store: blobs.BlobStore | None = None
+) -> tuple[str, str, bytes]:
     """(file name, MIME type, bytes) of an attachment or recording of the actor's tenant."""
     require(actor, Action.VIEW_SESSIONS)
     row = db.execute(
@@ -152,4 +154,7 @@ def attachment_content(db: Session, attachment_id: int, *, actor: Actor) -> tupl
     ).first()
     if row is None:
         raise NotFound(f"Attachment {attachment_id} not found")
+    if row.content is None:  # a recording in the blob store
+        key = db.scalar(select(Attachment.storage_key).where(Attachment.id == attachment_id))
+        return row.file_name, row.mime_type, (store or blobs.default_store()).get(key)
     return row.file_name, row.mime_type, row.content

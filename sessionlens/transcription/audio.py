@@ -1,0 +1,138 @@
+"""Checking and decoding recordings with PyAV (the decoder faster-whisper itself uses).
+
+faster-whisper raises for unreadable files but says nothing for a truncated or mid-way corrupted
+one (shared/notes/faster-whisper.md §4), so recordings are probed before import and decoded here
+packet by packet: a bad packet is skipped and counted, and the decoded length is compared with the
+container's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+
+from sessionlens.errors import BadInput
+
+SAMPLE_RATE = 16_000
+ACCEPTED = (".wav", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".flac", ".webm")
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    duration: float  # seconds, as the container declares (or as decoded when it does not)
+    channels: int
+    sample_rate: int
+    created_at: dt.datetime | None  # the recording's own time, when its metadata has one
+
+
+def _human(seconds: float) -> str:
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h".replace(".0 h", " h")
+    if seconds >= 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds:.0f} s"
+
+
+def probe(path: Path, *, max_seconds: float, max_bytes: int) -> AudioInfo:
+    """What the recording is, or BadInput saying why it cannot be imported."""
+    size = path.stat().st_size
+    if size == 0:
+        raise BadInput("The file is empty")
+    if size > max_bytes:
+        raise BadInput(
+            f"The file is {size / 1e6:.0f} MB, larger than the {max_bytes / 1e6:.0f} MB limit"
+        )
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.audio:
+                raise BadInput("The file has no audio track")
+            stream = container.streams.audio[0]
+            duration = float(container.duration) / av.time_base if container.duration else 0.0
+            channels = stream.codec_context.channels or 1
+            rate = stream.codec_context.sample_rate or 0
+            created = _created_at(container.metadata)
+            if duration <= 0:  # no declared length: decode to measure (cheap next to transcribing)
+                duration = sum(f.samples for f in container.decode(stream)) / max(rate, 1)
+    except BadInput:
+        raise
+    except (av.error.FFmpegError, IndexError, ValueError, OSError) as exc:
+        raise BadInput(
+            f"This is not an audio file the importer can read ({type(exc).__name__})"
+        ) from exc
+    if rate <= 0 or duration < 0.1:
+        raise BadInput("The recording contains no audio")
+    if duration > max_seconds:
+        raise BadInput(
+            f"The recording is {_human(duration)} long, longer than the {_human(max_seconds)} limit"
+        )
+    return AudioInfo(duration, channels, rate, created)
+
+
+def _created_at(meta: dict[str, str]) -> dt.datetime | None:
+    for key in ("creation_time", "date", "ICRD"):
+        raw = meta.get(key)
+        if raw:
+            try:
+                when = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+            except ValueError:
+                continue
+            return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+    return None
+
+
+@dataclass
+class Decoded:
+    channels: list[np.ndarray]  # float32 at 16 kHz: one array (mono) or two (left, right)
+    skipped_packets: int
+    declared: float
+    decoded: float
+
+    @property
+    def lost_seconds(self) -> float:
+        return max(0.0, self.declared - self.decoded)
+
+
+def decode(path: Path, *, stereo: bool) -> Decoded:
+    """The whole recording as 16 kHz float32, one array per channel when ``stereo``."""
+    layout = "stereo" if stereo else "mono"
+    chunks: list[np.ndarray] = []
+    skipped = 0
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        declared = float(container.duration) / av.time_base if container.duration else 0.0
+        resampler = av.AudioResampler(format="fltp", layout=layout, rate=SAMPLE_RATE)
+        for packet in _packets(container, stream):
+            try:
+                frames = packet.decode()
+            except av.error.FFmpegError:
+                skipped += 1
+                continue
+            for frame in frames:
+                for out in resampler.resample(frame):
+                    chunks.append(out.to_ndarray())
+        for out in resampler.resample(None):
+            chunks.append(out.to_ndarray())
+    n = 2 if stereo else 1
+    audio = np.concatenate(chunks, axis=1) if chunks else np.zeros((n, 0), np.float32)
+    decoded = audio.shape[1] / SAMPLE_RATE
+    return Decoded(
+        [audio[i].astype(np.float32) for i in range(n)], skipped, declared or decoded, decoded
+    )
+
+
+def _packets(container, stream) -> Iterator:  # type: ignore[no-untyped-def]
+    demux = container.demux(stream)
+    while True:
+        try:
+            packet = next(demux)
+        except StopIteration:
+            return
+        except av.error.FFmpegError:
+            continue  # a damaged stretch of the container: skip it, keep reading
+        if packet.size:
+            yield packet

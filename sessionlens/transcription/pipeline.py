@@ -1,0 +1,122 @@
+"""The transcription job: a recording in, the session's messages out, progress as it goes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.models import Attachment, AuthorKind, ChatSession, LogKind, Message, SessionLog
+from sessionlens import jobs
+from sessionlens.blobs import BlobStore
+from sessionlens.messages import append_message
+from sessionlens.transcription.audio import decode
+from sessionlens.transcription.engine import Segment, WhisperEngine
+
+
+class Interrupted(Exception):
+    """The worker is stopping, or the job was taken over: leave it for the queue."""
+
+
+def transcribe_session(
+    maker: sessionmaker[Session],
+    job_id: int,
+    session_id: int,
+    *,
+    worker: str,
+    engine: WhisperEngine,
+    store: BlobStore,
+    stop: threading.Event,
+    now: Callable[[], dt.datetime],
+) -> str | None:
+    """Write the transcript of ``session_id``; returns a warning for the user, if any."""
+    with maker() as db:
+        cs = db.get_one(ChatSession, session_id)
+        started = cs.started_at
+        key, name = db.execute(
+            select(Attachment.storage_key, Attachment.file_name).where(
+                Attachment.session_id == session_id, Attachment.is_recording
+            )
+        ).one()
+    with maker.begin() as db:  # a retried job starts from a clean transcript
+        db.execute(
+            delete(Message).where(
+                Message.session_id == session_id, Message.event_data["transcript"].is_not(None)
+            )
+        )
+        cs = db.get_one(ChatSession, session_id)
+        cs.message_count, cs.last_message_at = 0, cs.started_at
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / ("audio" + Path(name).suffix)
+        path.write_bytes(store.get(key))
+        stereo = _channels(path) == 2
+        audio = decode(path, stereo=stereo)
+    total = max(audio.decoded, 0.1)
+    customer_first = engine.settings.customer_channel != "right"
+    if stereo:
+        sides = [
+            (AuthorKind.CUSTOMER if (i == 0) == customer_first else AuthorKind.AI, ch)
+            for i, ch in enumerate(audio.channels)
+        ]
+    else:
+        sides = [(AuthorKind.CUSTOMER, audio.channels[0])]
+    segments: list[tuple[Segment, str]] = []
+    for side, (kind, samples) in enumerate(sides):
+        for seg in engine.transcribe(samples):
+            if stop.is_set():
+                raise Interrupted
+            segments.append((seg, kind))
+            progress = (side + min(seg.end / total, 1.0)) / len(sides)
+            with maker.begin() as db:
+                if not jobs.heartbeat(db, job_id, worker=worker, now=now(), progress=progress):
+                    raise Interrupted
+    segments.sort(key=lambda s: s[0].start)
+    with maker.begin() as db:
+        cs = db.get_one(ChatSession, session_id)
+        for seg, kind in segments:
+            append_message(
+                db,
+                cs,
+                author_kind=kind,
+                text=seg.text,
+                sent_at=started + dt.timedelta(seconds=seg.start),
+                event_data={
+                    "transcript": True,
+                    "end": round(seg.end, 2),
+                    **({} if stereo else {"speaker": "unknown"}),
+                },
+            )
+        cs.finished_at = started + dt.timedelta(seconds=audio.decoded)
+        warning = None
+        if audio.lost_seconds > 1 or audio.skipped_packets:
+            warning = (
+                f"Transcribed {audio.decoded:.0f} of {audio.declared:.0f} s: the rest of "
+                "the file is damaged or missing"
+                if audio.lost_seconds > 1
+                else f"{audio.skipped_packets} damaged packets were skipped"
+            )
+        db.add(
+            SessionLog(
+                tenant_id=cs.tenant_id,
+                session_id=cs.id,
+                kind=LogKind.SYSTEM,
+                at=now(),
+                level="WARN" if warning else "INFO",
+                text=f"Transcription finished: {len(segments)} segments from "
+                f"{audio.decoded:.1f} s of {'stereo' if stereo else 'mono'} audio"
+                + (f" ({warning})" if warning else ""),
+            )
+        )
+    return warning
+
+
+def _channels(path: Path) -> int:
+    import av
+
+    with av.open(str(path)) as c:
+        return c.streams.audio[0].codec_context.channels or 1

@@ -1,0 +1,116 @@
+"""A transcription worker: claims jobs, heartbeats, transcribes, marks them done or failed.
+
+The app runs one in a thread on the embedded default; `sessionlens worker` runs one per process.
+Stopping (SIGTERM, or the app shutting down) puts the current job back in the queue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.models import LogKind, SessionLog
+from sessionlens import jobs
+from sessionlens.blobs import BlobStore
+from sessionlens.errors import DomainError
+from sessionlens.settings import Settings
+from sessionlens.transcription.engine import WhisperEngine
+from sessionlens.transcription.pipeline import Interrupted, transcribe_session
+
+log = logging.getLogger("sessionlens.worker")
+HEARTBEAT_SECONDS = 10
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Worker:
+    def __init__(
+        self,
+        maker: sessionmaker[Session],
+        settings: Settings,
+        store: BlobStore,
+        *,
+        engine_factory: Callable[[Settings], WhisperEngine] = WhisperEngine,
+        name: str | None = None,
+        poll_seconds: float = 1.0,
+    ):
+        self.maker, self.settings, self.store = maker, settings, store
+        self.engine_factory, self._engine = engine_factory, None
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+        self.poll_seconds = poll_seconds
+        self.stop = threading.Event()
+
+    @property
+    def engine(self) -> WhisperEngine:
+        if self._engine is None:  # loaded once, on the first job
+            self._engine = self.engine_factory(self.settings)
+        return self._engine
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            if not self.run_once():
+                self.stop.wait(self.poll_seconds)
+
+    def run_once(self) -> bool:
+        """Claim and process one job; False when the queue was empty."""
+        with self.maker.begin() as db:
+            job = jobs.claim(db, worker=self.name, now=_now())
+            if job is None:
+                return False
+            job_id, session_id, tenant_id = job.id, job.session_id, job.tenant_id
+        beat = threading.Event()
+        pulse = threading.Thread(target=self._heartbeat, args=(job_id, beat), daemon=True)
+        pulse.start()
+        try:
+            warning = transcribe_session(
+                self.maker,
+                job_id,
+                session_id,
+                worker=self.name,
+                engine=self.engine,
+                store=self.store,
+                stop=self.stop,
+                now=_now,
+            )
+        except Interrupted:
+            with self.maker.begin() as db:
+                jobs.release(db, job_id, worker=self.name)
+            return True
+        except Exception as exc:  # noqa: BLE001 - any failure is recorded on the job, audio kept
+            message = (
+                str(exc)
+                if isinstance(exc, DomainError)
+                else (f"Transcription failed: {type(exc).__name__}: {exc}")
+            )
+            log.exception("job %s failed", job_id)
+            with self.maker.begin() as db:
+                jobs.finish(db, job_id, worker=self.name, now=_now(), error=message)
+                db.add(
+                    SessionLog(
+                        tenant_id=tenant_id,
+                        session_id=session_id,
+                        kind=LogKind.SYSTEM,
+                        at=_now(),
+                        level="ERROR",
+                        text=message,
+                    )
+                )
+            return True
+        finally:
+            beat.set()
+        with self.maker.begin() as db:
+            jobs.finish(db, job_id, worker=self.name, now=_now(), warning=warning)
+        return True
+
+    def _heartbeat(self, job_id: int, done: threading.Event) -> None:
+        while not done.wait(HEARTBEAT_SECONDS):
+            with self.maker.begin() as db:
+                jobs.heartbeat(db, job_id, worker=self.name, now=_now())

@@ -1,0 +1,303 @@
+"""Importing recordings end to end: real speech (espeak-ng), the real tiny.en model, the worker.
+
+Speech is synthesised at test time with espeak-ng (installed by .ci/run); nothing is faked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import subprocess
+import threading
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import func, select
+
+from db.engine import make_engine, make_sessionmaker
+from db.migrate import upgrade
+from db.models import Attachment, ChatSession, Job, JobStatus, Message, SessionLog
+from sessionlens import chat, demo, geo, identity, jobs
+from sessionlens.blobs import LocalBlobStore
+from sessionlens.errors import BadInput
+from sessionlens.importer import NewCustomer, import_recording
+from sessionlens.settings import Settings
+from sessionlens.transcription.engine import ModelError, WhisperEngine, resolve_model
+from sessionlens.worker import Worker
+from tests.conftest import NOW, unavailable
+
+SENTENCE = "Please reset my router password before Friday."
+OTHER = "Your parcel will arrive on Monday morning."
+
+
+def _espeak(text: str, out: Path) -> Path:
+    if not shutil.which("espeak-ng"):
+        unavailable("espeak-ng is not installed: apt-get install espeak-ng")
+    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "160", "-w", str(out), text], check=True)
+    return out
+
+
+def _read(path: Path) -> tuple[np.ndarray, int]:
+    with wave.open(str(path)) as w:
+        return np.frombuffer(w.readframes(w.getnframes()), np.int16), w.getframerate()
+
+
+def _stereo(left: Path, right: Path, out: Path) -> Path:
+    a, rate = _read(left)
+    b, _ = _read(right)
+    silence = np.zeros(rate, np.int16)
+    left_track = np.concatenate([a, silence, np.zeros(len(b), np.int16)])
+    right_track = np.concatenate([np.zeros(len(a), np.int16), silence, b])
+    with wave.open(str(out), "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(np.stack([left_track, right_track], axis=1).tobytes())
+    return out
+
+
+@pytest.fixture(scope="module")
+def speech(tmp_path_factory):
+    d = tmp_path_factory.mktemp("speech")
+    mono = _espeak(SENTENCE, d / "call.wav")
+    other = _espeak(OTHER, d / "other.wav")
+    return {"mono": mono, "stereo": _stereo(mono, other, d / "stereo.wav"), "dir": d}
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory):
+    return Settings(blob_dir=str(tmp_path_factory.mktemp("blobs")), whisper_beam_size=1)
+
+
+@pytest.fixture(scope="module")
+def engine_model(settings):
+    return WhisperEngine(settings)
+
+
+@pytest.fixture
+def world(tmp_path, settings):
+    url = f"sqlite:///{tmp_path / 'import.db'}"
+    eng = make_engine(url)
+    upgrade(eng)
+    with eng.begin() as conn:
+        demo.generate(conn, locator=geo.Locator(None), sessions=20, seed=2, now=NOW)
+    maker = make_sessionmaker(eng)
+    with maker() as db:
+        actor = identity.default_actor(db)
+        agent = db.scalar(
+            select(ChatSession.agent_id).where(ChatSession.tenant_id == actor.tenant_id).limit(1)
+        )
+    return maker, actor, agent, LocalBlobStore(settings.blob_dir)
+
+
+def _import(world, settings, path: Path, **kw):
+    maker, actor, agent, store = world
+    with maker.begin() as db:
+        return import_recording(
+            db,
+            actor=actor,
+            data=path.read_bytes(),
+            filename=path.name,
+            agent_id=agent,
+            channel="sip",
+            store=store,
+            settings=settings,
+            now=NOW,
+            **kw,
+        )
+
+
+def _counts(maker):
+    with maker() as db:
+        return (
+            db.scalar(select(func.count()).select_from(ChatSession)),
+            db.scalar(select(func.count()).select_from(Job)),
+        )
+
+
+def test_mono_call_becomes_a_transcribed_voice_session(world, settings, speech, engine_model):
+    maker, actor, _, store = world
+    done = _import(
+        world, settings, speech["mono"], new_customer=NewCustomer("Ada Caller", "+44 20 7946 0000")
+    )
+    with maker() as db:
+        conv = chat.conversation(db, done.session_id, actor=actor)
+        assert conv.transcribing and conv.recording is not None
+    worker = Worker(maker, settings, store, engine_factory=lambda s: engine_model)
+    assert worker.run_once()
+    with maker() as db:
+        conv = chat.conversation(db, done.session_id, actor=actor)
+        cs = db.get(ChatSession, done.session_id)
+        job = db.get(Job, done.job_id)
+        said = [m for m in conv.messages if m.author_kind == "customer"]
+        words = " ".join(m.text for m in said).lower()
+        assert {"reset", "router", "password", "friday"} <= set(words.replace(".", "").split())
+        assert all(m.event_data.get("speaker") == "unknown" for m in said)
+        assert not conv.transcribing and job.status == JobStatus.DONE and job.progress == 1.0
+        assert cs.message_count == len(said) and cs.finished_at > cs.started_at
+        assert cs.last_message_at == said[-1].sent_at
+        logs = db.scalars(select(SessionLog.text).where(SessionLog.session_id == cs.id)).all()
+        assert any(t.startswith("Recording imported") for t in logs)
+        assert any(t.startswith("Transcription finished") for t in logs)
+        name, _, audio = chat.attachment_content(db, conv.recording.id, actor=actor, store=store)
+        assert audio == speech["mono"].read_bytes() and name == "call.wav"
+
+
+def test_stereo_channels_get_their_own_authors(world, settings, speech, engine_model):
+    maker, actor, _, store = world
+    done = _import(world, settings, speech["stereo"])
+    Worker(maker, settings, store, engine_factory=lambda s: engine_model).run_once()
+    with maker() as db:
+        msgs = [
+            m
+            for m in chat.conversation(db, done.session_id, actor=actor).messages
+            if m.author_kind != "system"
+        ]
+    by_author = {m.author_kind: m.text.lower() for m in msgs}
+    assert "router" in by_author["customer"] and "parcel" in by_author["ai"]
+    assert [m.author_kind for m in msgs][0] == "customer"  # left channel spoke first
+
+
+@pytest.mark.parametrize(
+    "name, make, message",
+    [
+        ("empty.wav", lambda d: b"", "The file is empty"),
+        ("notes.wav", lambda d: b"this is a text file, not audio\n" * 50, "not an audio file"),
+        ("header.wav", lambda d: b"RIFF\x00\x00\x00\x00WAVEfmt " + b"\x00" * 200, "not an audio"),
+        ("silence.wav", lambda d: _silence(d, 0.05), "contains no audio"),
+        ("long.wav", lambda d: _silence(d, 3.0), "longer than the 2 s limit"),
+        ("notes.txt", lambda d: b"hello", "not a supported audio file"),
+    ],
+)
+def test_bad_files_are_refused_and_create_nothing(world, settings, speech, name, make, message):
+    maker, *_ = world
+    path = speech["dir"] / name
+    path.write_bytes(make(speech["dir"]))
+    strict = settings.model_copy(update={"max_audio_seconds": 2})
+    before = _counts(maker)
+    blobs = sorted(Path(settings.blob_dir).rglob("*"))
+    with pytest.raises(BadInput, match=message):
+        _import(world, strict, path)
+    assert _counts(maker) == before and sorted(Path(settings.blob_dir).rglob("*")) == blobs
+
+
+def test_over_the_size_limit_is_refused(world, settings, speech):
+    tiny = settings.model_copy(update={"max_upload_mb": 0})
+    with pytest.raises(BadInput, match="larger than the 0 MB limit"):
+        _import(world, tiny, speech["mono"])
+
+
+def test_truncated_mp3_is_transcribed_with_a_warning(world, settings, speech, engine_model):
+    import av
+
+    mp3 = speech["dir"] / "call.mp3"
+    with av.open(str(speech["mono"])) as src, av.open(str(mp3), "w") as dst:
+        out = dst.add_stream("mp3", rate=22050)
+        for frame in src.decode(audio=0):
+            frame.pts = None
+            for packet in out.encode(frame):
+                dst.mux(packet)
+        for packet in out.encode(None):
+            dst.mux(packet)
+    cut = speech["dir"] / "cut.mp3"
+    cut.write_bytes(mp3.read_bytes()[: mp3.stat().st_size // 3])
+    maker, actor, _, store = world
+    done = _import(world, settings, cut)
+    Worker(maker, settings, store, engine_factory=lambda s: engine_model).run_once()
+    with maker() as db:
+        job = db.get(Job, done.job_id)
+    assert job.status == JobStatus.DONE
+    assert job.error is None or "damaged" in job.error or "skipped" in job.error
+
+
+def test_a_dead_workers_job_is_finished_by_the_next(world, settings, speech, engine_model):
+    maker, actor, _, store = world
+    done = _import(world, settings, speech["mono"])
+    with maker.begin() as db:  # worker A claims, then dies: it never heartbeats again
+        assert jobs.claim(db, worker="A", now=NOW).id == done.job_id
+    with maker.begin() as db:
+        assert jobs.claim(db, worker="B", now=NOW + dt.timedelta(seconds=30)) is None
+    later = NOW + jobs.STALE_AFTER + dt.timedelta(seconds=1)
+    with maker.begin() as db:
+        job = jobs.claim(db, worker="B", now=later)
+        assert job.id == done.job_id and job.attempts == 2
+        jobs.release(db, job.id, worker="B")
+    Worker(maker, settings, store, engine_factory=lambda s: engine_model).run_once()
+    with maker() as db:
+        assert db.get(Job, done.job_id).status == JobStatus.DONE
+        assert db.scalar(
+            select(func.count()).where(
+                Message.session_id == done.session_id, Message.author_kind == "customer"
+            )
+        )
+
+
+def test_stopping_a_worker_puts_its_job_back(world, settings, speech, engine_model):
+    maker, actor, _, store = world
+    done = _import(world, settings, speech["mono"])
+    worker = Worker(maker, settings, store, engine_factory=lambda s: engine_model)
+    worker.stop.set()  # SIGTERM arrived while the job was starting
+    worker.run_once()
+    with maker() as db:
+        job = db.get(Job, done.job_id)
+        assert job.status == JobStatus.QUEUED and job.worker is None
+
+
+def test_failed_job_keeps_audio_and_can_be_retried(world, settings, speech, engine_model):
+    maker, actor, _, store = world
+    done = _import(world, settings, speech["mono"])
+
+    def broken(_settings):
+        raise ModelError("Model directory /nope does not exist")
+
+    Worker(maker, settings, store, engine_factory=broken).run_once()
+    with maker() as db:
+        job = db.get(Job, done.job_id)
+        assert job.status == JobStatus.FAILED and "does not exist" in job.error
+        key = db.scalar(
+            select(Attachment.storage_key).where(Attachment.session_id == done.session_id)
+        )
+        assert store.path(key).is_file()
+    with maker.begin() as db:
+        jobs.retry(db, actor=actor, session_id=done.session_id, now=NOW)
+    Worker(maker, settings, store, engine_factory=lambda s: engine_model).run_once()
+    with maker() as db:
+        assert db.get(Job, done.job_id).status == JobStatus.DONE
+
+
+def test_model_settings_fail_with_a_clear_message(tmp_path):
+    with pytest.raises(ModelError, match="does not exist"):
+        resolve_model(str(tmp_path / "missing-model"))
+    with pytest.raises(ModelError, match="not available offline"):
+        resolve_model("large-v3")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelError, match="lacks model.bin"):
+        resolve_model(str(tmp_path / "empty"))
+    with pytest.raises(ModelError, match="English-only"):
+        WhisperEngine(Settings(whisper_language="de"))
+    with pytest.raises(ModelError, match="COMPUTE_TYPE"):
+        WhisperEngine(Settings(whisper_compute_type="float16"))
+
+
+def _silence(d: Path, seconds: float) -> bytes:
+    out = d / f"silence-{seconds}.wav"
+    with wave.open(str(out), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(b"\x00\x00" * int(16000 * seconds))
+    return out.read_bytes()
+
+
+def test_worker_thread_loop_stops_cleanly(world, settings, engine_model):
+    maker, _, _, store = world
+    worker = Worker(
+        maker, settings, store, engine_factory=lambda s: engine_model, poll_seconds=0.05
+    )
+    t = threading.Thread(target=worker.run)
+    t.start()
+    worker.stop.set()
+    t.join(5)
+    assert not t.is_alive()
