@@ -2,12 +2,14 @@
 
 import streamlit as st
 
-from components.data import current_actor, locator
+from components.data import current_actor, locator, start_embedded_worker
+from sessionlens.settings import get_settings
 
 st.set_page_config(page_title="Sessionlens", page_icon=":material/forum:", layout="wide")
 # Wide tables need the room Streamlit's default page padding takes.
 st.html("<style>.block-container{padding:1.5rem 1.5rem 1rem 1.5rem; max-width:none}</style>")
 current_actor()
+start_embedded_worker(get_settings().database_url)
 page = st.navigation(
     [
         st.Page(

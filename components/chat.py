@@ -145,6 +145,8 @@ def _text(text: str) -> None:
 
 def _meta(m: MessageView, tz: str) -> None:
     meta = local(m.sent_at, tz)
+    if m.event_data.get("speaker") == "unknown":
+        meta += " · speaker unknown (mono recording)"
     if m.delivery_status:
         tip = f"{m.delivery_status.title()} at {utc(m.delivery_at)}"
         if m.delivery_note:

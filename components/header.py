@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 
-def sessions_header(title: str, active_filters: list[str]) -> None:
+def sessions_header(title: str, active_filters: list[str], *, can_import: bool = False) -> bool:
+    """Render the header; True when the user asked to import a session."""
     name, search, imp, exp = st.columns([6, 1.2, 1.3, 1.3], vertical_alignment="bottom")
     name.header(title)
     n = len(active_filters)
@@ -16,13 +17,22 @@ def sessions_header(title: str, active_filters: list[str]) -> None:
         key="search_button",
         help="Session Filters are in the sidebar" + (": " + ", ".join(active_filters) if n else ""),
     )
-    for col, label, icon in (
-        (imp, "Import session", ":material/upload_file:"),
-        (exp, "Export sessions", ":material/download:"),
-    ):
-        col.button(label, icon=icon, disabled=True, help="Not available in this version yet")
+    wants_import = imp.button(
+        "Import session",
+        icon=":material/upload_file:",
+        key="import_open",
+        disabled=not can_import,
+        help=None if can_import else "You do not have permission to import sessions",
+    )
+    exp.button(
+        "Export sessions",
+        icon=":material/download:",
+        disabled=True,
+        help="Not available in this version yet",
+    )
     if n:
         st.caption(
             f":material/filter_alt: {n} filter{'s' if n > 1 else ''} active: "
             + ", ".join(active_filters)
         )
+    return wants_import

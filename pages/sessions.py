@@ -7,12 +7,15 @@ from components.chat import message_window, render_conversation
 from components.data import current_actor, run_action
 from components.filter_bar import current_filter, filter_sidebar
 from components.header import sessions_header
+from components.import_dialog import import_dialog
 from components.logs_view import show_logs_if_open, traced_messages
 from components.panel import render_panel
 from components.session_actions import render_actions
 from components.session_list import sessions_table
+from components.transcription_status import transcription_status
 from components.views_bar import open_view_from_url, views_sidebar
 from sessionlens import filter_query, identity, sessions
+from sessionlens.permissions import Action, can
 
 actor = current_actor()
 tenant = run_action(lambda db: identity.tenant_info(db, actor=actor))
@@ -26,7 +29,12 @@ flt = current_filter(tz)
 active = filter_query.active_labels(flt)
 filter_sidebar(actor, tz, flt)
 views_sidebar(actor)
-sessions_header(f"Sessions · {tenant.name}" if tenant else "Sessions", active)
+if sessions_header(
+    f"Sessions · {tenant.name}" if tenant else "Sessions",
+    active,
+    can_import=can(actor, Action.IMPORT),
+):
+    import_dialog(actor, tz)
 
 with st.sidebar:
     width = st.slider(
@@ -61,7 +69,8 @@ with chat_col:
         st.subheader("Chat")
         st.info("Select a session in the table to read its conversation.", icon=":material/forum:")
     else:
-        st.subheader(f"Chat · {detail.row.message_count} messages")
+        n = detail.row.message_count
+        st.subheader(f"Chat · {n} message{'' if n == 1 else 's'}")
         with st.container(height=620, border=False):
             render_conversation(
                 detail.conversation,
@@ -70,6 +79,7 @@ with chat_col:
                 session_id=detail.row.id,
                 traced=traced_messages(detail, actor),
             )
+        transcription_status(detail.row.id, actor)
         render_actions(detail, actor)
         show_logs_if_open(detail, actor)
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
+import time
+from pathlib import Path
 
 import typer
 from rich.progress import Progress
@@ -86,6 +89,115 @@ def geo_refresh(database_url: str | None = UrlOpt) -> None:
         f"Re-resolved {n} sessions with {locator.info.database_type} "
         f"built {locator.info.build_date}"
     )
+
+
+@app.command()
+def worker(database_url: str | None = UrlOpt) -> None:
+    """Run a transcription worker until SIGTERM or Ctrl-C (which put its current job back)."""
+    import signal
+
+    from db.engine import make_sessionmaker
+    from sessionlens.blobs import default_store
+    from sessionlens.worker import Worker
+
+    settings = get_settings()
+    w = Worker(
+        make_sessionmaker(make_engine(database_url or settings.database_url)),
+        settings,
+        default_store(),
+    )
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: w.stop.set())
+    typer.echo(f"Worker {w.name} waiting for transcription jobs")
+    w.run()
+    typer.echo("Worker stopped")
+
+
+@app.command("import-audio")
+def import_audio(
+    files: list[Path] = typer.Argument(..., exists=False, help="Recordings to import."),
+    agent: str = typer.Option(..., help="Name of the AI agent the calls belong to."),
+    channel: str = typer.Option("sip", help="Channel of the sessions."),
+    customer: int | None = typer.Option(None, help="Customer id to link every call to."),
+    wait: bool = typer.Option(False, help="Return only when every transcription has finished."),
+    database_url: str | None = UrlOpt,
+) -> None:
+    """Import call recordings as voice sessions (exit status 1 if any was refused or failed)."""
+    from sqlalchemy import select
+
+    from db.engine import make_sessionmaker
+    from db.models import Agent, Job, JobStatus
+    from sessionlens import identity
+    from sessionlens.blobs import default_store
+    from sessionlens.errors import DomainError
+    from sessionlens.importer import import_recording
+    from sessionlens.worker import Worker
+
+    settings = get_settings()
+    engine = make_engine(database_url or settings.database_url)
+    upgrade(engine)
+    maker, store = make_sessionmaker(engine), default_store()
+    with maker() as db:
+        actor = identity.default_actor(db)
+        agent_id = db.scalar(
+            select(Agent.id).where(Agent.tenant_id == actor.tenant_id, Agent.name == agent)
+        )
+    if agent_id is None:
+        raise typer.BadParameter(f"No AI agent named {agent!r}", param_hint="--agent")
+    queued, refused = [], 0
+    with Progress(disable=not sys.stdout.isatty()) as bar:
+        task = bar.add_task("Importing", total=len(files))
+        for path in files:
+            try:
+                data = path.read_bytes()
+                with maker.begin() as db:
+                    done = import_recording(
+                        db,
+                        actor=actor,
+                        data=data,
+                        filename=path.name,
+                        agent_id=agent_id,
+                        channel=channel,
+                        store=store,
+                        settings=settings,
+                        now=dt.datetime.now(dt.UTC),
+                        customer_id=customer,
+                    )
+                queued.append(done.job_id)
+                typer.echo(
+                    f"{path}: session {done.session_id} ({done.info.duration:.0f} s), "
+                    "transcription queued"
+                )
+            except (DomainError, OSError) as err:
+                refused += 1
+                typer.echo(f"{path}: refused: {err}", err=True)
+            bar.advance(task)
+    failed = 0
+    if wait and queued:
+        w = Worker(maker, settings, store, name=f"cli-{os.getpid()}")
+        while True:
+            with maker() as db:
+                states = dict(
+                    db.execute(select(Job.id, Job.status).where(Job.id.in_(queued))).all()
+                )
+            if all(st in (JobStatus.DONE, JobStatus.FAILED) for st in states.values()):
+                break
+            if not w.run_once():  # another worker has it: wait for it
+                time.sleep(1)
+        with maker() as db:
+            for job in db.scalars(select(Job).where(Job.id.in_(queued))):
+                if job.status == JobStatus.FAILED:
+                    failed += 1
+                    typer.echo(
+                        f"session {job.session_id}: transcription failed: {job.error}", err=True
+                    )
+                else:
+                    typer.echo(
+                        f"session {job.session_id}: transcribed"
+                        + (f" ({job.error})" if job.error else "")
+                    )
+    if refused or failed:
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":

@@ -86,3 +86,8 @@ def showcase(engine: Engine) -> ChatSession:
         ChatSession.status == "resolved",
         where=lambda r: r.parameters.get("customer_id") == "12345",
     )
+
+
+def chat_title(count: int) -> str:
+    """The Chat panel's heading for a session with ``count`` messages."""
+    return f"Chat · {count} message{'' if count == 1 else 's'}"

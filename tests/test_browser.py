@@ -35,7 +35,12 @@ def _free_port() -> int:
 def server(tmp_path_factory):
     url = appdb.build(tmp_path_factory.mktemp("browser") / "app.db")
     port = _free_port()
-    env = {**os.environ, "SESSIONLENS_DATABASE_URL": url}
+    env = {
+        **os.environ,
+        "SESSIONLENS_DATABASE_URL": url,
+        "SESSIONLENS_BLOB_DIR": str(tmp_path_factory.mktemp("blobs")),
+        "SESSIONLENS_WHISPER_BEAM_SIZE": "1",
+    }
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -154,7 +159,7 @@ def test_click_a_row_then_load_more_keeps_the_selection(page, server):
     row = _row(page, cs.id)
     expect(row).to_be_visible(timeout=60_000)
     row.locator('[col-id="agent"]').click()
-    expect(page.get_by_role("heading", name=f"Chat · {cs.message_count} messages")).to_be_visible(
+    expect(page.get_by_role("heading", name=appdb.chat_title(cs.message_count))).to_be_visible(
         timeout=20_000
     )
     expect(page).to_have_url(re.compile(rf"[?&]session={cs.id}\b"))
@@ -169,7 +174,7 @@ def test_click_a_row_then_load_more_keeps_the_selection(page, server):
     assert viewport.evaluate("e => e.scrollTop") == 300  # the grid was updated, not remounted
     viewport.evaluate("e => { e.scrollTop = 0; }")
     expect(_row(page, cs.id)).to_have_class(re.compile(r"\bag-row-selected\b"))
-    expect(page.get_by_role("heading", name=f"Chat · {cs.message_count} messages")).to_be_visible()
+    expect(page.get_by_role("heading", name=appdb.chat_title(cs.message_count))).to_be_visible()
     page.screenshot(path=str(SHOTS / "session-open.png"))
 
 
@@ -180,7 +185,7 @@ def test_deep_link_opens_the_session(page, server):
     with engine.connect() as conn:
         old = conn.execute(select(ChatSession).order_by(ChatSession.started_at).limit(1)).first()
     page.goto(f"{base}/?session={old.id}")
-    expect(page.get_by_role("heading", name=f"Chat · {old.message_count} messages")).to_be_visible(
+    expect(page.get_by_role("heading", name=appdb.chat_title(old.message_count))).to_be_visible(
         timeout=60_000
     )
     expect(page.get_by_text("started the session at").first).to_be_visible()
@@ -328,3 +333,27 @@ def test_logs_drawer_search_step_copy_and_trace_link(page, server, context):
     expect(dialog).to_have_count(0, timeout=10_000)
     main.get_by_role("button", name="View trace").first.click()
     expect(page.get_by_role("dialog").locator(".sl-focus")).to_be_visible(timeout=20_000)
+
+
+def test_import_a_recording_and_watch_it_fill_in(page, server, tmp_path):
+    from playwright.sync_api import expect
+
+    from tests.test_import import SENTENCE, _espeak
+
+    base, _ = server
+    wav = _espeak(SENTENCE, tmp_path / "support-call.wav")
+    page.goto(base + "/")
+    page.get_by_role("button", name="Import session").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(wav))
+    expect(dialog.get_by_text("support-call.wav")).to_be_visible(timeout=20_000)
+    dialog.get_by_role("button", name="Import", exact=True).click()
+    expect(page.get_by_text("Imported support-call.wav: transcription started")).to_be_visible(
+        timeout=30_000
+    )
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_text(re.compile(r"router password", re.IGNORECASE))).to_be_visible(
+        timeout=90_000
+    )
+    expect(main.get_by_role("button", name="Download recording")).to_be_visible()
+    page.screenshot(path=str(SHOTS / "imported.png"))

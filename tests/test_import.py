@@ -301,3 +301,49 @@ def test_worker_thread_loop_stops_cleanly(world, settings, engine_model):
     worker.stop.set()
     t.join(5)
     assert not t.is_alive()
+
+
+def test_cli_imports_many_files_and_waits(tmp_path, settings, speech, monkeypatch):
+    from typer.testing import CliRunner
+
+    from sessionlens.cli import app
+    from sessionlens.settings import get_settings
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    eng = make_engine(url)
+    upgrade(eng)
+    with eng.begin() as conn:
+        demo.generate(conn, locator=geo.Locator(None), sessions=10, seed=4, now=NOW)
+    monkeypatch.setenv("SESSIONLENS_BLOB_DIR", settings.blob_dir)
+    monkeypatch.setenv("SESSIONLENS_WHISPER_BEAM_SIZE", "1")
+    get_settings.cache_clear()
+    bad = tmp_path / "bad.wav"
+    bad.write_text("not audio")
+    try:
+        res = CliRunner().invoke(
+            app,
+            [
+                "import-audio",
+                str(speech["mono"]),
+                str(bad),
+                "--agent",
+                "Aria (Support)",
+                "--wait",
+                "--database-url",
+                url,
+            ],
+        )
+    finally:
+        get_settings.cache_clear()
+    assert res.exit_code == 1  # one file was refused
+    assert "bad.wav: refused: This is not an audio file" in res.output
+    assert "transcribed" in res.output
+    with make_sessionmaker(eng)() as db:
+        text = " ".join(
+            db.scalars(
+                select(Message.text).where(
+                    Message.author_kind == "customer", Message.event_data.is_not(None)
+                )
+            )
+        )
+    assert "router" in text.lower()

@@ -66,7 +66,7 @@ def test_clicking_a_row_opens_its_chat_and_sets_the_url(app_db):
     cs = appdb.find_session(app_db, ChatSession.message_count > 2)
     at.session_state["sessions_grid_started"] = {"selected": [str(cs.id)]}
     at.run()
-    assert at.subheader[0].value == f"Chat · {cs.message_count} messages"
+    assert at.subheader[0].value == appdb.chat_title(cs.message_count)
     assert at.query_params["session"] == str(cs.id)
 
 

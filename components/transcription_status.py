@@ -1,0 +1,55 @@
+"""A voice session's transcription on the page: progress while it runs, its error and Retry."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from components.data import run_action
+from db.models import JobStatus
+from sessionlens import jobs
+from sessionlens.permissions import Action, Actor, can
+
+
+def transcription_status(session_id: int, actor: Actor) -> None:
+    job = run_action(lambda db: _state(db, session_id, actor))
+    if job is None:
+        return
+    status, progress, error = job
+    if status in (JobStatus.QUEUED, JobStatus.RUNNING):
+        _progress(session_id, actor)
+    elif status == JobStatus.FAILED:
+        st.error(f"Transcription failed: {error}. The recording is kept.", icon=":material/error:")
+        if can(actor, Action.IMPORT) and st.button(
+            "Retry", key=f"retry_{session_id}", icon=":material/replay:"
+        ):
+            if run_action(
+                lambda db: (
+                    jobs.retry(db, actor=actor, session_id=session_id, now=dt.datetime.now(dt.UTC))
+                    and True
+                )
+            ):
+                st.rerun()
+    elif error:
+        st.warning(error, icon=":material/warning:")
+
+
+def _state(db, session_id: int, actor: Actor):  # type: ignore[no-untyped-def]
+    job = jobs.latest_for_session(db, session_id, actor=actor)
+    return None if job is None else (job.status, job.progress, job.error)
+
+
+@st.fragment(run_every=2)
+def _progress(session_id: int, actor: Actor) -> None:
+    """Polls the job every 2 s; when it ends, the whole page reruns to show the transcript."""
+    job = run_action(lambda db: _state(db, session_id, actor))
+    if job is None or job[0] not in (JobStatus.QUEUED, JobStatus.RUNNING):
+        st.rerun(scope="app")
+    status, progress, _ = job
+    label = (
+        "Waiting for a transcription worker…"
+        if status == JobStatus.QUEUED
+        else (f"Transcribing the call… {progress:.0%}")
+    )
+    st.progress(progress, text=label)
