@@ -267,9 +267,17 @@ def test_delivery_tooltip_shows_utc_time_and_note(page, server):
     page.goto(f"{base}/?session={m.session_id}")
     main = page.get_by_test_id("stMain")
     expect(main.get_by_text("⚠️ failed").first).to_be_visible(timeout=60_000)
-    failed = main.locator('[data-testid="stElementContainer"]', has_text="⚠️ failed").last
-    failed.get_by_test_id("stTooltipHoverTarget").first.hover()
+    caption = main.get_by_text("⚠️ failed").first
+    container = caption.locator("xpath=ancestor::*[@data-testid='stElementContainer'][1]")
+    target = container.get_by_test_id("stTooltipHoverTarget").first
     tip = page.get_by_test_id("stTooltipContent")
+    for _ in range(10):  # the page may still be settling after its first run: hover again
+        page.mouse.move(0, 0)
+        target.scroll_into_view_if_needed()
+        target.hover()
+        page.wait_for_timeout(400)
+        if tip.count():
+            break
     expect(tip).to_contain_text("UTC", timeout=10_000)
     expect(tip).to_contain_text(m.delivery_note)
 

@@ -166,8 +166,10 @@ def test_stereo_channels_get_their_own_authors(world, settings, speech, engine_m
         ("empty.wav", lambda d: b"", "The file is empty"),
         ("notes.wav", lambda d: b"this is a text file, not audio\n" * 50, "not an audio file"),
         ("header.wav", lambda d: b"RIFF\x00\x00\x00\x00WAVEfmt " + b"\x00" * 200, "not an audio"),
-        ("silence.wav", lambda d: _silence(d, 0.05), "contains no audio"),
-        ("long.wav", lambda d: _silence(d, 3.0), "longer than the 2 s limit"),
+        ("blip.wav", lambda d: _silence(d, 0.05), "contains no audio"),
+        ("silence.wav", lambda d: _silence(d, 1.5), "The recording is silent"),
+        ("long.wav", lambda d: _tone(d, 3.0), "longer than the 2 s limit"),
+        ("half.wav", lambda d: _truncated_wav(d), "damaged or truncated: only 1 of its 2 s"),
         ("notes.txt", lambda d: b"hello", "not a supported audio file"),
     ],
 )
@@ -189,7 +191,7 @@ def test_over_the_size_limit_is_refused(world, settings, speech):
         _import(world, tiny, speech["mono"])
 
 
-def test_truncated_mp3_is_transcribed_with_a_warning(world, settings, speech, engine_model):
+def test_truncated_mp3_is_refused_with_what_was_readable(world, settings, speech):
     import av
 
     mp3 = speech["dir"] / "call.mp3"
@@ -203,13 +205,11 @@ def test_truncated_mp3_is_transcribed_with_a_warning(world, settings, speech, en
             dst.mux(packet)
     cut = speech["dir"] / "cut.mp3"
     cut.write_bytes(mp3.read_bytes()[: mp3.stat().st_size // 3])
-    maker, actor, _, store = world
-    done = _import(world, settings, cut)
-    Worker(maker, settings, store, engine_factory=lambda s: engine_model).run_once()
-    with maker() as db:
-        job = db.get(Job, done.job_id)
-    assert job.status == JobStatus.DONE
-    assert job.error is None or "damaged" in job.error or "skipped" in job.error
+    maker, *_ = world
+    before = _counts(maker)
+    with pytest.raises(BadInput, match="damaged or truncated|not an audio file"):
+        _import(world, settings, cut)
+    assert _counts(maker) == before
 
 
 def test_a_dead_workers_job_is_finished_by_the_next(world, settings, speech, engine_model):
@@ -279,6 +279,23 @@ def test_model_settings_fail_with_a_clear_message(tmp_path):
         WhisperEngine(Settings(whisper_language="de"))
     with pytest.raises(ModelError, match="COMPUTE_TYPE"):
         WhisperEngine(Settings(whisper_compute_type="float16"))
+
+
+def _tone(d: Path, seconds: float) -> bytes:
+    out = d / f"tone-{seconds}.wav"
+    t = np.arange(int(16000 * seconds)) / 16000
+    with wave.open(str(out), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes((3000 * np.sin(2 * np.pi * 440 * t)).astype(np.int16).tobytes())
+    return out.read_bytes()
+
+
+def _truncated_wav(d: Path) -> bytes:
+    """A WAV whose header declares 2 s but which holds only the first second."""
+    whole = _tone(d, 2.0)
+    return whole[: 44 + 32000]
 
 
 def _silence(d: Path, seconds: float) -> bytes:

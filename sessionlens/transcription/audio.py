@@ -9,6 +9,7 @@ container's.
 from __future__ import annotations
 
 import datetime as dt
+import wave
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,21 +57,45 @@ def probe(path: Path, *, max_seconds: float, max_bytes: int) -> AudioInfo:
             channels = stream.codec_context.channels or 1
             rate = stream.codec_context.sample_rate or 0
             created = _created_at(container.metadata)
-            if duration <= 0:  # no declared length: decode to measure (cheap next to transcribing)
-                duration = sum(f.samples for f in container.decode(stream)) / max(rate, 1)
+            # Decode once to measure what can really be read (cheap next to transcribing):
+            # faster-whisper would silently stop at a truncation or corruption.
+            samples, peak = 0, 0.0
+            for frame in container.decode(stream):
+                samples += frame.samples
+                peak = max(peak, float(np.abs(frame.to_ndarray()).max(initial=0.0)))
+            readable = samples / max(rate, 1)
     except BadInput:
         raise
     except (av.error.FFmpegError, IndexError, ValueError, OSError) as exc:
         raise BadInput(
             f"This is not an audio file the importer can read ({type(exc).__name__})"
         ) from exc
-    if rate <= 0 or duration < 0.1:
+    duration = max(duration, _wav_header_seconds(path))
+    if rate <= 0 or readable < 0.1:
         raise BadInput("The recording contains no audio")
+    if duration > 0 and readable < 0.95 * duration - 0.5:
+        raise BadInput(
+            f"The file is damaged or truncated: only {readable:.0f} of its "
+            f"{duration:.0f} s can be read"
+        )
+    duration = readable
+    if peak <= 1e-4:  # digital silence, for float and integer samples alike
+        raise BadInput("The recording is silent")
     if duration > max_seconds:
         raise BadInput(
             f"The recording is {_human(duration)} long, longer than the {_human(max_seconds)} limit"
         )
     return AudioInfo(duration, channels, rate, created)
+
+
+def _wav_header_seconds(path: Path) -> float:
+    """The length a WAV header declares (FFmpeg infers WAV length from the file size instead, so
+    a truncated WAV would look whole)."""
+    try:
+        with wave.open(str(path)) as w:
+            return w.getnframes() / max(w.getframerate(), 1)
+    except (wave.Error, EOFError, OSError):
+        return 0.0
 
 
 def _created_at(meta: dict[str, str]) -> dt.datetime | None:
