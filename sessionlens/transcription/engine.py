@@ -109,10 +109,28 @@ class WhisperEngine:
             for seg in segments:
                 if seg.no_speech_prob > 0.6 and seg.avg_logprob < -1:
                     continue  # hallucination on silence
-                start = seg.words[0].start if seg.words else seg.start
-                text = seg.text.strip()
-                if text:
-                    yield Segment(offset + start, offset + seg.end, text)
+                for start, end, text in _split_at_pauses(seg):
+                    yield Segment(offset + start, offset + end, text)
+
+
+PAUSE = 1.0  # seconds of silence inside a segment that start a new message (a new turn)
+
+
+def _split_at_pauses(seg) -> Iterator[tuple[float, float, str]]:  # type: ignore[no-untyped-def]
+    """A segment can span several turns (a channel's silences while the other side talks): cut it
+    where its words pause, using the word timestamps."""
+    words = list(seg.words or [])
+    if not words:
+        if seg.text.strip():
+            yield seg.start, seg.end, seg.text.strip()
+        return
+    run = [words[0]]
+    for w in words[1:]:
+        if w.start - run[-1].end >= PAUSE:
+            yield run[0].start, run[-1].end, "".join(x.word for x in run).strip()
+            run = []
+        run.append(w)
+    yield run[0].start, run[-1].end, "".join(x.word for x in run).strip()
 
 
 def _chunks(audio: np.ndarray) -> Iterator[tuple[float, np.ndarray]]:
