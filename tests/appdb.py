@@ -91,3 +91,17 @@ def showcase(engine: Engine) -> ChatSession:
 def chat_title(count: int) -> str:
     """The Chat panel's heading for a session with ``count`` messages."""
     return f"Chat · {count} message{'' if count == 1 else 's'}"
+
+
+def run_app(query: dict | None = None, page: str | None = None):  # type: ignore[no-untyped-def]
+    """Run the app in AppTest with ``query`` in the URL (optionally on ``page``); no exceptions."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    if page:
+        at.switch_page(page)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at

@@ -92,3 +92,19 @@ def db(engine: Engine) -> Iterator[Session]:
         finally:
             session.close()
             trans.rollback()
+
+
+@pytest.fixture(scope="module")
+def app_db(tmp_path_factory) -> Iterator[Engine]:
+    """A demo database file the app under test (AppTest) is pointed at, one per test module."""
+    from sessionlens.settings import get_settings
+    from tests import appdb
+
+    url = appdb.build(tmp_path_factory.mktemp("app") / "app.db")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SESSIONLENS_DATABASE_URL", url)
+    mp.setenv("SESSIONLENS_EMBEDDED_WORKER", "false")
+    get_settings.cache_clear()
+    yield make_engine(url)
+    mp.undo()
+    get_settings.cache_clear()

@@ -2,38 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
-from streamlit.testing.v1 import AppTest
 
-from db.engine import make_engine
 from db.models import ChatSession, Customer, Message
-from sessionlens.settings import get_settings
 from tests import appdb
 
 APP = str(appdb.ROOT / "app.py")
 
 
-@pytest.fixture(scope="module")
-def app_db(tmp_path_factory):
-    url = appdb.build(tmp_path_factory.mktemp("chat") / "app.db")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("SESSIONLENS_DATABASE_URL", url)
-    get_settings.cache_clear()
-    yield make_engine(url)
-    mp.undo()
-    get_settings.cache_clear()
-
-
-def _open(query: dict, page: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for k, v in query.items():
-        at.query_params[k] = v
-    if page:
-        at.switch_page(page)
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
+_open = appdb.run_app
 
 
 def _html(at) -> str:

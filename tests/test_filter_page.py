@@ -2,34 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
-from streamlit.testing.v1 import AppTest
-
-from db.engine import make_engine
-from sessionlens.settings import get_settings
 from tests import appdb
 
 APP = str(appdb.ROOT / "app.py")
 
 
-@pytest.fixture(scope="module")
-def app_db(tmp_path_factory):
-    url = appdb.build(tmp_path_factory.mktemp("filters") / "app.db")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("SESSIONLENS_DATABASE_URL", url)
-    get_settings.cache_clear()
-    yield make_engine(url)
-    mp.undo()
-    get_settings.cache_clear()
-
-
-def _run(query: dict | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
+_run = appdb.run_app
 
 
 def _captions(at):

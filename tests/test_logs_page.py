@@ -3,27 +3,13 @@ link from an AI message to its trace call."""
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from db.engine import make_engine
 from db.models import ChatSession, LogKind, SessionLog
-from sessionlens.settings import get_settings
 from tests import appdb
 
 APP = str(appdb.ROOT / "app.py")
-
-
-@pytest.fixture(scope="module")
-def app_db(tmp_path_factory):
-    url = appdb.build(tmp_path_factory.mktemp("logs") / "app.db")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("SESSIONLENS_DATABASE_URL", url)
-    get_settings.cache_clear()
-    yield make_engine(url)
-    mp.undo()
-    get_settings.cache_clear()
 
 
 def _open_logs(session_id: int) -> AppTest:
