@@ -14,6 +14,7 @@ import streamlit as st
 from components.clipboard import copy_button
 from components.data import run_action
 from components.logs_view import open_logs
+from components.markdown import md_escape
 from db.models import AuthorKind, SystemEvent
 from sessionlens import chat, logs
 from sessionlens.chat import AttachmentInfo, Conversation, MessageView
@@ -105,7 +106,7 @@ def _message(m: MessageView, tz: str, actor: Actor, session_id: int, traced: set
         elif m.author_kind == AuthorKind.AI:
             st.html('<span class="sl-ai"></span>')
         elif m.author_kind == AuthorKind.HUMAN:
-            st.markdown(f"**{_md_escape(m.author_name or 'Human agent')}**")
+            st.markdown(f"**{md_escape(m.author_name or 'Human agent')}**")
         elif m.author_kind == AuthorKind.COPILOT_DRAFT:
             copy_button(
                 "Copy",
@@ -120,7 +121,7 @@ def _message(m: MessageView, tz: str, actor: Actor, session_id: int, traced: set
             st.badge("WhatsApp template", icon=":material/verified:", color="green")
         _text(m.text)
         if m.quick_replies:
-            st.markdown(" ".join(f":blue-badge[{_md_escape(q)}]" for q in m.quick_replies))
+            st.markdown(" ".join(f":blue-badge[{md_escape(q)}]" for q in m.quick_replies))
         for a in m.attachments:
             _attachment(a, actor)
         _meta(m, tz)
@@ -169,7 +170,7 @@ def _attachment(a: AttachmentInfo, actor: Actor) -> None:
         st.image(data, caption=name, width=260)
         return
     with st.container(border=True):
-        st.markdown(f":material/description: **{_md_escape(name)}**")
+        st.markdown(f":material/description: **{md_escape(name)}**")
         st.caption(f"{mime} · {_size(a.size_bytes)}")
         st.download_button(
             "Download",
@@ -186,7 +187,3 @@ def _size(n: int) -> str:
     return (
         f"{n} B" if n < 1024 else f"{n / 1024:.1f} KB" if n < 1024**2 else f"{n / 1024**2:.1f} MB"
     )
-
-
-def _md_escape(text: str) -> str:
-    return "".join("\\" + c if c in "\\`*_{}[]()#+-.!|<>~:$" else c for c in text)

@@ -7,6 +7,7 @@ from typing import Any
 
 import streamlit as st
 
+from components.markdown import md_escape
 from sessionlens.sessions import SessionDetail
 from sessionlens.timefmt import EMPTY
 
@@ -56,4 +57,4 @@ def _plain(value: Any) -> str:
         text = json.dumps(value, ensure_ascii=False)
     else:
         text = str(value)
-    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>~:$" else ch for ch in text)
+    return md_escape(text)

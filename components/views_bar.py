@@ -8,6 +8,7 @@ import streamlit as st
 
 from components.data import run_action
 from components.filter_bar import current_query, write_query
+from components.markdown import md_escape
 from sessionlens import saved_views
 from sessionlens.permissions import Actor
 
@@ -40,9 +41,9 @@ def views_sidebar(actor: Actor) -> None:
             st.caption("No saved views yet.")
         for v in views:
             badge = " · shared" if v.shared else ""
-            owner = "" if v.mine else f" ({v.owner_name})"
+            owner = "" if v.mine else f" ({md_escape(v.owner_name)})"
             mark = "**" if current == str(v.id) else ""
-            st.markdown(f"{mark}[{_escape(v.name)}](?view={v.id}){mark}{owner}{badge}")
+            st.markdown(f"{mark}[{md_escape(v.name)}](?view={v.id}){mark}{owner}{badge}")
         with st.popover("Save current view", icon=":material/bookmark_add:"):
             name = st.text_input("Name", key="view_name", max_chars=saved_views.MAX_NAME)
             shared = st.checkbox("Share with my workspace", key="view_shared")
@@ -64,7 +65,3 @@ def views_sidebar(actor: Actor) -> None:
                     st.query_params["view"] = str(saved.id)
                     st.session_state["view_applied"] = str(saved.id)
                     st.rerun()
-
-
-def _escape(text: str) -> str:
-    return "".join("\\" + c if c in "\\`*_{}[]()#+-.!|<>~" else c for c in text)
