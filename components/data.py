@@ -61,10 +61,16 @@ def current_actor() -> Actor:
     return st.session_state["actor"]
 
 
+def read_session() -> Session:
+    """A read-only ``db`` session (autocommit); also usable from download callbacks, which run
+    outside the script."""
+    return _sessionmakers(get_settings().database_url)[1]()
+
+
 def run_read(fn: Callable[[Session], T]) -> T | None:
     """Run a one-statement read (a list page) without a transaction; errors as in run_action."""
     try:
-        with _sessionmakers(get_settings().database_url)[1]() as db:
+        with read_session() as db:
             return fn(db)
     except DomainError as err:
         st.error(str(err), icon=":material/error:")

@@ -12,7 +12,7 @@ import html
 import streamlit as st
 
 from components.clipboard import copy_button
-from components.data import run_action
+from components.data import read_session, run_action
 from db.models import LogKind, Plan
 from sessionlens import logs
 from sessionlens.logs import LogEntry
@@ -182,10 +182,7 @@ def _copy(col, sid: int, kind: LogKind, actor: Actor) -> None:  # type: ignore[n
 
 def _all_text(sid: int, kind: LogKind, actor: Actor) -> str:
     # Runs when the download is clicked, outside the script run: no st.* calls here.
-    from components.data import _sessionmakers  # noqa: PLC0415
-    from sessionlens.settings import get_settings
-
-    with _sessionmakers(get_settings().database_url)[1]() as db:
+    with read_session() as db:
         return logs.full_text(db, sid, kind, actor=actor) or ""
 
 

@@ -48,7 +48,7 @@ def append_message(
             .values(
                 message_count=ChatSession.message_count + 1,
                 last_message_at=func.max(ChatSession.last_message_at, sent_at)
-                if db.bind and db.bind.dialect.name == "sqlite"
+                if db.get_bind().dialect.name == "sqlite"
                 else func.greatest(ChatSession.last_message_at, sent_at),
             )
         )

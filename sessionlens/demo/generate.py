@@ -13,12 +13,7 @@ write functions keep them, so a million sessions load in minutes.
 from __future__ import annotations
 
 import datetime as dt
-import io
-import math
 import random
-import struct
-import wave
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,10 +23,11 @@ from sqlalchemy import Connection
 from db.models import AuthorKind, Channel, LogKind, Mode, Plan, Role, SystemEvent
 from sessionlens.channels import VOICE_CHANNELS, WEB_CHANNELS
 from sessionlens.customers import customer_name_key
+from sessionlens.demo import assets
 from sessionlens.demo import content as C
+from sessionlens.demo.conversation import Messages
 from sessionlens.demo.writer import BulkWriter
 from sessionlens.geo import Locator
-from sessionlens.messages import COUNTED_KINDS
 
 CHANNEL_WEIGHTS = {
     Channel.WEB: 30,
@@ -253,7 +249,7 @@ class _Generator:
         # Large data sets keep logs and traces on a sample of sessions, as production does.
         self.detail_ratio = 1.0 if n <= 20_000 else 0.05
         self.ip_pool = self._ip_pool(locator)
-        self.png, self.pdf, self.wav = _png(), _pdf(), _wav()
+        self.png, self.pdf, self.wav = assets.png(), assets.pdf(), assets.wav()
         self.channels = list(CHANNEL_WEIGHTS)
         self.weights = list(_cumulative(CHANNEL_WEIGHTS.values()))
 
@@ -439,7 +435,7 @@ class _Generator:
         elif channel == Channel.EMAIL and human and rng.random() < 0.3:
             initiator, initiator_user, initiator_label = "human", human[0], human[1]
         detail = rng.random() < self.detail_ratio
-        msgs = _Messages(self, t, sid, started, active)
+        msgs = Messages(self, t, sid, started, active)
         msgs.system(SystemEvent.STARTED, {"initiator": initiator_label})
         topic = rng.choice(C.TOPICS)
         n_lines = rng.randint(2, len(topic)) if rng.random() < 0.65 else rng.randint(12, 40)
@@ -546,7 +542,7 @@ class _Generator:
         agent_id, agent_name = t.agents[0]
         customer_id, customer_name = t.customers[0]
         human_id, human_name = t.humans[0]
-        m = _Messages(self, t, sid, started - dt.timedelta(minutes=30), active=False)
+        m = Messages(self, t, sid, started - dt.timedelta(minutes=30), active=False)
         m.system(SystemEvent.STARTED, {"initiator": "Client"})
         m.say(
             AuthorKind.CUSTOMER,
@@ -736,174 +732,6 @@ class _Generator:
             )
 
 
-class _Messages:
-    """Builds one session's messages and its derived counters."""
-
-    def __init__(self, g: _Generator, t: _Tenant, sid: int, started: dt.datetime, active: bool):
-        self.g, self.t, self.sid, self.active = g, t, sid, active
-        self.started = self.last = started
-        self.last_counted: dt.datetime | None = None
-        self.counted = 0
-        self.seq = 0
-        self.has_attachments = False
-        self.stopped = False
-        self.history: list[str] = []
-        self.rows: list[tuple[Any, ...]] = []
-
-    def _next_time(self) -> dt.datetime | None:
-        at = self.last + dt.timedelta(seconds=self.g.rng.randint(4, 90))
-        if at > self.g.now:
-            self.stopped = True  # a live session has not got further yet
-            return None
-        self.last = at
-        return at
-
-    def system(self, event: str, data: dict[str, Any], at: dt.datetime | None = None) -> None:
-        when = at or (self.last if self.seq == 0 else self._next_time())
-        if when is None:
-            return
-        self._add(AuthorKind.SYSTEM, None, "", when, event=event, data=data)
-
-    def say(
-        self,
-        kind: str,
-        text: str,
-        *,
-        user: int | None = None,
-        template: bool = False,
-        delivery: bool = False,
-        react: bool = False,
-        quick: bool = False,
-        trace: bool = False,
-        agent_name: str = "",
-        attachment: tuple[str, str, bytes] | None = None,
-        reaction: str | None = None,
-        status: str | None = None,
-    ) -> None:
-        if self.stopped:
-            return
-        at = self._next_time()
-        if at is None:
-            return
-        rng = self.g.rng
-        at_d = note = None
-        if delivery or status:
-            status = status or rng.choices(["delivered", "read", "failed"], [45, 52, 3])[0]
-            at_d = at + dt.timedelta(seconds=rng.randint(1, 40))
-            note = rng.choice(C.DELIVERY_FAILED if status == "failed" else C.DELIVERY_OK)
-        if react and reaction is None and kind == AuthorKind.AI:
-            reaction = rng.choices([None, "up", "down"], [80, 15, 5])[0]
-        mid = self._add(
-            kind,
-            user,
-            text,
-            at,
-            reaction=reaction,
-            status=status,
-            at_d=at_d,
-            note=note,
-            quick=rng.choice(C.QUICK_REPLIES) if quick else None,
-            template=template,
-        )
-        if attachment:
-            self.attach(mid, attachment)
-        if trace:
-            self._trace(mid, at, agent_name, text)
-        self.history.append(f"{kind}: {text}")
-
-    def attach(self, mid: int | None, att: tuple[str, str, bytes], recording: bool = False) -> None:
-        name, mime, data = att
-        self.g.w.add(
-            "attachments",
-            (
-                self.g._id("attachments"),
-                self.t.id,
-                self.sid,
-                mid,
-                recording,
-                name,
-                mime,
-                len(data),
-                data,
-                self.last,
-            ),
-        )
-        self.has_attachments = self.has_attachments or not recording
-
-    def _trace(self, mid: int, at: dt.datetime, agent_name: str, reply: str) -> None:
-        prompt = C.PROMPT.format(
-            agent=agent_name,
-            tenant=self.t.name,
-            params="(see session)",
-            history="\n".join(self.history[-8:]),
-            date=at.date().isoformat(),
-        )
-        self.g.w.add(
-            "session_logs",
-            (
-                self.g._id("session_logs"),
-                self.t.id,
-                self.sid,
-                LogKind.TRACE,
-                at - dt.timedelta(seconds=2),
-                "INFO",
-                "",
-                "main_agent",
-                prompt,
-                "reply",
-                reply,
-                mid,
-            ),
-        )
-
-    def _add(
-        self,
-        kind: str,
-        user: int | None,
-        text: str,
-        at: dt.datetime,
-        *,
-        reaction: str | None = None,
-        status: str | None = None,
-        at_d: dt.datetime | None = None,
-        note: str | None = None,
-        quick: list[str] | None = None,
-        template: bool = False,
-        event: str | None = None,
-        data: dict[str, Any] | None = None,
-    ) -> int:
-        mid = self.g._id("messages")
-        self.seq += 1
-        self.rows.append(
-            (
-                mid,
-                self.t.id,
-                self.sid,
-                self.seq,
-                kind,
-                user,
-                text,
-                at,
-                reaction,
-                status,
-                at_d,
-                note,
-                quick,
-                template,
-                event,
-                data,
-            )
-        )
-        if kind in COUNTED_KINDS:
-            self.counted += 1
-            self.last_counted = at
-        return mid
-
-    def flush(self) -> None:
-        for row in self.rows:
-            self.g.w.add("messages", row)
-
-
 def _cumulative(values: Any) -> list[int]:
     total, out = 0, []
     for v in values:
@@ -917,58 +745,3 @@ def _pick(cumulative: list[int], x: float) -> int:
         if x < c:
             return i
     return len(cumulative) - 1
-
-
-def _png(size: int = 48) -> bytes:
-    """A small gradient PNG made locally (a 'screenshot' attachment)."""
-    raw = b"".join(
-        b"\x00" + b"".join(bytes((x * 5 % 256, y * 5 % 256, 180)) for x in range(size))
-        for y in range(size)
-    )
-
-    def chunk(tag: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data))
-            + tag
-            + data
-            + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
-        )
-
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0))
-        + chunk(b"IDAT", zlib.compress(raw))
-        + chunk(b"IEND", b"")
-    )
-
-
-def _pdf() -> bytes:
-    body = b"BT /F1 18 Tf 40 100 Td (Invoice 2026-11 - Northwind Outfitters) Tj ET"
-    return (
-        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-        b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-        b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 500 200]/Contents 4 0 R"
-        b"/Resources<</Font<</F1 5 0 R>>>>>>endobj\n"
-        b"4 0 obj<</Length "
-        + str(len(body)).encode()
-        + b">>stream\n"
-        + body
-        + b"\nendstream endobj\n5 0 obj<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>endobj\n"
-        b"trailer<</Root 1 0 R>>\n%%EOF\n"
-    )
-
-
-def _wav(seconds: float = 2.0, rate: int = 8000) -> bytes:
-    """A short two-tone 'call' recording (8 kHz mono, telephony quality)."""
-    buf = io.BytesIO()
-    with wave.open(buf, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        frames = bytearray()
-        for i in range(int(seconds * rate)):
-            f = 440 if i < rate else 660
-            env = min(1.0, i / 400, (seconds * rate - i) / 400)
-            frames += struct.pack("<h", int(8000 * env * math.sin(2 * math.pi * f * i / rate)))
-        w.writeframes(bytes(frames))
-    return buf.getvalue()
