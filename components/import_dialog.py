@@ -8,6 +8,7 @@ import datetime as dt
 import streamlit as st
 
 from components.data import run_action
+from components.session_list import reload_lists
 from sessionlens import filter_options, importer
 from sessionlens.blobs import default_store
 from sessionlens.channels import CHANNELS
@@ -89,7 +90,6 @@ def import_dialog(actor: Actor, tz: str) -> None:
             st.session_state["selected"] = done.session_id
             st.session_state["grid_initial"] = [str(done.session_id)]
             st.query_params["session"] = str(done.session_id)
-            st.session_state.pop("list_started", None)
-            st.session_state.pop("list_last_message", None)
+            reload_lists()  # the new session heads the table
             st.session_state["flash"] = f"Imported {upload.name}: transcription started"
             st.rerun()

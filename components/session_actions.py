@@ -8,6 +8,7 @@ import streamlit as st
 
 from components.data import run_action
 from components.logs_view import open_logs
+from components.session_list import reload_lists
 from db.models import Plan
 from sessionlens import chat, handover
 from sessionlens.permissions import Actor
@@ -36,6 +37,7 @@ def render_actions(detail: SessionDetail, actor: Actor) -> None:
         )
         if done:
             st.session_state["flash"] = "Session set to operator"
+            reload_lists()  # the Responsible column changes
             st.rerun()
     rec = detail.conversation.recording
     if rec is not None:

@@ -31,6 +31,12 @@ class LoadedList:
     loaded: bool = False
 
 
+def reload_lists() -> None:
+    """Forget the loaded rows, so the table starts again from the newest sessions."""
+    for sort in SortKey:
+        st.session_state.pop(f"list_{sort.value}", None)
+
+
 def current_sort() -> SortKey:
     raw = st.query_params.get("sort", "")
     return SortKey(raw) if raw in {s.value for s in SortKey} else SortKey.STARTED
