@@ -18,8 +18,7 @@ def measure(fn: Callable[[], object], runs: int = 40, warmup: int = 3) -> tuple[
         t0 = time.perf_counter()
         fn()
         times.append((time.perf_counter() - t0) * 1000)
-    times.sort()
-    return statistics.median(times), times[max(0, int(round(0.95 * len(times))) - 1)]
+    return p50_p95(times)
 
 
 def measure_pair(
@@ -35,10 +34,10 @@ def measure_pair(
             t0 = time.perf_counter()
             fn()
             out.append((time.perf_counter() - t0) * 1000)
-    return _p50_p95(ta), _p50_p95(tb)
+    return p50_p95(ta), p50_p95(tb)
 
 
-def _p50_p95(times: list[float]) -> tuple[float, float]:
+def p50_p95(times: list[float]) -> tuple[float, float]:
     times = sorted(times)
     return statistics.median(times), times[max(0, int(round(0.95 * len(times))) - 1)]
 

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from bench.common import _p50_p95, print_table  # noqa: E402
+from bench.common import p50_p95, print_table  # noqa: E402
 from db.engine import make_engine  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
 from db.models import AuthorKind, ChatSession  # noqa: E402
@@ -79,7 +79,7 @@ def time_open(session_id: int, runs: int) -> tuple[float, float]:
         at.run()
         times.append((time.perf_counter() - t0) * 1000)
         assert not at.exception and not at.error, (at.exception, at.error)
-    return _p50_p95(times[1:] or times)  # the first run pays for imports and the cached engine
+    return p50_p95(times[1:] or times)  # the first run pays for imports and the cached engine
 
 
 def main() -> None:

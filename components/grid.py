@@ -15,7 +15,7 @@ from st_aggrid import AgGrid, GridOptionsBuilder, JsCode
 
 from sessionlens.channels import WEB_CHANNELS, channel_info
 from sessionlens.sessions import SessionRow
-from sessionlens.timefmt import EMPTY, compact, local
+from sessionlens.timefmt import EMPTY, compact
 
 COLUMNS = [
     "id",
@@ -47,7 +47,7 @@ AGENT = JsCode("""class {
 
 CHANNEL = JsCode("""class {
   init(p) { this.e = document.createElement('span'); this.e.className = 'channel-icon';
-    this.e.textContent = p.data.channel_icon; this.e.title = p.data.channel_name;
+    this.e.textContent = p.value; this.e.title = p.data.channel_name;
     this.e.setAttribute('aria-label', p.data.channel_name); }
   getGui() { return this.e; } refresh() { return false; } }""")
 
@@ -109,7 +109,6 @@ def rows_frame(rows: list[SessionRow], tz: str, now: dt.datetime | None = None) 
                 "active": r.active,
                 "channel": info.icon,
                 "channel_name": info.name,
-                "channel_icon": info.icon,
                 "responsible": r.responsible,
                 "avatar": r.responsible_avatar or "",
                 "user": r.customer_name or "Anonymous",
@@ -119,7 +118,6 @@ def rows_frame(rows: list[SessionRow], tz: str, now: dt.datetime | None = None) 
                 if r.channel != "web" or r.is_mobile is None
                 else str(r.is_mobile).lower(),
                 "started": compact(r.started_at, tz, now),
-                "started_full": local(r.started_at, tz, "%Y-%m-%d %H:%M:%S"),
                 "last_message": compact(r.last_message_at, tz, now) if r.message_count else EMPTY,
                 "messages": r.message_count,
                 "country": r.country or "",
@@ -128,7 +126,7 @@ def rows_frame(rows: list[SessionRow], tz: str, now: dt.datetime | None = None) 
                 "finished": compact(r.finished_at, tz, now),
             }
         )
-    return pd.DataFrame.from_records(records, columns=[*COLUMNS, "channel_icon", "started_full"])
+    return pd.DataFrame.from_records(records, columns=COLUMNS)
 
 
 def _options(sort_key: str, initial_selection: list[str]) -> dict:
@@ -157,8 +155,6 @@ def _options(sort_key: str, initial_selection: list[str]) -> dict:
         "id",
         "active",
         "channel_name",
-        "channel_icon",
-        "started_full",
         "avatar",
         "user_id",
         "external_id",

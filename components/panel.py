@@ -8,10 +8,9 @@ from typing import Any
 import streamlit as st
 
 from components.markdown import md_escape
+from sessionlens.customers import LABELS
 from sessionlens.sessions import SessionDetail
 from sessionlens.timefmt import EMPTY
-
-CONTACT_FIELDS = ("Name", "Email", "Phone", "Telegram", "WhatsApp", "LinkedIn")
 
 
 def render_panel(detail: SessionDetail) -> None:
@@ -25,11 +24,8 @@ def render_panel(detail: SessionDetail) -> None:
             f'<a href="customer?customer={c.id}" target="_blank" rel="noopener">Open in 360</a>',
             unsafe_allow_html=True,
         )
-        values = (c.name, c.email, c.phone, c.telegram, c.whatsapp, c.linkedin)
         st.markdown(
-            "  \n".join(
-                f"{label}: {_plain(v)}" for label, v in zip(CONTACT_FIELDS, values, strict=True)
-            )
+            "  \n".join(f"{label}: {_plain(getattr(c, key))}" for key, label in LABELS.items())
         )
     st.divider()
     st.markdown("**Session parameters**")

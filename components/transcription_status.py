@@ -17,7 +17,7 @@ def transcription_status(session_id: int, actor: Actor) -> None:
     if job is None:
         return
     status, progress, error = job
-    if status in (JobStatus.QUEUED, JobStatus.RUNNING):
+    if status in jobs.IN_PROGRESS:
         _progress(session_id, actor)
     elif status == JobStatus.FAILED:
         st.error(f"Transcription failed: {error}. The recording is kept.", icon=":material/error:")
@@ -44,7 +44,7 @@ def _state(db, session_id: int, actor: Actor):  # type: ignore[no-untyped-def]
 def _progress(session_id: int, actor: Actor) -> None:
     """Polls the job every 2 s; when it ends, the whole page reruns to show the transcript."""
     job = run_action(lambda db: _state(db, session_id, actor))
-    if job is None or job[0] not in (JobStatus.QUEUED, JobStatus.RUNNING):
+    if job is None or job[0] not in jobs.IN_PROGRESS:
         st.rerun(scope="app")
     status, progress, _ = job
     label = (

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.models import Attachment, Job, JobStatus, Message, User
+from db.models import Attachment, Job, Message, User
 from sessionlens import blobs, jobs
 from sessionlens.errors import NotFound
 from sessionlens.permissions import Action, Actor, require
@@ -107,7 +107,7 @@ def conversation(
                 Job.tenant_id == actor.tenant_id,
                 Job.session_id == session_id,
                 Job.kind == jobs.TRANSCRIPTION,
-                Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]),
+                Job.status.in_(jobs.IN_PROGRESS),
             )
         )
         > 0

@@ -18,15 +18,20 @@ HANDLED = "Session is already handled by an operator"
 NO_PERMISSION = "You do not have permission to hand over sessions"
 
 
+def _state_rule(finished_at: dt.datetime | None, mode: str) -> str | None:
+    """Why a session in this state cannot be handed over; None if it can."""
+    if finished_at is not None:
+        return FINISHED
+    if mode != Mode.AI:
+        return HANDLED
+    return None
+
+
 def blocked_reason(row: SessionRow, actor: Actor) -> str | None:
     """Why the Hand over button is disabled for ``actor``, in the spec's words; None if enabled."""
-    if row.finished_at is not None:
-        return FINISHED
-    if row.mode != Mode.AI:
-        return HANDLED
-    if not can(actor, Action.HAND_OVER):
-        return NO_PERMISSION
-    return None
+    if reason := _state_rule(row.finished_at, row.mode):
+        return reason
+    return None if can(actor, Action.HAND_OVER) else NO_PERMISSION
 
 
 def hand_over(db: Session, *, actor: Actor, session_id: int, now: dt.datetime) -> None:
@@ -42,10 +47,8 @@ def hand_over(db: Session, *, actor: Actor, session_id: int, now: dt.datetime) -
     )
     if cs is None:
         raise NotFound(f"Session {session_id} not found")
-    if cs.finished_at is not None:
-        raise RuleViolation(FINISHED)
-    if cs.mode != Mode.AI:
-        raise RuleViolation(HANDLED)
+    if reason := _state_rule(cs.finished_at, cs.mode):
+        raise RuleViolation(reason)
     cs.mode = Mode.HUMAN
     append_message(
         db,

@@ -18,6 +18,8 @@ from sessionlens.permissions import Action, Actor, require
 
 TRANSCRIPTION = "transcription"
 STALE_AFTER = dt.timedelta(seconds=90)
+#: A job in one of these states has not produced its result yet.
+IN_PROGRESS = (JobStatus.QUEUED, JobStatus.RUNNING)
 
 
 def enqueue(db: Session, *, tenant_id: int, session_id: int, kind: str, now: dt.datetime) -> Job:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from db.models import AuthorKind, ChatSession, Message
@@ -47,9 +47,10 @@ def append_message(
             .where(ChatSession.id == chat.id)
             .values(
                 message_count=ChatSession.message_count + 1,
-                last_message_at=func.max(ChatSession.last_message_at, sent_at)
-                if db.get_bind().dialect.name == "sqlite"
-                else func.greatest(ChatSession.last_message_at, sent_at),
+                last_message_at=case(
+                    (ChatSession.last_message_at < sent_at, sent_at),
+                    else_=ChatSession.last_message_at,
+                ),
             )
         )
     db.flush()

@@ -13,6 +13,7 @@ write functions keep them, so a million sessions load in minutes.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -251,7 +252,7 @@ class _Generator:
         self.ip_pool = self._ip_pool(locator)
         self.png, self.pdf, self.wav = assets.png(), assets.pdf(), assets.wav()
         self.channels = list(CHANNEL_WEIGHTS)
-        self.weights = list(_cumulative(CHANNEL_WEIGHTS.values()))
+        self.weights = list(itertools.accumulate(CHANNEL_WEIGHTS.values()))
 
     def _id(self, table: str) -> int:
         value = self.ids[table]
@@ -421,7 +422,7 @@ class _Generator:
     def _session(self, t: _Tenant, started: dt.datetime, active: bool) -> None:
         rng = self.rng
         sid = self._id("chat_sessions")
-        channel = self.channels[_pick(self.weights, rng.random() * self.weights[-1])]
+        channel = rng.choices(self.channels, cum_weights=self.weights)[0]
         agent_id, agent_name = rng.choice(t.agents)
         customer = rng.choice(t.customers) if rng.random() < 0.85 else None
         customer_id = customer[0] if customer else None
@@ -730,18 +731,3 @@ class _Generator:
                     None,
                 ),
             )
-
-
-def _cumulative(values: Any) -> list[int]:
-    total, out = 0, []
-    for v in values:
-        total += v
-        out.append(total)
-    return out
-
-
-def _pick(cumulative: list[int], x: float) -> int:
-    for i, c in enumerate(cumulative):
-        if x < c:
-            return i
-    return len(cumulative) - 1
