@@ -1,7 +1,13 @@
-"""Sessionlens: the frame. Page config, the acting user, navigation; nothing else."""
+"""Sessionlens: the frame. Page config, the acting user, navigation; nothing else.
+
+Streamlit runs this script whatever URL a browser opens first (the screens live in ``screens/``,
+not ``pages/``: a ``pages/`` folder would make Streamlit run a deep-linked page on its own, without
+this frame, until the first run of this script).
+"""
 
 import streamlit as st
 
+from components import feedback
 from components.data import current_actor, locator, start_embedded_worker
 from sessionlens.settings import get_settings
 
@@ -13,14 +19,14 @@ start_embedded_worker(get_settings().database_url)
 page = st.navigation(
     [
         st.Page(
-            "pages/sessions.py",
+            "screens/sessions.py",
             title="Sessions",
             icon=":material/forum:",
             url_path="sessions",
             default=True,
         ),
         st.Page(
-            "pages/customer.py", title="360 View", icon=":material/person:", url_path="customer"
+            "screens/customer.py", title="360 View", icon=":material/person:", url_path="customer"
         ),
     ]
 )
@@ -29,4 +35,7 @@ with st.sidebar:
     if info:
         credit = f"{info.credit} · " if info.credit else ""
         st.caption(f"{credit}location data built {info.build_date.isoformat()}")
-page.run()
+try:
+    page.run()
+except Exception as exc:  # noqa: BLE001 - st.rerun/st.stop are BaseExceptions and pass through
+    feedback.unexpected(exc)

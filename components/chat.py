@@ -1,8 +1,9 @@
 """The conversation of a session, rendered the same way wherever a chat is shown.
 
-Message text is untrusted Markdown. It goes through st.markdown, which never renders raw HTML, and
-Streamlit's Markdown renderer drops ``javascript:`` and other unsafe link targets; our own HTML
-(markers, labels) is built from escaped text only.
+Message text is untrusted Markdown. It goes through the one renderer, ``markdown.message_html``
+(raw HTML shown as text, only http(s)/mailto/tel links, no remote images); our own HTML (markers,
+labels) is built from escaped text only, and names and captions are escaped with ``md_escape``.
+An attachment shows inline only when its bytes decode as an image; anything else is a file card.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ import streamlit as st
 from components.clipboard import copy_button
 from components.data import run_action
 from components.logs_view import open_logs
-from components.markdown import md_escape
+from components.markdown import md_escape, message_html
 from db.models import AuthorKind, SystemEvent
-from sessionlens import chat, logs
+from sessionlens import chat, logs, media
 from sessionlens.chat import AttachmentInfo, Conversation, MessageView
 from sessionlens.permissions import Actor
+from sessionlens.settings import get_settings
 from sessionlens.timefmt import local, utc
 
 AVATARS = {
@@ -41,6 +43,9 @@ CSS = """<style>
 [data-testid="stChatMessage"]:has(.sl-ai) { background:#f8fafc; margin-right:12%; }
 [data-testid="stChatMessage"]:has(.sl-dashed) { border:1.5px dashed #9ca3af; background:#fffbeb; }
 .sl-label { font-size:0.8rem; font-weight:600; color:#92400e; }
+.sl-md p:last-child { margin-bottom:0; }
+.sl-md pre { white-space:pre-wrap; overflow-wrap:anywhere; }
+.sl-md { overflow-wrap:anywhere; }
 .sl-copy { margin-left:0.5rem; font-size:0.75rem; border:1px solid #d1d5db; border-radius:6px;
   background:white; cursor:pointer; padding:0 6px; }
 </style>"""
@@ -119,7 +124,7 @@ def _message(m: MessageView, tz: str, actor: Actor, session_id: int, traced: set
             st.html('<span class="sl-dashed"></span><span class="sl-label">Private note</span>')
         if m.is_template:
             st.badge("WhatsApp template", icon=":material/verified:", color="green")
-        _text(m.text)
+        _text(m, actor)
         if m.quick_replies:
             st.markdown(" ".join(f":blue-badge[{md_escape(q)}]" for q in m.quick_replies))
         for a in m.attachments:
@@ -137,11 +142,24 @@ def _message(m: MessageView, tz: str, actor: Actor, session_id: int, traced: set
             st.rerun()
 
 
-def _text(text: str) -> None:
-    try:
-        st.markdown(text)
-    except Exception:  # noqa: BLE001 - a message that cannot render still shows its text
-        st.text(text)
+def _text(m: MessageView, actor: Actor) -> None:
+    """The message body; a long one is cut at chat.TEXT_PREVIEW characters with "Show all"."""
+    key = f"full_{m.id}"
+    text = m.text
+    cut = m.text_length > len(text)
+    if cut and st.session_state.get(key):
+        text = run_action(lambda db: chat.full_text(db, m.id, actor=actor))
+        cut = text is None
+        text = text or m.text
+    if text:
+        st.markdown(
+            message_html(text, image_hosts=get_settings().image_host_set), unsafe_allow_html=True
+        )
+    if cut:
+        st.caption(f"Showing the first {len(m.text):,} of {m.text_length:,} characters.")
+        if st.button("Show all", key=f"show_all_{m.id}", icon=":material/unfold_more:"):
+            st.session_state[key] = True
+            st.rerun()
 
 
 def _meta(m: MessageView, tz: str) -> None:
@@ -165,13 +183,13 @@ def _attachment(a: AttachmentInfo, actor: Actor) -> None:
     if content is None:
         return
     name, mime, data = content
-    if a.is_image:
+    if media.previewable_image(mime, data):
         # Streamlit's image toolbar opens it full size.
-        st.image(data, caption=name, width=260)
+        st.image(data, caption=md_escape(name), width=260)
         return
     with st.container(border=True):
         st.markdown(f":material/description: **{md_escape(name)}**")
-        st.caption(f"{mime} · {_size(a.size_bytes)}")
+        st.caption(md_escape(f"{mime} · {_size(a.size_bytes)}"))
         st.download_button(
             "Download",
             data,

@@ -7,6 +7,7 @@ import datetime as dt
 import streamlit as st
 
 from components.data import run_action
+from components.markdown import md_escape
 from sessionlens import customers
 from sessionlens.customers import Contact
 from sessionlens.permissions import Action, Actor, can
@@ -18,7 +19,7 @@ def contact_block(contact: Contact, actor: Actor) -> None:
     if not editing:
         for key, label in customers.LABELS.items():
             st.text(f"{label}: {values[key] or '---'}")
-        st.caption(f"id {contact.id} · External id {contact.external_id or '---'}")
+        st.caption(md_escape(f"id {contact.id} · External id {contact.external_id or '---'}"))
         if can(actor, Action.EDIT_CUSTOMER) and st.button(
             "Edit", icon=":material/edit:", key="contact_edit"
         ):

@@ -10,6 +10,7 @@ import streamlit as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from components import feedback
 from db.engine import make_engine, make_sessionmaker
 from db.migrate import upgrade
 from db.models import ChatSession
@@ -73,7 +74,7 @@ def run_read(fn: Callable[[Session], T]) -> T | None:
         with read_session() as db:
             return fn(db)
     except DomainError as err:
-        st.error(str(err), icon=":material/error:")
+        feedback.error(str(err))
         return None
 
 
@@ -83,10 +84,10 @@ def run_action(fn: Callable[[Session], T], *, success: str | None = None) -> T |
         with db_session() as db:
             result = fn(db)
     except DomainError as err:
-        st.error(str(err), icon=":material/error:")
+        feedback.error(str(err))
         return None
     if success:
-        st.toast(success, icon=":material/check_circle:")
+        feedback.toast(success)
     return result
 
 

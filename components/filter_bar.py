@@ -10,6 +10,7 @@ import datetime as dt
 
 import streamlit as st
 
+from components import feedback
 from components.data import run_action
 from sessionlens import filter_options, filter_query
 from sessionlens.channels import CHANNELS
@@ -30,7 +31,7 @@ def current_filter(tz: str) -> SessionFilter:
     try:
         return filter_query.parse(current_query(), tz)
     except BadInput as err:
-        st.error(f"{err}. Showing all sessions instead.", icon=":material/filter_alt_off:")
+        feedback.error(f"{err}. Showing all sessions instead.", icon=":material/filter_alt_off:")
         return SessionFilter()
 
 
@@ -188,7 +189,7 @@ def _apply(actor: Actor, tz: str) -> None:
     try:
         flt = filter_query.parse(params, tz)
     except BadInput as err:
-        st.error(str(err), icon=":material/error:")
+        feedback.error(str(err))
         return
     if run_action(lambda db: filter_options.check(db, flt, actor=actor) or True):
         clean = filter_query.encode(flt, tz)

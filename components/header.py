@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components.markdown import md_escape
+
 
 def sessions_header(title: str, active_filters: list[str], *, can_import: bool = False) -> bool:
     """Render the header; True when the user asked to import a session."""
     name, search, imp, exp = st.columns([6, 1.2, 1.3, 1.3], vertical_alignment="bottom")
-    name.header(title)
+    name.header(md_escape(title))
     n = len(active_filters)
     search.button(
         f"Search · {n}" if n else "Search",

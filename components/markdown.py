@@ -1,8 +1,69 @@
-"""Putting untrusted text inside Markdown that we build (labels, names, values)."""
+"""The one safe path for untrusted text on a page.
+
+- Message bodies are Markdown written by customers, agents and agent runtimes. ``message_html``
+  renders them on the server with markdown-it (CommonMark, raw HTML off: any tag is shown as text),
+  keeps only http(s), mailto and tel links, and never loads a remote image: an image whose host is
+  not on the ``SESSIONLENS_IMAGE_HOSTS`` allow-list becomes a link that names the host, so a customer
+  cannot learn when an operator reads the chat.
+- Every other untrusted string inside Markdown we build (names, captions, errors that quote input)
+  goes through ``md_escape`` (or ``st.text``), so it shows literally.
+"""
+
+from __future__ import annotations
+
+import html
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from markdown_it import MarkdownIt
 
 SPECIAL = set("\\`*_{}[]()#+-.!|<>~:$")
+LINK_SCHEMES = ("http", "https", "mailto", "tel")
 
 
 def md_escape(text: str) -> str:
     """``text`` shown literally by st.markdown: no emphasis, links, directives or math."""
     return "".join("\\" + c if c in SPECIAL else c for c in text)
+
+
+def _safe_link(url: str) -> bool:
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in LINK_SCHEMES:
+        return False
+    return parts.scheme.lower() in ("mailto", "tel") or bool(parts.hostname)
+
+
+@lru_cache(maxsize=8)
+def _renderer(image_hosts: frozenset[str]) -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    md.enable(["table", "strikethrough"])
+    md.validateLink = _safe_link  # anything else stays literal text
+
+    def image(self, tokens, idx, options, env) -> str:  # type: ignore[no-untyped-def]
+        tok = tokens[idx]
+        src = str(tok.attrGet("src") or "")
+        alt = self.renderInlineAsText(tok.children or [], options, env)
+        host = (urlsplit(src).hostname or "").lower()
+        if host and host in image_hosts:
+            return (
+                f'<img src="{html.escape(src)}" alt="{html.escape(alt)}" '
+                'referrerpolicy="no-referrer" loading="lazy" style="max-width:100%">'
+            )
+        label = html.escape(alt or "image")
+        return (
+            f'<a href="{html.escape(src)}" class="sl-remote-image" '
+            f'title="Remote image, not loaded">🖼 {label} ({html.escape(host)})</a>'
+        )
+
+    md.add_render_rule("image", image)
+    return md
+
+
+def message_html(text: str, *, image_hosts: frozenset[str] = frozenset()) -> str:
+    """Untrusted Markdown as HTML that is safe to hand to st.markdown(unsafe_allow_html=True).
+
+    The result is one line (newlines become ``&#10;``, which HTML reads the same way), so that
+    Streamlit's own Markdown pass sees a single HTML block and cannot re-read any of it as Markdown.
+    """
+    body = _renderer(image_hosts).render(text)
+    return '<div class="sl-md">' + body.strip().replace("\n", "&#10;") + "</div>"

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components import feedback
+from sessionlens import strict
+from sessionlens.errors import BadInput
+
 
 def sync_from_url(page: str) -> None:
     """On entering ``page`` (deep link, reload, or back from another page) take the URL's session.
@@ -19,12 +23,14 @@ def sync_from_url(page: str) -> None:
     if not entering:
         return
     raw = st.query_params.get("session")
-    valid = bool(raw and raw.isdigit())
-    if raw and not valid:
-        st.error(f"The link's session id {raw!r} is not a number.")
-    st.session_state["selected"] = int(raw) if valid else None
-    # The grid re-selects the row only when it mounts (shared/notes/streamlit-aggrid.md §2.4).
-    st.session_state["grid_initial"] = [raw] if valid else []
+    try:
+        session_id = strict.ident(raw, "The link's session", big=True) if raw else None
+    except BadInput as err:
+        feedback.error(str(err))
+        session_id = None
+    st.session_state["selected"] = session_id
+    # The grid re-selects the row only when it mounts (docs/grid.md).
+    st.session_state["grid_initial"] = [str(session_id)] if session_id else []
 
 
 def selected() -> int | None:

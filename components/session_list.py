@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from components import selection
+from components import feedback, selection
 from components.data import run_read
 from components.filter_bar import reset_filters
 from components.grid import sessions_grid
-from sessionlens import sessions
+from sessionlens import sessions, strict
+from sessionlens.errors import BadInput
 from sessionlens.filters import SessionFilter
 from sessionlens.permissions import Actor
 from sessionlens.sessions import SessionRow, SortKey
@@ -39,7 +40,15 @@ def reload_lists() -> None:
 
 def current_sort() -> SortKey:
     raw = st.query_params.get("sort", "")
-    return SortKey(raw) if raw in {s.value for s in SortKey} else SortKey.STARTED
+    if not raw:
+        return SortKey.STARTED
+    try:
+        return SortKey(
+            strict.choice(raw, "The link's sort", {s.value for s in SortKey}, noun="sort")
+        )
+    except BadInput as err:
+        feedback.error(f"{err}. Sorting by Start instead.")
+        return SortKey.STARTED
 
 
 def sessions_table(actor: Actor, tz: str, flt: SessionFilter, *, filtered: bool) -> None:

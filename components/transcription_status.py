@@ -6,6 +6,7 @@ import datetime as dt
 
 import streamlit as st
 
+from components import feedback
 from components.data import run_action
 from db.models import JobStatus
 from sessionlens import jobs
@@ -20,7 +21,7 @@ def transcription_status(session_id: int, actor: Actor) -> None:
     if status in jobs.IN_PROGRESS:
         _progress(session_id, actor)
     elif status == JobStatus.FAILED:
-        st.error(f"Transcription failed: {error}. The recording is kept.", icon=":material/error:")
+        feedback.error(f"Transcription failed: {error}. The recording is kept.")
         if can(actor, Action.IMPORT) and st.button(
             "Retry", key=f"retry_{session_id}", icon=":material/replay:"
         ):
@@ -32,7 +33,7 @@ def transcription_status(session_id: int, actor: Actor) -> None:
             ):
                 st.rerun()
     elif error:
-        st.warning(error, icon=":material/warning:")
+        feedback.warning(error)
 
 
 def _state(db, session_id: int, actor: Actor):  # type: ignore[no-untyped-def]

@@ -6,10 +6,12 @@ import datetime as dt
 
 import streamlit as st
 
+from components import feedback
 from components.data import run_action
 from components.filter_bar import current_query, write_query
 from components.markdown import md_escape
-from sessionlens import saved_views
+from sessionlens import saved_views, strict
+from sessionlens.errors import BadInput
 from sessionlens.permissions import Actor
 
 
@@ -19,10 +21,12 @@ def open_view_from_url(actor: Actor) -> None:
     if not raw or st.session_state.get("view_applied") == raw:
         return
     st.session_state["view_applied"] = raw
-    if not raw.isdigit():
-        st.error(f"The link's saved view id {raw!r} is not a number.")
+    try:
+        view_id = strict.ident(raw, "The link's saved view")
+    except BadInput as err:
+        feedback.error(str(err))
         return
-    view = run_action(lambda db: saved_views.get_view(db, int(raw), actor=actor))
+    view = run_action(lambda db: saved_views.get_view(db, view_id, actor=actor))
     if view is not None:
         query = dict(view.query)
         sort = query.pop("sort", None)

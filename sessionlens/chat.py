@@ -12,27 +12,25 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
-from db.models import Attachment, Job, Message, User
-from sessionlens import blobs, jobs
+from db.models import Attachment, ChatSession, Job, Message, User
+from sessionlens import blobs, jobs, media
 from sessionlens.errors import NotFound
 from sessionlens.permissions import Action, Actor, require
 
 #: How many of the newest messages a chat opens with; older ones load on demand.
 WINDOW = 200
+#: Characters of a message read and shown at first; a longer one offers "Show all" (full_text).
+TEXT_PREVIEW = 5_000
 
 
 @dataclass(frozen=True)
 class AttachmentInfo:
     id: int
     file_name: str
-    mime_type: str
+    mime_type: str  # cleaned: safe in a Content-Type header (media.safe_mime)
     size_bytes: int
-
-    @property
-    def is_image(self) -> bool:
-        return self.mime_type.startswith("image/")
 
 
 @dataclass(frozen=True)
@@ -41,7 +39,8 @@ class MessageView:
     seq: int
     author_kind: str
     author_name: str | None  # the human agent's name for human messages, drafts and notes
-    text: str
+    text: str  # the first TEXT_PREVIEW characters
+    text_length: int  # of the whole text: more than len(text) when it was cut
     sent_at: dt.datetime
     reaction: str | None
     delivery_status: str | None
@@ -65,11 +64,26 @@ class Conversation:
 def conversation(
     db: Session, session_id: int, *, actor: Actor, last: int | None = WINDOW
 ) -> Conversation:
-    """The newest ``last`` messages of a session of the actor's tenant (all if ``last`` is None)."""
+    """The newest ``last`` messages of a session of the actor's tenant (all if ``last`` is None).
+
+    Texts are cut to TEXT_PREVIEW characters in the query, so a megabyte message costs nothing
+    until someone asks for all of it. NotFound for a session of another tenant, as every read."""
     require(actor, Action.VIEW_SESSIONS)
+    if not db.scalar(
+        select(ChatSession.id).where(
+            ChatSession.tenant_id == actor.tenant_id, ChatSession.id == session_id
+        )
+    ):
+        raise NotFound(f"Session {session_id} not found")
     mine = (Message.tenant_id == actor.tenant_id, Message.session_id == session_id)
     stmt = (
-        select(Message, User.name)
+        select(
+            Message,
+            User.name,
+            func.substr(Message.text, 1, TEXT_PREVIEW),
+            func.length(Message.text),
+        )
+        .options(defer(Message.text))
         .outerjoin(User, User.id == Message.author_user_id)
         .where(*mine)
         .order_by(Message.seq.desc())
@@ -80,14 +94,15 @@ def conversation(
     earlier = 0
     if rows and last is not None and len(rows) == last:
         earlier = db.scalar(select(func.count()).where(*mine, Message.seq < rows[0][0].seq)) or 0
-    files, recording = _attachments(db, actor, session_id, [m.id for m, _ in rows])
+    files, recording = _attachments(db, actor, session_id, [r[0].id for r in rows])
     messages = [
         MessageView(
             m.id,
             m.seq,
             m.author_kind,
             name,
-            m.text,
+            preview or "",
+            length or 0,
             m.sent_at,
             m.reaction,
             m.delivery_status,
@@ -99,7 +114,7 @@ def conversation(
             dict(m.event_data or {}),
             files.get(m.id, []),
         )
-        for m, name in rows
+        for m, name, preview, length in rows
     ]
     transcribing = (
         db.scalar(
@@ -134,7 +149,7 @@ def _attachments(
     )
     wanted = set(message_ids)
     for a in rows:
-        info = AttachmentInfo(a.id, a.file_name, a.mime_type, a.size_bytes)
+        info = AttachmentInfo(a.id, a.file_name, media.safe_mime(a.mime_type), a.size_bytes)
         if a.is_recording:
             recording = info
         elif a.message_id in wanted:
@@ -154,7 +169,19 @@ def attachment_content(
     ).first()
     if row is None:
         raise NotFound(f"Attachment {attachment_id} not found")
+    mime = media.safe_mime(row.mime_type)
     if row.content is None:  # a recording in the blob store
         key = db.scalar(select(Attachment.storage_key).where(Attachment.id == attachment_id))
-        return row.file_name, row.mime_type, (store or blobs.default_store()).get(key)
-    return row.file_name, row.mime_type, row.content
+        return row.file_name, mime, (store or blobs.default_store()).get(key)
+    return row.file_name, mime, row.content
+
+
+def full_text(db: Session, message_id: int, *, actor: Actor) -> str:
+    """The whole text of a message of the actor's tenant ("Show all" on a long message)."""
+    require(actor, Action.VIEW_SESSIONS)
+    text = db.scalar(
+        select(Message.text).where(Message.tenant_id == actor.tenant_id, Message.id == message_id)
+    )
+    if text is None:
+        raise NotFound(f"Message {message_id} not found")
+    return text

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Agent, AuditEvent, ChatSession, Customer
+from sessionlens import strict
 from sessionlens.errors import BadInput, NotFound
 from sessionlens.permissions import Action, Actor, require
 
@@ -76,14 +77,13 @@ def update_contact(
     for key, raw in fields.items():
         if key not in EDITABLE:
             raise BadInput(f"{key!r} is not a contact field")
-        value = " ".join(str(raw).split()) or None
-        if value and len(value) > 300:
-            raise BadInput(f"{LABELS[key]} is longer than 300 characters")
+        value = strict.text(raw, LABELS[key], max_len=strict.limit(getattr(Customer, key)))
         if value and key == "email" and not EMAIL.match(value):
-            raise BadInput(f"Email {value!r} is not an email address")
+            raise BadInput(f"Email {strict.quote(value)} is not an email address")
         if value and key in ("phone", "whatsapp") and not PHONE.match(value):
             raise BadInput(
-                f"{LABELS[key]} {value!r} is not a phone number (digits, spaces, + ( ) - . /)"
+                f"{LABELS[key]} {strict.quote(value)} is not a phone number "
+                "(digits, spaces, + ( ) - . /)"
             )
         clean[key] = value
     changed = {k: v for k, v in clean.items() if getattr(c, k) != v}

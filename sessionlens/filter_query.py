@@ -12,7 +12,9 @@ import ipaddress
 from collections.abc import Mapping
 from zoneinfo import ZoneInfo
 
+from sessionlens import strict
 from sessionlens.channels import CHANNELS
+from sessionlens.countries import CODES
 from sessionlens.errors import BadInput
 from sessionlens.filters import Compare, Responsible, SessionFilter
 
@@ -48,30 +50,41 @@ FILTER_KEYS = (
 
 
 def parse(params: Mapping[str, str], tz: str) -> SessionFilter:
-    """The filter a URL describes; BadInput names the first value that cannot be used."""
+    """The filter a URL describes; BadInput names the first value that cannot be used.
+
+    Every value goes through ``sessionlens.parse``: ids are ASCII digits within the column's range,
+    dates lie within a sane window, countries are ISO codes, channels and comparisons are names.
+    """
     zone = ZoneInfo(tz)
     values: dict = {
-        "agent_ids": _ids(params, "agent", "Agents"),
-        "human_agent_ids": _ids(params, "human", "Human Agent"),
-        "customer_ids": _ids(params, "user", "Users"),
-        "channels": _list(params, "channel"),
-        "statuses": _list(params, "status"),
-        "countries": tuple(c.upper() for c in _list(params, "country")),
+        "agent_ids": strict.idents(params.get("agent", ""), "Agents filter"),
+        "human_agent_ids": strict.idents(params.get("human", ""), "Human Agent filter"),
+        "customer_ids": strict.idents(params.get("user", ""), "Users filter"),
+        "channels": tuple(
+            strict.choice(c, "Channel filter", CHANNELS.keys(), noun="channel")
+            for c in _list(params, "channel")
+        ),
+        "statuses": tuple(
+            strict.text(s, "Statuses filter", max_len=64, required=True)
+            for s in _list(params, "status")
+        ),
+        "countries": tuple(
+            strict.choice(c.upper(), "Country filter", CODES, noun="country code")
+            for c in _list(params, "country")
+        ),
         "has_attachments": params.get("attachments", "") in ("1", "true", "yes"),
     }
-    unknown = [c for c in values["channels"] if c not in CHANNELS]
-    if unknown:
-        raise BadInput(f"Channel filter: unknown channel {unknown[0]!r}")
     if resp := params.get("responsible"):
-        try:
-            values["responsible"] = Responsible(resp)
-        except ValueError:
-            raise BadInput(f"Responsible filter: {resp!r} is neither 'human' nor 'ai'") from None
+        if resp not in {r.value for r in Responsible}:
+            raise BadInput(f"Responsible filter: {strict.quote(resp)} is neither 'human' nor 'ai'")
+        values["responsible"] = Responsible(resp)
     if ip := params.get("ip", "").strip():
         try:
+            if not ip.isascii() or len(ip) > 45:
+                raise ValueError
             values["ip"] = str(ipaddress.ip_address(ip))
         except ValueError:
-            raise BadInput(f"IP filter: {ip!r} is not a valid IP address") from None
+            raise BadInput(f"IP filter: {strict.quote(ip)} is not a valid IP address") from None
     for prefix, (field, label) in RANGES.items():
         lo = _when(params, f"{prefix}_from", label, zone)
         hi = _when(params, f"{prefix}_to", label, zone)
@@ -81,10 +94,9 @@ def parse(params: Mapping[str, str], tz: str) -> SessionFilter:
     op, n = params.get("msg_op", ""), params.get("msg_n", "")
     if op or n:
         if op not in OPS:
-            raise BadInput(f"Messages filter: pick a comparison, not {op!r}")
-        if not n.strip().isdigit():
-            raise BadInput(f"Messages filter: {n!r} is not a whole number of messages")
-        values["messages_op"], values["messages_count"] = OPS[op], int(n)
+            raise BadInput(f"Messages filter: pick a comparison, not {strict.quote(op)}")
+        values["messages_op"] = OPS[op]
+        values["messages_count"] = strict.count(n, "Messages filter")
     return SessionFilter(**values)
 
 
@@ -145,25 +157,9 @@ def _list(params: Mapping[str, str], key: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in params.get(key, "").split(",") if v.strip())
 
 
-def _ids(params: Mapping[str, str], key: str, label: str) -> tuple[int, ...]:
-    raw = _list(params, key)
-    bad = [v for v in raw if not v.isdigit()]
-    if bad:
-        raise BadInput(f"{label} filter: {bad[0]!r} is not an id")
-    return tuple(int(v) for v in raw)
-
-
 def _when(params: Mapping[str, str], key: str, label: str, zone: ZoneInfo) -> dt.datetime | None:
     raw = params.get(key, "").strip()
-    if not raw:
-        return None
-    try:
-        value = dt.datetime.fromisoformat(raw)
-    except ValueError:
-        raise BadInput(f"{label} filter: {raw!r} is not a date and time") from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=zone)
-    return value.astimezone(dt.UTC)
+    return strict.moment(raw, f"{label} filter", zone) if raw else None
 
 
 def to_local(when: dt.datetime, tz: str) -> dt.datetime:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from db.models import AuditEvent, AuthorKind, ChatSession, LogKind, Mode, SessionLog, SystemEvent
@@ -40,16 +40,29 @@ def hand_over(db: Session, *, actor: Actor, session_id: int, now: dt.datetime) -
     Writes the "Transfer to human agent" marker, a system log line and an audit event.
     """
     require(actor, Action.HAND_OVER)
+    # One conditional UPDATE is the transition, on both backends: Postgres locks the row and
+    # re-checks the condition after a concurrent commit; SQLite's single writer does the same by
+    # serialising writers (SELECT ... FOR UPDATE would do nothing there). Of any number of
+    # simultaneous clicks exactly one changes a row; the others read the new state and refuse.
+    moved = db.execute(
+        update(ChatSession)
+        .where(
+            ChatSession.tenant_id == actor.tenant_id,
+            ChatSession.id == session_id,
+            ChatSession.mode == Mode.AI,
+            ChatSession.finished_at.is_(None),
+        )
+        .values(mode=Mode.HUMAN)
+    ).rowcount
     cs = db.scalar(
         select(ChatSession)
         .where(ChatSession.tenant_id == actor.tenant_id, ChatSession.id == session_id)
-        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     if cs is None:
         raise NotFound(f"Session {session_id} not found")
-    if reason := _state_rule(cs.finished_at, cs.mode):
-        raise RuleViolation(reason)
-    cs.mode = Mode.HUMAN
+    if not moved:
+        raise RuleViolation(_state_rule(cs.finished_at, cs.mode) or HANDLED)
     append_message(
         db,
         cs,

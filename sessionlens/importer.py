@@ -25,7 +25,7 @@ from db.models import (
     SystemEvent,
     Tenant,
 )
-from sessionlens import jobs
+from sessionlens import jobs, strict
 from sessionlens.blobs import BlobStore
 from sessionlens.channels import CHANNELS
 from sessionlens.customers import PHONE, customer_name_key
@@ -67,9 +67,17 @@ def import_recording(
     """Create a voice session whose transcript a worker will write. Every check runs before
     anything is written; a refused file leaves no session, no job and no stored audio."""
     require(actor, Action.IMPORT)
+    filename = Path(
+        strict.text(
+            filename, "File name", max_len=strict.limit(Attachment.file_name), required=True
+        )
+        or ""
+    ).name
     suffix = Path(filename).suffix.lower()
     if suffix not in ACCEPTED:
-        raise BadInput(f"{filename!r} is not a supported audio file ({', '.join(ACCEPTED)})")
+        raise BadInput(
+            f"{strict.quote(filename)} is not a supported audio file ({', '.join(ACCEPTED)})"
+        )
     if not db.scalar(
         select(Agent.id).where(Agent.tenant_id == actor.tenant_id, Agent.id == agent_id)
     ):
@@ -81,16 +89,26 @@ def import_recording(
     ):
         raise BadInput(f"No customer with id {customer_id}")
     if new_customer is not None:
-        if not new_customer.name.strip():
+        name = strict.text(
+            new_customer.name, "The new customer's name", max_len=strict.limit(Customer.name)
+        )
+        if not name:
             raise BadInput("Give the new customer a name")
-        if new_customer.phone and not PHONE.match(new_customer.phone.strip()):
-            raise BadInput(f"Phone {new_customer.phone!r} is not a phone number")
+        phone = strict.text(
+            new_customer.phone or "",
+            "The new customer's phone",
+            max_len=strict.limit(Customer.phone),
+        )
+        if phone and not PHONE.match(phone):
+            raise BadInput(f"Phone {strict.quote(phone)} is not a phone number")
+        new_customer = NewCustomer(name, phone)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"upload{suffix}"
         path.write_bytes(data)
         info = probe(
             path,
             max_seconds=settings.max_audio_seconds,
+            min_seconds=settings.min_audio_seconds,
             max_bytes=settings.max_upload_mb * 1_000_000,
         )
     key = store.put(data, suffix=suffix)

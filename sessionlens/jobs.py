@@ -3,6 +3,11 @@
 Postgres: ``SELECT … FOR UPDATE SKIP LOCKED``, so any number of workers on any machines share it.
 SQLite (one node): a conditional UPDATE, which its single writer makes atomic. A job whose worker
 stopped heartbeating is claimed again.
+
+A claim is a lease: the worker's name and the job's attempt number. Every write a worker makes
+for a job (heartbeat, progress, result, release) is conditional on that lease still being held, in
+the same transaction as the write, so a worker that stalled past the reclaim interval and then
+resumes finds the job gone and discards its work instead of writing a second transcript.
 """
 
 from __future__ import annotations
@@ -77,19 +82,34 @@ def claim(
     return db.get(Job, job_id, populate_existing=True)
 
 
+def _held(job_id: int, worker: str, attempt: int):  # type: ignore[no-untyped-def]
+    return and_(
+        Job.id == job_id,
+        Job.worker == worker,
+        Job.attempts == attempt,
+        Job.status == JobStatus.RUNNING,
+    )
+
+
 def heartbeat(
-    db: Session, job_id: int, *, worker: str, now: dt.datetime, progress: float | None = None
+    db: Session,
+    job_id: int,
+    *,
+    worker: str,
+    attempt: int,
+    now: dt.datetime,
+    progress: float | None = None,
 ) -> bool:
-    """Keep the claim alive; False when the job is no longer this worker's (it was reclaimed)."""
+    """Keep the claim alive; False when the job is no longer this worker's (it was reclaimed).
+
+    Called first in a transaction that writes the job's result, it also locks the job row
+    (Postgres) or takes the write lock (SQLite) until that transaction ends, so no reclaim can
+    slip in between the check and the write."""
     values: dict = {"heartbeat_at": now}
     if progress is not None:
         values["progress"] = max(0.0, min(1.0, progress))
     return bool(
-        db.execute(
-            update(Job)
-            .where(Job.id == job_id, Job.worker == worker, Job.status == JobStatus.RUNNING)
-            .values(**values)
-        ).rowcount
+        db.execute(update(Job).where(_held(job_id, worker, attempt)).values(**values)).rowcount
     )
 
 
@@ -98,28 +118,32 @@ def finish(
     job_id: int,
     *,
     worker: str,
+    attempt: int,
     now: dt.datetime,
     error: str | None = None,
     warning: str | None = None,
-) -> None:
-    """Mark done (optionally with a warning for the user) or failed with ``error``."""
-    db.execute(
-        update(Job)
-        .where(Job.id == job_id, Job.worker == worker)
-        .values(
-            status=JobStatus.FAILED if error else JobStatus.DONE,
-            finished_at=now,
-            error=error or warning,
-            progress=1.0 if not error else Job.progress,
-        )
+) -> bool:
+    """Mark done (optionally with a warning for the user) or failed with ``error``; False when
+    the lease was lost (the job is another worker's now, and this result is not written)."""
+    return bool(
+        db.execute(
+            update(Job)
+            .where(_held(job_id, worker, attempt))
+            .values(
+                status=JobStatus.FAILED if error else JobStatus.DONE,
+                finished_at=now,
+                error=error or warning,
+                progress=1.0 if not error else Job.progress,
+            )
+        ).rowcount
     )
 
 
-def release(db: Session, job_id: int, *, worker: str) -> None:
-    """Put a job back in the queue untouched (the worker is stopping)."""
+def release(db: Session, job_id: int, *, worker: str, attempt: int) -> None:
+    """Put a job back in the queue untouched (the worker is stopping), if it is still ours."""
     db.execute(
         update(Job)
-        .where(Job.id == job_id, Job.worker == worker)
+        .where(_held(job_id, worker, attempt))
         .values(status=JobStatus.QUEUED, worker=None, heartbeat_at=None, progress=0.0)
     )
 

@@ -12,12 +12,12 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from db.models import AuditEvent, Role, SavedView, Tenant, User
-from sessionlens import filter_query
+from sessionlens import filter_query, strict
 from sessionlens.errors import BadInput, NotFound, PermissionDenied
 from sessionlens.permissions import Action, Actor, require
 from sessionlens.sessions import SortKey
 
-MAX_NAME = 80
+MAX_NAME = strict.limit(SavedView.name)
 
 
 @dataclass(frozen=True)
@@ -36,11 +36,9 @@ def save_view(
     """Save the filters and sort in ``query`` under ``name`` (a new view, or replace the actor's
     own view of that name)."""
     require(actor, Action.VIEW_SESSIONS)
-    name = " ".join(name.split())
+    name = strict.text(name, "View name", max_len=MAX_NAME) or ""
     if not name:
         raise BadInput("Give the view a name")
-    if len(name) > MAX_NAME:
-        raise BadInput(f"View names are at most {MAX_NAME} characters; this one has {len(name)}")
     tz = db.get_one(Tenant, actor.tenant_id).timezone
     clean = filter_query.encode(filter_query.parse(query, tz), tz)  # BadInput names a bad value
     sort = query.get("sort", "")

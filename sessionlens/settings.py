@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     max_upload_mb: int = 200
     #: Longest accepted recording, in seconds (2 h).
     max_audio_seconds: int = 7200
+    #: Shortest accepted recording, in seconds: shorter files hold no words to transcribe.
+    min_audio_seconds: float = 1.0
+    #: Hosts whose images a message may load inline (comma-separated, e.g. "cdn.example.com").
+    #: Empty: no remote image is fetched; each shows as a link naming its host.
+    image_hosts: str = ""
     #: Run one transcription worker thread inside the app (the embedded default). With Postgres,
     #: set false and run `sessionlens worker` processes instead.
     embedded_worker: bool = True
@@ -56,6 +61,10 @@ class Settings(BaseSettings):
     whisper_vad: bool = True
     #: In a stereo recording, the channel that carries the customer ("left" or "right").
     customer_channel: str = "left"
+
+    @property
+    def image_host_set(self) -> frozenset[str]:
+        return frozenset(h.strip().lower() for h in self.image_hosts.split(",") if h.strip())
 
     @property
     def geoip_path(self) -> Path | None:

@@ -66,15 +66,17 @@ class Worker:
             if job is None:
                 return False
             job_id, session_id, tenant_id = job.id, job.session_id, job.tenant_id
+            attempt = job.attempts
         beat = threading.Event()
-        pulse = threading.Thread(target=self._heartbeat, args=(job_id, beat), daemon=True)
+        pulse = threading.Thread(target=self._heartbeat, args=(job_id, attempt, beat), daemon=True)
         pulse.start()
         try:
-            warning = transcribe_session(
+            transcribe_session(
                 self.maker,
                 job_id,
                 session_id,
                 worker=self.name,
+                attempt=attempt,
                 engine=self.engine,
                 store=self.store,
                 stop=self.stop,
@@ -82,7 +84,7 @@ class Worker:
             )
         except Interrupted:
             with self.maker.begin() as db:
-                jobs.release(db, job_id, worker=self.name)
+                jobs.release(db, job_id, worker=self.name, attempt=attempt)
             return True
         except Exception as exc:  # noqa: BLE001 - any failure is recorded on the job, audio kept
             message = (
@@ -92,7 +94,10 @@ class Worker:
             )
             log.exception("job %s failed", job_id)
             with self.maker.begin() as db:
-                jobs.finish(db, job_id, worker=self.name, now=_now(), error=message)
+                if not jobs.finish(
+                    db, job_id, worker=self.name, attempt=attempt, now=_now(), error=message
+                ):
+                    return True  # the job is another worker's now; its outcome stands
                 db.add(
                     SessionLog(
                         tenant_id=tenant_id,
@@ -106,11 +111,9 @@ class Worker:
             return True
         finally:
             beat.set()
-        with self.maker.begin() as db:
-            jobs.finish(db, job_id, worker=self.name, now=_now(), warning=warning)
         return True
 
-    def _heartbeat(self, job_id: int, done: threading.Event) -> None:
+    def _heartbeat(self, job_id: int, attempt: int, done: threading.Event) -> None:
         while not done.wait(HEARTBEAT_SECONDS):
             with self.maker.begin() as db:
-                jobs.heartbeat(db, job_id, worker=self.name, now=_now())
+                jobs.heartbeat(db, job_id, worker=self.name, attempt=attempt, now=_now())

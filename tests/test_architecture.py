@@ -32,15 +32,17 @@ def test_domain_and_db_never_import_streamlit(folder):
 
 
 def test_pages_never_touch_sqlalchemy_or_the_grid_library():
-    offenders = [p.name for p in _files("pages") if {"sqlalchemy", "st_aggrid", "db"} & _imports(p)]
+    offenders = [
+        p.name for p in _files("screens") if {"sqlalchemy", "st_aggrid", "db"} & _imports(p)
+    ]
     assert offenders == []
 
 
 def test_lower_layers_never_import_upper_ones():
     for folder, forbidden in (
-        ("db", {"sessionlens", "components", "pages"}),
-        ("sessionlens", {"components", "pages"}),
-        ("components", {"pages"}),
+        ("db", {"sessionlens", "components", "screens"}),
+        ("sessionlens", {"components", "screens"}),
+        ("components", {"screens"}),
     ):
         offenders = [p.name for p in _files(folder) if forbidden & _imports(p)]
         assert offenders == [], folder

@@ -61,7 +61,7 @@ def test_template_and_delivery_status(app_db):
 
 def test_customer_360_shows_sessions_and_edits_contact(app_db):
     cs = appdb.showcase(app_db)
-    at = _open({"customer": str(cs.customer_id)}, "pages/customer.py")
+    at = _open({"customer": str(cs.customer_id)}, "screens/customer.py")
     assert any(s.value.startswith("Sessions · ") for s in at.subheader), (
         [s.value for s in at.subheader],
         [e.value for e in at.error],
@@ -81,7 +81,7 @@ def test_customer_360_shows_sessions_and_edits_contact(app_db):
 
 
 def test_unknown_customer_and_customer_without_sessions(app_db):
-    at = _open({"customer": "99999999"}, "pages/customer.py")
+    at = _open({"customer": "99999999"}, "screens/customer.py")
     assert any("Customer 99999999 not found" in e.value for e in at.error)
 
     with app_db.connect() as conn:
@@ -94,5 +94,5 @@ def test_unknown_customer_and_customer_without_sessions(app_db):
             )
             .limit(1)
         )
-    at = _open({"customer": str(lonely)}, "pages/customer.py")
+    at = _open({"customer": str(lonely)}, "screens/customer.py")
     assert any("no sessions yet" in i.value for i in at.info)

@@ -79,8 +79,8 @@ def test_save_a_view_and_open_it_from_its_url(app_db):
 
 def test_filters_survive_a_page_switch(app_db):
     at = _run({"channel": "web", "sort": "last_message"})
-    at.switch_page("pages/customer.py").run()
+    at.switch_page("screens/customer.py").run()
     at.query_params.clear()  # what the browser does when the user follows the sidebar link
-    at.switch_page("pages/sessions.py").run()
+    at.switch_page("screens/sessions.py").run()
     assert at.query_params["channel"] == "web" and at.query_params["sort"] == "last_message"
     assert any("1 filter active: Channel" in c for c in _captions(at))

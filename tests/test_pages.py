@@ -128,7 +128,7 @@ def test_customer_360_page(app_db):
     cs = appdb.find_session(app_db, ChatSession.customer_id.is_not(None))
     at = AppTest.from_file(APP, default_timeout=60)
     at.query_params["customer"] = str(cs.customer_id)
-    at.switch_page("pages/customer.py").run()
+    at.switch_page("screens/customer.py").run()
     assert not at.exception
     assert any(t.value.startswith("Name:") for t in at.text)
     at.query_params["customer"] = "424242"
@@ -148,8 +148,8 @@ def test_parameters_panel_collapses_and_expands(app_db):
 def test_table_width_is_remembered_across_pages(app_db):
     at = _run()
     at.sidebar.slider(key="table_width").set_value(40).run()
-    at.switch_page("pages/customer.py").run()
-    at.switch_page("pages/sessions.py").run()
+    at.switch_page("screens/customer.py").run()
+    at.switch_page("screens/sessions.py").run()
     assert at.sidebar.slider(key="table_width").value == 40
 
 

@@ -39,7 +39,7 @@ def _human(seconds: float) -> str:
     return f"{seconds:.0f} s"
 
 
-def probe(path: Path, *, max_seconds: float, max_bytes: int) -> AudioInfo:
+def probe(path: Path, *, max_seconds: float, max_bytes: int, min_seconds: float = 1.0) -> AudioInfo:
     """What the recording is, or BadInput saying why it cannot be imported."""
     size = path.stat().st_size
     if size == 0:
@@ -81,6 +81,11 @@ def probe(path: Path, *, max_seconds: float, max_bytes: int) -> AudioInfo:
     duration = readable
     if peak <= 1e-4:  # digital silence, for float and integer samples alike
         raise BadInput("The recording is silent")
+    if duration < min_seconds:
+        raise BadInput(
+            f"The recording is {duration:.1f} s long, shorter than the {min_seconds:g} s minimum: "
+            "there is nothing to transcribe"
+        )
     if duration > max_seconds:
         raise BadInput(
             f"The recording is {_human(duration)} long, longer than the {_human(max_seconds)} limit"

@@ -1,4 +1,9 @@
-"""The transcription job: a recording in, the session's messages out, progress as it goes."""
+"""The transcription job: a recording in, the session's messages out, progress as it goes.
+
+The transcript is written in one transaction that first checks the worker still holds the job's
+lease (jobs.heartbeat), then replaces any earlier attempt's transcript and marks the job done. A
+worker that lost its lease (it stalled, and another worker took the job) writes nothing.
+"""
 
 from __future__ import annotations
 
@@ -29,12 +34,14 @@ def transcribe_session(
     session_id: int,
     *,
     worker: str,
+    attempt: int,
     engine: WhisperEngine,
     store: BlobStore,
     stop: threading.Event,
     now: Callable[[], dt.datetime],
 ) -> str | None:
-    """Write the transcript of ``session_id``; returns a warning for the user, if any."""
+    """Write the transcript of ``session_id`` and mark the job done; returns a warning for the
+    user, if any. Raises Interrupted when stopped or when the lease was lost."""
     with maker() as db:
         cs = db.get_one(ChatSession, session_id)
         started = cs.started_at
@@ -43,14 +50,6 @@ def transcribe_session(
                 Attachment.session_id == session_id, Attachment.is_recording
             )
         ).one()
-    with maker.begin() as db:  # a retried job starts from a clean transcript
-        db.execute(
-            delete(Message).where(
-                Message.session_id == session_id, Message.event_data["transcript"].is_not(None)
-            )
-        )
-        cs = db.get_one(ChatSession, session_id)
-        cs.message_count, cs.last_message_at = 0, cs.started_at
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / ("audio" + Path(name).suffix)
         path.write_bytes(store.get(key))
@@ -73,11 +72,22 @@ def transcribe_session(
             segments.append((seg, kind))
             progress = (side + min(seg.end / total, 1.0)) / len(sides)
             with maker.begin() as db:
-                if not jobs.heartbeat(db, job_id, worker=worker, now=now(), progress=progress):
+                if not jobs.heartbeat(
+                    db, job_id, worker=worker, attempt=attempt, now=now(), progress=progress
+                ):
                     raise Interrupted
     segments.sort(key=lambda s: s[0].start)
     with maker.begin() as db:
-        cs = db.get_one(ChatSession, session_id)
+        if not jobs.heartbeat(db, job_id, worker=worker, attempt=attempt, now=now()):
+            raise Interrupted  # another worker owns the job now: its transcript stands
+        # A retried or reclaimed job replaces whatever an earlier attempt wrote.
+        db.execute(
+            delete(Message).where(
+                Message.session_id == session_id, Message.event_data["transcript"].is_not(None)
+            )
+        )
+        cs = db.get_one(ChatSession, session_id, populate_existing=True)
+        cs.message_count, cs.last_message_at = 0, cs.started_at
         for seg, kind in segments:
             append_message(
                 db,
@@ -112,6 +122,7 @@ def transcribe_session(
                 + (f" ({warning})" if warning else ""),
             )
         )
+        jobs.finish(db, job_id, worker=worker, attempt=attempt, now=now(), warning=warning)
     return warning
 
 

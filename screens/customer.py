@@ -2,12 +2,14 @@
 
 import streamlit as st
 
-from components import selection
+from components import feedback, selection
 from components.chat import message_window, render_conversation
 from components.contact import contact_block
 from components.data import current_actor, run_action
-from sessionlens import chat, customers, identity
+from components.markdown import md_escape
+from sessionlens import chat, customers, identity, strict
 from sessionlens.channels import channel_info
+from sessionlens.errors import BadInput
 from sessionlens.timefmt import local
 
 selection.sync_from_url("customer")
@@ -17,20 +19,22 @@ tz = tenant.timezone if tenant else "UTC"
 raw = st.query_params.get("customer", "")
 st.header("360 View")
 if flash := st.session_state.pop("flash", None):
-    st.success(flash, icon=":material/check_circle:")
+    feedback.success(flash)
 if not raw:
     st.info("Open a customer from a session's Contact info: “Open in 360”.")
     st.stop()
-if not raw.isdigit():
-    st.error(f"The link's customer id {raw!r} is not a number.")
+try:
+    customer_id = strict.ident(raw, "The link's customer")
+except BadInput as err:
+    feedback.error(str(err))
     st.stop()
-contact = run_action(lambda db: customers.get_contact(db, int(raw), actor=actor))
+contact = run_action(lambda db: customers.get_contact(db, customer_id, actor=actor))
 if contact is None:
     st.stop()
 
 profile, history = st.columns([1, 2.4])
 with profile:
-    st.subheader(contact.name or "Unnamed customer")
+    st.subheader(md_escape(contact.name or "Unnamed customer"))
     st.markdown("**Contact info**")
     contact_block(contact, actor)
 with history:
@@ -40,9 +44,11 @@ with history:
         st.info("This customer has no sessions yet.", icon=":material/forum:")
     with st.container(height=700, border=False):
         for h in headers:
-            label = f"{local(h.started_at, tz)} · {channel_info(h.channel).name} · {h.agent_name}"
+            label = md_escape(
+                f"{local(h.started_at, tz)} · {channel_info(h.channel).name} · {h.agent_name}"
+            )
             st.page_link(
-                "pages/sessions.py",
+                "screens/sessions.py",
                 label=label,
                 icon=":material/open_in_new:",
                 query_params={"session": str(h.id)},

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components import selection
+from components import feedback, selection
 from components.chat import message_window, render_conversation
 from components.data import current_actor, run_action
 from components.filter_bar import current_filter, filter_sidebar
@@ -22,7 +22,7 @@ tenant = run_action(lambda db: identity.tenant_info(db, actor=actor))
 tz = tenant.timezone if tenant else "UTC"
 selection.sync_from_url("sessions")
 if flash := st.session_state.pop("flash", None):
-    st.success(flash, icon=":material/check_circle:")
+    feedback.success(flash)
 
 open_view_from_url(actor)
 flt = current_filter(tz)

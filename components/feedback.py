@@ -1,0 +1,39 @@
+"""Messages to the user. Their text often quotes what someone typed or sent (a URL parameter, a
+name, a job's error), so it is always shown literally: never as a link, an image or formatting."""
+
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+
+from components.markdown import md_escape
+
+log = logging.getLogger("sessionlens.app")
+#: What a user sees when something fails that is not their doing; the details go to the server log.
+UNEXPECTED = (
+    "Something went wrong while showing this page. The details were written to the server log; "
+    "reload the page, and tell your administrator if it happens again."
+)
+
+
+def error(message: str, *, icon: str = ":material/error:") -> None:
+    st.error(md_escape(message), icon=icon)
+
+
+def warning(message: str, *, icon: str = ":material/warning:") -> None:
+    st.warning(md_escape(message), icon=icon)
+
+
+def success(message: str, *, icon: str = ":material/check_circle:") -> None:
+    st.success(md_escape(message), icon=icon)
+
+
+def toast(message: str, *, icon: str = ":material/check_circle:") -> None:
+    st.toast(md_escape(message), icon=icon)
+
+
+def unexpected(exc: BaseException) -> None:
+    """A failure that is ours: logged in full on the server, a plain message on the page."""
+    log.error("page failed", exc_info=exc)
+    st.error(UNEXPECTED, icon=":material/error:")

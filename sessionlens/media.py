@@ -1,0 +1,43 @@
+"""What an attachment is, decided from its bytes and a cleaned MIME type, never from stored text alone.
+
+Attachments arrive from agent runtimes and uploads, so their stored MIME type and content are
+untrusted: a MIME type goes into an HTTP header when the file is served (a newline or NUL there
+breaks the response), and "image/..." says nothing about whether the bytes decode.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+
+OCTET_STREAM = "application/octet-stream"
+_MIME = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,62}/[a-z0-9][a-z0-9!#$&^_.+-]{0,62}")
+#: Larger images are shown as file cards: decoding them on every page view costs too much.
+MAX_PREVIEW_PIXELS = 40_000_000
+
+
+def safe_mime(value: str | None) -> str:
+    """``value`` as a MIME type that is safe in a Content-Type header (parameters dropped,
+    lower-cased); application/octet-stream when it is not a plain ``type/subtype``."""
+    base = (value or "").split(";", 1)[0].strip().lower()
+    return base if _MIME.fullmatch(base) else OCTET_STREAM
+
+
+def previewable_image(mime: str, data: bytes) -> bool:
+    """True when ``data`` is a raster image Pillow decodes completely (not SVG, HEIC, truncated
+    or oversized files): only those are shown inline; the rest are offered as downloads."""
+    if not safe_mime(mime).startswith("image/") or not data:
+        return False
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as img:
+                if img.width * img.height > MAX_PREVIEW_PIXELS:
+                    return False
+                img.load()
+    except Exception:  # noqa: BLE001 - every way of failing to decode means "not previewable"
+        return False
+    return True

@@ -1,0 +1,132 @@
+"""One strict parser per kind of outside value: URL parameters, form fields, upload names.
+
+Everything a browser, an upload or an agent runtime hands us passes through one of these before the
+domain uses it. Each either returns a clean value or raises BadInput with a message that names the
+field and what was wrong, quoting the value safely (shortened, control characters made visible),
+so that no odd value reaches a database as something it cannot store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from collections.abc import Container
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import String
+from sqlalchemy.orm import InstrumentedAttribute
+
+from sessionlens.errors import BadInput
+
+#: Ids of tables with 32-bit integer keys (Postgres ``integer``) and of 64-bit ones (``bigint``).
+MAX_ID = 2**31 - 1
+MAX_BIG_ID = 2**63 - 1
+#: Dates a URL may name: wide enough for any real session, narrow enough for every database and
+#: for time-zone arithmetic (year 1 or 9999 overflow once shifted by an offset).
+EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
+#: Characters no field may hold: control and format characters (NUL, bidirectional overrides such
+#: as U+202E, zero-width spaces), surrogates and line/paragraph separators. The zero-width
+#: (non-)joiners stay: emoji sequences and Persian or Indic words need them.
+_BANNED_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}
+_ALLOWED_FORMAT = {"\u200c", "\u200d"}
+_MULTILINE_OK = {"\n", "\t"}
+QUOTE_LIMIT = 60
+
+
+def quote(value: str) -> str:
+    """``value`` for a message: shortened, with control characters shown as escapes."""
+    short = value if len(value) <= QUOTE_LIMIT else value[: QUOTE_LIMIT - 1] + "…"
+    return repr(short)
+
+
+def ident(raw: str, label: str, *, big: bool = False) -> int:
+    """A database id: ASCII digits only (``"²"`` and ``"١"`` are refused), within the column's
+    range, checked before ``int()`` so that 5,000-digit values are refused, not converted."""
+    raw = raw.strip()
+    limit = MAX_BIG_ID if big else MAX_ID
+    if not raw or not raw.isascii() or not raw.isdigit() or len(raw) > len(str(limit)):
+        raise BadInput(f"{label}: {quote(raw)} is not an id")
+    value = int(raw)
+    if not 0 < value <= limit:
+        raise BadInput(f"{label}: {quote(raw)} is not an id")
+    return value
+
+
+def idents(raw: str, label: str, *, big: bool = False) -> tuple[int, ...]:
+    """A comma-separated list of ids (empty parts ignored)."""
+    return tuple(ident(v, label, big=big) for v in raw.split(",") if v.strip())
+
+
+def count(raw: str, label: str, *, limit: int = 10**9) -> int:
+    """A whole number from 0 to ``limit``, ASCII digits only."""
+    raw = raw.strip()
+    if not raw or not raw.isascii() or not raw.isdigit() or len(raw) > len(str(limit)):
+        raise BadInput(f"{label}: {quote(raw)} is not a whole number")
+    value = int(raw)
+    if value > limit:
+        raise BadInput(f"{label}: {quote(raw)} is larger than {limit:,}")
+    return value
+
+
+def moment(raw: str, label: str, zone: ZoneInfo) -> dt.datetime:
+    """An ISO date and time (``2026-11-01T09:30``, an offset allowed), read in ``zone`` when it has
+    none, as aware UTC within EARLIEST..LATEST."""
+    raw = raw.strip()
+    try:
+        if not raw.isascii():
+            raise ValueError
+        value = dt.datetime.fromisoformat(raw)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=zone)
+        value = value.astimezone(dt.UTC)
+    except (ValueError, OverflowError):
+        raise BadInput(f"{label}: {quote(raw)} is not a date and time") from None
+    if not EARLIEST <= value < LATEST:
+        raise BadInput(
+            f"{label}: {quote(raw)} is outside {EARLIEST.year}–{LATEST.year - 1}"
+        ) from None
+    return value
+
+
+def choice(raw: str, label: str, allowed: Container[str], *, noun: str = "value") -> str:
+    """One of ``allowed``, exactly; otherwise "<label>: unknown <noun> '<raw>'"."""
+    if raw not in allowed:
+        raise BadInput(f"{label}: unknown {noun} {quote(raw)}")
+    return raw
+
+
+def text(
+    raw: str,
+    label: str,
+    *,
+    max_len: int,
+    multiline: bool = False,
+    required: bool = False,
+) -> str | None:
+    """Typed or uploaded text: control characters refused, whitespace tidied, at most ``max_len``
+    characters (the column's length: see ``limit``). None when empty and not ``required``."""
+    if not isinstance(raw, str):
+        raise BadInput(f"{label} must be text")
+    value = raw.strip() if multiline else " ".join(raw.split())
+    for ch in value:
+        if (multiline and ch in _MULTILINE_OK) or ch == " " or ch in _ALLOWED_FORMAT:
+            continue
+        if unicodedata.category(ch) in _BANNED_CATEGORIES or (ch.isspace() and not multiline):
+            raise BadInput(
+                f"{label} contains a control character (U+{ord(ch):04X}); remove it and try again"
+            )
+    if not value:
+        if required:
+            raise BadInput(f"{label} is required")
+        return None
+    if len(value) > max_len:
+        raise BadInput(f"{label} is at most {max_len:,} characters; this one has {len(value):,}")
+    return value
+
+
+def limit(column: InstrumentedAttribute) -> int:
+    """The length of a String column, so that a form refuses what the database would."""
+    kind = column.property.columns[0].type
+    assert isinstance(kind, String) and kind.length, f"{column} has no length"
+    return kind.length
