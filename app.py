@@ -14,28 +14,28 @@ from sessionlens.settings import get_settings
 st.set_page_config(page_title="Sessionlens", page_icon=":material/forum:", layout="wide")
 # Wide tables need the room Streamlit's default page padding takes.
 st.html("<style>.block-container{padding:1.5rem 1.5rem 1rem 1.5rem; max-width:none}</style>")
-current_actor()
-start_embedded_worker(get_settings().database_url)
-page = st.navigation(
-    [
-        st.Page(
-            "screens/sessions.py",
-            title="Sessions",
-            icon=":material/forum:",
-            url_path="sessions",
-            default=True,
-        ),
-        st.Page(
-            "screens/customer.py", title="360 View", icon=":material/person:", url_path="customer"
-        ),
-    ]
-)
-with st.sidebar:
-    info = locator().info
-    if info:
-        credit = f"{info.credit} · " if info.credit else ""
-        st.caption(f"{credit}location data built {info.build_date.isoformat()}")
 try:
+    current_actor()
+    start_embedded_worker(get_settings().database_url)
+    page = st.navigation(
+        [
+            st.Page(
+                "screens/sessions.py",
+                title="Sessions",
+                icon=":material/forum:",
+                url_path="sessions",
+                default=True,
+            ),
+            st.Page(
+                "screens/customer.py", title="360 View", icon=":material/person:", url_path="customer"
+            ),
+        ]
+    )
+    with st.sidebar:
+        info = locator().info
+        if info:
+            credit = f"{info.credit} · " if info.credit else ""
+            st.caption(f"{credit}location data built {info.build_date.isoformat()}")
     page.run()
 except Exception as exc:  # noqa: BLE001 - st.rerun/st.stop are BaseExceptions and pass through
     feedback.unexpected(exc)

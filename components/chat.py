@@ -63,6 +63,8 @@ def message_window(session_id: int) -> int:
 def marker_text(m: MessageView, tz: str) -> str:
     """The centred grey line of a system marker, in the words of the spec."""
     d, at = m.event_data, local(m.sent_at, tz)
+    if d.get("inaudible"):
+        return m.text
     if m.system_event == SystemEvent.STARTED:
         return f"{d.get('initiator', 'Client')} started the session at {at}"
     if m.system_event == SystemEvent.TRANSFER:

@@ -77,15 +77,16 @@ def moment(raw: str, label: str, zone: ZoneInfo) -> dt.datetime:
         if not raw.isascii():
             raise ValueError
         value = dt.datetime.fromisoformat(raw)
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=zone)
-        value = value.astimezone(dt.UTC)
-    except (ValueError, OverflowError):
+    except ValueError:
         raise BadInput(f"{label}: {quote(raw)} is not a date and time") from None
+    # Checked on the wall-clock year first: shifting year 1 or 9999 by an offset overflows.
+    if not EARLIEST.year <= value.year < LATEST.year:
+        raise BadInput(f"{label}: {quote(raw)} is outside {EARLIEST.year}–{LATEST.year - 1}")
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=zone)
+    value = value.astimezone(dt.UTC)
     if not EARLIEST <= value < LATEST:
-        raise BadInput(
-            f"{label}: {quote(raw)} is outside {EARLIEST.year}–{LATEST.year - 1}"
-        ) from None
+        raise BadInput(f"{label}: {quote(raw)} is outside {EARLIEST.year}–{LATEST.year - 1}")
     return value
 
 

@@ -104,4 +104,19 @@ def run_app(query: dict | None = None, page: str | None = None):  # type: ignore
         at.switch_page(page)
     at.run()
     assert not at.exception, [e.message for e in at.exception]
+    assert not unexpected(at), "the page failed; see the captured log"
     return at
+
+
+def unexpected(at) -> bool:  # type: ignore[no-untyped-def]
+    """True when the page showed the message for a failure of ours (app.py caught an exception)."""
+    from components.feedback import UNEXPECTED
+
+    return any(e.value == UNEXPECTED for e in at.error)
+
+
+def shown(elements) -> list[str]:  # type: ignore[no-untyped-def]
+    """The text of st.error/warning/... elements as a user reads it (Markdown escapes removed)."""
+    import re
+
+    return [re.sub(r"\\(.)", r"\1", e.value) for e in elements]

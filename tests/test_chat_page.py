@@ -34,7 +34,7 @@ def test_every_message_kind_marker_and_attachment(app_db):
     human = next(c for c in at.chat_message if c.name == "human")
     assert human.markdown[0].value.startswith("**Grace Kim**")
     text = "\n".join(m.value for m in at.markdown)
-    assert "[returns policy](https://example.com/returns)" in text  # Markdown kept, link clickable
+    assert '<a href="https://example.com/returns">returns policy</a>' in text  # a live link
     assert ":blue-badge[" in text  # quick replies
     captions = [c.value for c in at.caption]
     assert "Customer reaction: 👍" in captions and "Customer reaction: 👎" in captions
@@ -64,7 +64,7 @@ def test_customer_360_shows_sessions_and_edits_contact(app_db):
     at = _open({"customer": str(cs.customer_id)}, "screens/customer.py")
     assert any(s.value.startswith("Sessions · ") for s in at.subheader), (
         [s.value for s in at.subheader],
-        [e.value for e in at.error],
+        appdb.shown(at.error),
         cs.customer_id,
     )
     links = at.get("page_link")
@@ -73,7 +73,7 @@ def test_customer_360_shows_sessions_and_edits_contact(app_db):
     at.button(key="contact_edit").click().run()
     at.text_input(key="contact_email").input("broken@")
     at.button(key="FormSubmitter:contact_form-Save").click().run()
-    assert any("is not an email address" in e.value for e in at.error)
+    assert any("is not an email address" in e for e in appdb.shown(at.error))
     at.text_input(key="contact_email").input("new.address@example.com")
     at.button(key="FormSubmitter:contact_form-Save").click().run()
     assert any("Contact info saved" in s.value for s in at.success)
@@ -82,7 +82,7 @@ def test_customer_360_shows_sessions_and_edits_contact(app_db):
 
 def test_unknown_customer_and_customer_without_sessions(app_db):
     at = _open({"customer": "99999999"}, "screens/customer.py")
-    assert any("Customer 99999999 not found" in e.value for e in at.error)
+    assert any("Customer 99999999 not found" in e for e in appdb.shown(at.error))
 
     with app_db.connect() as conn:
         lonely = conn.scalar(

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from db.engine import make_engine, make_sessionmaker
 from db.migrate import upgrade
@@ -223,7 +223,7 @@ def test_a_dead_workers_job_is_finished_by_the_next(world, settings, speech, eng
     with maker.begin() as db:
         job = jobs.claim(db, worker="B", now=later)
         assert job.id == done.job_id and job.attempts == 2
-        jobs.release(db, job.id, worker="B")
+        jobs.release(db, job.id, worker="B", attempt=job.attempts)
     Worker(maker, settings, store, engine_factory=lambda s: engine_model).run_once()
     with maker() as db:
         assert db.get(Job, done.job_id).status == JobStatus.DONE
@@ -232,6 +232,57 @@ def test_a_dead_workers_job_is_finished_by_the_next(world, settings, speech, eng
                 Message.session_id == done.session_id, Message.author_kind == "customer"
             )
         )
+
+
+def test_a_stalled_worker_that_resumes_writes_nothing(
+    world, settings, speech, engine_model, monkeypatch
+):
+    """Worker A transcribes, then stalls before writing (a paused VM, a long GC) past the reclaim
+    interval; B reclaims and finishes the job; A resumes and must discard its work, not write the
+    transcript a second time."""
+    from sessionlens import worker as worker_module
+
+    monkeypatch.setattr(worker_module, "HEARTBEAT_SECONDS", 3600)  # A's pulse stalls with it
+    maker, actor, _, store = world
+    done = _import(world, settings, speech["mono"])
+    resume, stalled = threading.Event(), threading.Event()
+
+    class Stalling:  # the real model; only the moment after the last segment is held back
+        settings = engine_model.settings
+
+        def transcribe(self, audio):
+            yield from engine_model.transcribe(audio)
+            stalled.set()
+            resume.wait(60)
+
+    a = Worker(maker, settings, store, engine_factory=lambda s: Stalling(), name="A")
+    thread = threading.Thread(target=a.run_once)
+    thread.start()
+    assert stalled.wait(120)
+    with maker.begin() as db:  # A's heartbeats stopped long ago: its job is stale
+        db.execute(update(Job).where(Job.id == done.job_id).values(heartbeat_at=NOW))
+    b = Worker(maker, settings, store, engine_factory=lambda s: engine_model, name="B")
+    assert b.run_once()
+    with maker() as db:
+        job = db.get(Job, done.job_id)
+        assert (job.status, job.worker, job.attempts) == (JobStatus.DONE, "B", 2)
+        written = _transcript(db, done.session_id)
+    assert written
+    resume.set()
+    thread.join(120)
+    with maker() as db:
+        assert _transcript(db, done.session_id) == written  # once, not twice
+        cs = db.get(ChatSession, done.session_id)
+        assert cs.message_count == len(written)
+        assert db.get(Job, done.job_id).worker == "B"
+
+
+def _transcript(db, session_id):
+    return db.execute(
+        select(Message.seq, Message.text)
+        .where(Message.session_id == session_id, Message.author_kind != "system")
+        .order_by(Message.seq)
+    ).all()
 
 
 def test_stopping_a_worker_puts_its_job_back(world, settings, speech, engine_model):

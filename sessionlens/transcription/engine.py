@@ -1,6 +1,17 @@
 """faster-whisper, loaded once per worker, configured from settings, never downloading.
 
 Configuration mistakes become one ModelError whose message says what to install or change.
+
+A transcript must not lose speech silently, and the same file must give the same transcript:
+- faster-whisper skips a whole 30-second decoding window when the window's no-speech probability
+  is above ``no_speech_threshold`` and its average log-probability is low; with the default
+  temperature fallback (random sampling at 0.2…1.0) that log-probability differs from run to run,
+  so different windows vanished in different runs. Here decoding is deterministic (temperature 0,
+  beam search only) and no window is skipped (``no_speech_threshold=None``): the voice activity
+  detector has already removed what is not speech.
+- Every stretch the detector marks as speech is then checked against the segments produced; a
+  stretch left without text is transcribed again on its own, and if that yields nothing it is
+  returned as an ``inaudible`` segment, which the chat shows as "Inaudible from … to …".
 """
 
 from __future__ import annotations
@@ -29,6 +40,15 @@ class Segment:
     start: float
     end: float
     text: str
+    inaudible: bool = False  # speech was detected here but no words could be recognised
+
+
+#: VAD settings shared by decoding and the coverage check (pads keep word edges).
+VAD_PARAMETERS = {"speech_pad_ms": 800}
+#: Speech without text shorter than this is a word edge or a breath, not a lost stretch.
+MIN_GAP = 2.0
+#: Segment times are word times; words this close to a stretch count as covering it.
+WORD_SLACK = 1.0
 
 
 def resolve_model(name: str) -> str:
@@ -94,23 +114,75 @@ class WhisperEngine:
             )
 
     def transcribe(self, audio: np.ndarray) -> Iterator[Segment]:
-        """Segments of 16 kHz mono ``audio`` with times in seconds from its start."""
-        s = self.settings
+        """Segments of 16 kHz mono ``audio`` with times in seconds from its start, in order; the
+        same audio and settings always give the same segments."""
         for offset, chunk in _chunks(audio):
-            segments, _ = self.model.transcribe(
-                chunk,
-                language=s.whisper_language,
-                beam_size=s.whisper_beam_size,
-                vad_filter=s.whisper_vad,
-                vad_parameters={"speech_pad_ms": 800},
-                word_timestamps=True,
-                condition_on_previous_text=False,
-            )
-            for seg in segments:
-                if seg.no_speech_prob > 0.6 and seg.avg_logprob < -1:
-                    continue  # hallucination on silence
-                for start, end, text in _split_at_pauses(seg):
-                    yield Segment(offset + start, offset + end, text)
+            found = list(self._decode(chunk, vad=self.settings.whisper_vad))
+            if self.settings.whisper_vad:
+                found = self._fill_gaps(chunk, found)
+            for seg in found:
+                yield Segment(offset + seg.start, offset + seg.end, seg.text, seg.inaudible)
+
+    def _decode(self, audio: np.ndarray, *, vad: bool) -> Iterator[Segment]:
+        s = self.settings
+        segments, _ = self.model.transcribe(
+            audio,
+            language=s.whisper_language,
+            beam_size=s.whisper_beam_size,
+            temperature=0.0,
+            no_speech_threshold=None,
+            vad_filter=vad,
+            vad_parameters=VAD_PARAMETERS,
+            word_timestamps=True,
+            condition_on_previous_text=False,
+        )
+        for seg in segments:
+            if not vad and seg.no_speech_prob > 0.6 and seg.avg_logprob < -1:
+                continue  # without a detector, a hallucination on silence
+            for start, end, text in _split_at_pauses(seg):
+                yield Segment(start, end, text)
+
+    def _fill_gaps(self, audio: np.ndarray, found: list[Segment]) -> list[Segment]:
+        """Transcribe again, alone, each stretch of detected speech that got no text."""
+        out = list(found)
+        for start, end in uncovered(speech_stretches(audio), found):
+            lo = max(0, int((start - 0.3) * SAMPLE_RATE))
+            piece = audio[lo : int((end + 0.3) * SAMPLE_RATE)]
+            again = [
+                Segment(lo / SAMPLE_RATE + g.start, lo / SAMPLE_RATE + g.end, g.text)
+                for g in self._decode(piece, vad=False)
+            ]
+            out += again or [Segment(start, end, "", inaudible=True)]
+        return sorted(out, key=lambda g: (g.start, g.end))
+
+
+def speech_stretches(audio: np.ndarray) -> list[tuple[float, float]]:
+    """Where the voice activity detector hears speech in 16 kHz ``audio``, in seconds."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    marks = get_speech_timestamps(audio, VadOptions(**VAD_PARAMETERS))
+    return [(m["start"] / SAMPLE_RATE, m["end"] / SAMPLE_RATE) for m in marks]
+
+
+def uncovered(
+    stretches: list[tuple[float, float]], segments: list[Segment]
+) -> list[tuple[float, float]]:
+    """The parts of ``stretches`` at least MIN_GAP long that no segment's text covers."""
+    spans = sorted(
+        (g.start - WORD_SLACK, g.end + WORD_SLACK) for g in segments if g.text or g.inaudible
+    )
+    gaps = []
+    for start, end in stretches:
+        pos = start
+        for lo, hi in spans:
+            if hi <= pos or lo >= end:
+                continue
+            if lo - pos >= MIN_GAP:
+                gaps.append((pos, lo))
+            pos = max(pos, hi)
+        if end - pos >= MIN_GAP:
+            gaps.append((pos, end))
+    return gaps
 
 
 PAUSE = 1.0  # seconds of silence inside a segment that start a new message (a new turn)

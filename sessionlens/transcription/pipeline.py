@@ -89,6 +89,16 @@ def transcribe_session(
         cs = db.get_one(ChatSession, session_id, populate_existing=True)
         cs.message_count, cs.last_message_at = 0, cs.started_at
         for seg, kind in segments:
+            if seg.inaudible:  # speech was heard but not understood: say so, never drop it
+                append_message(
+                    db,
+                    cs,
+                    author_kind=AuthorKind.SYSTEM,
+                    text=inaudible_text(seg, kind if stereo else None),
+                    sent_at=started + dt.timedelta(seconds=seg.start),
+                    event_data={"transcript": True, "inaudible": True, "end": round(seg.end, 2)},
+                )
+                continue
             append_message(
                 db,
                 cs,
@@ -124,6 +134,17 @@ def transcribe_session(
         )
         jobs.finish(db, job_id, worker=worker, attempt=attempt, now=now(), warning=warning)
     return warning
+
+
+def inaudible_text(seg: Segment, side: str | None) -> str:
+    """The chat's line for speech that produced no words ("Inaudible from 1:05 to 1:40")."""
+    who = {AuthorKind.CUSTOMER: " (customer)", AuthorKind.AI: " (agent)"}.get(side or "", "")
+    return f"Inaudible from {_clock(seg.start)} to {_clock(seg.end)}{who}"
+
+
+def _clock(seconds: float) -> str:
+    m, s = divmod(int(seconds), 60)
+    return f"{m // 60}:{m % 60:02d}:{s:02d}" if m >= 60 else f"{m}:{s:02d}"
 
 
 def _channels(path: Path) -> int:
