@@ -41,8 +41,97 @@ def build(path: Path, sessions: int = 300) -> str:
                 text=text,
                 sent_at=cs.last_message_at + dt.timedelta(seconds=i + 1),
             )
+        from sessionlens.identity import default_actor
+
+        mine = (
+            select(ChatSession)
+            .where(ChatSession.tenant_id == default_actor(db).tenant_id)
+            .order_by(ChatSession.id)
+        )
+        _odd_session(db, db.scalars(mine.offset(1)).first())
+        _long_session(db, db.scalars(mine.offset(2)).first())
     eng.dispose()
     return url
+
+
+#: Attachments an agent runtime could send: none of them may break the page.
+ODD_FILES = [
+    ("truncated.png", "image/png", "png-head"),
+    (
+        "drawing.svg",
+        "image/svg+xml",
+        b"<svg xmlns='http://www.w3.org/2000/svg'><script>window.__xss=9</script></svg>",
+    ),
+    ("photo.heic", "image/heic", b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00"),
+    ("report.pdf", "application/pdf\r\nX-Evil: 1", b"%PDF-1.4 newline mime"),
+    ("nul.txt", "text/plain\x00", b"NUL in the MIME type"),
+    ("rlo.txt", "text/plain\u202e", b"right-to-left override in the MIME type"),
+    ("[Verify](https://evil.example/login).png", "image/png", "png-head"),
+]
+ODD_TEXT = (
+    "Files attached. ![tracker](http://127.0.0.1:9/track.png) and [a link](https://example.com)"
+)
+#: The long session: five messages of a megabyte each and a megabyte of logs.
+LONG_TEXT = ("All work and no play makes Jack a dull boy. " * 24_000)[:1_000_000]
+
+
+def _odd_session(db: Session, cs: ChatSession) -> None:
+    import io
+
+    from PIL import Image
+
+    from db.models import Attachment
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 64), "blue").save(out, "PNG")
+    png_head = out.getvalue()[:60]
+    msg = append_message(db, cs, author_kind="customer", text=ODD_TEXT, sent_at=cs.last_message_at)
+    for name, mime, data in ODD_FILES:
+        content = png_head if data == "png-head" else data
+        db.add(
+            Attachment(
+                tenant_id=cs.tenant_id,
+                session_id=cs.id,
+                message_id=msg.id,
+                file_name=name,
+                mime_type=mime,
+                size_bytes=len(content),
+                content=content,
+                created_at=cs.started_at,
+            )
+        )
+    cs.has_attachments = True
+    cs.parameters = {**cs.parameters, "odd": "attachments"}
+
+
+def _long_session(db: Session, cs: ChatSession) -> None:
+    from db.models import LogKind, SessionLog
+
+    for i in range(5):
+        append_message(
+            db,
+            cs,
+            author_kind="customer" if i % 2 == 0 else "ai",
+            text=f"Part {i + 1}. " + LONG_TEXT,
+            sent_at=cs.last_message_at + dt.timedelta(seconds=i + 1),
+        )
+    db.add(
+        SessionLog(
+            tenant_id=cs.tenant_id,
+            session_id=cs.id,
+            kind=LogKind.SYSTEM,
+            at=cs.started_at,
+            text=LONG_TEXT,
+        )
+    )
+    cs.parameters = {**cs.parameters, "odd": "long"}
+
+
+def odd_session(engine: Engine, kind: str) -> int:
+    """The session that holds the odd attachments ("attachments") or the long messages ("long")."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(ChatSession.id, ChatSession.parameters)).all()
+    return next(sid for sid, params in rows if (params or {}).get("odd") == kind)
 
 
 #: Messages a hostile customer could send: nothing in them may run, and they must still show.

@@ -38,8 +38,9 @@ def unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-def _postgres_engine() -> Engine:
-    url = make_url(PG_URL)
+def _postgres_engine(database_url: str = PG_URL) -> Engine:
+    """An engine on a Postgres database with an empty ``public`` schema (created if missing)."""
+    url = make_url(database_url)
     admin = make_engine(url.set(database="postgres").render_as_string(hide_password=False))
     try:
         with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -52,7 +53,7 @@ def _postgres_engine() -> Engine:
         unavailable(f"Postgres at {url.render_as_string()} is not reachable: {exc}")
     finally:
         admin.dispose()
-    engine = make_engine(PG_URL)
+    engine = make_engine(url.render_as_string(hide_password=False))
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     return engine

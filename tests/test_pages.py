@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
@@ -163,3 +164,108 @@ def test_first_start_creates_and_fills_the_embedded_database(tmp_path, monkeypat
         assert (tmp_path / "fresh" / "sessionlens.db").is_file()
     finally:
         get_settings.cache_clear()
+
+
+# --- Odd content and odd links (issue: nothing odd breaks it) ----------------------------------
+
+
+def test_undecodable_images_and_odd_mime_types_leave_the_page_whole(app_db):
+    sid = appdb.odd_session(app_db, "attachments")
+    at = _run({"session": str(sid)})
+    from components.markdown import md_escape
+
+    cards = "".join(m.value for m in at.markdown)
+    for name, _, _ in appdb.ODD_FILES:  # every odd file is offered as a card, none inline
+        assert md_escape(name) in cards, name
+    assert len(at.get("download_button")) >= len(appdb.ODD_FILES)
+    captions = [c.value for c in at.caption]
+    assert not any("\n" in c or "\x00" in c or "\u202e" in c for c in captions)
+    assert any("application/octet" in c for c in captions)  # the broken MIME types, cleaned
+    assert any(b.proto.label == "Hand over to the operator" for b in at.button)  # actions shown
+    assert at.get("markdown") and "Contact info" in "".join(m.value for m in at.markdown)
+    names = "".join(m.value for m in at.markdown)
+    assert "](https://evil.example" not in names  # the file name is text, not a live link
+
+
+def test_remote_images_in_messages_are_links_naming_the_host(app_db):
+    sid = appdb.odd_session(app_db, "attachments")
+    at = _run({"session": str(sid)})
+    html = "".join(m.value for m in at.markdown)
+    assert "<img" not in html and "(127.0.0.1)" in html
+
+
+def test_a_session_of_megabyte_messages_opens_cut_with_show_all(app_db):
+    sid = appdb.odd_session(app_db, "long")
+    at = _run({"session": str(sid)})
+    shown_chars = sum(len(m.value) for m in at.markdown)
+    assert shown_chars < 200_000  # five 1 MB messages are not sent to the browser whole
+    cut = [c.value for c in at.caption if c.value.startswith("Showing the first")]
+    assert len(cut) == 5 and "1,000,008 characters" in cut[0]
+    show = [b for b in at.button if b.proto.label == "Show all"]
+    assert len(show) == 5
+    show[0].click().run()
+    assert max(len(m.value) for m in at.markdown) > 1_000_000
+    assert len([b for b in at.button if b.proto.label == "Show all"]) == 4
+
+
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ({"session": "²"}, "The link's session: '²' is not an id"),
+        ({"session": "9" * 5000}, "The link's session: '999"),
+        ({"session": str(2**63)}, "is not an id"),
+        ({"session": "[Log in again](https://evil.example)"}, "'[Log in again](https://evil"),
+        ({"agent": "²"}, "Agents filter: '²' is not an id"),
+        ({"user": "9" * 5000}, "Users filter: '999"),
+        ({"human": str(2**31)}, "Human Agent filter: '2147483648' is not an id"),
+        ({"start_from": "0001-01-01T00:00"}, "is outside 1970–2099"),
+        ({"last_to": "9999-12-31T23:59+00:00"}, "is outside 1970–2099"),
+        ({"country": "\x00"}, "Country filter: unknown country code"),
+        ({"view": "²"}, "The link's saved view: '²' is not an id"),
+        ({"view": str(2**40)}, "The link's saved view"),
+        ({"sort": "<b>x</b>"}, "The link's sort: unknown sort"),
+    ],
+)
+def test_odd_url_parameters_are_named_in_a_message(app_db, query, message):
+    at = _run(query)
+    errors = appdb.shown(at.error)
+    assert any(message in e for e in errors), errors
+    raw = "".join(e.value for e in at.error)
+    assert "](https://" not in raw  # a quoted URL is never a live link
+    assert any(b.proto.label == "Import session" for b in at.button)
+
+
+def test_odd_customer_ids_on_the_360_view(app_db):
+    for raw, message in [("²", "'²' is not an id"), (str(2**31), "is not an id")]:
+        at = _run({"customer": raw}, "screens/customer.py")
+        assert any(message in e for e in appdb.shown(at.error))
+
+
+def test_a_failure_shows_a_plain_message_and_no_traceback(tmp_path, monkeypatch):
+    """A database file that is not a database: the user reads a plain message, with no SQL, path
+    or traceback; the details go to the server log."""
+    from components.feedback import UNEXPECTED
+
+    broken = tmp_path / "broken.db"
+    broken.write_bytes(b"this is not a SQLite database" * 100)
+    monkeypatch.setenv("SESSIONLENS_DATABASE_URL", f"sqlite:///{broken}")
+    monkeypatch.setenv("SESSIONLENS_EMBEDDED_WORKER", "false")
+    get_settings.cache_clear()
+    try:
+        at = AppTest.from_file(str(appdb.ROOT / "app.py"), default_timeout=60).run()
+    finally:
+        get_settings.cache_clear()
+    assert not at.exception
+    assert [e.value for e in at.error] == [UNEXPECTED]
+    everything = " ".join(str(e.proto) for e in at.main) + " ".join(
+        str(e.proto) for e in at.sidebar
+    )
+    assert "Traceback" not in everything and "sqlite" not in everything.lower()
+    assert str(broken) not in everything
+
+
+def test_error_details_are_hidden_by_the_server_config():
+    import tomllib
+
+    config = tomllib.loads((appdb.ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["showErrorDetails"] == "none"

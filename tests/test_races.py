@@ -1,0 +1,126 @@
+"""Races on both backends, with threads and with processes: a rule that holds on Postgres by locking
+must hold on SQLite, the embedded default, too.
+
+Each test gets its own committed database (the rolled-back ``db`` fixture cannot be seen by other
+connections): a SQLite file, or a separate Postgres database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import threading
+import time
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from db.engine import make_engine
+from db.migrate import upgrade
+from db.models import AuditEvent, ChatSession, Message, Mode, SystemEvent
+from sessionlens import demo, geo, handover, identity
+from sessionlens.errors import RuleViolation
+from tests.conftest import NOW, PG_URL, _postgres_engine
+
+CLICKS = 8
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def committed(request, tmp_path) -> Engine:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'race.db'}"
+        eng = make_engine(url)
+    else:
+        url = make_url(PG_URL).set(database="sessionlens_race").render_as_string(False)
+        eng = _postgres_engine(url)
+    upgrade(eng)
+    with eng.begin() as conn:
+        demo.generate(conn, locator=geo.Locator(None), sessions=30, seed=5, now=NOW)
+    yield eng
+    eng.dispose()
+
+
+def _active_ai_session(eng: Engine) -> int:
+    with Session(eng) as db:
+        who = identity.default_actor(db)
+        return db.scalar(
+            select(ChatSession.id)
+            .where(
+                ChatSession.tenant_id == who.tenant_id,
+                ChatSession.mode == Mode.AI,
+                ChatSession.finished_at.is_(None),
+            )
+            .limit(1)
+        )
+
+
+def click_hand_over(url: str, session_id: int, start_at: float) -> str:
+    """One operator's click, in its own process or thread, with its own connection."""
+    eng = make_engine(url)
+    try:
+        with Session(eng) as db:
+            who = identity.default_actor(db)
+        time.sleep(max(0.0, start_at - time.time()))
+        try:
+            with Session(eng) as db, db.begin():
+                handover.hand_over(db, actor=who, session_id=session_id, now=NOW)
+            return "moved"
+        except RuleViolation as err:
+            return str(err)
+    finally:
+        eng.dispose()
+
+
+def _results(eng: Engine, session_id: int, outcomes: list[str]) -> None:
+    assert outcomes.count("moved") == 1, outcomes
+    assert set(outcomes) - {"moved"} <= {handover.HANDLED}
+    with Session(eng) as db:
+        markers = db.scalar(
+            select(func.count()).where(
+                Message.session_id == session_id, Message.system_event == SystemEvent.TRANSFER
+            )
+        )
+        audits = db.scalar(
+            select(func.count()).where(
+                AuditEvent.action == "hand_over", AuditEvent.target_id == str(session_id)
+            )
+        )
+        mode = db.scalar(select(ChatSession.mode).where(ChatSession.id == session_id))
+    assert (markers, audits, mode) == (1, 1, Mode.HUMAN)
+
+
+def test_simultaneous_hand_overs_in_threads_make_one_transition(committed):
+    sid = _active_ai_session(committed)
+    url = committed.url.render_as_string(hide_password=False)
+    start_at = time.time() + 1.0
+    outcomes: list[str] = []
+    threads = [
+        threading.Thread(target=lambda: outcomes.append(click_hand_over(url, sid, start_at)))
+        for _ in range(CLICKS)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    _results(committed, sid, outcomes)
+
+
+def test_simultaneous_hand_overs_in_processes_make_one_transition(committed):
+    sid = _active_ai_session(committed)
+    url = committed.url.render_as_string(hide_password=False)
+    start_at = time.time() + 4.0  # spawned interpreters need a moment to import the app
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(CLICKS) as pool:
+        outcomes = pool.starmap(click_hand_over, [(url, sid, start_at)] * CLICKS, chunksize=1)
+    _results(committed, sid, outcomes)
+
+
+def test_a_finished_session_is_refused_by_every_click(committed):
+    with Session(committed) as db, db.begin():
+        sid = _active_ai_session(committed)
+        db.get(ChatSession, sid).finished_at = NOW - dt.timedelta(minutes=1)
+    url = committed.url.render_as_string(hide_password=False)
+    outcomes = [click_hand_over(url, sid, 0) for _ in range(2)]
+    assert outcomes == [handover.FINISHED] * 2
