@@ -6,6 +6,10 @@ Builds a small SQLite demo database with one extra session of ``--messages`` mes
 a full script run of the page (AppTest, so no browser) that opens it, next to opening a typical
 20-message session in the same run. Target (issue 4): a 2,000-message session opens in under a
 second on the server (the chat renders the newest 200 and loads earlier ones on demand).
+
+A third session holds five messages of a megabyte each and a megabyte of logs (issue 9: it took
+24 s to open). Target: under a second on the server, like any other session; each long message
+is shown cut, with "Show all".
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 from bench.common import p50_p95, print_table  # noqa: E402
 from db.engine import make_engine  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
-from db.models import AuthorKind, ChatSession  # noqa: E402
+from db.models import AuthorKind, ChatSession, LogKind, SessionLog  # noqa: E402
 from sessionlens import demo, geo, identity  # noqa: E402
 from sessionlens.messages import append_message  # noqa: E402
 
@@ -65,7 +69,28 @@ def build(path: Path, n: int) -> tuple[str, int, int]:
                 text=f"Message {i}: **markdown** with a [link](https://example.com/{i})",
             )
         long_id = long_one.id
-    return url, long_id, typical
+        huge = db.scalars(
+            select(ChatSession)
+            .where(ChatSession.tenant_id == tenant, ChatSession.id != long_id)
+            .order_by(ChatSession.id)
+            .limit(1)
+        ).one()
+        megabyte = ("All work and no play makes Jack a dull boy. " * 24_000)[:1_000_000]
+        for i in range(5):
+            append_message(
+                db,
+                huge,
+                author_kind=AuthorKind.CUSTOMER if i % 2 else AuthorKind.AI,
+                sent_at=huge.last_message_at + dt.timedelta(seconds=i + 1),
+                text=megabyte,
+            )
+        db.add(
+            SessionLog(
+                tenant_id=tenant, session_id=huge.id, kind=LogKind.SYSTEM, at=at, text=megabyte
+            )
+        )
+        huge_id = huge.id
+    return url, long_id, typical, huge_id
 
 
 def time_open(session_id: int, runs: int) -> tuple[float, float]:
@@ -89,10 +114,12 @@ def main() -> None:
     ap.add_argument("--json", dest="json_path")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        url, long_id, typical_id = build(Path(tmp) / "open.db", args.messages)
+        url, long_id, typical_id, huge_id = build(Path(tmp) / "open.db", args.messages)
         os.environ["SESSIONLENS_DATABASE_URL"] = url
+        os.environ["SESSIONLENS_EMBEDDED_WORKER"] = "false"
         l50, l95 = time_open(long_id, args.runs)
         t50, t95 = time_open(typical_id, args.runs)
+        h50, h95 = time_open(huge_id, args.runs)
     print_table(
         [
             {
@@ -102,7 +129,15 @@ def main() -> None:
                 "raw_p50_ms": t50,
                 "raw_p95_ms": t95,
                 "ratio_p95": l95 / t95,
-            }
+            },
+            {
+                "case": "open 5 x 1 MB messages + 1 MB logs",
+                "domain_p50_ms": h50,
+                "domain_p95_ms": h95,
+                "raw_p50_ms": t50,
+                "raw_p95_ms": t95,
+                "ratio_p95": h95 / t95,
+            },
         ],
         args.json_path,
     )

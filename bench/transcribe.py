@@ -1,6 +1,7 @@
 """Transcription speed, memory and accuracy: the import pipeline against bare faster-whisper.
 
     python bench/transcribe.py [--long] [--json FILE]
+    python bench/transcribe.py --repeat 3 [--json FILE]
 
 Generates two-speaker support calls with espeak-ng (60 s and 5 min; mono and stereo, 16 kHz), and
 for each prints the whole import pipeline with the default settings (probe, store, job, decode,
@@ -10,6 +11,11 @@ memory and word error rate against the script. ``--long`` adds the peak memory o
 through the pipeline. Each measurement runs in a fresh process. Targets (issue 6): the pipeline
 within 1.2x of bare faster-whisper's time, WER <= 6% on the 16 kHz calls, the 60-minute file under
 1 GB peak.
+
+``--repeat N`` (issue 9) transcribes one 10-minute two-speaker stereo call N times with the
+worker's engine (each run in a fresh process, each channel on its own, as the pipeline does) and
+prints each run's WER, its words, the seconds of detected speech left without text, and the spread
+of WER between runs. Targets: WER <= 6% each run, spread <= 1 point, 0 s of speech without text.
 """
 
 from __future__ import annotations
@@ -98,7 +104,7 @@ def child(mode: str, path: str) -> None:
     """Runs in a fresh process; prints one JSON line."""
     import resource
 
-    if mode != "bare":
+    if mode == "pipeline":
         prepared = _prepare()
     t0, c0 = time.perf_counter(), time.process_time()
     if mode == "bare":
@@ -114,6 +120,8 @@ def child(mode: str, path: str) -> None:
         )
         segments, _ = model.transcribe(path, language="en", beam_size=5)
         text = " ".join(s.text for s in segments)
+    elif mode == "engine":
+        text = _engine_run(Path(path))
     else:
         text = _pipeline(Path(path), *prepared)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -183,6 +191,66 @@ def _pipeline(path: Path, maker, store, settings) -> str:  # type: ignore[no-unt
         )
 
 
+def _engine_run(path: Path) -> str:
+    """The worker's engine on each channel of ``path``: text in time order, plus coverage."""
+    sys.path.insert(0, str(ROOT))
+    from sessionlens.settings import Settings
+    from sessionlens.transcription.audio import decode
+    from sessionlens.transcription.engine import WhisperEngine, speech_stretches, uncovered
+
+    engine = WhisperEngine(Settings())
+    audio = decode(path, stereo=True)
+    segments, lost, inaudible = [], 0.0, 0
+    for channel in audio.channels:
+        found = list(engine.transcribe(channel))
+        segments += found
+        inaudible += sum(1 for g in found if g.inaudible)
+        lost += sum(b - a for a, b in uncovered(speech_stretches(channel), found))
+    segments.sort(key=lambda g: g.start)
+    return json.dumps(
+        {
+            "text": " ".join(g.text for g in segments if g.text),
+            "lost_s": lost,
+            "inaudible": inaudible,
+        }
+    )
+
+
+def repeat(times: int, tmp: Path) -> list[dict]:
+    _, stereo, script = make_call(600, tmp)
+    seconds = wave.open(str(stereo)).getnframes() / 16000
+    rows = []
+    for i in range(times):
+        out = run("engine", stereo)
+        found = json.loads(out["text"])
+        rows.append(
+            {
+                "case": f"run {i + 1}: {seconds:.0f} s stereo",
+                "wall_s": out["wall"],
+                "cpu_s": out["cpu"],
+                "words": len(found["text"].split()),
+                "script_words": len(script.split()),
+                "wer": wer(script, found["text"]),
+                "speech_without_text_s": found["lost_s"],
+                "inaudible_marked": found["inaudible"],
+            }
+        )
+    spread = max(r["wer"] for r in rows) - min(r["wer"] for r in rows)
+    head = f"{'case':<24}{'wall s':>8}{'cpu s':>8}{'words':>12}{'WER':>8}{'speech w/o text s':>19}{'inaudible':>11}"
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        print(
+            f"{r['case']:<24}{r['wall_s']:>8.1f}{r['cpu_s']:>8.1f}"
+            f"{r['words']:>6}/{r['script_words']:<5}{r['wer']:>8.1%}"
+            f"{r['speech_without_text_s']:>19.1f}{r['inaudible_marked']:>11}"
+        )
+    print(f"WER spread between runs: {spread * 100:.2f} points")
+    for r in rows:
+        r["wer_spread_points"] = spread * 100
+    return rows
+
+
 def run(mode: str, path: Path) -> dict:
     out = subprocess.run(
         [sys.executable, __file__, "--child", mode, str(path)],
@@ -199,9 +267,16 @@ def main() -> None:
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     ap.add_argument("--long", action="store_true", help="also a 60-minute file (minutes)")
     ap.add_argument("--json", dest="json_path")
+    ap.add_argument("--repeat", type=int, help="transcribe a 10-minute call this many times")
     args = ap.parse_args()
     if args.child:
         child(*args.child)
+        return
+    if args.repeat:
+        with tempfile.TemporaryDirectory() as tmp:
+            rows = repeat(args.repeat, Path(tmp))
+        if args.json_path:
+            Path(args.json_path).write_text("\n".join(json.dumps(r) for r in rows) + "\n")
         return
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

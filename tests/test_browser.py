@@ -31,14 +31,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory):
-    url = appdb.build(tmp_path_factory.mktemp("browser") / "app.db")
+def _start(url: str, blob_dir: Path) -> tuple[subprocess.Popen, str]:
+    """``streamlit run app.py`` on a free port, as a user would start it; healthy or failed."""
     port = _free_port()
     env = {
         **os.environ,
         "SESSIONLENS_DATABASE_URL": url,
-        "SESSIONLENS_BLOB_DIR": str(tmp_path_factory.mktemp("blobs")),
+        "SESSIONLENS_BLOB_DIR": str(blob_dir),
         "SESSIONLENS_WHISPER_BEAM_SIZE": "1",
     }
     proc = subprocess.Popen(
@@ -69,12 +68,17 @@ def server(tmp_path_factory):
     while time.time() < deadline:
         try:
             if urllib.request.urlopen(base + "/_stcore/health", timeout=2).read() == b"ok":
-                break
+                return proc, base
         except OSError:
             time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not become healthy in 60 s")
+    proc.kill()
+    pytest.fail("streamlit did not become healthy in 60 s")
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    url = appdb.build(tmp_path_factory.mktemp("browser") / "app.db")
+    proc, base = _start(url, tmp_path_factory.mktemp("blobs"))
     yield base, make_engine(url)
     proc.terminate()
     proc.wait(10)
@@ -365,3 +369,54 @@ def test_import_a_recording_and_watch_it_fill_in(page, server, tmp_path):
     )
     expect(main.get_by_role("button", name="Download recording")).to_be_visible()
     page.screenshot(path=str(SHOTS / "imported.png"))
+
+
+def test_a_deep_link_as_the_first_request_runs_the_whole_frame(page, server, tmp_path):
+    """The very first request to a fresh server is a deep link: the navigation, the wide layout
+    and the location-data credit are there, as when the user starts from /."""
+    from playwright.sync_api import expect
+
+    _, engine = server
+    url = engine.url.render_as_string(hide_password=False)
+    proc, base = _start(url, tmp_path / "blobs")
+    try:
+        sid = appdb.showcase(engine).id
+        page.goto(f"{base}/sessions?session={sid}")
+        sidebar = page.get_by_test_id("stSidebar")
+        expect(sidebar.get_by_text("location data built")).to_be_visible(timeout=60_000)
+        nav = page.get_by_test_id("stSidebarNav")
+        expect(nav.get_by_text("Sessions")).to_be_visible()
+        expect(nav.get_by_text("360 View")).to_be_visible()
+        expect(page.get_by_text("Draft from Copilot")).to_be_visible(timeout=60_000)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_odd_attachments_and_remote_images_break_nothing_and_load_nothing(page, server):
+    from playwright.sync_api import expect
+
+    base, engine = server
+    sid = appdb.odd_session(engine, "attachments")
+    requests, failures = [], []
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("response", lambda r: r.status >= 500 and failures.append((r.status, r.url)))
+    page.goto(f"{base}/?session={sid}")
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_text("Files attached.")).to_be_visible(timeout=60_000)
+    expect(main.get_by_role("link", name=re.compile(r"tracker \(127\.0\.0\.1\)"))).to_be_visible()
+    for name, _, _ in appdb.ODD_FILES:
+        expect(main.get_by_text(name, exact=True).first).to_be_visible()
+    expect(main.get_by_role("button", name="Hand over to the operator")).to_be_visible()
+    expect(page.get_by_text("Contact info")).to_be_visible()
+    assert main.get_by_role("link", name="Verify").count() == 0  # a file name is never a link
+    # Download each odd file: the media route answers with a clean MIME type, never a 500.
+    for button in main.get_by_role("button", name="Download").all():
+        with page.expect_download() as dl:
+            button.click()
+        assert dl.value.suggested_filename
+    page.wait_for_timeout(500)
+    assert not [u for u in requests if "track.png" in u]  # the tracking pixel was never fetched
+    assert not failures, failures
+    assert page.evaluate("() => window.__xss") is None
+    page.screenshot(path=str(SHOTS / "odd-attachments.png"))

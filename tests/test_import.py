@@ -169,6 +169,8 @@ def test_stereo_channels_get_their_own_authors(world, settings, speech, engine_m
         ("blip.wav", lambda d: _silence(d, 0.05), "contains no audio"),
         ("silence.wav", lambda d: _silence(d, 1.5), "The recording is silent"),
         ("long.wav", lambda d: _tone(d, 3.0), "longer than the 2 s limit"),
+        ("beep.wav", lambda d: _tone(d, 0.1), "0.1 s long, shorter than the 1 s minimum"),
+        ("short.wav", lambda d: _tone(d, 0.6), "0.6 s long, shorter than the 1 s minimum"),
         ("half.wav", lambda d: _truncated_wav(d), "damaged or truncated: only 1 of its 2 s"),
         ("notes.txt", lambda d: b"hello", "not a supported audio file"),
     ],
