@@ -173,7 +173,7 @@ def _meta(m: MessageView, tz: str) -> None:
         if m.delivery_note:
             tip += f" — {m.delivery_note}"
         icon = DELIVERY_ICONS.get(m.delivery_status, m.delivery_status)
-        st.caption(f"{meta} · {icon}", help=tip)
+        st.caption(f"{meta} · {icon}", help=md_escape(tip))
     else:
         st.caption(meta)
     if m.reaction:

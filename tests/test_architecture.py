@@ -1,4 +1,4 @@
-"""The import rule of DESIGN.md: pages → components → sessionlens → db, in one direction only."""
+"""The import rule of DESIGN.md: screens → components → sessionlens → db, in one direction only."""
 
 from __future__ import annotations
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from db.models import ChatSession, Customer, Message
@@ -53,7 +55,7 @@ def test_template_and_delivery_status(app_db):
     at = _open({"session": str(sid)})
     assert any("WhatsApp template" in m.value for m in at.markdown)
     at = _open({"session": str(failed.session_id)})
-    tips = [c.proto.help for c in at.caption if c.proto.help]
+    tips = [re.sub(r"\\(.)", r"\1", c.proto.help) for c in at.caption if c.proto.help]
     assert any(
         t.startswith("Failed at ") and "UTC" in t and failed.delivery_note in t for t in tips
     )
