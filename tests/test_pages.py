@@ -269,3 +269,22 @@ def test_error_details_are_hidden_by_the_server_config():
 
     config = tomllib.loads((appdb.ROOT / ".streamlit" / "config.toml").read_text())
     assert config["client"]["showErrorDetails"] == "none"
+
+
+def test_a_customer_named_like_markdown_is_shown_as_a_name(app_db):
+    from sqlalchemy import update
+
+    from db.models import Customer
+
+    sid = appdb.odd_session(app_db, "attachments")
+    with app_db.begin() as conn:
+        cid = conn.scalar(select(ChatSession.customer_id).where(ChatSession.id == sid))
+        conn.execute(
+            update(Customer)
+            .where(Customer.id == cid)
+            .values(name="[Verify](https://evil.example) ![x](https://evil.example/t.png)")
+        )
+    at = _run({"customer": str(cid)}, "screens/customer.py")
+    heading = at.subheader[0].value
+    assert "](https://" not in heading  # escaped: no link, no image
+    assert appdb.shown([at.subheader[0]])[0].startswith("[Verify](https://evil.example)")
