@@ -417,3 +417,43 @@ def test_cli_imports_many_files_and_waits(tmp_path, settings, speech, monkeypatc
             )
         )
     assert "router" in text.lower()
+
+
+def test_speech_the_first_pass_left_without_text_is_transcribed_again(speech, engine_model):
+    """The coverage check: a stretch of detected speech with no segment is decoded on its own."""
+    from sessionlens.transcription.audio import decode
+    from sessionlens.transcription.engine import speech_stretches, uncovered
+
+    audio = decode(speech["mono"], stereo=False).channels[0]
+    stretches = speech_stretches(audio)
+    assert stretches and uncovered(stretches, []) == [(a, b) for a, b in stretches if b - a >= 2.0]
+    refilled = engine_model._fill_gaps(audio, [])  # as if the first pass had dropped it all
+    words = " ".join(g.text for g in refilled).lower()
+    assert "router" in words or "password" in words, words
+    assert not uncovered(stretches, refilled)
+
+
+def test_the_same_recording_gives_the_same_transcript(speech, engine_model):
+    from sessionlens.transcription.audio import decode
+
+    audio = decode(speech["mono"], stereo=False).channels[0]
+    assert list(engine_model.transcribe(audio)) == list(engine_model.transcribe(audio))
+
+
+def test_uncovered_finds_only_long_stretches_without_text():
+    from sessionlens.transcription.engine import Segment, uncovered
+
+    segs = [Segment(0.5, 3.0, "hello"), Segment(8.5, 10.0, "bye"), Segment(20.0, 21.0, "")]
+    assert uncovered([(0.0, 10.0)], segs) == [(4.0, 7.5)]
+    assert uncovered([(0.0, 10.0), (15.0, 16.5), (18.0, 25.0)], segs) == [(4.0, 7.5), (18.0, 25.0)]
+
+
+def test_inaudible_stretches_are_named_with_their_times():
+    from sessionlens.transcription.engine import Segment
+    from sessionlens.transcription.pipeline import inaudible_text
+
+    seg = Segment(65.2, 100.9, "", inaudible=True)
+    assert inaudible_text(seg, "customer") == "Inaudible from 1:05 to 1:40 (customer)"
+    assert (
+        inaudible_text(Segment(3725, 3790, "", True), None) == "Inaudible from 1:02:05 to 1:03:10"
+    )
