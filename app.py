@@ -27,7 +27,10 @@ try:
                 default=True,
             ),
             st.Page(
-                "screens/customer.py", title="360 View", icon=":material/person:", url_path="customer"
+                "screens/customer.py",
+                title="360 View",
+                icon=":material/person:",
+                url_path="customer",
             ),
         ]
     )

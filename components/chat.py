@@ -147,12 +147,10 @@ def _message(m: MessageView, tz: str, actor: Actor, session_id: int, traced: set
 def _text(m: MessageView, actor: Actor) -> None:
     """The message body; a long one is cut at chat.TEXT_PREVIEW characters with "Show all"."""
     key = f"full_{m.id}"
-    text = m.text
-    cut = m.text_length > len(text)
+    text, cut = m.text, m.text_length > len(m.text)
     if cut and st.session_state.get(key):
-        text = run_action(lambda db: chat.full_text(db, m.id, actor=actor))
-        cut = text is None
-        text = text or m.text
+        full = run_action(lambda db: chat.full_text(db, m.id, actor=actor))
+        text, cut = (full, False) if full is not None else (text, True)
     if text:
         st.markdown(
             message_html(text, image_hosts=get_settings().image_host_set), unsafe_allow_html=True

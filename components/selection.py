@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import feedback
-from sessionlens import strict
-from sessionlens.errors import BadInput
+from components import url
 
 
 def sync_from_url(page: str) -> None:
@@ -22,14 +20,9 @@ def sync_from_url(page: str) -> None:
         st.query_params.from_dict(st.session_state[memory])
     if not entering:
         return
-    raw = st.query_params.get("session")
-    try:
-        session_id = strict.ident(raw, "The link's session", big=True) if raw else None
-    except BadInput as err:
-        feedback.error(str(err))
-        session_id = None
+    session_id = url.id_param("session", "The link's session", big=True)
     st.session_state["selected"] = session_id
-    # The grid re-selects the row only when it mounts (docs/grid.md).
+    # The grid applies its initial selection only when it mounts (components/grid.py).
     st.session_state["grid_initial"] = [str(session_id)] if session_id else []
 
 

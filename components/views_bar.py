@@ -6,12 +6,11 @@ import datetime as dt
 
 import streamlit as st
 
-from components import feedback
+from components import url
 from components.data import run_action
 from components.filter_bar import current_query, write_query
 from components.markdown import md_escape
-from sessionlens import saved_views, strict
-from sessionlens.errors import BadInput
+from sessionlens import saved_views
 from sessionlens.permissions import Actor
 
 
@@ -21,10 +20,8 @@ def open_view_from_url(actor: Actor) -> None:
     if not raw or st.session_state.get("view_applied") == raw:
         return
     st.session_state["view_applied"] = raw
-    try:
-        view_id = strict.ident(raw, "The link's saved view")
-    except BadInput as err:
-        feedback.error(str(err))
+    view_id = url.id_param("view", "The link's saved view")
+    if view_id is None:
         return
     view = run_action(lambda db: saved_views.get_view(db, view_id, actor=actor))
     if view is not None:

@@ -2,31 +2,27 @@
 
 import streamlit as st
 
-from components import feedback, selection
+from components import feedback, selection, url
 from components.chat import message_window, render_conversation
 from components.contact import contact_block
 from components.data import current_actor, run_action
 from components.markdown import md_escape
-from sessionlens import chat, customers, identity, strict
+from sessionlens import chat, customers, identity
 from sessionlens.channels import channel_info
-from sessionlens.errors import BadInput
 from sessionlens.timefmt import local
 
 selection.sync_from_url("customer")
 actor = current_actor()
 tenant = run_action(lambda db: identity.tenant_info(db, actor=actor))
 tz = tenant.timezone if tenant else "UTC"
-raw = st.query_params.get("customer", "")
 st.header("360 View")
 if flash := st.session_state.pop("flash", None):
     feedback.success(flash)
-if not raw:
+if not st.query_params.get("customer"):
     st.info("Open a customer from a session's Contact info: “Open in 360”.")
     st.stop()
-try:
-    customer_id = strict.ident(raw, "The link's customer")
-except BadInput as err:
-    feedback.error(str(err))
+customer_id = url.id_param("customer", "The link's customer")
+if customer_id is None:
     st.stop()
 contact = run_action(lambda db: customers.get_contact(db, customer_id, actor=actor))
 if contact is None:

@@ -12,6 +12,7 @@ import ipaddress
 from collections.abc import Mapping
 from zoneinfo import ZoneInfo
 
+from db.models import ChatSession
 from sessionlens import strict
 from sessionlens.channels import CHANNELS
 from sessionlens.countries import CODES
@@ -27,6 +28,7 @@ OPS = {
     "le": Compare.LE,
 }
 OP_CODES = {v: k for k, v in OPS.items()}
+STATUS_LEN = strict.limit(ChatSession.status)
 RANGES = {  # URL prefix → (filter field prefix, label)
     "start": ("started", "Start time"),
     "finish": ("finished", "Finish time"),
@@ -65,7 +67,7 @@ def parse(params: Mapping[str, str], tz: str) -> SessionFilter:
             for c in _list(params, "channel")
         ),
         "statuses": tuple(
-            strict.text(s, "Statuses filter", max_len=64, required=True)
+            strict.text(s, "Statuses filter", max_len=STATUS_LEN, required=True)
             for s in _list(params, "status")
         ),
         "countries": tuple(

@@ -40,15 +40,21 @@ def quote(value: str) -> str:
     return repr(short)
 
 
+def _digits(raw: str, limit: int) -> int | None:
+    """``raw`` as a number when it is ASCII digits (``"²"`` and ``"١"`` are not) no longer than
+    ``limit``; None otherwise. The length is checked before ``int()``, so 5,000 digits are refused,
+    not converted."""
+    if not raw or not raw.isascii() or not raw.isdigit() or len(raw) > len(str(limit)):
+        return None
+    return int(raw)
+
+
 def ident(raw: str, label: str, *, big: bool = False) -> int:
-    """A database id: ASCII digits only (``"²"`` and ``"١"`` are refused), within the column's
-    range, checked before ``int()`` so that 5,000-digit values are refused, not converted."""
+    """A database id within the column's range (64-bit for ``big`` keys, else 32-bit)."""
     raw = raw.strip()
     limit = MAX_BIG_ID if big else MAX_ID
-    if not raw or not raw.isascii() or not raw.isdigit() or len(raw) > len(str(limit)):
-        raise BadInput(f"{label}: {quote(raw)} is not an id")
-    value = int(raw)
-    if not 0 < value <= limit:
+    value = _digits(raw, limit)
+    if value is None or not 0 < value <= limit:
         raise BadInput(f"{label}: {quote(raw)} is not an id")
     return value
 
@@ -59,11 +65,11 @@ def idents(raw: str, label: str, *, big: bool = False) -> tuple[int, ...]:
 
 
 def count(raw: str, label: str, *, limit: int = 10**9) -> int:
-    """A whole number from 0 to ``limit``, ASCII digits only."""
+    """A whole number from 0 to ``limit``."""
     raw = raw.strip()
-    if not raw or not raw.isascii() or not raw.isdigit() or len(raw) > len(str(limit)):
+    value = _digits(raw, limit)
+    if value is None:
         raise BadInput(f"{label}: {quote(raw)} is not a whole number")
-    value = int(raw)
     if value > limit:
         raise BadInput(f"{label}: {quote(raw)} is larger than {limit:,}")
     return value
