@@ -8,7 +8,8 @@ this frame, until the first run of this script).
 import streamlit as st
 
 from components import feedback
-from components.data import current_actor, locator, start_embedded_worker
+from components.data import current_actor, start_embedded_worker
+from components.frame import navigation
 from sessionlens.settings import get_settings
 
 st.set_page_config(page_title="Sessionlens", page_icon=":material/forum:", layout="wide")
@@ -17,28 +18,7 @@ st.html("<style>.block-container{padding:1.5rem 1.5rem 1rem 1.5rem; max-width:no
 try:
     current_actor()
     start_embedded_worker(get_settings().database_url)
-    page = st.navigation(
-        [
-            st.Page(
-                "screens/sessions.py",
-                title="Sessions",
-                icon=":material/forum:",
-                url_path="sessions",
-                default=True,
-            ),
-            st.Page(
-                "screens/customer.py",
-                title="360 View",
-                icon=":material/person:",
-                url_path="customer",
-            ),
-        ]
-    )
-    with st.sidebar:
-        info = locator().info
-        if info:
-            credit = f"{info.credit} · " if info.credit else ""
-            st.caption(f"{credit}location data built {info.build_date.isoformat()}")
+    page = navigation()
     page.run()
 except Exception as exc:  # noqa: BLE001 - st.rerun/st.stop are BaseExceptions and pass through
     feedback.unexpected(exc)

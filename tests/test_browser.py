@@ -372,8 +372,9 @@ def test_import_a_recording_and_watch_it_fill_in(page, server, tmp_path):
 
 
 def test_a_deep_link_as_the_first_request_runs_the_whole_frame(page, server, tmp_path):
-    """The very first request to a fresh server is a deep link: the navigation, the wide layout
-    and the location-data credit are there, as when the user starts from /."""
+    """The very first request to a fresh server is a deep link to /sessions: the navigation, the
+    wide layout and the location-data credit are there, as when the user starts from /, the session
+    opens, and no "Page not found" appears."""
     from playwright.sync_api import expect
 
     _, engine = server
@@ -384,10 +385,14 @@ def test_a_deep_link_as_the_first_request_runs_the_whole_frame(page, server, tmp
         page.goto(f"{base}/sessions?session={sid}")
         sidebar = page.get_by_test_id("stSidebar")
         expect(sidebar.get_by_text("location data built")).to_be_visible(timeout=60_000)
-        nav = page.get_by_test_id("stSidebarNav")
-        expect(nav.get_by_text("Sessions")).to_be_visible()
-        expect(nav.get_by_text("360 View")).to_be_visible()
+        expect(sidebar.get_by_role("link", name="Sessions")).to_be_visible()
+        expect(sidebar.get_by_role("link", name="360 View")).to_be_visible()
         expect(page.get_by_text("Draft from Copilot")).to_be_visible(timeout=60_000)
+        assert f"session={sid}" in page.url
+        page.wait_for_timeout(1000)
+        assert page.get_by_text("Page not found").count() == 0  # /sessions is a real address
+        page.get_by_test_id("stSidebar").get_by_role("link", name="360 View").click()
+        expect(page.get_by_role("heading", name="360 View")).to_be_visible(timeout=30_000)
     finally:
         proc.terminate()
         proc.wait(10)

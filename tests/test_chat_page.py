@@ -69,7 +69,7 @@ def test_customer_360_shows_sessions_and_edits_contact(app_db):
         appdb.shown(at.error),
         cs.customer_id,
     )
-    links = at.get("page_link")
+    links = at.main.get("page_link")  # the session headers (the sidebar holds the menu)
     assert links and all(link.proto.query_string.startswith("session=") for link in links)
     assert f"session={cs.id}" in [link.proto.query_string for link in links]
     at.button(key="contact_edit").click().run()

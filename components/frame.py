@@ -1,0 +1,49 @@
+"""What every screen sits in: the navigation, and the sidebar lines under it.
+
+Streamlit serves the default page only at the root URL, so ``/sessions?session=…`` (a link from
+an older version, or typed by hand) would otherwise show "Page not found" before falling back. A
+small redirect page keeps those links working; Streamlit's own menu is hidden so that the redirect
+does not show as a second "Sessions" entry, and the sidebar draws the two real entries instead.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+from streamlit.navigation.page import StreamlitPage
+
+from components.data import locator
+
+
+def navigation() -> StreamlitPage:
+    """The page to run for this URL, with the menu and the location-data credit in the sidebar.
+
+    The pages are built on every run: Streamlit marks the objects it is given, so they are not
+    shared between browser sessions."""
+    sessions = st.Page(
+        "screens/sessions.py",
+        title="Sessions",
+        icon=":material/forum:",
+        url_path="home",  # reserved only: the default page is served at "/"
+        default=True,
+    )
+    customer = st.Page(
+        "screens/customer.py", title="360 View", icon=":material/person:", url_path="customer"
+    )
+
+    def sessions_alias() -> None:
+        """``/sessions?…`` opens the Sessions page with the same query."""
+        st.switch_page(sessions, query_params=st.query_params.to_dict())
+
+    page = st.navigation(
+        [sessions, st.Page(sessions_alias, title="Sessions", url_path="sessions"), customer],
+        position="hidden",
+    )
+    with st.sidebar:
+        st.page_link(sessions)
+        st.page_link(customer)
+        st.divider()
+        info = locator().info
+        if info:
+            credit = f"{info.credit} · " if info.credit else ""
+            st.caption(f"{credit}location data built {info.build_date.isoformat()}")
+    return page

@@ -1,0 +1,22 @@
+"""Values read from the page's URL. Each goes through its strict parser (sessionlens.strict); a value
+that cannot be used is named in a message and treated as absent, so a bad link never breaks a page."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import feedback
+from sessionlens import strict
+from sessionlens.errors import BadInput
+
+
+def id_param(key: str, label: str, *, big: bool = False) -> int | None:
+    """The id in ``?key=``; None when it is missing or not an id (then a message says so)."""
+    raw = st.query_params.get(key, "")
+    if not raw:
+        return None
+    try:
+        return strict.ident(raw, label, big=big)
+    except BadInput as err:
+        feedback.error(str(err))
+        return None
