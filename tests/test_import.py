@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from sqlalchemy import func, select, update
+from sqlalchemy.engine import make_url
 
 from db.engine import make_engine, make_sessionmaker
 from db.migrate import upgrade
@@ -26,7 +27,7 @@ from sessionlens.importer import NewCustomer, import_recording
 from sessionlens.settings import Settings
 from sessionlens.transcription.engine import ModelError, WhisperEngine, resolve_model
 from sessionlens.worker import Worker
-from tests.conftest import NOW, unavailable
+from tests.conftest import NOW, PG_URL, _postgres_engine, unavailable
 
 SENTENCE = "Please reset my router password before Friday."
 OTHER = "Your parcel will arrive on Monday morning."
@@ -78,8 +79,20 @@ def engine_model(settings):
 
 @pytest.fixture
 def world(tmp_path, settings):
-    url = f"sqlite:///{tmp_path / 'import.db'}"
-    eng = make_engine(url)
+    return _world(make_engine(f"sqlite:///{tmp_path / 'import.db'}"), settings)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def queue_world(request, tmp_path, settings):
+    """A world on each backend, for the job queue's claims and leases (committed, so that two
+    workers' connections see each other's writes)."""
+    if request.param == "sqlite":
+        return _world(make_engine(f"sqlite:///{tmp_path / 'queue.db'}"), settings)
+    url = make_url(PG_URL).set(database="sessionlens_queue").render_as_string(False)
+    return _world(_postgres_engine(url), settings)
+
+
+def _world(eng, settings):
     upgrade(eng)
     with eng.begin() as conn:
         demo.generate(conn, locator=geo.Locator(None), sessions=20, seed=2, now=NOW)
@@ -214,9 +227,9 @@ def test_truncated_mp3_is_refused_with_what_was_readable(world, settings, speech
     assert _counts(maker) == before
 
 
-def test_a_dead_workers_job_is_finished_by_the_next(world, settings, speech, engine_model):
-    maker, actor, _, store = world
-    done = _import(world, settings, speech["mono"])
+def test_a_dead_workers_job_is_finished_by_the_next(queue_world, settings, speech, engine_model):
+    maker, actor, _, store = queue_world
+    done = _import(queue_world, settings, speech["mono"])
     with maker.begin() as db:  # worker A claims, then dies: it never heartbeats again
         assert jobs.claim(db, worker="A", now=NOW).id == done.job_id
     with maker.begin() as db:
@@ -237,7 +250,7 @@ def test_a_dead_workers_job_is_finished_by_the_next(world, settings, speech, eng
 
 
 def test_a_stalled_worker_that_resumes_writes_nothing(
-    world, settings, speech, engine_model, monkeypatch
+    queue_world, settings, speech, engine_model, monkeypatch
 ):
     """Worker A transcribes, then stalls before writing (a paused VM, a long GC) past the reclaim
     interval; B reclaims and finishes the job; A resumes and must discard its work, not write the
@@ -245,8 +258,8 @@ def test_a_stalled_worker_that_resumes_writes_nothing(
     from sessionlens import worker as worker_module
 
     monkeypatch.setattr(worker_module, "HEARTBEAT_SECONDS", 3600)  # A's pulse stalls with it
-    maker, actor, _, store = world
-    done = _import(world, settings, speech["mono"])
+    maker, actor, _, store = queue_world
+    done = _import(queue_world, settings, speech["mono"])
     resume, stalled = threading.Event(), threading.Event()
 
     class Stalling:  # the real model; only the moment after the last segment is held back
@@ -274,22 +287,30 @@ def test_a_stalled_worker_that_resumes_writes_nothing(
     thread.join(120)
     with maker() as db:
         assert _transcript(db, done.session_id) == written  # once, not twice
+        finished = db.scalar(
+            select(func.count()).where(
+                SessionLog.session_id == done.session_id,
+                SessionLog.text.like("Transcription finished%"),
+            )
+        )
+        assert finished == 1  # the System Logs say it was transcribed once
         cs = db.get(ChatSession, done.session_id)
         assert cs.message_count == len(written)
         assert db.get(Job, done.job_id).worker == "B"
 
 
 def _transcript(db, session_id):
+    """The transcript rows with their ids: a rewrite, even with the same words, shows."""
     return db.execute(
-        select(Message.seq, Message.text)
+        select(Message.id, Message.seq, Message.text)
         .where(Message.session_id == session_id, Message.author_kind != "system")
         .order_by(Message.seq)
     ).all()
 
 
-def test_stopping_a_worker_puts_its_job_back(world, settings, speech, engine_model):
-    maker, actor, _, store = world
-    done = _import(world, settings, speech["mono"])
+def test_stopping_a_worker_puts_its_job_back(queue_world, settings, speech, engine_model):
+    maker, actor, _, store = queue_world
+    done = _import(queue_world, settings, speech["mono"])
     worker = Worker(maker, settings, store, engine_factory=lambda s: engine_model)
     worker.stop.set()  # SIGTERM arrived while the job was starting
     worker.run_once()
