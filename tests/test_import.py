@@ -69,7 +69,11 @@ def speech(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory):
-    return Settings(blob_dir=str(tmp_path_factory.mktemp("blobs")), whisper_beam_size=1)
+    # The pipeline tests run the fastest shipped model, tiny.en; the default (base) has its own
+    # test below and runs through the app in the browser test of an import.
+    return Settings(
+        blob_dir=str(tmp_path_factory.mktemp("blobs")), whisper_beam_size=1, whisper_model="tiny.en"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -350,7 +354,7 @@ def test_model_settings_fail_with_a_clear_message(tmp_path):
     with pytest.raises(ModelError, match="lacks model.bin"):
         resolve_model(str(tmp_path / "empty"))
     with pytest.raises(ModelError, match="English-only"):
-        WhisperEngine(Settings(whisper_language="de"))
+        WhisperEngine(Settings(whisper_model="tiny.en", whisper_language="de"))
     with pytest.raises(ModelError, match="COMPUTE_TYPE"):
         WhisperEngine(Settings(whisper_compute_type="float16"))
 
@@ -478,3 +482,33 @@ def test_inaudible_stretches_are_named_with_their_times():
     assert (
         inaudible_text(Segment(3725, 3790, "", True), None) == "Inaudible from 1:02:05 to 1:03:10"
     )
+
+
+def test_the_shipped_base_model_is_joined_once_and_checked(tmp_path):
+    from sessionlens.transcription.models import BASE_SHA256, bundled
+
+    path = Path(bundled("base", str(tmp_path)))
+    weights = path / "model.bin"
+    assert {"model.bin", "config.json", "tokenizer.json"} <= {p.name for p in path.iterdir()}
+    first = weights.stat().st_mtime_ns
+    assert Path(bundled("base", str(tmp_path))) == path
+    assert weights.stat().st_mtime_ns == first  # reused, not joined again
+    with weights.open("r+b") as f:  # a copy torn by a crash is joined again
+        f.truncate(1000)
+    bundled("base", str(tmp_path))
+    import hashlib
+
+    assert hashlib.sha256(weights.read_bytes()).hexdigest() == BASE_SHA256
+    assert not list(path.glob("*.partial"))
+
+
+def test_the_default_model_transcribes_both_sides_of_a_call(speech):
+    from sessionlens.transcription.audio import decode
+
+    engine = WhisperEngine(Settings(whisper_beam_size=1))  # the default model: base
+    audio = decode(speech["stereo"], stereo=True)
+    heard = [
+        " ".join(g.text for g in engine.transcribe(channel)).lower() for channel in audio.channels
+    ]
+    assert "router password before friday" in heard[0]
+    assert "parcel will arrive on monday morning" in heard[1]

