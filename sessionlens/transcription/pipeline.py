@@ -39,9 +39,10 @@ def transcribe_session(
     store: BlobStore,
     stop: threading.Event,
     now: Callable[[], dt.datetime],
-) -> str | None:
-    """Write the transcript of ``session_id`` and mark the job done; returns a warning for the
-    user, if any. Raises Interrupted when stopped or when the lease was lost."""
+) -> None:
+    """Write the transcript of ``session_id`` and mark the job done (with a warning for the user
+    when part of the file could not be read). Raises Interrupted when stopped or when the lease
+    was lost."""
     with maker() as db:
         cs = db.get_one(ChatSession, session_id)
         started = cs.started_at
@@ -89,27 +90,20 @@ def transcribe_session(
         cs = db.get_one(ChatSession, session_id, populate_existing=True)
         cs.message_count, cs.last_message_at = 0, cs.started_at
         for seg, kind in segments:
+            data = {"transcript": True, "end": round(seg.end, 2)}
+            author, text = kind, seg.text
             if seg.inaudible:  # speech was heard but not understood: say so, never drop it
-                append_message(
-                    db,
-                    cs,
-                    author_kind=AuthorKind.SYSTEM,
-                    text=inaudible_text(seg, kind if stereo else None),
-                    sent_at=started + dt.timedelta(seconds=seg.start),
-                    event_data={"transcript": True, "inaudible": True, "end": round(seg.end, 2)},
-                )
-                continue
+                author, text = AuthorKind.SYSTEM, inaudible_text(seg, kind if stereo else None)
+                data["inaudible"] = True
+            elif not stereo:
+                data["speaker"] = "unknown"
             append_message(
                 db,
                 cs,
-                author_kind=kind,
-                text=seg.text,
+                author_kind=author,
+                text=text,
                 sent_at=started + dt.timedelta(seconds=seg.start),
-                event_data={
-                    "transcript": True,
-                    "end": round(seg.end, 2),
-                    **({} if stereo else {"speaker": "unknown"}),
-                },
+                event_data=data,
             )
         cs.finished_at = started + dt.timedelta(seconds=audio.decoded)
         warning = None
@@ -133,7 +127,6 @@ def transcribe_session(
             )
         )
         jobs.finish(db, job_id, worker=worker, attempt=attempt, now=now(), warning=warning)
-    return warning
 
 
 def inaudible_text(seg: Segment, side: str | None) -> str:
