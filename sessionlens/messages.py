@@ -29,6 +29,22 @@ def append_message(
 
     The caller has already checked the actor may write to this session; the caller commits.
     """
+    counted = author_kind in COUNTED_KINDS
+    # The counter update comes first: it locks the session row (Postgres) or takes the write lock
+    # (SQLite), so that two appends to one session cannot read the same highest ``seq``.
+    db.execute(
+        update(ChatSession)
+        .where(ChatSession.id == chat.id)
+        .values(
+            message_count=ChatSession.message_count + (1 if counted else 0),
+            last_message_at=case(
+                (ChatSession.last_message_at < sent_at, sent_at),
+                else_=ChatSession.last_message_at,
+            )
+            if counted
+            else ChatSession.last_message_at,
+        )
+    )
     seq = (db.scalar(select(func.max(Message.seq)).where(Message.session_id == chat.id)) or 0) + 1
     msg = Message(
         tenant_id=chat.tenant_id,
@@ -41,17 +57,5 @@ def append_message(
         **fields,
     )
     db.add(msg)
-    if author_kind in COUNTED_KINDS:
-        db.execute(
-            update(ChatSession)
-            .where(ChatSession.id == chat.id)
-            .values(
-                message_count=ChatSession.message_count + 1,
-                last_message_at=case(
-                    (ChatSession.last_message_at < sent_at, sent_at),
-                    else_=ChatSession.last_message_at,
-                ),
-            )
-        )
     db.flush()
     return msg

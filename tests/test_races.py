@@ -124,3 +124,45 @@ def test_a_finished_session_is_refused_by_every_click(committed):
     url = committed.url.render_as_string(hide_password=False)
     outcomes = [click_hand_over(url, sid, 0) for _ in range(2)]
     assert outcomes == [handover.FINISHED] * 2
+
+
+def append_one(url: str, session_id: int, start_at: float, i: int) -> str:
+    """One writer (an agent runtime, an operator) adding a message to a session."""
+    from sessionlens.messages import append_message
+
+    eng = make_engine(url)
+    try:
+        time.sleep(max(0.0, start_at - time.time()))
+        with Session(eng) as db, db.begin():
+            cs = db.get(ChatSession, session_id)
+            append_message(db, cs, author_kind="customer", text=f"message {i}", sent_at=NOW)
+        return "ok"
+    except Exception as exc:  # noqa: BLE001 - the test reports what went wrong in a writer
+        return f"{type(exc).__name__}: {exc}"
+    finally:
+        eng.dispose()
+
+
+def test_concurrent_appends_to_one_session_get_distinct_sequence_numbers(committed):
+    sid = _active_ai_session(committed)
+    url = committed.url.render_as_string(hide_password=False)
+    with Session(committed) as db:
+        before = db.get(ChatSession, sid).message_count
+        top = db.scalar(select(func.max(Message.seq)).where(Message.session_id == sid))
+    start_at = time.time() + 1.0
+    outcomes: list[str] = []
+    threads = [
+        threading.Thread(target=lambda i=i: outcomes.append(append_one(url, sid, start_at, i)))
+        for i in range(CLICKS)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert outcomes == ["ok"] * CLICKS, outcomes
+    with Session(committed) as db:
+        seqs = db.scalars(
+            select(Message.seq).where(Message.session_id == sid, Message.seq > top)
+        ).all()
+        assert sorted(seqs) == list(range(top + 1, top + CLICKS + 1))
+        assert db.get(ChatSession, sid).message_count == before + CLICKS
