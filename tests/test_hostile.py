@@ -303,3 +303,21 @@ def test_storing_any_text_gives_a_clear_message_or_keeps_it_faithfully(db, text)
         assert str(err)  # a message, naming the field
     finally:
         nested.rollback()
+
+
+@pytest.mark.parametrize(
+    "variable, value",
+    [
+        ("SESSIONLENS_CUSTOMER_CHANNEL", "Right"),  # was read as "left" without a word
+        ("SESSIONLENS_WHISPER_DEVICE", "gpu"),
+        ("SESSIONLENS_WHISPER_COMPUTE_TYPE", "int4"),
+        ("SESSIONLENS_PAGE_SIZE", "0"),
+    ],
+)
+def test_settings_with_a_fixed_set_of_values_refuse_others(monkeypatch, variable, value):
+    from pydantic import ValidationError
+
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValidationError) as err:
+        Settings()
+    assert variable.removeprefix("SESSIONLENS_").lower() in str(err.value)
