@@ -93,11 +93,17 @@ def render_conversation(
             st.rerun()
     if not conv.messages and not conv.transcribing:
         st.info("No messages in this session yet.", icon=":material/forum:")
+    wanted = [a.id for m in conv.messages for a in m.attachments]
+    files = (
+        (run_action(lambda db: chat.attachment_files(db, wanted, actor=actor)) or {})
+        if wanted
+        else {}
+    )
     for m in conv.messages:
         if m.author_kind == AuthorKind.SYSTEM:
             st.html(f'<div class="sl-marker">{html.escape(marker_text(m, tz))}</div>')
         else:
-            _message(m, tz, actor, session_id, traced or set())
+            _message(m, tz, actor, session_id, traced or set(), files)
     if conv.transcribing:
         st.info(
             "The transcript of this call is still being produced. Refresh in a moment.",
@@ -105,7 +111,14 @@ def render_conversation(
         )
 
 
-def _message(m: MessageView, tz: str, actor: Actor, session_id: int, traced: set[int]) -> None:
+def _message(
+    m: MessageView,
+    tz: str,
+    actor: Actor,
+    session_id: int,
+    traced: set[int],
+    files: dict[int, tuple[str, str, bytes]],
+) -> None:
     name = {"customer": "user", "ai": "assistant"}.get(m.author_kind, m.author_kind)
     with st.chat_message(name, avatar=AVATARS.get(m.author_kind)):
         if m.author_kind == AuthorKind.CUSTOMER:
@@ -130,7 +143,7 @@ def _message(m: MessageView, tz: str, actor: Actor, session_id: int, traced: set
         if m.quick_replies:
             st.markdown(" ".join(f":blue-badge[{md_escape(q)}]" for q in m.quick_replies))
         for a in m.attachments:
-            _attachment(a, actor)
+            _attachment(a, files.get(a.id))
         _meta(m, tz)
         if m.id in traced and st.button(
             "View trace",
@@ -178,8 +191,7 @@ def _meta(m: MessageView, tz: str) -> None:
         st.caption("Customer reaction: " + ("👍" if m.reaction == "up" else "👎"))
 
 
-def _attachment(a: AttachmentInfo, actor: Actor) -> None:
-    content = run_action(lambda db: chat.attachment_content(db, a.id, actor=actor))
+def _attachment(a: AttachmentInfo, content: tuple[str, str, bytes] | None) -> None:
     if content is None:
         return
     name, mime, data = content

@@ -6,11 +6,12 @@ import datetime as dt
 
 import streamlit as st
 
-from components.data import run_action
+from components.data import read_session, run_action
 from components.logs_view import open_logs
 from components.session_list import reload_lists
 from db.models import Plan
 from sessionlens import chat, handover
+from sessionlens.chat import AttachmentInfo
 from sessionlens.permissions import Actor
 from sessionlens.sessions import SessionDetail
 
@@ -41,15 +42,36 @@ def render_actions(detail: SessionDetail, actor: Actor) -> None:
             st.rerun()
     rec = detail.conversation.recording
     if rec is not None:
-        data = run_action(lambda db: chat.attachment_content(db, rec.id, actor=actor))
-        if data:
-            row.download_button(
-                "Download recording",
-                data[2],
-                file_name=data[0],
-                mime=data[1],
-                icon=":material/download:",
-                on_click="ignore",
-                key="download_recording",
-            )
-            st.audio(data[2], format=data[1])
+        # Read only when asked: a recording can be hundreds of megabytes, and this part of the
+        # page reruns on every click.
+        row.download_button(
+            "Download recording",
+            lambda: _recording(rec.id, actor),
+            file_name=rec.file_name,
+            mime=rec.mime_type,
+            icon=":material/download:",
+            on_click="ignore",
+            key="download_recording",
+        )
+        _player(rec, actor)
+
+
+def _recording(attachment_id: int, actor: Actor) -> bytes:
+    """The recording's bytes, read with the viewer's rights (the download runs outside the
+    script, so it opens its own read session)."""
+    with read_session() as db:
+        return chat.attachment_content(db, attachment_id, actor=actor)[2]
+
+
+def _player(rec: AttachmentInfo, actor: Actor) -> None:
+    """A player, loaded on the first Play and kept for this browser session while it shows the
+    same recording."""
+    held = st.session_state.get("player")
+    if held and held[0] == rec.id:
+        st.audio(held[1], format=rec.mime_type)
+        return
+    if st.button("Play recording", icon=":material/play_arrow:", key=f"play_{rec.id}"):
+        content = run_action(lambda db: chat.attachment_content(db, rec.id, actor=actor))
+        if content is not None:
+            st.session_state["player"] = (rec.id, content[2])
+            st.rerun()

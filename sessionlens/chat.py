@@ -176,6 +176,24 @@ def attachment_content(
     return row.file_name, mime, row.content
 
 
+def attachment_files(
+    db: Session, attachment_ids: list[int], *, actor: Actor
+) -> dict[int, tuple[str, str, bytes]]:
+    """(file name, MIME type, bytes) of the chat's file attachments of the actor's tenant, in one
+    query; recordings are left out (they stream from the blob store on demand)."""
+    require(actor, Action.VIEW_SESSIONS)
+    if not attachment_ids:
+        return {}
+    rows = db.execute(
+        select(Attachment.id, Attachment.file_name, Attachment.mime_type, Attachment.content).where(
+            Attachment.tenant_id == actor.tenant_id,
+            Attachment.id.in_(attachment_ids),
+            Attachment.content.is_not(None),
+        )
+    )
+    return {r.id: (r.file_name, media.safe_mime(r.mime_type), r.content) for r in rows}
+
+
 def full_text(db: Session, message_id: int, *, actor: Actor) -> str:
     """The whole text of a message of the actor's tenant ("Show all" on a long message)."""
     require(actor, Action.VIEW_SESSIONS)

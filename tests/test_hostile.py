@@ -321,3 +321,17 @@ def test_settings_with_a_fixed_set_of_values_refuse_others(monkeypatch, variable
     with pytest.raises(ValidationError) as err:
         Settings()
     assert variable.removeprefix("SESSIONLENS_").lower() in str(err.value)
+
+
+def test_attachment_files_are_read_in_one_query_within_the_tenant(db):
+    from db.models import Attachment
+
+    mine, theirs = actor(db, 0), actor(db, 1)
+    ids = db.scalars(
+        select(Attachment.id).where(
+            Attachment.tenant_id == theirs.tenant_id, Attachment.content.is_not(None)
+        )
+    ).all()
+    assert ids, "the demo data must hold file attachments for this test to mean anything"
+    assert set(chat.attachment_files(db, list(ids), actor=theirs)) == set(ids)
+    assert chat.attachment_files(db, list(ids), actor=mine) == {}

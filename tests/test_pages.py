@@ -288,3 +288,21 @@ def test_a_customer_named_like_markdown_is_shown_as_a_name(app_db):
     heading = at.subheader[0].value
     assert "](https://" not in heading  # escaped: no link, no image
     assert appdb.shown([at.subheader[0]])[0].startswith("[Verify](https://evil.example)")
+
+
+def test_the_recording_is_read_only_when_played_or_downloaded(app_db, monkeypatch):
+    from sessionlens import chat
+
+    reads = []
+    real = chat.attachment_content
+    monkeypatch.setattr(
+        chat, "attachment_content", lambda *a, **k: reads.append(1) or real(*a, **k)
+    )
+    recorded = select(Attachment.session_id).where(Attachment.is_recording)
+    at, _ = _open(app_db, ChatSession.id.in_(recorded))
+    assert not reads and not at.get("audio")  # opening the session reads no audio
+    at.button(key=next(b.key for b in at.button if b.proto.label == "Play recording")).click()
+    at.run()
+    assert len(at.get("audio")) == 1 and len(reads) == 1
+    at.button(key="refresh_panel").click().run()  # another rerun: the player stays, no new read
+    assert len(at.get("audio")) == 1 and len(reads) == 1
