@@ -38,6 +38,14 @@ with history:
     st.subheader(f"Sessions · {len(headers)}")
     if not headers:
         st.info("This customer has no sessions yet.", icon=":material/forum:")
+    chats = (
+        run_action(
+            lambda db: chat.conversations(
+                db, {h.id: message_window(h.id) for h in headers}, actor=actor
+            )
+        )
+        or {}
+    )
     with st.container(height=700, border=False):
         for h in headers:
             label = md_escape(
@@ -50,10 +58,5 @@ with history:
                 query_params={"session": str(h.id)},
                 help="Open this session on the Sessions page",
             )
-            conv = run_action(
-                lambda db, sid=h.id: chat.conversation(
-                    db, sid, actor=actor, last=message_window(sid)
-                )
-            )
-            if conv is not None:
+            if (conv := chats.get(h.id)) is not None:
                 render_conversation(conv, tz, actor=actor, session_id=h.id)

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, defer
 
 from db.models import Attachment, ChatSession, Job, Message, User
@@ -68,93 +68,128 @@ def conversation(
 
     Texts are cut to TEXT_PREVIEW characters in the query, so a megabyte message costs nothing
     until someone asks for all of it. NotFound for a session of another tenant, as every read."""
+    return conversations(db, {session_id: last}, actor=actor)[session_id]
+
+
+def conversations(
+    db: Session, windows: dict[int, int | None], *, actor: Actor
+) -> dict[int, Conversation]:
+    """Several sessions' conversations (the 360 View) in a fixed number of queries, whatever
+    their number: ``windows`` maps each session id to how many of its newest messages to read."""
     require(actor, Action.VIEW_SESSIONS)
-    if not db.scalar(
-        select(ChatSession.id).where(
-            ChatSession.tenant_id == actor.tenant_id, ChatSession.id == session_id
+    ids = list(windows)
+    if not ids:
+        return {}
+    found = set(
+        db.scalars(
+            select(ChatSession.id).where(
+                ChatSession.tenant_id == actor.tenant_id, ChatSession.id.in_(ids)
+            )
         )
-    ):
-        raise NotFound(f"Session {session_id} not found")
-    mine = (Message.tenant_id == actor.tenant_id, Message.session_id == session_id)
-    stmt = (
+    )
+    if missing := [i for i in ids if i not in found]:
+        raise NotFound(f"Session {missing[0]} not found")
+    newest = (
+        select(
+            Message.id,
+            func.row_number()
+            .over(partition_by=Message.session_id, order_by=Message.seq.desc())
+            .label("rank"),
+            func.count().over(partition_by=Message.session_id).label("total"),
+        )
+        .where(Message.tenant_id == actor.tenant_id, Message.session_id.in_(ids))
+        .subquery()
+    )
+    limit = case(
+        {sid: (last if last is not None else 2**31 - 1) for sid, last in windows.items()},
+        value=Message.session_id,
+    )
+    rows = db.execute(
         select(
             Message,
             User.name,
             func.substr(Message.text, 1, TEXT_PREVIEW),
             func.length(Message.text),
+            newest.c.total,
         )
         .options(defer(Message.text))
+        .join(newest, newest.c.id == Message.id)
         .outerjoin(User, User.id == Message.author_user_id)
-        .where(*mine)
-        .order_by(Message.seq.desc())
-    )
-    if last is not None:
-        stmt = stmt.limit(last)
-    rows = list(reversed(db.execute(stmt).all()))
-    earlier = 0
-    if rows and last is not None and len(rows) == last:
-        earlier = db.scalar(select(func.count()).where(*mine, Message.seq < rows[0][0].seq)) or 0
-    files, recording = _attachments(db, actor, session_id, [r[0].id for r in rows])
-    messages = [
-        MessageView(
-            m.id,
-            m.seq,
-            m.author_kind,
-            name,
-            preview or "",
-            length or 0,
-            m.sent_at,
-            m.reaction,
-            m.delivery_status,
-            m.delivery_at,
-            m.delivery_note,
-            list(m.quick_replies or []),
-            m.is_template,
-            m.system_event,
-            dict(m.event_data or {}),
-            files.get(m.id, []),
-        )
-        for m, name, preview, length in rows
-    ]
-    transcribing = (
-        db.scalar(
-            select(func.count()).where(
+        .where(newest.c.rank <= limit)
+        .order_by(Message.session_id, Message.seq)
+    ).all()
+    files, recordings = _attachments(db, actor, ids, {r[0].id for r in rows})
+    busy = set(
+        db.scalars(
+            select(Job.session_id).where(
                 Job.tenant_id == actor.tenant_id,
-                Job.session_id == session_id,
+                Job.session_id.in_(ids),
                 Job.kind == jobs.TRANSCRIPTION,
                 Job.status.in_(jobs.IN_PROGRESS),
             )
         )
-        > 0
     )
-    return Conversation(messages, earlier, recording, transcribing)
+    loaded: dict[int, list[MessageView]] = {sid: [] for sid in ids}
+    totals: dict[int, int] = {}
+    for m, name, preview, length, total in rows:
+        totals[m.session_id] = total
+        loaded[m.session_id].append(
+            MessageView(
+                m.id,
+                m.seq,
+                m.author_kind,
+                name,
+                preview or "",
+                length or 0,
+                m.sent_at,
+                m.reaction,
+                m.delivery_status,
+                m.delivery_at,
+                m.delivery_note,
+                list(m.quick_replies or []),
+                m.is_template,
+                m.system_event,
+                dict(m.event_data or {}),
+                files.get(m.id, []),
+            )
+        )
+    return {
+        sid: Conversation(
+            loaded[sid],
+            totals.get(sid, 0) - len(loaded[sid]),
+            recordings.get(sid),
+            sid in busy,
+        )
+        for sid in ids
+    }
 
 
 def _attachments(
-    db: Session, actor: Actor, session_id: int, message_ids: list[int]
-) -> tuple[dict[int, list[AttachmentInfo]], AttachmentInfo | None]:
+    db: Session, actor: Actor, session_ids: list[int], message_ids: set[int]
+) -> tuple[dict[int, list[AttachmentInfo]], dict[int, AttachmentInfo]]:
+    """The file attachments of the loaded messages, and each session's recording."""
     files: dict[int, list[AttachmentInfo]] = {}
-    recording = None
+    recordings: dict[int, AttachmentInfo] = {}
     rows = db.execute(
         select(
             Attachment.id,
+            Attachment.session_id,
             Attachment.message_id,
             Attachment.is_recording,
             Attachment.file_name,
             Attachment.mime_type,
             Attachment.size_bytes,
         )
-        .where(Attachment.tenant_id == actor.tenant_id, Attachment.session_id == session_id)
+        .where(Attachment.tenant_id == actor.tenant_id, Attachment.session_id.in_(session_ids))
         .order_by(Attachment.id)
     )
-    wanted = set(message_ids)
     for a in rows:
         info = AttachmentInfo(a.id, a.file_name, media.safe_mime(a.mime_type), a.size_bytes)
         if a.is_recording:
-            recording = info
-        elif a.message_id in wanted:
+            recordings[a.session_id] = info
+        elif a.message_id in message_ids:
             files.setdefault(a.message_id, []).append(info)
-    return files, recording
+    return files, recordings
 
 
 def attachment_content(

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from db.models import AuditEvent, AuthorKind, ChatSession, Customer, Job, Role
+from db.models import AuditEvent, AuthorKind, ChatSession, Customer, Job, Message, Role
 from sessionlens import chat, customers, filter_options
 from sessionlens.errors import BadInput, NotFound, PermissionDenied
 from sessionlens.messages import append_message
@@ -110,3 +110,35 @@ def test_customer_sessions_are_oldest_first_and_scoped(db):
     assert heads and [h.started_at for h in heads] == sorted(h.started_at for h in heads)
     with pytest.raises(NotFound):
         customers.customer_sessions(db, cid, actor=actor(db, 1))
+
+
+def test_several_conversations_read_in_a_fixed_number_of_queries(db):
+    from sqlalchemy import event
+
+    who = actor(db)
+    ids = db.scalars(
+        select(ChatSession.id)
+        .where(ChatSession.tenant_id == who.tenant_id, ChatSession.message_count > 3)
+        .limit(6)
+    ).all()
+    windows = {sid: (2 if i % 2 else None) for i, sid in enumerate(ids)}
+    statements = []
+    listen = lambda *args: statements.append(1)  # noqa: E731
+    event.listen(db.get_bind(), "before_cursor_execute", listen)
+    try:
+        many = chat.conversations(db, windows, actor=who)
+        queries_for_many = len(statements)
+        statements.clear()
+        chat.conversations(db, {ids[0]: None}, actor=who)
+        queries_for_one = len(statements)
+    finally:
+        event.remove(db.get_bind(), "before_cursor_execute", listen)
+    assert queries_for_many == queries_for_one  # not one query per session
+    for sid, last in windows.items():  # against a plain reference: all ids by seq, then cut
+        every = db.scalars(
+            select(Message.id).where(Message.session_id == sid).order_by(Message.seq)
+        ).all()
+        expected = every if last is None else every[-last:]
+        assert [m.id for m in many[sid].messages] == expected
+        assert many[sid].earlier == len(every) - len(expected)
+    assert many[ids[1]].earlier > 0 and len(many[ids[1]].messages) == 2
