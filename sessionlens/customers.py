@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import Agent, AuditEvent, ChatSession, Customer
-from sessionlens import strict
-from sessionlens.errors import BadInput, NotFound
+from db.models import Agent, ChatSession, Customer
+from sessionlens import access, audit, strict
+from sessionlens.errors import BadInput
 from sessionlens.permissions import Action, Actor, require
 
 
@@ -37,11 +37,7 @@ def customer_name_key(name: str | None) -> str | None:
 
 def get_contact(db: Session, customer_id: int, *, actor: Actor) -> Contact:
     require(actor, Action.VIEW_SESSIONS)
-    c = db.scalar(
-        select(Customer).where(Customer.tenant_id == actor.tenant_id, Customer.id == customer_id)
-    )
-    if c is None:
-        raise NotFound(f"Customer {customer_id} not found")
+    c = access.customer(db, actor, customer_id)
     return Contact(
         c.id, c.name, c.email, c.phone, c.telegram, c.whatsapp, c.linkedin, c.external_id
     )
@@ -68,11 +64,7 @@ def update_contact(
     Refuses the whole change (nothing written) if any value is invalid, naming the field.
     """
     require(actor, Action.EDIT_CUSTOMER)
-    c = db.scalar(
-        select(Customer).where(Customer.tenant_id == actor.tenant_id, Customer.id == customer_id)
-    )
-    if c is None:
-        raise NotFound(f"Customer {customer_id} not found")
+    c = access.customer(db, actor, customer_id)
     clean: dict[str, str | None] = {}
     for key, raw in fields.items():
         if key not in EDITABLE:
@@ -92,16 +84,8 @@ def update_contact(
     if "name" in changed:
         c.name_key = customer_name_key(c.name)
     if changed:
-        db.add(
-            AuditEvent(
-                tenant_id=actor.tenant_id,
-                actor_user_id=actor.user_id,
-                action="update_customer",
-                target_type="customer",
-                target_id=str(c.id),
-                at=now,
-                details={"fields": sorted(changed)},
-            )
+        audit.record(
+            db, actor, "update_customer", "customer", c.id, now=now, fields=sorted(changed)
         )
     db.flush()
     return get_contact(db, customer_id, actor=actor)

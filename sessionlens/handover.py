@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from db.models import AuditEvent, AuthorKind, ChatSession, LogKind, Mode, SessionLog, SystemEvent
-from sessionlens.errors import NotFound, RuleViolation
+from db.models import AuthorKind, ChatSession, Mode, SystemEvent
+from sessionlens import access, audit, logs
+from sessionlens.errors import RuleViolation
 from sessionlens.messages import append_message
 from sessionlens.permissions import Action, Actor, can, require
 from sessionlens.sessions import SessionRow
@@ -54,13 +55,7 @@ def hand_over(db: Session, *, actor: Actor, session_id: int, now: dt.datetime) -
         )
         .values(mode=Mode.HUMAN)
     ).rowcount
-    cs = db.scalar(
-        select(ChatSession)
-        .where(ChatSession.tenant_id == actor.tenant_id, ChatSession.id == session_id)
-        .execution_options(populate_existing=True)
-    )
-    if cs is None:
-        raise NotFound(f"Session {session_id} not found")
+    cs = access.session(db, actor, session_id)
     if not moved:
         raise RuleViolation(_state_rule(cs.finished_at, cs.mode) or HANDLED)
     append_message(
@@ -72,24 +67,12 @@ def hand_over(db: Session, *, actor: Actor, session_id: int, now: dt.datetime) -
         system_event=SystemEvent.TRANSFER,
         event_data={"by": actor.name},
     )
-    db.add(
-        SessionLog(
-            tenant_id=cs.tenant_id,
-            session_id=cs.id,
-            kind=LogKind.SYSTEM,
-            at=now,
-            text=f"Handover: session set to operator by {actor.name} (manual)",
-        )
+    logs.append_system(
+        db,
+        tenant_id=cs.tenant_id,
+        session_id=cs.id,
+        at=now,
+        text=f"Handover: session set to operator by {actor.name} (manual)",
     )
-    db.add(
-        AuditEvent(
-            tenant_id=actor.tenant_id,
-            actor_user_id=actor.user_id,
-            action="hand_over",
-            target_type="chat_session",
-            target_id=str(cs.id),
-            at=now,
-            details={"trigger": "manual"},
-        )
-    )
+    audit.record(db, actor, "hand_over", "chat_session", cs.id, now=now, trigger="manual")
     db.flush()

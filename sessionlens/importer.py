@@ -14,18 +14,15 @@ from sqlalchemy.orm import Session
 from db.models import (
     Agent,
     Attachment,
-    AuditEvent,
     AuthorKind,
     ChatSession,
     Customer,
     Initiator,
-    LogKind,
     Mode,
-    SessionLog,
     SystemEvent,
     Tenant,
 )
-from sessionlens import jobs, strict
+from sessionlens import audit, jobs, logs, strict
 from sessionlens.blobs import BlobStore
 from sessionlens.channels import CHANNELS
 from sessionlens.customers import PHONE, customer_name_key
@@ -201,26 +198,14 @@ def _create(
     job = jobs.enqueue(
         db, tenant_id=actor.tenant_id, session_id=cs.id, kind=jobs.TRANSCRIPTION, now=now
     )
-    db.add(
-        SessionLog(
-            tenant_id=actor.tenant_id,
-            session_id=cs.id,
-            kind=LogKind.SYSTEM,
-            at=now,
-            text=f"Recording imported by {actor.name}: {Path(filename).name}, "
-            f"{info.duration:.1f} s, {info.channels} channel(s); transcription queued",
-        )
+    logs.append_system(
+        db,
+        tenant_id=actor.tenant_id,
+        session_id=cs.id,
+        at=now,
+        text=f"Recording imported by {actor.name}: {Path(filename).name}, "
+        f"{info.duration:.1f} s, {info.channels} channel(s); transcription queued",
     )
-    db.add(
-        AuditEvent(
-            tenant_id=actor.tenant_id,
-            actor_user_id=actor.user_id,
-            action="import_recording",
-            target_type="chat_session",
-            target_id=str(cs.id),
-            at=now,
-            details={"file": filename},
-        )
-    )
+    audit.record(db, actor, "import_recording", "chat_session", cs.id, now=now, file=filename)
     db.flush()
     return Imported(cs.id, job.id, info)

@@ -17,7 +17,8 @@ import datetime as dt
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from db.models import AuditEvent, Job, JobStatus
+from db.models import Job, JobStatus
+from sessionlens import audit
 from sessionlens.errors import NotFound, RuleViolation
 from sessionlens.permissions import Action, Actor, require
 
@@ -170,16 +171,6 @@ def retry(db: Session, *, actor: Actor, session_id: int, now: dt.datetime) -> Jo
         raise RuleViolation("Only a failed transcription can be retried")
     job.status, job.worker, job.error, job.progress = JobStatus.QUEUED, None, None, 0.0
     job.heartbeat_at = job.finished_at = None
-    db.add(
-        AuditEvent(
-            tenant_id=actor.tenant_id,
-            actor_user_id=actor.user_id,
-            action="retry_transcription",
-            target_type="job",
-            target_id=str(job.id),
-            at=now,
-            details={"session": session_id},
-        )
-    )
+    audit.record(db, actor, "retry_transcription", "job", job.id, now=now, session=session_id)
     db.flush()
     return job

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, String, case, cast, func, literal, select
 from sqlalchemy.orm import Session
 
-from db.models import ChatSession, LogKind, Plan, SessionLog, Tenant
-from sessionlens.errors import NotFound, PermissionDenied
+from db.models import LogKind, Plan, SessionLog, Tenant
+from sessionlens import access
+from sessionlens.errors import PermissionDenied
 from sessionlens.permissions import Action, Actor, require
 from sessionlens.trace_text import ParsedCall, format_call, parse_trace
 
@@ -46,6 +47,30 @@ class Match:
     count: int
 
 
+def append_system(
+    db: Session,
+    *,
+    tenant_id: int,
+    session_id: int,
+    at: dt.datetime,
+    text: str,
+    level: str = "INFO",
+) -> None:
+    """Add one line to a session's System Logs (opening, handover, import, transcription...).
+
+    The caller has checked the actor may write to this session; the caller commits."""
+    db.add(
+        SessionLog(
+            tenant_id=tenant_id,
+            session_id=session_id,
+            kind=LogKind.SYSTEM,
+            at=at,
+            level=level,
+            text=text,
+        )
+    )
+
+
 def traces_available(db: Session, *, actor: Actor) -> bool:
     return db.get_one(Tenant, actor.tenant_id).plan == Plan.PAID
 
@@ -56,13 +81,7 @@ def _check(db: Session, session_id: int, kind: LogKind, actor: Actor) -> None:
         require(actor, Action.VIEW_TRACES)
         if not traces_available(db, actor=actor):
             raise PermissionDenied(TRACES_PAID_ONLY)
-    exists = db.scalar(
-        select(ChatSession.id).where(
-            ChatSession.tenant_id == actor.tenant_id, ChatSession.id == session_id
-        )
-    )
-    if exists is None:
-        raise NotFound(f"Session {session_id} not found")
+    access.session(db, actor, session_id)
 
 
 def _scope(actor: Actor, session_id: int, kind: LogKind) -> tuple[ColumnElement[bool], ...]:

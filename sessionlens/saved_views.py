@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from db.models import AuditEvent, Role, SavedView, Tenant, User
-from sessionlens import filter_query, strict
+from db.models import Role, SavedView, Tenant, User
+from sessionlens import audit, filter_query, strict
 from sessionlens.errors import BadInput, NotFound, PermissionDenied
 from sessionlens.permissions import Action, Actor, require
 from sessionlens.sessions import SortKey
@@ -60,17 +60,7 @@ def save_view(
         db.add(view)
     view.query, view.shared = clean, shared
     db.flush()
-    db.add(
-        AuditEvent(
-            tenant_id=actor.tenant_id,
-            actor_user_id=actor.user_id,
-            action="save_view",
-            target_type="saved_view",
-            target_id=str(view.id),
-            at=now,
-            details={"name": name, "shared": shared},
-        )
-    )
+    audit.record(db, actor, "save_view", "saved_view", view.id, now=now, name=name, shared=shared)
     return ViewInfo(view.id, view.name, view.shared, actor.name, True, dict(view.query))
 
 
@@ -105,15 +95,5 @@ def delete_view(db: Session, *, actor: Actor, view_id: int, now: dt.datetime) ->
     if not view.mine and actor.role != Role.ADMIN:
         raise PermissionDenied("Only the owner or an admin can delete a saved view")
     db.delete(db.get_one(SavedView, view_id))
-    db.add(
-        AuditEvent(
-            tenant_id=actor.tenant_id,
-            actor_user_id=actor.user_id,
-            action="delete_view",
-            target_type="saved_view",
-            target_id=str(view_id),
-            at=now,
-            details={"name": view.name},
-        )
-    )
+    audit.record(db, actor, "delete_view", "saved_view", view_id, now=now, name=view.name)
     db.flush()

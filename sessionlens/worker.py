@@ -15,8 +15,7 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.models import LogKind, SessionLog
-from sessionlens import jobs
+from sessionlens import jobs, logs
 from sessionlens.blobs import BlobStore
 from sessionlens.errors import DomainError
 from sessionlens.settings import Settings
@@ -98,15 +97,13 @@ class Worker:
                     db, job_id, worker=self.name, attempt=attempt, now=_now(), error=message
                 ):
                     return True  # the job is another worker's now; its outcome stands
-                db.add(
-                    SessionLog(
-                        tenant_id=tenant_id,
-                        session_id=session_id,
-                        kind=LogKind.SYSTEM,
-                        at=_now(),
-                        level="ERROR",
-                        text=message,
-                    )
+                logs.append_system(
+                    db,
+                    tenant_id=tenant_id,
+                    session_id=session_id,
+                    at=_now(),
+                    level="ERROR",
+                    text=message,
                 )
             return True
         finally:

@@ -16,8 +16,8 @@ from pathlib import Path
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.models import Attachment, AuthorKind, ChatSession, LogKind, Message, SessionLog
-from sessionlens import jobs
+from db.models import Attachment, AuthorKind, ChatSession, Message
+from sessionlens import jobs, logs
 from sessionlens.blobs import BlobStore
 from sessionlens.messages import append_message
 from sessionlens.transcription.audio import decode
@@ -114,17 +114,15 @@ def transcribe_session(
                 if audio.lost_seconds > 1
                 else f"{audio.skipped_packets} damaged packets were skipped"
             )
-        db.add(
-            SessionLog(
-                tenant_id=cs.tenant_id,
-                session_id=cs.id,
-                kind=LogKind.SYSTEM,
-                at=now(),
-                level="WARN" if warning else "INFO",
-                text=f"Transcription finished: {len(segments)} segments from "
-                f"{audio.decoded:.1f} s of {'stereo' if stereo else 'mono'} audio"
-                + (f" ({warning})" if warning else ""),
-            )
+        logs.append_system(
+            db,
+            tenant_id=cs.tenant_id,
+            session_id=cs.id,
+            at=now(),
+            level="WARN" if warning else "INFO",
+            text=f"Transcription finished: {len(segments)} segments from "
+            f"{audio.decoded:.1f} s of {'stereo' if stereo else 'mono'} audio"
+            + (f" ({warning})" if warning else ""),
         )
         jobs.finish(db, job_id, worker=worker, attempt=attempt, now=now(), warning=warning)
 

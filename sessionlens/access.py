@@ -1,0 +1,37 @@
+"""Finding a row within the actor's tenant: one function per noun, used by every read and write.
+
+"Missing" and "another tenant's" raise the same NotFound, so the caller cannot tell them apart.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models import ChatSession, Customer
+from sessionlens.errors import NotFound
+from sessionlens.permissions import Actor
+
+
+def session(db: Session, actor: Actor, session_id: int, *, for_update: bool = False) -> ChatSession:
+    """The chat session ``session_id`` of the actor's tenant (locked for update if asked:
+    Postgres locks the row; SQLite's single writer needs no lock)."""
+    stmt = select(ChatSession).where(
+        ChatSession.tenant_id == actor.tenant_id, ChatSession.id == session_id
+    )
+    if for_update:
+        stmt = stmt.with_for_update()
+    found = db.scalar(stmt.execution_options(populate_existing=True))
+    if found is None:
+        raise NotFound(f"Session {session_id} not found")
+    return found
+
+
+def customer(db: Session, actor: Actor, customer_id: int) -> Customer:
+    """The customer ``customer_id`` of the actor's tenant."""
+    found = db.scalar(
+        select(Customer).where(Customer.tenant_id == actor.tenant_id, Customer.id == customer_id)
+    )
+    if found is None:
+        raise NotFound(f"Customer {customer_id} not found")
+    return found

@@ -1,0 +1,35 @@
+"""The audit trail: who did what to which row, written in the same transaction as the change."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from db.models import AuditEvent
+from sessionlens.permissions import Actor
+
+
+def record(
+    db: Session,
+    actor: Actor,
+    action: str,
+    target_type: str,
+    target_id: object,
+    *,
+    now: dt.datetime,
+    **details: Any,
+) -> None:
+    """Add one audit row for ``actor`` in the actor's tenant; the caller's transaction commits it."""
+    db.add(
+        AuditEvent(
+            tenant_id=actor.tenant_id,
+            actor_user_id=actor.user_id,
+            action=action,
+            target_type=target_type,
+            target_id=str(target_id),
+            at=now,
+            details=details,
+        )
+    )
