@@ -108,6 +108,7 @@ class Worker:
             return True
         finally:
             beat.set()
+            pulse.join()  # no heartbeat outlives its job (nor runs while the process exits)
         return True
 
     def _heartbeat(self, job_id: int, attempt: int, done: threading.Event) -> None:
