@@ -253,7 +253,7 @@ def test_showcase_session_reads_as_it_happened(page, server):
     expect(main.get_by_role("link", name="returns policy")).to_have_attribute(
         "href", "https://example.com/returns"
     )
-    expect(main.locator("img[alt='torn-sleeve.png'], img").first).to_be_visible()
+    expect(main.get_by_test_id("stImage").filter(has_text="torn-sleeve.png")).to_be_visible()
     expect(main.get_by_text("invoice-2026-11.pdf")).to_be_visible()
     dashed = main.locator('[data-testid="stChatMessage"]:has(.sl-dashed)').first
     assert "dashed" in dashed.evaluate("e => getComputedStyle(e).borderStyle")

@@ -31,7 +31,7 @@ def _texts(at: AppTest) -> str:
 
 def test_sessions_page_lists_the_first_page(app_db):
     at = _run()
-    assert any("50 sessions loaded" in c.value for c in at.caption)
+    assert any(f"{get_settings().page_size} sessions loaded" in c.value for c in at.caption)
     grid = at.get("component_instance")[0]
     assert grid.proto.component_name == "st_aggrid.AgGrid.agGrid"
     assert at.subheader[0].value == "Chat"
@@ -40,7 +40,7 @@ def test_sessions_page_lists_the_first_page(app_db):
 def test_load_more_appends_the_next_page(app_db):
     at = _run()
     next(b for b in at.button if b.label == "Load More").click().run()
-    assert any("100 sessions loaded" in c.value for c in at.caption)
+    assert any(f"{2 * get_settings().page_size} sessions loaded" in c.value for c in at.caption)
 
 
 def test_clicking_a_row_opens_its_chat_and_sets_the_url(app_db):
@@ -118,7 +118,10 @@ def test_bad_deep_link_is_a_clear_message(app_db):
 def test_sort_by_last_message(app_db):
     at = _run({"sort": "last_message"})
     grid = at.get("component_instance")[0]
-    assert grid.proto.id and at.session_state["sort_pick"] == "last_message"
+    assert at.session_state["sort_pick"] == "last_message"
+    rows = at.session_state["list_last_message"].rows  # what the grid was given, in order
+    stamps = [r.last_message_at for r in rows]
+    assert len(rows) == get_settings().page_size and stamps == sorted(stamps, reverse=True)
     headers = [
         c.get("headerName") for c in json.loads(grid.proto.json_args)["gridOptions"]["columnDefs"]
     ]
@@ -160,7 +163,7 @@ def test_first_start_creates_and_fills_the_embedded_database(tmp_path, monkeypat
     get_settings.cache_clear()
     try:
         at = _run()
-        assert any("50 sessions loaded" in c.value for c in at.caption)
+        assert any(f"{get_settings().page_size} sessions loaded" in c.value for c in at.caption)
         assert (tmp_path / "fresh" / "sessionlens.db").is_file()
     finally:
         get_settings.cache_clear()
