@@ -1,6 +1,6 @@
 """The sessions table: AgGrid with the spec's ten columns, custom cells and stable selection.
 
-Follows shared/notes/streamlit-aggrid.md: a fixed ``key`` and ``getRowId`` so Load More appends
+Follows docs/engineering-notes.md ("The sessions grid"): a fixed ``key`` and ``getRowId`` so Load More appends
 without remounting or losing the selection; gridOptions identical across reruns; class renderers
 (the grid is React, so string renderers would be escaped); a CUSTOM return carrying only the
 selected id.

@@ -22,7 +22,7 @@ def sync_from_url(page: str) -> None:
         return
     session_id = url.id_param("session", "The link's session", big=True)
     st.session_state["selected"] = session_id
-    # The grid applies its initial selection only when it mounts (components/grid.py).
+    # The grid applies its initial selection only when it mounts (docs/engineering-notes.md).
     st.session_state["grid_initial"] = [str(session_id)] if session_id else []
 
 

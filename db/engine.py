@@ -27,7 +27,7 @@ def make_engine(url: str) -> Engine:
 
         return engine
     # prepare_threshold=None: the list query is dynamic, and generic plans cannot use
-    # parameter-dependent partial indexes (shared/notes/postgres-sessions.md, rule 9).
+    # parameter-dependent partial indexes (docs/engineering-notes.md, "Postgres").
     # No pre-ping: it costs a round trip on every checkout, a third of a list page; stale
     # connections are recycled instead.
     return create_engine(url, pool_recycle=1800, connect_args={"prepare_threshold": None})

@@ -1,7 +1,7 @@
 """Checking and decoding recordings with PyAV (the decoder faster-whisper itself uses).
 
 faster-whisper raises for unreadable files but says nothing for a truncated or mid-way corrupted
-one (shared/notes/faster-whisper.md §4), so recordings are probed before import and decoded here
+one (docs/engineering-notes.md, "Recordings and transcription"), so recordings are probed before import and decoded here
 packet by packet: a bad packet is skipped and counted, and the decoded length is compared with the
 container's.
 """
