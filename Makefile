@@ -17,6 +17,7 @@ test: $(VENV)/.test
 
 lint: $(VENV)/.test
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 bench: $(VENV)/.test
 	$(BIN)/python bench/sessions_page.py

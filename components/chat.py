@@ -16,9 +16,9 @@ from components.clipboard import copy_button
 from components.data import run_action
 from components.logs_view import open_logs
 from components.markdown import md_escape, message_html
-from db.models import AuthorKind, SystemEvent
 from sessionlens import chat, logs, media
 from sessionlens.chat import AttachmentInfo, Conversation, MessageView
+from sessionlens.kinds import AuthorKind, SystemEvent
 from sessionlens.permissions import Actor
 from sessionlens.settings import get_settings
 from sessionlens.timefmt import local, utc

@@ -7,14 +7,10 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 import streamlit as st
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from components import feedback
-from db.engine import make_engine, make_sessionmaker
-from db.migrate import upgrade
-from db.models import ChatSession
-from sessionlens import demo, geo, identity
+from sessionlens import geo, identity, setup
 from sessionlens.errors import DomainError
 from sessionlens.permissions import Actor
 from sessionlens.settings import get_settings
@@ -26,14 +22,9 @@ T = TypeVar("T")
 def _sessionmakers(url: str) -> tuple[sessionmaker[Session], sessionmaker[Session]]:
     """One engine per process and URL. The embedded default is created, migrated and, when empty,
     filled with demo data on first start."""
-    settings = get_settings()
-    engine = make_engine(url)
-    upgrade(engine)
-    if settings.demo_on_first_start and engine.dialect.name == "sqlite":
-        with engine.begin() as conn:
-            if not conn.scalar(select(func.count()).select_from(ChatSession)):
-                demo.generate(conn, locator=locator())
-    return make_sessionmaker(engine), make_sessionmaker(engine, read_only=True)
+    return setup.open_database(
+        url, demo_on_first_start=get_settings().demo_on_first_start, locator=locator
+    )
 
 
 @st.cache_resource

@@ -13,8 +13,8 @@ import streamlit as st
 
 from components.clipboard import copy_button
 from components.data import read_session, run_action
-from db.models import LogKind, Plan
 from sessionlens import logs
+from sessionlens.kinds import LogKind, Plan
 from sessionlens.logs import LogEntry
 from sessionlens.permissions import Actor
 from sessionlens.sessions import SessionDetail

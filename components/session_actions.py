@@ -9,9 +9,9 @@ import streamlit as st
 from components.data import read_session, run_action
 from components.logs_view import open_logs
 from components.session_list import reload_lists
-from db.models import Plan
 from sessionlens import chat, handover
 from sessionlens.chat import AttachmentInfo
+from sessionlens.kinds import Plan
 from sessionlens.permissions import Actor
 from sessionlens.sessions import SessionDetail
 

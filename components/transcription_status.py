@@ -8,8 +8,8 @@ import streamlit as st
 
 from components import feedback
 from components.data import run_action
-from db.models import JobStatus
 from sessionlens import jobs
+from sessionlens.kinds import JobStatus
 from sessionlens.permissions import Action, Actor, can
 
 

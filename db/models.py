@@ -31,6 +31,20 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+# The kinds of things (roles, modes, author kinds, job states...) belong to the domain, which the
+# screens use too; the tables store them as plain strings.
+from sessionlens.kinds import (  # noqa: F401 - re-exported for the code that imports them here
+    AuthorKind,
+    Channel,
+    Initiator,
+    JobStatus,
+    LogKind,
+    Mode,
+    Plan,
+    Role,
+    SystemEvent,
+)
+
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -72,76 +86,6 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-
-
-class Plan(enum.StrEnum):
-    FREE = "free"
-    PAID = "paid"
-
-
-class Role(enum.StrEnum):
-    ADMIN = "admin"
-    LEAD = "lead"
-    OPERATOR = "operator"
-    VIEWER = "viewer"
-
-
-class Channel(enum.StrEnum):
-    WEB = "web"
-    WHATSAPP = "whatsapp"
-    TELEGRAM = "telegram"
-    EMAIL = "email"
-    FACEBOOK = "facebook"
-    INSTAGRAM = "instagram"
-    INTERCOM = "intercom"
-    CHATWOOT = "chatwoot"
-    SIP = "sip"
-    TWILIO = "twilio"
-    INFOBIP = "infobip"
-    BIRD = "bird"
-    MOBILE = "mobile"
-
-
-class Mode(enum.StrEnum):
-    """Who drives the conversation: the AI, a human agent, or a human agent helped by Copilot."""
-
-    AI = "ai"
-    HUMAN = "human"
-    COPILOT = "copilot"
-
-
-class Initiator(enum.StrEnum):
-    CLIENT = "client"
-    AI = "ai"
-    HUMAN = "human"
-
-
-class AuthorKind(enum.StrEnum):
-    CUSTOMER = "customer"
-    AI = "ai"
-    HUMAN = "human"
-    COPILOT_DRAFT = "copilot_draft"
-    PRIVATE_NOTE = "private_note"
-    SYSTEM = "system"
-
-
-class SystemEvent(enum.StrEnum):
-    STARTED = "started"
-    TRANSFER = "transfer"
-    ASSIGNED = "assigned"
-    RESOLVED = "resolved"
-
-
-class LogKind(enum.StrEnum):
-    SYSTEM = "system"
-    TRACE = "trace"
-
-
-class JobStatus(enum.StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
 
 
 def _enum(e: type[enum.StrEnum], length: int = 16) -> String:

@@ -10,13 +10,11 @@ from pathlib import Path
 
 import typer
 from rich.progress import Progress
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from db.engine import make_engine
-from db.migrate import upgrade
-from db.models import ChatSession
 from sessionlens import demo as demo_data
-from sessionlens import geo
+from sessionlens import geo, setup
 from sessionlens.settings import get_settings
 
 app = typer.Typer(
@@ -34,7 +32,7 @@ UrlOpt = typer.Option(None, "--database-url", help="Defaults to SESSIONLENS_DATA
 def db_upgrade(database_url: str | None = UrlOpt) -> None:
     """Create or migrate the database to the newest schema."""
     url = database_url or get_settings().database_url
-    upgrade(make_engine(url))
+    setup.migrated_engine(url)
     typer.echo(f"Database is up to date: {url}")
 
 
@@ -47,10 +45,9 @@ def demo(
 ) -> None:
     """Fill the database with realistic demo tenants, agents, customers and sessions."""
     settings = get_settings()
-    engine = make_engine(database_url or settings.database_url)
-    upgrade(engine)
+    engine = setup.migrated_engine(database_url or settings.database_url)
     with engine.begin() as conn:
-        if if_empty and conn.scalar(select(func.count()).select_from(ChatSession)):
+        if if_empty and setup.has_sessions(conn):
             typer.echo("Database already has sessions; demo data not added.")
             return
         locator = geo.get_locator(str(settings.geoip_path) if settings.geoip_path else None)
@@ -123,7 +120,6 @@ def import_audio(
     database_url: str | None = UrlOpt,
 ) -> None:
     """Import call recordings as voice sessions (exit status 1 if any was refused or failed)."""
-    from sqlalchemy import select
 
     from db.engine import make_sessionmaker
     from db.models import Agent, Job, JobStatus
@@ -134,8 +130,7 @@ def import_audio(
     from sessionlens.worker import Worker
 
     settings = get_settings()
-    engine = make_engine(database_url or settings.database_url)
-    upgrade(engine)
+    engine = setup.migrated_engine(database_url or settings.database_url)
     maker, store = make_sessionmaker(engine), default_store()
     with maker() as db:
         actor = identity.default_actor(db)
