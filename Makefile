@@ -18,6 +18,7 @@ test: $(VENV)/.test
 lint: $(VENV)/.test
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 bench: $(VENV)/.test
 	$(BIN)/python bench/sessions_page.py

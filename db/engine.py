@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, cast
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import CursorResult, Engine, Result, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,6 +32,11 @@ def make_engine(url: str) -> Engine:
     # No pre-ping: it costs a round trip on every checkout, a third of a list page; stale
     # connections are recycled instead.
     return create_engine(url, pool_recycle=1800, connect_args={"prepare_threshold": None})
+
+
+def rowcount(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE changed (its result is a cursor result)."""
+    return cast(CursorResult[Any], result).rowcount or 0
 
 
 def make_sessionmaker(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:

@@ -207,6 +207,8 @@ def attachment_content(
     mime = media.safe_mime(row.mime_type)
     if row.content is None:  # a recording in the blob store
         key = db.scalar(select(Attachment.storage_key).where(Attachment.id == attachment_id))
+        if key is None:
+            raise NotFound(f"The file of attachment {attachment_id} is missing")
         return row.file_name, mime, (store or blobs.default_store()).get(key)
     return row.file_name, mime, row.content
 

@@ -15,9 +15,11 @@ from pathlib import Path
 
 import geoip2.database
 import geoip2.errors
+import geoip2.models
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from db.engine import rowcount
 from db.models import ChatSession
 
 
@@ -70,6 +72,7 @@ class Locator:
         if self._reader is None:
             return Location(note="No location database configured")
         try:
+            rec: geoip2.models.Country  # a City record is a Country record with a city
             if self._has_city:
                 rec = self._reader.city(str(addr))
                 city = rec.city.name
@@ -108,7 +111,7 @@ def refresh(db: Session, locator: Locator, *, progress: Callable[[int], None] | 
                 country=loc.country, country_name=loc.country_name, city=loc.city, geo_note=loc.note
             )
         )
-        changed += res.rowcount or 0
+        changed += rowcount(res)
         if progress:
             progress(1)
     return changed

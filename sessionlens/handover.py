@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from db.engine import rowcount
 from db.models import AuthorKind, ChatSession, Mode, SystemEvent
 from sessionlens import access, audit, logs
 from sessionlens.errors import RuleViolation
@@ -45,16 +46,18 @@ def hand_over(db: Session, *, actor: Actor, session_id: int, now: dt.datetime) -
     # re-checks the condition after a concurrent commit; SQLite's single writer does the same by
     # serialising writers (SELECT ... FOR UPDATE would do nothing there). Of any number of
     # simultaneous clicks exactly one changes a row; the others read the new state and refuse.
-    moved = db.execute(
-        update(ChatSession)
-        .where(
-            ChatSession.tenant_id == actor.tenant_id,
-            ChatSession.id == session_id,
-            ChatSession.mode == Mode.AI,
-            ChatSession.finished_at.is_(None),
+    moved = rowcount(
+        db.execute(
+            update(ChatSession)
+            .where(
+                ChatSession.tenant_id == actor.tenant_id,
+                ChatSession.id == session_id,
+                ChatSession.mode == Mode.AI,
+                ChatSession.finished_at.is_(None),
+            )
+            .values(mode=Mode.HUMAN)
         )
-        .values(mode=Mode.HUMAN)
-    ).rowcount
+    )
     cs = access.session(db, actor, session_id)
     if not moved:
         raise RuleViolation(_state_rule(cs.finished_at, cs.mode) or HANDLED)

@@ -17,6 +17,7 @@ import datetime as dt
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from db.engine import rowcount
 from db.models import Job, JobStatus
 from sessionlens import audit
 from sessionlens.errors import NotFound, RuleViolation
@@ -65,18 +66,20 @@ def claim(
     job_id = db.scalar(stmt)
     if job_id is None:
         return None
-    taken = db.execute(
-        update(Job)
-        .where(Job.id == job_id, cond)
-        .values(
-            status=JobStatus.RUNNING,
-            worker=worker,
-            claimed_at=now,
-            heartbeat_at=now,
-            attempts=Job.attempts + 1,
-            error=None,
+    taken = rowcount(
+        db.execute(
+            update(Job)
+            .where(Job.id == job_id, cond)
+            .values(
+                status=JobStatus.RUNNING,
+                worker=worker,
+                claimed_at=now,
+                heartbeat_at=now,
+                attempts=Job.attempts + 1,
+                error=None,
+            )
         )
-    ).rowcount
+    )
     if not taken:  # another SQLite writer got there first
         return None
     db.flush()
@@ -110,7 +113,7 @@ def heartbeat(
     if progress is not None:
         values["progress"] = max(0.0, min(1.0, progress))
     return bool(
-        db.execute(update(Job).where(_held(job_id, worker, attempt)).values(**values)).rowcount
+        rowcount(db.execute(update(Job).where(_held(job_id, worker, attempt)).values(**values)))
     )
 
 
@@ -127,16 +130,18 @@ def finish(
     """Mark done (optionally with a warning for the user) or failed with ``error``; False when
     the lease was lost (the job is another worker's now, and this result is not written)."""
     return bool(
-        db.execute(
-            update(Job)
-            .where(_held(job_id, worker, attempt))
-            .values(
-                status=JobStatus.FAILED if error else JobStatus.DONE,
-                finished_at=now,
-                error=error or warning,
-                progress=1.0 if not error else Job.progress,
+        rowcount(
+            db.execute(
+                update(Job)
+                .where(_held(job_id, worker, attempt))
+                .values(
+                    status=JobStatus.FAILED if error else JobStatus.DONE,
+                    finished_at=now,
+                    error=error or warning,
+                    progress=1.0 if not error else Job.progress,
+                )
             )
-        ).rowcount
+        )
     )
 
 

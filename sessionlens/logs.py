@@ -233,7 +233,7 @@ def full_text(
             *_scope(actor, session_id, kind)
         )
     )
-    if max_chars is not None and size > max_chars:
+    if max_chars is not None and (size or 0) > max_chars:
         return None
     sep = "\n#######\n" if kind == LogKind.TRACE else "\n"
     rows = db.execute(

@@ -155,7 +155,7 @@ def list_statement(
 
 
 @functools.cache
-def _row_select() -> Select[Any]:
+def _row_select() -> Select[*tuple[Any, ...]]:
     """The columns of a SessionRow, in its field order, with the names joined in.
 
     Built once: statements are immutable, and building this one costs more than running a page.

@@ -42,7 +42,8 @@ class Worker:
         poll_seconds: float = 1.0,
     ):
         self.maker, self.settings, self.store = maker, settings, store
-        self.engine_factory, self._engine = engine_factory, None
+        self.engine_factory = engine_factory
+        self._engine: WhisperEngine | None = None
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
         self.poll_seconds = poll_seconds
         self.stop = threading.Event()
@@ -65,6 +66,7 @@ class Worker:
             if job is None:
                 return False
             job_id, session_id, tenant_id = job.id, job.session_id, job.tenant_id
+            assert session_id is not None, f"transcription job {job_id} names no session"
             attempt = job.attempts
         beat = threading.Event()
         pulse = threading.Thread(target=self._heartbeat, args=(job_id, attempt, beat), daemon=True)

@@ -699,7 +699,7 @@ class _Generator:
         finished: dt.datetime | None,
         mode: str,
     ) -> None:
-        lines = [
+        lines: list[tuple[int | None, str, str]] = [
             (0, "INFO", f"Session opened: channel={channel} agent={agent!r}"),
             (1, "INFO", "Initialization: loaded agent configuration and session parameters"),
             (5, "INFO", "Tool call: lookup_order(order_id='NW-48213') -> status=in_transit"),

@@ -87,6 +87,7 @@ class BulkWriter:
         if self.is_pg:
             jidx = self._json_idx[name]
             raw = self.conn.connection.driver_connection
+            assert raw is not None, "COPY needs the driver's connection"
             with (
                 raw.cursor() as cur,
                 cur.copy(
@@ -94,12 +95,11 @@ class BulkWriter:
                 ) as cp,
             ):
                 for r in rows:
-                    if jidx:
-                        r = list(r)
-                        for i in jidx:
-                            if r[i] is not None:
-                                r[i] = json.dumps(r[i])
-                    cp.write_row(r)
+                    values = list(r)
+                    for i in jidx:
+                        if values[i] is not None:
+                            values[i] = json.dumps(values[i])
+                    cp.write_row(values)
         else:
             tbl = Base.metadata.tables[name]
             self.conn.execute(tbl.insert(), [dict(zip(cols, r, strict=True)) for r in rows])

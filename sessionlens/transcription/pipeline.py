@@ -12,6 +12,7 @@ import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.models import Attachment, AuthorKind, ChatSession, Message
 from sessionlens import jobs, logs
 from sessionlens.blobs import BlobStore
+from sessionlens.errors import DomainError
 from sessionlens.messages import append_message
 from sessionlens.transcription.audio import decode
 from sessionlens.transcription.engine import Segment, WhisperEngine
@@ -53,6 +55,8 @@ def transcribe_session(
         ).one()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / ("audio" + Path(name).suffix)
+        if key is None:
+            raise DomainError("The recording of this session is missing from the blob store")
         path.write_bytes(store.get(key))
         stereo = _channels(path) == 2
         audio = decode(path, stereo=stereo)
@@ -89,11 +93,12 @@ def transcribe_session(
         )
         cs = db.get_one(ChatSession, session_id, populate_existing=True)
         cs.message_count, cs.last_message_at = 0, cs.started_at
-        for seg, kind in segments:
-            data = {"transcript": True, "end": round(seg.end, 2)}
-            author, text = kind, seg.text
+        for seg, speaker in segments:
+            data: dict[str, Any] = {"transcript": True, "end": round(seg.end, 2)}
+            author, text = speaker, seg.text
             if seg.inaudible:  # speech was heard but not understood: say so, never drop it
-                author, text = AuthorKind.SYSTEM, inaudible_text(seg, kind if stereo else None)
+                author = AuthorKind.SYSTEM
+                text = inaudible_text(seg, speaker if stereo else None)
                 data["inaudible"] = True
             elif not stereo:
                 data["speaker"] = "unknown"
@@ -129,7 +134,8 @@ def transcribe_session(
 
 def inaudible_text(seg: Segment, side: str | None) -> str:
     """The chat's line for speech that produced no words ("Inaudible from 1:05 to 1:40")."""
-    who = {AuthorKind.CUSTOMER: " (customer)", AuthorKind.AI: " (agent)"}.get(side or "", "")
+    sides: dict[str, str] = {AuthorKind.CUSTOMER: " (customer)", AuthorKind.AI: " (agent)"}
+    who = sides.get(side or "", "")
     return f"Inaudible from {_clock(seg.start)} to {_clock(seg.end)}{who}"
 
 
