@@ -1,7 +1,5 @@
 """Alembic environment: migrates the database named by the caller or by Sessionlens settings."""
 
-import os
-
 from alembic import context
 
 from db.engine import make_engine
@@ -15,11 +13,11 @@ def _url() -> str:
     url = config.get_main_option("sqlalchemy.url")
     if url:
         return url
-    # Plain `alembic` runs: the URL comes from the environment; `sessionlens db upgrade` passes it.
-    url = os.environ.get("SESSIONLENS_DATABASE_URL")
-    if not url:
-        raise SystemExit("Set SESSIONLENS_DATABASE_URL, or run `sessionlens db upgrade`.")
-    return url
+    # Plain `alembic` runs read the same settings as the app (SESSIONLENS_DATABASE_URL, .env, the
+    # embedded default); `sessionlens db upgrade` passes its URL.
+    from sessionlens.settings import get_settings
+
+    return get_settings().database_url
 
 
 def run_migrations_offline() -> None:
