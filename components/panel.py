@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 import streamlit as st
 
-from components.markdown import md_escape
 from sessionlens.customers import LABELS
 from sessionlens.sessions import SessionDetail
 from sessionlens.timefmt import EMPTY
@@ -24,25 +24,29 @@ def render_panel(detail: SessionDetail) -> None:
             f'<a href="customer?customer={c.id}" target="_blank" rel="noopener">Open in 360</a>',
             unsafe_allow_html=True,
         )
-        st.markdown(
-            "  \n".join(f"{label}: {_plain(getattr(c, key))}" for key, label in LABELS.items())
-        )
+        _lines((label, getattr(c, key)) for key, label in LABELS.items())
     st.divider()
     st.markdown("**Session parameters**")
     if detail.parameters:
-        st.markdown("  \n".join(f"{_plain(k)}: {_plain(v)}" for k, v in detail.parameters.items()))
+        _lines(detail.parameters.items())
     else:
         st.caption("No parameters found")
     st.divider()
     st.markdown("**Session results**")
     if detail.has_results:
-        st.markdown("  \n".join(f"{_plain(r.label)}: {_plain(r.value)}" for r in detail.results))
+        _lines((r.label, r.value) for r in detail.results)
     else:
         st.caption("No results found")
 
 
+def _lines(pairs: Iterable[tuple[str, Any]]) -> None:
+    """``key: value`` lines as plain text: the values come from customers and agent runtimes, so
+    nothing in them becomes a link, an image or formatting (not even a bare URL or address)."""
+    st.text("\n".join(f"{key}: {_plain(value)}" for key, value in pairs))
+
+
 def _plain(value: Any) -> str:
-    """A value as Markdown-safe text; ``---`` when empty."""
+    """A value as one line of text; ``---`` when empty."""
     if value is None or value == "" or value == []:
         return EMPTY
     if isinstance(value, bool):
@@ -53,4 +57,4 @@ def _plain(value: Any) -> str:
         text = json.dumps(value, ensure_ascii=False)
     else:
         text = str(value)
-    return md_escape(text)
+    return " ".join(text.split())

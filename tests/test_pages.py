@@ -25,6 +25,7 @@ def _open(app_db, *conds) -> tuple[AppTest, ChatSession]:
 
 def _texts(at: AppTest) -> str:
     parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    parts += [line for t in at.text for line in t.value.splitlines()]
     parts += [s.value for s in at.subheader] + [h.value for h in at.header]
     return "\n".join(parts)
 
@@ -78,7 +79,7 @@ def test_contact_parameters_and_results_with_missing_fields(app_db):
     at = _run({"session": str(cs.id)})
     text = _texts(at)
     assert "Open in 360" in text and "Email:" in text and "LinkedIn:" in text
-    assert f"utm\\_source: {cs.parameters['utm_source']}" in text
+    assert f"utm_source: {cs.parameters['utm_source']}" in text  # plain text, not Markdown
     assert "Human Name: ---" in text  # a configured field the agent did not collect
     assert "Payment Date:" in text and "Topics:" in text
 
