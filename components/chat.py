@@ -84,13 +84,13 @@ def render_conversation(
     """Render ``conv``; AI messages in ``traced`` get a link to the trace call behind them."""
     st.html(CSS)
     if conv.earlier:
-        if st.button(
+        st.button(
             f"Show {min(conv.earlier, chat.WINDOW)} earlier messages ({conv.earlier} not shown)",
             key=f"earlier_{session_id}",
             icon=":material/expand_less:",
-        ):
-            st.session_state[window_key(session_id)] = message_window(session_id) + chat.WINDOW
-            st.rerun()
+            on_click=_show_earlier,
+            args=(session_id,),
+        )
     if not conv.messages and not conv.transcribing:
         st.info("No messages in this session yet.", icon=":material/forum:")
     wanted = [a.id for m in conv.messages for a in m.attachments]
@@ -109,6 +109,10 @@ def render_conversation(
             "The transcript of this call is still being produced. Refresh in a moment.",
             icon=":material/hourglass_top:",
         )
+
+
+def _show_earlier(session_id: int) -> None:
+    st.session_state[window_key(session_id)] = message_window(session_id) + chat.WINDOW
 
 
 def _message(
@@ -153,8 +157,7 @@ def _message(
             help="Open the LLM call that produced this answer",
         ):
             entry = run_action(lambda db: logs.trace_for_message(db, m.id, actor=actor))
-            open_logs(session_id, tab="Trace Logs", focus=entry)
-            st.rerun()
+            open_logs(session_id, tab="Trace Logs", focus=entry)  # the drawer opens in this run
 
 
 def _text(m: MessageView, actor: Actor) -> None:
@@ -170,9 +173,13 @@ def _text(m: MessageView, actor: Actor) -> None:
         )
     if cut:
         st.caption(f"Showing the first {len(m.text):,} of {m.text_length:,} characters.")
-        if st.button("Show all", key=f"show_all_{m.id}", icon=":material/unfold_more:"):
-            st.session_state[key] = True
-            st.rerun()
+        st.button(
+            "Show all",
+            key=f"show_all_{m.id}",
+            icon=":material/unfold_more:",
+            on_click=st.session_state.__setitem__,
+            args=(key, True),
+        )
 
 
 def _meta(m: MessageView, tz: str) -> None:

@@ -31,10 +31,11 @@ def selected() -> int | None:
 
 
 def select(session_id: str) -> None:
+    """Open ``session_id`` (a row click). The detail area is drawn after the table in the same
+    run, so it shows the new session without another run."""
     if session_id != str(selected()):
         st.session_state["selected"] = int(session_id)
         st.query_params["session"] = session_id
-        st.rerun()
 
 
 def remember_url(page: str) -> None:

@@ -74,4 +74,4 @@ def _player(rec: AttachmentInfo, actor: Actor) -> None:
         content = run_action(lambda db: chat.attachment_content(db, rec.id, actor=actor))
         if content is not None:
             st.session_state["player"] = (rec.id, content[2])
-            st.rerun()
+            st.audio(content[2], format=rec.mime_type)

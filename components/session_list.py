@@ -54,17 +54,15 @@ def current_sort() -> SortKey:
 def sessions_table(actor: Actor, tz: str, flt: SessionFilter, *, filtered: bool) -> None:
     sort = current_sort()
     bar, refresh = st.columns([4, 1], vertical_alignment="bottom")
-    picked = bar.segmented_control(
+    bar.segmented_control(
         "Sort by",
         list(SORT_LABELS),
         default=sort,
         key="sort_pick",
         format_func=SORT_LABELS.get,
         selection_mode="single",
+        on_change=_sort_picked,
     )
-    if picked and picked != sort:
-        st.query_params["sort"] = picked.value
-        st.rerun()
     if refresh.button("", icon=":material/refresh:", help="Reload the newest sessions"):
         st.session_state.pop(f"list_{sort.value}", None)
     listing = _loaded(sort, flt, actor)
@@ -81,15 +79,22 @@ def sessions_table(actor: Actor, tz: str, flt: SessionFilter, *, filtered: bool)
     )
     if clicked:
         selection.select(clicked)
-    if st.button(
+    st.button(
         "Load More",
         disabled=listing.cursor is None,
         use_container_width=True,
         help=None if listing.cursor else "All matching sessions are loaded",
-    ):
-        _load_more(listing, sort, actor)
-        st.rerun()
+        on_click=_load_more,
+        args=(listing, sort, actor),
+    )
     st.caption(f"{len(listing.rows)} sessions loaded")
+
+
+def _sort_picked() -> None:
+    """The URL carries the sort; the page reads it when it runs (a click on the picked one
+    again clears the control: the sort stays)."""
+    if picked := st.session_state.get("sort_pick"):
+        st.query_params["sort"] = SortKey(picked).value
 
 
 def _loaded(sort: SortKey, flt: SessionFilter, actor: Actor) -> LoadedList:

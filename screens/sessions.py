@@ -85,14 +85,15 @@ with chat_col:
 
 with panel_col:
     label = "▸ Parameters & results" if panel_open else "◂"
-    if st.button(
-        label, key="panel_toggle", help="Collapse or expand the panel", use_container_width=True
-    ):
-        st.session_state["panel_open"] = not panel_open
-        st.rerun()
+    st.button(
+        label,
+        key="panel_toggle",
+        help="Collapse or expand the panel",
+        use_container_width=True,
+        on_click=lambda: st.session_state.update(panel_open=not panel_open),
+    )
     if panel_open and detail is not None:
         render_panel(detail)
-        if st.button("Refresh", icon=":material/refresh:", key="refresh_panel"):
-            st.rerun()
+        st.button("Refresh", icon=":material/refresh:", key="refresh_panel")  # a click rereads
 
 selection.remember_url("sessions")
