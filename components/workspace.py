@@ -1,0 +1,78 @@
+"""The Sessions page's working area: the table, the chat of the selected session and its panel.
+
+It is a fragment: selecting a row, Load More, the sort switch, "Show earlier", the panel toggle
+and the Logs drawer rerun only this area, not the sidebar's thirteen filters or the header. A
+change of filters or an import reruns the whole page, which gives this area its new arguments.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import selection
+from components.chat import message_window, render_conversation
+from components.data import run_action
+from components.logs_view import show_logs_if_open, traced_messages
+from components.panel import render_panel
+from components.session_actions import render_actions
+from components.session_list import sessions_table
+from components.transcription_status import transcription_status
+from sessionlens import sessions
+from sessionlens.filters import SessionFilter
+from sessionlens.permissions import Actor
+
+
+@st.fragment
+def workspace(actor: Actor, tz: str, flt: SessionFilter, *, filtered: bool, width: int) -> None:
+    panel_open = st.session_state.setdefault("panel_open", True)
+    rest = 100 - width
+    table_col, chat_col, panel_col = st.columns(
+        [width, rest * (0.62 if panel_open else 0.9), rest * (0.38 if panel_open else 0.1)]
+    )
+
+    with table_col:
+        sessions_table(actor, tz, flt, filtered=filtered)
+
+    sid = selection.selected()
+    detail = (
+        run_action(
+            lambda db: sessions.get_session(db, sid, actor=actor, last_messages=message_window(sid))
+        )
+        if sid
+        else None
+    )
+    with chat_col:
+        if detail is None:
+            st.subheader("Chat")
+            st.info(
+                "Select a session in the table to read its conversation.", icon=":material/forum:"
+            )
+        else:
+            n = detail.row.message_count
+            st.subheader(f"Chat · {n} message{'' if n == 1 else 's'}")
+            with st.container(height=620, border=False):
+                render_conversation(
+                    detail.conversation,
+                    tz,
+                    actor=actor,
+                    session_id=detail.row.id,
+                    traced=traced_messages(detail, actor),
+                )
+            transcription_status(detail.row.id, actor)
+            render_actions(detail, actor)
+            show_logs_if_open(detail, actor)
+
+    with panel_col:
+        label = "▸ Parameters & results" if panel_open else "◂"
+        st.button(
+            label,
+            key="panel_toggle",
+            help="Collapse or expand the panel",
+            use_container_width=True,
+            on_click=lambda: st.session_state.update(panel_open=not panel_open),
+        )
+        if panel_open and detail is not None:
+            render_panel(detail)
+            st.button("Refresh", icon=":material/refresh:", key="refresh_panel")  # a click rereads
+
+    selection.remember_url("sessions")
