@@ -1,0 +1,173 @@
+"""What a support lead feels in the browser: the Sessions page against a bare Streamlit page.
+
+    python bench/browser.py [--rounds 5] [--json FILE]
+
+Builds a demo database (2,000 sessions, the embedded default's size), starts Sessionlens and
+``shared/bench/floor_app.py`` (one AgGrid of 50 rows and a detail line) side by side with
+``streamlit run``, and drives both in headless Chromium, interleaved round by round, so that load
+on the machine hits both alike. For each it times:
+
+- first rows, empty browser cache: a new browser context opens the page; until the grid shows rows;
+- first rows, warm cache: the same context reloads the page;
+- click a row → page idle with the chat shown: until the detail shows the clicked row and no
+  script runs.
+
+It prints median and p95 for both and the ratio of Sessionlens's median to the bare page's.
+Target (issue 10): each ratio within 1.2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.common import p50_p95  # noqa: E402
+
+FLOOR = ROOT.parent / "shared" / "bench" / "floor_app.py"
+GRID = 'iframe[title="st_aggrid.AgGrid.agGrid"]'
+IDLE = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _serve(script: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    port = _port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port)]
+        + ["--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            if urllib.request.urlopen(base + "/_stcore/health", timeout=2).read() == b"ok":
+                return proc, base
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise SystemExit(f"{script} did not start")
+
+
+def _rows(page) -> None:  # type: ignore[no-untyped-def]
+    page.frame_locator(GRID).locator(".ag-center-cols-container .ag-row").first.wait_for(
+        timeout=120_000
+    )
+
+
+def _time_app(browser, base: str, shown: re.Pattern[str]) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    page = context.new_page()
+    t0 = time.perf_counter()
+    page.goto(base + "/")
+    _rows(page)
+    cold = time.perf_counter() - t0
+    page.wait_for_function(IDLE, timeout=120_000)
+    t0 = time.perf_counter()
+    page.reload()
+    _rows(page)
+    warm = time.perf_counter() - t0
+    page.wait_for_function(IDLE, timeout=120_000)
+    page.wait_for_timeout(500)
+    row = page.frame_locator(GRID).locator(".ag-center-cols-container .ag-row").nth(2)
+    t0 = time.perf_counter()
+    row.click()
+    page.get_by_role("heading", name=shown).first.wait_for(timeout=120_000)
+    page.wait_for_function(IDLE, timeout=120_000)
+    click = time.perf_counter() - t0
+    context.close()
+    return {"cold": cold, "warm": warm, "click": click}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--json", dest="json_path")
+    args = ap.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        subprocess.run(
+            [str(Path(sys.executable).parent / "sessionlens"), "demo", "--database-url", url],
+            check=True,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+        )
+        app, app_base = _serve(
+            ROOT / "app.py",
+            {"SESSIONLENS_DATABASE_URL": url, "SESSIONLENS_EMBEDDED_WORKER": "false"},
+        )
+        floor, floor_base = _serve(FLOOR, {})
+        times: dict[str, dict[str, list[float]]] = {"sessionlens": {}, "floor": {}}
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(
+                    executable_path="/usr/bin/chromium", args=["--no-sandbox", "--headless"]
+                )
+                targets = [
+                    ("sessionlens", app_base, re.compile(r"^Chat · \d+ messages?$")),
+                    ("floor", floor_base, re.compile(r"^Chat s\d+$")),
+                ]
+                for r in range(args.rounds + 1):  # round 0 warms the servers and is dropped
+                    for name, base, shown in targets if r % 2 else reversed(targets):
+                        got = _time_app(browser, base, shown)
+                        if r:
+                            for k, v in got.items():
+                                times[name].setdefault(k, []).append(v * 1000)
+                browser.close()
+        finally:
+            for proc in (app, floor):
+                proc.terminate()
+                proc.wait(10)
+    labels = {
+        "cold": "first rows, empty browser cache",
+        "warm": "first rows, warm cache",
+        "click": "click a row -> idle with the chat",
+    }
+    rows = []
+    for key, label in labels.items():
+        s50, s95 = p50_p95(times["sessionlens"][key])
+        f50, f95 = p50_p95(times["floor"][key])
+        rows.append(
+            {
+                "case": label,
+                "sessionlens_p50_ms": s50,
+                "sessionlens_p95_ms": s95,
+                "floor_p50_ms": f50,
+                "floor_p95_ms": f95,
+                "ratio_p50": s50 / f50,
+            }
+        )
+    head = f"{'case':<36}{'Sessionlens p50/p95 ms':>24}{'bare page p50/p95 ms':>24}{'ratio':>8}"
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        print(
+            f"{r['case']:<36}{r['sessionlens_p50_ms']:>13.0f}/{r['sessionlens_p95_ms']:<10.0f}"
+            f"{r['floor_p50_ms']:>13.0f}/{r['floor_p95_ms']:<10.0f}{r['ratio_p50']:>8.2f}"
+        )
+    if args.json_path:
+        Path(args.json_path).write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+
+
+if __name__ == "__main__":
+    main()
