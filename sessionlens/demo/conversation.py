@@ -4,21 +4,19 @@ domain's writers keep (message_count, last_message_at, has_attachments)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from db.models import AuthorKind, LogKind
 from sessionlens.demo import content as C
+from sessionlens.demo.context import DemoContext, Tenant
+from sessionlens.kinds import AuthorKind, LogKind
 from sessionlens.messages import COUNTED_KINDS
-
-if TYPE_CHECKING:
-    from sessionlens.demo.generate import _Generator, _Tenant
 
 
 class Messages:
     """Builds one session's messages and its derived counters."""
 
-    def __init__(self, g: _Generator, t: _Tenant, sid: int, started: dt.datetime, active: bool):
-        self.g, self.t, self.sid, self.active = g, t, sid, active
+    def __init__(self, ctx: DemoContext, t: Tenant, sid: int, started: dt.datetime, active: bool):
+        self.ctx, self.t, self.sid, self.active = ctx, t, sid, active
         self.started = self.last = started
         self.last_counted: dt.datetime | None = None
         self.counted = 0
@@ -29,8 +27,8 @@ class Messages:
         self.rows: list[tuple[Any, ...]] = []
 
     def _next_time(self) -> dt.datetime | None:
-        at = self.last + dt.timedelta(seconds=self.g.rng.randint(4, 90))
-        if at > self.g.now:
+        at = self.last + dt.timedelta(seconds=self.ctx.rng.randint(4, 90))
+        if at > self.ctx.now:
             self.stopped = True  # a live session has not got further yet
             return None
         self.last = at
@@ -63,7 +61,7 @@ class Messages:
         at = self._next_time()
         if at is None:
             return
-        rng = self.g.rng
+        rng = self.ctx.rng
         at_d = note = None
         if delivery or status:
             status = status or rng.choices(["delivered", "read", "failed"], [45, 52, 3])[0]
@@ -91,10 +89,10 @@ class Messages:
 
     def attach(self, mid: int | None, att: tuple[str, str, bytes], recording: bool = False) -> None:
         name, mime, data = att
-        self.g.w.add(
+        self.ctx.w.add(
             "attachments",
             (
-                self.g._id("attachments"),
+                self.ctx.next_id("attachments"),
                 self.t.id,
                 self.sid,
                 mid,
@@ -116,10 +114,10 @@ class Messages:
             history="\n".join(self.history[-8:]),
             date=at.date().isoformat(),
         )
-        self.g.w.add(
+        self.ctx.w.add(
             "session_logs",
             (
-                self.g._id("session_logs"),
+                self.ctx.next_id("session_logs"),
                 self.t.id,
                 self.sid,
                 LogKind.TRACE,
@@ -150,7 +148,7 @@ class Messages:
         event: str | None = None,
         data: dict[str, Any] | None = None,
     ) -> int:
-        mid = self.g._id("messages")
+        mid = self.ctx.next_id("messages")
         self.seq += 1
         self.rows.append(
             (
@@ -179,4 +177,4 @@ class Messages:
 
     def flush(self) -> None:
         for row in self.rows:
-            self.g.w.add("messages", row)
+            self.ctx.w.add("messages", row)
