@@ -25,29 +25,49 @@ from sessionlens.timefmt import local, utc
 
 AVATARS = {
     AuthorKind.CUSTOMER: "👤",
-    AuthorKind.AI: ":material/smart_toy:",
-    AuthorKind.HUMAN: ":material/support_agent:",
-    AuthorKind.COPILOT_DRAFT: ":material/edit_note:",
-    AuthorKind.PRIVATE_NOTE: ":material/lock:",
+    AuthorKind.AI: "🤖",
+    AuthorKind.HUMAN: "🧑‍💼",
+    AuthorKind.COPILOT_DRAFT: "📝",
+    AuthorKind.PRIVATE_NOTE: "🔒",
 }
 DELIVERY_ICONS = {"sent": "✓", "delivered": "✓✓", "read": "✓✓ read", "failed": "⚠️ failed"}
+# Customers on the right in dark bubbles, the AI and people of the tenant on the left; drafts and
+# private notes dashed (they never reach the customer). Widgets that belong to a message (files,
+# "Show all", "View trace") sit in a container keyed ``sl-under-<side>-<id>`` under its bubble.
 CSS = """<style>
-.sl-marker { text-align:center; color:#6b7280; font-size:0.85rem; margin:0.4rem 0; }
+.sl-chat { display:flex; flex-direction:column; gap:0.55rem; }
+.sl-msg { display:flex; gap:0.5rem; align-items:flex-start; margin-right:12%; }
+.sl-msg.sl-customer { flex-direction:row-reverse; margin-right:0; margin-left:12%; }
+.sl-avatar { flex:0 0 2rem; height:2rem; border-radius:50%; background:#eef2f7; display:flex;
+  align-items:center; justify-content:center; font-size:1.05rem; }
+.sl-bubble { background:#f8fafc; border:1px solid #e5e7eb; border-radius:0.75rem;
+  padding:0.5rem 0.75rem; min-width:0; overflow-wrap:anywhere; }
+.sl-customer .sl-bubble { background:#1f2937; color:#f9fafb; border-color:#1f2937; }
+.sl-customer .sl-bubble a { color:#93c5fd; }
+.sl-customer .sl-meta { color:#d1d5db; text-align:right; }
+.sl-human .sl-bubble { background:#eff6ff; border-color:#bfdbfe; }
+.sl-bubble.sl-dashed { border:1.5px dashed #9ca3af; background:#fffbeb; }
+.sl-marker { text-align:center; color:#6b7280; font-size:0.85rem; margin:0.2rem 0; }
 .sl-header { text-align:center; font-weight:600; margin:1rem 0 0.2rem; }
-[data-testid="stChatMessage"]:has(.sl-customer) { background:#1f2937; flex-direction:row-reverse;
-  margin-left:12%; text-align:right; }
-[data-testid="stChatMessage"]:has(.sl-customer) p,
-[data-testid="stChatMessage"]:has(.sl-customer) li,
-[data-testid="stChatMessage"]:has(.sl-customer) [data-testid="stCaptionContainer"] { color:#f9fafb; }
-[data-testid="stChatMessage"]:has(.sl-customer) button p { color:#111827; }
-[data-testid="stChatMessage"]:has(.sl-ai) { background:#f8fafc; margin-right:12%; }
-[data-testid="stChatMessage"]:has(.sl-dashed) { border:1.5px dashed #9ca3af; background:#fffbeb; }
-.sl-label { font-size:0.8rem; font-weight:600; color:#92400e; }
-.sl-md p:last-child { margin-bottom:0; }
+.sl-label { font-size:0.8rem; font-weight:600; color:#92400e; display:block; }
+.sl-author { font-size:0.9rem; margin-bottom:0.15rem; }
+.sl-badge { display:inline-block; font-size:0.75rem; color:#166534; background:#dcfce7;
+  border-radius:0.5rem; padding:0 0.45rem; margin-bottom:0.25rem; }
+.sl-chip { display:inline-block; font-size:0.8rem; color:#1d4ed8; background:#dbeafe;
+  border-radius:0.5rem; padding:0 0.45rem; margin:0.25rem 0.25rem 0 0; }
+.sl-meta { font-size:0.75rem; color:#6b7280; margin-top:0.25rem; }
+.sl-tip { position:relative; cursor:help; border-bottom:1px dotted currentColor; }
+.sl-tiptext { display:none; position:absolute; left:0; bottom:1.4em; z-index:10; width:max-content;
+  max-width:22rem; background:#111827; color:#f9fafb; padding:0.3rem 0.5rem; border-radius:0.4rem;
+  font-size:0.75rem; white-space:normal; }
+.sl-tip:hover .sl-tiptext, .sl-tip:focus .sl-tiptext { display:block; }
+.sl-md p { margin:0 0 0.4rem; } .sl-md p:last-child { margin-bottom:0; }
 .sl-md pre { white-space:pre-wrap; overflow-wrap:anywhere; }
 .sl-md { overflow-wrap:anywhere; }
 .sl-copy { margin-left:0.5rem; font-size:0.75rem; border:1px solid #d1d5db; border-radius:6px;
   background:white; cursor:pointer; padding:0 6px; }
+[class*="st-key-sl-under-left-"] { margin-left:2.5rem; margin-right:12%; }
+[class*="st-key-sl-under-right-"] { margin-left:12%; margin-right:2.5rem; }
 </style>"""
 
 
@@ -81,7 +101,12 @@ def marker_text(m: MessageView, tz: str) -> str:
 def render_conversation(
     conv: Conversation, tz: str, *, actor: Actor, session_id: int, traced: set[int] | None = None
 ) -> None:
-    """Render ``conv``; AI messages in ``traced`` get a link to the trace call behind them."""
+    """Render ``conv``; AI messages in ``traced`` get a link to the trace call behind them.
+
+    Messages and markers are HTML built here from escaped text and ``message_html``. A run of them
+    with nothing to click goes to the page as one element: a click on a row then sends and draws a
+    few elements instead of five per message (bench/browser.py).
+    """
     st.html(CSS)
     if conv.earlier:
         st.button(
@@ -99,11 +124,32 @@ def render_conversation(
         if wanted
         else {}
     )
+    traced = traced or set()
+    run: list[str] = []  # HTML waiting to be shown as one element
+
+    def flush() -> None:
+        if run:
+            st.html('<div class="sl-chat">' + "".join(run) + "</div>")
+            run.clear()
+
     for m in conv.messages:
         if m.author_kind == AuthorKind.SYSTEM:
-            st.html(f'<div class="sl-marker">{html.escape(marker_text(m, tz))}</div>')
-        else:
-            _message(m, tz, actor, session_id, traced or set(), files)
+            run.append(f'<div class="sl-marker">{html.escape(marker_text(m, tz))}</div>')
+            continue
+        text, cut = _text(m, actor)
+        run.append(bubble_html(m, tz, text))
+        with_files = [a for a in m.attachments if a.id in files]
+        if m.author_kind == AuthorKind.COPILOT_DRAFT or cut or with_files or m.id in traced:
+            flush()
+            _under(
+                m,
+                session_id,
+                actor,
+                cut=cut,
+                files=[(a, files[a.id]) for a in with_files],
+                traced=m.id in traced,
+            )
+    flush()
     if conv.transcribing:
         st.info(
             "The transcript of this call is still being produced. Refresh in a moment.",
@@ -115,41 +161,89 @@ def _show_earlier(session_id: int) -> None:
     st.session_state[window_key(session_id)] = message_window(session_id) + chat.WINDOW
 
 
-def _message(
+def bubble_html(m: MessageView, tz: str, text: str) -> str:
+    """One message as HTML: avatar, who wrote it, the body, quick replies, time and delivery."""
+    kind = m.author_kind
+    parts: list[str] = []
+    if kind == AuthorKind.HUMAN:
+        name = html.escape(m.author_name or "Human agent")
+        parts.append(f'<div class="sl-author"><strong>{name}</strong></div>')
+    elif kind == AuthorKind.COPILOT_DRAFT:
+        parts.append('<span class="sl-label">Draft from Copilot</span>')
+    elif kind == AuthorKind.PRIVATE_NOTE:
+        parts.append('<span class="sl-label">Private note</span>')
+    if m.is_template:
+        parts.append('<span class="sl-badge">✔ WhatsApp template</span>')
+    if text:
+        parts.append(message_html(text, image_hosts=get_settings().image_host_set))
+    if m.quick_replies:
+        chips = "".join(f'<span class="sl-chip">{html.escape(q)}</span>' for q in m.quick_replies)
+        parts.append(f'<div class="sl-quick">{chips}</div>')
+    parts.append(f'<div class="sl-meta">{_meta_html(m, tz)}</div>')
+    if m.reaction:
+        face = "👍" if m.reaction == "up" else "👎"
+        parts.append(f'<div class="sl-meta">Customer reaction: {face}</div>')
+    dashed = " sl-dashed" if kind in (AuthorKind.COPILOT_DRAFT, AuthorKind.PRIVATE_NOTE) else ""
+    return (
+        f'<div class="sl-msg sl-{html.escape(kind)}" data-author="{html.escape(kind)}">'
+        f'<div class="sl-avatar">{AVATARS.get(kind, "💬")}</div>'
+        f'<div class="sl-bubble{dashed}">{"".join(parts)}</div></div>'
+    )
+
+
+def _meta_html(m: MessageView, tz: str) -> str:
+    """Time, speaker note and delivery status; the status shows its UTC time and note on hover."""
+    meta = local(m.sent_at, tz)
+    if m.event_data.get("speaker") == "unknown":
+        meta += " · speaker unknown (mono recording)"
+    out = html.escape(meta)
+    if m.delivery_status:
+        tip = f"{m.delivery_status.title()} at {utc(m.delivery_at)}"
+        if m.delivery_note:
+            tip += f" — {m.delivery_note}"
+        icon = DELIVERY_ICONS.get(m.delivery_status, m.delivery_status)
+        out += (
+            f' · <span class="sl-tip" tabindex="0">{html.escape(icon)}'
+            f'<span class="sl-tiptext" role="tooltip">{html.escape(tip)}</span></span>'
+        )
+    return out
+
+
+def _text(m: MessageView, actor: Actor) -> tuple[str, bool]:
+    """The body to show and whether it is cut at chat.TEXT_PREVIEW characters ("Show all")."""
+    text, cut = m.text, m.text_length > len(m.text)
+    if cut and st.session_state.get(f"full_{m.id}"):
+        full = run_action(lambda db: chat.full_text(db, m.id, actor=actor))
+        text, cut = (full, False) if full is not None else (text, True)
+    return text, cut
+
+
+def _under(
     m: MessageView,
-    tz: str,
-    actor: Actor,
     session_id: int,
-    traced: set[int],
-    files: dict[int, tuple[str, str, bytes]],
+    actor: Actor,
+    *,
+    cut: bool,
+    files: list[tuple[AttachmentInfo, tuple[str, str, bytes]]],
+    traced: bool,
 ) -> None:
-    name = {"customer": "user", "ai": "assistant"}.get(m.author_kind, m.author_kind)
-    with st.chat_message(name, avatar=AVATARS.get(m.author_kind)):
-        if m.author_kind == AuthorKind.CUSTOMER:
-            st.html('<span class="sl-customer"></span>')
-        elif m.author_kind == AuthorKind.AI:
-            st.html('<span class="sl-ai"></span>')
-        elif m.author_kind == AuthorKind.HUMAN:
-            st.markdown(f"**{md_escape(m.author_name or 'Human agent')}**")
-        elif m.author_kind == AuthorKind.COPILOT_DRAFT:
-            copy_button(
-                "Copy",
-                m.text,
-                title="Copy the draft",
-                before='<span class="sl-dashed"></span>'
-                '<span class="sl-label">Draft from Copilot</span>',
+    """The widgets of one message, under its bubble: Copy, "Show all", files, "View trace"."""
+    side = "right" if m.author_kind == AuthorKind.CUSTOMER else "left"
+    with st.container(key=f"sl-under-{side}-{m.id}"):
+        if m.author_kind == AuthorKind.COPILOT_DRAFT:
+            copy_button("Copy", m.text, title="Copy the draft")
+        if cut:
+            st.caption(f"Showing the first {len(m.text):,} of {m.text_length:,} characters.")
+            st.button(
+                "Show all",
+                key=f"show_all_{m.id}",
+                icon=":material/unfold_more:",
+                on_click=st.session_state.__setitem__,
+                args=(f"full_{m.id}", True),
             )
-        elif m.author_kind == AuthorKind.PRIVATE_NOTE:
-            st.html('<span class="sl-dashed"></span><span class="sl-label">Private note</span>')
-        if m.is_template:
-            st.badge("WhatsApp template", icon=":material/verified:", color="green")
-        _text(m, actor)
-        if m.quick_replies:
-            st.markdown(" ".join(f":blue-badge[{md_escape(q)}]" for q in m.quick_replies))
-        for a in m.attachments:
-            _attachment(a, files.get(a.id))
-        _meta(m, tz)
-        if m.id in traced and st.button(
+        for a, content in files:
+            _attachment(a, content)
+        if traced and st.button(
             "View trace",
             key=f"trace_{m.id}",
             type="tertiary",
@@ -160,47 +254,7 @@ def _message(
             open_logs(session_id, tab="Trace Logs", focus=entry)  # the drawer opens in this run
 
 
-def _text(m: MessageView, actor: Actor) -> None:
-    """The message body; a long one is cut at chat.TEXT_PREVIEW characters with "Show all"."""
-    key = f"full_{m.id}"
-    text, cut = m.text, m.text_length > len(m.text)
-    if cut and st.session_state.get(key):
-        full = run_action(lambda db: chat.full_text(db, m.id, actor=actor))
-        text, cut = (full, False) if full is not None else (text, True)
-    if text:
-        st.markdown(
-            message_html(text, image_hosts=get_settings().image_host_set), unsafe_allow_html=True
-        )
-    if cut:
-        st.caption(f"Showing the first {len(m.text):,} of {m.text_length:,} characters.")
-        st.button(
-            "Show all",
-            key=f"show_all_{m.id}",
-            icon=":material/unfold_more:",
-            on_click=st.session_state.__setitem__,
-            args=(key, True),
-        )
-
-
-def _meta(m: MessageView, tz: str) -> None:
-    meta = local(m.sent_at, tz)
-    if m.event_data.get("speaker") == "unknown":
-        meta += " · speaker unknown (mono recording)"
-    if m.delivery_status:
-        tip = f"{m.delivery_status.title()} at {utc(m.delivery_at)}"
-        if m.delivery_note:
-            tip += f" — {m.delivery_note}"
-        icon = DELIVERY_ICONS.get(m.delivery_status, m.delivery_status)
-        st.caption(f"{meta} · {icon}", help=md_escape(tip))
-    else:
-        st.caption(meta)
-    if m.reaction:
-        st.caption("Customer reaction: " + ("👍" if m.reaction == "up" else "👎"))
-
-
-def _attachment(a: AttachmentInfo, content: tuple[str, str, bytes] | None) -> None:
-    if content is None:
-        return
+def _attachment(a: AttachmentInfo, content: tuple[str, str, bytes]) -> None:
     name, mime, data = content
     if media.previewable_image(mime, data):
         # Streamlit's image toolbar opens it full size.

@@ -60,7 +60,7 @@ def _renderer(image_hosts: frozenset[str]) -> MarkdownIt:
 
 
 def message_html(text: str, *, image_hosts: frozenset[str] = frozenset()) -> str:
-    """Untrusted Markdown as HTML that is safe to hand to st.markdown(unsafe_allow_html=True).
+    """Untrusted Markdown as HTML, safe for st.html and st.markdown(unsafe_allow_html=True).
 
     The result is one line (newlines become ``&#10;``, which HTML reads the same way), so that
     Streamlit's own Markdown pass sees a single HTML block and cannot re-read any of it as Markdown.

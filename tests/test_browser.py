@@ -255,7 +255,7 @@ def test_showcase_session_reads_as_it_happened(page, server):
     )
     expect(main.get_by_test_id("stImage").filter(has_text="torn-sleeve.png")).to_be_visible()
     expect(main.get_by_text("invoice-2026-11.pdf")).to_be_visible()
-    dashed = main.locator('[data-testid="stChatMessage"]:has(.sl-dashed)').first
+    dashed = main.locator(".sl-bubble.sl-dashed").first
     assert "dashed" in dashed.evaluate("e => getComputedStyle(e).borderStyle")
     page.screenshot(path=str(SHOTS / "chat-showcase.png"))
 
@@ -271,17 +271,12 @@ def test_delivery_tooltip_shows_utc_time_and_note(page, server):
     page.goto(f"{base}/?session={m.session_id}")
     main = page.get_by_test_id("stMain")
     expect(main.get_by_text("⚠️ failed").first).to_be_visible(timeout=60_000)
-    caption = main.get_by_text("⚠️ failed").first
-    container = caption.locator("xpath=ancestor::*[@data-testid='stElementContainer'][1]")
-    target = container.get_by_test_id("stTooltipHoverTarget").first
-    tip = page.get_by_test_id("stTooltipContent")
-    for _ in range(10):  # the page may still be settling after its first run: hover again
-        page.mouse.move(0, 0)
-        target.scroll_into_view_if_needed()
-        target.hover()
-        page.wait_for_timeout(400)
-        if tip.count():
-            break
+    target = main.locator(".sl-tip", has_text="⚠️ failed").first
+    tip = target.locator(".sl-tiptext")
+    expect(tip).to_be_hidden()  # shown on hover only
+    target.scroll_into_view_if_needed()
+    target.hover()
+    expect(tip).to_be_visible()
     expect(tip).to_contain_text("UTC", timeout=10_000)
     expect(tip).to_contain_text(m.delivery_note)
 
