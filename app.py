@@ -1,24 +1,11 @@
-"""Sessionlens: the frame. Page config, the acting user, navigation; nothing else.
+"""Sessionlens: what `streamlit run app.py` serves.
 
-Streamlit runs this script whatever URL a browser opens first (the screens live in ``screens/``,
-not ``pages/``: a ``pages/`` folder would make Streamlit run a deep-linked page on its own, without
-this frame, until the first run of this script).
+The Streamlit console (``frame.py`` and the screens it navigates to) and, beside it on the same
+server, the HTTP routes of ``web/``: sign-in and sign-out.
 """
 
 import streamlit as st
 
-from components import feedback
-from components.data import current_actor, start_embedded_worker
-from components.frame import navigation
-from sessionlens.settings import get_settings
+from web import auth
 
-st.set_page_config(page_title="Sessionlens", page_icon=":material/forum:", layout="wide")
-# Wide tables need the room Streamlit's default page padding takes.
-st.html("<style>.block-container{padding:1.5rem 1.5rem 1rem 1.5rem; max-width:none}</style>")
-try:
-    current_actor()
-    start_embedded_worker(get_settings().database_url)
-    page = navigation()
-    page.run()
-except Exception as exc:  # noqa: BLE001 - st.rerun/st.stop are BaseExceptions and pass through
-    feedback.unexpected(exc)
+app = st.App("frame.py", routes=auth.routes())

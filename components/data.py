@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
@@ -10,8 +11,8 @@ import streamlit as st
 from sqlalchemy.orm import Session, sessionmaker
 
 from components import feedback
-from sessionlens import geo, identity, setup
-from sessionlens.errors import DomainError
+from sessionlens import auth, geo, setup
+from sessionlens.errors import DomainError, PermissionDenied
 from sessionlens.permissions import Actor
 from sessionlens.settings import get_settings
 
@@ -37,6 +38,12 @@ def locator() -> geo.Locator:
     return _locator(str(path) if path else None)
 
 
+def prepare_database() -> None:
+    """Create, migrate and (embedded default, empty) fill the database once per process, before
+    anyone signs in: the demo's accounts must exist when the sign-in form asks for them."""
+    _sessionmakers(get_settings().database_url)
+
+
 @contextmanager
 def db_session() -> Iterator[Session]:
     """A ``db`` session for one user action: committed if it succeeds, rolled back if not."""
@@ -45,12 +52,37 @@ def db_session() -> Iterator[Session]:
         yield db
 
 
+# AppTest cannot send cookies: tests put the same signed token under this key. It is checked
+# exactly like the cookie (signature, expiry, user active, not signed out).
+TEST_TOKEN = "_sessionlens_token"
+
+
+def signed_in_actor() -> Actor | None:
+    """The user the browser's sign-in cookie names, checked against the database on every run;
+    None when there is none or it no longer holds (expired, altered, user deactivated, signed out)."""
+    token = st.context.cookies.get(auth.COOKIE)
+    if not isinstance(token, str) or not token:  # (AppTest's context has no real cookies)
+        token = st.session_state.get(TEST_TOKEN)
+    if not isinstance(token, str) or not token:
+        return None
+    settings = get_settings()
+    with db_session() as db:
+        actor = auth.actor_from_token(
+            db,
+            token,
+            secret=auth.secret_key(settings.secret_key, settings.database_url),
+            now=dt.datetime.now(dt.UTC),
+        )
+    st.session_state["actor"] = actor
+    return actor
+
+
 def current_actor() -> Actor:
-    """The signed-in user. Sign-in replaces ``identity.default_actor`` only."""
-    if "actor" not in st.session_state:
-        with db_session() as db:
-            st.session_state["actor"] = identity.default_actor(db)
-    return st.session_state["actor"]
+    """The signed-in user of this run (the frame signed them in before any screen runs)."""
+    actor: Actor | None = st.session_state.get("actor")
+    if actor is None:
+        raise PermissionDenied("Sign in first")
+    return actor
 
 
 def read_session() -> Session:

@@ -11,7 +11,10 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from components.data import locator
+from components.data import current_actor, locator
+from components.markdown import md_escape
+from components.signin import sign_out_link
+from sessionlens.kinds import Role
 
 
 def navigation() -> StreamlitPage:
@@ -42,6 +45,9 @@ def navigation() -> StreamlitPage:
         st.page_link(sessions)
         st.page_link(customer)
         st.divider()
+        actor = current_actor()
+        st.caption(f"Signed in as {md_escape(actor.name)} · {Role(actor.role).value.title()}")
+        sign_out_link()
         info = locator().info
         if info:
             credit = f"{info.credit} · " if info.credit else ""

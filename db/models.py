@@ -28,6 +28,9 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
 )
+from sqlalchemy import (
+    true as sa_true,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -121,6 +124,26 @@ class User(Base):
     is_human_agent: Mapped[bool] = mapped_column(Boolean, default=False)
     # An emoji or up to two initials shown in the Responsible column.
     avatar: Mapped[str | None] = mapped_column(String(16))
+    # argon2id hash (argon2-cffi's encoded form); None: cannot sign in with a password.
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    # A deactivated user cannot sign in and is signed out on their next request.
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
+    # Part of every sign-in cookie; raising it (sign out, password reset, deactivation) ends
+    # every browser session of the user at its next request.
+    auth_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class SignInAttempt(Base):
+    """One checked password, kept a few minutes for the per-account and per-address limits."""
+
+    __tablename__ = "sign_in_attempts"
+    __table_args__ = (Index(None, "email_key", "at"), Index(None, "address", "at"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    email_key: Mapped[str] = mapped_column(String(320))
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ok: Mapped[bool] = mapped_column(Boolean)
 
 
 class Agent(Base):

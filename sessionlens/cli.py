@@ -24,6 +24,8 @@ db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 geo_app = typer.Typer(help="Customer locations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(geo_app, name="geo")
+users_app = typer.Typer(help="Who may sign in, and with which role.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 
 UrlOpt = typer.Option(None, "--database-url", help="Defaults to SESSIONLENS_DATABASE_URL.")
 
@@ -197,3 +199,122 @@ def import_audio(
 
 if __name__ == "__main__":
     app()
+
+
+# --- users ---------------------------------------------------------------------------------------
+
+ROLES_HELP = "admin, lead, operator, viewer or user"
+
+
+def _users_db(database_url: str | None):  # type: ignore[no-untyped-def]
+    from db.engine import make_sessionmaker
+
+    return make_sessionmaker(setup.migrated_engine(database_url or get_settings().database_url))
+
+
+def _password(stdin: bool) -> str:
+    """The password from stdin (one line) or typed twice at a hidden prompt; never an argument,
+    so it stays out of the shell history and the process list."""
+    if stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def _fail(err: Exception) -> None:
+    typer.echo(f"Error: {err}", err=True)
+    raise typer.Exit(1)
+
+
+@users_app.command("add")
+def users_add(
+    email: str,
+    name: str = typer.Option(..., "--name", help="The name shown in the console"),
+    role: str = typer.Option(..., "--role", help=ROLES_HELP),
+    tenant: str | None = typer.Option(
+        None, "--tenant", help="Tenant name or id (default: the first)"
+    ),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from stdin"
+    ),
+    database_url: str | None = UrlOpt,
+) -> None:
+    """Add a user who signs in with EMAIL and a password."""
+    from sessionlens import auth
+    from sessionlens.errors import DomainError
+
+    password = _password(password_stdin)
+    try:
+        with _users_db(database_url).begin() as db:
+            user = auth.add_user(
+                db, email=email, name=name, role=role, password=password, tenant=tenant
+            )
+            typer.echo(f"Added {user.email} ({user.role}) to tenant {user.tenant_id}")
+    except DomainError as err:
+        _fail(err)
+
+
+@users_app.command("list")
+def users_list(database_url: str | None = UrlOpt) -> None:
+    """Every user: tenant, email, name, role, active."""
+    from db.models import User
+
+    with _users_db(database_url)() as db:
+        for u in db.scalars(select(User).order_by(User.tenant_id, User.id)):
+            state = "active" if u.is_active else "deactivated"
+            typer.echo(f"{u.tenant_id}\t{u.email}\t{u.name}\t{u.role}\t{state}")
+
+
+@users_app.command("set-role")
+def users_set_role(
+    email: str, role: str = typer.Argument(..., help=ROLES_HELP), database_url: str | None = UrlOpt
+) -> None:
+    """Give EMAIL another role (it applies at the user's next click)."""
+    from sessionlens import auth, strict
+    from sessionlens.errors import DomainError
+    from sessionlens.kinds import Role
+
+    try:
+        with _users_db(database_url).begin() as db:
+            user = auth.find_user(db, email)
+            user.role = strict.choice(role, "The role", {r.value for r in Role}, noun="role")
+            typer.echo(f"{user.email} is now {user.role}")
+    except DomainError as err:
+        _fail(err)
+
+
+@users_app.command("deactivate")
+def users_deactivate(email: str, database_url: str | None = UrlOpt) -> None:
+    """Stop EMAIL from signing in; their open browser sessions end at their next click."""
+    from sessionlens import auth
+    from sessionlens.errors import DomainError
+
+    try:
+        with _users_db(database_url).begin() as db:
+            user = auth.find_user(db, email)
+            user.is_active, user.auth_version = False, user.auth_version + 1
+            typer.echo(f"{user.email} is deactivated")
+    except DomainError as err:
+        _fail(err)
+
+
+@users_app.command("reset-password")
+def users_reset_password(
+    email: str,
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from stdin"
+    ),
+    database_url: str | None = UrlOpt,
+) -> None:
+    """Set a new password for EMAIL and sign them out everywhere."""
+    from sessionlens import auth
+    from sessionlens.errors import DomainError
+
+    password = _password(password_stdin)
+    try:
+        with _users_db(database_url).begin() as db:
+            user = auth.find_user(db, email)
+            user.password_hash = auth.hash_password(password)
+            user.auth_version += 1
+            typer.echo(f"New password set for {user.email}")
+    except DomainError as err:
+        _fail(err)

@@ -1,4 +1,4 @@
-"""Who is acting. Until sign-in exists, the console acts as the first admin of the first tenant."""
+"""Who is acting: the actor a users row stands for, and what the screens need to know of them."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from sessionlens.permissions import Actor
 
 
 def default_actor(db: Session) -> Actor:
-    """The actor of an unauthenticated console; the only function sign-in will replace."""
+    """The first admin of the first tenant: the actor of the CLI's commands (and of tests)."""
     user = db.scalar(
         select(User).where(User.role == Role.ADMIN).order_by(User.tenant_id, User.id).limit(1)
     )
@@ -38,3 +38,14 @@ class TenantInfo:
 def tenant_info(db: Session, *, actor: Actor) -> TenantInfo:
     t = db.get_one(Tenant, actor.tenant_id)
     return TenantInfo(t.id, t.name, t.timezone, t.plan, list(t.statuses))
+
+
+def admin_names(db: Session, *, actor: Actor) -> list[str]:
+    """The names of the active admins of the actor's tenant (whom to ask for access)."""
+    return list(
+        db.scalars(
+            select(User.name)
+            .where(User.tenant_id == actor.tenant_id, User.role == Role.ADMIN, User.is_active)
+            .order_by(User.name)
+        )
+    )

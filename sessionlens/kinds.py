@@ -20,6 +20,7 @@ class Role(enum.StrEnum):
     LEAD = "lead"
     OPERATOR = "operator"
     VIEWER = "viewer"
+    USER = "user"  # signed in, but no access to sessions until an admin grants a role
 
 
 class Channel(enum.StrEnum):

@@ -28,11 +28,16 @@ class Action(enum.StrEnum):
     EDIT_CUSTOMER = "edit customers"
 
 
+_READ = frozenset({Action.VIEW_SESSIONS, Action.VIEW_TRACES})
+# Admin: everything. Lead (a support lead): everything but what only an admin may. Operator: works
+# sessions (hand over, import, export, edit contacts). Viewer: reads sessions, chats, logs and the
+# 360 View. User: signed in, no sessions at all.
 _ALLOWED: dict[str, frozenset[Action]] = {
     Role.ADMIN: frozenset(Action),
     Role.LEAD: frozenset(Action),
-    Role.OPERATOR: frozenset({Action.VIEW_SESSIONS, Action.VIEW_TRACES, Action.HAND_OVER}),
-    Role.VIEWER: frozenset({Action.VIEW_SESSIONS}),
+    Role.OPERATOR: _READ | {Action.HAND_OVER, Action.IMPORT, Action.EXPORT, Action.EDIT_CUSTOMER},
+    Role.VIEWER: _READ,
+    Role.USER: frozenset(),
 }
 
 

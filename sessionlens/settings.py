@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     page_size: int = Field(50, ge=1, le=1000)
     #: Fill an empty embedded database with demo data on first start.
     demo_on_first_start: bool = True
+    #: Signs the sign-in cookie. Empty: a random key is made once and kept in data/secret_key
+    #: (fine for one machine; set it when several app servers share the sign-ins).
+    secret_key: str = ""
+    #: How long a sign-in lasts in a browser, in days.
+    sign_in_days: float = Field(7, gt=0, le=90)
     #: Where imported recordings are stored (the local blob store).
     blob_dir: str = "data/blobs"
     #: Largest accepted upload, in megabytes.

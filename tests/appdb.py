@@ -182,11 +182,48 @@ def chat_title(count: int) -> str:
     return f"Chat · {count} message{'' if count == 1 else 's'}"
 
 
-def run_app(query: dict | None = None, page: str | None = None):  # type: ignore[no-untyped-def]
-    """Run the app in AppTest with ``query`` in the URL (optionally on ``page``); no exceptions."""
+FRAME = str(ROOT / "frame.py")
+
+
+def token_for(engine: Engine, email: str | None = None) -> str:
+    """A sign-in token for the user ``email`` (default: the first admin), as the route issues."""
+    import datetime as dt
+
+    from sessionlens import auth, identity
+    from sessionlens.settings import get_settings
+
+    s = get_settings()
+    with Session(engine) as db:
+        who = (
+            identity.actor_for(db.scalars(select(User).where(User.email == email)).one())
+            if email
+            else identity.default_actor(db)
+        )
+        return auth.issue_token(
+            who,
+            db,
+            secret=auth.secret_key(s.secret_key, s.database_url),
+            now=dt.datetime.now(dt.UTC),
+            days=1,
+        )
+
+
+def app_test(email: str | None = None):  # type: ignore[no-untyped-def]
+    """AppTest of the console, signed in as ``email`` (default: the first admin). AppTest cannot
+    send cookies, so the token goes where the frame looks for it in tests."""
     from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    from components.data import TEST_TOKEN
+    from sessionlens.settings import get_settings
+
+    at = AppTest.from_file(FRAME, default_timeout=60)
+    at.session_state[TEST_TOKEN] = token_for(make_engine(get_settings().database_url), email)
+    return at
+
+
+def run_app(query: dict | None = None, page: str | None = None, email: str | None = None):  # type: ignore[no-untyped-def]
+    """Run the app in AppTest with ``query`` in the URL (optionally on ``page``); no exceptions."""
+    at = app_test(email)
     for k, v in (query or {}).items():
         at.query_params[k] = v
     if page:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from db.engine import make_engine
 from db.models import ChatSession
+from sessionlens.settings import get_settings
 from tests import appdb
 from tests.conftest import unavailable
 
@@ -104,8 +105,29 @@ def browser_type_launch_args():
 
 
 @pytest.fixture(scope="session")
-def browser_context_args():
+def signed_in_cookie(server):
+    """The demo admin's sign-in cookie, as /auth/sign-in sets it (test_sign_in_* go through the
+    form itself)."""
+    _, engine = server
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SESSIONLENS_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+        get_settings.cache_clear()
+        token = appdb.token_for(engine)
+    get_settings.cache_clear()
     return {
+        "name": "sessionlens_auth",
+        "value": token,
+        "domain": "127.0.0.1",
+        "path": "/",
+        "httpOnly": True,
+        "sameSite": "Lax",
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(signed_in_cookie):
+    return {
+        "storage_state": {"cookies": [signed_in_cookie], "origins": []},
         "viewport": {"width": 1600, "height": 1000},
         "reduced_motion": "reduce",
         "accept_downloads": True,
@@ -420,3 +442,60 @@ def test_odd_attachments_and_remote_images_break_nothing_and_load_nothing(page, 
     assert not failures, failures
     assert page.evaluate("() => window.__xss") is None
     page.screenshot(path=str(SHOTS / "odd-attachments.png"))
+
+
+def test_sign_in_reload_second_tab_and_sign_out(browser, server):
+    """A visitor without the cookie sees the sign-in form and nothing of any session, even on a
+    deep link; a wrong password is named; the right one lands on the link; a reload and a second
+    tab stay signed in; Sign out ends both tabs."""
+    from playwright.sync_api import expect
+
+    from sessionlens.demo.reference import DEMO_PASSWORD
+
+    base, engine = server
+    cs = appdb.showcase(engine)
+    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    page = context.new_page()
+    page.goto(f"{base}/?session={cs.id}")
+    expect(page.get_by_role("heading", name="Sign in to Sessionlens")).to_be_visible(timeout=60_000)
+    assert "Draft from Copilot" not in page.content()
+    page.get_by_label("Email").fill("dana.whitfield@northwind.example")
+    page.get_by_label("Password").fill("wrong password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_have_text("The email or the password is wrong")
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_text("Draft from Copilot")).to_be_visible(timeout=60_000)
+    assert f"session={cs.id}" in page.url
+    cookie = next(c for c in context.cookies() if c["name"] == "sessionlens_auth")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and cookie["expires"] > time.time()
+    assert DEMO_PASSWORD not in page.url
+
+    page.reload()
+    expect(main.get_by_text("Draft from Copilot")).to_be_visible(timeout=60_000)
+    second = context.new_page()
+    second.goto(f"{base}/customer?customer={cs.customer_id}")
+    expect(second.get_by_role("heading", name="360 View")).to_be_visible(timeout=60_000)
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar.get_by_text("Signed in as Dana Whitfield · Admin")).to_be_visible()
+    sidebar.get_by_role("link", name="Sign out").click()
+    expect(page.get_by_role("heading", name="Sign in to Sessionlens")).to_be_visible(timeout=30_000)
+    second.reload()
+    expect(second.get_by_role("heading", name="Sign in to Sessionlens")).to_be_visible(
+        timeout=60_000
+    )
+    context.close()
+
+
+def test_a_tampered_cookie_signs_out(browser, server, signed_in_cookie):
+    from playwright.sync_api import expect
+
+    base, _ = server
+    body, mac = signed_in_cookie["value"].split(".")
+    bad = {**signed_in_cookie, "value": f"{body}x.{mac}"}
+    context = browser.new_context(storage_state={"cookies": [bad], "origins": []})
+    page = context.new_page()
+    page.goto(f"{base}/")
+    expect(page.get_by_role("heading", name="Sign in to Sessionlens")).to_be_visible(timeout=60_000)
+    context.close()

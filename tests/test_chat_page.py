@@ -10,7 +10,7 @@ from sqlalchemy import select
 from db.models import ChatSession, Customer, Message
 from tests import appdb
 
-APP = str(appdb.ROOT / "app.py")
+APP = appdb.FRAME
 
 
 _open = appdb.run_app

@@ -29,3 +29,73 @@ def test_unreadable_geo_database_is_a_clear_message(tmp_path, monkeypatch):
     res = runner.invoke(app, ["geo", "refresh", "--database-url", f"sqlite:///{tmp_path}/x.db"])
     get_settings.cache_clear()
     assert res.exit_code != 0 and "No readable location database" in res.output
+
+
+def test_users_add_sign_in_set_role_reset_and_deactivate(tmp_path):
+    """The first admin of a real install comes from the CLI; the password comes on stdin."""
+    import datetime as dt
+
+    from db.engine import make_engine
+    from sessionlens import auth
+
+    url = f"sqlite:///{tmp_path / 'users.db'}"
+    assert runner.invoke(app, ["demo", "-n", "10", "--database-url", url]).exit_code == 0
+    add = ["users", "add", "ops@example.com", "--name", "Ops Lead", "--role", "admin"]
+    res = runner.invoke(
+        app, [*add, "--password-stdin", "--database-url", url], input="s3cret-pass-1\n"
+    )
+    assert res.exit_code == 0 and "Added ops@example.com (admin)" in res.output
+    res = runner.invoke(
+        app, [*add, "--password-stdin", "--database-url", url], input="s3cret-pass-1\n"
+    )
+    assert res.exit_code == 1 and "already exists" in res.output
+    res = runner.invoke(
+        app,
+        [
+            "users",
+            "add",
+            "x@example.com",
+            "--name",
+            "X",
+            "--role",
+            "boss",
+            "--password-stdin",
+            "--database-url",
+            url,
+        ],
+        input="long enough pw\n",
+    )
+    assert res.exit_code == 1 and "unknown role 'boss'" in res.output
+    res = runner.invoke(app, ["users", "list", "--database-url", url])
+    assert "ops@example.com\tOps Lead\tadmin\tactive" in res.output
+
+    from sqlalchemy.orm import Session
+
+    now = dt.datetime.now(dt.UTC)
+    with Session(make_engine(url)) as db:
+        assert auth.sign_in(db, "ops@example.com", "s3cret-pass-1", address="a", now=now)
+    assert (
+        runner.invoke(
+            app, ["users", "set-role", "ops@example.com", "viewer", "--database-url", url]
+        ).exit_code
+        == 0
+    )
+    res = runner.invoke(
+        app,
+        ["users", "reset-password", "ops@example.com", "--password-stdin", "--database-url", url],
+        input="a new long password\n",
+    )
+    assert res.exit_code == 0
+    assert (
+        runner.invoke(
+            app, ["users", "deactivate", "ops@example.com", "--database-url", url]
+        ).exit_code
+        == 0
+    )
+    with Session(make_engine(url)) as db:
+        import pytest
+
+        with pytest.raises(auth.SignInRefused, match="deactivated"):
+            auth.sign_in(db, "ops@example.com", "a new long password", address="b", now=now)
+    res = runner.invoke(app, ["users", "list", "--database-url", url])
+    assert "ops@example.com\tOps Lead\tviewer\tdeactivated" in res.output

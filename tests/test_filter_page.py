@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests import appdb
 
-APP = str(appdb.ROOT / "app.py")
+APP = appdb.FRAME
 
 
 _run = appdb.run_app

@@ -9,11 +9,11 @@ from streamlit.testing.v1 import AppTest
 from db.models import ChatSession, LogKind, SessionLog
 from tests import appdb
 
-APP = str(appdb.ROOT / "app.py")
+APP = appdb.FRAME
 
 
 def _open_logs(session_id: int) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = appdb.app_test()
     at.query_params["session"] = str(session_id)
     at.run()
     at.button(key="logs_open").click().run()
@@ -82,21 +82,17 @@ def test_free_plan_shows_system_logs_only(app_db):
         tenant2 = conn.scalar(
             select(ChatSession.tenant_id).order_by(ChatSession.tenant_id.desc()).limit(1)
         )
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
     from sqlalchemy.orm import Session
 
     from db.models import Role, User
-    from sessionlens.identity import actor_for
 
     with Session(app_db) as db:
         admin = db.scalars(
             select(User).where(User.tenant_id == tenant2, User.role == Role.ADMIN)
         ).first()
         sid = db.scalar(select(ChatSession.id).where(ChatSession.tenant_id == tenant2).limit(1))
-        at.session_state["actor"] = actor_for(admin)
+    at = appdb.app_test(admin.email)  # the Free tenant's admin
     at.query_params["session"] = str(sid)
-    at.session_state["page"] = None
     at.run()
     at.button(key="logs_open").click().run()
     assert at.session_state["logs_tab"] == "System Logs"
@@ -107,7 +103,7 @@ def test_free_plan_shows_system_logs_only(app_db):
 
 def test_view_trace_from_an_ai_message_opens_that_call(app_db):
     cs = appdb.showcase(app_db)
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = appdb.app_test()
     at.query_params["session"] = str(cs.id)
     at.run()
     trace_buttons = [b for b in at.button if b.key and b.key.startswith("trace_")]

@@ -12,7 +12,7 @@ from db.models import Attachment, ChatSession, Mode
 from sessionlens.settings import get_settings
 from tests import appdb
 
-APP = str(appdb.ROOT / "app.py")
+APP = appdb.FRAME
 
 
 _run = appdb.run_app
@@ -131,7 +131,7 @@ def test_sort_by_last_message(app_db):
 
 def test_customer_360_page(app_db):
     cs = appdb.find_session(app_db, ChatSession.customer_id.is_not(None))
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = appdb.app_test()
     at.query_params["customer"] = str(cs.customer_id)
     at.switch_page("screens/customer.py").run()
     assert not at.exception
@@ -163,9 +163,13 @@ def test_first_start_creates_and_fills_the_embedded_database(tmp_path, monkeypat
     monkeypatch.setenv("SESSIONLENS_DATABASE_URL", url)
     get_settings.cache_clear()
     try:
-        at = _run()
-        assert any(f"{get_settings().page_size} sessions loaded" in c.value for c in at.caption)
+        from streamlit.testing.v1 import AppTest
+
+        first = AppTest.from_file(appdb.FRAME, default_timeout=60).run()  # nobody signed in yet
+        assert "Sign in</a>" in "".join(h.proto.body for h in first.get("html"))
         assert (tmp_path / "fresh" / "sessionlens.db").is_file()
+        at = _run()  # the demo's admin can sign in
+        assert any(f"{get_settings().page_size} sessions loaded" in c.value for c in at.caption)
     finally:
         get_settings.cache_clear()
 
@@ -256,7 +260,7 @@ def test_a_failure_shows_a_plain_message_and_no_traceback(tmp_path, monkeypatch)
     monkeypatch.setenv("SESSIONLENS_EMBEDDED_WORKER", "false")
     get_settings.cache_clear()
     try:
-        at = AppTest.from_file(str(appdb.ROOT / "app.py"), default_timeout=60).run()
+        at = AppTest.from_file(appdb.FRAME, default_timeout=60).run()
     finally:
         get_settings.cache_clear()
     assert not at.exception
@@ -310,3 +314,24 @@ def test_the_recording_is_read_only_when_played_or_downloaded(app_db, monkeypatc
     assert len(at.get("audio")) == 1 and len(reads) == 1
     at.button(key="refresh_panel").click().run()  # another rerun: the player stays, no new read
     assert len(at.get("audio")) == 1 and len(reads) == 1
+
+
+# --- Roles (issue 11) --------------------------------------------------------------------------
+
+
+def test_a_viewer_reads_the_chat_and_sees_hand_over_disabled_with_the_reason(app_db):
+    cs = appdb.find_session(app_db, ChatSession.finished_at.is_(None), ChatSession.mode == "ai")
+    at = _run({"session": str(cs.id)}, email="viewer.vic@northwind.example")
+    hand = next(b for b in at.button if b.proto.label == "Hand over to the operator")
+    assert hand.disabled and hand.proto.help == "You do not have permission to hand over sessions"
+    assert "sl-msg" in "".join(h.proto.body for h in at.get("html"))  # the chat is readable
+
+
+def test_a_user_without_a_role_sees_no_sessions_and_whom_to_ask(app_db):
+    cs = appdb.showcase(app_db)
+    at = _run({"session": str(cs.id)}, email="uma.newcomer@northwind.example")
+    texts = " ".join(t.value for t in at.text)
+    assert "You have no access to sessions yet" in [s.value for s in at.subheader]
+    assert "Ask your administrator (Dana Whitfield)" in texts
+    assert not at.get("html") or "sl-msg" not in "".join(h.proto.body for h in at.get("html"))
+    assert not at.get("component_instance")  # no sessions table

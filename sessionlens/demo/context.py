@@ -88,7 +88,10 @@ LOG_COLS = [
 ]
 TABLES: list[tuple[str, list[str]]] = [
     ("tenants", ["id", "name", "timezone", "plan", "statuses", "result_fields", "created_at"]),
-    ("users", ["id", "tenant_id", "name", "email", "role", "is_human_agent", "avatar"]),
+    (
+        "users",
+        ["id", "tenant_id", "name", "email", "role", "is_human_agent", "avatar", "password_hash"],
+    ),
     ("agents", ["id", "tenant_id", "name"]),
     (
         "customers",

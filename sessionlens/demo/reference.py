@@ -6,11 +6,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from argon2 import PasswordHasher
+
 from sessionlens.customers import customer_name_key
 from sessionlens.demo import content as C
 from sessionlens.demo.context import DemoContext, Tenant
 from sessionlens.geo import Locator
 from sessionlens.kinds import Plan, Role
+
+DEMO_PASSWORD = "sessionlens-demo"
 
 # Public /16 prefixes in several regions; addresses in them resolve to real countries and cities.
 PUBLIC_PREFIXES = [
@@ -126,6 +130,7 @@ def tenants(ctx: DemoContext) -> list[Tenant]:
             ("Kenji Sato", Role.OPERATOR, True, "🧑‍🚀"),
             ("Elena Petrova", Role.OPERATOR, True, "👩‍🏫"),
             ("Viewer Vic", Role.VIEWER, False, "VV"),
+            ("Uma Newcomer", Role.USER, False, "UN"),
         ],
         t2.id: [
             ("Sam Carter", Role.ADMIN, False, "SC"),
@@ -144,12 +149,15 @@ def tenants(ctx: DemoContext) -> list[Tenant]:
         t2.id: ["Blue Assistant", "Billing Bot"],
     }
     created = ctx.now - dt.timedelta(days=400)
+    # Every demo account signs in with DEMO_PASSWORD (the README lists them); one hash, with a
+    # fixed salt, keeps the data set the same for the same seed.
+    hashed = PasswordHasher().hash(DEMO_PASSWORD, salt=b"sessionlens-demo")
     for t in (t1, t2):
         ctx.w.add("tenants", (t.id, t.name, t.tz, t.plan, t.statuses, t.fields, created))
         for name, role, human, avatar in staff[t.id]:
             uid = ctx.next_id("users")
             email = name.lower().replace(" ", ".") + "@" + t.name.split()[0].lower() + ".example"
-            ctx.w.add("users", (uid, t.id, name, email, role, human, avatar))
+            ctx.w.add("users", (uid, t.id, name, email, role, human, avatar, hashed))
             if human:
                 t.humans.append((uid, name))
             if role == Role.ADMIN:

@@ -1,0 +1,26 @@
+"""Sessionlens: the frame. Page config, the signed-in user, navigation; nothing else.
+
+Streamlit runs this script whatever URL a browser opens first (the screens live in ``screens/``,
+not ``pages/``: a ``pages/`` folder would make Streamlit run a deep-linked page on its own, without
+this frame, until the first run of this script).
+"""
+
+import streamlit as st
+
+from components import feedback
+from components.data import prepare_database, start_embedded_worker
+from components.frame import navigation
+from components.signin import require_sign_in
+from sessionlens.settings import get_settings
+
+st.set_page_config(page_title="Sessionlens", page_icon=":material/forum:", layout="wide")
+# Wide tables need the room Streamlit's default page padding takes.
+st.html("<style>.block-container{padding:1.5rem 1.5rem 1rem 1.5rem; max-width:none}</style>")
+try:
+    prepare_database()
+    require_sign_in()
+    start_embedded_worker(get_settings().database_url)
+    page = navigation()
+    page.run()
+except Exception as exc:  # noqa: BLE001 - st.rerun/st.stop are BaseExceptions and pass through
+    feedback.unexpected(exc)

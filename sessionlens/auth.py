@@ -1,0 +1,242 @@
+"""Signing in with a password, and the signed token a browser keeps for it.
+
+- Passwords are stored as argon2id hashes (argon2-cffi); the plain password lives only in the
+  request that checks it: never in session state, a URL or a log.
+- Failed checks are limited per account and per client address: after ``ATTEMPTS`` failures in
+  ``WINDOW`` the next try is refused before the password is looked at, with "Too many attempts,
+  try again in N s". The attempts are rows (``sign_in_attempts``), so the limit holds across app
+  processes.
+- A sign-in is a token ``<payload>.<HMAC-SHA256>`` naming the user, the user's ``auth_version`` and
+  an expiry. Every request checks it against the users table: a deactivated user, a sign-out
+  (which raises ``auth_version``) or a password reset ends every browser session of that user at
+  its next request.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
+import secrets
+from pathlib import Path
+from urllib.parse import quote
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from db.models import SignInAttempt, Tenant, User
+from sessionlens import audit
+from sessionlens.errors import BadInput, DomainError
+from sessionlens.identity import actor_for
+from sessionlens.permissions import Actor
+
+COOKIE = "sessionlens_auth"  # the name of the sign-in cookie
+ATTEMPTS = 5
+WINDOW = dt.timedelta(minutes=1)
+MIN_PASSWORD = 10
+_hasher = PasswordHasher()  # argon2id with the library's current parameters
+# A hash checked when the email is unknown, so that both answers take the same time.
+_DUMMY = _hasher.hash("not a password of anyone")
+
+
+class SignInRefused(DomainError):
+    """A sign-in that did not happen; the message is for the person signing in."""
+
+
+def email_key(email: str) -> str:
+    return email.strip().lower()
+
+
+def hash_password(password: str) -> str:
+    """The argon2id hash of ``password``, after the one rule a password must meet."""
+    if len(password) < MIN_PASSWORD:
+        raise BadInput(f"A password needs at least {MIN_PASSWORD} characters")
+    return _hasher.hash(password)
+
+
+def sign_in(db: Session, email: str, password: str, *, address: str, now: dt.datetime) -> Actor:
+    """The actor ``email`` signs in as, or SignInRefused with what to tell them.
+
+    The attempt and (for a known account) an audit row are written in the caller's transaction.
+    """
+    key, address = email_key(email)[:320], (address or "unknown")[:64]
+    wait = _wait(db, key, address, now)
+    if wait:
+        raise SignInRefused(f"Too many attempts, try again in {wait} s")
+    user = db.scalar(select(User).where(func.lower(User.email) == key).order_by(User.id).limit(1))
+    ok = _verify(user.password_hash if user else None, password)
+    db.add(SignInAttempt(email_key=key, address=address, at=now, ok=ok))
+    db.execute(delete(SignInAttempt).where(SignInAttempt.at < now - 10 * WINDOW))
+    if user is None or not ok:
+        if user is not None:
+            audit.record(
+                db, actor_for(user), "sign_in_failed", "user", user.id, now=now, address=address
+            )
+        raise SignInRefused("The email or the password is wrong")
+    if not user.is_active:
+        raise SignInRefused("This account is deactivated. Ask your administrator.")
+    if _hasher.check_needs_rehash(user.password_hash or ""):
+        user.password_hash = _hasher.hash(password)
+    who = actor_for(user)
+    audit.record(db, who, "sign_in", "user", user.id, now=now, address=address)
+    return who
+
+
+def sign_out(db: Session, *, actor: Actor, now: dt.datetime) -> None:
+    """End every browser session of ``actor`` (their tokens stop matching ``auth_version``)."""
+    user = db.get_one(User, actor.user_id)
+    user.auth_version += 1
+    audit.record(db, actor, "sign_out", "user", user.id, now=now)
+
+
+def _verify(hashed: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(hashed or _DUMMY, password) and hashed is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _wait(db: Session, key: str, address: str, now: dt.datetime) -> int:
+    """Seconds until another try is allowed: 0 unless ATTEMPTS failures fell within WINDOW for
+    this account or this address."""
+    longest = 0
+    for column, value in ((SignInAttempt.email_key, key), (SignInAttempt.address, address)):
+        recent = db.scalars(
+            select(SignInAttempt.at)
+            .where(column == value, SignInAttempt.at > now - WINDOW, SignInAttempt.ok.is_(False))
+            .order_by(SignInAttempt.at.desc())
+            .limit(ATTEMPTS)
+        ).all()
+        if len(recent) >= ATTEMPTS:
+            free_at = recent[-1] + WINDOW
+            longest = max(longest, int((free_at - now).total_seconds()) + 1)
+    return longest
+
+
+# --- the token a browser keeps ------------------------------------------------------------------
+
+
+def issue_token(actor: Actor, db: Session, *, secret: str, now: dt.datetime, days: float) -> str:
+    """A signed token for ``actor`` that expires after ``days``."""
+    user = db.get_one(User, actor.user_id)
+    payload = {
+        "u": user.id,
+        "v": user.auth_version,
+        "exp": int((now + dt.timedelta(days=days)).timestamp()),
+    }
+    body = base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode()
+    return f"{body}.{_mac(secret, body)}"
+
+
+def actor_from_token(db: Session, token: str, *, secret: str, now: dt.datetime) -> Actor | None:
+    """The signed-in actor the token names, or None: a token that was altered, has expired,
+    belongs to a deactivated user or predates a sign-out or password reset signs nobody in."""
+    body, _, mac = (token or "").partition(".")
+    if not body or not hmac.compare_digest(mac, _mac(secret, body)):
+        return None
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(body.encode()))
+        user_id, version, exp = int(payload["u"]), int(payload["v"]), int(payload["exp"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    if exp <= now.timestamp():
+        return None
+    user = db.get(User, user_id)
+    if user is None or not user.is_active or user.auth_version != version:
+        return None
+    return actor_for(user)
+
+
+def _mac(secret: str, body: str) -> str:
+    return hmac.new(secret.encode(), body.encode(), hashlib.sha256).hexdigest()
+
+
+def secret_key(configured: str, database_url: str) -> str:
+    """The key that signs tokens: the configured one, else one made once beside the embedded
+    database (or in ./data) and kept there."""
+    if configured:
+        return configured
+    data_dir = Path("data")
+    if database_url.startswith("sqlite:///") and ":memory:" not in database_url:
+        data_dir = Path(database_url.removeprefix("sqlite:///")).parent
+    path = data_dir / "secret_key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(secrets.token_hex(32))
+        tmp.chmod(0o600)
+        tmp.replace(path)  # two first starts at once: both end with one file
+    return path.read_text().strip()
+
+
+def safe_next(raw: str | None) -> str:
+    """A path of this site to go to after signing in; anything else (another site, a scheme,
+    ``//host``, a line break) becomes ``/``."""
+    raw = (raw or "").strip()
+    if not raw.startswith("/") or raw.startswith("//") or any(c in raw for c in "\r\n\\"):
+        return "/"
+    return raw[:2000]
+
+
+def sign_in_url(next_path: str) -> str:
+    return "/auth/sign-in?next=" + quote(safe_next(next_path), safe="")
+
+
+# --- administration -----------------------------------------------------------------------------
+
+
+def add_user(
+    db: Session,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    password: str | None,
+    tenant: str | None = None,
+) -> User:
+    """A new user of ``tenant`` (its name or id; the first tenant if None) for the CLI."""
+    from sessionlens import strict
+    from sessionlens.kinds import Role
+
+    email = email.strip()
+    if "@" not in email or len(email) > 320:
+        raise BadInput(f"{email!r} is not an email address")
+    name = strict.text(name, "The name", max_len=strict.limit(User.name), required=True) or ""
+    role = strict.choice(role, "The role", {r.value for r in Role}, noun="role")
+    if db.scalar(select(User.id).where(func.lower(User.email) == email_key(email))):
+        raise BadInput(f"A user with the email {email} already exists")
+    t = _tenant(db, tenant)
+    user = User(
+        tenant_id=t.id,
+        name=name,
+        email=email,
+        role=role,
+        is_human_agent=role in (Role.OPERATOR, Role.ADMIN, Role.LEAD),
+        password_hash=hash_password(password) if password is not None else None,
+    )
+    db.add(user)
+    db.flush()
+    return user
+
+
+def _tenant(db: Session, ref: str | None) -> Tenant:
+    stmt = select(Tenant).order_by(Tenant.id).limit(1)
+    if ref:
+        stmt = select(Tenant).where(
+            Tenant.id == int(ref) if ref.isdigit() else func.lower(Tenant.name) == ref.lower()
+        )
+    found = db.scalar(stmt)
+    if found is None:
+        raise BadInput(f"No tenant {ref!r}" if ref else "No tenant yet: run `sessionlens demo`")
+    return found
+
+
+def find_user(db: Session, email: str) -> User:
+    user = db.scalar(select(User).where(func.lower(User.email) == email_key(email)))
+    if user is None:
+        raise BadInput(f"No user with the email {email}")
+    return user

@@ -1,0 +1,170 @@
+"""Signing in: passwords, the per-account and per-address limits, the token a browser keeps, who
+may do what; on SQLite and Postgres. The HTTP form itself is tried in tests/test_browser.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from db.models import AuditEvent, User
+from sessionlens import auth, permissions
+from sessionlens.demo.reference import DEMO_PASSWORD
+from sessionlens.errors import BadInput
+from sessionlens.kinds import Role
+from sessionlens.permissions import Action
+
+NOW = dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC)
+ADMIN = "dana.whitfield@northwind.example"
+SECRET = "test-secret"
+
+
+def _signed_in(db, email=ADMIN, password=DEMO_PASSWORD, address="10.0.0.1", now=NOW):
+    return auth.sign_in(db, email, password, address=address, now=now)
+
+
+def test_demo_accounts_sign_in_with_the_documented_password(db):
+    who = _signed_in(db, "Dana.Whitfield@Northwind.example")  # email case does not matter
+    assert who.name == "Dana Whitfield" and who.role == Role.ADMIN
+    rows = db.scalars(select(AuditEvent).where(AuditEvent.action == "sign_in")).all()
+    assert [(r.actor_user_id, r.details["address"]) for r in rows] == [(who.user_id, "10.0.0.1")]
+
+
+def test_a_wrong_password_and_an_unknown_email_get_the_same_answer(db):
+    with pytest.raises(auth.SignInRefused, match="The email or the password is wrong"):
+        _signed_in(db, password="not the password")
+    with pytest.raises(auth.SignInRefused, match="The email or the password is wrong"):
+        _signed_in(db, email="nobody@example.com")
+    failed = db.scalars(select(AuditEvent).where(AuditEvent.action == "sign_in_failed")).all()
+    assert len(failed) == 1  # the known account's failure is audited in its tenant
+
+
+def test_five_failures_in_a_minute_lock_the_account_then_it_opens_again(db):
+    for i in range(5):
+        with pytest.raises(auth.SignInRefused, match="wrong"):
+            _signed_in(
+                db, password="guess", address=f"10.0.1.{i}", now=NOW + dt.timedelta(seconds=i)
+            )
+    with pytest.raises(auth.SignInRefused, match=r"Too many attempts, try again in 5[0-9] s"):
+        _signed_in(db, address="10.9.9.9", now=NOW + dt.timedelta(seconds=6))  # right password
+    assert _signed_in(db, now=NOW + dt.timedelta(seconds=61)).name == "Dana Whitfield"
+
+
+def test_five_failures_from_one_address_lock_that_address_for_every_account(db):
+    emails = db.scalars(select(User.email).order_by(User.id).limit(6)).all()
+    for i, email in enumerate(emails[:5]):
+        with pytest.raises(auth.SignInRefused, match="wrong"):
+            _signed_in(
+                db,
+                email=email,
+                password="guess",
+                address="203.0.113.7",
+                now=NOW + dt.timedelta(seconds=i),
+            )
+    with pytest.raises(auth.SignInRefused, match="Too many attempts"):
+        _signed_in(db, email=emails[5], address="203.0.113.7", now=NOW + dt.timedelta(seconds=10))
+    assert _signed_in(
+        db, email=emails[5], address="198.51.100.1", now=NOW + dt.timedelta(seconds=10)
+    )
+
+
+def test_a_deactivated_user_cannot_sign_in_and_their_token_stops_working(db):
+    who = _signed_in(db)
+    token = auth.issue_token(who, db, secret=SECRET, now=NOW, days=7)
+    assert auth.actor_from_token(db, token, secret=SECRET, now=NOW) == who
+    db.get_one(User, who.user_id).is_active = False
+    db.flush()
+    assert auth.actor_from_token(db, token, secret=SECRET, now=NOW) is None
+    with pytest.raises(auth.SignInRefused, match="deactivated"):
+        _signed_in(db)
+
+
+def test_tampered_expired_and_signed_out_tokens_sign_nobody_in(db):
+    who = _signed_in(db)
+    token = auth.issue_token(who, db, secret=SECRET, now=NOW, days=1)
+    body, mac = token.split(".")
+    other = db.scalars(select(User).where(User.id != who.user_id)).first()
+    import base64
+    import json
+
+    forged = base64.urlsafe_b64encode(
+        json.dumps({"u": other.id, "v": 0, "exp": 4102444800}).encode()
+    ).decode()
+    assert auth.actor_from_token(db, f"{forged}.{mac}", secret=SECRET, now=NOW) is None
+    assert auth.actor_from_token(db, token, secret="another key", now=NOW) is None
+    assert auth.actor_from_token(db, "garbage", secret=SECRET, now=NOW) is None
+    late = NOW + dt.timedelta(days=1, seconds=1)
+    assert auth.actor_from_token(db, token, secret=SECRET, now=late) is None
+    auth.sign_out(db, actor=who, now=NOW)
+    assert auth.actor_from_token(db, token, secret=SECRET, now=NOW) is None  # every tab signs out
+
+
+def test_passwords_are_stored_as_argon2id_and_short_ones_refused(db):
+    user = auth.add_user(
+        db,
+        email="new.op@northwind.example",
+        name="New Op",
+        role="operator",
+        password="correct horse battery",
+    )
+    assert user.password_hash.startswith("$argon2id$")
+    assert "correct horse" not in user.password_hash
+    assert _signed_in(db, email="new.op@northwind.example", password="correct horse battery")
+    with pytest.raises(BadInput, match="at least 10 characters"):
+        auth.hash_password("short")
+    with pytest.raises(BadInput, match="already exists"):
+        auth.add_user(
+            db,
+            email="NEW.OP@northwind.example",
+            name="Again",
+            role="viewer",
+            password="another long one",
+        )
+    with pytest.raises(BadInput, match="unknown role 'boss'"):
+        auth.add_user(db, email="x@northwind.example", name="X", role="boss", password=None)
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("/?session=5", "/?session=5"),
+        ("/customer?customer=2", "/customer?customer=2"),
+        ("https://evil.example/", "/"),
+        ("//evil.example/", "/"),
+        ("/\\evil.example", "/"),
+        ("/ok\r\nSet-Cookie: x=1", "/"),
+        ("", "/"),
+        (None, "/"),
+    ],
+)
+def test_after_sign_in_only_addresses_of_this_site_are_followed(raw, expected):
+    assert auth.safe_next(raw) == expected
+
+
+ROLE_MATRIX = {
+    Role.ADMIN: set(Action),
+    Role.OPERATOR: {
+        Action.VIEW_SESSIONS,
+        Action.VIEW_TRACES,
+        Action.HAND_OVER,
+        Action.IMPORT,
+        Action.EXPORT,
+        Action.EDIT_CUSTOMER,
+    },
+    Role.VIEWER: {Action.VIEW_SESSIONS, Action.VIEW_TRACES},
+    Role.USER: set(),
+}
+
+
+@pytest.mark.parametrize("role", list(ROLE_MATRIX))
+@pytest.mark.parametrize("action", list(Action))
+def test_role_matrix(role, action):
+    who = permissions.Actor(user_id=1, tenant_id=1, role=role, name="X")
+    if action in ROLE_MATRIX[role]:
+        permissions.require(who, action)
+    else:
+        with pytest.raises(
+            permissions.PermissionDenied, match=f"You do not have permission to {action}"
+        ):
+            permissions.require(who, action)

@@ -1,0 +1,1 @@
+"""HTTP routes served beside the Streamlit app by the same server (``st.App`` in ``app.py``)."""

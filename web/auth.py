@@ -1,0 +1,147 @@
+"""Sign-in and sign-out over plain HTTP: ``/auth/sign-in`` (a form, and its POST) and
+``/auth/sign-out``.
+
+The password travels only in the POST body of the sign-in form; the route checks it with the domain
+(``sessionlens.auth``), sets the signed sign-in cookie (HttpOnly, SameSite=Lax, with an expiry) and
+sends the browser on. The Streamlit frame reads the cookie on every run; a page loads anew after
+signing in or out, because Streamlit reads cookies when a browser session starts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from functools import cache
+from urllib.parse import parse_qs
+
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from db.engine import make_sessionmaker
+from sessionlens import auth, setup
+from sessionlens.settings import get_settings
+
+COOKIE = auth.COOKIE
+MAX_FORM = 16 * 1024
+
+
+@cache
+def _sessions(url: str) -> sessionmaker[Session]:
+    return make_sessionmaker(setup.migrated_engine(url))
+
+
+def secret() -> str:
+    s = get_settings()
+    return auth.secret_key(s.secret_key, s.database_url)
+
+
+safe_next = auth.safe_next
+
+
+def page(*, error: str = "", email: str = "", next_path: str = "/") -> str:
+    """The sign-in page; every value in it is escaped."""
+    e = html.escape
+    message = f'<p class="error" role="alert">{e(error)}</p>' if error else ""
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>Sign in · Sessionlens</title>
+<style>
+body {{ font-family: system-ui, sans-serif; background:#f8fafc; display:flex; min-height:100vh;
+  align-items:center; justify-content:center; margin:0; color:#111827; }}
+form {{ background:white; border:1px solid #e5e7eb; border-radius:12px; padding:2rem;
+  width:20rem; display:flex; flex-direction:column; gap:0.8rem; }}
+h1 {{ font-size:1.4rem; margin:0 0 0.5rem; }}
+label {{ display:flex; flex-direction:column; gap:0.3rem; font-size:0.9rem; }}
+input {{ font-size:1rem; padding:0.45rem 0.6rem; border:1px solid #d1d5db; border-radius:8px; }}
+button {{ font-size:1rem; padding:0.5rem; border:0; border-radius:8px; background:#ff4b4b;
+  color:white; cursor:pointer; }}
+.error {{ color:#b91c1c; background:#fef2f2; border-radius:8px; padding:0.5rem; margin:0; }}
+</style></head>
+<body><form method="post" action="/auth/sign-in">
+<h1>Sign in to Sessionlens</h1>{message}
+<label>Email <input name="email" type="email" autocomplete="username" required autofocus
+  value="{e(email)}"></label>
+<label>Password <input name="password" type="password" autocomplete="current-password"
+  required></label>
+<input type="hidden" name="next" value="{e(next_path)}">
+<button type="submit">Sign in</button>
+</form></body></html>"""
+
+
+async def sign_in_form(request: Request) -> Response:
+    return HTMLResponse(page(next_path=safe_next(request.query_params.get("next"))))
+
+
+async def sign_in(request: Request) -> Response:
+    body = await request.body()
+    if len(body) > MAX_FORM:
+        return HTMLResponse(page(error="The form is too large"), status_code=413)
+    form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+    email, password = form.get("email", ""), form.get("password", "")
+    next_path = safe_next(form.get("next"))
+    address = request.client.host if request.client else "unknown"
+    settings = get_settings()
+    now = dt.datetime.now(dt.UTC)
+
+    def check() -> str:
+        refused: auth.SignInRefused | None = None
+        with _sessions(settings.database_url)() as db, db.begin():  # a refusal is kept too
+            try:
+                actor = auth.sign_in(db, email, password, address=address, now=now)
+            except auth.SignInRefused as err:
+                refused = err
+            else:
+                token = auth.issue_token(
+                    actor, db, secret=secret(), now=now, days=settings.sign_in_days
+                )
+        if refused is not None:
+            raise refused
+        return token
+
+    try:
+        token = await run_in_threadpool(check)
+    except auth.SignInRefused as err:
+        status = 429 if str(err).startswith("Too many") else 401
+        return HTMLResponse(
+            page(error=str(err), email=email[:320], next_path=next_path), status_code=status
+        )
+    response = RedirectResponse(next_path, status_code=303)
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=int(settings.sign_in_days * 86400),
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+    return response
+
+
+async def sign_out(request: Request) -> Response:
+    token = request.cookies.get(COOKIE, "")
+    settings = get_settings()
+    now = dt.datetime.now(dt.UTC)
+
+    def end() -> None:
+        with _sessions(settings.database_url)() as db, db.begin():
+            actor = auth.actor_from_token(db, token, secret=secret(), now=now)
+            if actor is not None:
+                auth.sign_out(db, actor=actor, now=now)
+
+    if token:
+        await run_in_threadpool(end)
+    response = RedirectResponse("/auth/sign-in", status_code=303)
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/auth/sign-in", sign_in_form, methods=["GET"]),
+        Route("/auth/sign-in", sign_in, methods=["POST"]),
+        Route("/auth/sign-out", sign_out, methods=["GET", "POST"]),
+    ]
