@@ -94,11 +94,11 @@ def build(path: Path, n: int) -> tuple[str, int, int]:
 
 
 def time_open(session_id: int, runs: int) -> tuple[float, float]:
-    from streamlit.testing.v1 import AppTest
+    from tests.appdb import app_test
 
     times = []
     for _ in range(runs):
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        at = app_test()  # signed in as the demo's admin
         at.query_params["session"] = str(session_id)
         t0 = time.perf_counter()
         at.run()
@@ -117,6 +117,9 @@ def main() -> None:
         url, long_id, typical_id, huge_id = build(Path(tmp) / "open.db", args.messages)
         os.environ["SESSIONLENS_DATABASE_URL"] = url
         os.environ["SESSIONLENS_EMBEDDED_WORKER"] = "false"
+        from sessionlens.settings import get_settings
+
+        get_settings.cache_clear()
         l50, l95 = time_open(long_id, args.runs)
         t50, t95 = time_open(typical_id, args.runs)
         h50, h95 = time_open(huge_id, args.runs)
