@@ -15,6 +15,7 @@ from components.data import current_actor, locator
 from components.markdown import md_escape
 from components.signin import sign_out_link
 from sessionlens.kinds import Role
+from sessionlens.permissions import Action, can
 
 
 def navigation() -> StreamlitPage:
@@ -37,15 +38,33 @@ def navigation() -> StreamlitPage:
         """``/sessions?…`` opens the Sessions page with the same query."""
         st.switch_page(sessions, query_params=st.query_params.to_dict())
 
+    actor = current_actor()
+    admin_pages = []
+    if can(actor, Action.ADMINISTER):  # the screens check again; the domain refuses anyone else
+        admin_pages = [
+            st.Page(
+                "screens/settings.py",
+                title="Settings",
+                icon=":material/settings:",
+                url_path="settings",
+            ),
+            st.Page("screens/audit.py", title="Audit", icon=":material/policy:", url_path="audit"),
+        ]
     page = st.navigation(
-        [sessions, st.Page(sessions_alias, title="Sessions", url_path="sessions"), customer],
+        [
+            sessions,
+            st.Page(sessions_alias, title="Sessions", url_path="sessions"),
+            customer,
+            *admin_pages,
+        ],
         position="hidden",
     )
     with st.sidebar:
         st.page_link(sessions)
         st.page_link(customer)
+        for p in admin_pages:
+            st.page_link(p)
         st.divider()
-        actor = current_actor()
         st.caption(f"Signed in as {md_escape(actor.name)} · {Role(actor.role).value.title()}")
         sign_out_link()
         info = locator().info

@@ -133,6 +133,22 @@ class User(Base):
     auth_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
+class ApiKey(Base):
+    """A tenant's key for the HTTP API: only a SHA-256 hash is kept; the key is shown once."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    # The first characters of the key, shown in lists so a person can tell keys apart.
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
 class SignInAttempt(Base):
     """One checked password, kept a few minutes for the per-account and per-address limits."""
 

@@ -26,6 +26,7 @@ class Action(enum.StrEnum):
     EXPORT = "export sessions"
     IMPORT = "import sessions"
     EDIT_CUSTOMER = "edit customers"
+    ADMINISTER = "manage users, tenant settings, API keys and the audit log"
 
 
 _READ = frozenset({Action.VIEW_SESSIONS, Action.VIEW_TRACES})
@@ -34,7 +35,7 @@ _READ = frozenset({Action.VIEW_SESSIONS, Action.VIEW_TRACES})
 # 360 View. User: signed in, no sessions at all.
 _ALLOWED: dict[str, frozenset[Action]] = {
     Role.ADMIN: frozenset(Action),
-    Role.LEAD: frozenset(Action),
+    Role.LEAD: frozenset(Action) - {Action.ADMINISTER},
     Role.OPERATOR: _READ | {Action.HAND_OVER, Action.IMPORT, Action.EXPORT, Action.EDIT_CUSTOMER},
     Role.VIEWER: _READ,
     Role.USER: frozenset(),

@@ -144,6 +144,7 @@ def test_after_sign_in_only_addresses_of_this_site_are_followed(raw, expected):
 
 ROLE_MATRIX = {
     Role.ADMIN: set(Action),
+    Role.LEAD: set(Action) - {Action.ADMINISTER},
     Role.OPERATOR: {
         Action.VIEW_SESSIONS,
         Action.VIEW_TRACES,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
 from db.models import Attachment, ChatSession, Mode
@@ -335,3 +337,61 @@ def test_a_user_without_a_role_sees_no_sessions_and_whom_to_ask(app_db):
     assert "Ask your administrator (Dana Whitfield)" in texts
     assert not at.get("html") or "sl-msg" not in "".join(h.proto.body for h in at.get("html"))
     assert not at.get("component_instance")  # no sessions table
+
+
+def test_an_admin_invites_a_user_and_sees_the_password_once(app_db):
+    at = _run(page="screens/settings.py")
+    links = [p.proto.page for p in at.sidebar.get("page_link")]
+    assert any("settings" in p for p in links) and any("audit" in p for p in links)
+    at.text_input(key="invite_email").input("new.hire@northwind.example")
+    at.text_input(key="invite_name").input("New Hire <b>")
+    at.selectbox(key="invite_role").select("operator")
+    at.button(key="FormSubmitter:settings_invite-Invite").click().run()
+    assert any(
+        "Invited new.hire@northwind.example as Operator" in s for s in appdb.shown(at.success)
+    )
+    password = at.code[0].value
+    assert len(password) >= 12
+    at.run()
+    assert not at.code  # shown once
+    from sessionlens import auth
+
+    with Session(app_db) as db:
+        who = auth.sign_in(
+            db, "new.hire@northwind.example", password, address="t", now=dt.datetime.now(dt.UTC)
+        )
+        assert who.name == "New Hire <b>"  # kept literally
+        db.rollback()
+
+
+def test_bad_tenant_settings_are_named_on_the_page(app_db):
+    at = _run(page="screens/settings.py")
+    at.text_area[0].input("")
+    at.button(key="FormSubmitter:settings_tenant-Save").click().run()
+    assert any("at least one session status" in e for e in appdb.shown(at.error))
+
+
+def test_operators_have_no_settings_or_audit(app_db):
+    at = _run(email="grace.kim@northwind.example")
+    links = [p.proto.page for p in at.sidebar.get("page_link")]
+    assert not any("settings" in p or "audit" in p for p in links)
+    assert "Signed in as Grace Kim · Operator" in [c.value for c in at.sidebar.caption]
+
+
+def test_audit_page_lists_sign_ins_and_filters(app_db):
+    from sessionlens import auth
+    from sessionlens.demo.reference import DEMO_PASSWORD
+
+    with Session(app_db) as db, db.begin():
+        auth.sign_in(
+            db,
+            "grace.kim@northwind.example",
+            DEMO_PASSWORD,
+            address="t",
+            now=dt.datetime.now(dt.UTC),
+        )
+    at = _run(page="screens/audit.py")
+    assert at.dataframe and "sign in" in at.selectbox[1].options
+    at.selectbox[1].select("sign_in").run()
+    table = at.dataframe[0].value
+    assert set(table["Action"]) == {"sign in"} and "Grace Kim" in set(table["User"])

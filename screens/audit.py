@@ -1,0 +1,73 @@
+"""Audit (Admin): who did what, when, to which row; filtered by user, action and time.
+
+The rows are written by the domain in the same transaction as the change they record; this page
+only reads them, and nothing in the console can change or delete one.
+"""
+
+import datetime as dt
+import json
+from zoneinfo import ZoneInfo
+
+import streamlit as st
+
+from components import feedback
+from components.data import current_actor, run_action
+from sessionlens import admin, identity
+from sessionlens.permissions import Action, can
+
+actor = current_actor()
+st.header("Audit")
+if not can(actor, Action.ADMINISTER):
+    feedback.error(f"You do not have permission to {Action.ADMINISTER}")
+    st.stop()
+
+tenant = run_action(lambda db: identity.tenant_info(db, actor=actor))
+tz = ZoneInfo(tenant.timezone if tenant else "UTC")
+users = run_action(lambda db: admin.list_users(db, actor=actor)) or []
+actions = run_action(lambda db: admin.audit_actions(db, actor=actor)) or []
+names = {u.id: u.name for u in users}
+
+who_col, what_col, when_col = st.columns([1, 1, 1.4])
+who = who_col.selectbox(
+    "User", [None, *names], format_func=lambda i: "Anyone" if i is None else names[i]
+)
+what = what_col.selectbox(
+    "Action", [None, *actions], format_func=lambda a: "Any" if a is None else a.replace("_", " ")
+)
+today = dt.datetime.now(tz).date()
+span = when_col.date_input(
+    f"Between (dates in {tz.key})", (today - dt.timedelta(days=30), today), max_value=today
+)
+since = until = None
+if isinstance(span, tuple) and len(span) == 2:
+    since = dt.datetime.combine(span[0], dt.time(), tz)
+    until = dt.datetime.combine(span[1] + dt.timedelta(days=1), dt.time(), tz)
+
+rows = (
+    run_action(
+        lambda db: admin.audit_log(
+            db, actor=actor, user_id=who, action=what, since=since, until=until
+        )
+    )
+    or []
+)
+st.caption(f"{len(rows)} event{'' if len(rows) == 1 else 's'} (newest first, at most 500)")
+if rows:
+    st.dataframe(
+        [
+            {
+                "At": r.at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
+                "User": r.user,
+                "Action": r.action.replace("_", " "),
+                "Target": r.target,
+                "Details": json.dumps(r.details, ensure_ascii=False, sort_keys=True)
+                if r.details
+                else "",
+            }
+            for r in rows
+        ],
+        hide_index=True,
+        width="stretch",
+    )
+else:
+    st.info("Nothing was found for the specified filters", icon=":material/filter_alt_off:")

@@ -1,0 +1,273 @@
+"""Settings (Admin): the tenant's users, the tenant itself, and its API keys.
+
+A password an admin gives out is made here, shown once and never typed into a widget: an invite and
+a reset each show a new random password to pass on. An API key is shown once as well; only its hash
+is kept.
+"""
+
+import datetime as dt
+import secrets
+import zoneinfo
+
+import streamlit as st
+
+from components import feedback
+from components.data import current_actor, run_action
+from sessionlens import admin
+from sessionlens.kinds import Plan, Role
+from sessionlens.permissions import Action, can
+
+actor = current_actor()
+st.header("Settings")
+if not can(actor, Action.ADMINISTER):
+    feedback.error(f"You do not have permission to {Action.ADMINISTER}")
+    st.stop()
+
+ROLE_LABELS = {r.value: r.value.title() for r in Role}
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _show_once(title: str, secret: str, note: str) -> None:
+    st.session_state["settings_once"] = (title, secret, note)
+
+
+if once := st.session_state.pop("settings_once", None):
+    title, secret, note = once
+    feedback.success(title)
+    st.code(secret, language=None)
+    st.caption(note)
+
+if flash := st.session_state.pop("settings_flash", None):
+    feedback.success(flash)
+
+users_tab, tenant_tab, keys_tab = st.tabs(["Users", "Tenant", "API keys"])
+
+with users_tab:
+    users = run_action(lambda db: admin.list_users(db, actor=actor)) or []
+    st.dataframe(
+        [
+            {
+                "Name": u.name,
+                "Email": u.email,
+                "Role": ROLE_LABELS.get(u.role, u.role),
+                "Active": u.is_active,
+                "Password set": u.can_sign_in,
+            }
+            for u in users
+        ],
+        hide_index=True,
+        width="stretch",
+    )
+    by_id = {u.id: u for u in users}
+    st.subheader("Change a user")
+    pick = st.selectbox(
+        "User",
+        list(by_id),
+        format_func=lambda i: f"{by_id[i].name} <{by_id[i].email}>",
+        key="settings_user",
+    )
+    if pick is not None:
+        u = by_id[pick]
+        role_col, act_col, pw_col = st.columns([2, 1, 1], vertical_alignment="bottom")
+        new_role = role_col.selectbox(
+            "Role",
+            list(ROLE_LABELS),
+            index=list(ROLE_LABELS).index(u.role),
+            format_func=ROLE_LABELS.get,
+            key=f"settings_role_{u.id}",
+        )
+        if role_col.button("Change role", key="settings_set_role", disabled=new_role == u.role):
+            done = run_action(
+                lambda db: (
+                    admin.set_role(db, actor=actor, user_id=u.id, role=new_role, now=_now()) or True
+                )
+            )
+            if done:
+                st.session_state["settings_flash"] = f"{u.name} is now {ROLE_LABELS[new_role]}"
+                st.rerun()
+        label = "Deactivate" if u.is_active else "Reactivate"
+        if act_col.button(label, key="settings_active", width="stretch"):
+            done = run_action(
+                lambda db: (
+                    admin.set_active(
+                        db, actor=actor, user_id=u.id, active=not u.is_active, now=_now()
+                    )
+                    or True
+                )
+            )
+            if done:
+                st.session_state["settings_flash"] = f"{u.name}: {label.lower()}d"
+                st.rerun()
+        if pw_col.button("Reset password", key="settings_reset", width="stretch"):
+            new_password = secrets.token_urlsafe(12)
+            done = run_action(
+                lambda db: (
+                    admin.reset_password(
+                        db, actor=actor, user_id=u.id, password=new_password, now=_now()
+                    )
+                    or True
+                )
+            )
+            if done:
+                _show_once(
+                    f"New password for {u.email}",
+                    new_password,
+                    "Shown once. Pass it on to them; their open sessions have ended.",
+                )
+                st.rerun()
+
+    st.subheader("Invite a user")
+    with st.form("settings_invite", clear_on_submit=True):
+        email = st.text_input("Email", max_chars=320, key="invite_email")
+        name = st.text_input("Name", max_chars=200, key="invite_name")
+        role = st.selectbox(
+            "Role",
+            list(ROLE_LABELS),
+            format_func=ROLE_LABELS.get,
+            index=list(ROLE_LABELS).index(Role.VIEWER),
+            key="invite_role",
+        )
+        if st.form_submit_button("Invite"):
+            password = secrets.token_urlsafe(12)
+            row = run_action(
+                lambda db: admin.invite_user(
+                    db,
+                    actor=actor,
+                    email=email,
+                    name=name,
+                    role=role,
+                    password=password,
+                    now=_now(),
+                )
+            )
+            if row is not None:
+                _show_once(
+                    f"Invited {row.email} as {ROLE_LABELS[row.role]}",
+                    password,
+                    "Their first password, shown once: pass it on to them.",
+                )
+                st.rerun()
+
+with tenant_tab:
+    current = run_action(lambda db: admin.tenant_settings(db, actor=actor))
+    if current is not None:
+        zones = sorted(zoneinfo.available_timezones())
+        with st.form("settings_tenant"):
+            name = st.text_input("Tenant name", current.name, max_chars=200)
+            tz = st.selectbox(
+                "Time zone",
+                zones,
+                index=zones.index(current.timezone) if current.timezone in zones else 0,
+            )
+            plan = st.radio(
+                "Plan",
+                [p.value for p in Plan],
+                index=[p.value for p in Plan].index(current.plan),
+                format_func=str.title,
+                horizontal=True,
+                help="Trace Logs are shown on the Paid plan only",
+            )
+            statuses = st.text_area(
+                "Session statuses, one per line, in display order", "\n".join(current.statuses)
+            )
+            st.markdown("**Session result fields**")
+            fields = st.data_editor(
+                [
+                    {
+                        "label": f["label"],
+                        "key": f["key"],
+                        "type": f["type"],
+                        "choices": ", ".join(f.get("choices") or []),
+                    }
+                    for f in current.result_fields
+                ],
+                num_rows="dynamic",
+                column_config={
+                    "label": st.column_config.TextColumn("Name", required=True),
+                    "key": st.column_config.TextColumn("Key", help="Empty: made from the name"),
+                    "type": st.column_config.SelectboxColumn(
+                        "Type", options=list(admin.FIELD_TYPES), default="str", required=True
+                    ),
+                    "choices": st.column_config.TextColumn(
+                        "Choices", help="For the choice type: comma-separated"
+                    ),
+                },
+                hide_index=True,
+                width="stretch",
+                key="settings_fields",
+            )
+            if st.form_submit_button("Save"):
+                changed = run_action(
+                    lambda db: admin.update_tenant(
+                        db,
+                        actor=actor,
+                        settings=admin.TenantSettings(
+                            name, tz, plan, statuses.splitlines(), list(fields)
+                        ),
+                        now=_now(),
+                    )
+                )
+                if changed is not None:
+                    feedback.success(
+                        "Saved: " + ", ".join(c.replace("_", " ") for c in changed)
+                        if changed
+                        else "Nothing changed"
+                    )
+
+with keys_tab:
+    st.caption(
+        "Your agent runtime sends sessions in with a key: `Authorization: Bearer <key>`. "
+        "A key is shown once when it is made; only its hash is kept."
+    )
+    keys = run_action(lambda db: admin.list_api_keys(db, actor=actor)) or []
+    if keys:
+        st.dataframe(
+            [
+                {
+                    "Name": k.name,
+                    "Key starts with": k.prefix + "…",
+                    "Created (UTC)": k.created_at.strftime("%Y-%m-%d %H:%M"),
+                    "Revoked (UTC)": k.revoked_at.strftime("%Y-%m-%d %H:%M")
+                    if k.revoked_at
+                    else "",
+                }
+                for k in keys
+            ],
+            hide_index=True,
+            width="stretch",
+        )
+    else:
+        st.info("No API keys yet.", icon=":material/key:")
+    with st.form("settings_new_key", clear_on_submit=True):
+        key_name = st.text_input(
+            "Name of the new key", max_chars=100, placeholder="production runtime"
+        )
+        if st.form_submit_button("Create key"):
+            key = run_action(
+                lambda db: admin.create_api_key(db, actor=actor, name=key_name, now=_now())
+            )
+            if key is not None:
+                _show_once(
+                    f"Created the key {key_name!r}",
+                    key,
+                    "Copy it now: it is not shown again.",
+                )
+                st.rerun()
+    live = [k for k in keys if k.revoked_at is None]
+    if live:
+        by_key = {k.id: k for k in live}
+        revoke = st.selectbox(
+            "Revoke a key",
+            list(by_key),
+            format_func=lambda i: f"{by_key[i].name} ({by_key[i].prefix}…)",
+            key="settings_revoke_pick",
+        )
+        if st.button("Revoke", key="settings_revoke"):
+            if run_action(
+                lambda db: admin.revoke_api_key(db, actor=actor, key_id=revoke, now=_now()) or True
+            ):
+                st.session_state["settings_flash"] = f"Revoked {by_key[revoke].name}"
+                st.rerun()

@@ -1,0 +1,344 @@
+"""Administration of a tenant: its users, its settings, its API keys, and the audit log.
+
+Only an admin may call these (``Action.ADMINISTER``); every change writes its audit row in the same
+transaction. Two rules keep a tenant manageable: an admin cannot take away their own admin role or
+deactivate themselves, and the last active admin of a tenant stays an active admin.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import zoneinfo
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db.models import ApiKey, AuditEvent, Tenant, User
+from sessionlens import audit, auth, strict
+from sessionlens.errors import BadInput, NotFound
+from sessionlens.kinds import Plan, Role
+from sessionlens.permissions import Action, Actor, require
+
+FIELD_TYPES = ("str", "int", "bool", "date", "datetime", "list", "choice")
+KEY_PREFIX = "slk_"
+
+
+# --- users ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UserRow:
+    id: int
+    name: str
+    email: str
+    role: str
+    is_active: bool
+    can_sign_in: bool  # has a password
+
+
+def list_users(db: Session, *, actor: Actor) -> list[UserRow]:
+    require(actor, Action.ADMINISTER)
+    users = db.scalars(select(User).where(User.tenant_id == actor.tenant_id).order_by(User.name))
+    return [
+        UserRow(u.id, u.name, u.email, u.role, u.is_active, u.password_hash is not None)
+        for u in users
+    ]
+
+
+def invite_user(
+    db: Session, *, actor: Actor, email: str, name: str, role: str, password: str, now: dt.datetime
+) -> UserRow:
+    """A new user of the actor's tenant who signs in with ``password`` (tell them, they change
+    it with you later)."""
+    require(actor, Action.ADMINISTER)
+    user = auth.add_user(
+        db, email=email, name=name, role=role, password=password, tenant=str(actor.tenant_id)
+    )
+    audit.record(db, actor, "user_added", "user", user.id, now=now, email=user.email, role=role)
+    return UserRow(user.id, user.name, user.email, user.role, True, True)
+
+
+def _user(db: Session, actor: Actor, user_id: int) -> User:
+    found = db.scalar(
+        select(User).where(User.tenant_id == actor.tenant_id, User.id == user_id).with_for_update()
+    )
+    if found is None:
+        raise NotFound(f"User {user_id} not found")
+    return found
+
+
+def _keep_an_admin(db: Session, actor: Actor, user: User, *, role: str, active: bool) -> None:
+    if user.id == actor.user_id and (role != Role.ADMIN or not active):
+        raise BadInput("You cannot take away your own admin access; ask another admin")
+    if user.role == Role.ADMIN and user.is_active and (role != Role.ADMIN or not active):
+        others = db.scalar(
+            select(func.count())
+            .select_from(User)
+            .where(
+                User.tenant_id == actor.tenant_id,
+                User.role == Role.ADMIN,
+                User.is_active,
+                User.id != user.id,
+            )
+        )
+        if not others:
+            raise BadInput("A tenant needs at least one active admin")
+
+
+def set_role(db: Session, *, actor: Actor, user_id: int, role: str, now: dt.datetime) -> None:
+    require(actor, Action.ADMINISTER)
+    role = strict.choice(role, "The role", {r.value for r in Role}, noun="role")
+    user = _user(db, actor, user_id)
+    if user.role == role:
+        return
+    _keep_an_admin(db, actor, user, role=role, active=user.is_active)
+    audit.record(db, actor, "role_changed", "user", user.id, now=now, old=user.role, new=role)
+    user.role = role
+
+
+def set_active(db: Session, *, actor: Actor, user_id: int, active: bool, now: dt.datetime) -> None:
+    """Deactivate (signed out at their next click, cannot sign in) or reactivate a user."""
+    require(actor, Action.ADMINISTER)
+    user = _user(db, actor, user_id)
+    if user.is_active == active:
+        return
+    _keep_an_admin(db, actor, user, role=user.role, active=active)
+    user.is_active = active
+    user.auth_version += 1
+    audit.record(
+        db, actor, "user_activated" if active else "user_deactivated", "user", user.id, now=now
+    )
+
+
+def reset_password(
+    db: Session, *, actor: Actor, user_id: int, password: str, now: dt.datetime
+) -> None:
+    """A new password for the user; every browser session of theirs ends."""
+    require(actor, Action.ADMINISTER)
+    user = _user(db, actor, user_id)
+    user.password_hash = auth.hash_password(password)
+    user.auth_version += 1
+    audit.record(db, actor, "password_reset", "user", user.id, now=now)
+
+
+# --- the tenant ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TenantSettings:
+    name: str
+    timezone: str
+    plan: str
+    statuses: list[str]
+    result_fields: list[dict[str, Any]]
+
+
+def tenant_settings(db: Session, *, actor: Actor) -> TenantSettings:
+    require(actor, Action.ADMINISTER)
+    t = db.get_one(Tenant, actor.tenant_id)
+    return TenantSettings(t.name, t.timezone, t.plan, list(t.statuses), list(t.result_fields))
+
+
+def update_tenant(
+    db: Session, *, actor: Actor, settings: TenantSettings, now: dt.datetime
+) -> list[str]:
+    """Check and save the tenant's settings; the names of the settings that changed."""
+    require(actor, Action.ADMINISTER)
+    name = (
+        strict.text(
+            settings.name, "The tenant name", max_len=strict.limit(Tenant.name), required=True
+        )
+        or ""
+    )
+    try:
+        zoneinfo.ZoneInfo(settings.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise BadInput(
+            f"The time zone {strict.quote(settings.timezone)} is not an IANA zone "
+            "(for example Europe/Berlin)"
+        ) from None
+    plan = strict.choice(settings.plan, "The plan", {p.value for p in Plan}, noun="plan")
+    statuses: list[str] = []
+    for raw in settings.statuses:
+        status = strict.text(raw, "A status", max_len=40)
+        if status and status not in statuses:
+            statuses.append(status)
+    if not statuses:
+        raise BadInput("A tenant needs at least one session status")
+    fields = _result_fields(settings.result_fields)
+    t = db.scalar(select(Tenant).where(Tenant.id == actor.tenant_id).with_for_update())
+    assert t is not None
+    new = {
+        "name": name,
+        "timezone": settings.timezone,
+        "plan": plan,
+        "statuses": statuses,
+        "result_fields": fields,
+    }
+    changed = [k for k, v in new.items() if getattr(t, k) != v]
+    for k in changed:
+        setattr(t, k, new[k])
+    if changed:
+        audit.record(db, actor, "tenant_changed", "tenant", t.id, now=now, changed=changed)
+    return changed
+
+
+def _result_fields(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    keys: set[str] = set()
+    for i, f in enumerate(raw, 1):
+        label = strict.text(str(f.get("label") or ""), f"Result field {i}'s name", max_len=80)
+        if not label:
+            continue  # an empty row of the editor
+        kind = str(f.get("type") or "str")
+        if kind not in FIELD_TYPES:
+            raise BadInput(
+                f"Result field {label!r}: unknown type {kind!r} (one of {', '.join(FIELD_TYPES)})"
+            )
+        key = str(f.get("key") or "").strip() or "_".join(label.lower().split())
+        if not key.replace("_", "").isalnum():
+            raise BadInput(
+                f"Result field {label!r}: the key {key!r} may hold letters, digits and _"
+            )
+        if key in keys:
+            raise BadInput(f"Two result fields have the key {key!r}")
+        keys.add(key)
+        field: dict[str, Any] = {"key": key, "label": label, "type": kind}
+        if kind == "choice":
+            choices = (
+                [c.strip() for c in str(f.get("choices") or "").split(",") if c.strip()]
+                if not isinstance(f.get("choices"), list)
+                else list(f["choices"])
+            )
+            if not choices:
+                raise BadInput(
+                    f"Result field {label!r}: a choice needs its choices, comma-separated"
+                )
+            field["choices"] = choices
+        out.append(field)
+    return out
+
+
+# --- API keys ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ApiKeyRow:
+    id: int
+    name: str
+    prefix: str
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+
+
+def key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def list_api_keys(db: Session, *, actor: Actor) -> list[ApiKeyRow]:
+    require(actor, Action.ADMINISTER)
+    keys = db.scalars(
+        select(ApiKey).where(ApiKey.tenant_id == actor.tenant_id).order_by(ApiKey.id.desc())
+    )
+    return [ApiKeyRow(k.id, k.name, k.prefix, k.created_at, k.revoked_at) for k in keys]
+
+
+def create_api_key(db: Session, *, actor: Actor, name: str, now: dt.datetime) -> str:
+    """A new key for the tenant's agent runtime; the return value is the only time it is seen."""
+    require(actor, Action.ADMINISTER)
+    label = strict.text(name, "The key's name", max_len=strict.limit(ApiKey.name), required=True)
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    row = ApiKey(
+        tenant_id=actor.tenant_id,
+        name=label,
+        prefix=key[:12],
+        key_hash=key_hash(key),
+        created_at=now,
+        created_by_user_id=actor.user_id,
+    )
+    db.add(row)
+    db.flush()
+    audit.record(db, actor, "api_key_created", "api_key", row.id, now=now, name=label)
+    return key
+
+
+def revoke_api_key(db: Session, *, actor: Actor, key_id: int, now: dt.datetime) -> None:
+    require(actor, Action.ADMINISTER)
+    row = db.scalar(select(ApiKey).where(ApiKey.tenant_id == actor.tenant_id, ApiKey.id == key_id))
+    if row is None:
+        raise NotFound(f"API key {key_id} not found")
+    if row.revoked_at is None:
+        row.revoked_at = now
+        audit.record(db, actor, "api_key_revoked", "api_key", row.id, now=now, name=row.name)
+
+
+def tenant_of_key(db: Session, key: str) -> int | None:
+    """The tenant a presented API key belongs to; None for an unknown or revoked key."""
+    row = db.scalar(select(ApiKey).where(ApiKey.key_hash == key_hash(key)))
+    return row.tenant_id if row is not None and row.revoked_at is None else None
+
+
+# --- the audit log -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    at: dt.datetime
+    user: str
+    action: str
+    target: str
+    details: dict[str, Any]
+
+
+def audit_log(
+    db: Session,
+    *,
+    actor: Actor,
+    user_id: int | None = None,
+    action: str | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    limit: int = 500,
+) -> list[AuditRow]:
+    """The newest audit rows of the actor's tenant, filtered; nobody can change them."""
+    require(actor, Action.ADMINISTER)
+    stmt = (
+        select(AuditEvent, User.name)
+        .outerjoin(User, User.id == AuditEvent.actor_user_id)
+        .where(AuditEvent.tenant_id == actor.tenant_id)
+    )
+    if user_id is not None:
+        stmt = stmt.where(AuditEvent.actor_user_id == user_id)
+    if action:
+        stmt = stmt.where(AuditEvent.action == action)
+    if since is not None:
+        stmt = stmt.where(AuditEvent.at >= since)
+    if until is not None:
+        stmt = stmt.where(AuditEvent.at < until)
+    rows = db.execute(stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit))
+    return [
+        AuditRow(
+            e.at,
+            name or "—",
+            e.action,
+            f"{e.target_type} {e.target_id or ''}".strip(),
+            dict(e.details or {}),
+        )
+        for e, name in rows
+    ]
+
+
+def audit_actions(db: Session, *, actor: Actor) -> list[str]:
+    require(actor, Action.ADMINISTER)
+    return list(
+        db.scalars(
+            select(AuditEvent.action)
+            .where(AuditEvent.tenant_id == actor.tenant_id)
+            .distinct()
+            .order_by(AuditEvent.action)
+        )
+    )

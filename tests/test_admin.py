@@ -1,0 +1,175 @@
+"""Administration of a tenant: users, settings, API keys and the audit log, on both backends."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from db.models import AuditEvent, User
+from sessionlens import admin, auth
+from sessionlens.errors import BadInput, NotFound, PermissionDenied
+from sessionlens.kinds import Role
+from tests.helpers import actor
+
+NOW = dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC)
+SECRET = "test-secret"
+
+
+def _audit(db, action):
+    return db.scalars(select(AuditEvent).where(AuditEvent.action == action)).all()
+
+
+def test_invite_change_role_deactivate_and_reset_are_audited_and_take_effect(db):
+    boss = actor(db)
+    row = admin.invite_user(
+        db,
+        actor=boss,
+        email="new.person@northwind.example",
+        name="New Person",
+        role="viewer",
+        password="first password 1",
+        now=NOW,
+    )
+    who = auth.sign_in(db, "new.person@northwind.example", "first password 1", address="a", now=NOW)
+    assert who.role == Role.VIEWER and who.tenant_id == boss.tenant_id
+    token = auth.issue_token(who, db, secret=SECRET, now=NOW, days=1)
+
+    admin.set_role(db, actor=boss, user_id=row.id, role="operator", now=NOW)
+    assert auth.actor_from_token(db, token, secret=SECRET, now=NOW).role == Role.OPERATOR
+    admin.reset_password(db, actor=boss, user_id=row.id, password="second password 2", now=NOW)
+    assert auth.actor_from_token(db, token, secret=SECRET, now=NOW) is None
+    with pytest.raises(auth.SignInRefused):
+        auth.sign_in(db, "new.person@northwind.example", "first password 1", address="a", now=NOW)
+    admin.set_active(db, actor=boss, user_id=row.id, active=False, now=NOW)
+    with pytest.raises(auth.SignInRefused, match="deactivated"):
+        auth.sign_in(db, "new.person@northwind.example", "second password 2", address="a", now=NOW)
+    for action in ("user_added", "role_changed", "password_reset", "user_deactivated"):
+        rows = _audit(db, action)
+        assert [(r.actor_user_id, r.target_id) for r in rows] == [(boss.user_id, str(row.id))]
+    assert _audit(db, "role_changed")[0].details == {"old": "viewer", "new": "operator"}
+
+
+def test_an_admin_keeps_their_own_access_and_a_tenant_keeps_an_admin(db):
+    boss = actor(db)
+    with pytest.raises(BadInput, match="your own admin access"):
+        admin.set_role(db, actor=boss, user_id=boss.user_id, role="viewer", now=NOW)
+    with pytest.raises(BadInput, match="your own admin access"):
+        admin.set_active(db, actor=boss, user_id=boss.user_id, active=False, now=NOW)
+    second = admin.invite_user(
+        db,
+        actor=boss,
+        email="second.admin@northwind.example",
+        name="Second Admin",
+        role="admin",
+        password="long password",
+        now=NOW,
+    )
+    two = auth.sign_in(db, "second.admin@northwind.example", "long password", address="b", now=NOW)
+    admin.set_role(db, actor=two, user_id=boss.user_id, role="viewer", now=NOW)  # allowed: 2 admins
+    with pytest.raises(BadInput, match="your own admin access"):
+        admin.set_role(db, actor=two, user_id=second.id, role="viewer", now=NOW)
+
+
+def test_only_admins_administer_and_only_their_own_tenant(db):
+    for role in (Role.LEAD, Role.OPERATOR, Role.VIEWER):
+        with pytest.raises(PermissionDenied, match="You do not have permission to manage users"):
+            admin.list_users(db, actor=actor(db, 0, role))
+    other_admin = actor(db, 1)
+    mine = db.scalars(select(User).where(User.tenant_id == actor(db).tenant_id)).first()
+    with pytest.raises(NotFound):
+        admin.set_role(db, actor=other_admin, user_id=mine.id, role="viewer", now=NOW)
+    assert mine.id not in {u.id for u in admin.list_users(db, actor=other_admin)}
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"timezone": "Mars/Olympus"}, "'Mars/Olympus' is not an IANA zone"),
+        ({"statuses": ["", "  "]}, "at least one session status"),
+        ({"name": ""}, "The tenant name is required"),
+        ({"plan": "gold"}, "unknown plan 'gold'"),
+        (
+            {"result_fields": [{"label": "Pick", "type": "choice", "choices": ""}]},
+            "needs its choices",
+        ),
+        (
+            {"result_fields": [{"label": "A", "key": "x"}, {"label": "B", "key": "x"}]},
+            "Two result fields",
+        ),
+        ({"result_fields": [{"label": "Amount", "type": "money"}]}, "unknown type 'money'"),
+    ],
+)
+def test_bad_tenant_settings_are_named_and_nothing_changes(db, change, message):
+    boss = actor(db)
+    before = admin.tenant_settings(db, actor=boss)
+    with pytest.raises(BadInput, match=message):
+        admin.update_tenant(
+            db, actor=boss, settings=admin.TenantSettings(**{**before.__dict__, **change}), now=NOW
+        )
+    assert admin.tenant_settings(db, actor=boss) == before
+    assert not _audit(db, "tenant_changed")
+
+
+def test_tenant_settings_save_and_are_audited(db):
+    boss = actor(db)
+    before = admin.tenant_settings(db, actor=boss)
+    fields = [
+        *before.result_fields,
+        {"label": "Refund Reason", "type": "choice", "choices": "size, damage"},
+    ]
+    changed = admin.update_tenant(
+        db,
+        actor=boss,
+        settings=admin.TenantSettings(
+            "Northwind Outfitters GmbH",
+            "Europe/Vienna",
+            before.plan,
+            [*before.statuses, "waiting"],
+            fields,
+        ),
+        now=NOW,
+    )
+    assert changed == ["name", "timezone", "statuses", "result_fields"]
+    after = admin.tenant_settings(db, actor=boss)
+    assert after.timezone == "Europe/Vienna" and after.statuses[-1] == "waiting"
+    assert after.result_fields[-1] == {
+        "key": "refund_reason",
+        "label": "Refund Reason",
+        "type": "choice",
+        "choices": ["size", "damage"],
+    }
+    assert _audit(db, "tenant_changed")[0].details == {"changed": changed}
+
+
+def test_api_keys_are_shown_once_kept_as_hashes_and_revoked(db):
+    boss, other = actor(db), actor(db, 1)
+    key = admin.create_api_key(db, actor=boss, name="production runtime", now=NOW)
+    assert key.startswith("slk_") and len(key) > 40
+    assert admin.tenant_of_key(db, key) == boss.tenant_id
+    assert admin.tenant_of_key(db, key + "x") is None
+    listed = admin.list_api_keys(db, actor=boss)
+    assert [(k.name, k.prefix) for k in listed] == [("production runtime", key[:12])]
+    assert key not in repr(listed)
+    with pytest.raises(NotFound):
+        admin.revoke_api_key(db, actor=other, key_id=listed[0].id, now=NOW)
+    admin.revoke_api_key(db, actor=boss, key_id=listed[0].id, now=NOW)
+    assert admin.tenant_of_key(db, key) is None
+    assert [r.action for r in admin.audit_log(db, actor=boss, action="api_key_revoked")] == [
+        "api_key_revoked"
+    ]
+    assert admin.audit_log(db, actor=other, action="api_key_created") == []  # another tenant's log
+
+
+def test_audit_log_filters_by_user_action_and_time(db):
+    boss = actor(db)
+    admin.create_api_key(db, actor=boss, name="one", now=NOW)
+    admin.create_api_key(db, actor=boss, name="two", now=NOW + dt.timedelta(days=2))
+    assert len(admin.audit_log(db, actor=boss, action="api_key_created")) == 2
+    late = admin.audit_log(
+        db, actor=boss, action="api_key_created", since=NOW + dt.timedelta(days=1)
+    )
+    assert [r.details["name"] for r in late] == ["two"]
+    assert admin.audit_log(db, actor=boss, user_id=boss.user_id + 10_000) == []
+    assert "api_key_created" in admin.audit_actions(db, actor=boss)
