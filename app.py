@@ -1,11 +1,13 @@
 """Sessionlens: what `streamlit run app.py` serves.
 
 The Streamlit console (``frame.py`` and the screens it navigates to) and, beside it on the same
-server, the HTTP routes of ``web/``: sign-in and sign-out.
+server, the HTTP routes of ``web/`` (sign-in and sign-out), behind the gate that lets a sign-in
+proxy's header through only from that proxy.
 """
 
 import streamlit as st
+from starlette.middleware import Middleware
 
-from web import auth
+from web import auth, proxy
 
-app = st.App("frame.py", routes=auth.routes())
+app = st.App("frame.py", routes=auth.routes(), middleware=[Middleware(proxy.ProxyHeaderGate)])

@@ -73,7 +73,6 @@ def signed_in_actor() -> Actor | None:
             secret=auth.secret_key(settings.secret_key, settings.database_url),
             now=dt.datetime.now(dt.UTC),
         )
-    st.session_state["actor"] = actor
     return actor
 
 

@@ -9,7 +9,7 @@ import streamlit as st
 from components.data import read_session, run_action
 from components.logs_view import open_logs
 from components.session_list import reload_lists
-from sessionlens import chat, handover
+from sessionlens import auth, chat, handover
 from sessionlens.chat import AttachmentInfo
 from sessionlens.kinds import Plan
 from sessionlens.permissions import Actor
@@ -60,6 +60,7 @@ def _recording(attachment_id: int, actor: Actor) -> bytes:
     """The recording's bytes, read with the viewer's rights (the download runs outside the
     script, so it opens its own read session)."""
     with read_session() as db:
+        auth.require_active(db, actor)  # deactivated since the page ran: nothing
         return chat.attachment_content(db, attachment_id, actor=actor)[2]
 
 

@@ -1,8 +1,16 @@
 """The door of the console: who is signed in, and what a visitor who is not sees instead.
 
-The sign-in form itself is an HTTP route (``web/auth.py``): a password never passes through
-Streamlit's session state. This module only sends a signed-out visitor there, with the address
-they asked for, and shows a signed-in User without a role whom to ask for access.
+Three ways in (setting ``SESSIONLENS_AUTH``):
+
+- ``local``: the sign-in form is an HTTP route (``web/auth.py``), so a password never passes
+  through Streamlit's session state; a signed-out visitor is sent there with the address they
+  asked for.
+- ``oidc``: Streamlit's ``st.login`` against the OpenID Connect provider of
+  ``.streamlit/secrets.toml``; the identity's email must belong to a user an admin made.
+- ``header``: a reverse proxy (oauth2-proxy and the like) names the user in a header, believed
+  only when the request comes from one of ``SESSIONLENS_TRUSTED_PROXIES``.
+
+Every way ends in the same check on every run: an active users row, else no access.
 """
 
 from __future__ import annotations
@@ -16,17 +24,61 @@ from components.data import run_action, signed_in_actor
 from sessionlens import auth, identity
 from sessionlens.kinds import Role
 from sessionlens.permissions import Action, Actor, can
+from sessionlens.settings import get_settings
 
 
 def require_sign_in() -> Actor:
-    """The signed-in actor; otherwise the page sends the browser to the sign-in form and stops."""
-    actor = signed_in_actor()
+    """The signed-in actor; otherwise the page shows the way in (or why not) and stops."""
+    mode = get_settings().auth
+    if mode == "header":
+        actor = _from_proxy()
+    elif mode == "oidc":
+        actor = _from_oidc()
+    else:
+        actor = signed_in_actor()
+        if actor is None:
+            _to_sign_in()
+            st.stop()
     if actor is None:
-        _to_sign_in()
         st.stop()
+    st.session_state["actor"] = actor
     if not can(actor, Action.VIEW_SESSIONS):
         _no_access(actor)
         st.stop()
+    return actor
+
+
+def _from_proxy() -> Actor | None:
+    settings = get_settings()
+    headers = st.context.headers
+    # web/proxy.py removes the header from any request that did not come from a trusted proxy.
+    email = headers.get(settings.auth_header) if headers else None
+    actor = run_action(lambda db: auth.actor_for_email(db, email))
+    if actor is None:
+        st.title("Sessionlens")
+        st.subheader("Ask your administrator for access")
+        st.text(
+            "Sessionlens signs you in through your organisation's sign-in proxy. This request "
+            "did not come through it, or the account it names has no access here."
+        )
+    return actor
+
+
+def _from_oidc() -> Actor | None:
+    if not st.user.is_logged_in:
+        st.title("Sessionlens")
+        st.button("Sign in", icon=":material/login:", type="primary", on_click=st.login)
+        return None
+    email = st.user.get("email")
+    actor = run_action(lambda db: auth.actor_for_email(db, str(email) if email else None))
+    if actor is None:
+        st.title("Sessionlens")
+        st.subheader("Ask your administrator for access")
+        st.text(
+            f"You are signed in as {email or 'an account without an email'}, which has no "
+            "access to Sessionlens. An administrator can add you."
+        )
+        sign_out_link()
     return actor
 
 
@@ -59,4 +111,10 @@ def _no_access(actor: Actor) -> None:
 
 
 def sign_out_link() -> None:
-    st.html('<a href="/auth/sign-out" target="_self" class="sl-sign-out">Sign out</a>')
+    """Sign out: through the route (local), the provider's session (oidc); a proxy signs you out
+    itself (header)."""
+    mode = get_settings().auth
+    if mode == "oidc":
+        st.button("Sign out", key="sign_out", type="tertiary", on_click=st.logout)
+    elif mode == "local":
+        st.html('<a href="/auth/sign-out" target="_self" class="sl-sign-out">Sign out</a>')

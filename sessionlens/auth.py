@@ -18,6 +18,7 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
+import ipaddress
 import json
 import secrets
 from pathlib import Path
@@ -30,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from db.models import SignInAttempt, Tenant, User
 from sessionlens import audit
-from sessionlens.errors import BadInput, DomainError
+from sessionlens.errors import BadInput, DomainError, PermissionDenied
 from sessionlens.identity import actor_for
 from sessionlens.permissions import Actor
 
@@ -184,6 +185,48 @@ def safe_next(raw: str | None) -> str:
 
 def sign_in_url(next_path: str) -> str:
     return "/auth/sign-in?next=" + quote(safe_next(next_path), safe="")
+
+
+# --- identities from elsewhere: a trusted proxy, an OpenID Connect provider -------------------
+
+
+def trusted(address: str | None, proxies: str) -> bool:
+    """Whether ``address`` is one of ``proxies`` (comma-separated addresses or networks)."""
+    if not address:
+        return False
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    for raw in proxies.split(","):
+        raw = raw.strip()
+        if not raw:
+            continue
+        try:
+            if ip in ipaddress.ip_network(raw, strict=False):
+                return True
+        except ValueError:
+            continue  # a malformed entry trusts nothing
+    return False
+
+
+def require_active(db: Session, actor: Actor) -> None:
+    """For work that runs outside a page run (a deferred download): the actor's user must still
+    be active and hold the same role, as a page run would have checked."""
+    user = db.get(User, actor.user_id)
+    if user is None or not user.is_active or user.role != actor.role:
+        raise PermissionDenied("Your access has changed: reload the page")
+
+
+def actor_for_email(db: Session, email: str | None) -> Actor | None:
+    """The active user an outside identity (proxy header, OIDC) names by email; None for an
+    unknown or deactivated one: accounts are made by an admin beforehand, never on sign-in."""
+    if not email or "@" not in email:
+        return None
+    user = db.scalar(select(User).where(func.lower(User.email) == email_key(email)))
+    if user is None or not user.is_active:
+        return None
+    return actor_for(user)
 
 
 # --- administration -----------------------------------------------------------------------------

@@ -33,6 +33,15 @@ class Settings(BaseSettings):
     page_size: int = Field(50, ge=1, le=1000)
     #: Fill an empty embedded database with demo data on first start.
     demo_on_first_start: bool = True
+    #: How people sign in: "local" (passwords kept here, the default), "oidc" (an OpenID Connect
+    #: provider configured in .streamlit/secrets.toml) or "header" (a trusted reverse proxy names
+    #: the user in SESSIONLENS_AUTH_HEADER).
+    auth: Literal["local", "oidc", "header"] = "local"
+    #: The request header that carries the signed-in email in "header" mode.
+    auth_header: str = "X-Forwarded-Email"
+    #: Addresses or networks (comma-separated, e.g. "127.0.0.1,10.0.0.0/8") of the proxies whose
+    #: header is believed in "header" mode; a request from anywhere else signs nobody in.
+    trusted_proxies: str = ""
     #: Signs the sign-in cookie. Empty: a random key is made once and kept in data/secret_key
     #: (fine for one machine; set it when several app servers share the sign-ins).
     secret_key: str = ""

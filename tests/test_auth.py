@@ -169,3 +169,78 @@ def test_role_matrix(role, action):
             permissions.PermissionDenied, match=f"You do not have permission to {action}"
         ):
             permissions.require(who, action)
+
+
+@pytest.mark.parametrize(
+    "address, proxies, trusted",
+    [
+        ("127.0.0.1", "127.0.0.1", True),
+        ("10.1.2.3", "10.0.0.0/8, 192.168.0.1", True),
+        ("10.1.2.3", "10.0.0.1", False),
+        ("::1", "127.0.0.1", False),
+        ("::1", "::1", True),
+        ("127.0.0.1", "", False),
+        ("127.0.0.1", "not-an-address", False),
+        (None, "127.0.0.1", False),
+        ("garbage", "0.0.0.0/0", False),
+    ],
+)
+def test_only_configured_proxies_are_trusted(address, proxies, trusted):
+    assert auth.trusted(address, proxies) is trusted
+
+
+def test_an_outside_identity_signs_in_only_known_active_users(db):
+    assert auth.actor_for_email(db, "Grace.Kim@northwind.example").name == "Grace Kim"
+    assert auth.actor_for_email(db, "stranger@example.com") is None  # no account made on sign-in
+    assert auth.actor_for_email(db, None) is None and auth.actor_for_email(db, "") is None
+    db.scalars(
+        select(User).where(User.email == "grace.kim@northwind.example")
+    ).one().is_active = False
+    db.flush()
+    assert auth.actor_for_email(db, "grace.kim@northwind.example") is None
+
+
+@pytest.mark.parametrize(
+    "mode, peer, proxies, kept",
+    [
+        ("header", "10.0.0.5", "10.0.0.0/24", True),
+        ("header", "203.0.113.9", "10.0.0.0/24", False),  # the browser sent it itself
+        ("local", "10.0.0.5", "10.0.0.0/24", False),  # header mode is off
+        ("header", None, "10.0.0.0/24", False),
+    ],
+)
+def test_the_proxy_header_passes_the_edge_only_from_the_proxy(
+    monkeypatch, mode, peer, proxies, kept
+):
+    import asyncio
+
+    from sessionlens.settings import get_settings
+    from web.proxy import ProxyHeaderGate
+
+    monkeypatch.setenv("SESSIONLENS_AUTH", mode)
+    monkeypatch.setenv("SESSIONLENS_TRUSTED_PROXIES", proxies)
+    get_settings.cache_clear()
+    seen = {}
+
+    async def inner(scope, receive, send):
+        seen.update(dict(scope["headers"]))
+
+    for kind in ("http", "websocket"):
+        seen.clear()
+        scope = {
+            "type": kind,
+            "client": (peer, 5000) if peer else None,
+            "headers": [(b"x-forwarded-email", b"grace.kim@northwind.example"), (b"host", b"x")],
+        }
+        asyncio.run(ProxyHeaderGate(inner)(scope, None, None))
+        assert (b"x-forwarded-email" in seen) is kept and seen[b"host"] == b"x"
+    get_settings.cache_clear()
+
+
+def test_a_deferred_download_checks_the_account_again(db):
+    who = _signed_in(db, email="grace.kim@northwind.example")
+    auth.require_active(db, who)
+    db.get_one(User, who.user_id).role = Role.USER
+    db.flush()
+    with pytest.raises(permissions.PermissionDenied, match="reload the page"):
+        auth.require_active(db, who)

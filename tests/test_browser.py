@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -32,7 +33,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start(url: str, blob_dir: Path) -> tuple[subprocess.Popen, str]:
+def _start(
+    url: str, blob_dir: Path, extra: dict[str, str] | None = None, args: list[str] | None = None
+) -> tuple[subprocess.Popen, str]:
     """``streamlit run app.py`` on a free port, as a user would start it; healthy or failed."""
     port = _free_port()
     env = {
@@ -40,6 +43,7 @@ def _start(url: str, blob_dir: Path) -> tuple[subprocess.Popen, str]:
         "SESSIONLENS_DATABASE_URL": url,
         "SESSIONLENS_BLOB_DIR": str(blob_dir),
         "SESSIONLENS_WHISPER_BEAM_SIZE": "1",
+        **(extra or {}),
     }
     proc = subprocess.Popen(
         [
@@ -58,6 +62,7 @@ def _start(url: str, blob_dir: Path) -> tuple[subprocess.Popen, str]:
             "false",
             "--server.fileWatcherType",
             "none",
+            *(args or []),
         ],
         cwd=appdb.ROOT,
         env=env,
@@ -499,3 +504,47 @@ def test_a_tampered_cookie_signs_out(browser, server, signed_in_cookie):
     page.goto(f"{base}/")
     expect(page.get_by_role("heading", name="Sign in to Sessionlens")).to_be_visible(timeout=60_000)
     context.close()
+
+
+@pytest.mark.parametrize("proxies, signed_in", [("127.0.0.1", True), ("10.0.0.1", False)])
+def test_header_mode_believes_only_the_configured_proxy(
+    browser, server, tmp_path, proxies, signed_in
+):
+    """Behind oauth2-proxy and the like: the proxy's header names the user. Here the browser sends
+    the header itself from 127.0.0.1, standing in for the proxy; configured to trust another
+    address, the same header signs nobody in."""
+    from playwright.sync_api import expect
+
+    _, engine = server
+    url = engine.url.render_as_string(hide_password=False)
+    proc, base = _start(
+        url,
+        tmp_path / "blobs",
+        {"SESSIONLENS_AUTH": "header", "SESSIONLENS_TRUSTED_PROXIES": proxies},
+    )
+    try:
+        context = browser.new_context(
+            extra_http_headers={"X-Forwarded-Email": "grace.kim@northwind.example"}
+        )
+        page = context.new_page()
+        page.goto(base + "/")
+        if signed_in:
+            expect(page.get_by_text("Signed in as Grace Kim · Operator")).to_be_visible(
+                timeout=60_000
+            )
+            expect(page.get_by_text("Sign out")).to_have_count(0)  # the proxy signs out
+        else:
+            expect(page.get_by_text("Ask your administrator for access")).to_be_visible(
+                timeout=60_000
+            )
+            assert page.frame_locator(GRID).locator(".ag-row").count() == 0
+        assert urllib.request.urlopen(base + "/_stcore/health").status == 200
+        try:
+            urllib.request.urlopen(base + "/auth/sign-in")
+            raise AssertionError("the password form must be off in header mode")
+        except urllib.error.HTTPError as err:
+            assert err.code == 404
+        context.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -31,3 +31,49 @@ def test_plain_alembic_reads_the_same_settings_as_the_app(tmp_path):
         capture_output=True,
     )
     assert (tmp_path / "ops.db").stat().st_size > 0
+
+
+def test_upgrading_a_database_with_data_keeps_it(tmp_path):
+    """An install of an earlier version, with tenants, users and sessions in it, upgrades to the
+    newest schema in place (SQLite rebuilds of referenced tables would fail here)."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from db.engine import make_engine
+    from db.migrate import alembic_config, upgrade
+    from sessionlens import auth
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0004")
+        conn.execute(
+            text(
+                "INSERT INTO tenants (id, name, timezone, plan, statuses, result_fields, created_at) "
+                "VALUES (1, 'T', 'UTC', 'paid', '[]', '[]', '2026-01-01 00:00:00')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO users (id, tenant_id, name, email, role, is_human_agent) "
+                "VALUES (1, 1, 'Ann', 'ann@example.com', 'admin', 0)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO audit_events (tenant_id, actor_user_id, action, target_type, target_id, at, details) "
+                "VALUES (1, 1, 'x', 'user', '1', '2026-01-01 00:00:00', '{}')"
+            )
+        )
+    upgrade(engine)
+    with engine.connect() as conn:
+        row = conn.execute(
+            text("SELECT name, is_active, auth_version, password_hash FROM users")
+        ).one()
+        assert tuple(row) == ("Ann", 1, 0, None)  # active, never signed in with a password yet
+        assert conn.scalar(text("SELECT count(*) FROM audit_events")) == 1
+    from sqlalchemy.orm import Session
+
+    with Session(engine) as db:
+        assert auth.actor_for_email(db, "ann@example.com").name == "Ann"

@@ -71,11 +71,25 @@ button {{ font-size:1rem; padding:0.5rem; border:0; border-radius:8px; backgroun
 </form></body></html>"""
 
 
+def _password_off() -> Response | None:
+    if get_settings().auth == "local":
+        return None
+    return HTMLResponse(
+        "<!doctype html><title>Sessionlens</title><p>Password sign-in is turned off here. "
+        '<a href="/">Open Sessionlens</a> to sign in.</p>',
+        status_code=404,
+    )
+
+
 async def sign_in_form(request: Request) -> Response:
+    if off := _password_off():
+        return off
     return HTMLResponse(page(next_path=safe_next(request.query_params.get("next"))))
 
 
 async def sign_in(request: Request) -> Response:
+    if off := _password_off():
+        return off
     body = await request.body()
     if len(body) > MAX_FORM:
         return HTMLResponse(page(error="The form is too large"), status_code=413)

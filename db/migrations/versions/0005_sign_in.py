@@ -19,14 +19,15 @@ BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("password_hash", sa.String(length=200), nullable=True))
-        batch_op.add_column(
-            sa.Column("is_active", sa.Boolean(), nullable=False, server_default=sa.true())
-        )
-        batch_op.add_column(
-            sa.Column("auth_version", sa.Integer(), nullable=False, server_default="0")
-        )
+    # Plain ADD COLUMN, not batch mode: on SQLite a batch rebuild drops and recreates `users`,
+    # which every session, message and audit row refers to (foreign keys are on).
+    op.add_column("users", sa.Column("password_hash", sa.String(length=200), nullable=True))
+    op.add_column(
+        "users", sa.Column("is_active", sa.Boolean(), nullable=False, server_default=sa.true())
+    )
+    op.add_column(
+        "users", sa.Column("auth_version", sa.Integer(), nullable=False, server_default="0")
+    )
     op.create_table(
         "sign_in_attempts",
         sa.Column("id", BigId, primary_key=True),
