@@ -128,6 +128,36 @@ def reset_password(
 # --- the tenant ----------------------------------------------------------------------------------
 
 
+def add_tenant(db: Session, *, name: str, timezone: str, plan: str, now: dt.datetime) -> Tenant:
+    """A new, empty tenant (for the CLI: its first admin comes next with `users add --tenant`)."""
+    label = strict.text(name, "The tenant name", max_len=strict.limit(Tenant.name), required=True)
+    _check_zone(timezone)
+    plan = strict.choice(plan, "The plan", {p.value for p in Plan}, noun="plan")
+    if db.scalar(select(Tenant.id).where(func.lower(Tenant.name) == (label or "").lower())):
+        raise BadInput(f"A tenant named {label} already exists")
+    t = Tenant(
+        name=label,
+        timezone=timezone,
+        plan=plan,
+        statuses=["open", "closed"],
+        result_fields=[],
+        created_at=now,
+    )
+    db.add(t)
+    db.flush()
+    audit.record_cli(db, t.id, "tenant_added", "tenant", t.id, now=now, name=label)
+    return t
+
+
+def _check_zone(timezone: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise BadInput(
+            f"The time zone {strict.quote(timezone)} is not an IANA zone (for example Europe/Berlin)"
+        ) from None
+
+
 @dataclass(frozen=True)
 class TenantSettings:
     name: str
@@ -154,13 +184,7 @@ def update_tenant(
         )
         or ""
     )
-    try:
-        zoneinfo.ZoneInfo(settings.timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise BadInput(
-            f"The time zone {strict.quote(settings.timezone)} is not an IANA zone "
-            "(for example Europe/Berlin)"
-        ) from None
+    _check_zone(settings.timezone)
     plan = strict.choice(settings.plan, "The plan", {p.value for p in Plan}, noun="plan")
     statuses: list[str] = []
     for raw in settings.statuses:

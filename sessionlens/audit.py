@@ -33,3 +33,27 @@ def record(
             details=details,
         )
     )
+
+
+def record_cli(
+    db: Session,
+    tenant_id: int,
+    action: str,
+    target_type: str,
+    target_id: object,
+    *,
+    now: dt.datetime,
+    **details: Any,
+) -> None:
+    """An audit row for a change made with the `sessionlens` command (no signed-in user)."""
+    db.add(
+        AuditEvent(
+            tenant_id=tenant_id,
+            actor_user_id=None,
+            action=action,
+            target_type=target_type,
+            target_id=str(target_id),
+            at=now,
+            details={**details, "via": "command line"},
+        )
+    )

@@ -26,6 +26,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(geo_app, name="geo")
 users_app = typer.Typer(help="Who may sign in, and with which role.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+tenants_app = typer.Typer(help="The teams that share this installation.", no_args_is_help=True)
+app.add_typer(tenants_app, name="tenants")
 
 UrlOpt = typer.Option(None, "--database-url", help="Defaults to SESSIONLENS_DATABASE_URL.")
 
@@ -220,6 +222,10 @@ def _password(stdin: bool) -> str:
     return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
 
 
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
 def _fail(err: Exception) -> None:
     typer.echo(f"Error: {err}", err=True)
     raise typer.Exit(1)
@@ -239,7 +245,7 @@ def users_add(
     database_url: str | None = UrlOpt,
 ) -> None:
     """Add a user who signs in with EMAIL and a password."""
-    from sessionlens import auth
+    from sessionlens import audit, auth
     from sessionlens.errors import DomainError
 
     password = _password(password_stdin)
@@ -247,6 +253,16 @@ def users_add(
         with _users_db(database_url).begin() as db:
             user = auth.add_user(
                 db, email=email, name=name, role=role, password=password, tenant=tenant
+            )
+            audit.record_cli(
+                db,
+                user.tenant_id,
+                "user_added",
+                "user",
+                user.id,
+                now=_now(),
+                email=user.email,
+                role=user.role,
             )
             typer.echo(f"Added {user.email} ({user.role}) to tenant {user.tenant_id}")
     except DomainError as err:
@@ -269,14 +285,25 @@ def users_set_role(
     email: str, role: str = typer.Argument(..., help=ROLES_HELP), database_url: str | None = UrlOpt
 ) -> None:
     """Give EMAIL another role (it applies at the user's next click)."""
-    from sessionlens import auth, strict
+    from sessionlens import audit, auth, strict
     from sessionlens.errors import DomainError
     from sessionlens.kinds import Role
 
     try:
         with _users_db(database_url).begin() as db:
             user = auth.find_user(db, email)
-            user.role = strict.choice(role, "The role", {r.value for r in Role}, noun="role")
+            new = strict.choice(role, "The role", {r.value for r in Role}, noun="role")
+            audit.record_cli(
+                db,
+                user.tenant_id,
+                "role_changed",
+                "user",
+                user.id,
+                now=_now(),
+                old=user.role,
+                new=new,
+            )
+            user.role = new
             typer.echo(f"{user.email} is now {user.role}")
     except DomainError as err:
         _fail(err)
@@ -285,13 +312,14 @@ def users_set_role(
 @users_app.command("deactivate")
 def users_deactivate(email: str, database_url: str | None = UrlOpt) -> None:
     """Stop EMAIL from signing in; their open browser sessions end at their next click."""
-    from sessionlens import auth
+    from sessionlens import audit, auth
     from sessionlens.errors import DomainError
 
     try:
         with _users_db(database_url).begin() as db:
             user = auth.find_user(db, email)
             user.is_active, user.auth_version = False, user.auth_version + 1
+            audit.record_cli(db, user.tenant_id, "user_deactivated", "user", user.id, now=_now())
             typer.echo(f"{user.email} is deactivated")
     except DomainError as err:
         _fail(err)
@@ -306,7 +334,7 @@ def users_reset_password(
     database_url: str | None = UrlOpt,
 ) -> None:
     """Set a new password for EMAIL and sign them out everywhere."""
-    from sessionlens import auth
+    from sessionlens import audit, auth
     from sessionlens.errors import DomainError
 
     password = _password(password_stdin)
@@ -315,6 +343,36 @@ def users_reset_password(
             user = auth.find_user(db, email)
             user.password_hash = auth.hash_password(password)
             user.auth_version += 1
+            audit.record_cli(db, user.tenant_id, "password_reset", "user", user.id, now=_now())
             typer.echo(f"New password set for {user.email}")
     except DomainError as err:
         _fail(err)
+
+
+@tenants_app.command("add")
+def tenants_add(
+    name: str,
+    timezone: str = typer.Option("UTC", "--timezone", help="IANA zone, e.g. Europe/Berlin"),
+    plan: str = typer.Option("free", "--plan", help="free or paid (paid shows Trace Logs)"),
+    database_url: str | None = UrlOpt,
+) -> None:
+    """Add a tenant; add its first admin with `users add --tenant NAME`."""
+    from sessionlens import admin
+    from sessionlens.errors import DomainError
+
+    try:
+        with _users_db(database_url).begin() as db:
+            t = admin.add_tenant(db, name=name, timezone=timezone, plan=plan, now=_now())
+            typer.echo(f"Added tenant {t.id}: {t.name} ({t.timezone}, {t.plan})")
+    except DomainError as err:
+        _fail(err)
+
+
+@tenants_app.command("list")
+def tenants_list(database_url: str | None = UrlOpt) -> None:
+    """Every tenant: id, name, time zone, plan."""
+    from db.models import Tenant
+
+    with _users_db(database_url)() as db:
+        for t in db.scalars(select(Tenant).order_by(Tenant.id)):
+            typer.echo(f"{t.id}\t{t.name}\t{t.timezone}\t{t.plan}")

@@ -34,10 +34,14 @@ def _free_port() -> int:
 
 
 def _start(
-    url: str, blob_dir: Path, extra: dict[str, str] | None = None, args: list[str] | None = None
+    url: str,
+    blob_dir: Path,
+    extra: dict[str, str] | None = None,
+    args: list[str] | None = None,
+    port: int | None = None,
 ) -> tuple[subprocess.Popen, str]:
     """``streamlit run app.py`` on a free port, as a user would start it; healthy or failed."""
-    port = _free_port()
+    port = port or _free_port()
     env = {
         **os.environ,
         "SESSIONLENS_DATABASE_URL": url,
@@ -548,3 +552,58 @@ def test_header_mode_believes_only_the_configured_proxy(
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_oidc_sign_in_known_and_unknown_people(browser, server, tmp_path):
+    """SESSIONLENS_AUTH=oidc against tests/oidc_provider.py, which stands in for the real provider:
+    a known email signs in with its role, sign out works, an unknown email gets no account."""
+    from playwright.sync_api import expect
+
+    from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, Provider
+
+    _, engine = server
+    provider = Provider(_free_port())
+    provider.start()
+    port = _free_port()
+    secrets_file = tmp_path / "secrets.toml"
+    secrets_file.write_text(
+        "[auth]\n"
+        f'redirect_uri = "http://127.0.0.1:{port}/oauth2callback"\n'
+        'cookie_secret = "a-test-cookie-secret-of-some-length"\n'
+        f'client_id = "{CLIENT_ID}"\n'
+        f'client_secret = "{CLIENT_SECRET}"\n'
+        f'server_metadata_url = "{provider.base}/.well-known/openid-configuration"\n'
+    )
+    url = engine.url.render_as_string(hide_password=False)
+    proc, base = _start(
+        url,
+        tmp_path / "blobs",
+        {"SESSIONLENS_AUTH": "oidc"},
+        ["--secrets.files", str(secrets_file)],
+        port=port,
+    )
+    try:
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(base + "/")
+        page.get_by_role("button", name="Sign in").click(timeout=60_000)
+        page.get_by_label("Email").fill("grace.kim@northwind.example")
+        page.get_by_role("button", name="Continue").click()
+        sidebar = page.get_by_test_id("stSidebar")
+        expect(sidebar.get_by_text("Signed in as Grace Kim · Operator")).to_be_visible(
+            timeout=60_000
+        )
+        expect(page.get_by_text("sessions loaded")).to_be_visible(timeout=30_000)
+        sidebar.get_by_role("button", name="Sign out").click()
+        expect(page.get_by_role("button", name="Sign in")).to_be_visible(timeout=60_000)
+
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_label("Email").fill("stranger@example.com")
+        page.get_by_role("button", name="Continue").click()
+        expect(page.get_by_text("Ask your administrator for access")).to_be_visible(timeout=60_000)
+        assert page.get_by_text("sessions loaded").count() == 0
+        context.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        provider.stop()

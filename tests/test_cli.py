@@ -99,3 +99,63 @@ def test_users_add_sign_in_set_role_reset_and_deactivate(tmp_path):
             auth.sign_in(db, "ops@example.com", "a new long password", address="b", now=now)
     res = runner.invoke(app, ["users", "list", "--database-url", url])
     assert "ops@example.com\tOps Lead\tviewer\tdeactivated" in res.output
+
+
+def test_tenants_add_and_list_then_its_first_admin_with_an_audit_trail(tmp_path):
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from db.engine import make_engine
+    from db.models import AuditEvent
+
+    url = f"sqlite:///{tmp_path / 'tenants.db'}"
+    res = runner.invoke(
+        app,
+        [
+            "tenants",
+            "add",
+            "Acme Support",
+            "--timezone",
+            "Europe/Paris",
+            "--plan",
+            "paid",
+            "--database-url",
+            url,
+        ],
+    )
+    assert res.exit_code == 0 and "Acme Support (Europe/Paris, paid)" in res.output
+    res = runner.invoke(
+        app, ["tenants", "add", "Other", "--timezone", "Moon/Base", "--database-url", url]
+    )
+    assert res.exit_code == 1 and "'Moon/Base' is not an IANA zone" in res.output
+    res = runner.invoke(app, ["tenants", "add", "acme support", "--database-url", url])
+    assert res.exit_code == 1 and "already exists" in res.output
+    res = runner.invoke(
+        app,
+        [
+            "users",
+            "add",
+            "boss@acme.example",
+            "--name",
+            "Boss",
+            "--role",
+            "admin",
+            "--tenant",
+            "Acme Support",
+            "--password-stdin",
+            "--database-url",
+            url,
+        ],
+        input="a long password\n",
+    )
+    assert res.exit_code == 0
+    assert (
+        "Acme Support\tEurope/Paris\tpaid"
+        in runner.invoke(app, ["tenants", "list", "--database-url", url]).output
+    )
+    with Session(make_engine(url)) as db:
+        rows = db.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+        assert [(r.action, r.actor_user_id, r.details.get("via")) for r in rows] == [
+            ("tenant_added", None, "command line"),
+            ("user_added", None, "command line"),
+        ]
