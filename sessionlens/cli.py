@@ -242,13 +242,17 @@ def users_add(
     password_stdin: bool = typer.Option(
         False, "--password-stdin", help="Read the password from stdin"
     ),
+    no_password: bool = typer.Option(
+        False, "--no-password", help="Signs in through OIDC or a proxy only"
+    ),
     database_url: str | None = UrlOpt,
 ) -> None:
-    """Add a user who signs in with EMAIL and a password."""
+    """Add a user who signs in with EMAIL and a password (or, with --no-password, through the
+    identity provider or proxy of SESSIONLENS_AUTH)."""
     from sessionlens import audit, auth
     from sessionlens.errors import DomainError
 
-    password = _password(password_stdin)
+    password = None if no_password else _password(password_stdin)
     try:
         with _users_db(database_url).begin() as db:
             user = auth.add_user(

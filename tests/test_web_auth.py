@@ -1,0 +1,98 @@
+"""The sign-in and sign-out routes over HTTP (Starlette's TestClient against the real routes and a
+real demo database): status codes, the cookie's attributes, the limits, where the browser goes."""
+
+from __future__ import annotations
+
+import pytest
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from sessionlens.demo.reference import DEMO_PASSWORD
+from sessionlens.settings import get_settings
+from web import auth as web_auth
+
+ADMIN = "dana.whitfield@northwind.example"
+
+
+@pytest.fixture
+def client(app_db, monkeypatch, request):
+    mode = getattr(request, "param", "local")
+    monkeypatch.setenv("SESSIONLENS_AUTH", mode)
+    get_settings.cache_clear()
+    web_auth._sessions.cache_clear()
+    with TestClient(Starlette(routes=web_auth.routes()), base_url="http://127.0.0.1") as c:
+        yield c
+    get_settings.cache_clear()
+
+
+def _post(client, email=ADMIN, password=DEMO_PASSWORD, next_path="/"):
+    return client.post(
+        "/auth/sign-in",
+        data={"email": email, "password": password, "next": next_path},
+        follow_redirects=False,
+    )
+
+
+def test_the_form_is_plain_and_keeps_the_next_address_escaped(client):
+    res = client.get("/auth/sign-in", params={"next": '/?session=5"><script>x</script>'})
+    assert res.status_code == 200 and "Sign in to Sessionlens" in res.text
+    assert "<script>x" not in res.text and 'name="password" type="password"' in res.text
+
+
+def test_the_right_password_sets_a_guarded_cookie_and_goes_where_asked(client):
+    res = _post(client, next_path="/customer?customer=3")
+    assert res.status_code == 303 and res.headers["location"] == "/customer?customer=3"
+    cookie = res.headers["set-cookie"].lower()
+    assert cookie.startswith("sessionlens_auth=") and "httponly" in cookie
+    assert "samesite=lax" in cookie and "max-age=604800" in cookie and "path=/" in cookie
+    assert DEMO_PASSWORD not in res.headers["location"] + res.headers["set-cookie"]
+
+
+def test_another_site_after_sign_in_becomes_home(client):
+    assert _post(client, next_path="//evil.example/x").headers["location"] == "/"
+    assert _post(client, next_path="https://evil.example").headers["location"] == "/"
+
+
+def test_wrong_passwords_are_named_then_limited(client):
+    for _ in range(5):
+        res = _post(client, email="grace.kim@northwind.example", password="nope")
+        assert res.status_code == 401 and "The email or the password is wrong" in res.text
+        assert 'value="grace.kim@northwind.example"' in res.text  # the email stays typed
+    res = _post(client, email="grace.kim@northwind.example")  # the right one, too late
+    assert res.status_code == 429 and "Too many attempts, try again in" in res.text
+    assert "set-cookie" not in res.headers
+
+
+def test_sign_out_ends_the_cookie_and_every_session_of_the_user(client, app_db):
+    from sqlalchemy.orm import Session
+
+    from sessionlens import auth
+    from tests.appdb import token_for
+
+    token = token_for(app_db, "luis.ortega@northwind.example")
+    client.cookies.set("sessionlens_auth", token)
+    res = client.get("/auth/sign-out", follow_redirects=False)
+    assert res.status_code == 303 and res.headers["location"] == "/auth/sign-in"
+    assert (
+        'sessionlens_auth=""' in res.headers["set-cookie"]
+        or "max-age=0" in res.headers["set-cookie"].lower()
+    )
+    s = get_settings()
+    import datetime as dt
+
+    with Session(app_db) as db:
+        assert (
+            auth.actor_from_token(
+                db,
+                token,
+                secret=auth.secret_key(s.secret_key, s.database_url),
+                now=dt.datetime.now(dt.UTC),
+            )
+            is None
+        )
+
+
+@pytest.mark.parametrize("client", ["oidc", "header"], indirect=True)
+def test_the_password_form_is_off_in_the_other_modes(client):
+    assert client.get("/auth/sign-in").status_code == 404
+    assert _post(client).status_code == 404
