@@ -17,7 +17,8 @@ import time
 from typing import Any
 
 import uvicorn
-from authlib.jose import JsonWebKey, jwt
+from joserfc import jwt
+from joserfc.jwk import RSAKey
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -30,7 +31,7 @@ class Provider:
     def __init__(self, port: int) -> None:
         self.base = f"http://127.0.0.1:{port}"
         self.port = port
-        self.key = JsonWebKey.generate_key("RSA", 2048, is_private=True, options={"kid": "k1"})
+        self.key = RSAKey.generate_key(2048, parameters={"kid": "k1"})
         self.codes: dict[str, dict[str, Any]] = {}
         self.app = Starlette(
             routes=[
@@ -113,7 +114,7 @@ class Provider:
         }
         if grant["nonce"]:
             claims["nonce"] = grant["nonce"]
-        id_token = jwt.encode({"alg": "RS256", "kid": "k1"}, claims, self.key).decode()
+        id_token = jwt.encode({"alg": "RS256", "kid": "k1"}, claims, self.key)
         return JSONResponse(
             {
                 "access_token": secrets.token_urlsafe(16),
@@ -124,7 +125,7 @@ class Provider:
         )
 
     async def jwks(self, request: Request) -> Response:
-        return JSONResponse({"keys": [self.key.as_dict(is_private=False)]})
+        return JSONResponse({"keys": [self.key.as_dict(private=False)]})
 
     async def userinfo(self, request: Request) -> Response:
         return JSONResponse({})
