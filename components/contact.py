@@ -20,8 +20,13 @@ def contact_block(contact: Contact, actor: Actor) -> None:
         for key, label in customers.LABELS.items():
             st.text(f"{label}: {values[key] or '---'}")
         st.caption(md_escape(f"id {contact.id} · External id {contact.external_id or '---'}"))
-        if can(actor, Action.EDIT_CUSTOMER) and st.button(
-            "Edit", icon=":material/edit:", key="contact_edit"
+        allowed = can(actor, Action.EDIT_CUSTOMER)
+        if st.button(
+            "Edit",
+            icon=":material/edit:",
+            key="contact_edit",
+            disabled=not allowed,
+            help=None if allowed else f"You do not have permission to {Action.EDIT_CUSTOMER}",
         ):
             st.session_state["contact_editing"] = contact.id
             st.rerun()

@@ -211,6 +211,7 @@ class ChatSession(Base):
         Index(None, "tenant_id", "country", "started_at", "id"),
         Index(None, "tenant_id", "status", "started_at", "id"),
         Index(None, "tenant_id", "ip"),
+        Index(None, "tenant_id", "external_id", unique=True),
         Index(None, "tenant_id", "finished_at"),
         Index(None, "customer_id", "started_at", "id"),
         Index(None, "assigned_user_id", "started_at", "id"),
@@ -241,11 +242,17 @@ class ChatSession(Base):
     is_mobile: Mapped[bool | None] = mapped_column(Boolean)
     parameters: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
     results: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    # The agent runtime's own id of the session (HTTP API, JSON import): unique in a tenant, so the
+    # same request or file twice makes one session.
+    external_id: Mapped[str | None] = mapped_column(String(200))
 
 
 class Message(Base):
     __tablename__ = "messages"
-    __table_args__ = (Index(None, "session_id", "seq", unique=True),)
+    __table_args__ = (
+        Index(None, "session_id", "seq", unique=True),
+        Index(None, "session_id", "external_id", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
@@ -265,6 +272,10 @@ class Message(Base):
     # For author_kind == system: which marker, and its data ({"by": ..., "name": ...}).
     system_event: Mapped[str | None] = mapped_column(_enum(SystemEvent))
     event_data: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    # The runtime's id of the message, unique in its session (appends are idempotent by it).
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    # Who wrote it when that is not a user of the console (a human agent of another system).
+    author_name: Mapped[str | None] = mapped_column(String(200))
 
 
 class Attachment(Base):

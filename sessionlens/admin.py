@@ -306,6 +306,25 @@ def tenant_of_key(db: Session, key: str) -> int | None:
     return row.tenant_id if row is not None and row.revoked_at is None else None
 
 
+def api_actor(db: Session, key: str) -> Actor | None:
+    """Who acts for a request that presents ``key``: an Operator of the key's tenant named after
+    the key (its audit rows name the admin who made it); None for an unknown or revoked key."""
+    row = db.scalar(select(ApiKey).where(ApiKey.key_hash == key_hash(key)))
+    if row is None or row.revoked_at is not None:
+        return None
+    user_id = row.created_by_user_id or db.scalar(
+        select(User.id)
+        .where(User.tenant_id == row.tenant_id, User.role == Role.ADMIN)
+        .order_by(User.id)
+        .limit(1)
+    )
+    if user_id is None:
+        return None
+    return Actor(
+        user_id=user_id, tenant_id=row.tenant_id, role=Role.OPERATOR, name=f"API key {row.name}"
+    )
+
+
 # --- the audit log -------------------------------------------------------------------------------
 
 

@@ -107,7 +107,7 @@ def conversations(
     rows = db.execute(
         select(
             Message,
-            User.name,
+            func.coalesce(User.name, Message.author_name),
             func.substr(Message.text, 1, TEXT_PREVIEW),
             func.length(Message.text),
             newest.c.total,

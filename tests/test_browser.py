@@ -497,17 +497,34 @@ def test_sign_in_reload_second_tab_and_sign_out(browser, server):
     context.close()
 
 
-def test_a_tampered_cookie_signs_out(browser, server, signed_in_cookie):
-    from playwright.sync_api import expect
+def test_a_tampered_or_expired_cookie_signs_out(browser, server, signed_in_cookie):
+    import datetime as dt
 
-    base, _ = server
+    from playwright.sync_api import expect
+    from sqlalchemy.orm import Session
+
+    from sessionlens import auth, identity
+
+    base, engine = server
     body, mac = signed_in_cookie["value"].split(".")
-    bad = {**signed_in_cookie, "value": f"{body}x.{mac}"}
-    context = browser.new_context(storage_state={"cookies": [bad], "origins": []})
-    page = context.new_page()
-    page.goto(f"{base}/")
-    expect(page.get_by_role("heading", name="Sign in to Sessionlens")).to_be_visible(timeout=60_000)
-    context.close()
+    with Session(engine) as db:
+        url = engine.url.render_as_string(hide_password=False)
+        expired = auth.issue_token(
+            identity.default_actor(db),
+            db,
+            secret=auth.secret_key("", url),
+            now=dt.datetime.now(dt.UTC) - dt.timedelta(days=2),
+            days=1,
+        )
+    for value in (f"{body}x.{mac}", expired):
+        bad = {**signed_in_cookie, "value": value}
+        context = browser.new_context(storage_state={"cookies": [bad], "origins": []})
+        page = context.new_page()
+        page.goto(f"{base}/")
+        expect(page.get_by_role("heading", name="Sign in to Sessionlens")).to_be_visible(
+            timeout=60_000
+        )
+        context.close()
 
 
 @pytest.mark.parametrize("proxies, signed_in", [("127.0.0.1", True), ("10.0.0.1", False)])
@@ -607,3 +624,55 @@ def test_oidc_sign_in_known_and_unknown_people(browser, server, tmp_path):
         proc.terminate()
         proc.wait(10)
         provider.stop()
+
+
+def _as(browser, server, email: str):  # type: ignore[no-untyped-def]
+    _, engine = server
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SESSIONLENS_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+        get_settings.cache_clear()
+        token = appdb.token_for(engine, email)
+    get_settings.cache_clear()
+    cookie = {"name": "sessionlens_auth", "value": token, "domain": "127.0.0.1", "path": "/"}
+    return browser.new_context(
+        storage_state={"cookies": [cookie], "origins": []}, viewport={"width": 1600, "height": 1000}
+    )
+
+
+def test_a_viewer_sees_hand_over_disabled_with_the_reason(browser, server):
+    from playwright.sync_api import expect
+
+    base, engine = server
+    cs = appdb.find_session(engine, ChatSession.finished_at.is_(None), ChatSession.mode == "ai")
+    context = _as(browser, server, "viewer.vic@northwind.example")
+    page = context.new_page()
+    page.goto(f"{base}/?session={cs.id}")
+    button = page.get_by_role("button", name="Hand over to the operator")
+    expect(button).to_be_disabled(timeout=60_000)
+    button.hover(force=True)
+    expect(page.get_by_test_id("stTooltipContent")).to_contain_text(
+        "You do not have permission to hand over sessions", timeout=10_000
+    )
+    context.close()
+
+
+def test_a_user_without_a_role_and_an_anonymous_visitor_see_no_sessions(browser, server):
+    from playwright.sync_api import expect
+
+    base, engine = server
+    cs = appdb.showcase(engine)
+    context = _as(browser, server, "uma.newcomer@northwind.example")
+    page = context.new_page()
+    page.goto(f"{base}/?session={cs.id}")
+    expect(page.get_by_text("You have no access to sessions yet")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("Ask your administrator (Dana Whitfield)", exact=False)).to_be_visible()
+    assert page.frame_locator(GRID).locator(".ag-row").count() == 0
+    assert "Draft from Copilot" not in page.content()
+    context.close()
+
+    anonymous = browser.new_context()
+    page = anonymous.new_page()
+    page.goto(f"{base}/customer?customer={cs.customer_id}")
+    expect(page.get_by_role("heading", name="Sign in to Sessionlens")).to_be_visible(timeout=60_000)
+    assert f"customer%3D{cs.customer_id}" in page.url  # back to the 360 View after signing in
+    anonymous.close()

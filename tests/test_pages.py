@@ -395,3 +395,17 @@ def test_audit_page_lists_sign_ins_and_filters(app_db):
     at.selectbox[1].select("sign_in").run()
     table = at.dataframe[0].value
     assert set(table["Action"]) == {"sign in"} and "Grace Kim" in set(table["User"])
+
+
+def test_a_viewer_sees_every_action_disabled_with_the_reason(app_db):
+    cs = appdb.showcase(app_db)
+    at = _run({"session": str(cs.id)}, email="viewer.vic@northwind.example")
+    reasons = {b.proto.label: b.proto.help for b in at.button if b.disabled}
+    assert reasons["Import session"] == "You do not have permission to import sessions"
+    at = _run(
+        {"customer": str(cs.customer_id)},
+        "screens/customer.py",
+        email="viewer.vic@northwind.example",
+    )
+    edit = at.button(key="contact_edit")
+    assert edit.disabled and edit.proto.help == "You do not have permission to edit customers"

@@ -1,0 +1,241 @@
+"""The one JSON format of a session, version 1: what the HTTP API accepts, what import reads and
+what export writes. ``docs/schema/session-v1.json`` is generated from these models
+(``python -m sessionlens.exchange``) and a test keeps the two equal.
+
+Every error is reported with the JSON path of the value at fault, e.g.
+``$.messages[3].sent_at: not a datetime``; nothing is written until the whole document is valid.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any, Final, Literal, TypeVar
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+
+from sessionlens.errors import BadInput
+from sessionlens.kinds import AuthorKind, Channel, Mode, SystemEvent
+
+FORMAT: Final = "sessionlens.session/v1"
+MAX_TEXT = 1_000_000  # characters of one message, log line or trace part
+MAX_INLINE_BYTES = 10 * 1024 * 1024  # an attachment inline as base64, decoded
+MAX_MESSAGES = 10_000  # in one document or batch
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class CustomerIn(_Strict):
+    """The customer: matched by ``external_id`` within the tenant, else created."""
+
+    external_id: str | None = Field(None, min_length=1, max_length=200)
+    name: str | None = Field(None, max_length=200)
+    email: str | None = Field(None, max_length=320)
+    phone: str | None = Field(None, max_length=64)
+
+
+class DeliveryIn(_Strict):
+    status: Literal["sent", "delivered", "read", "failed"]
+    at: AwareDatetime | None = None
+    note: str | None = Field(None, max_length=500)
+
+
+class AttachmentIn(_Strict):
+    file_name: str = Field(min_length=1, max_length=255)
+    mime_type: str = Field("application/octet-stream", max_length=100)
+    content_base64: str = Field(description="The file, base64; at most 10 MB decoded")
+
+    @field_validator("content_base64")
+    @classmethod
+    def _decodes(cls, v: str) -> str:
+        if len(v) > MAX_INLINE_BYTES * 4 // 3 + 4:
+            raise ValueError(f"larger than {MAX_INLINE_BYTES // (1024 * 1024)} MB")
+        try:
+            base64.b64decode(v, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("not base64") from None
+        return v
+
+    def content(self) -> bytes:
+        return base64.b64decode(self.content_base64)
+
+
+class MessageIn(_Strict):
+    """One message. ``external_id`` makes appending it idempotent."""
+
+    external_id: str | None = Field(None, min_length=1, max_length=200)
+    author: Literal["customer", "ai", "human", "copilot_draft", "private_note", "system"] = Field(
+        description="Who wrote it; system messages are markers (see event)"
+    )
+    author_name: str | None = Field(None, max_length=200)
+    text: str = Field("", max_length=MAX_TEXT)
+    sent_at: AwareDatetime
+    delivery: DeliveryIn | None = None
+    reaction: Literal["up", "down"] | None = None
+    quick_replies: list[str] | None = Field(None, max_length=20)
+    template: bool = False
+    event: Literal["started", "transfer", "assigned", "resolved"] | None = Field(
+        None, description="For system messages: the marker"
+    )
+    event_data: dict[str, Any] | None = None
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
+
+
+class LogIn(_Strict):
+    """A System Logs line (``kind`` "system") or a trace call (``kind`` "trace")."""
+
+    kind: Literal["system", "trace"]
+    at: AwareDatetime
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    text: str = Field("", max_length=MAX_TEXT)
+    agent_name: str | None = Field(None, max_length=200)
+    prompt: str | None = Field(None, max_length=MAX_TEXT)
+    action: str | None = Field(None, max_length=200)
+    action_input: str | None = Field(None, max_length=MAX_TEXT)
+    message_external_id: str | None = Field(None, max_length=200)
+
+
+class SessionIn(_Strict):
+    """A session with its messages in order and its logs."""
+
+    format: Literal["sessionlens.session/v1"] = FORMAT
+    external_id: str = Field(min_length=1, max_length=200)
+    agent: str = Field(min_length=1, max_length=200, description="The AI agent's name")
+    channel: Channel
+    customer: CustomerIn | None = None
+    started_at: AwareDatetime
+    finished_at: AwareDatetime | None = None
+    status: str = Field("open", min_length=1, max_length=64)
+    mode: Mode = Mode.AI
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    results: dict[str, Any] = Field(default_factory=dict)
+    ip: str | None = Field(None, max_length=45)
+    messages: list[MessageIn] = Field(default_factory=list, max_length=MAX_MESSAGES)
+    logs: list[LogIn] = Field(default_factory=list, max_length=MAX_MESSAGES)
+
+
+class MessagesIn(_Strict):
+    messages: list[MessageIn] = Field(min_length=1, max_length=MAX_MESSAGES)
+
+
+class LogsIn(_Strict):
+    logs: list[LogIn] = Field(min_length=1, max_length=MAX_MESSAGES)
+
+
+class FieldsIn(_Strict):
+    """Set the parameters and/or results (each replaces the whole object), or the status."""
+
+    parameters: dict[str, Any] | None = None
+    results: dict[str, Any] | None = None
+    status: str | None = Field(None, min_length=1, max_length=64)
+
+
+class FinishIn(_Strict):
+    finished_at: AwareDatetime | None = None
+    status: str | None = Field(None, min_length=1, max_length=64)
+
+
+class HandoverIn(_Strict):
+    trigger: Literal["automatic", "customer_request"]
+    reason: str = Field("", max_length=500)
+
+
+_SHORT = {
+    "datetime_parsing": "not a datetime",
+    "datetime_type": "not a datetime",
+    "datetime_from_date_parsing": "not a datetime",
+    "timezone_aware": "a datetime needs its time zone (e.g. 2026-11-26T09:30:00Z)",
+    "missing": "required",
+    "extra_forbidden": "unknown field",
+    "string_type": "not a string",
+    "bool_type": "not true or false",
+    "bool_parsing": "not true or false",
+    "dict_type": "not an object",
+    "list_type": "not a list",
+    "model_type": "not an object",
+    "model_attributes_type": "not an object",
+}
+
+
+def json_path(loc: tuple[int | str, ...]) -> str:
+    path = "$"
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+def problems(err: ValidationError, prefix: tuple[int | str, ...] = ()) -> list[str]:
+    """Each error as ``<JSON path>: <what is wrong>``, in document order."""
+    out = []
+    for e in err.errors(include_url=False):
+        loc = prefix + tuple(p for p in e["loc"] if not str(p).startswith("function-"))
+        kind = e["type"]
+        msg = _SHORT.get(kind)
+        if msg is None and kind in ("literal_error", "enum"):
+            msg = "not one of " + str(e.get("ctx", {}).get("expected", "the allowed values"))
+        if msg is None and kind == "string_too_long":
+            msg = f"longer than {e['ctx']['max_length']:,} characters"
+        if msg is None and kind == "too_long":
+            msg = f"more than {e['ctx']['max_length']:,} items"
+        if msg is None:
+            msg = str(e["msg"]).removeprefix("Value error, ")
+        out.append(f"{json_path(loc)}: {msg}")
+    return out
+
+
+class Invalid(BadInput):
+    """A document that does not follow the format; ``errors`` names every value at fault."""
+
+    def __init__(self, errors: list[str]):
+        self.errors = errors
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        super().__init__(errors[0] + more if errors else "not a valid document")
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse(model: type[M], data: Any, prefix: tuple[int | str, ...] = ()) -> M:
+    """``data`` (decoded JSON) as ``model``, or Invalid naming every value at fault."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        raise Invalid(problems(err, prefix)) from None
+
+
+def loads(raw: bytes | str) -> Any:
+    """Decoded JSON, or Invalid saying where it stops being JSON."""
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as err:
+        raise Invalid(
+            [f"$: not JSON ({err.msg} at line {err.lineno}, column {err.colno})"]
+        ) from None
+    except UnicodeDecodeError:
+        raise Invalid(["$: not UTF-8 text"]) from None
+
+
+def schema() -> dict[str, Any]:
+    """The JSON Schema of a session document (docs/schema/session-v1.json)."""
+    s = SessionIn.model_json_schema()
+    s["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    s["$id"] = "https://sessionlens.example/schema/session-v1.json"
+    s["title"] = "Sessionlens session, format v1"
+    return s
+
+
+AUTHOR_KINDS = {k.value for k in AuthorKind}
+EVENTS = {e.value for e in SystemEvent}
+
+if __name__ == "__main__":  # python -m sessionlens.exchange > docs/schema/session-v1.json
+    print(json.dumps(schema(), indent=2, ensure_ascii=False))

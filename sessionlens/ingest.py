@@ -1,0 +1,382 @@
+"""Writing sessions that come from outside: the agent runtime's HTTP API and JSON import.
+
+Every write is idempotent by the runtime's ids: a session by its ``external_id`` in the tenant, a
+message by its ``external_id`` in the session, a log line by what it says and when. Sending the same
+request or importing the same file twice changes nothing. A document or batch is written whole or
+not at all (the caller's transaction), after it has been checked whole.
+
+Messages of one batch are added with one lock on the session row, one ``max(seq)`` read and one
+counter update, not one of each per message: a runtime sends them by the thousand.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from db.engine import rowcount
+from db.models import Agent, Attachment, ChatSession, Customer, Message, SessionLog
+from sessionlens import audit, handover, logs, media
+from sessionlens.customers import customer_name_key
+from sessionlens.errors import NotFound, RuleViolation
+from sessionlens.exchange import FieldsIn, FinishIn, HandoverIn, LogIn, MessageIn, SessionIn
+from sessionlens.geo import Location
+from sessionlens.kinds import AuthorKind, Channel, LogKind, Mode
+from sessionlens.messages import COUNTED_KINDS
+from sessionlens.permissions import Action, Actor, require
+
+Locate = Callable[[str | None], Location]
+
+
+@dataclass(frozen=True)
+class Written:
+    session_id: int
+    external_id: str
+    created: bool
+    messages_added: int
+    messages_skipped: int
+    logs_added: int
+
+
+def find(db: Session, actor: Actor, external_id: str, *, for_update: bool = False) -> ChatSession:
+    """The tenant's session with this runtime id, or NotFound (another tenant's looks missing)."""
+    require(actor, Action.VIEW_SESSIONS)
+    stmt = select(ChatSession).where(
+        ChatSession.tenant_id == actor.tenant_id, ChatSession.external_id == external_id
+    )
+    if for_update:
+        stmt = stmt.with_for_update()
+    found = db.scalar(stmt.execution_options(populate_existing=True))
+    if found is None:
+        raise NotFound(f"Session {external_id!r} not found")
+    return found
+
+
+def upsert_session(
+    db: Session, doc: SessionIn, *, actor: Actor, now: dt.datetime, locate: Locate
+) -> Written:
+    """Create the session ``doc`` describes, or bring the existing one of that id up to date: its
+    fields are set from ``doc``, and the messages and logs it lacks are added."""
+    require(actor, Action.IMPORT)
+    existing = db.scalar(
+        select(ChatSession)
+        .where(ChatSession.tenant_id == actor.tenant_id, ChatSession.external_id == doc.external_id)
+        .with_for_update()
+    )
+    agent_id = _agent(db, actor, doc.agent)
+    created = existing is None
+    # A customer without an external id is made once, with the session; later copies of the
+    # document keep the session's customer.
+    customer_id = (
+        _customer(db, actor, doc)
+        if existing is None or (doc.customer and doc.customer.external_id)
+        else existing.customer_id
+    )
+    if existing is None:
+        loc = locate(doc.ip) if doc.ip else None
+        cs = ChatSession(
+            tenant_id=actor.tenant_id,
+            external_id=doc.external_id,
+            agent_id=agent_id,
+            channel=doc.channel,
+            customer_id=customer_id,
+            mode=doc.mode,
+            status=doc.status,
+            started_at=doc.started_at,
+            finished_at=doc.finished_at,
+            last_message_at=doc.started_at,
+            message_count=0,
+            has_attachments=False,
+            ip=doc.ip,
+            country=loc.country if loc else None,
+            country_name=loc.country_name if loc else None,
+            city=loc.city if loc else None,
+            geo_note=loc.note if loc else None,
+            parameters=doc.parameters,
+            results=doc.results,
+        )
+        db.add(cs)
+        db.flush()
+    else:
+        cs = existing
+        for name, value in (
+            ("agent_id", agent_id),
+            ("channel", doc.channel.value),
+            ("customer_id", customer_id),
+            ("status", doc.status),
+            ("finished_at", doc.finished_at),
+            ("parameters", doc.parameters),
+            ("results", doc.results),
+        ):
+            if getattr(cs, name) != value:
+                setattr(cs, name, value)
+    added, skipped = add_messages(db, cs, doc.messages)
+    logs = add_logs(db, cs, doc.logs)
+    if created:
+        audit.record(
+            db,
+            actor,
+            "session_created",
+            "session",
+            cs.id,
+            now=now,
+            external_id=doc.external_id,
+            messages=added,
+        )
+    return Written(cs.id, doc.external_id, created, added, skipped, logs)
+
+
+def append_messages(
+    db: Session, external_id: str, messages: list[MessageIn], *, actor: Actor
+) -> Written:
+    require(actor, Action.IMPORT)
+    cs = find(db, actor, external_id, for_update=True)
+    added, skipped = add_messages(db, cs, messages)
+    return Written(cs.id, external_id, False, added, skipped, 0)
+
+
+def append_logs(db: Session, external_id: str, entries: list[LogIn], *, actor: Actor) -> int:
+    require(actor, Action.IMPORT)
+    cs = find(db, actor, external_id, for_update=True)
+    return add_logs(db, cs, entries)
+
+
+def set_fields(db: Session, external_id: str, change: FieldsIn, *, actor: Actor) -> None:
+    require(actor, Action.IMPORT)
+    cs = find(db, actor, external_id, for_update=True)
+    if change.parameters is not None:
+        cs.parameters = change.parameters
+    if change.results is not None:
+        cs.results = change.results
+    if change.status is not None:
+        cs.status = change.status
+
+
+def finish(
+    db: Session, external_id: str, change: FinishIn, *, actor: Actor, now: dt.datetime
+) -> None:
+    """Set the finish time (now if not given); finishing again keeps the first time."""
+    require(actor, Action.IMPORT)
+    cs = find(db, actor, external_id, for_update=True)
+    if cs.finished_at is None:
+        cs.finished_at = change.finished_at or now
+    if change.status is not None:
+        cs.status = change.status
+
+
+def request_handover(
+    db: Session, external_id: str, req: HandoverIn, *, actor: Actor, now: dt.datetime
+) -> None:
+    """The runtime asks for a human: the same rules, marker and audit row as the button, and a
+    System Logs line naming the trigger and the reason."""
+    cs = find(db, actor, external_id)
+    handover.hand_over(db, actor=actor, session_id=cs.id, now=now)
+    reason = f": {req.reason}" if req.reason else ""
+    logs.append_system(
+        db,
+        tenant_id=cs.tenant_id,
+        session_id=cs.id,
+        at=now,
+        text=f"Handover requested by the agent runtime ({req.trigger}){reason}",
+    )
+
+
+def intercom_assignee(
+    db: Session, external_id: str, *, is_bot: bool, actor: Actor, now: dt.datetime
+) -> bool:
+    """Intercom: an assignee change to anyone but the bot moves the session to human mode (the
+    spec). True when it moved; a session already with a human stays as it is."""
+    cs = find(db, actor, external_id)
+    if cs.channel != Channel.INTERCOM:
+        raise RuleViolation("Assignee changes apply to Intercom sessions only")
+    if is_bot or cs.mode != Mode.AI or cs.finished_at is not None:
+        return False
+    handover.hand_over(db, actor=actor, session_id=cs.id, now=now)
+    return True
+
+
+# --- the parts -----------------------------------------------------------------------------------
+
+
+def _agent(db: Session, actor: Actor, name: str) -> int:
+    found = db.scalar(
+        select(Agent.id).where(Agent.tenant_id == actor.tenant_id, Agent.name == name)
+    )
+    if found is not None:
+        return found
+    agent = Agent(tenant_id=actor.tenant_id, name=name)
+    db.add(agent)
+    db.flush()
+    return agent.id
+
+
+def _customer(db: Session, actor: Actor, doc: SessionIn) -> int | None:
+    c = doc.customer
+    if c is None:
+        return None
+    if c.external_id:
+        found = db.scalar(
+            select(Customer.id).where(
+                Customer.tenant_id == actor.tenant_id, Customer.external_id == c.external_id
+            )
+        )
+        if found is not None:
+            return found
+    customer = Customer(
+        tenant_id=actor.tenant_id,
+        name=c.name,
+        name_key=customer_name_key(c.name),
+        email=c.email,
+        phone=c.phone,
+        external_id=c.external_id,
+        custom_fields={},
+    )
+    db.add(customer)
+    db.flush()
+    return customer.id
+
+
+def add_messages(db: Session, cs: ChatSession, messages: list[MessageIn]) -> tuple[int, int]:
+    """Append the messages ``cs`` does not have yet (by external id), in the order given;
+    (added, skipped). Keeps message_count, last_message_at and has_attachments."""
+    if not messages:
+        return 0, 0
+    # Lock the session row first (Postgres; SQLite takes its write lock): two batches for one
+    # session cannot read the same highest seq.
+    db.execute(update(ChatSession).where(ChatSession.id == cs.id).values(id=ChatSession.id))
+    wanted = [m.external_id for m in messages if m.external_id]
+    have = (
+        set(
+            db.scalars(
+                select(Message.external_id).where(
+                    Message.session_id == cs.id, Message.external_id.in_(wanted)
+                )
+            )
+        )
+        if wanted
+        else set()
+    )
+    seq = db.scalar(select(func.max(Message.seq)).where(Message.session_id == cs.id)) or 0
+    fresh: list[MessageIn] = []
+    seen: set[str] = set()
+    for m in messages:
+        if m.external_id and (m.external_id in have or m.external_id in seen):
+            continue
+        if m.external_id:
+            seen.add(m.external_id)
+        fresh.append(m)
+    counted, last, files = 0, cs.last_message_at, False
+    rows: list[tuple[Message, MessageIn]] = []
+    for m in fresh:
+        seq += 1
+        row = Message(
+            tenant_id=cs.tenant_id,
+            session_id=cs.id,
+            seq=seq,
+            external_id=m.external_id,
+            author_kind=m.author,
+            author_name=m.author_name,
+            text=m.text,
+            sent_at=m.sent_at,
+            reaction=m.reaction,
+            delivery_status=m.delivery.status if m.delivery else None,
+            delivery_at=m.delivery.at if m.delivery else None,
+            delivery_note=m.delivery.note if m.delivery else None,
+            quick_replies=m.quick_replies,
+            is_template=m.template,
+            system_event=m.event if m.author == AuthorKind.SYSTEM else None,
+            event_data=m.event_data,
+        )
+        rows.append((row, m))
+        if m.author in COUNTED_KINDS:
+            counted += 1
+            last = max(last, m.sent_at)
+    db.add_all(row for row, _ in rows)
+    db.flush()
+    for row, m in rows:
+        for a in m.attachments:
+            data = a.content()
+            db.add(
+                Attachment(
+                    tenant_id=cs.tenant_id,
+                    session_id=cs.id,
+                    message_id=row.id,
+                    is_recording=False,
+                    file_name=a.file_name,
+                    mime_type=media.safe_mime(a.mime_type),
+                    size_bytes=len(data),
+                    content=data,
+                    created_at=m.sent_at,
+                )
+            )
+            files = True
+    if rows:
+        moved = rowcount(
+            db.execute(
+                update(ChatSession)
+                .where(ChatSession.id == cs.id)
+                .values(
+                    message_count=ChatSession.message_count + counted,
+                    last_message_at=last,
+                    has_attachments=ChatSession.has_attachments | files,
+                )
+                .execution_options(synchronize_session=False)
+            )
+        )
+        assert moved == 1
+        db.refresh(cs)
+    return len(rows), len(messages) - len(rows)
+
+
+def add_logs(db: Session, cs: ChatSession, entries: list[LogIn]) -> int:
+    """Append the log lines ``cs`` does not have yet (same kind, time and words)."""
+    if not entries:
+        return 0
+    have = {
+        (r.kind, r.at, r.text, r.prompt or "")
+        for r in db.execute(
+            select(SessionLog.kind, SessionLog.at, SessionLog.text, SessionLog.prompt).where(
+                SessionLog.session_id == cs.id
+            )
+        )
+    }
+    refs = [entry.message_external_id for entry in entries if entry.message_external_id]
+    message_ids: dict[str | None, int] = (
+        {
+            ext: mid
+            for ext, mid in db.execute(
+                select(Message.external_id, Message.id).where(
+                    Message.session_id == cs.id, Message.external_id.in_(refs)
+                )
+            )
+        }
+        if refs
+        else {}
+    )
+    added = 0
+    for entry in entries:
+        key = (entry.kind, entry.at, entry.text, entry.prompt or "")
+        if key in have:
+            continue
+        have.add(key)
+        db.add(
+            SessionLog(
+                tenant_id=cs.tenant_id,
+                session_id=cs.id,
+                kind=LogKind(entry.kind),
+                at=entry.at,
+                level=entry.level,
+                text=entry.text,
+                agent_name=entry.agent_name,
+                prompt=entry.prompt,
+                action=entry.action,
+                action_input=entry.action_input,
+                message_id=message_ids.get(entry.message_external_id or ""),
+            )
+        )
+        added += 1
+    return added

@@ -1,0 +1,258 @@
+"""The session-v1 format: validation with JSON paths, idempotent writes, all-or-nothing batches,
+tenant scoping, and the export -> import -> export round trip; on SQLite and Postgres."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from db.engine import make_engine
+from db.migrate import upgrade
+from db.models import ChatSession, Message, SessionLog
+from sessionlens import admin, auth, exchange, export, geo, identity, ingest
+from sessionlens.errors import NotFound
+from sessionlens.exchange import Invalid, SessionIn
+from tests.conftest import PG_URL, TESTDATA, _postgres_engine
+from tests.helpers import actor
+
+NOW = dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC)
+LOCATE = geo.Locator(TESTDATA / "GeoIP2-City-Test.mmdb").locate
+SCHEMA = Path(__file__).resolve().parent.parent / "docs" / "schema" / "session-v1.json"
+
+
+def doc(**over):
+    base = {
+        "external_id": "rt-1001",
+        "agent": "Runtime Agent",
+        "channel": "web",
+        "customer": {"external_id": "crm-77", "name": "Ada Lovelace", "email": "ada@example.com"},
+        "started_at": "2026-11-26T09:00:00Z",
+        "parameters": {"utm_source": "newsletter"},
+        "ip": "81.2.69.142",
+        "messages": [
+            {
+                "external_id": "m1",
+                "author": "customer",
+                "text": "Hi, where is my order?",
+                "sent_at": "2026-11-26T09:00:05Z",
+            },
+            {
+                "external_id": "m2",
+                "author": "ai",
+                "text": "It ships **today**.",
+                "sent_at": "2026-11-26T09:00:09Z",
+                "delivery": {"status": "read"},
+                "quick_replies": ["Thanks"],
+            },
+        ],
+        "logs": [
+            {"kind": "system", "at": "2026-11-26T09:00:00Z", "text": "Session opened"},
+            {
+                "kind": "trace",
+                "at": "2026-11-26T09:00:08Z",
+                "prompt": "You are...",
+                "action": "reply",
+                "action_input": "It ships today.",
+                "message_external_id": "m2",
+            },
+        ],
+    }
+    base.update(over)
+    return base
+
+
+def test_the_schema_file_is_the_models():
+    assert json.loads(SCHEMA.read_text()) == exchange.schema()
+
+
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        ({"channel": "pigeon"}, "$.channel: not one of"),
+        ({"started_at": "yesterday"}, "$.started_at: not a datetime"),
+        ({"started_at": "2026-11-26T09:00:00"}, "$.started_at: a datetime needs its time zone"),
+        ({"agent": None}, "$.agent: not a string"),
+        ({"colour": "red"}, "$.colour: unknown field"),
+    ],
+)
+def test_bad_documents_name_the_field(change, expected):
+    with pytest.raises(Invalid) as err:
+        exchange.parse(SessionIn, doc(**change))
+    assert any(e.startswith(expected) for e in err.value.errors), err.value.errors
+
+
+def test_errors_deep_in_the_messages_name_their_index_and_a_huge_message_is_refused():
+    messages = doc()["messages"] * 2
+    messages = [dict(m, external_id=f"m{i}") for i, m in enumerate(messages)]
+    messages[3] = dict(messages[3], sent_at="not a time")
+    messages[1] = dict(messages[1], text="x" * (50 * 1024 * 1024))
+    del messages[0]["author"]
+    with pytest.raises(Invalid) as err:
+        exchange.parse(SessionIn, doc(messages=messages))
+    assert err.value.errors == [
+        "$.messages[0].author: required",
+        "$.messages[1].text: longer than 1,000,000 characters",
+        "$.messages[3].sent_at: not a datetime",
+    ]
+
+
+def test_the_same_document_twice_makes_one_session(db):
+    who = actor(db)
+    first = ingest.upsert_session(
+        db, exchange.parse(SessionIn, doc()), actor=who, now=NOW, locate=LOCATE
+    )
+    again = ingest.upsert_session(
+        db, exchange.parse(SessionIn, doc()), actor=who, now=NOW, locate=LOCATE
+    )
+    assert first.created and not again.created and first.session_id == again.session_id
+    assert (first.messages_added, again.messages_added, again.messages_skipped) == (2, 0, 2)
+    assert (first.logs_added, again.logs_added) == (2, 0)
+    cs = db.get_one(ChatSession, first.session_id)
+    assert cs.message_count == 2 and cs.last_message_at == dt.datetime(
+        2026, 11, 26, 9, 0, 9, tzinfo=dt.UTC
+    )
+    assert cs.country == "GB" and cs.results == {}
+    trace = db.scalars(
+        select(SessionLog).where(SessionLog.session_id == cs.id, SessionLog.kind == "trace")
+    ).one()
+    m2 = db.scalars(
+        select(Message).where(Message.session_id == cs.id, Message.external_id == "m2")
+    ).one()
+    assert trace.message_id == m2.id
+
+
+def test_appending_a_batch_is_idempotent_and_ordered(db):
+    who = actor(db)
+    ingest.upsert_session(db, exchange.parse(SessionIn, doc()), actor=who, now=NOW, locate=LOCATE)
+    batch = exchange.parse(
+        exchange.MessagesIn,
+        {
+            "messages": [
+                {
+                    "external_id": "m2",
+                    "author": "ai",
+                    "text": "dup",
+                    "sent_at": "2026-11-26T09:00:09Z",
+                },
+                {
+                    "external_id": "m3",
+                    "author": "customer",
+                    "text": "Great",
+                    "sent_at": "2026-11-26T09:01:00Z",
+                },
+                {
+                    "external_id": "m3",
+                    "author": "customer",
+                    "text": "Great",
+                    "sent_at": "2026-11-26T09:01:00Z",
+                },
+                {"author": "private_note", "text": "VIP", "sent_at": "2026-11-26T09:01:01Z"},
+            ]
+        },
+    )
+    out = ingest.append_messages(db, "rt-1001", batch.messages, actor=who)
+    assert (out.messages_added, out.messages_skipped) == (2, 2)
+    cs = db.get_one(ChatSession, out.session_id)
+    texts = db.scalars(
+        select(Message.text).where(Message.session_id == cs.id).order_by(Message.seq)
+    ).all()
+    assert texts == ["Hi, where is my order?", "It ships **today**.", "Great", "VIP"]
+    assert cs.message_count == 3  # the private note is shown, not counted
+
+
+def test_another_tenants_ids_look_missing(db):
+    mine, theirs = actor(db), actor(db, 1)
+    ingest.upsert_session(db, exchange.parse(SessionIn, doc()), actor=mine, now=NOW, locate=LOCATE)
+    batch = exchange.parse(exchange.MessagesIn, {"messages": [doc()["messages"][0]]})
+    with pytest.raises(NotFound):
+        ingest.append_messages(db, "rt-1001", batch.messages, actor=theirs)
+    other = ingest.upsert_session(
+        db, exchange.parse(SessionIn, doc()), actor=theirs, now=NOW, locate=LOCATE
+    )
+    assert other.created  # the same runtime id in another tenant is another session
+
+
+def _empty(engine: Engine, tmp_path: Path) -> Engine:
+    if engine.dialect.name == "sqlite":
+        fresh = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    else:
+        fresh = _postgres_engine(
+            make_url(PG_URL).set(database="sessionlens_roundtrip").render_as_string(False)
+        )
+    upgrade(fresh)
+    return fresh
+
+
+def _export(engine: Engine, fmt: str) -> bytes:
+    with Session(engine) as db:
+        who = identity.default_actor(db)
+        return b"".join(export.stream(db, fmt, actor=who, now=NOW))
+
+
+def test_export_import_export_gives_the_same_bytes(engine, tmp_path):
+    first = _export(engine, "jsonl")
+    fresh = _empty(engine, tmp_path)
+    with Session(fresh) as db, db.begin():
+        tenant = admin.add_tenant(db, name="Copy", timezone="UTC", plan="paid", now=NOW)
+        boss = auth.add_user(
+            db,
+            email="copy@example.com",
+            name="Copy Admin",
+            role="admin",
+            password=None,
+            tenant=str(tenant.id),
+        )
+        who = identity.actor_for(boss)
+        for n, line in enumerate(first.decode().splitlines()):
+            d = exchange.parse(SessionIn, json.loads(line), (n,))
+            ingest.upsert_session(db, d, actor=who, now=NOW, locate=LOCATE)
+    second = _export(fresh, "jsonl")
+    assert first.count(b"\n") > 10 and second == first
+    assert json.loads(_export(fresh, "json")) == [
+        json.loads(x) for x in first.decode().splitlines()
+    ]
+    fresh.dispose()
+
+
+def test_csv_opens_with_pythons_csv_module_one_row_per_message(engine):
+    raw = _export(engine, "csv")
+    assert raw.startswith("\ufeff".encode())
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    with Session(engine) as db:
+        who = identity.default_actor(db)
+        total = db.scalar(
+            select(func.count()).select_from(Message).where(Message.tenant_id == who.tenant_id)
+        )
+    assert len(rows) == total
+    assert set(rows[0]) == set(export.CSV_COLUMNS)
+    with Session(engine) as db:
+        multiline = db.scalar(
+            select(Message.text)
+            .where(Message.tenant_id == who.tenant_id, Message.text.like("%\n%"))
+            .limit(1)
+        )
+    assert multiline and multiline in {r["text"] for r in rows}  # line breaks, commas, quotes kept
+
+
+def test_export_needs_the_export_permission(db):
+    from sessionlens.errors import PermissionDenied
+    from sessionlens.kinds import Role
+
+    with pytest.raises(PermissionDenied):
+        next(export.stream(db, "json", actor=actor(db, 0, Role.VIEWER), now=NOW))
+
+
+def test_api_keys_name_a_tenant_and_an_actor(db):
+    boss = actor(db)
+    key = admin.create_api_key(db, actor=boss, name="runtime", now=NOW)
+    who = admin.api_actor(db, key)
+    assert who.tenant_id == boss.tenant_id and who.name == "API key runtime"
+    assert admin.api_actor(db, "slk_wrong") is None
