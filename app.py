@@ -1,13 +1,18 @@
 """Sessionlens: what `streamlit run app.py` serves.
 
 The Streamlit console (``frame.py`` and the screens it navigates to) and, beside it on the same
-server, the HTTP routes of ``web/`` (sign-in and sign-out), behind the gate that lets a sign-in
+server, the HTTP routes of ``web/`` (sign-in and sign-out, the agent runtime's API, export,
+health checks), behind the gate that lets a sign-in
 proxy's header through only from that proxy.
 """
 
 import streamlit as st
 from starlette.middleware import Middleware
 
-from web import auth, proxy
+from web import api, auth, proxy
 
-app = st.App("frame.py", routes=auth.routes(), middleware=[Middleware(proxy.ProxyHeaderGate)])
+app = st.App(
+    "frame.py",
+    routes=[*auth.routes(), *api.routes()],
+    middleware=[Middleware(proxy.ProxyHeaderGate)],
+)

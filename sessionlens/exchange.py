@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import json
-from typing import Any, Final, Literal, TypeVar
+from typing import Annotated, Any, Final, Literal, TypeVar
 
 from pydantic import (
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -29,6 +31,16 @@ FORMAT: Final = "sessionlens.session/v1"
 MAX_TEXT = 1_000_000  # characters of one message, log line or trace part
 MAX_INLINE_BYTES = 10 * 1024 * 1024  # an attachment inline as base64, decoded
 MAX_MESSAGES = 10_000  # in one document or batch
+
+
+def _iso_text(v: Any) -> Any:
+    """Times are ISO 8601 text with a zone; a number is not taken for a Unix time."""
+    if not isinstance(v, str | dt.datetime):
+        raise ValueError("not a datetime")
+    return v
+
+
+Moment = Annotated[AwareDatetime, BeforeValidator(_iso_text)]
 
 
 class _Strict(BaseModel):
@@ -46,7 +58,7 @@ class CustomerIn(_Strict):
 
 class DeliveryIn(_Strict):
     status: Literal["sent", "delivered", "read", "failed"]
-    at: AwareDatetime | None = None
+    at: Moment | None = None
     note: str | None = Field(None, max_length=500)
 
 
@@ -79,7 +91,7 @@ class MessageIn(_Strict):
     )
     author_name: str | None = Field(None, max_length=200)
     text: str = Field("", max_length=MAX_TEXT)
-    sent_at: AwareDatetime
+    sent_at: Moment
     delivery: DeliveryIn | None = None
     reaction: Literal["up", "down"] | None = None
     quick_replies: list[str] | None = Field(None, max_length=20)
@@ -95,7 +107,7 @@ class LogIn(_Strict):
     """A System Logs line (``kind`` "system") or a trace call (``kind`` "trace")."""
 
     kind: Literal["system", "trace"]
-    at: AwareDatetime
+    at: Moment
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     text: str = Field("", max_length=MAX_TEXT)
     agent_name: str | None = Field(None, max_length=200)
@@ -113,8 +125,8 @@ class SessionIn(_Strict):
     agent: str = Field(min_length=1, max_length=200, description="The AI agent's name")
     channel: Channel
     customer: CustomerIn | None = None
-    started_at: AwareDatetime
-    finished_at: AwareDatetime | None = None
+    started_at: Moment
+    finished_at: Moment | None = None
     status: str = Field("open", min_length=1, max_length=64)
     mode: Mode = Mode.AI
     parameters: dict[str, Any] = Field(default_factory=dict)
@@ -141,8 +153,14 @@ class FieldsIn(_Strict):
 
 
 class FinishIn(_Strict):
-    finished_at: AwareDatetime | None = None
+    finished_at: Moment | None = None
     status: str | None = Field(None, min_length=1, max_length=64)
+
+
+class AssigneeIn(_Strict):
+    """Intercom: who the conversation is assigned to now (anyone but the bot is a human)."""
+
+    is_bot: bool
 
 
 class HandoverIn(_Strict):

@@ -273,7 +273,7 @@ def stream(
             yield out.getvalue().encode()
 
 
-def file_name(tenant: str, fmt: Format, what: str, today: dt.date) -> str:
+def file_name(tenant: str, fmt: str, what: str, today: dt.date) -> str:
     """e.g. ``northwind-outfitters_agent-aria-support_2026-11-26.jsonl``."""
 
     def slug(s: str) -> str:

@@ -1,0 +1,295 @@
+"""The agent runtime's HTTP API over HTTP (Starlette's TestClient on the real routes and a real demo
+database): keys, idempotency, all-or-nothing batches, errors as JSON paths, tenant scoping."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from db.models import ChatSession, Message, SessionLog
+from sessionlens import admin, identity
+from sessionlens.settings import get_settings
+from tests.test_exchange import doc
+from web import api
+
+NOW = dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(scope="module")
+def keys(app_db):
+    """A key of the first tenant, one of the second, and a revoked one."""
+    with Session(app_db) as db, db.begin():
+        first = identity.default_actor(db)
+        from tests.helpers import actor
+
+        second = actor(db, 1)
+        mine = admin.create_api_key(db, actor=first, name="runtime", now=NOW)
+        theirs = admin.create_api_key(db, actor=second, name="other", now=NOW)
+        old = admin.create_api_key(db, actor=first, name="old", now=NOW)
+        old_id = admin.list_api_keys(db, actor=first)[0].id
+        admin.revoke_api_key(db, actor=first, key_id=old_id, now=NOW)
+    return {"mine": mine, "theirs": theirs, "revoked": old}
+
+
+@pytest.fixture
+def client(app_db, monkeypatch):
+    get_settings.cache_clear()
+    api._sessions.cache_clear()
+    with TestClient(Starlette(routes=api.routes()), base_url="http://127.0.0.1") as c:
+        yield c
+    get_settings.cache_clear()
+
+
+def h(key):
+    return {"Authorization": f"Bearer {key}"}
+
+
+def _count(app_db, model, **where):
+    with Session(app_db) as db:
+        stmt = select(func.count()).select_from(model)
+        for k, v in where.items():
+            stmt = stmt.where(getattr(model, k) == v)
+        return db.scalar(stmt)
+
+
+def _session(app_db, external_id):
+    with Session(app_db) as db:
+        return db.scalars(select(ChatSession).where(ChatSession.external_id == external_id)).one()
+
+
+def test_keys_are_required_and_checked(client, keys):
+    assert client.post("/api/v1/sessions", json=doc()).status_code == 401
+    for key in ("slk_not-a-key", keys["revoked"]):
+        res = client.post("/api/v1/sessions", json=doc(), headers=h(key))
+        assert res.status_code == 401 and "unknown or revoked" in res.json()["error"]
+
+
+def test_create_twice_makes_one_session_then_append_and_finish(client, keys, app_db):
+    body = doc(external_id="api-1")
+    res = client.post("/api/v1/sessions", json=body, headers=h(keys["mine"]))
+    assert res.status_code == 201 and res.json()["messages_added"] == 2
+    res = client.post("/api/v1/sessions", json=body, headers=h(keys["mine"]))
+    assert res.status_code == 200 and res.json() == {
+        "external_id": "api-1",
+        "created": False,
+        "messages_added": 0,
+        "messages_skipped": 2,
+        "logs_added": 0,
+    }
+    one = {
+        "external_id": "m3",
+        "author": "customer",
+        "text": "Still there?",
+        "sent_at": "2026-11-26T09:05:00Z",
+    }
+    for _ in range(2):
+        res = client.post("/api/v1/sessions/api-1/messages", json=one, headers=h(keys["mine"]))
+        assert res.status_code == 200
+    assert _session(app_db, "api-1").message_count == 3
+    res = client.patch(
+        "/api/v1/sessions/api-1", json={"results": {"order": "NW-1"}}, headers=h(keys["mine"])
+    )
+    assert res.status_code == 200 and _session(app_db, "api-1").results == {"order": "NW-1"}
+    res = client.post(
+        "/api/v1/sessions/api-1/logs",
+        json={
+            "logs": [
+                {"kind": "system", "at": "2026-11-26T09:06:00Z", "text": "Tool call: refund()"}
+            ]
+        },
+        headers=h(keys["mine"]),
+    )
+    assert res.json() == {"logs_added": 1}
+    res = client.post(
+        "/api/v1/sessions/api-1/finish",
+        json={"finished_at": "2026-11-26T09:07:00Z", "status": "resolved"},
+        headers=h(keys["mine"]),
+    )
+    cs = _session(app_db, "api-1")
+    assert res.status_code == 200 and cs.status == "resolved"
+    assert cs.finished_at == dt.datetime(2026, 11, 26, 9, 7, tzinfo=dt.UTC)
+
+
+def test_a_batch_with_one_bad_message_writes_nothing_and_names_it(client, keys, app_db):
+    client.post("/api/v1/sessions", json=doc(external_id="api-2"), headers=h(keys["mine"]))
+    before = _count(app_db, Message, session_id=_session(app_db, "api-2").id)
+    batch = [
+        {
+            "external_id": f"b{i}",
+            "author": "ai",
+            "text": f"line {i}",
+            "sent_at": "2026-11-26T09:10:00Z",
+        }
+        for i in range(5)
+    ]
+    batch[3]["sent_at"] = "soon"
+    res = client.post(
+        "/api/v1/sessions/api-2/messages", json={"messages": batch}, headers=h(keys["mine"])
+    )
+    assert res.status_code == 422
+    assert res.json()["errors"] == ["$.messages[3].sent_at: not a datetime"]
+    assert _count(app_db, Message, session_id=_session(app_db, "api-2").id) == before
+
+
+@pytest.mark.parametrize(
+    "change, path",
+    [
+        ({"channel": "fax"}, "$.channel"),
+        ({"started_at": 12}, "$.started_at"),
+        ({"external_id": ""}, "$.external_id"),
+        (
+            {"messages": [{"author": "ai", "sent_at": "2026-11-26T09:00:00Z", "text": 5}]},
+            "$.messages[0].text",
+        ),
+    ],
+)
+def test_bad_documents_get_422_naming_the_field_and_create_nothing(
+    client, keys, app_db, change, path
+):
+    body = doc(**{"external_id": "api-bad", **change})
+    res = client.post("/api/v1/sessions", json=body, headers=h(keys["mine"]))
+    assert res.status_code == 422 and res.json()["errors"][0].startswith(path)
+    assert _count(app_db, ChatSession, external_id="api-bad") == 0
+
+
+def test_missing_fields_and_broken_json(client, keys):
+    body = doc(external_id="api-3")
+    del body["agent"], body["started_at"]
+    res = client.post("/api/v1/sessions", json=body, headers=h(keys["mine"]))
+    assert res.status_code == 422 and res.json()["errors"] == [
+        "$.agent: required",
+        "$.started_at: required",
+    ]
+    res = client.post("/api/v1/sessions", content=b'{"external_id": ', headers=h(keys["mine"]))
+    assert res.status_code == 422 and res.json()["errors"][0].startswith("$: not JSON")
+
+
+def test_a_50_mb_message_is_refused(client, keys, monkeypatch):
+    client.post("/api/v1/sessions", json=doc(external_id="api-4"), headers=h(keys["mine"]))
+    huge = {
+        "author": "customer",
+        "text": "x" * (50 * 1024 * 1024),
+        "sent_at": "2026-11-26T09:00:00Z",
+    }
+    res = client.post("/api/v1/sessions/api-4/messages", json=huge, headers=h(keys["mine"]))
+    assert res.status_code == 422 and res.json()["errors"] == [
+        "$.text: longer than 1,000,000 characters"
+    ]
+    monkeypatch.setenv("SESSIONLENS_MAX_UPLOAD_MB", "10")
+    get_settings.cache_clear()
+    res = client.post("/api/v1/sessions/api-4/messages", json=huge, headers=h(keys["mine"]))
+    assert res.status_code == 413 and "larger than 10 MB" in res.json()["error"]
+
+
+def test_another_tenants_key_never_sees_this_tenants_sessions(client, keys, app_db):
+    client.post("/api/v1/sessions", json=doc(external_id="api-5"), headers=h(keys["mine"]))
+    one = {"author": "customer", "text": "intruder", "sent_at": "2026-11-26T09:00:00Z"}
+    for method, path, body in [
+        ("post", "/api/v1/sessions/api-5/messages", one),
+        ("patch", "/api/v1/sessions/api-5", {"status": "spam"}),
+        ("post", "/api/v1/sessions/api-5/finish", {}),
+        ("post", "/api/v1/sessions/api-5/handover", {"trigger": "automatic"}),
+    ]:
+        res = getattr(client, method)(path, json=body, headers=h(keys["theirs"]))
+        assert res.status_code == 404 and res.json()["error"] == "Session 'api-5' not found", path
+    cs = _session(app_db, "api-5")
+    assert cs.status == "open" and cs.finished_at is None and cs.mode == "ai"
+
+
+def test_handover_follows_the_buttons_rules(client, keys, app_db):
+    client.post("/api/v1/sessions", json=doc(external_id="api-6"), headers=h(keys["mine"]))
+    ask = {"trigger": "customer_request", "reason": "Customer asked for a person"}
+    res = client.post("/api/v1/sessions/api-6/handover", json=ask, headers=h(keys["mine"]))
+    assert res.status_code == 200 and _session(app_db, "api-6").mode == "human"
+    res = client.post("/api/v1/sessions/api-6/handover", json=ask, headers=h(keys["mine"]))
+    assert res.status_code == 409
+    with Session(app_db) as db:
+        cs = _session(app_db, "api-6")
+        marker = db.scalars(
+            select(Message).where(Message.session_id == cs.id, Message.system_event == "transfer")
+        ).all()
+        lines = db.scalars(select(SessionLog.text).where(SessionLog.session_id == cs.id)).all()
+    assert len(marker) == 1
+    assert (
+        "Handover requested by the agent runtime (customer_request): Customer asked for a person"
+        in lines
+    )
+    res = client.post(
+        "/api/v1/sessions/api-6/handover", json={"trigger": "boredom"}, headers=h(keys["mine"])
+    )
+    assert res.status_code == 422 and res.json()["errors"][0].startswith("$.trigger: not one of")
+
+
+def test_intercom_assignee_to_a_person_hands_over(client, keys, app_db):
+    client.post(
+        "/api/v1/sessions",
+        json=doc(external_id="api-7", channel="intercom"),
+        headers=h(keys["mine"]),
+    )
+    res = client.post(
+        "/api/v1/sessions/api-7/assignee", json={"is_bot": True}, headers=h(keys["mine"])
+    )
+    assert res.json()["handed_over"] is False and _session(app_db, "api-7").mode == "ai"
+    res = client.post(
+        "/api/v1/sessions/api-7/assignee", json={"is_bot": False}, headers=h(keys["mine"])
+    )
+    assert res.json()["handed_over"] is True and _session(app_db, "api-7").mode == "human"
+    client.post("/api/v1/sessions", json=doc(external_id="api-8"), headers=h(keys["mine"]))
+    res = client.post(
+        "/api/v1/sessions/api-8/assignee", json={"is_bot": False}, headers=h(keys["mine"])
+    )
+    assert res.status_code == 409 and "Intercom" in res.json()["error"]
+
+
+def test_export_streams_the_tenants_sessions_as_a_download(client, keys, app_db):
+    client.post(
+        "/api/v1/sessions",
+        json=doc(external_id="api-9", agent="Export Agent"),
+        headers=h(keys["mine"]),
+    )
+    res = client.get(
+        "/api/v1/sessions/export",
+        params={"format": "jsonl", "agent": "Export Agent"},
+        headers=h(keys["mine"]),
+    )
+    assert res.status_code == 200 and "attachment;" in res.headers["content-disposition"]
+    assert "_agent-export-agent_" in res.headers["content-disposition"]
+    lines = [json.loads(x) for x in res.text.splitlines()]
+    assert [d["external_id"] for d in lines] == ["api-9"]
+    res = client.get(
+        "/api/v1/sessions/export",
+        params={"format": "csv", "agent": "Export Agent"},
+        headers=h(keys["theirs"]),
+    )
+    assert res.status_code == 404  # the other tenant has no such agent
+    assert (
+        client.get(
+            "/api/v1/sessions/export", params={"format": "xml"}, headers=h(keys["mine"])
+        ).status_code
+        == 422
+    )
+
+
+def test_health_and_readiness(client):
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["status"] == "ready"
+    assert ready.json()["revision"] == ready.json()["head"]
+
+
+def test_the_readme_example_is_accepted(client, keys):
+    """The example in the README is a valid document (kept in step by this test)."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    start = readme.index("```json\n", readme.index("### The session format")) + len("```json\n")
+    example = json.loads(readme[start : readme.index("```", start)])
+    res = client.post("/api/v1/sessions", json=copy.deepcopy(example), headers=h(keys["mine"]))
+    assert res.status_code in (200, 201), res.json()

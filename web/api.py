@@ -1,0 +1,318 @@
+"""The HTTP API an agent runtime writes to, under ``/api/v1/``, and the health checks.
+
+Every ``/api/v1/`` request presents a tenant's API key (``Authorization: Bearer slk_...``) and acts
+in that tenant only: another tenant's session is "not found". A request body is checked whole
+before anything is written, and written in one transaction, so a bad batch leaves nothing behind.
+Errors are JSON: ``{"error": "...", "errors": ["$.messages[3].sent_at: not a datetime", ...]}``.
+
+| method and path | body | does |
+|---|---|---|
+| ``POST /api/v1/sessions`` | a session-v1 document | create it, or bring it up to date (201 / 200) |
+| ``POST /api/v1/sessions/{id}/messages`` | ``{"messages": [...]}`` or one message | append |
+| ``POST /api/v1/sessions/{id}/logs`` | ``{"logs": [...]}`` | append System Logs lines, trace calls |
+| ``PATCH /api/v1/sessions/{id}`` | ``{"parameters"?, "results"?, "status"?}`` | set them |
+| ``POST /api/v1/sessions/{id}/finish`` | ``{"finished_at"?, "status"?}`` | finish |
+| ``POST /api/v1/sessions/{id}/handover`` | ``{"trigger", "reason"}`` | hand over to a human |
+| ``POST /api/v1/sessions/{id}/assignee`` | ``{"is_bot": false}`` | Intercom assignee change |
+| ``GET /api/v1/sessions/export`` | ``?format=json|jsonl|csv&agent=NAME`` | stream an export |
+| ``GET /healthz``, ``GET /readyz`` | | the process is up; the database answers and is current |
+
+``{id}`` is the runtime's own session id (the document's ``external_id``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from functools import cache
+from typing import Any, TypeVar
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import BaseRoute, Route
+
+from db.engine import make_sessionmaker
+from db.models import Agent, Tenant
+from sessionlens import admin, exchange, export, geo, ingest, setup
+from sessionlens.errors import BadInput, DomainError, NotFound, PermissionDenied, RuleViolation
+from sessionlens.permissions import Actor
+from sessionlens.settings import get_settings
+
+T = TypeVar("T")
+
+
+@cache
+def _sessions(url: str) -> sessionmaker[Session]:
+    return make_sessionmaker(setup.migrated_engine(url))
+
+
+@cache
+def _locate(path: str | None) -> Callable[[str | None], geo.Location]:
+    return geo.get_locator(path).locate
+
+
+def _maker() -> sessionmaker[Session]:
+    return _sessions(get_settings().database_url)
+
+
+def problem(status: int, error: str, errors: list[str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": error, "errors": errors or [error]}, status_code=status)
+
+
+def _key(request: Request) -> str | None:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+async def _body(request: Request, model: type[exchange.M]) -> exchange.M:
+    limit = get_settings().max_upload_mb * 1024 * 1024
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise _TooLarge(limit)
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > limit:
+            raise _TooLarge(limit)
+    data = exchange.loads(bytes(raw))
+    if model is exchange.MessagesIn and isinstance(data, dict) and "messages" not in data:
+        data = {"messages": [data]}  # one message on its own
+        try:
+            return exchange.parse(model, data)
+        except exchange.Invalid as err:  # name paths as the caller wrote them
+            raise exchange.Invalid(
+                [e.replace("$.messages[0]", "$", 1) for e in err.errors]
+            ) from None
+    return exchange.parse(model, data)
+
+
+class _TooLarge(Exception):
+    def __init__(self, limit: int):
+        self.limit = limit
+
+
+async def _run(request: Request, work: Callable[[Session, Actor], T]) -> T | Response:
+    """Authenticate, run ``work`` in one transaction in a worker thread; errors as JSON."""
+    key = _key(request)
+    if key is None:
+        return problem(401, "An API key is needed: Authorization: Bearer <key>")
+
+    def call() -> T | Response:
+        with _maker()() as db, db.begin():
+            actor = admin.api_actor(db, key)
+            if actor is None:
+                return problem(401, "This API key is unknown or revoked")
+            return work(db, actor)
+
+    try:
+        return await run_in_threadpool(call)
+    except exchange.Invalid as err:
+        return problem(422, str(err), err.errors)
+    except NotFound as err:
+        return problem(404, str(err))
+    except PermissionDenied as err:
+        return problem(403, str(err))
+    except RuleViolation as err:
+        return problem(409, str(err))
+    except (BadInput, DomainError) as err:
+        return problem(422, str(err))
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _written(w: ingest.Written) -> dict[str, Any]:
+    return {
+        "external_id": w.external_id,
+        "created": w.created,
+        "messages_added": w.messages_added,
+        "messages_skipped": w.messages_skipped,
+        "logs_added": w.logs_added,
+    }
+
+
+async def _with_body(
+    request: Request, model: type[exchange.M], work: Callable[[Session, Actor, exchange.M], T]
+) -> T | Response:
+    if _key(request) is None:
+        return problem(401, "An API key is needed: Authorization: Bearer <key>")
+    try:
+        body = await _body(request, model)
+    except exchange.Invalid as err:
+        return problem(422, str(err), err.errors)
+    except _TooLarge as err:
+        return problem(413, f"The request is larger than {err.limit // (1024 * 1024)} MB")
+    return await _run(request, lambda db, actor: work(db, actor, body))
+
+
+async def create_session(request: Request) -> Response:
+    locate = _locate(str(get_settings().geoip_path) if get_settings().geoip_path else None)
+
+    def work(db: Session, actor: Actor, doc: exchange.SessionIn) -> Response:
+        w = ingest.upsert_session(db, doc, actor=actor, now=_now(), locate=locate)
+        return JSONResponse(_written(w), status_code=201 if w.created else 200)
+
+    return await _with_body(request, exchange.SessionIn, work)
+
+
+async def add_messages(request: Request) -> Response:
+    sid = request.path_params["external_id"]
+
+    def work(db: Session, actor: Actor, body: exchange.MessagesIn) -> Response:
+        return JSONResponse(_written(ingest.append_messages(db, sid, body.messages, actor=actor)))
+
+    return await _with_body(request, exchange.MessagesIn, work)
+
+
+async def add_logs(request: Request) -> Response:
+    sid = request.path_params["external_id"]
+
+    def work(db: Session, actor: Actor, body: exchange.LogsIn) -> Response:
+        return JSONResponse({"logs_added": ingest.append_logs(db, sid, body.logs, actor=actor)})
+
+    return await _with_body(request, exchange.LogsIn, work)
+
+
+async def set_fields(request: Request) -> Response:
+    sid = request.path_params["external_id"]
+
+    def work(db: Session, actor: Actor, body: exchange.FieldsIn) -> Response:
+        ingest.set_fields(db, sid, body, actor=actor)
+        return JSONResponse({"external_id": sid, "updated": True})
+
+    return await _with_body(request, exchange.FieldsIn, work)
+
+
+async def finish(request: Request) -> Response:
+    sid = request.path_params["external_id"]
+
+    def work(db: Session, actor: Actor, body: exchange.FinishIn) -> Response:
+        ingest.finish(db, sid, body, actor=actor, now=_now())
+        return JSONResponse({"external_id": sid, "finished": True})
+
+    return await _with_body(request, exchange.FinishIn, work)
+
+
+async def handover(request: Request) -> Response:
+    sid = request.path_params["external_id"]
+
+    def work(db: Session, actor: Actor, body: exchange.HandoverIn) -> Response:
+        ingest.request_handover(db, sid, body, actor=actor, now=_now())
+        return JSONResponse({"external_id": sid, "mode": "human"})
+
+    return await _with_body(request, exchange.HandoverIn, work)
+
+
+async def assignee(request: Request) -> Response:
+    sid = request.path_params["external_id"]
+
+    def work(db: Session, actor: Actor, body: exchange.AssigneeIn) -> Response:
+        moved = ingest.intercom_assignee(db, sid, is_bot=body.is_bot, actor=actor, now=_now())
+        return JSONResponse({"external_id": sid, "handed_over": moved})
+
+    return await _with_body(request, exchange.AssigneeIn, work)
+
+
+async def export_sessions(request: Request) -> Response:
+    raw = request.query_params.get("format", "jsonl")
+    fmt = next((f for f in export.FORMATS if f == raw), None)
+    if fmt is None:
+        return problem(422, f"format: not one of {', '.join(export.FORMATS)}")
+    agent_name = request.query_params.get("agent")
+
+    def prepare(db: Session, actor: Actor) -> tuple[Actor, int | None, str]:
+        agent_id = None
+        if agent_name:
+            agent_id = db.scalar(
+                select(Agent.id).where(Agent.tenant_id == actor.tenant_id, Agent.name == agent_name)
+            )
+            if agent_id is None:
+                raise NotFound(f"Agent {agent_name!r} not found")
+        tenant = db.get_one(Tenant, actor.tenant_id).name
+        return actor, agent_id, tenant
+
+    got = await _run(request, prepare)
+    if isinstance(got, Response):
+        return got
+    actor, agent_id, tenant = got
+    what = f"agent {agent_name}" if agent_name else "all sessions"
+    return stream_export(actor, fmt, agent_id=agent_id, tenant=tenant, what=what)
+
+
+def stream_export(
+    actor: Actor,
+    fmt: export.Format,
+    *,
+    agent_id: int | None,
+    tenant: str,
+    what: str,
+    flt: Any = None,
+) -> StreamingResponse:
+    """The export as a download, read from the database while it is sent."""
+
+    def chunks() -> Iterator[bytes]:
+        with _maker()() as db:
+            yield from export.stream(
+                db,
+                fmt,
+                actor=actor,
+                flt=flt,
+                agent_id=agent_id,
+                now=_now(),
+                describe=what,
+            )
+
+    name = export.file_name(tenant, fmt, what, dt.date.today())
+    media = {"json": "application/json", "jsonl": "application/x-ndjson", "csv": "text/csv"}[fmt]
+    return StreamingResponse(
+        chunks(),
+        media_type=f"{media}; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    def check() -> dict[str, Any]:
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
+        from db.migrate import alembic_config
+
+        with _maker()() as db:
+            conn = db.connection()
+            conn.execute(text("SELECT 1"))
+            current = MigrationContext.configure(conn).get_current_revision()
+        head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+        return {"database": "ok", "revision": current, "head": head}
+
+    try:
+        state = await run_in_threadpool(check)
+    except Exception as exc:  # noqa: BLE001 - any failure means "not ready"; say which kind
+        return JSONResponse({"status": "unavailable", "error": type(exc).__name__}, status_code=503)
+    if state["revision"] != state["head"]:
+        return JSONResponse({"status": "migrations pending", **state}, status_code=503)
+    return JSONResponse({"status": "ready", **state})
+
+
+def routes() -> list[BaseRoute]:
+    base = "/api/v1/sessions"
+    return [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route(f"{base}/export", export_sessions, methods=["GET"]),
+        Route(base, create_session, methods=["POST"]),
+        Route(f"{base}/{{external_id}}/messages", add_messages, methods=["POST"]),
+        Route(f"{base}/{{external_id}}/logs", add_logs, methods=["POST"]),
+        Route(f"{base}/{{external_id}}", set_fields, methods=["PATCH"]),
+        Route(f"{base}/{{external_id}}/finish", finish, methods=["POST"]),
+        Route(f"{base}/{{external_id}}/handover", handover, methods=["POST"]),
+        Route(f"{base}/{{external_id}}/assignee", assignee, methods=["POST"]),
+    ]
