@@ -7,8 +7,10 @@ import streamlit as st
 from components.markdown import md_escape
 
 
-def sessions_header(title: str, active_filters: list[str], *, can_import: bool = False) -> bool:
-    """Render the header; True when the user asked to import a session."""
+def sessions_header(
+    title: str, active_filters: list[str], *, can_import: bool = False, can_export: bool = False
+) -> str | None:
+    """Render the header; "import" or "export" when the user asked for that dialog."""
     name, search, imp, exp = st.columns([6, 1.2, 1.3, 1.3], vertical_alignment="bottom")
     name.header(md_escape(title))
     n = len(active_filters)
@@ -26,15 +28,16 @@ def sessions_header(title: str, active_filters: list[str], *, can_import: bool =
         disabled=not can_import,
         help=None if can_import else "You do not have permission to import sessions",
     )
-    exp.button(
+    wants_export = exp.button(
         "Export sessions",
         icon=":material/download:",
-        disabled=True,
-        help="Not available in this version yet",
+        key="export_open",
+        disabled=not can_export,
+        help=None if can_export else "You do not have permission to export sessions",
     )
     if n:
         st.caption(
             f":material/filter_alt: {n} filter{'s' if n > 1 else ''} active: "
             + ", ".join(active_filters)
         )
-    return wants_import
+    return "import" if wants_import else "export" if wants_export else None

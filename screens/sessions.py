@@ -4,6 +4,7 @@ import streamlit as st
 
 from components import feedback, selection
 from components.data import current_actor, run_action
+from components.export_dialog import export_dialog
 from components.filter_bar import current_filter, filter_sidebar
 from components.header import sessions_header
 from components.import_dialog import import_dialog
@@ -24,12 +25,16 @@ flt = current_filter(tz)
 active = filter_query.active_labels(flt)
 filter_sidebar(actor, tz, flt)
 views_sidebar(actor)
-if sessions_header(
+asked = sessions_header(
     f"Sessions · {tenant.name}" if tenant else "Sessions",
     active,
     can_import=can(actor, Action.IMPORT),
-):
+    can_export=can(actor, Action.EXPORT),
+)
+if asked == "import":
     import_dialog(actor, tz)
+elif asked == "export":
+    export_dialog(actor, tz, flt)
 
 with st.sidebar:
     width = st.slider(

@@ -22,6 +22,7 @@ import ipaddress
 import json
 import secrets
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from argon2 import PasswordHasher
@@ -121,26 +122,40 @@ def _wait(db: Session, key: str, address: str, now: dt.datetime) -> int:
 # --- the token a browser keeps ------------------------------------------------------------------
 
 
-def issue_token(actor: Actor, db: Session, *, secret: str, now: dt.datetime, days: float) -> str:
-    """A signed token for ``actor`` that expires after ``days``."""
-    user = db.get_one(User, actor.user_id)
-    payload = {
-        "u": user.id,
-        "v": user.auth_version,
-        "exp": int((now + dt.timedelta(days=days)).timestamp()),
-    }
+def _sign(payload: dict[str, Any], secret: str) -> str:
     body = base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode()
     return f"{body}.{_mac(secret, body)}"
 
 
-def actor_from_token(db: Session, token: str, *, secret: str, now: dt.datetime) -> Actor | None:
-    """The signed-in actor the token names, or None: a token that was altered, has expired,
-    belongs to a deactivated user or predates a sign-out or password reset signs nobody in."""
+def _unsign(token: str, secret: str) -> dict[str, Any] | None:
     body, _, mac = (token or "").partition(".")
     if not body or not hmac.compare_digest(mac, _mac(secret, body)):
         return None
     try:
         payload = json.loads(base64.urlsafe_b64decode(body.encode()))
+    except ValueError:
+        return None
+    return payload if isinstance(payload, dict) else None
+
+
+def issue_token(actor: Actor, db: Session, *, secret: str, now: dt.datetime, days: float) -> str:
+    """A signed token for ``actor`` that expires after ``days``."""
+    user = db.get_one(User, actor.user_id)
+    exp = int((now + dt.timedelta(days=days)).timestamp())
+    return _sign({"u": user.id, "v": user.auth_version, "exp": exp}, secret)
+
+
+def actor_from_token(db: Session, token: str, *, secret: str, now: dt.datetime) -> Actor | None:
+    """The signed-in actor the token names, or None: a token that was altered, has expired,
+    belongs to a deactivated user or predates a sign-out or password reset signs nobody in."""
+    payload = _unsign(token, secret)
+    if payload is None or "t" in payload:  # a ticket is not a sign-in
+        return None
+    return _holder(db, payload, now)
+
+
+def _holder(db: Session, payload: dict[str, Any], now: dt.datetime) -> Actor | None:
+    try:
         user_id, version, exp = int(payload["u"]), int(payload["v"]), int(payload["exp"])
     except (ValueError, KeyError, TypeError):
         return None
@@ -150,6 +165,27 @@ def actor_from_token(db: Session, token: str, *, secret: str, now: dt.datetime) 
     if user is None or not user.is_active or user.auth_version != version:
         return None
     return actor_for(user)
+
+
+def issue_ticket(
+    actor: Actor, db: Session, *, secret: str, now: dt.datetime, what: dict[str, Any]
+) -> str:
+    """A signed ticket, valid ten minutes, that lets ``actor`` fetch one download (``what``)
+    from an HTTP route, whichever way they signed in."""
+    user = db.get_one(User, actor.user_id)
+    exp = int((now + dt.timedelta(minutes=10)).timestamp())
+    return _sign({"t": what, "u": user.id, "v": user.auth_version, "exp": exp}, secret)
+
+
+def ticket_holder(
+    db: Session, ticket: str, *, secret: str, now: dt.datetime
+) -> tuple[Actor, dict[str, Any]] | None:
+    """The actor and the download a ticket names, or None (altered, expired, user gone)."""
+    payload = _unsign(ticket, secret)
+    if payload is None or not isinstance(payload.get("t"), dict):
+        return None
+    actor = _holder(db, payload, now)
+    return (actor, payload["t"]) if actor is not None else None
 
 
 def _mac(secret: str, body: str) -> str:

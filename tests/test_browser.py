@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -676,3 +677,39 @@ def test_a_user_without_a_role_and_an_anonymous_visitor_see_no_sessions(browser,
     expect(page.get_by_role("heading", name="Sign in to Sessionlens")).to_be_visible(timeout=60_000)
     assert f"customer%3D{cs.customer_id}" in page.url  # back to the 360 View after signing in
     anonymous.close()
+
+
+def test_export_sessions_downloads_what_was_picked(page, server):
+    """Export sessions: the agent's sessions as JSONL, streamed by the route; an altered ticket
+    gets a message, not a file."""
+    from playwright.sync_api import expect
+
+    base, engine = server
+    page.goto(f"{base}/")
+    page.get_by_role("button", name="Export sessions").click(timeout=60_000)
+    dialog = page.get_by_role("dialog")
+    link = dialog.locator("a.sl-export")
+    expect(link).to_be_visible(timeout=20_000)
+    first = link.get_attribute("href")
+    dialog.get_by_text("JSONL (one session per line)").click()
+    page.wait_for_function(
+        "h => document.querySelector('a.sl-export')?.getAttribute('href') !== h", arg=first
+    )
+    with page.expect_download() as got:
+        link.click()
+    path = got.value.path()
+    docs = [json.loads(x) for x in Path(path).read_text(encoding="utf-8").splitlines()]
+    agent = docs[0]["agent"]
+    assert docs and all(
+        d["agent"] == agent and d["format"] == "sessionlens.session/v1" for d in docs
+    )
+    assert (
+        got.value.suggested_filename.endswith(".jsonl")
+        and "northwind-outfitters" in got.value.suggested_filename
+    )
+    href = link.get_attribute("href")
+    try:
+        urllib.request.urlopen(base + href.replace("ticket=", "ticket=x"))
+        raise AssertionError("an altered ticket must not download")
+    except urllib.error.HTTPError as err:
+        assert err.code == 401

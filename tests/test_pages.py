@@ -409,3 +409,19 @@ def test_a_viewer_sees_every_action_disabled_with_the_reason(app_db):
     )
     edit = at.button(key="contact_edit")
     assert edit.disabled and edit.proto.help == "You do not have permission to edit customers"
+
+
+def test_export_dialog_offers_a_signed_download_link(app_db):
+    at = _run()
+    at.button(key="export_open").click().run()
+    link = "".join(h.proto.body for h in at.get("html") if "sl-export" in h.proto.body)
+    assert 'href="/export/sessions?ticket=' in link and "download" in link
+    scope = at.radio(key="export_scope")
+    assert any("no filters: all sessions" in o for o in scope.options)
+    assert at.selectbox(key="export_agent").options  # the agents to choose from
+
+
+def test_a_viewer_cannot_export(app_db):
+    at = _run(email="viewer.vic@northwind.example")
+    button = at.button(key="export_open")
+    assert button.disabled and button.proto.help == "You do not have permission to export sessions"

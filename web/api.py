@@ -275,6 +275,43 @@ def stream_export(
     )
 
 
+async def download_export(request: Request) -> Response:
+    """The console's Export sessions: a ticket signed by the page names the user and what to
+    export (an agent, or the filters shown); no API key, whichever way the user signed in."""
+    from sessionlens import auth, filter_query
+
+    ticket = request.query_params.get("ticket", "")
+    settings = get_settings()
+
+    def prepare() -> tuple[Actor, dict[str, Any], str] | None:
+        with _maker()() as db:
+            held = auth.ticket_holder(
+                db,
+                ticket,
+                secret=auth.secret_key(settings.secret_key, settings.database_url),
+                now=_now(),
+            )
+            if held is None:
+                return None
+            actor, what = held
+            return actor, what, db.get_one(Tenant, actor.tenant_id).name
+
+    got = await run_in_threadpool(prepare)
+    if got is None:
+        return problem(401, "This export link has expired: export again from the Sessions page")
+    actor, what, tenant = got
+    fmt: export.Format = next((f for f in export.FORMATS if f == what.get("format")), "jsonl")
+    if "agent_id" in what:
+        return stream_export(
+            actor, fmt, agent_id=int(what["agent_id"]), tenant=tenant, what=f"agent {what['label']}"
+        )
+    try:
+        flt = filter_query.parse(what.get("query") or {}, what.get("tz") or "UTC")
+    except DomainError as err:
+        return problem(422, str(err))
+    return stream_export(actor, fmt, agent_id=None, tenant=tenant, what=what["label"], flt=flt)
+
+
 async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
@@ -306,6 +343,7 @@ def routes() -> list[BaseRoute]:
     base = "/api/v1/sessions"
     return [
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/export/sessions", download_export, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route(f"{base}/export", export_sessions, methods=["GET"]),
         Route(base, create_session, methods=["POST"]),
