@@ -28,6 +28,9 @@ users_app = typer.Typer(help="Who may sign in, and with which role.", no_args_is
 app.add_typer(users_app, name="users")
 tenants_app = typer.Typer(help="The teams that share this installation.", no_args_is_help=True)
 app.add_typer(tenants_app, name="tenants")
+keys_app = typer.Typer(help="API keys of a tenant's agent runtime.", no_args_is_help=True)
+app.add_typer(keys_app, name="api-keys")
+TenantOpt = typer.Option(None, "--tenant", help="Tenant name or id (default: the first)")
 
 UrlOpt = typer.Option(None, "--database-url", help="Defaults to SESSIONLENS_DATABASE_URL.")
 
@@ -380,3 +383,161 @@ def tenants_list(database_url: str | None = UrlOpt) -> None:
     with _users_db(database_url)() as db:
         for t in db.scalars(select(Tenant).order_by(Tenant.id)):
             typer.echo(f"{t.id}\t{t.name}\t{t.timezone}\t{t.plan}")
+
+
+# --- API keys, JSON import, export ----------------------------------------------------------------
+
+
+def _tenant_admin(db, tenant: str | None):  # type: ignore[no-untyped-def]
+    """The first active admin of ``tenant``: whom a command-line change acts as."""
+    from db.models import User
+    from sessionlens import auth, identity
+    from sessionlens.errors import BadInput
+    from sessionlens.kinds import Role
+
+    t = auth._tenant(db, tenant)
+    user = db.scalar(
+        select(User)
+        .where(User.tenant_id == t.id, User.role == Role.ADMIN, User.is_active)
+        .order_by(User.id)
+        .limit(1)
+    )
+    if user is None:
+        raise BadInput(f"Tenant {t.name} has no active admin: add one with `users add`")
+    return identity.actor_for(user)
+
+
+@keys_app.command("create")
+def api_keys_create(
+    name: str = typer.Option(..., "--name", help="What the key is for, e.g. production runtime"),
+    tenant: str | None = TenantOpt,
+    database_url: str | None = UrlOpt,
+) -> None:
+    """Create an API key and print it: the only time it is shown."""
+    from sessionlens import admin
+    from sessionlens.errors import DomainError
+
+    try:
+        with _users_db(database_url).begin() as db:
+            key = admin.create_api_key(db, actor=_tenant_admin(db, tenant), name=name, now=_now())
+    except DomainError as err:
+        _fail(err)
+    typer.echo(key)
+
+
+@keys_app.command("list")
+def api_keys_list(tenant: str | None = TenantOpt, database_url: str | None = UrlOpt) -> None:
+    """The tenant's keys: id, name, how they start, created, revoked."""
+    from sessionlens import admin
+
+    with _users_db(database_url)() as db:
+        for k in admin.list_api_keys(db, actor=_tenant_admin(db, tenant)):
+            revoked = k.revoked_at.isoformat() if k.revoked_at else "active"
+            typer.echo(f"{k.id}\t{k.name}\t{k.prefix}…\t{k.created_at.isoformat()}\t{revoked}")
+
+
+@keys_app.command("revoke")
+def api_keys_revoke(
+    key_id: int, tenant: str | None = TenantOpt, database_url: str | None = UrlOpt
+) -> None:
+    """Revoke a key: requests with it get 401 from now on."""
+    from sessionlens import admin
+    from sessionlens.errors import DomainError
+
+    try:
+        with _users_db(database_url).begin() as db:
+            admin.revoke_api_key(db, actor=_tenant_admin(db, tenant), key_id=key_id, now=_now())
+    except DomainError as err:
+        _fail(err)
+    typer.echo(f"Revoked key {key_id}")
+
+
+@app.command("import-sessions")
+def import_sessions(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help=".json or .jsonl"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check and report; write nothing"),
+    tenant: str | None = TenantOpt,
+    database_url: str | None = UrlOpt,
+) -> None:
+    """Import sessions in the session-v1 format: all or nothing per file, idempotent by the
+    runtime's ids (importing a file twice changes nothing)."""
+    from sessionlens import exchange, ingest
+    from sessionlens.errors import DomainError
+
+    settings = get_settings()
+    locate = geo.get_locator(settings.geoip_path).locate
+    try:
+        docs = ingest.read_file(file.read_bytes(), file.name)
+        with _users_db(database_url)() as db:
+            with db.begin() as tx:
+                report = ingest.import_documents(
+                    db,
+                    docs,
+                    actor=_tenant_admin(db, tenant),
+                    now=_now(),
+                    locate=locate,
+                    dry_run=dry_run,
+                )
+                if dry_run:
+                    tx.rollback()
+    except exchange.Invalid as err:
+        typer.echo(f"{file.name}: nothing imported, {len(err.errors)} error(s):", err=True)
+        for e in err.errors[:50]:
+            typer.echo(f"  {e}", err=True)
+        raise typer.Exit(1) from None
+    except UnicodeDecodeError:
+        _fail(ValueError(f"{file.name} is not UTF-8 text"))
+    except DomainError as err:
+        _fail(err)
+    typer.echo(f"{file.name}: {report.summary(dry_run=dry_run)}")
+
+
+@app.command("export")
+def export_cmd(
+    output: Path = typer.Option(..., "-o", "--output", help="The file to write"),
+    fmt: str = typer.Option("jsonl", "--format", help="json, jsonl or csv"),
+    agent: str | None = typer.Option(None, "--agent", help="Only this AI agent's sessions"),
+    tenant: str | None = TenantOpt,
+    database_url: str | None = UrlOpt,
+) -> None:
+    """Export sessions (streamed to the file, with a progress bar)."""
+    from sqlalchemy import func
+
+    from db.models import Agent
+    from sessionlens import export
+    from sessionlens.errors import DomainError
+
+    chosen = next((f for f in export.FORMATS if f == fmt), None)
+    if chosen is None:
+        raise typer.BadParameter(f"not one of {', '.join(export.FORMATS)}", param_hint="--format")
+    maker = _users_db(database_url)
+    try:
+        with maker() as db:
+            who = _tenant_admin(db, tenant)
+            agent_id = None
+            if agent:
+                agent_id = db.scalar(
+                    select(Agent.id).where(Agent.tenant_id == who.tenant_id, Agent.name == agent)
+                )
+                if agent_id is None:
+                    raise typer.BadParameter(f"No AI agent named {agent!r}", param_hint="--agent")
+            total = db.scalar(
+                select(func.count()).select_from(export.statement(who, None, agent_id).subquery())
+            )
+            written = 0
+            with output.open("wb") as out, Progress(disable=not sys.stdout.isatty()) as bar:
+                task = bar.add_task("Exporting", total=total)
+                for chunk in export.stream(
+                    db,
+                    chosen,
+                    actor=who,
+                    agent_id=agent_id,
+                    now=_now(),
+                    describe=f"agent {agent}" if agent else "all sessions",
+                    progress=lambda n: bar.advance(task, n),
+                ):
+                    out.write(chunk)
+                    written += len(chunk)
+    except DomainError as err:
+        _fail(err)
+    typer.echo(f"Exported {total} sessions to {output} ({written:,} bytes)")

@@ -15,7 +15,7 @@ import datetime as dt
 import io
 import json
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
 from sqlalchemy import Select, select
@@ -192,6 +192,14 @@ def _log(e: SessionLog, refs: dict[int, str]) -> dict[str, Any]:
     }
 
 
+def _counted(
+    docs: Iterator[dict[str, Any]], progress: Callable[[int], None]
+) -> Iterator[dict[str, Any]]:
+    for doc in docs:
+        yield doc
+        progress(1)
+
+
 def _dumps(doc: dict[str, Any]) -> str:
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
 
@@ -205,6 +213,7 @@ def stream(
     agent_id: int | None = None,
     now: dt.datetime,
     describe: str = "",
+    progress: Callable[[int], None] | None = None,
 ) -> Iterator[bytes]:
     """The export as byte chunks (about one page of sessions each). The audit row is written
     first, in its own commit by the caller's session."""
@@ -221,6 +230,8 @@ def stream(
     )
     db.commit()
     docs = documents(db, actor=actor, flt=flt, agent_id=agent_id)
+    if progress is not None:
+        docs = _counted(docs, progress)
     if fmt == "jsonl":
         buf: list[str] = []
         for doc in docs:

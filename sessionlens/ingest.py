@@ -380,3 +380,108 @@ def add_logs(db: Session, cs: ChatSession, entries: list[LogIn]) -> int:
         )
         added += 1
     return added
+
+
+# --- files: `sessionlens import-sessions` and the Import session dialog --------------------------
+
+
+@dataclass(frozen=True)
+class FileReport:
+    """What importing a file did, or (dry run) would do."""
+
+    sessions: int
+    created: int
+    updated: int
+    unchanged: int
+    messages_added: int
+    logs_added: int
+
+    def summary(self, *, dry_run: bool) -> str:
+        verb = "would create" if dry_run else "created"
+        return (
+            f"{self.sessions} session{'s' if self.sessions != 1 else ''}: {verb} {self.created}, "
+            f"{'would update' if dry_run else 'updated'} {self.updated}, "
+            f"unchanged {self.unchanged}; {self.messages_added} new messages, "
+            f"{self.logs_added} new log lines"
+        )
+
+
+def read_file(raw: bytes, name: str) -> list[SessionIn]:
+    """The session documents of a .json file (one document or an array) or a .jsonl file (one per
+    line), all checked; Invalid lists every error with where it is (``line 3: $.channel: ...``)."""
+    from sessionlens import exchange
+
+    text = raw.decode("utf-8-sig", errors="strict") if raw else ""
+    docs: list[SessionIn] = []
+    errors: list[str] = []
+    if name.lower().endswith(".jsonl"):
+        for n, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                docs.append(exchange.parse(SessionIn, exchange.loads(line)))
+            except exchange.Invalid as err:
+                errors += [f"line {n}: {e}" for e in err.errors]
+    else:
+        data = exchange.loads(text)
+        items = data if isinstance(data, list) else [data]
+        for i, item in enumerate(items):
+            try:
+                docs.append(exchange.parse(SessionIn, item))
+            except exchange.Invalid as err:
+                errors += [
+                    e.replace("$", f"$[{i}]", 1) if isinstance(data, list) else e
+                    for e in err.errors
+                ]
+    if errors:
+        raise exchange.Invalid(errors)
+    if not docs:
+        raise exchange.Invalid(["$: no sessions in the file"])
+    return docs
+
+
+def import_documents(
+    db: Session,
+    docs: list[SessionIn],
+    *,
+    actor: Actor,
+    now: dt.datetime,
+    locate: Locate,
+    dry_run: bool = False,
+) -> FileReport:
+    """Write every document in the caller's transaction (all or nothing: the caller rolls back on
+    any error, and for a dry run)."""
+    created = updated = unchanged = messages = logs_added = 0
+    for doc in docs:
+        before = db.scalar(
+            select(ChatSession.id).where(
+                ChatSession.tenant_id == actor.tenant_id, ChatSession.external_id == doc.external_id
+            )
+        )
+        w = upsert_session(db, doc, actor=actor, now=now, locate=locate)
+        messages += w.messages_added
+        logs_added += w.logs_added
+        if before is None:
+            created += 1
+        elif (
+            w.messages_added
+            or w.logs_added
+            or db.is_modified(db.get_one(ChatSession, w.session_id))
+        ):
+            updated += 1
+        else:
+            unchanged += 1
+    report = FileReport(len(docs), created, updated, unchanged, messages, logs_added)
+    if not dry_run:
+        audit.record(
+            db,
+            actor,
+            "sessions_imported",
+            "tenant",
+            actor.tenant_id,
+            now=now,
+            sessions=len(docs),
+            created=created,
+            messages=messages,
+        )
+    return report

@@ -159,3 +159,75 @@ def test_tenants_add_and_list_then_its_first_admin_with_an_audit_trail(tmp_path)
             ("tenant_added", None, "command line"),
             ("user_added", None, "command line"),
         ]
+
+
+def test_api_keys_import_sessions_and_export_from_the_command_line(tmp_path):
+    import json
+
+    url = f"sqlite:///{tmp_path / 'io.db'}"
+    assert runner.invoke(app, ["demo", "-n", "20", "--database-url", url]).exit_code == 0
+    res = runner.invoke(app, ["api-keys", "create", "--name", "runtime", "--database-url", url])
+    assert res.exit_code == 0 and res.output.strip().startswith("slk_")
+    listed = runner.invoke(app, ["api-keys", "list", "--database-url", url]).output
+    assert "runtime" in listed and res.output.strip() not in listed  # never shown again
+    key_id = listed.split("\t")[0]
+    assert runner.invoke(app, ["api-keys", "revoke", key_id, "--database-url", url]).exit_code == 0
+
+    out = tmp_path / "all.jsonl"
+    res = runner.invoke(app, ["export", "-o", str(out), "--database-url", url])
+    assert res.exit_code == 0 and "sessions to" in res.output
+    docs = [json.loads(x) for x in out.read_text().splitlines()]
+    assert len(docs) == int(res.output.split("Exported ")[1].split()[0])
+
+    other = f"sqlite:///{tmp_path / 'copy.db'}"
+    runner.invoke(app, ["tenants", "add", "Copy", "--plan", "paid", "--database-url", other])
+    runner.invoke(
+        app,
+        [
+            "users",
+            "add",
+            "a@copy.example",
+            "--name",
+            "A",
+            "--role",
+            "admin",
+            "--no-password",
+            "--database-url",
+            other,
+        ],
+    )
+    res = runner.invoke(app, ["import-sessions", str(out), "--dry-run", "--database-url", other])
+    assert res.exit_code == 0 and f"would create {len(docs)}" in res.output
+    res = runner.invoke(app, ["import-sessions", str(out), "--database-url", other])
+    assert res.exit_code == 0 and f"created {len(docs)}," in res.output
+    res = runner.invoke(app, ["import-sessions", str(out), "--database-url", other])
+    assert res.exit_code == 0 and f"unchanged {len(docs)}; 0 new messages" in res.output
+
+    bad = tmp_path / "bad.jsonl"
+    lines = out.read_text().splitlines()
+    broken = json.loads(lines[1])
+    broken["messages"][0]["sent_at"] = "later"
+    bad.write_text(lines[0] + "\n" + json.dumps(broken) + "\n")
+    fresh = f"sqlite:///{tmp_path / 'fresh.db'}"
+    runner.invoke(app, ["tenants", "add", "Fresh", "--database-url", fresh])
+    runner.invoke(
+        app,
+        [
+            "users",
+            "add",
+            "f@fresh.example",
+            "--name",
+            "F",
+            "--role",
+            "admin",
+            "--no-password",
+            "--database-url",
+            fresh,
+        ],
+    )
+    res = runner.invoke(app, ["import-sessions", str(bad), "--database-url", fresh])
+    assert res.exit_code == 1 and "line 2: $.messages[0].sent_at: not a datetime" in res.output
+    res = runner.invoke(
+        app, ["export", "-o", str(tmp_path / "none.jsonl"), "--database-url", fresh]
+    )
+    assert "Exported 0 sessions" in res.output  # the good first line was not written either
