@@ -1,5 +1,6 @@
 """The Import session dialog: a call recording in, a voice session (transcribed in the background)
-out. Every check runs in the domain before anything is stored."""
+out; or a sessions file in the session-v1 format (JSON or JSONL). Every check runs in the domain
+before anything is stored, and a file is written whole or not at all."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import datetime as dt
 
 import streamlit as st
 
-from components.data import run_action
+from components import feedback
+from components.data import locator, run_action
 from components.session_list import reload_lists
-from sessionlens import filter_options, importer
+from sessionlens import exchange, filter_options, importer, ingest
 from sessionlens.blobs import default_store
 from sessionlens.channels import CHANNELS
 from sessionlens.filter_query import local_to_utc
@@ -20,6 +22,15 @@ from sessionlens.transcription.audio import ACCEPTED
 
 @st.dialog("Import session", width="large")
 def import_dialog(actor: Actor, tz: str) -> None:
+    kind = st.segmented_control(
+        "What to import",
+        ["Call recording", "Sessions file (JSON)"],
+        default="Call recording",
+        key="import_kind",
+    )
+    if kind == "Sessions file (JSON)":
+        _sessions_file(actor)
+        return
     settings = get_settings()
     upload = st.file_uploader(
         "Call recording",
@@ -92,4 +103,42 @@ def import_dialog(actor: Actor, tz: str) -> None:
             st.query_params["session"] = str(done.session_id)
             reload_lists()  # the new session heads the table
             st.session_state["flash"] = f"Imported {upload.name}: transcription started"
+            st.rerun()
+
+
+def _sessions_file(actor: Actor) -> None:
+    """Sessions exported from Sessionlens or written by an agent runtime (docs/schema)."""
+    settings = get_settings()
+    upload = st.file_uploader(
+        "Sessions file (.json or .jsonl, format session-v1)",
+        type=["json", "jsonl"],
+        key="import_json_file",
+        max_upload_size=settings.max_upload_mb,
+    )
+    if upload is None:
+        st.caption(
+            "Importing the same file twice changes nothing: sessions and messages are matched by "
+            "their external ids."
+        )
+        return
+    locate = locator().locate
+    try:
+        docs = ingest.read_file(upload.getvalue(), upload.name)
+    except exchange.Invalid as err:
+        feedback.error(f"{upload.name}: nothing imported, {len(err.errors)} error(s)")
+        st.text("\n".join(err.errors[:50]) + ("\n…" if len(err.errors) > 50 else ""))
+        return
+    except UnicodeDecodeError:
+        feedback.error(f"{upload.name} is not UTF-8 text: nothing imported")
+        return
+    st.caption(f"{len(docs)} session{'s' if len(docs) != 1 else ''} in {upload.name}, all valid.")
+    if st.button("Import", type="primary", key="import_json_go"):
+        report = run_action(
+            lambda db: ingest.import_documents(
+                db, docs, actor=actor, now=dt.datetime.now(dt.UTC), locate=locate
+            )
+        )
+        if report is not None:
+            reload_lists()
+            st.session_state["flash"] = f"{upload.name}: {report.summary(dry_run=False)}"
             st.rerun()

@@ -713,3 +713,43 @@ def test_export_sessions_downloads_what_was_picked(page, server):
         raise AssertionError("an altered ticket must not download")
     except urllib.error.HTTPError as err:
         assert err.code == 401
+
+
+def test_import_a_sessions_file_then_the_same_file_again(page, server, tmp_path):
+    from playwright.sync_api import expect
+
+    from tests.test_exchange import doc
+
+    base, _ = server
+    good = tmp_path / "runtime-export.jsonl"
+    good.write_text(json.dumps(doc(external_id="ui-import-1", agent="File Agent")) + "\n")
+    bad = tmp_path / "broken.jsonl"
+    bad.write_text(json.dumps(doc(external_id="ui-import-2", channel="pigeon")) + "\n")
+
+    def upload(path: Path):  # type: ignore[no-untyped-def]
+        page.goto(base + "/")
+        page.get_by_role("button", name="Import session").click(timeout=60_000)
+        dialog = page.get_by_role("dialog")
+        dialog.get_by_text("Sessions file (JSON)").click()
+        expect(dialog.get_by_text("format session-v1", exact=False)).to_be_visible(timeout=20_000)
+        dialog.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(path))
+        return dialog
+
+    dialog = upload(bad)
+    expect(dialog.get_by_text("broken.jsonl: nothing imported, 1 error(s)")).to_be_visible(
+        timeout=20_000
+    )
+    expect(dialog.get_by_text("line 1: $.channel: not one of", exact=False)).to_be_visible()
+    dialog = upload(good)
+    expect(dialog.get_by_text("1 session in runtime-export.jsonl, all valid.")).to_be_visible(
+        timeout=20_000
+    )
+    dialog.get_by_role("button", name="Import", exact=True).click()
+    expect(page.get_by_text("runtime-export.jsonl: 1 session: created 1")).to_be_visible(
+        timeout=30_000
+    )
+    dialog = upload(good)
+    dialog.get_by_role("button", name="Import", exact=True).click(timeout=20_000)
+    expect(page.get_by_text("unchanged 1; 0 new messages", exact=False)).to_be_visible(
+        timeout=30_000
+    )
