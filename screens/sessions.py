@@ -8,6 +8,7 @@ from components.export_dialog import export_dialog
 from components.filter_bar import current_filter, filter_sidebar
 from components.header import sessions_header
 from components.import_dialog import import_dialog
+from components.live import live_watch
 from components.views_bar import open_view_from_url, views_sidebar
 from components.workspace import workspace
 from sessionlens import filter_query, identity
@@ -48,4 +49,5 @@ with st.sidebar:
         help="Give the table or the chat more room.",
     )
 workspace(actor, tz, flt, filtered=bool(active), width=width)
+live_watch(actor)
 selection.remember_url("sessions")

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     secret_key: str = ""
     #: How long a sign-in lasts in a browser, in days.
     sign_in_days: float = Field(7, gt=0, le=90)
+    #: How often an open Sessions page looks for changes made elsewhere (the HTTP API, workers,
+    #: other operators), in seconds; 0 turns live updates off.
+    live_seconds: float = Field(3, ge=0, le=300)
     #: Where imported recordings are stored (the local blob store).
     blob_dir: str = "data/blobs"
     #: Largest accepted upload, in megabytes.

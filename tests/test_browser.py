@@ -753,3 +753,70 @@ def test_import_a_sessions_file_then_the_same_file_again(page, server, tmp_path)
     expect(page.get_by_text("unchanged 1; 0 new messages", exact=False)).to_be_visible(
         timeout=30_000
     )
+
+
+def test_a_message_sent_through_the_api_appears_in_the_open_chat_without_a_click(page, server):
+    import datetime as dt
+
+    from playwright.sync_api import expect
+    from sqlalchemy.orm import Session
+
+    from sessionlens import admin, identity
+    from tests.test_exchange import doc
+
+    base, engine = server
+    with Session(engine) as db, db.begin():
+        key = admin.create_api_key(
+            db, actor=identity.default_actor(db), name="live test", now=dt.datetime.now(dt.UTC)
+        )
+
+    def call(path: str, body: dict) -> int:
+        req = urllib.request.Request(
+            base + path,
+            data=json.dumps(body).encode(),
+            headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(req) as res:
+            return res.status
+
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    started = (now - dt.timedelta(minutes=1)).isoformat().replace("+00:00", "Z")
+    body = doc(
+        external_id="live-1",
+        started_at=started,
+        messages=[
+            {
+                "external_id": "l1",
+                "author": "customer",
+                "text": "Hello from the runtime",
+                "sent_at": started,
+            }
+        ],
+        logs=[],
+    )
+    assert call("/api/v1/sessions", body) == 201
+    with engine.connect() as conn:
+        sid = conn.scalar(select(ChatSession.id).where(ChatSession.external_id == "live-1"))
+    page.goto(f"{base}/?session={sid}")
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_text("Hello from the runtime")).to_be_visible(timeout=60_000)
+    expect(page.get_by_role("heading", name="Chat · 1 message")).to_be_visible()
+    page.wait_for_timeout(1000)
+    sent = now.isoformat().replace("+00:00", "Z")
+    assert (
+        call(
+            "/api/v1/sessions/live-1/messages",
+            {
+                "external_id": "l2",
+                "author": "ai",
+                "text": "A reply written by the agent runtime",
+                "sent_at": sent,
+            },
+        )
+        == 200
+    )
+    expect(main.get_by_text("A reply written by the agent runtime")).to_be_visible(timeout=20_000)
+    expect(page.get_by_role("heading", name="Chat · 2 messages")).to_be_visible()
+    row = _row(page, sid)
+    expect(row.locator('[col-id="messages"]')).to_have_text("2", timeout=20_000)
