@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from alembic import command
@@ -19,9 +20,14 @@ def alembic_config(url: str | None = None) -> Config:
     return cfg
 
 
+# Alembic keeps its running context in module globals: two threads migrating at once (the first
+# page run and the first API request of a new process) would trip over each other.
+_ONE_AT_A_TIME = threading.Lock()
+
+
 def upgrade(engine: Engine) -> None:
     """Bring the database behind ``engine`` to the newest revision (idempotent)."""
     cfg = alembic_config()
-    with engine.begin() as conn:
+    with _ONE_AT_A_TIME, engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")

@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from db.engine import rowcount
@@ -57,17 +57,29 @@ def find(db: Session, actor: Actor, external_id: str, *, for_update: bool = Fals
 
 
 def upsert_session(
-    db: Session, doc: SessionIn, *, actor: Actor, now: dt.datetime, locate: Locate
+    db: Session,
+    doc: SessionIn,
+    *,
+    actor: Actor,
+    now: dt.datetime,
+    locate: Locate,
+    agents: dict[str, int] | None = None,
+    audit_each: bool = True,
 ) -> Written:
     """Create the session ``doc`` describes, or bring the existing one of that id up to date: its
-    fields are set from ``doc``, and the messages and logs it lacks are added."""
+    fields are set from ``doc``, and the messages and logs it lacks are added. ``agents`` caches
+    agent ids by name across the documents of one import; ``audit_each`` writes a
+    ``session_created`` row per new session (a file import writes one row for the file)."""
     require(actor, Action.IMPORT)
     existing = db.scalar(
         select(ChatSession)
         .where(ChatSession.tenant_id == actor.tenant_id, ChatSession.external_id == doc.external_id)
         .with_for_update()
     )
-    agent_id = _agent(db, actor, doc.agent)
+    cache = agents if agents is not None else {}
+    if doc.agent not in cache:
+        cache[doc.agent] = _agent(db, actor, doc.agent)
+    agent_id = cache[doc.agent]
     created = existing is None
     # A customer without an external id is made once, with the session; later copies of the
     # document keep the session's customer.
@@ -114,9 +126,9 @@ def upsert_session(
         ):
             if getattr(cs, name) != value:
                 setattr(cs, name, value)
-    added, skipped = add_messages(db, cs, doc.messages)
-    logs = add_logs(db, cs, doc.logs)
-    if created:
+    added, skipped = add_messages(db, cs, doc.messages, new=created)
+    logs = add_logs(db, cs, doc.logs, new=created)
+    if created and audit_each:
         audit.record(
             db,
             actor,
@@ -134,7 +146,7 @@ def append_messages(
     db: Session, external_id: str, messages: list[MessageIn], *, actor: Actor
 ) -> Written:
     require(actor, Action.IMPORT)
-    cs = find(db, actor, external_id, for_update=True)
+    cs = find(db, actor, external_id)  # add_messages takes the row's lock
     added, skipped = add_messages(db, cs, messages)
     return Written(cs.id, external_id, False, added, skipped, 0)
 
@@ -240,27 +252,30 @@ def _customer(db: Session, actor: Actor, doc: SessionIn) -> int | None:
     return customer.id
 
 
-def add_messages(db: Session, cs: ChatSession, messages: list[MessageIn]) -> tuple[int, int]:
+def add_messages(
+    db: Session, cs: ChatSession, messages: list[MessageIn], *, new: bool = False
+) -> tuple[int, int]:
     """Append the messages ``cs`` does not have yet (by external id), in the order given;
-    (added, skipped). Keeps message_count, last_message_at and has_attachments."""
+    (added, skipped). Keeps message_count, last_message_at and has_attachments. ``new``: the
+    session was created in this transaction and has no messages yet."""
     if not messages:
         return 0, 0
-    # Lock the session row first (Postgres; SQLite takes its write lock): two batches for one
-    # session cannot read the same highest seq.
-    db.execute(update(ChatSession).where(ChatSession.id == cs.id).values(id=ChatSession.id))
-    wanted = [m.external_id for m in messages if m.external_id]
-    have = (
-        set(
-            db.scalars(
-                select(Message.external_id).where(
-                    Message.session_id == cs.id, Message.external_id.in_(wanted)
+    have: set[str | None] = set()
+    seq = 0
+    if not new:
+        # Lock the session row first (Postgres; SQLite takes its write lock): two batches for
+        # one session cannot read the same highest seq or both add the same message.
+        db.execute(update(ChatSession).where(ChatSession.id == cs.id).values(id=ChatSession.id))
+        wanted = [m.external_id for m in messages if m.external_id]
+        if wanted:
+            have = set(
+                db.scalars(
+                    select(Message.external_id).where(
+                        Message.session_id == cs.id, Message.external_id.in_(wanted)
+                    )
                 )
             )
-        )
-        if wanted
-        else set()
-    )
-    seq = db.scalar(select(func.max(Message.seq)).where(Message.session_id == cs.id)) or 0
+        seq = db.scalar(select(func.max(Message.seq)).where(Message.session_id == cs.id)) or 0
     fresh: list[MessageIn] = []
     seen: set[str] = set()
     for m in messages:
@@ -269,81 +284,96 @@ def add_messages(db: Session, cs: ChatSession, messages: list[MessageIn]) -> tup
         if m.external_id:
             seen.add(m.external_id)
         fresh.append(m)
-    counted, last, files = 0, cs.last_message_at, False
-    rows: list[tuple[Message, MessageIn]] = []
+    counted, last, files = 0, cs.started_at, False
+    rows: list[dict[str, object]] = []
     for m in fresh:
         seq += 1
-        row = Message(
-            tenant_id=cs.tenant_id,
-            session_id=cs.id,
-            seq=seq,
-            external_id=m.external_id,
-            author_kind=m.author,
-            author_name=m.author_name,
-            text=m.text,
-            sent_at=m.sent_at,
-            reaction=m.reaction,
-            delivery_status=m.delivery.status if m.delivery else None,
-            delivery_at=m.delivery.at if m.delivery else None,
-            delivery_note=m.delivery.note if m.delivery else None,
-            quick_replies=m.quick_replies,
-            is_template=m.template,
-            system_event=m.event if m.author == AuthorKind.SYSTEM else None,
-            event_data=m.event_data,
+        rows.append(
+            {
+                "tenant_id": cs.tenant_id,
+                "session_id": cs.id,
+                "seq": seq,
+                "external_id": m.external_id,
+                "author_kind": m.author,
+                "author_user_id": None,
+                "author_name": m.author_name,
+                "text": m.text,
+                "sent_at": m.sent_at,
+                "reaction": m.reaction,
+                "delivery_status": m.delivery.status if m.delivery else None,
+                "delivery_at": m.delivery.at if m.delivery else None,
+                "delivery_note": m.delivery.note if m.delivery else None,
+                "quick_replies": m.quick_replies,
+                "is_template": m.template,
+                "system_event": m.event if m.author == AuthorKind.SYSTEM else None,
+                "event_data": m.event_data,
+            }
         )
-        rows.append((row, m))
         if m.author in COUNTED_KINDS:
             counted += 1
             last = max(last, m.sent_at)
-    db.add_all(row for row, _ in rows)
-    db.flush()
-    for row, m in rows:
-        for a in m.attachments:
-            data = a.content()
-            db.add(
-                Attachment(
-                    tenant_id=cs.tenant_id,
-                    session_id=cs.id,
-                    message_id=row.id,
-                    is_recording=False,
-                    file_name=a.file_name,
-                    mime_type=media.safe_mime(a.mime_type),
-                    size_bytes=len(data),
-                    content=data,
-                    created_at=m.sent_at,
-                )
-            )
-            files = True
-    if rows:
-        moved = rowcount(
-            db.execute(
-                update(ChatSession)
-                .where(ChatSession.id == cs.id)
-                .values(
-                    message_count=ChatSession.message_count + counted,
-                    last_message_at=last,
-                    has_attachments=ChatSession.has_attachments | files,
-                )
-                .execution_options(synchronize_session=False)
-            )
+    if not rows:
+        return 0, len(messages)
+    # One multi-row INSERT; ids come back (in order) only when attachments need them.
+    if any(m.attachments for m in fresh):
+        ids = list(
+            db.scalars(insert(Message).returning(Message.id, sort_by_parameter_order=True), rows)
         )
-        assert moved == 1
-        db.refresh(cs)
+        for mid, m in zip(ids, fresh, strict=True):
+            for a in m.attachments:
+                data = a.content()
+                db.add(
+                    Attachment(
+                        tenant_id=cs.tenant_id,
+                        session_id=cs.id,
+                        message_id=mid,
+                        is_recording=False,
+                        file_name=a.file_name,
+                        mime_type=media.safe_mime(a.mime_type),
+                        size_bytes=len(data),
+                        content=data,
+                        created_at=m.sent_at,
+                    )
+                )
+                files = True
+    else:
+        db.execute(insert(Message), rows)
+    values: dict[str, object] = {"message_count": ChatSession.message_count + counted}
+    if counted:
+        values["last_message_at"] = case(
+            (ChatSession.last_message_at < last, last), else_=ChatSession.last_message_at
+        )
+    if files:
+        values["has_attachments"] = True
+    moved = rowcount(
+        db.execute(
+            update(ChatSession)
+            .where(ChatSession.id == cs.id)
+            .values(values)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    assert moved == 1
+    db.expire(cs, ["message_count", "last_message_at", "has_attachments"])
     return len(rows), len(messages) - len(rows)
 
 
-def add_logs(db: Session, cs: ChatSession, entries: list[LogIn]) -> int:
+def add_logs(db: Session, cs: ChatSession, entries: list[LogIn], *, new: bool = False) -> int:
     """Append the log lines ``cs`` does not have yet (same kind, time and words)."""
     if not entries:
         return 0
-    have = {
-        (r.kind, r.at, r.text, r.prompt or "")
-        for r in db.execute(
-            select(SessionLog.kind, SessionLog.at, SessionLog.text, SessionLog.prompt).where(
-                SessionLog.session_id == cs.id
+    have = (
+        set()
+        if new
+        else {
+            (r.kind, r.at, r.text, r.prompt or "")
+            for r in db.execute(
+                select(SessionLog.kind, SessionLog.at, SessionLog.text, SessionLog.prompt).where(
+                    SessionLog.session_id == cs.id
+                )
             )
-        )
-    }
+        }
+    )
     refs = [entry.message_external_id for entry in entries if entry.message_external_id]
     message_ids: dict[str | None, int] = (
         {
@@ -452,16 +482,14 @@ def import_documents(
     """Write every document in the caller's transaction (all or nothing: the caller rolls back on
     any error, and for a dry run)."""
     created = updated = unchanged = messages = logs_added = 0
+    agents: dict[str, int] = {}
     for doc in docs:
-        before = db.scalar(
-            select(ChatSession.id).where(
-                ChatSession.tenant_id == actor.tenant_id, ChatSession.external_id == doc.external_id
-            )
+        w = upsert_session(
+            db, doc, actor=actor, now=now, locate=locate, agents=agents, audit_each=False
         )
-        w = upsert_session(db, doc, actor=actor, now=now, locate=locate)
         messages += w.messages_added
         logs_added += w.logs_added
-        if before is None:
+        if w.created:
             created += 1
         elif (
             w.messages_added

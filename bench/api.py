@@ -1,0 +1,287 @@
+"""Agent-runtime API speed on Postgres at a million sessions.
+
+    python bench/api.py [--url URL] [--runs 300] [--json FILE]
+
+Uses the database of bench/sessions_page.py (built there the first time). Measures, in one run:
+
+- appending one message to an active session at the server: ``ingest.append_messages`` in its
+  own transaction (what the route runs), against the same statements sent as raw SQL with psycopg
+  (lock the session row, read the highest seq, insert, update the counters), interleaved;
+- the same append through HTTP (uvicorn serving the real routes in another process) from 4
+  concurrent clients, against ``GET /healthz`` from 4 clients in the same run (the HTTP floor);
+- batch ingest: batches of 1,000 messages through ``ingest.append_messages``, messages per second;
+- JSONL import: 200 sessions of 25 messages through ``ingest.read_file`` and ``import_documents``.
+
+Targets (issue 12): append p95 <= 10 ms at the server and through HTTP from 4 clients; batch
+ingest and JSONL import >= 5,000 messages/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+from sqlalchemy.orm import Session
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.common import measure_pair, p50_p95  # noqa: E402
+from bench.sessions_page import DEFAULT_URL, ensure_data  # noqa: E402
+from db.engine import make_engine  # noqa: E402
+from sessionlens import admin, exchange, geo, identity, ingest  # noqa: E402
+
+NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def _doc(ext: str, messages: int = 0) -> dict:
+    t = NOW - dt.timedelta(minutes=5)
+    return {
+        "external_id": ext,
+        "agent": "Bench Runtime",
+        "channel": "web",
+        "started_at": t.isoformat(),
+        "messages": [
+            {
+                "external_id": f"{ext}-m{i}",
+                "author": "customer" if i % 2 == 0 else "ai",
+                "text": f"Message {i} of a benchmark conversation about an order.",
+                "sent_at": (t + dt.timedelta(seconds=i)).isoformat(),
+            }
+            for i in range(messages)
+        ],
+    }
+
+
+def _message(i: int) -> exchange.MessageIn:
+    return exchange.parse(
+        exchange.MessageIn,
+        {"author": "customer", "text": f"live message {i}", "sent_at": NOW.isoformat()},
+    )
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+SERVER = """
+import sys; sys.path.insert(0, {root!r})
+import uvicorn
+from starlette.applications import Starlette
+from web import api
+uvicorn.run(Starlette(routes=api.routes()), host="127.0.0.1", port={port}, log_level="warning")
+"""
+
+
+def _http(
+    port: int, key: str, sessions: list[str], per_client: int
+) -> tuple[list[float], list[float]]:
+    """Append latencies (ms) from one client per session, and /healthz latencies, all at once."""
+    appends: list[float] = []
+    health: list[float] = []
+    lock = threading.Lock()
+
+    def client(ext: str, n0: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port)
+        mine, hz = [], []
+        for i in range(per_client):
+            body = json.dumps(
+                {"author": "ai", "text": f"http message {n0 + i}", "sent_at": NOW.isoformat()}
+            )
+            t0 = time.perf_counter()
+            conn.request(
+                "POST",
+                f"/api/v1/sessions/{ext}/messages",
+                body,
+                {"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+            )
+            res = conn.getresponse()
+            res.read()
+            mine.append((time.perf_counter() - t0) * 1000)
+            assert res.status == 200, res.status
+            t0 = time.perf_counter()
+            conn.request("GET", "/healthz")
+            conn.getresponse().read()
+            hz.append((time.perf_counter() - t0) * 1000)
+        with lock:
+            appends.extend(mine)
+            health.extend(hz)
+
+    threads = [
+        threading.Thread(target=client, args=(ext, k * 100_000)) for k, ext in enumerate(sessions)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return appends, health
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--url", default=DEFAULT_URL)
+    ap.add_argument("--runs", type=int, default=300)
+    ap.add_argument("--data", type=int, default=1_000_000, help="sessions in the database")
+    ap.add_argument("--json", dest="json_path")
+    args = ap.parse_args()
+    ensure_data(args.url, args.data)
+    engine = make_engine(args.url)
+    run_id = uuid.uuid4().hex[:8]
+    locate = geo.Locator(None).locate
+    with Session(engine) as db, db.begin():
+        who = identity.default_actor(db)
+        key = admin.create_api_key(db, actor=who, name=f"bench {run_id}", now=NOW)
+        api_actor = admin.api_actor(db, key)
+        assert api_actor is not None
+        live = [f"bench-{run_id}-{k}" for k in range(5)]
+        for ext in live:
+            ingest.upsert_session(
+                db,
+                exchange.parse(exchange.SessionIn, _doc(ext, 2)),
+                actor=api_actor,
+                now=NOW,
+                locate=locate,
+            )
+    rows = []
+
+    # 1. one append at the server, against the same statements as raw SQL
+    counter = [0]
+
+    def domain() -> None:
+        counter[0] += 1
+        with Session(engine) as db, db.begin():
+            ingest.append_messages(db, live[0], [_message(counter[0])], actor=api_actor)
+
+    raw_url = args.url.replace("postgresql+psycopg://", "postgresql://")
+    raw = psycopg.connect(raw_url)
+    with raw.cursor() as cur:
+        cur.execute("SELECT id, tenant_id FROM chat_sessions WHERE external_id = %s", (live[1],))
+        sid, tenant = cur.fetchone()
+    raw.commit()
+
+    def raw_append() -> None:
+        counter[0] += 1
+        with raw.cursor() as cur:
+            cur.execute("UPDATE chat_sessions SET id = id WHERE id = %s", (sid,))
+            cur.execute("SELECT max(seq) FROM messages WHERE session_id = %s", (sid,))
+            seq = (cur.fetchone()[0] or 0) + 1
+            cur.execute(
+                "INSERT INTO messages (tenant_id, session_id, seq, author_kind, text, sent_at, "
+                "is_template) VALUES (%s, %s, %s, 'customer', %s, %s, false)",
+                (tenant, sid, seq, f"raw {counter[0]}", NOW),
+            )
+            cur.execute(
+                "UPDATE chat_sessions SET message_count = message_count + 1, "
+                "last_message_at = %s WHERE id = %s",
+                (NOW, sid),
+            )
+        raw.commit()
+
+    (d50, d95), (r50, r95) = measure_pair(domain, raw_append, runs=args.runs)
+    rows.append(
+        {
+            "case": "append 1 message, server",
+            "p50_ms": d50,
+            "p95_ms": d95,
+            "ref": "same SQL, raw psycopg",
+            "ref_p50_ms": r50,
+            "ref_p95_ms": r95,
+            "ratio_p95": d95 / r95,
+        }
+    )
+
+    # 2. through HTTP from 4 concurrent clients
+    port = _port()
+    env = {**os.environ, "SESSIONLENS_DATABASE_URL": args.url}
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER.format(root=str(ROOT), port=port)], env=env
+    )
+    try:
+        for _ in range(100):
+            try:
+                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/healthz")
+                break
+            except OSError:
+                time.sleep(0.1)
+        _http(port, key, live[1:], 10)  # warm-up
+        appends, health = _http(port, key, live[1:], max(25, args.runs // 4))
+    finally:
+        server.terminate()
+        server.wait(10)
+    a50, a95 = p50_p95(appends)
+    h50, h95 = p50_p95(health)
+    rows.append(
+        {
+            "case": "append 1 message, HTTP, 4 clients",
+            "p50_ms": a50,
+            "p95_ms": a95,
+            "ref": "GET /healthz, 4 clients",
+            "ref_p50_ms": h50,
+            "ref_p95_ms": h95,
+            "ratio_p95": a95 / h95,
+        }
+    )
+
+    # 3. batch ingest
+    batch_ext = f"bench-{run_id}-batch"
+    with Session(engine) as db, db.begin():
+        ingest.upsert_session(
+            db,
+            exchange.parse(exchange.SessionIn, _doc(batch_ext)),
+            actor=api_actor,
+            now=NOW,
+            locate=locate,
+        )
+    batches = [
+        exchange.parse(
+            exchange.MessagesIn, {"messages": _doc(f"{batch_ext}-{b}", 1000)["messages"]}
+        )
+        for b in range(10)
+    ]
+    t0 = time.perf_counter()
+    for body in batches:
+        with Session(engine) as db, db.begin():
+            ingest.append_messages(db, batch_ext, body.messages, actor=api_actor)
+    took = time.perf_counter() - t0
+    rows.append({"case": "batch ingest, 10 x 1,000 messages", "messages_per_s": 10_000 / took})
+
+    # 4. JSONL import
+    text = "\n".join(json.dumps(_doc(f"bench-{run_id}-file-{s}", 25)) for s in range(200))
+    t0 = time.perf_counter()
+    docs = ingest.read_file(text.encode(), "bench.jsonl")
+    with Session(engine) as db, db.begin():
+        ingest.import_documents(db, docs, actor=api_actor, now=NOW, locate=locate)
+    took = time.perf_counter() - t0
+    rows.append({"case": "JSONL import, 200 x 25 messages", "messages_per_s": 5000 / took})
+
+    print(
+        f"{'case':<38}{'p50 ms':>8}{'p95 ms':>8}   {'reference':<26}{'p50':>7}{'p95':>7}{'ratio p95':>10}"
+    )
+    print("-" * 104)
+    for r in rows:
+        if "p50_ms" in r:
+            print(
+                f"{r['case']:<38}{r['p50_ms']:>8.2f}{r['p95_ms']:>8.2f}   {r['ref']:<26}"
+                f"{r['ref_p50_ms']:>7.2f}{r['ref_p95_ms']:>7.2f}{r['ratio_p95']:>10.2f}"
+            )
+        else:
+            print(f"{r['case']:<38}{r['messages_per_s']:>16,.0f} messages/s")
+    if args.json_path:
+        Path(args.json_path).write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+
+
+if __name__ == "__main__":
+    main()
