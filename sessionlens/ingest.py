@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -142,13 +143,30 @@ def upsert_session(
     return Written(cs.id, doc.external_id, created, added, skipped, logs)
 
 
+class Target(NamedTuple):
+    """What appending needs of a session (a row, not the whole ORM object: a runtime appends
+    one message at a time, and loading parameters and results for each costs more than the
+    append)."""
+
+    id: int
+    tenant_id: int
+    started_at: dt.datetime
+
+
 def append_messages(
     db: Session, external_id: str, messages: list[MessageIn], *, actor: Actor
 ) -> Written:
     require(actor, Action.IMPORT)
-    cs = find(db, actor, external_id)  # add_messages takes the row's lock
-    added, skipped = add_messages(db, cs, messages)
-    return Written(cs.id, external_id, False, added, skipped, 0)
+    row = db.execute(
+        select(ChatSession.id, ChatSession.tenant_id, ChatSession.started_at).where(
+            ChatSession.tenant_id == actor.tenant_id, ChatSession.external_id == external_id
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"Session {external_id!r} not found")
+    target = Target(*row)
+    added, skipped = add_messages(db, target, messages)  # it takes the row's lock
+    return Written(target.id, external_id, False, added, skipped, 0)
 
 
 def append_logs(db: Session, external_id: str, entries: list[LogIn], *, actor: Actor) -> int:
@@ -253,7 +271,7 @@ def _customer(db: Session, actor: Actor, doc: SessionIn) -> int | None:
 
 
 def add_messages(
-    db: Session, cs: ChatSession, messages: list[MessageIn], *, new: bool = False
+    db: Session, cs: ChatSession | Target, messages: list[MessageIn], *, new: bool = False
 ) -> tuple[int, int]:
     """Append the messages ``cs`` does not have yet (by external id), in the order given;
     (added, skipped). Keeps message_count, last_message_at and has_attachments. ``new``: the
@@ -354,7 +372,8 @@ def add_messages(
         )
     )
     assert moved == 1
-    db.expire(cs, ["message_count", "last_message_at", "has_attachments"])
+    if isinstance(cs, ChatSession):
+        db.expire(cs, ["message_count", "last_message_at", "has_attachments"])
     return len(rows), len(messages) - len(rows)
 
 
