@@ -16,10 +16,19 @@ from sessionlens.settings import get_settings
 _EVERY = get_settings().live_seconds or None  # read once per process
 
 
-@st.fragment(run_every=_EVERY)
 def live_watch(actor: Actor) -> None:
+    """Call once per page run, after everything it watches is drawn."""
+    st.session_state["live_full_run"] = True  # not set when only the fragment runs
+    _watch(actor)
+
+
+@st.fragment(run_every=_EVERY)
+def _watch(actor: Actor) -> None:
     if _EVERY is None:
         return
+    # A page run (a click, a filter, our own action) draws the current state: it only records
+    # the signature. Only a timed run of this fragment compares, and redraws on a change.
+    full_run = st.session_state.pop("live_full_run", False)
     shown = [
         r.id
         for key in ("list_started", "list_last_message")
@@ -30,6 +39,6 @@ def live_watch(actor: Actor) -> None:
     )
     before = st.session_state.get("live_signature")
     st.session_state["live_signature"] = sig
-    if before is not None and sig is not None and sig != before:
+    if not full_run and before is not None and sig is not None and sig != before:
         reload_lists()  # the table reads its rows again
         st.rerun()

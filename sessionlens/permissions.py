@@ -26,17 +26,25 @@ class Action(enum.StrEnum):
     EXPORT = "export sessions"
     IMPORT = "import sessions"
     EDIT_CUSTOMER = "edit customers"
+    WORK_CONVERSATIONS = "work conversations in the Human Agents workspace"
     ADMINISTER = "manage users, tenant settings, API keys and the audit log"
 
 
 _READ = frozenset({Action.VIEW_SESSIONS, Action.VIEW_TRACES})
 # Admin: everything. Lead (a support lead): everything but what only an admin may. Operator: works
-# sessions (hand over, import, export, edit contacts). Viewer: reads sessions, chats, logs and the
+# sessions (hand over, import, export, edit contacts, the Human Agents workspace). Viewer: reads sessions, chats, logs and the
 # 360 View. User: signed in, no sessions at all.
 _ALLOWED: dict[str, frozenset[Action]] = {
     Role.ADMIN: frozenset(Action),
     Role.LEAD: frozenset(Action) - {Action.ADMINISTER},
-    Role.OPERATOR: _READ | {Action.HAND_OVER, Action.IMPORT, Action.EXPORT, Action.EDIT_CUSTOMER},
+    Role.OPERATOR: _READ
+    | {
+        Action.HAND_OVER,
+        Action.IMPORT,
+        Action.EXPORT,
+        Action.EDIT_CUSTOMER,
+        Action.WORK_CONVERSATIONS,
+    },
     Role.VIEWER: _READ,
     Role.USER: frozenset(),
 }

@@ -152,6 +152,7 @@ ROLE_MATRIX = {
         Action.IMPORT,
         Action.EXPORT,
         Action.EDIT_CUSTOMER,
+        Action.WORK_CONVERSATIONS,
     },
     Role.VIEWER: {Action.VIEW_SESSIONS, Action.VIEW_TRACES},
     Role.USER: set(),

@@ -469,7 +469,7 @@ def test_sign_in_reload_second_tab_and_sign_out(browser, server):
     page.goto(f"{base}/?session={cs.id}")
     expect(page.get_by_role("heading", name="Sign in to Sessionlens")).to_be_visible(timeout=60_000)
     assert "Draft from Copilot" not in page.content()
-    page.get_by_label("Email").fill("dana.whitfield@northwind.example")
+    page.get_by_label("Email").fill("luis.ortega@northwind.example")  # not the shared cookie's admin
     page.get_by_label("Password").fill("wrong password")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_have_text("The email or the password is wrong")
@@ -488,7 +488,7 @@ def test_sign_in_reload_second_tab_and_sign_out(browser, server):
     second.goto(f"{base}/customer?customer={cs.customer_id}")
     expect(second.get_by_role("heading", name="360 View")).to_be_visible(timeout=60_000)
     sidebar = page.get_by_test_id("stSidebar")
-    expect(sidebar.get_by_text("Signed in as Dana Whitfield · Admin")).to_be_visible()
+    expect(sidebar.get_by_text("Signed in as Luis Ortega · Lead")).to_be_visible()
     sidebar.get_by_role("link", name="Sign out").click()
     expect(page.get_by_role("heading", name="Sign in to Sessionlens")).to_be_visible(timeout=30_000)
     second.reload()

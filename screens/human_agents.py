@@ -1,0 +1,211 @@
+"""Human Agents: where a handed-over conversation is accepted, answered and resolved.
+
+Conversations on the left (grouped by AI agent or by human agent), the chat in the centre (the
+same chat as Sessions), the Parameters & results panel on the right. The URL carries the open
+conversation (``?conversation=123``). The page redraws by itself when a conversation arrives,
+changes hands or gets a message (a cheap signature polled every SESSIONLENS_LIVE_SECONDS).
+"""
+
+import datetime as dt
+from collections import defaultdict
+
+import streamlit as st
+
+from components import feedback, url
+from components.chat import message_window, render_conversation
+from components.data import current_actor, run_action, run_read
+from components.panel import render_panel
+from sessionlens import human_agents, identity, sessions
+from sessionlens.channels import channel_info
+from sessionlens.permissions import Action, can
+from sessionlens.settings import get_settings
+
+actor = current_actor()
+tenant = run_action(lambda db: identity.tenant_info(db, actor=actor))
+tz = tenant.timezone if tenant else "UTC"
+may_work = can(actor, Action.WORK_CONVERSATIONS)
+st.header("Human Agents")
+if flash := st.session_state.pop("ha_flash", None):
+    feedback.success(flash)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _open(conversation_id: int) -> None:
+    st.query_params["conversation"] = str(conversation_id)
+
+
+mates = run_read(lambda db: human_agents.teammates(db, actor=actor)) or []
+mate_names = {m.id: m.name for m in mates}
+group_col, show_col = st.columns(2)
+by = (
+    group_col.segmented_control(
+        "Group by", ["AI agent", "Human agent"], default="AI agent", key="ha_group"
+    )
+    or "AI agent"
+)
+shows: list[object] = ["all", "mine", "unassigned", *mate_names]
+show = show_col.selectbox(
+    "Show",
+    shows,
+    format_func=lambda s: {"all": "All", "mine": "Assigned to me", "unassigned": "Unassigned"}.get(
+        s,
+        mate_names.get(s, str(s)),  # type: ignore[arg-type]
+    ),
+    key="ha_show",
+)
+cards = run_read(lambda db: human_agents.conversations(db, actor=actor, show=show)) or []  # type: ignore[arg-type]
+
+chosen = url.id_param("conversation", "The link's conversation")
+list_col, chat_col, panel_col = st.columns([1.1, 2, 1])
+
+with list_col:
+    if not cards:
+        st.info("Nothing was found for the specified filters", icon=":material/filter_alt_off:")
+    groups: dict[str, list[human_agents.Card]] = defaultdict(list)
+    for c in cards:
+        key = c.agent if by == "AI agent" else (c.assignee or "Unassigned")
+        groups[key].append(c)
+    order = sorted(groups, key=lambda g: (g != "Unassigned", g.lower()))
+    for g in order:
+        with st.expander(f"{g} · {len(groups[g])}", expanded=True):
+            for c in groups[g]:
+                icon = channel_info(c.channel).icon
+                badge = f" · {c.unread} new" if c.unread else ""
+                who = c.assignee or "Unassigned"
+                st.button(
+                    f"{icon} {c.customer}{badge}",
+                    key=f"ha_card_{c.id}",
+                    help=f"{c.agent} · {who}",
+                    type="primary" if c.id == chosen else "secondary",
+                    use_container_width=True,
+                    on_click=_open,
+                    args=(c.id,),
+                )
+                st.caption(f"{c.agent} · {who}")
+
+detail = (
+    run_action(
+        lambda db: sessions.get_session(
+            db, chosen, actor=actor, last_messages=message_window(chosen)
+        )
+    )
+    if chosen
+    else None
+)
+with chat_col:
+    if detail is None:
+        st.subheader("Chat")
+        st.info("Pick a conversation on the left.", icon=":material/support_agent:")
+    else:
+        row = detail.row
+        assignee = run_read(lambda db: human_agents.holder(db, actor=actor, session_id=row.id))
+        st.subheader(f"Chat · {row.customer_name or 'Unknown'}")
+        with st.container(height=520, border=False):
+            render_conversation(detail.conversation, tz, actor=actor, session_id=row.id)
+        waiting = row.finished_at is None and row.mode != "ai"
+        mine = waiting and assignee == actor.user_id
+        if not waiting:
+            st.caption("This conversation is finished or back with the AI: nothing to do here.")
+        elif may_work:
+            a, b, c = st.columns([1, 1.6, 1], vertical_alignment="bottom")
+            if assignee is None and a.button("Accept", type="primary", key="ha_accept"):
+                if run_action(
+                    lambda db: (
+                        human_agents.accept(db, actor=actor, session_id=row.id, now=_now()) or True
+                    )
+                ):
+                    st.session_state["ha_flash"] = "You have this conversation now"
+                    st.rerun()
+            target = b.selectbox(
+                "Assign to",
+                list(mate_names),
+                format_func=mate_names.get,
+                key="ha_assign_to",
+                index=None,
+                placeholder="A teammate",
+            )
+            if b.button("Assign", key="ha_assign", disabled=target is None):
+                if run_action(
+                    lambda db: (
+                        human_agents.assign(
+                            db, actor=actor, session_id=row.id, user_id=int(target), now=_now()
+                        )
+                        or True
+                    )
+                ):
+                    st.session_state["ha_flash"] = f"Assigned to {mate_names[target]}"
+                    st.rerun()
+            if assignee is not None and c.button("Resolve", key="ha_resolve"):
+                st.session_state["ha_confirm"] = row.id
+            if st.session_state.get("ha_confirm") == row.id:
+                st.warning("Resolve this conversation? The session finishes.")
+                yes, no = st.columns(2)
+                if yes.button("Yes, resolve", type="primary", key="ha_resolve_yes"):
+                    st.session_state.pop("ha_confirm", None)
+                    if run_action(
+                        lambda db: (
+                            human_agents.resolve(db, actor=actor, session_id=row.id, now=_now())
+                            or True
+                        )
+                    ):
+                        st.session_state["ha_flash"] = "Resolved"
+                        st.rerun()
+                if no.button("Cancel", key="ha_resolve_no"):
+                    st.session_state.pop("ha_confirm", None)
+                    st.rerun()
+            with st.expander("Private note"):
+                with st.form("ha_note_form", clear_on_submit=True):
+                    text = st.text_area(
+                        "Note for colleagues (never sent to the customer)", key="ha_note"
+                    )
+                    if st.form_submit_button("Add note"):
+                        if run_action(
+                            lambda db: (
+                                human_agents.note(
+                                    db, actor=actor, session_id=row.id, text=text, now=_now()
+                                )
+                                or True
+                            )
+                        ):
+                            st.rerun()
+            if mine:
+                sent = st.chat_input(
+                    "Reply to the customer (Enter sends, Shift+Enter: new line)", key="ha_reply"
+                )
+                if sent and run_action(
+                    lambda db: human_agents.reply(
+                        db, actor=actor, session_id=row.id, text=sent, now=_now()
+                    )
+                ):
+                    st.rerun()
+            else:
+                st.caption(
+                    "Only the assigned human agent can reply: accept the conversation first."
+                )
+        else:
+            st.caption(f"You do not have permission to {Action.WORK_CONVERSATIONS}")
+
+with panel_col:
+    if detail is not None:
+        render_panel(detail)
+
+
+@st.fragment(run_every=get_settings().live_seconds or None)
+def _watch() -> None:
+    """A timed run redraws the page when a conversation arrived, changed hands or got a
+    message; a page run only records what it drew."""
+    if not get_settings().live_seconds:
+        return
+    full_run = st.session_state.pop("ha_full_run", False)
+    sig = run_read(lambda db: human_agents.signature(db, actor=actor))
+    before = st.session_state.get("ha_signature")
+    st.session_state["ha_signature"] = sig
+    if not full_run and before is not None and sig != before:
+        st.rerun()
+
+
+st.session_state["ha_full_run"] = True
+_watch()

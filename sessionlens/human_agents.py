@@ -1,0 +1,305 @@
+"""The Human Agents workspace: handed-over conversations that wait for, or are worked by, a person.
+
+A conversation is a session in human or copilot mode that is not finished. Accepting one is a
+single conditional UPDATE checked by its row count, as handing over is: of any number of operators
+who accept at once exactly one becomes the assignee and one marker is written; the others are told
+who took it. Only the assignee replies; a reply is a human-agent message with delivery status
+"queued", which the agent runtime delivers (and reports back) through the HTTP API. Resolving writes
+the spec's marker and finishes the session.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.orm import Session, aliased
+
+from db.engine import rowcount
+from db.models import Agent, ChatSession, Customer, Message, Tenant, User
+from sessionlens import access, audit, logs, strict
+from sessionlens.errors import NotFound, PermissionDenied, RuleViolation
+from sessionlens.kinds import AuthorKind, Mode, Role, SystemEvent
+from sessionlens.messages import append_message
+from sessionlens.permissions import Action, Actor, require
+
+Show = Literal["all", "mine", "unassigned"] | int  # an int: a teammate's user id
+MAX_REPLY = 10_000
+
+OPEN = and_(ChatSession.mode != Mode.AI, ChatSession.finished_at.is_(None))
+
+
+@dataclass(frozen=True)
+class Card:
+    id: int
+    channel: str
+    customer: str
+    agent: str
+    assignee_id: int | None
+    assignee: str | None
+    assignee_avatar: str | None
+    unread: int  # customer messages since the last human-agent message
+    last_message_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Teammate:
+    id: int
+    name: str
+
+
+def waiting(db: Session, *, actor: Actor) -> int:
+    """How many conversations wait with nobody assigned (the navigation's count)."""
+    require(actor, Action.VIEW_SESSIONS)
+    return (
+        db.scalar(
+            select(func.count())
+            .select_from(ChatSession)
+            .where(
+                ChatSession.tenant_id == actor.tenant_id,
+                OPEN,
+                ChatSession.assigned_user_id.is_(None),
+            )
+        )
+        or 0
+    )
+
+
+def conversations(db: Session, *, actor: Actor, show: Show = "all") -> list[Card]:
+    """The open conversations of the tenant, newest activity first."""
+    require(actor, Action.VIEW_SESSIONS)
+    assignee = aliased(User)
+    last_human = (
+        select(func.max(Message.seq))
+        .where(Message.session_id == ChatSession.id, Message.author_kind == AuthorKind.HUMAN)
+        .correlate(ChatSession)
+        .scalar_subquery()
+    )
+    unread = (
+        select(func.count())
+        .select_from(Message)
+        .where(
+            Message.session_id == ChatSession.id,
+            Message.author_kind == AuthorKind.CUSTOMER,
+            Message.seq > func.coalesce(last_human, 0),
+        )
+        .correlate(ChatSession)
+        .scalar_subquery()
+    )
+    stmt = (
+        select(
+            ChatSession.id,
+            ChatSession.channel,
+            Customer.name,
+            Agent.name,
+            ChatSession.assigned_user_id,
+            assignee.name,
+            assignee.avatar,
+            unread,
+            ChatSession.last_message_at,
+        )
+        .join(Agent, Agent.id == ChatSession.agent_id)
+        .outerjoin(Customer, Customer.id == ChatSession.customer_id)
+        .outerjoin(assignee, assignee.id == ChatSession.assigned_user_id)
+        .where(ChatSession.tenant_id == actor.tenant_id, OPEN)
+    )
+    if show == "mine":
+        stmt = stmt.where(ChatSession.assigned_user_id == actor.user_id)
+    elif show == "unassigned":
+        stmt = stmt.where(ChatSession.assigned_user_id.is_(None))
+    elif isinstance(show, int):
+        stmt = stmt.where(ChatSession.assigned_user_id == show)
+    rows = db.execute(stmt.order_by(ChatSession.last_message_at.desc(), ChatSession.id.desc()))
+    return [
+        Card(r[0], r[1], r[2] or "Unknown", r[3], r[4], r[5], r[6], r[7] or 0, r[8]) for r in rows
+    ]
+
+
+def teammates(db: Session, *, actor: Actor) -> list[Teammate]:
+    """The tenant's active human agents (whom a conversation can be assigned to)."""
+    require(actor, Action.VIEW_SESSIONS)
+    rows = db.execute(
+        select(User.id, User.name)
+        .where(User.tenant_id == actor.tenant_id, User.is_human_agent, User.is_active)
+        .order_by(User.name)
+    )
+    return [Teammate(i, n) for i, n in rows]
+
+
+def holder(db: Session, *, actor: Actor, session_id: int) -> int | None:
+    """The user id of the conversation's assignee (None: nobody yet)."""
+    return access.session(db, actor, session_id).assigned_user_id
+
+
+def signature(db: Session, *, actor: Actor) -> tuple[object, ...]:
+    """Changes when a conversation arrives, leaves, changes hands or gets a message."""
+    require(actor, Action.VIEW_SESSIONS)
+    row = db.execute(
+        select(
+            func.count(),
+            func.max(ChatSession.last_message_at),
+            func.sum(ChatSession.id * 7 + func.coalesce(ChatSession.assigned_user_id, 0)),
+            func.sum(ChatSession.message_count),
+        ).where(ChatSession.tenant_id == actor.tenant_id, OPEN)
+    ).one()
+    return tuple(row)
+
+
+def _open(db: Session, actor: Actor, session_id: int) -> ChatSession:
+    cs = access.session(db, actor, session_id, for_update=True)
+    if cs.mode == Mode.AI or cs.finished_at is not None:
+        raise RuleViolation("This conversation is not waiting for a human agent any more")
+    return cs
+
+
+def accept(db: Session, *, actor: Actor, session_id: int, now: dt.datetime) -> None:
+    """Assign the conversation to the actor, if nobody has it yet."""
+    require(actor, Action.WORK_CONVERSATIONS)
+    me = db.get_one(User, actor.user_id)
+    if not me.is_human_agent:
+        raise PermissionDenied("You are not a human agent: ask an admin to make you one")
+    took = rowcount(
+        db.execute(
+            update(ChatSession)
+            .where(
+                ChatSession.tenant_id == actor.tenant_id,
+                ChatSession.id == session_id,
+                OPEN,
+                ChatSession.assigned_user_id.is_(None),
+            )
+            .values(assigned_user_id=actor.user_id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    cs = access.session(db, actor, session_id)
+    if not took:
+        if cs.mode == Mode.AI or cs.finished_at is not None:
+            raise RuleViolation("This conversation is not waiting for a human agent any more")
+        holder = db.get(User, cs.assigned_user_id) if cs.assigned_user_id else None
+        raise RuleViolation(
+            f"{holder.name if holder else 'Someone'} already took this conversation"
+        )
+    append_message(
+        db,
+        cs,
+        author_kind=AuthorKind.SYSTEM,
+        text="",
+        sent_at=now,
+        system_event=SystemEvent.ASSIGNED,
+        event_data={"name": actor.name},
+    )
+    logs.append_system(
+        db,
+        tenant_id=cs.tenant_id,
+        session_id=cs.id,
+        at=now,
+        text=f"Accepted by human agent {actor.name}",
+    )
+    audit.record(db, actor, "conversation_accepted", "session", cs.id, now=now)
+
+
+def assign(db: Session, *, actor: Actor, session_id: int, user_id: int, now: dt.datetime) -> None:
+    """Give the conversation to a teammate (or take it over from one)."""
+    require(actor, Action.WORK_CONVERSATIONS)
+    mate = db.scalar(
+        select(User).where(
+            User.tenant_id == actor.tenant_id,
+            User.id == user_id,
+            User.is_human_agent,
+            User.is_active,
+        )
+    )
+    if mate is None:
+        raise NotFound(f"Human agent {user_id} not found")
+    cs = _open(db, actor, session_id)
+    if cs.assigned_user_id == mate.id:
+        return
+    before = cs.assigned_user_id
+    cs.assigned_user_id = mate.id
+    append_message(
+        db,
+        cs,
+        author_kind=AuthorKind.SYSTEM,
+        text="",
+        sent_at=now,
+        system_event=SystemEvent.ASSIGNED,
+        event_data={"name": mate.name, "by": actor.name},
+    )
+    audit.record(
+        db,
+        actor,
+        "conversation_assigned",
+        "session",
+        cs.id,
+        now=now,
+        to=mate.id,
+        **({"from": before} if before else {}),
+    )
+
+
+def reply(db: Session, *, actor: Actor, session_id: int, text: str, now: dt.datetime) -> int:
+    """A message from the assignee to the customer, queued for the agent runtime to deliver."""
+    require(actor, Action.WORK_CONVERSATIONS)
+    body = strict.text(text, "The reply", max_len=MAX_REPLY, multiline=True, required=True)
+    cs = _open(db, actor, session_id)
+    if cs.assigned_user_id != actor.user_id:
+        raise PermissionDenied("Only the assigned human agent can reply: accept it first")
+    msg = append_message(
+        db,
+        cs,
+        author_kind=AuthorKind.HUMAN,
+        text=body or "",
+        sent_at=now,
+        author_user_id=actor.user_id,
+        delivery_status="queued",
+    )
+    return msg.id
+
+
+def note(db: Session, *, actor: Actor, session_id: int, text: str, now: dt.datetime) -> None:
+    """A private note for colleagues; never delivered to the customer."""
+    require(actor, Action.WORK_CONVERSATIONS)
+    body = strict.text(text, "The note", max_len=MAX_REPLY, multiline=True, required=True)
+    cs = _open(db, actor, session_id)
+    append_message(
+        db,
+        cs,
+        author_kind=AuthorKind.PRIVATE_NOTE,
+        text=body or "",
+        sent_at=now,
+        author_user_id=actor.user_id,
+    )
+
+
+def resolve(db: Session, *, actor: Actor, session_id: int, now: dt.datetime) -> None:
+    """Close an assigned conversation: the spec's marker, and the session finishes. The assignee
+    resolves; an admin or lead may too."""
+    require(actor, Action.WORK_CONVERSATIONS)
+    cs = _open(db, actor, session_id)
+    if cs.assigned_user_id is None:
+        raise RuleViolation("Accept or assign the conversation before resolving it")
+    if cs.assigned_user_id != actor.user_id and actor.role not in (Role.ADMIN, Role.LEAD):
+        raise PermissionDenied("Only the assigned human agent can resolve this conversation")
+    append_message(
+        db,
+        cs,
+        author_kind=AuthorKind.SYSTEM,
+        text="",
+        sent_at=now,
+        system_event=SystemEvent.RESOLVED,
+        event_data={"name": actor.name},
+    )
+    cs.finished_at = now
+    statuses = db.get_one(Tenant, cs.tenant_id).statuses or []
+    if "resolved" in statuses:
+        cs.status = "resolved"
+    logs.append_system(
+        db,
+        tenant_id=cs.tenant_id,
+        session_id=cs.id,
+        at=now,
+        text=f"Resolved by human agent {actor.name}",
+    )
+    audit.record(db, actor, "conversation_resolved", "session", cs.id, now=now)

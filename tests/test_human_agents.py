@@ -1,0 +1,198 @@
+"""The Human Agents workspace in the domain: the queue, atomic accept (threads and processes, on
+SQLite and Postgres), assign, only the assignee replies, notes, resolve; the waiting count."""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import threading
+import time
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from db.engine import make_engine
+from db.models import AuditEvent, ChatSession, Message, User
+from sessionlens import handover, human_agents, identity
+from sessionlens.errors import PermissionDenied, RuleViolation
+from sessionlens.kinds import AuthorKind, Mode, Role, SystemEvent
+from tests.helpers import actor
+from tests.test_races import committed  # noqa: F401 - the fixture: a committed demo database
+
+NOW = dt.datetime(2026, 11, 26, 11, 0, tzinfo=dt.UTC)
+
+
+def _handed_over(db: Session, who) -> int:  # type: ignore[no-untyped-def]
+    sid = db.scalar(
+        select(ChatSession.id)
+        .where(
+            ChatSession.tenant_id == who.tenant_id,
+            ChatSession.mode == Mode.AI,
+            ChatSession.finished_at.is_(None),
+        )
+        .limit(1)
+    )
+    handover.hand_over(db, actor=who, session_id=sid, now=NOW)
+    return sid
+
+
+def _operator(db: Session, n: int = 0):  # type: ignore[no-untyped-def]
+    users = db.scalars(
+        select(User).where(User.role == Role.OPERATOR, User.is_human_agent).order_by(User.id)
+    ).all()
+    return identity.actor_for(users[n])
+
+
+def test_a_handed_over_session_waits_then_one_operator_accepts_and_replies(db):
+    boss = actor(db)
+    sid = _handed_over(db, boss)
+    before = human_agents.waiting(db, actor=boss)
+    card = next(
+        c for c in human_agents.conversations(db, actor=boss, show="unassigned") if c.id == sid
+    )
+    assert card.assignee is None and card.agent
+    grace, tobias = _operator(db, 0), _operator(db, 1)
+    human_agents.accept(db, actor=grace, session_id=sid, now=NOW)
+    assert human_agents.waiting(db, actor=boss) == before - 1
+    assert [c.id for c in human_agents.conversations(db, actor=grace, show="mine")].count(sid) == 1
+    with pytest.raises(RuleViolation, match=f"{grace.name} already took this conversation"):
+        human_agents.accept(db, actor=tobias, session_id=sid, now=NOW)
+    with pytest.raises(PermissionDenied, match="Only the assigned human agent can reply"):
+        human_agents.reply(db, actor=tobias, session_id=sid, text="Hi", now=NOW)
+    mid = human_agents.reply(
+        db, actor=grace, session_id=sid, text="Hi, I am Grace.\nHow can I help?", now=NOW
+    )
+    reply = db.get_one(Message, mid)
+    assert (reply.author_kind, reply.delivery_status, reply.author_user_id) == (
+        AuthorKind.HUMAN,
+        "queued",
+        grace.user_id,
+    )
+    human_agents.note(db, actor=tobias, session_id=sid, text="VIP customer", now=NOW)
+    markers = db.scalars(
+        select(Message).where(
+            Message.session_id == sid, Message.system_event == SystemEvent.ASSIGNED
+        )
+    ).all()
+    assert [m.event_data for m in markers] == [{"name": grace.name}]
+
+
+def test_assign_to_a_teammate_writes_the_specs_marker(db):
+    boss = actor(db)
+    sid = _handed_over(db, boss)
+    grace = _operator(db, 0)
+    human_agents.assign(db, actor=boss, session_id=sid, user_id=grace.user_id, now=NOW)
+    m = db.scalars(
+        select(Message).where(
+            Message.session_id == sid, Message.system_event == SystemEvent.ASSIGNED
+        )
+    ).one()
+    assert m.event_data == {"name": grace.name, "by": boss.name}
+    assert human_agents.holder(db, actor=boss, session_id=sid) == grace.user_id
+
+
+def test_resolve_finishes_with_the_marker_and_only_when_assigned(db):
+    boss = actor(db)
+    sid = _handed_over(db, boss)
+    grace, tobias = _operator(db, 0), _operator(db, 1)
+    with pytest.raises(RuleViolation, match="Accept or assign"):
+        human_agents.resolve(db, actor=grace, session_id=sid, now=NOW)
+    human_agents.accept(db, actor=grace, session_id=sid, now=NOW)
+    with pytest.raises(PermissionDenied):
+        human_agents.resolve(db, actor=tobias, session_id=sid, now=NOW)
+    human_agents.resolve(db, actor=grace, session_id=sid, now=NOW)
+    cs = db.get_one(ChatSession, sid)
+    assert cs.finished_at == NOW and cs.status == "resolved"
+    last = db.scalars(
+        select(Message).where(Message.session_id == sid).order_by(Message.seq.desc())
+    ).first()
+    assert last.system_event == SystemEvent.RESOLVED and last.event_data == {"name": grace.name}
+    assert sid not in {c.id for c in human_agents.conversations(db, actor=grace)}
+    with pytest.raises(RuleViolation, match="not waiting"):
+        human_agents.reply(db, actor=grace, session_id=sid, text="late", now=NOW)
+
+
+def test_viewers_read_the_queue_but_cannot_work_it(db):
+    boss = actor(db)
+    sid = _handed_over(db, boss)
+    viewer = actor(db, 0, Role.VIEWER)
+    assert sid in {c.id for c in human_agents.conversations(db, actor=viewer)}
+    with pytest.raises(PermissionDenied, match="work conversations"):
+        human_agents.accept(db, actor=viewer, session_id=sid, now=NOW)
+
+
+def accept_one(url: str, session_id: int, user_id: int, start_at: float) -> str:
+    eng = make_engine(url)
+    try:
+        with Session(eng) as db:
+            who = identity.actor_for(db.get_one(User, user_id))
+        time.sleep(max(0.0, start_at - time.time()))
+        try:
+            with Session(eng) as db, db.begin():
+                human_agents.accept(db, actor=who, session_id=session_id, now=NOW)
+            return "took"
+        except RuleViolation as err:
+            return str(err)
+    finally:
+        eng.dispose()
+
+
+def _race_setup(eng: Engine) -> tuple[int, list[int]]:
+    with Session(eng) as db, db.begin():
+        boss = identity.default_actor(db)
+        sid = _handed_over(db, boss)
+        ops = db.scalars(
+            select(User.id)
+            .where(User.is_human_agent, User.tenant_id == boss.tenant_id)
+            .order_by(User.id)
+        ).all()
+    return sid, list(ops)
+
+
+def _one_winner(eng: Engine, sid: int, outcomes: list[str], n: int) -> None:
+    assert len(outcomes) == n and outcomes.count("took") == 1, outcomes
+    assert all(o == "took" or o.endswith("already took this conversation") for o in outcomes)
+    with Session(eng) as db:
+        markers = db.scalar(
+            select(func.count()).where(
+                Message.session_id == sid, Message.system_event == SystemEvent.ASSIGNED
+            )
+        )
+        audits = db.scalar(
+            select(func.count()).where(
+                AuditEvent.action == "conversation_accepted", AuditEvent.target_id == str(sid)
+            )
+        )
+    assert (markers, audits) == (1, 1)
+
+
+@pytest.mark.parametrize("n", [2, 10])
+def test_simultaneous_accepts_in_threads_make_one_assignee(committed, n):  # noqa: F811
+    sid, ops = _race_setup(committed)
+    url = committed.url.render_as_string(hide_password=False)
+    start_at = time.time() + 1.0
+    outcomes: list[str] = []
+    threads = [
+        threading.Thread(
+            target=lambda u=ops[i % len(ops)]: outcomes.append(accept_one(url, sid, u, start_at))
+        )
+        for i in range(n)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    _one_winner(committed, sid, outcomes, n)
+
+
+def test_simultaneous_accepts_in_processes_make_one_assignee(committed):  # noqa: F811
+    sid, ops = _race_setup(committed)
+    url = committed.url.render_as_string(hide_password=False)
+    start_at = time.time() + 4.0
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(4) as pool:
+        outcomes = pool.starmap(
+            accept_one, [(url, sid, ops[i % len(ops)], start_at) for i in range(4)], chunksize=1
+        )
+    _one_winner(committed, sid, outcomes, 4)
