@@ -30,7 +30,13 @@ AVATARS = {
     AuthorKind.COPILOT_DRAFT: "📝",
     AuthorKind.PRIVATE_NOTE: "🔒",
 }
-DELIVERY_ICONS = {"sent": "✓", "delivered": "✓✓", "read": "✓✓ read", "failed": "⚠️ failed"}
+DELIVERY_ICONS = {
+    "queued": "🕓 queued",
+    "sent": "✓",
+    "delivered": "✓✓",
+    "read": "✓✓ read",
+    "failed": "⚠️ failed",
+}
 # Customers on the right in dark bubbles, the AI and people of the tenant on the left; drafts and
 # private notes dashed (they never reach the customer). Widgets that belong to a message (files,
 # "Show all", "View trace") sit in a container keyed ``sl-under-<side>-<id>`` under its bubble.

@@ -11,9 +11,10 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from components.data import current_actor, locator
+from components.data import current_actor, locator, run_read
 from components.markdown import md_escape
 from components.signin import sign_out_link
+from sessionlens import human_agents
 from sessionlens.kinds import Role
 from sessionlens.permissions import Action, can
 
@@ -33,12 +34,19 @@ def navigation() -> StreamlitPage:
     customer = st.Page(
         "screens/customer.py", title="360 View", icon=":material/person:", url_path="customer"
     )
+    actor = current_actor()
+    waiting = run_read(lambda db: human_agents.waiting(db, actor=actor)) or 0
+    agents_page = st.Page(
+        "screens/human_agents.py",
+        title=f"Human Agents · {waiting}" if waiting else "Human Agents",
+        icon=":material/support_agent:",
+        url_path="human-agents",
+    )
 
     def sessions_alias() -> None:
         """``/sessions?…`` opens the Sessions page with the same query."""
         st.switch_page(sessions, query_params=st.query_params.to_dict())
 
-    actor = current_actor()
     admin_pages = []
     if can(actor, Action.ADMINISTER):  # the screens check again; the domain refuses anyone else
         admin_pages = [
@@ -54,6 +62,7 @@ def navigation() -> StreamlitPage:
         [
             sessions,
             st.Page(sessions_alias, title="Sessions", url_path="sessions"),
+            agents_page,
             customer,
             *admin_pages,
         ],
@@ -61,6 +70,7 @@ def navigation() -> StreamlitPage:
     )
     with st.sidebar:
         st.page_link(sessions)
+        st.page_link(agents_page)
         st.page_link(customer)
         for p in admin_pages:
             st.page_link(p)

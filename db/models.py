@@ -27,6 +27,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    text,
 )
 from sqlalchemy import (
     true as sa_true,
@@ -212,6 +213,14 @@ class ChatSession(Base):
         Index(None, "tenant_id", "status", "started_at", "id"),
         Index(None, "tenant_id", "ip"),
         Index(None, "tenant_id", "external_id", unique=True),
+        # The Human Agents queue: open sessions a person handles (a small part of all sessions).
+        Index(
+            "ix_chat_sessions_open_human",
+            "tenant_id",
+            "assigned_user_id",
+            postgresql_where=text("mode <> 'ai' AND finished_at IS NULL"),
+            sqlite_where=text("mode <> 'ai' AND finished_at IS NULL"),
+        ),
         Index(None, "tenant_id", "finished_at"),
         Index(None, "customer_id", "started_at", "id"),
         Index(None, "assigned_user_id", "started_at", "id"),

@@ -309,7 +309,11 @@ def tenant_of_key(db: Session, key: str) -> int | None:
 def api_actor(db: Session, key: str) -> Actor | None:
     """Who acts for a request that presents ``key``: an Operator of the key's tenant named after
     the key (its audit rows name the admin who made it); None for an unknown or revoked key."""
-    row = db.scalar(select(ApiKey).where(ApiKey.key_hash == key_hash(key)))
+    row = db.execute(
+        select(ApiKey.tenant_id, ApiKey.name, ApiKey.created_by_user_id, ApiKey.revoked_at).where(
+            ApiKey.key_hash == key_hash(key)
+        )
+    ).first()
     if row is None or row.revoked_at is not None:
         return None
     user_id = row.created_by_user_id or db.scalar(
