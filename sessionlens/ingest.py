@@ -33,6 +33,7 @@ from sessionlens.permissions import Action, Actor, require
 Locate = Callable[[str | None], Location]
 # Core inserts: the ORM's bulk path costs more per row than the database does.
 MESSAGES: Table = Message.__table__  # type: ignore[assignment]
+SESSIONS: Table = ChatSession.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -91,31 +92,41 @@ def upsert_session(
         if existing is None or (doc.customer and doc.customer.external_id)
         else existing.customer_id
     )
+    cs: ChatSession | Target
     if existing is None:
+        # A new session is one INSERT with its counters already right (no ORM object, no
+        # counter UPDATE): a file import makes hundreds of them.
         loc = locate(doc.ip) if doc.ip else None
-        cs = ChatSession(
-            tenant_id=actor.tenant_id,
-            external_id=doc.external_id,
-            agent_id=agent_id,
-            channel=doc.channel,
-            customer_id=customer_id,
-            mode=doc.mode,
-            status=doc.status,
-            started_at=doc.started_at,
-            finished_at=doc.finished_at,
-            last_message_at=doc.started_at,
-            message_count=0,
-            has_attachments=False,
-            ip=doc.ip,
-            country=loc.country if loc else None,
-            country_name=loc.country_name if loc else None,
-            city=loc.city if loc else None,
-            geo_note=loc.note if loc else None,
-            parameters=doc.parameters,
-            results=doc.results,
+        fresh = _fresh(doc.messages, set())
+        counted = [m.sent_at for m in fresh if m.author in COUNTED_KINDS]
+        sid = db.scalar(
+            insert(SESSIONS)
+            .values(
+                tenant_id=actor.tenant_id,
+                external_id=doc.external_id,
+                agent_id=agent_id,
+                channel=doc.channel,
+                customer_id=customer_id,
+                mode=doc.mode,
+                initiator="client",
+                status=doc.status,
+                started_at=doc.started_at,
+                finished_at=doc.finished_at,
+                last_message_at=max([doc.started_at, *counted]),
+                message_count=len(counted),
+                has_attachments=any(m.attachments for m in fresh),
+                ip=doc.ip,
+                country=loc.country if loc else None,
+                country_name=loc.country_name if loc else None,
+                city=loc.city if loc else None,
+                geo_note=loc.note if loc else None,
+                parameters=doc.parameters,
+                results=doc.results,
+            )
+            .returning(SESSIONS.c.id)
         )
-        db.add(cs)
-        db.flush()
+        assert sid is not None
+        cs = Target(sid, actor.tenant_id, doc.started_at)
     else:
         cs = existing
         for name, value in (
@@ -296,14 +307,7 @@ def add_messages(
                 )
             )
         seq = db.scalar(select(func.max(Message.seq)).where(Message.session_id == cs.id)) or 0
-    fresh: list[MessageIn] = []
-    seen: set[str] = set()
-    for m in messages:
-        if m.external_id and (m.external_id in have or m.external_id in seen):
-            continue
-        if m.external_id:
-            seen.add(m.external_id)
-        fresh.append(m)
+    fresh = _fresh(messages, have)
     counted, last, files = 0, cs.started_at, False
     rows: list[dict[str, object]] = []
     for m in fresh:
@@ -360,6 +364,8 @@ def add_messages(
                 files = True
     else:
         db.execute(insert(MESSAGES), rows)
+    if new:
+        return len(rows), len(messages) - len(rows)  # the INSERT of the session counted them
     values: dict[str, object] = {"message_count": ChatSession.message_count + counted}
     if counted:
         values["last_message_at"] = case(
@@ -381,7 +387,22 @@ def add_messages(
     return len(rows), len(messages) - len(rows)
 
 
-def add_logs(db: Session, cs: ChatSession, entries: list[LogIn], *, new: bool = False) -> int:
+def _fresh(messages: list[MessageIn], have: set[str | None]) -> list[MessageIn]:
+    """The messages to add: those whose external id is not there yet (nor earlier in the list)."""
+    fresh: list[MessageIn] = []
+    seen: set[str] = set()
+    for m in messages:
+        if m.external_id and (m.external_id in have or m.external_id in seen):
+            continue
+        if m.external_id:
+            seen.add(m.external_id)
+        fresh.append(m)
+    return fresh
+
+
+def add_logs(
+    db: Session, cs: ChatSession | Target, entries: list[LogIn], *, new: bool = False
+) -> int:
     """Append the log lines ``cs`` does not have yet (same kind, time and words)."""
     if not entries:
         return 0
