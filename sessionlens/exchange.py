@@ -163,6 +163,14 @@ class AssigneeIn(_Strict):
     is_bot: bool
 
 
+class DeliveryReportIn(_Strict):
+    """What the messaging provider said about a human agent's reply."""
+
+    status: Literal["sent", "delivered", "read", "failed"]
+    note: str | None = Field(None, max_length=500)
+    at: Moment | None = None
+
+
 class HandoverIn(_Strict):
     trigger: Literal["automatic", "customer_request"]
     reason: str = Field("", max_length=500)

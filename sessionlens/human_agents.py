@@ -303,3 +303,72 @@ def resolve(db: Session, *, actor: Actor, session_id: int, now: dt.datetime) -> 
         text=f"Resolved by human agent {actor.name}",
     )
     audit.record(db, actor, "conversation_resolved", "session", cs.id, now=now)
+
+
+# --- delivery back to the customer: the agent runtime's outbox ------------------------------------
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    session_external_id: str | None
+    channel: str
+    text: str
+    author_name: str | None
+    sent_at: dt.datetime
+
+
+DELIVERY = ("sent", "delivered", "read", "failed")
+
+
+def outbox(db: Session, *, actor: Actor, after: int = 0, limit: int = 100) -> list[OutboxItem]:
+    """Human-agent replies of the tenant still waiting for delivery, oldest first, after the
+    message id ``after`` (a runtime polls with the last id it saw)."""
+    require(actor, Action.VIEW_SESSIONS)
+    rows = db.execute(
+        select(
+            Message.id,
+            ChatSession.external_id,
+            ChatSession.channel,
+            Message.text,
+            User.name,
+            Message.sent_at,
+        )
+        .join(ChatSession, ChatSession.id == Message.session_id)
+        .outerjoin(User, User.id == Message.author_user_id)
+        .where(
+            Message.tenant_id == actor.tenant_id,
+            Message.author_kind == AuthorKind.HUMAN,
+            Message.delivery_status == "queued",
+            Message.id > after,
+        )
+        .order_by(Message.id)
+        .limit(max(1, min(limit, 1000)))
+    )
+    return [OutboxItem(*r) for r in rows]
+
+
+def report_delivery(
+    db: Session,
+    *,
+    actor: Actor,
+    message_id: int,
+    status: str,
+    note: str | None,
+    at: dt.datetime,
+) -> None:
+    """What the provider said about a reply: sent, delivered, read or failed (with its note)."""
+    require(actor, Action.IMPORT)
+    status = strict.choice(status, "status", set(DELIVERY), noun="delivery status")
+    msg = db.scalar(
+        select(Message).where(
+            Message.tenant_id == actor.tenant_id,
+            Message.id == message_id,
+            Message.author_kind == AuthorKind.HUMAN,
+        )
+    )
+    if msg is None:
+        raise NotFound(f"Message {message_id} not found")
+    msg.delivery_status = status
+    msg.delivery_at = at
+    msg.delivery_note = (note or "")[:500] or None

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from db.models import ChatSession, Message, SessionLog
+from db.models import ChatSession, Message, SessionLog, User
 from sessionlens import admin, identity
 from sessionlens.settings import get_settings
 from tests.test_exchange import doc
@@ -293,3 +293,55 @@ def test_the_readme_example_is_accepted(client, keys):
     example = json.loads(readme[start : readme.index("```", start)])
     res = client.post("/api/v1/sessions", json=copy.deepcopy(example), headers=h(keys["mine"]))
     assert res.status_code in (200, 201), res.json()
+
+
+def test_the_outbox_round_trip(client, keys, app_db):
+    """A human agent's reply waits in the outbox; the runtime reports it delivered, then it is
+    gone from the outbox and the chat shows the status and the provider's note."""
+    from sessionlens import handover, human_agents
+
+    client.post("/api/v1/sessions", json=doc(external_id="api-out"), headers=h(keys["mine"]))
+    with Session(app_db) as db, db.begin():
+        boss = identity.default_actor(db)
+        sid = _session(app_db, "api-out").id
+        handover.hand_over(db, actor=boss, session_id=sid, now=NOW)
+        grace = identity.actor_for(
+            db.scalars(select(User).where(User.email == "grace.kim@northwind.example")).one()
+        )
+        human_agents.accept(db, actor=grace, session_id=sid, now=NOW)
+        mid = human_agents.reply(db, actor=grace, session_id=sid, text="On its way", now=NOW)
+    res = client.get("/api/v1/outbox", headers=h(keys["mine"]))
+    items = [m for m in res.json()["messages"] if m["id"] == mid]
+    assert items == [
+        {
+            "id": mid,
+            "session_external_id": "api-out",
+            "channel": "web",
+            "text": "On its way",
+            "author_name": "Grace Kim",
+            "sent_at": "2026-11-26T10:00:00Z",
+        }
+    ]
+    assert client.get("/api/v1/outbox", headers=h(keys["theirs"])).json()["messages"] == []
+    res = client.post(
+        f"/api/v1/messages/{mid}/delivery",
+        json={"status": "failed", "note": "WhatsApp: 24-hour window closed"},
+        headers=h(keys["theirs"]),
+    )
+    assert res.status_code == 404  # another tenant's message
+    res = client.post(
+        f"/api/v1/messages/{mid}/delivery",
+        json={"status": "failed", "note": "WhatsApp: 24-hour window closed"},
+        headers=h(keys["mine"]),
+    )
+    assert res.status_code == 200
+    assert mid not in [
+        m["id"] for m in client.get("/api/v1/outbox", headers=h(keys["mine"])).json()["messages"]
+    ]
+    with Session(app_db) as db:
+        m = db.get_one(Message, mid)
+        assert (m.delivery_status, m.delivery_note) == ("failed", "WhatsApp: 24-hour window closed")
+    res = client.post(
+        f"/api/v1/messages/{mid}/delivery", json={"status": "lost"}, headers=h(keys["mine"])
+    )
+    assert res.status_code == 422 and res.json()["errors"][0].startswith("$.status: not one of")

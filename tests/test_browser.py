@@ -469,7 +469,9 @@ def test_sign_in_reload_second_tab_and_sign_out(browser, server):
     page.goto(f"{base}/?session={cs.id}")
     expect(page.get_by_role("heading", name="Sign in to Sessionlens")).to_be_visible(timeout=60_000)
     assert "Draft from Copilot" not in page.content()
-    page.get_by_label("Email").fill("luis.ortega@northwind.example")  # not the shared cookie's admin
+    page.get_by_label("Email").fill(
+        "luis.ortega@northwind.example"
+    )  # not the shared cookie's admin
     page.get_by_label("Password").fill("wrong password")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_have_text("The email or the password is wrong")
@@ -820,3 +822,58 @@ def test_a_message_sent_through_the_api_appears_in_the_open_chat_without_a_click
     expect(page.get_by_role("heading", name="Chat · 2 messages")).to_be_visible()
     row = _row(page, sid)
     expect(row.locator('[col-id="messages"]')).to_have_text("2", timeout=20_000)
+
+
+def test_human_agents_hand_over_accept_reply_note_resolve(browser, server):
+    """Hand over on Sessions -> the conversation appears in Human Agents without a reload ->
+    accept -> reply with Enter -> private note -> resolve."""
+    from playwright.sync_api import expect
+
+    base, engine = server
+    cs = appdb.find_session(
+        engine,
+        ChatSession.finished_at.is_(None),
+        ChatSession.mode == "ai",
+        ChatSession.customer_id.is_not(None),
+    )
+    with engine.connect() as conn:
+        from db.models import Customer
+
+        customer = conn.scalar(select(Customer.name).where(Customer.id == cs.customer_id))
+    operator = _as(browser, server, "grace.kim@northwind.example")
+    work = operator.new_page()
+    work.goto(f"{base}/human-agents")
+    expect(work.get_by_role("heading", name="Human Agents")).to_be_visible(timeout=60_000)
+    work.wait_for_timeout(1500)
+
+    lead = _as(browser, server, "luis.ortega@northwind.example")
+    page = lead.new_page()
+    page.goto(f"{base}/?session={cs.id}")
+    page.get_by_role("button", name="Hand over to the operator").click(timeout=60_000)
+    expect(page.get_by_text("Session set to operator")).to_be_visible(timeout=30_000)
+
+    card = work.get_by_role("button", name=re.compile(re.escape(customer)))
+    expect(card.first).to_be_visible(timeout=30_000)  # no reload: the page polls
+    card.first.click()
+    work.get_by_role("button", name="Accept").click(timeout=30_000)
+    expect(work.get_by_text("You have this conversation now")).to_be_visible(timeout=30_000)
+    expect(work.get_by_text("Human agent Grace Kim assigned at", exact=False)).to_be_visible()
+    box = work.get_by_test_id("stChatInputTextArea")
+    box.fill("Hello, this is Grace. I will sort this out for you.")
+    box.press("Enter")
+    expect(work.get_by_text("Hello, this is Grace. I will sort this out for you.")).to_be_visible(
+        timeout=30_000
+    )
+    expect(work.get_by_text("🕓 queued").last).to_be_visible()
+    work.get_by_text("Private note").click()
+    work.get_by_label("Note for colleagues (never sent to the customer)").fill("Refund approved")
+    work.get_by_role("button", name="Add note").click()
+    expect(work.get_by_text("Refund approved")).to_be_visible(timeout=30_000)
+    work.get_by_role("button", name="Resolve").click()
+    work.get_by_role("button", name="Yes, resolve").click(timeout=20_000)
+    expect(work.get_by_text("The session was resolved by Grace Kim at", exact=False)).to_be_visible(
+        timeout=30_000
+    )
+    work.screenshot(path=str(SHOTS / "human-agents.png"))
+    operator.close()
+    lead.close()

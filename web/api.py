@@ -36,7 +36,7 @@ from starlette.routing import BaseRoute, Route
 
 from db.engine import make_sessionmaker
 from db.models import Agent, Tenant
-from sessionlens import admin, exchange, export, geo, ingest, setup
+from sessionlens import admin, exchange, export, geo, human_agents, ingest, setup
 from sessionlens.errors import BadInput, DomainError, NotFound, PermissionDenied, RuleViolation
 from sessionlens.permissions import Actor
 from sessionlens.settings import get_settings
@@ -217,6 +217,56 @@ async def assignee(request: Request) -> Response:
     return await _with_body(request, exchange.AssigneeIn, work)
 
 
+async def outbox(request: Request) -> Response:
+    """Human agents' replies waiting for the runtime to deliver them, oldest first."""
+    raw_after, raw_limit = (
+        request.query_params.get("after", "0"),
+        request.query_params.get("limit", "100"),
+    )
+    if not raw_after.isdigit() or not raw_limit.isdigit():
+        return problem(422, "after and limit: not whole numbers")
+
+    def work(db: Session, actor: Actor) -> Response:
+        items = human_agents.outbox(db, actor=actor, after=int(raw_after), limit=int(raw_limit))
+        return JSONResponse(
+            {
+                "messages": [
+                    {
+                        "id": i.id,
+                        "session_external_id": i.session_external_id,
+                        "channel": i.channel,
+                        "text": i.text,
+                        "author_name": i.author_name,
+                        "sent_at": i.sent_at.isoformat().replace("+00:00", "Z"),
+                    }
+                    for i in items
+                ],
+                "next_after": items[-1].id if items else int(raw_after),
+            }
+        )
+
+    return await _run(request, work)
+
+
+async def delivery(request: Request) -> Response:
+    raw = request.path_params["message_id"]
+    if not raw.isdigit():
+        return problem(404, f"Message {raw!r} not found")
+
+    def work(db: Session, actor: Actor, body: exchange.DeliveryReportIn) -> Response:
+        human_agents.report_delivery(
+            db,
+            actor=actor,
+            message_id=int(raw),
+            status=body.status,
+            note=body.note,
+            at=body.at or _now(),
+        )
+        return JSONResponse({"id": int(raw), "delivery_status": body.status})
+
+    return await _with_body(request, exchange.DeliveryReportIn, work)
+
+
 async def export_sessions(request: Request) -> Response:
     raw = request.query_params.get("format", "jsonl")
     fmt = next((f for f in export.FORMATS if f == raw), None)
@@ -346,6 +396,8 @@ def routes() -> list[BaseRoute]:
         Route("/export/sessions", download_export, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route(f"{base}/export", export_sessions, methods=["GET"]),
+        Route("/api/v1/outbox", outbox, methods=["GET"]),
+        Route("/api/v1/messages/{message_id}/delivery", delivery, methods=["POST"]),
         Route(base, create_session, methods=["POST"]),
         Route(f"{base}/{{external_id}}/messages", add_messages, methods=["POST"]),
         Route(f"{base}/{{external_id}}/logs", add_logs, methods=["POST"]),
