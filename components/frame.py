@@ -40,13 +40,23 @@ def navigation() -> StreamlitPage:
         "screens/human_agents.py",
         title=f"Human Agents · {waiting}" if waiting else "Human Agents",
         icon=":material/support_agent:",
-        url_path="human-agents",
+        url_path="human_agents",
     )
 
     def sessions_alias() -> None:
         """``/sessions?…`` opens the Sessions page with the same query."""
         st.switch_page(sessions, query_params=st.query_params.to_dict())
 
+    work_pages = []
+    if can(actor, Action.WORK_CONVERSATIONS):
+        work_pages = [
+            st.Page(
+                "screens/handoffs.py",
+                title="Handoffs",
+                icon=":material/monitoring:",
+                url_path="handoffs",
+            )
+        ]
     admin_pages = []
     if can(actor, Action.ADMINISTER):  # the screens check again; the domain refuses anyone else
         admin_pages = [
@@ -64,6 +74,7 @@ def navigation() -> StreamlitPage:
             st.Page(sessions_alias, title="Sessions", url_path="sessions"),
             agents_page,
             customer,
+            *work_pages,
             *admin_pages,
         ],
         position="hidden",
@@ -72,7 +83,7 @@ def navigation() -> StreamlitPage:
         st.page_link(sessions)
         st.page_link(agents_page)
         st.page_link(customer)
-        for p in admin_pages:
+        for p in [*work_pages, *admin_pages]:
             st.page_link(p)
         st.divider()
         st.caption(f"Signed in as {md_escape(actor.name)} · {Role(actor.role).value.title()}")

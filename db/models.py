@@ -134,6 +134,27 @@ class User(Base):
     auth_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
+class Handoff(Base):
+    """One handover and what became of it: who took it and how fast, reassignments, resolution."""
+
+    __tablename__ = "handoffs"
+    __table_args__ = (Index(None, "tenant_id", "requested_at"), Index(None, "session_id"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    session_id: Mapped[int] = mapped_column(ForeignKey("chat_sessions.id"))
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    trigger: Mapped[str] = mapped_column(String(32))  # manual | automatic | customer_request
+    reason: Mapped[str | None] = mapped_column(String(500))
+    requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    accepted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    first_reply_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    reassignments: Mapped[int] = mapped_column(Integer, default=0)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
 class ApiKey(Base):
     """A tenant's key for the HTTP API: only a SHA-256 hash is kept; the key is shown once."""
 

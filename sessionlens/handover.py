@@ -8,7 +8,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from db.engine import rowcount
-from db.models import AuthorKind, ChatSession, Mode, SystemEvent
+from db.models import AuthorKind, ChatSession, Handoff, Mode, SystemEvent
 from sessionlens import access, audit, logs
 from sessionlens.errors import RuleViolation
 from sessionlens.messages import append_message
@@ -36,10 +36,19 @@ def blocked_reason(row: SessionRow, actor: Actor) -> str | None:
     return None if can(actor, Action.HAND_OVER) else NO_PERMISSION
 
 
-def hand_over(db: Session, *, actor: Actor, session_id: int, now: dt.datetime) -> None:
+def hand_over(
+    db: Session,
+    *,
+    actor: Actor,
+    session_id: int,
+    now: dt.datetime,
+    trigger: str = "manual",
+    reason: str | None = None,
+) -> None:
     """Move the session to human mode: the AI stops answering and human agents see it queued.
 
-    Writes the "Transfer to human agent" marker, a system log line and an audit event.
+    Writes the "Transfer to human agent" marker, a system log line, an audit event and the
+    handoff record (``trigger``: manual, automatic or customer_request; ``reason``).
     """
     require(actor, Action.HAND_OVER)
     # One conditional UPDATE is the transition, on both backends: Postgres locks the row and
@@ -75,7 +84,18 @@ def hand_over(db: Session, *, actor: Actor, session_id: int, now: dt.datetime) -
         tenant_id=cs.tenant_id,
         session_id=cs.id,
         at=now,
-        text=f"Handover: session set to operator by {actor.name} (manual)",
+        text=f"Handover: session set to operator by {actor.name} ({trigger})",
     )
-    audit.record(db, actor, "hand_over", "chat_session", cs.id, now=now, trigger="manual")
+    db.add(
+        Handoff(
+            tenant_id=cs.tenant_id,
+            session_id=cs.id,
+            agent_id=cs.agent_id,
+            trigger=trigger,
+            reason=reason or None,
+            requested_at=now,
+            reassignments=0,
+        )
+    )
+    audit.record(db, actor, "hand_over", "chat_session", cs.id, now=now, trigger=trigger)
     db.flush()

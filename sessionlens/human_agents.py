@@ -18,7 +18,7 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from db.engine import rowcount
-from db.models import Agent, ChatSession, Customer, Message, Tenant, User
+from db.models import Agent, ChatSession, Customer, Handoff, Message, Tenant, User
 from sessionlens import access, audit, logs, strict
 from sessionlens.errors import NotFound, PermissionDenied, RuleViolation
 from sessionlens.kinds import AuthorKind, Mode, Role, SystemEvent
@@ -147,6 +147,13 @@ def signature(db: Session, *, actor: Actor) -> tuple[object, ...]:
     return tuple(row)
 
 
+def _handoff(db: Session, session_id: int) -> Handoff | None:
+    """The session's current handoff record (the newest)."""
+    return db.scalar(
+        select(Handoff).where(Handoff.session_id == session_id).order_by(Handoff.id.desc()).limit(1)
+    )
+
+
 def _open(db: Session, actor: Actor, session_id: int) -> ChatSession:
     cs = access.session(db, actor, session_id, for_update=True)
     if cs.mode == Mode.AI or cs.finished_at is not None:
@@ -197,6 +204,9 @@ def accept(db: Session, *, actor: Actor, session_id: int, now: dt.datetime) -> N
         at=now,
         text=f"Accepted by human agent {actor.name}",
     )
+    record = _handoff(db, cs.id)
+    if record is not None and record.accepted_at is None:
+        record.accepted_at, record.accepted_by = now, actor.user_id
     audit.record(db, actor, "conversation_accepted", "session", cs.id, now=now)
 
 
@@ -218,6 +228,12 @@ def assign(db: Session, *, actor: Actor, session_id: int, user_id: int, now: dt.
         return
     before = cs.assigned_user_id
     cs.assigned_user_id = mate.id
+    record = _handoff(db, cs.id)
+    if record is not None:
+        if record.accepted_at is None:
+            record.accepted_at, record.accepted_by = now, mate.id
+        else:
+            record.reassignments += 1
     append_message(
         db,
         cs,
@@ -255,6 +271,9 @@ def reply(db: Session, *, actor: Actor, session_id: int, text: str, now: dt.date
         author_user_id=actor.user_id,
         delivery_status="queued",
     )
+    record = _handoff(db, cs.id)
+    if record is not None and record.first_reply_at is None:
+        record.first_reply_at = now
     return msg.id
 
 
@@ -292,6 +311,9 @@ def resolve(db: Session, *, actor: Actor, session_id: int, now: dt.datetime) -> 
         event_data={"name": actor.name},
     )
     cs.finished_at = now
+    record = _handoff(db, cs.id)
+    if record is not None:
+        record.resolved_at, record.resolved_by = now, actor.user_id
     statuses = db.get_one(Tenant, cs.tenant_id).statuses or []
     if "resolved" in statuses:
         cs.status = "resolved"

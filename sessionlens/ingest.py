@@ -217,7 +217,9 @@ def request_handover(
     """The runtime asks for a human: the same rules, marker and audit row as the button, and a
     System Logs line naming the trigger and the reason."""
     cs = find(db, actor, external_id)
-    handover.hand_over(db, actor=actor, session_id=cs.id, now=now)
+    handover.hand_over(
+        db, actor=actor, session_id=cs.id, now=now, trigger=req.trigger, reason=req.reason
+    )
     reason = f": {req.reason}" if req.reason else ""
     logs.append_system(
         db,
@@ -238,7 +240,14 @@ def intercom_assignee(
         raise RuleViolation("Assignee changes apply to Intercom sessions only")
     if is_bot or cs.mode != Mode.AI or cs.finished_at is not None:
         return False
-    handover.hand_over(db, actor=actor, session_id=cs.id, now=now)
+    handover.hand_over(
+        db,
+        actor=actor,
+        session_id=cs.id,
+        now=now,
+        trigger="automatic",
+        reason="Intercom: assigned to a person",
+    )
     return True
 
 

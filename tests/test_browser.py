@@ -842,7 +842,7 @@ def test_human_agents_hand_over_accept_reply_note_resolve(browser, server):
         customer = conn.scalar(select(Customer.name).where(Customer.id == cs.customer_id))
     operator = _as(browser, server, "grace.kim@northwind.example")
     work = operator.new_page()
-    work.goto(f"{base}/human-agents")
+    work.goto(f"{base}/human_agents")
     expect(work.get_by_role("heading", name="Human Agents")).to_be_visible(timeout=60_000)
     work.wait_for_timeout(1500)
 

@@ -196,3 +196,62 @@ def test_simultaneous_accepts_in_processes_make_one_assignee(committed):  # noqa
             accept_one, [(url, sid, ops[i % len(ops)], start_at) for i in range(4)], chunksize=1
         )
     _one_winner(committed, sid, outcomes, 4)
+
+
+def test_the_handoff_record_follows_the_conversation_and_sums_up_per_day(db):
+    from db.models import Handoff
+    from sessionlens import handoffs
+
+    boss = actor(db)
+    sid = db.scalar(
+        select(ChatSession.id)
+        .where(
+            ChatSession.tenant_id == boss.tenant_id,
+            ChatSession.mode == Mode.AI,
+            ChatSession.finished_at.is_(None),
+        )
+        .limit(1)
+    )
+    handover.hand_over(
+        db,
+        actor=boss,
+        session_id=sid,
+        now=NOW,
+        trigger="customer_request",
+        reason="Asked for a person",
+    )
+    grace, tobias = _operator(db, 0), _operator(db, 1)
+    human_agents.accept(db, actor=grace, session_id=sid, now=NOW + dt.timedelta(minutes=2))
+    human_agents.reply(
+        db, actor=grace, session_id=sid, text="Hi", now=NOW + dt.timedelta(minutes=5)
+    )
+    human_agents.reply(
+        db, actor=grace, session_id=sid, text="Again", now=NOW + dt.timedelta(minutes=9)
+    )
+    human_agents.assign(
+        db, actor=boss, session_id=sid, user_id=tobias.user_id, now=NOW + dt.timedelta(minutes=10)
+    )
+    human_agents.resolve(db, actor=tobias, session_id=sid, now=NOW + dt.timedelta(minutes=12))
+    h = db.scalars(select(Handoff).where(Handoff.session_id == sid)).one()
+    assert (h.trigger, h.reason, h.accepted_by, h.reassignments, h.resolved_by) == (
+        "customer_request",
+        "Asked for a person",
+        grace.user_id,
+        1,
+        tobias.user_id,
+    )
+    assert (h.accepted_at - h.requested_at) == dt.timedelta(minutes=2)
+    assert (h.first_reply_at - h.requested_at) == dt.timedelta(minutes=5)
+    rows = handoffs.figures(
+        db, actor=boss, since=NOW - dt.timedelta(days=1), until=NOW + dt.timedelta(days=1)
+    )
+    mine = [r for r in rows if r.handovers == 1 and r.accept_p50_s == 120.0]
+    assert (
+        mine
+        and mine[0].reply_p50_s == 300.0
+        and mine[0].resolved == 1
+        and mine[0].reassignments == 1
+    )
+    viewer = actor(db, 0, Role.VIEWER)
+    with pytest.raises(PermissionDenied):
+        handoffs.figures(db, actor=viewer, since=NOW, until=NOW)

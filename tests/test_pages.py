@@ -425,3 +425,30 @@ def test_a_viewer_cannot_export(app_db):
     at = _run(email="viewer.vic@northwind.example")
     button = at.button(key="export_open")
     assert button.disabled and button.proto.help == "You do not have permission to export sessions"
+
+
+def test_handoffs_and_human_agents_pages_show_a_handed_over_session(app_db):
+    from sessionlens import handover, identity
+
+    with Session(app_db) as db, db.begin():
+        boss = identity.default_actor(db)
+        cs = db.scalars(
+            select(ChatSession).where(
+                ChatSession.tenant_id == boss.tenant_id,
+                ChatSession.mode == Mode.AI,
+                ChatSession.finished_at.is_(None),
+            )
+        ).first()
+        sid = cs.id
+        handover.hand_over(db, actor=boss, session_id=sid, now=dt.datetime.now(dt.UTC))
+    at = _run(page="screens/human_agents.py", email="grace.kim@northwind.example")
+    links = [p.proto.label for p in at.sidebar.get("page_link")]
+    assert any(name.startswith("Human Agents · ") for name in links), links
+    assert any(b.key == f"ha_card_{sid}" for b in at.button)
+    at = _run(
+        {"conversation": str(sid)}, "screens/human_agents.py", email="grace.kim@northwind.example"
+    )
+    assert at.button(key="ha_accept")
+    at = _run(page="screens/handoffs.py", email="grace.kim@northwind.example")
+    table = at.dataframe[0].value
+    assert table["Handovers"].sum() >= 1

@@ -1,0 +1,63 @@
+"""Handoffs: per day and per AI agent, handovers and how fast people accepted and answered them."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import streamlit as st
+
+from components import feedback
+from components.data import current_actor, run_action
+from sessionlens import handoffs, identity
+from sessionlens.permissions import Action, can
+
+actor = current_actor()
+st.header("Handoffs")
+if not can(actor, Action.WORK_CONVERSATIONS):
+    feedback.error(f"You do not have permission to {Action.WORK_CONVERSATIONS}")
+    st.stop()
+tenant = run_action(lambda db: identity.tenant_info(db, actor=actor))
+zone = ZoneInfo(tenant.timezone if tenant else "UTC")
+today = dt.datetime.now(zone).date()
+span = st.date_input(
+    f"Days ({zone.key})", (today - dt.timedelta(days=29), today), max_value=today, key="ho_days"
+)
+if not (isinstance(span, tuple) and len(span) == 2):
+    st.stop()
+since = dt.datetime.combine(span[0], dt.time(), zone)
+until = dt.datetime.combine(span[1] + dt.timedelta(days=1), dt.time(), zone)
+rows = run_action(lambda db: handoffs.figures(db, actor=actor, since=since, until=until)) or []
+if not rows:
+    st.info("No handovers in these days.", icon=":material/support_agent:")
+    st.stop()
+
+
+def minutes(s: float | None) -> float | None:
+    return round(s / 60, 1) if s is not None else None
+
+
+table = pd.DataFrame(
+    [
+        {
+            "Day": r.day.isoformat(),
+            "AI agent": r.agent,
+            "Handovers": r.handovers,
+            "Accepted": r.accepted,
+            "Resolved": r.resolved,
+            "Accept p50 (min)": minutes(r.accept_p50_s),
+            "Accept p90 (min)": minutes(r.accept_p90_s),
+            "First reply p50 (min)": minutes(r.reply_p50_s),
+            "First reply p90 (min)": minutes(r.reply_p90_s),
+            "Reassignments": r.reassignments,
+        }
+        for r in rows
+    ]
+)
+left, right = st.columns(2)
+with left:
+    st.subheader("Handovers per day")
+    st.bar_chart(table, x="Day", y="Handovers", color="AI agent", height=280)
+with right:
+    st.subheader("Minutes to accept (median)")
+    st.line_chart(table, x="Day", y="Accept p50 (min)", color="AI agent", height=280)
+st.dataframe(table, hide_index=True, width="stretch")
