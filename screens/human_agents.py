@@ -57,6 +57,17 @@ show = show_col.selectbox(
     key="ha_show",
 )
 cards = run_read(lambda db: human_agents.conversations(db, actor=actor, show=show)) or []  # type: ignore[arg-type]
+counts = (
+    run_read(
+        lambda db: human_agents.group_counts(
+            db,
+            actor=actor,
+            by="agent" if by == "AI agent" else "human",
+            show=show,  # type: ignore[arg-type]
+        )
+    )
+    or {}
+)
 
 chosen = url.id_param("conversation", "The link's conversation")
 list_col, chat_col, panel_col = st.columns([1.1, 2, 1])
@@ -64,13 +75,15 @@ list_col, chat_col, panel_col = st.columns([1.1, 2, 1])
 with list_col:
     if not cards:
         st.info("Nothing was found for the specified filters", icon=":material/filter_alt_off:")
+    elif len(cards) >= human_agents.LIST_LIMIT:
+        st.caption(f"The {human_agents.LIST_LIMIT} most recently active conversations are listed.")
     groups: dict[str, list[human_agents.Card]] = defaultdict(list)
     for c in cards:
         key = c.agent if by == "AI agent" else (c.assignee or "Unassigned")
         groups[key].append(c)
     order = sorted(groups, key=lambda g: (g != "Unassigned", g.lower()))
     for g in order:
-        with st.expander(f"{g} · {len(groups[g])}", expanded=True):
+        with st.expander(f"{g} · {counts.get(g, len(groups[g]))}", expanded=True):
             for c in groups[g]:
                 icon = channel_info(c.channel).icon
                 badge = f" · {c.unread} new" if c.unread else ""

@@ -67,8 +67,14 @@ def waiting(db: Session, *, actor: Actor) -> int:
     )
 
 
-def conversations(db: Session, *, actor: Actor, show: Show = "all") -> list[Card]:
-    """The open conversations of the tenant, newest activity first."""
+LIST_LIMIT = 200
+
+
+def conversations(
+    db: Session, *, actor: Actor, show: Show = "all", limit: int = LIST_LIMIT
+) -> list[Card]:
+    """The open conversations of the tenant, newest activity first (the first ``limit``; the
+    group counts come from ``group_counts``)."""
     require(actor, Action.VIEW_SESSIONS)
     assignee = aliased(User)
     last_human = (
@@ -111,10 +117,35 @@ def conversations(db: Session, *, actor: Actor, show: Show = "all") -> list[Card
         stmt = stmt.where(ChatSession.assigned_user_id.is_(None))
     elif isinstance(show, int):
         stmt = stmt.where(ChatSession.assigned_user_id == show)
-    rows = db.execute(stmt.order_by(ChatSession.last_message_at.desc(), ChatSession.id.desc()))
+    rows = db.execute(
+        stmt.order_by(ChatSession.last_message_at.desc(), ChatSession.id.desc()).limit(limit)
+    )
     return [
         Card(r[0], r[1], r[2] or "Unknown", r[3], r[4], r[5], r[6], r[7] or 0, r[8]) for r in rows
     ]
+
+
+def group_counts(
+    db: Session, *, actor: Actor, by: Literal["agent", "human"], show: Show = "all"
+) -> dict[str, int]:
+    """How many open conversations each group holds (by AI agent, or by assignee with
+    "Unassigned"), whatever the list shows."""
+    require(actor, Action.VIEW_SESSIONS)
+    key = Agent.name if by == "agent" else func.coalesce(User.name, "Unassigned")
+    stmt = select(key, func.count()).select_from(ChatSession)
+    stmt = (
+        stmt.join(Agent, Agent.id == ChatSession.agent_id)
+        if by == "agent"
+        else stmt.outerjoin(User, User.id == ChatSession.assigned_user_id)
+    )
+    stmt = stmt.where(ChatSession.tenant_id == actor.tenant_id, OPEN)
+    if show == "mine":
+        stmt = stmt.where(ChatSession.assigned_user_id == actor.user_id)
+    elif show == "unassigned":
+        stmt = stmt.where(ChatSession.assigned_user_id.is_(None))
+    elif isinstance(show, int):
+        stmt = stmt.where(ChatSession.assigned_user_id == show)
+    return {str(k): n for k, n in db.execute(stmt.group_by(key))}
 
 
 def teammates(db: Session, *, actor: Actor) -> list[Teammate]:
