@@ -81,14 +81,14 @@ def main() -> None:
     raw = psycopg.connect(args.url.replace("postgresql+psycopg://", "postgresql://"))
     raw.autocommit = True
 
-    def sql_of(fn) -> str:  # type: ignore[no-untyped-def]
-        """The statement the domain call sends, compiled with its values, to send raw."""
-        captured: list[str] = []
+    def sql_of(fn):  # type: ignore[no-untyped-def]
+        """The statement and parameters the domain call sends, to send the same raw."""
+        captured: list[tuple[str, object]] = []
 
         from sqlalchemy import event
 
         def grab(conn, cursor, statement, params, context, many):  # type: ignore[no-untyped-def]
-            captured.append(cursor.mogrify(statement, params).decode())
+            captured.append((statement, params))
 
         event.listen(engine, "before_cursor_execute", grab)
         try:
@@ -119,7 +119,7 @@ def main() -> None:
 
         def direct(statement=statement) -> None:  # type: ignore[no-untyped-def]
             with raw.cursor() as cur:
-                cur.execute(statement)
+                cur.execute(statement[0], statement[1])
                 cur.fetchall()
 
         (d50, d95), (r50, r95) = measure_pair(domain, direct, runs=args.runs)

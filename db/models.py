@@ -240,6 +240,8 @@ class ChatSession(Base):
             "tenant_id",
             "assigned_user_id",
             postgresql_where=text("mode <> 'ai' AND finished_at IS NULL"),
+            # The refresh poll reads these too: Postgres answers it from the index alone.
+            postgresql_include=["id", "last_message_at", "message_count"],
             sqlite_where=text("mode <> 'ai' AND finished_at IS NULL"),
         ),
         Index(None, "tenant_id", "finished_at"),

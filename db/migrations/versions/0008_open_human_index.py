@@ -25,6 +25,7 @@ def upgrade() -> None:
         ["tenant_id", "assigned_user_id"],
         unique=False,
         postgresql_where=OPEN_HUMAN,
+        postgresql_include=["id", "last_message_at", "message_count"],
         sqlite_where=OPEN_HUMAN,
     )
 
