@@ -9,6 +9,7 @@ An attachment shows inline only when its bytes decode as an image; anything else
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 
 import streamlit as st
 
@@ -105,9 +106,16 @@ def marker_text(m: MessageView, tz: str) -> str:
 
 
 def render_conversation(
-    conv: Conversation, tz: str, *, actor: Actor, session_id: int, traced: set[int] | None = None
+    conv: Conversation,
+    tz: str,
+    *,
+    actor: Actor,
+    session_id: int,
+    traced: set[int] | None = None,
+    use_draft: Callable[[str], None] | None = None,
 ) -> None:
-    """Render ``conv``; AI messages in ``traced`` get a link to the trace call behind them.
+    """Render ``conv``; AI messages in ``traced`` get a link to the trace call behind them, and
+    Copilot drafts a "Use draft" button calling ``use_draft`` with their text (Human Agents).
 
     Messages and markers are HTML built here from escaped text and ``message_html``. A run of them
     with nothing to click goes to the page as one element: a click on a row then sends and draws a
@@ -154,6 +162,7 @@ def render_conversation(
                 cut=cut,
                 files=[(a, files[a.id]) for a in with_files],
                 traced=m.id in traced,
+                use_draft=use_draft,
             )
     flush()
     if conv.transcribing:
@@ -232,12 +241,24 @@ def _under(
     cut: bool,
     files: list[tuple[AttachmentInfo, tuple[str, str, bytes]]],
     traced: bool,
+    use_draft: Callable[[str], None] | None = None,
 ) -> None:
-    """The widgets of one message, under its bubble: Copy, "Show all", files, "View trace"."""
+    """The widgets of one message, under its bubble: Copy or "Use draft", "Show all", files,
+    "View trace"."""
     side = "right" if m.author_kind == AuthorKind.CUSTOMER else "left"
     with st.container(key=f"sl-under-{side}-{m.id}"):
         if m.author_kind == AuthorKind.COPILOT_DRAFT:
-            copy_button("Copy", m.text, title="Copy the draft")
+            if use_draft is not None:
+                st.button(
+                    "Use draft",
+                    key=f"use_draft_{m.id}",
+                    icon=":material/edit_note:",
+                    help="Put this draft in the reply box to edit and send it",
+                    on_click=use_draft,
+                    args=(m.text,),
+                )
+            else:
+                copy_button("Copy", m.text, title="Copy the draft")
         if cut:
             st.caption(f"Showing the first {len(m.text):,} of {m.text_length:,} characters.")
             st.button(

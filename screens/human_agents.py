@@ -114,10 +114,21 @@ with chat_col:
         st.info("Pick a conversation on the left.", icon=":material/support_agent:")
     else:
         row = detail.row
-        assignee = run_read(lambda db: human_agents.holder(db, actor=actor, session_id=row.id))
         st.subheader(f"Chat · {row.customer_name or 'Unknown'}")
+        assignee = run_read(lambda db: human_agents.holder(db, actor=actor, session_id=row.id))
+        drafts_usable = may_work and assignee == actor.user_id and row.finished_at is None
+
+        def use_draft(text: str) -> None:
+            st.session_state["ha_reply"] = text  # the reply box shows it, to edit and send
+
         with st.container(height=520, border=False):
-            render_conversation(detail.conversation, tz, actor=actor, session_id=row.id)
+            render_conversation(
+                detail.conversation,
+                tz,
+                actor=actor,
+                session_id=row.id,
+                use_draft=use_draft if drafts_usable else None,
+            )
         waiting = row.finished_at is None and row.mode != "ai"
         mine = waiting and assignee == actor.user_id
         if not waiting:
@@ -169,6 +180,22 @@ with chat_col:
                 if no.button("Cancel", key="ha_resolve_no"):
                     st.session_state.pop("ha_confirm", None)
                     st.rerun()
+            if mine:
+                st.toggle(
+                    "Copilot",
+                    value=row.mode == "copilot",
+                    key=f"ha_copilot_{row.id}",
+                    help="While on, the agent runtime suggests drafts; you edit and send them",
+                    on_change=lambda: run_action(
+                        lambda db: human_agents.set_copilot(
+                            db,
+                            actor=actor,
+                            session_id=row.id,
+                            on=bool(st.session_state.get(f"ha_copilot_{row.id}")),
+                            now=_now(),
+                        )
+                    ),
+                )
             with st.expander("Private note"):
                 with st.form("ha_note_form", clear_on_submit=True):
                     text = st.text_area(
@@ -213,7 +240,7 @@ def _watch() -> None:
     if not get_settings().live_seconds:
         return
     full_run = st.session_state.pop("ha_full_run", False)
-    sig = run_read(lambda db: human_agents.signature(db, actor=actor))
+    sig = run_read(lambda db: human_agents.signature(db, actor=actor, open_session=chosen))
     before = st.session_state.get("ha_signature")
     st.session_state["ha_signature"] = sig
     if not full_run and before is not None and sig != before:

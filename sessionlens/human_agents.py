@@ -164,9 +164,19 @@ def holder(db: Session, *, actor: Actor, session_id: int) -> int | None:
     return access.session(db, actor, session_id).assigned_user_id
 
 
-def signature(db: Session, *, actor: Actor) -> tuple[object, ...]:
-    """Changes when a conversation arrives, leaves, changes hands or gets a message."""
+def signature(db: Session, *, actor: Actor, open_session: int | None = None) -> tuple[object, ...]:
+    """Changes when a conversation arrives, leaves, changes hands or gets a message, and when the
+    open one gets anything at all (a Copilot draft, a note, a marker)."""
     require(actor, Action.VIEW_SESSIONS)
+    newest = (
+        db.scalar(
+            select(func.max(Message.seq)).where(
+                Message.tenant_id == actor.tenant_id, Message.session_id == open_session
+            )
+        )
+        if open_session
+        else None
+    )
     row = db.execute(
         select(
             func.count(),
@@ -175,7 +185,7 @@ def signature(db: Session, *, actor: Actor) -> tuple[object, ...]:
             func.sum(ChatSession.message_count),
         ).where(ChatSession.tenant_id == actor.tenant_id, OPEN)
     ).one()
-    return tuple(row)
+    return (*row, newest)
 
 
 def _handoff(db: Session, session_id: int) -> Handoff | None:
@@ -306,6 +316,27 @@ def reply(db: Session, *, actor: Actor, session_id: int, text: str, now: dt.date
     if record is not None and record.first_reply_at is None:
         record.first_reply_at = now
     return msg.id
+
+
+def set_copilot(db: Session, *, actor: Actor, session_id: int, on: bool, now: dt.datetime) -> None:
+    """Copilot mode on or off: while on, the agent runtime posts drafts for the human agent. It
+    never hands the conversation back to the AI."""
+    require(actor, Action.WORK_CONVERSATIONS)
+    cs = _open(db, actor, session_id)
+    if cs.assigned_user_id != actor.user_id and actor.role not in (Role.ADMIN, Role.LEAD):
+        raise PermissionDenied("Only the assigned human agent can switch Copilot")
+    mode = Mode.COPILOT if on else Mode.HUMAN
+    if cs.mode == mode:
+        return
+    cs.mode = mode
+    logs.append_system(
+        db,
+        tenant_id=cs.tenant_id,
+        session_id=cs.id,
+        at=now,
+        text=f"Copilot {'on' if on else 'off'} ({actor.name})",
+    )
+    audit.record(db, actor, "copilot_switched", "session", cs.id, now=now, on=on)
 
 
 def note(db: Session, *, actor: Actor, session_id: int, text: str, now: dt.datetime) -> None:

@@ -826,7 +826,10 @@ def test_a_message_sent_through_the_api_appears_in_the_open_chat_without_a_click
 
 def test_human_agents_hand_over_accept_reply_note_resolve(browser, server):
     """Hand over on Sessions -> the conversation appears in Human Agents without a reload ->
-    accept -> reply with Enter -> private note -> resolve."""
+    accept -> reply with Enter -> Copilot on, a draft, Use draft, edit, send -> private note ->
+    resolve."""
+    import datetime as dt
+
     from playwright.sync_api import expect
 
     base, engine = server
@@ -865,6 +868,31 @@ def test_human_agents_hand_over_accept_reply_note_resolve(browser, server):
         timeout=30_000
     )
     expect(work.get_by_text("🕓 queued").last).to_be_visible()
+
+    work.get_by_text("Copilot", exact=True).last.click()  # the switch
+    for _ in range(40):  # the switch's callback writes the mode
+        with engine.connect() as conn:
+            if conn.scalar(select(ChatSession.mode).where(ChatSession.id == cs.id)) == "copilot":
+                break
+        work.wait_for_timeout(500)
+    draft = "I have issued the refund; it reaches your card in 3 to 5 days."
+    from sqlalchemy.orm import Session as OrmSession
+
+    from db.models import ChatSession as CS
+    from sessionlens.messages import append_message
+
+    with OrmSession(engine) as db, db.begin():  # the agent runtime posts a draft
+        live = db.get_one(CS, cs.id)
+        assert live.mode == "copilot"
+        append_message(
+            db, live, author_kind="copilot_draft", text=draft, sent_at=dt.datetime.now(dt.UTC)
+        )
+    work.get_by_role("button", name="Use draft").click(timeout=30_000)  # appears without a click
+    expect(box).to_have_value(draft, timeout=20_000)
+    box.press("End")
+    box.type(" Sorry again!")
+    box.press("Enter")
+    expect(work.get_by_text(draft + " Sorry again!")).to_be_visible(timeout=30_000)
     work.get_by_text("Private note").click()
     work.get_by_label("Note for colleagues (never sent to the customer)").fill("Refund approved")
     work.get_by_role("button", name="Add note").click()

@@ -255,3 +255,19 @@ def test_the_handoff_record_follows_the_conversation_and_sums_up_per_day(db):
     viewer = actor(db, 0, Role.VIEWER)
     with pytest.raises(PermissionDenied):
         handoffs.figures(db, actor=viewer, since=NOW, until=NOW)
+
+
+def test_copilot_is_switched_by_the_assignee_and_never_back_to_the_ai(db):
+    boss = actor(db)
+    sid = _handed_over(db, boss)
+    grace, tobias = _operator(db, 0), _operator(db, 1)
+    human_agents.accept(db, actor=grace, session_id=sid, now=NOW)
+    with pytest.raises(PermissionDenied, match="Only the assigned human agent can switch Copilot"):
+        human_agents.set_copilot(db, actor=tobias, session_id=sid, on=True, now=NOW)
+    human_agents.set_copilot(db, actor=grace, session_id=sid, on=True, now=NOW)
+    assert db.get_one(ChatSession, sid).mode == Mode.COPILOT
+    assert sid in {
+        c.id for c in human_agents.conversations(db, actor=grace)
+    }  # still waiting on a person
+    human_agents.set_copilot(db, actor=grace, session_id=sid, on=False, now=NOW)
+    assert db.get_one(ChatSession, sid).mode == Mode.HUMAN
