@@ -20,7 +20,7 @@ from sqlalchemy import Table, case, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from db.engine import rowcount
-from db.models import Agent, Attachment, ChatSession, Customer, Message, SessionLog
+from db.models import Agent, Attachment, ChatSession, Customer, Handoff, Message, SessionLog
 from sessionlens import audit, handover, logs, media
 from sessionlens.customers import customer_name_key
 from sessionlens.errors import NotFound, RuleViolation
@@ -47,10 +47,18 @@ class Written:
 
 
 def find(db: Session, actor: Actor, external_id: str, *, for_update: bool = False) -> ChatSession:
-    """The tenant's session with this runtime id, or NotFound (another tenant's looks missing)."""
+    """The tenant's session with this runtime id (or the newest session that continues it after a
+    human resolved it), or NotFound (another tenant's looks missing)."""
     require(actor, Action.VIEW_SESSIONS)
-    stmt = select(ChatSession).where(
-        ChatSession.tenant_id == actor.tenant_id, ChatSession.external_id == external_id
+    stmt = (
+        select(ChatSession)
+        .where(
+            ChatSession.tenant_id == actor.tenant_id,
+            (ChatSession.external_id == external_id)
+            | ChatSession.external_id.startswith(external_id + CONTINUED, autoescape=True),
+        )
+        .order_by(ChatSession.id.desc())
+        .limit(1)
     )
     if for_update:
         stmt = stmt.with_for_update()
@@ -166,20 +174,107 @@ class Target(NamedTuple):
     started_at: dt.datetime
 
 
+CONTINUED = "~"  # "conv-1~2": the session that continues conv-1 after a human resolved it
+
+
 def append_messages(
     db: Session, external_id: str, messages: list[MessageIn], *, actor: Actor
 ) -> Written:
+    """Append to the session of ``external_id``. Once a human agent has resolved it, the
+    customer's next message starts a new session that the AI handles (external id
+    ``<id>~2``, then ``~3``...), and later appends to ``<id>`` go there."""
     require(actor, Action.IMPORT)
     row = db.execute(
-        select(ChatSession.id, ChatSession.tenant_id, ChatSession.started_at).where(
-            ChatSession.tenant_id == actor.tenant_id, ChatSession.external_id == external_id
+        select(
+            ChatSession.id,
+            ChatSession.tenant_id,
+            ChatSession.started_at,
+            ChatSession.external_id,
+            ChatSession.finished_at,
         )
+        .where(
+            ChatSession.tenant_id == actor.tenant_id,
+            (ChatSession.external_id == external_id)
+            | ChatSession.external_id.startswith(external_id + CONTINUED, autoescape=True),
+        )
+        .order_by(ChatSession.id.desc())
+        .limit(1)
     ).first()
     if row is None:
         raise NotFound(f"Session {external_id!r} not found")
-    target = Target(*row)
+    target = Target(row[0], row[1], row[2])
+    current = row[3] or external_id
+    if row[4] is not None and _resolved_by_a_human(db, row[0]):
+        target, current = _continue(db, row[0], external_id, messages, actor=actor)
+        added, skipped = add_messages(db, target, messages, new=False)
+        return Written(target.id, current, True, added, skipped, 0)
     added, skipped = add_messages(db, target, messages)  # it takes the row's lock
-    return Written(target.id, external_id, False, added, skipped, 0)
+    return Written(target.id, current, False, added, skipped, 0)
+
+
+def _resolved_by_a_human(db: Session, session_id: int) -> bool:
+    return (
+        db.scalar(
+            select(Handoff.id)
+            .where(Handoff.session_id == session_id, Handoff.resolved_at.is_not(None))
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def _continue(
+    db: Session, old_id: int, external_id: str, messages: list[MessageIn], *, actor: Actor
+) -> tuple[Target, str]:
+    """A new AI session for the same customer, agent and channel, after a resolved one."""
+    old = db.get_one(ChatSession, old_id)
+    n = (
+        db.scalar(
+            select(func.count()).where(
+                ChatSession.tenant_id == actor.tenant_id,
+                ChatSession.external_id.startswith(external_id + CONTINUED, autoescape=True),
+            )
+        )
+        or 0
+    )
+    ext = f"{external_id}{CONTINUED}{n + 2}"
+    started = min((m.sent_at for m in messages), default=old.finished_at or old.started_at)
+    sid = db.scalar(
+        insert(SESSIONS)
+        .values(
+            tenant_id=old.tenant_id,
+            external_id=ext,
+            agent_id=old.agent_id,
+            channel=old.channel,
+            customer_id=old.customer_id,
+            mode=Mode.AI,
+            initiator="client",
+            status="open",
+            started_at=started,
+            last_message_at=started,
+            message_count=0,
+            has_attachments=False,
+            ip=old.ip,
+            country=old.country,
+            country_name=old.country_name,
+            city=old.city,
+            geo_note=old.geo_note,
+            is_mobile=old.is_mobile,
+            parameters=old.parameters,
+            results={},
+        )
+        .returning(SESSIONS.c.id)
+    )
+    assert sid is not None
+    target = Target(sid, old.tenant_id, started)
+    logs.append_system(
+        db,
+        tenant_id=old.tenant_id,
+        session_id=sid,
+        at=started,
+        text=f"Session opened: the customer wrote again after {external_id} was resolved",
+    )
+    return target, ext
 
 
 def append_logs(db: Session, external_id: str, entries: list[LogIn], *, actor: Actor) -> int:

@@ -345,3 +345,40 @@ def test_the_outbox_round_trip(client, keys, app_db):
         f"/api/v1/messages/{mid}/delivery", json={"status": "lost"}, headers=h(keys["mine"])
     )
     assert res.status_code == 422 and res.json()["errors"][0].startswith("$.status: not one of")
+
+
+def test_after_a_human_resolves_the_customers_next_message_starts_a_new_ai_session(
+    client, keys, app_db
+):
+    from sessionlens import handover, human_agents
+
+    client.post("/api/v1/sessions", json=doc(external_id="api-again"), headers=h(keys["mine"]))
+    with Session(app_db) as db, db.begin():
+        boss = identity.default_actor(db)
+        sid = _session(app_db, "api-again").id
+        handover.hand_over(db, actor=boss, session_id=sid, now=NOW)
+        grace = identity.actor_for(
+            db.scalars(select(User).where(User.email == "grace.kim@northwind.example")).one()
+        )
+        human_agents.accept(db, actor=grace, session_id=sid, now=NOW)
+        human_agents.resolve(db, actor=grace, session_id=sid, now=NOW)
+    again = {"author": "customer", "text": "One more question", "sent_at": "2026-11-26T10:30:00Z"}
+    res = client.post("/api/v1/sessions/api-again/messages", json=again, headers=h(keys["mine"]))
+    assert (
+        res.status_code == 200
+        and res.json()["external_id"] == "api-again~2"
+        and res.json()["created"]
+    )
+    new = _session(app_db, "api-again~2")
+    old = _session(app_db, "api-again")
+    assert (new.mode, new.finished_at, new.customer_id, new.agent_id) == (
+        "ai",
+        None,
+        old.customer_id,
+        old.agent_id,
+    )
+    assert new.message_count == 1 and old.message_count == 2
+    more = {"author": "ai", "text": "Sure, ask away.", "sent_at": "2026-11-26T10:30:05Z"}
+    res = client.post("/api/v1/sessions/api-again/messages", json=more, headers=h(keys["mine"]))
+    assert res.json()["external_id"] == "api-again~2" and not res.json()["created"]
+    assert _session(app_db, "api-again~2").message_count == 2
