@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import Table, case, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -50,15 +50,9 @@ def find(db: Session, actor: Actor, external_id: str, *, for_update: bool = Fals
     """The tenant's session with this runtime id (or the newest session that continues it after a
     human resolved it), or NotFound (another tenant's looks missing)."""
     require(actor, Action.VIEW_SESSIONS)
-    stmt = (
-        select(ChatSession)
-        .where(
-            ChatSession.tenant_id == actor.tenant_id,
-            (ChatSession.external_id == external_id)
-            | ChatSession.external_id.startswith(external_id + CONTINUED, autoescape=True),
-        )
-        .order_by(ChatSession.id.desc())
-        .limit(1)
+    current = _current_id(db, actor, external_id)
+    stmt = select(ChatSession).where(
+        ChatSession.tenant_id == actor.tenant_id, ChatSession.external_id == current
     )
     if for_update:
         stmt = stmt.with_for_update()
@@ -184,22 +178,26 @@ def append_messages(
     customer's next message starts a new session that the AI handles (external id
     ``<id>~2``, then ``~3``...), and later appends to ``<id>`` go there."""
     require(actor, Action.IMPORT)
-    row = db.execute(
-        select(
-            ChatSession.id,
-            ChatSession.tenant_id,
-            ChatSession.started_at,
-            ChatSession.external_id,
-            ChatSession.finished_at,
-        )
-        .where(
-            ChatSession.tenant_id == actor.tenant_id,
-            (ChatSession.external_id == external_id)
-            | ChatSession.external_id.startswith(external_id + CONTINUED, autoescape=True),
-        )
-        .order_by(ChatSession.id.desc())
-        .limit(1)
-    ).first()
+    cols = (
+        ChatSession.id,
+        ChatSession.tenant_id,
+        ChatSession.started_at,
+        ChatSession.external_id,
+        ChatSession.finished_at,
+    )
+
+    def lookup(ext: str) -> Any:
+        return db.execute(
+            select(*cols).where(
+                ChatSession.tenant_id == actor.tenant_id, ChatSession.external_id == ext
+            )
+        ).first()
+
+    row = lookup(external_id)  # one index lookup while the session is open
+    if row is not None and row[4] is not None:
+        current = _current_id(db, actor, external_id)
+        if current != external_id:
+            row = lookup(current)
     if row is None:
         raise NotFound(f"Session {external_id!r} not found")
     target = Target(row[0], row[1], row[2])
@@ -210,6 +208,30 @@ def append_messages(
         return Written(target.id, current, True, added, skipped, 0)
     added, skipped = add_messages(db, target, messages)  # it takes the row's lock
     return Written(target.id, current, False, added, skipped, 0)
+
+
+def _current_id(db: Session, actor: Actor, external_id: str) -> str:
+    """``external_id``, or the newest ``external_id~N`` that continues it. Continuations exist
+    only after a finish, so an unfinished session costs one index lookup."""
+    current = external_id
+    for n in range(2, 10_000):
+        finished = db.scalar(
+            select(ChatSession.finished_at.is_not(None)).where(
+                ChatSession.tenant_id == actor.tenant_id, ChatSession.external_id == current
+            )
+        )
+        if not finished:
+            return current
+        nxt = f"{external_id}{CONTINUED}{n}"
+        exists = db.scalar(
+            select(ChatSession.id).where(
+                ChatSession.tenant_id == actor.tenant_id, ChatSession.external_id == nxt
+            )
+        )
+        if exists is None:
+            return current
+        current = nxt
+    return current
 
 
 def _resolved_by_a_human(db: Session, session_id: int) -> bool:
@@ -228,16 +250,13 @@ def _continue(
 ) -> tuple[Target, str]:
     """A new AI session for the same customer, agent and channel, after a resolved one."""
     old = db.get_one(ChatSession, old_id)
-    n = (
-        db.scalar(
-            select(func.count()).where(
-                ChatSession.tenant_id == actor.tenant_id,
-                ChatSession.external_id.startswith(external_id + CONTINUED, autoescape=True),
-            )
-        )
-        or 0
+    current = old.external_id or external_id
+    base, _, number = current.rpartition(CONTINUED)
+    ext = (
+        f"{base}{CONTINUED}{int(number) + 1}"
+        if base == external_id and number.isdigit()
+        else f"{external_id}{CONTINUED}2"
     )
-    ext = f"{external_id}{CONTINUED}{n + 2}"
     started = min((m.sent_at for m in messages), default=old.finished_at or old.started_at)
     sid = db.scalar(
         insert(SESSIONS)
@@ -397,20 +416,47 @@ def add_messages(
         return 0, 0
     have: set[str | None] = set()
     seq = 0
-    if not new:
-        # Lock the session row first (Postgres; SQLite takes its write lock): two batches for
-        # one session cannot read the same highest seq or both add the same message.
-        db.execute(update(ChatSession).where(ChatSession.id == cs.id).values(id=ChatSession.id))
-        wanted = [m.external_id for m in messages if m.external_id]
-        if wanted:
-            have = set(
-                db.scalars(
-                    select(Message.external_id).where(
-                        Message.session_id == cs.id, Message.external_id.in_(wanted)
-                    )
+    counters_done = False
+    highest = select(func.max(Message.seq)).where(Message.session_id == cs.id).scalar_subquery()
+    wanted = [m.external_id for m in messages if m.external_id]
+    if not new and not wanted:
+        # Nothing to look up first (no external ids): the counter UPDATE is the lock. The
+        # highest seq is read by the next statement: in Postgres a subquery of the UPDATE
+        # itself would see the snapshot from before it waited for the lock.
+        n, newest, files_too = _counts(messages, cs.started_at)
+        bump: dict[str, object] = {"message_count": ChatSession.message_count + n}
+        if n:
+            bump["last_message_at"] = case(
+                (ChatSession.last_message_at < newest, newest), else_=ChatSession.last_message_at
+            )
+        if files_too:
+            bump["has_attachments"] = True
+        db.execute(
+            update(ChatSession)
+            .where(ChatSession.id == cs.id)
+            .values(bump)
+            .execution_options(synchronize_session=False)
+        )
+        seq = db.scalar(select(highest)) or 0
+        counters_done = True
+    elif not new:
+        # Lock the session row first, then read (Postgres locks the row; SQLite takes its write
+        # lock): two batches for one session cannot read the same highest seq or both add the
+        # same message.
+        db.execute(
+            update(ChatSession)
+            .where(ChatSession.id == cs.id)
+            .values(id=ChatSession.id)
+            .execution_options(synchronize_session=False)
+        )
+        seq = db.scalar(select(highest)) or 0
+        have = set(
+            db.scalars(
+                select(Message.external_id).where(
+                    Message.session_id == cs.id, Message.external_id.in_(wanted)
                 )
             )
-        seq = db.scalar(select(func.max(Message.seq)).where(Message.session_id == cs.id)) or 0
+        )
     fresh = _fresh(messages, have)
     counted, last, files = 0, cs.started_at, False
     rows: list[dict[str, object]] = []
@@ -468,8 +514,10 @@ def add_messages(
                 files = True
     else:
         db.execute(insert(MESSAGES), rows)
-    if new:
-        return len(rows), len(messages) - len(rows)  # the INSERT of the session counted them
+    if new or counters_done:
+        if isinstance(cs, ChatSession) and counters_done:
+            db.expire(cs, ["message_count", "last_message_at", "has_attachments"])
+        return len(rows), len(messages) - len(rows)  # counted already
     values: dict[str, object] = {"message_count": ChatSession.message_count + counted}
     if counted:
         values["last_message_at"] = case(
@@ -489,6 +537,13 @@ def add_messages(
     if isinstance(cs, ChatSession):
         db.expire(cs, ["message_count", "last_message_at", "has_attachments"])
     return len(rows), len(messages) - len(rows)
+
+
+def _counts(messages: list[MessageIn], floor: dt.datetime) -> tuple[int, dt.datetime, bool]:
+    """How many of ``messages`` count, the newest counted time (at least ``floor``), and whether
+    any has files."""
+    counted = [m.sent_at for m in messages if m.author in COUNTED_KINDS]
+    return len(counted), max([floor, *counted]), any(m.attachments for m in messages)
 
 
 def _fresh(messages: list[MessageIn], have: set[str | None]) -> list[MessageIn]:

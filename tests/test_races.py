@@ -166,3 +166,78 @@ def test_concurrent_appends_to_one_session_get_distinct_sequence_numbers(committ
         ).all()
         assert sorted(seqs) == list(range(top + 1, top + CLICKS + 1))
         assert db.get(ChatSession, sid).message_count == before + CLICKS
+
+
+def api_append(url: str, external_id: str, tenant_id: int, start_at: float, i: int) -> str:
+    """One agent-runtime request appending two messages (no external ids) through ingest."""
+    from db.models import User
+    from sessionlens import exchange, ingest
+    from sessionlens.permissions import Actor
+
+    eng = make_engine(url)
+    try:
+        with Session(eng) as db:
+            uid = db.scalar(select(User.id).where(User.tenant_id == tenant_id).limit(1))
+        who = Actor(user_id=uid, tenant_id=tenant_id, role="operator", name="API key")
+        batch = exchange.parse(
+            exchange.MessagesIn,
+            {
+                "messages": [
+                    {"author": "customer", "text": f"c{i}", "sent_at": "2026-11-01T12:00:00Z"},
+                    {"author": "ai", "text": f"a{i}", "sent_at": "2026-11-01T12:00:01Z"},
+                ]
+            },
+        )
+        time.sleep(max(0.0, start_at - time.time()))
+        with Session(eng) as db, db.begin():
+            ingest.append_messages(db, external_id, batch.messages, actor=who)
+        return "ok"
+    except Exception as exc:  # noqa: BLE001 - the test reports what went wrong in a writer
+        return f"{type(exc).__name__}: {exc}"
+    finally:
+        eng.dispose()
+
+
+def test_simultaneous_api_appends_to_one_session_all_land_in_order(committed):
+    from sessionlens import exchange, ingest
+
+    with Session(committed) as db, db.begin():
+        who = identity.default_actor(db)
+        ingest.upsert_session(
+            db,
+            exchange.parse(
+                exchange.SessionIn,
+                {
+                    "external_id": "race-1",
+                    "agent": "Racer",
+                    "channel": "web",
+                    "started_at": "2026-11-01T11:00:00Z",
+                },
+            ),
+            actor=who,
+            now=NOW,
+            locate=geo.Locator(None).locate,
+        )
+        sid = db.scalar(select(ChatSession.id).where(ChatSession.external_id == "race-1"))
+    url = committed.url.render_as_string(hide_password=False)
+    start_at = time.time() + 1.0
+    outcomes: list[str] = []
+    threads = [
+        threading.Thread(
+            target=lambda i=i: outcomes.append(
+                api_append(url, "race-1", who.tenant_id, start_at, i)
+            )
+        )
+        for i in range(CLICKS)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert outcomes == ["ok"] * CLICKS, outcomes
+    with Session(committed) as db:
+        seqs = db.scalars(
+            select(Message.seq).where(Message.session_id == sid).order_by(Message.seq)
+        ).all()
+        count = db.scalar(select(ChatSession.message_count).where(ChatSession.id == sid))
+    assert seqs == list(range(1, 2 * CLICKS + 1)) and count == 2 * CLICKS
