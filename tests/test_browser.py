@@ -905,3 +905,18 @@ def test_human_agents_hand_over_accept_reply_note_resolve(browser, server):
     work.screenshot(path=str(SHOTS / "human-agents.png"))
     operator.close()
     lead.close()
+
+
+def test_search_opens_the_session_filters(page, server):
+    from playwright.sync_api import expect
+
+    base, _ = server
+    page.goto(f"{base}/")
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar.get_by_text("Session Filters")).to_be_visible(timeout=60_000)
+    sidebar.hover()
+    page.get_by_role("button", name="Collapse sidebar").click()
+    expect(sidebar.get_by_text("Session Filters")).not_to_be_in_viewport(timeout=10_000)
+    page.get_by_role("button", name="Search").click()
+    expect(sidebar.get_by_text("Session Filters")).to_be_in_viewport(timeout=10_000)
+    expect(sidebar.get_by_text("Agents", exact=True)).to_be_visible()
