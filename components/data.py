@@ -65,12 +65,11 @@ def signed_in_actor() -> Actor | None:
         token = st.session_state.get(TEST_TOKEN)
     if not isinstance(token, str) or not token:
         return None
-    settings = get_settings()
     with db_session() as db:
         actor = auth.actor_from_token(
             db,
             token,
-            secret=auth.secret_key(settings.secret_key, settings.database_url),
+            secret=auth.app_secret(),
             now=dt.datetime.now(dt.UTC),
         )
     return actor

@@ -17,7 +17,6 @@ from components.data import run_action
 from sessionlens import auth, filter_options, filter_query
 from sessionlens.filters import SessionFilter
 from sessionlens.permissions import Actor
-from sessionlens.settings import get_settings
 
 FORMATS = {
     "json": "JSON (the session-v1 format)",
@@ -56,12 +55,11 @@ def export_dialog(actor: Actor, tz: str, flt: SessionFilter) -> None:
         }
     fmt = st.radio("Format", list(FORMATS), format_func=FORMATS.get, key="export_format")
     what["format"] = fmt
-    settings = get_settings()
     ticket = run_action(
         lambda db: auth.issue_ticket(
             actor,
             db,
-            secret=auth.secret_key(settings.secret_key, settings.database_url),
+            secret=auth.app_secret(),
             now=dt.datetime.now(dt.UTC),
             what=what,
         )

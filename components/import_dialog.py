@@ -10,6 +10,7 @@ import streamlit as st
 
 from components import feedback
 from components.data import locator, run_action
+from components.markdown import md_escape
 from components.session_list import reload_lists
 from sessionlens import exchange, filter_options, importer, ingest
 from sessionlens.blobs import default_store
@@ -131,7 +132,8 @@ def _sessions_file(actor: Actor) -> None:
     except UnicodeDecodeError:
         feedback.error(f"{upload.name} is not UTF-8 text: nothing imported")
         return
-    st.caption(f"{len(docs)} session{'s' if len(docs) != 1 else ''} in {upload.name}, all valid.")
+    n = len(docs)
+    st.caption(md_escape(f"{n} session{'s' if n != 1 else ''} in {upload.name}, all valid."))
     if st.button("Import", type="primary", key="import_json_go"):
         report = run_action(
             lambda db: ingest.import_documents(

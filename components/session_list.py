@@ -38,6 +38,15 @@ def reload_lists() -> None:
         st.session_state.pop(f"list_{sort.value}", None)
 
 
+def shown_ids(limit: int = 200) -> list[int]:
+    """The ids of the rows the table holds (both sort orders, at most ``limit`` each)."""
+    return [
+        r.id
+        for sort in SortKey
+        for r in getattr(st.session_state.get(f"list_{sort.value}"), "rows", [])[:limit]
+    ]
+
+
 def current_sort() -> SortKey:
     raw = st.query_params.get("sort", "")
     if not raw:

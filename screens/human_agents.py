@@ -11,14 +11,14 @@ from collections import defaultdict
 
 import streamlit as st
 
-from components import feedback, url
+from components import feedback, live, url
 from components.chat import message_window, render_conversation
 from components.data import current_actor, run_action, run_read
+from components.markdown import md_escape
 from components.panel import render_panel
 from sessionlens import human_agents, identity, sessions
 from sessionlens.channels import channel_info
 from sessionlens.permissions import Action, can
-from sessionlens.settings import get_settings
 
 actor = current_actor()
 tenant = run_action(lambda db: identity.tenant_info(db, actor=actor))
@@ -83,21 +83,22 @@ with list_col:
         groups[key].append(c)
     order = sorted(groups, key=lambda g: (g != "Unassigned", g.lower()))
     for g in order:
-        with st.expander(f"{g} · {counts.get(g, len(groups[g]))}", expanded=True):
+        # Names come from the agent runtime and from people: labels are Markdown, so escape them.
+        with st.expander(f"{md_escape(g)} · {counts.get(g, len(groups[g]))}", expanded=True):
             for c in groups[g]:
                 icon = channel_info(c.channel).icon
                 badge = f" · {c.unread} new" if c.unread else ""
-                who = c.assignee or "Unassigned"
+                who = md_escape(f"{c.agent} · {c.assignee or 'Unassigned'}")
                 st.button(
-                    f"{icon} {c.customer}{badge}",
+                    f"{icon} {md_escape(c.customer)}{badge}",
                     key=f"ha_card_{c.id}",
-                    help=f"{c.agent} · {who}",
+                    help=who,
                     type="primary" if c.id == chosen else "secondary",
                     use_container_width=True,
                     on_click=_open,
                     args=(c.id,),
                 )
-                st.caption(f"{c.agent} · {who}")
+                st.caption(who)
 
 detail = (
     run_action(
@@ -114,7 +115,7 @@ with chat_col:
         st.info("Pick a conversation on the left.", icon=":material/support_agent:")
     else:
         row = detail.row
-        st.subheader(f"Chat · {row.customer_name or 'Unknown'}")
+        st.subheader(f"Chat · {md_escape(row.customer_name or 'Unknown')}")
         assignee = run_read(lambda db: human_agents.holder(db, actor=actor, session_id=row.id))
         drafts_usable = may_work and assignee == actor.user_id and row.finished_at is None
 
@@ -233,19 +234,7 @@ with panel_col:
         render_panel(detail)
 
 
-@st.fragment(run_every=get_settings().live_seconds or None)
-def _watch() -> None:
-    """A timed run redraws the page when a conversation arrived, changed hands or got a
-    message; a page run only records what it drew."""
-    if not get_settings().live_seconds:
-        return
-    full_run = st.session_state.pop("ha_full_run", False)
-    sig = run_read(lambda db: human_agents.signature(db, actor=actor, open_session=chosen))
-    before = st.session_state.get("ha_signature")
-    st.session_state["ha_signature"] = sig
-    if not full_run and before is not None and sig != before:
-        st.rerun()
-
-
-st.session_state["ha_full_run"] = True
-_watch()
+live.watch(
+    "human_agents",
+    lambda db: human_agents.signature(db, actor=actor, open_session=chosen),
+)

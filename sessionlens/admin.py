@@ -300,21 +300,26 @@ def revoke_api_key(db: Session, *, actor: Actor, key_id: int, now: dt.datetime) 
         audit.record(db, actor, "api_key_revoked", "api_key", row.id, now=now, name=row.name)
 
 
+def _live_key(db: Session, key: str) -> Any:
+    """The presented key's row (tenant, name, creator), or None if unknown or revoked."""
+    return db.execute(
+        select(ApiKey.tenant_id, ApiKey.name, ApiKey.created_by_user_id).where(
+            ApiKey.key_hash == key_hash(key), ApiKey.revoked_at.is_(None)
+        )
+    ).first()
+
+
 def tenant_of_key(db: Session, key: str) -> int | None:
     """The tenant a presented API key belongs to; None for an unknown or revoked key."""
-    row = db.scalar(select(ApiKey).where(ApiKey.key_hash == key_hash(key)))
-    return row.tenant_id if row is not None and row.revoked_at is None else None
+    row = _live_key(db, key)
+    return row.tenant_id if row is not None else None
 
 
 def api_actor(db: Session, key: str) -> Actor | None:
     """Who acts for a request that presents ``key``: an Operator of the key's tenant named after
     the key (its audit rows name the admin who made it); None for an unknown or revoked key."""
-    row = db.execute(
-        select(ApiKey.tenant_id, ApiKey.name, ApiKey.created_by_user_id, ApiKey.revoked_at).where(
-            ApiKey.key_hash == key_hash(key)
-        )
-    ).first()
-    if row is None or row.revoked_at is not None:
+    row = _live_key(db, key)
+    if row is None:
         return None
     user_id = row.created_by_user_id or db.scalar(
         select(User.id)

@@ -31,10 +31,12 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from db.models import SignInAttempt, Tenant, User
-from sessionlens import audit
+from sessionlens import audit, strict
 from sessionlens.errors import BadInput, DomainError, PermissionDenied
 from sessionlens.identity import actor_for
+from sessionlens.kinds import Role
 from sessionlens.permissions import Actor
+from sessionlens.settings import get_settings
 
 COOKIE = "sessionlens_auth"  # the name of the sign-in cookie
 ATTEMPTS = 5
@@ -210,6 +212,13 @@ def secret_key(configured: str, database_url: str) -> str:
     return path.read_text().strip()
 
 
+def app_secret() -> str:
+    """The key that signs this installation's tokens and tickets (``SESSIONLENS_SECRET_KEY``, or
+    the one kept beside the embedded database)."""
+    s = get_settings()
+    return secret_key(s.secret_key, s.database_url)
+
+
 def safe_next(raw: str | None) -> str:
     """A path of this site to go to after signing in; anything else (another site, a scheme,
     ``//host``, a line break) becomes ``/``."""
@@ -278,9 +287,6 @@ def add_user(
     tenant: str | None = None,
 ) -> User:
     """A new user of ``tenant`` (its name or id; the first tenant if None) for the CLI."""
-    from sessionlens import strict
-    from sessionlens.kinds import Role
-
     email = email.strip()
     if "@" not in email or len(email) > 320:
         raise BadInput(f"{email!r} is not an email address")
@@ -288,7 +294,7 @@ def add_user(
     role = strict.choice(role, "The role", {r.value for r in Role}, noun="role")
     if db.scalar(select(User.id).where(func.lower(User.email) == email_key(email))):
         raise BadInput(f"A user with the email {email} already exists")
-    t = _tenant(db, tenant)
+    t = tenant_by_ref(db, tenant)
     user = User(
         tenant_id=t.id,
         name=name,
@@ -302,7 +308,8 @@ def add_user(
     return user
 
 
-def _tenant(db: Session, ref: str | None) -> Tenant:
+def tenant_by_ref(db: Session, ref: str | None) -> Tenant:
+    """The tenant named or numbered ``ref`` (the first tenant if None), or BadInput."""
     stmt = select(Tenant).order_by(Tenant.id).limit(1)
     if ref:
         stmt = select(Tenant).where(

@@ -390,21 +390,9 @@ def tenants_list(database_url: str | None = UrlOpt) -> None:
 
 def _tenant_admin(db, tenant: str | None):  # type: ignore[no-untyped-def]
     """The first active admin of ``tenant``: whom a command-line change acts as."""
-    from db.models import User
     from sessionlens import auth, identity
-    from sessionlens.errors import BadInput
-    from sessionlens.kinds import Role
 
-    t = auth._tenant(db, tenant)
-    user = db.scalar(
-        select(User)
-        .where(User.tenant_id == t.id, User.role == Role.ADMIN, User.is_active)
-        .order_by(User.id)
-        .limit(1)
-    )
-    if user is None:
-        raise BadInput(f"Tenant {t.name} has no active admin: add one with `users add`")
-    return identity.actor_for(user)
+    return identity.first_admin(db, auth.tenant_by_ref(db, tenant).id)
 
 
 @keys_app.command("create")

@@ -25,7 +25,7 @@ from pydantic import (
 )
 
 from sessionlens.errors import BadInput
-from sessionlens.kinds import AuthorKind, Channel, Mode, SystemEvent
+from sessionlens.kinds import Channel, Mode
 
 FORMAT: Final = "sessionlens.session/v1"
 MAX_TEXT = 1_000_000  # characters of one message, log line or trace part
@@ -259,9 +259,6 @@ def schema() -> dict[str, Any]:
     s["title"] = "Sessionlens session, format v1"
     return s
 
-
-AUTHOR_KINDS = {k.value for k in AuthorKind}
-EVENTS = {e.value for e in SystemEvent}
 
 if __name__ == "__main__":  # python -m sessionlens.exchange > docs/schema/session-v1.json
     print(json.dumps(schema(), indent=2, ensure_ascii=False))

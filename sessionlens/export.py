@@ -22,7 +22,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from db.models import Agent, Attachment, ChatSession, Customer, Message, SessionLog, User
-from sessionlens import audit
+from sessionlens import audit, timefmt
 from sessionlens.exchange import FORMAT, MAX_INLINE_BYTES
 from sessionlens.filters import SessionFilter
 from sessionlens.permissions import Action, Actor, require
@@ -50,9 +50,7 @@ CSV_COLUMNS = [
 ]
 
 
-def _iso(t: dt.datetime | None) -> str | None:
-    # Times come back from UTCDateTime columns already in UTC.
-    return t.isoformat().replace("+00:00", "Z") if t else None
+_iso = timefmt.iso
 
 
 def _ref(external_id: str | None, row_id: int) -> str:

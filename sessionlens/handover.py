@@ -8,10 +8,10 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from db.engine import rowcount
-from db.models import AuthorKind, ChatSession, Handoff, Mode, SystemEvent
+from db.models import ChatSession, Handoff, Mode, SystemEvent
 from sessionlens import access, audit, logs
 from sessionlens.errors import RuleViolation
-from sessionlens.messages import append_message
+from sessionlens.messages import append_marker
 from sessionlens.permissions import Action, Actor, can, require
 from sessionlens.sessions import SessionRow
 
@@ -70,15 +70,7 @@ def hand_over(
     cs = access.session(db, actor, session_id)
     if not moved:
         raise RuleViolation(_state_rule(cs.finished_at, cs.mode) or HANDLED)
-    append_message(
-        db,
-        cs,
-        author_kind=AuthorKind.SYSTEM,
-        text="",
-        sent_at=now,
-        system_event=SystemEvent.TRANSFER,
-        event_data={"by": actor.name},
-    )
+    append_marker(db, cs, SystemEvent.TRANSFER, {"by": actor.name}, at=now)
     logs.append_system(
         db,
         tenant_id=cs.tenant_id,

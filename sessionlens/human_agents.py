@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import ColumnElement, and_, func, select, true, update
 from sqlalchemy.orm import Session, aliased
 
 from db.engine import rowcount
@@ -22,7 +22,7 @@ from db.models import Agent, ChatSession, Customer, Handoff, Message, Tenant, Us
 from sessionlens import access, audit, logs, strict
 from sessionlens.errors import NotFound, PermissionDenied, RuleViolation
 from sessionlens.kinds import AuthorKind, Mode, Role, SystemEvent
-from sessionlens.messages import append_message
+from sessionlens.messages import append_marker, append_message
 from sessionlens.permissions import Action, Actor, require
 
 Show = Literal["all", "mine", "unassigned"] | int  # an int: a teammate's user id
@@ -70,6 +70,23 @@ def waiting(db: Session, *, actor: Actor) -> int:
 LIST_LIMIT = 200
 
 
+def _shown(actor: Actor, show: Show) -> ColumnElement[bool]:
+    """The condition of the list's "Show" choice."""
+    if show == "mine":
+        return ChatSession.assigned_user_id == actor.user_id
+    if show == "unassigned":
+        return ChatSession.assigned_user_id.is_(None)
+    if isinstance(show, int):
+        return ChatSession.assigned_user_id == show
+    return true()
+
+
+def _may_steer(actor: Actor, cs: ChatSession, what: str) -> None:
+    """The assignee steers a conversation; an admin or lead may step in."""
+    if cs.assigned_user_id != actor.user_id and actor.role not in (Role.ADMIN, Role.LEAD):
+        raise PermissionDenied(f"Only the assigned human agent can {what}")
+
+
 def conversations(
     db: Session, *, actor: Actor, show: Show = "all", limit: int = LIST_LIMIT
 ) -> list[Card]:
@@ -111,12 +128,7 @@ def conversations(
         .outerjoin(assignee, assignee.id == ChatSession.assigned_user_id)
         .where(ChatSession.tenant_id == actor.tenant_id, OPEN)
     )
-    if show == "mine":
-        stmt = stmt.where(ChatSession.assigned_user_id == actor.user_id)
-    elif show == "unassigned":
-        stmt = stmt.where(ChatSession.assigned_user_id.is_(None))
-    elif isinstance(show, int):
-        stmt = stmt.where(ChatSession.assigned_user_id == show)
+    stmt = stmt.where(_shown(actor, show))
     rows = db.execute(
         stmt.order_by(ChatSession.last_message_at.desc(), ChatSession.id.desc()).limit(limit)
     )
@@ -139,12 +151,7 @@ def group_counts(
         else stmt.outerjoin(User, User.id == ChatSession.assigned_user_id)
     )
     stmt = stmt.where(ChatSession.tenant_id == actor.tenant_id, OPEN)
-    if show == "mine":
-        stmt = stmt.where(ChatSession.assigned_user_id == actor.user_id)
-    elif show == "unassigned":
-        stmt = stmt.where(ChatSession.assigned_user_id.is_(None))
-    elif isinstance(show, int):
-        stmt = stmt.where(ChatSession.assigned_user_id == show)
+    stmt = stmt.where(_shown(actor, show))
     return {str(k): n for k, n in db.execute(stmt.group_by(key))}
 
 
@@ -229,15 +236,7 @@ def accept(db: Session, *, actor: Actor, session_id: int, now: dt.datetime) -> N
         raise RuleViolation(
             f"{holder.name if holder else 'Someone'} already took this conversation"
         )
-    append_message(
-        db,
-        cs,
-        author_kind=AuthorKind.SYSTEM,
-        text="",
-        sent_at=now,
-        system_event=SystemEvent.ASSIGNED,
-        event_data={"name": actor.name},
-    )
+    append_marker(db, cs, SystemEvent.ASSIGNED, {"name": actor.name}, at=now)
     logs.append_system(
         db,
         tenant_id=cs.tenant_id,
@@ -275,15 +274,7 @@ def assign(db: Session, *, actor: Actor, session_id: int, user_id: int, now: dt.
             record.accepted_at, record.accepted_by = now, mate.id
         else:
             record.reassignments += 1
-    append_message(
-        db,
-        cs,
-        author_kind=AuthorKind.SYSTEM,
-        text="",
-        sent_at=now,
-        system_event=SystemEvent.ASSIGNED,
-        event_data={"name": mate.name, "by": actor.name},
-    )
+    append_marker(db, cs, SystemEvent.ASSIGNED, {"name": mate.name, "by": actor.name}, at=now)
     audit.record(
         db,
         actor,
@@ -323,8 +314,7 @@ def set_copilot(db: Session, *, actor: Actor, session_id: int, on: bool, now: dt
     never hands the conversation back to the AI."""
     require(actor, Action.WORK_CONVERSATIONS)
     cs = _open(db, actor, session_id)
-    if cs.assigned_user_id != actor.user_id and actor.role not in (Role.ADMIN, Role.LEAD):
-        raise PermissionDenied("Only the assigned human agent can switch Copilot")
+    _may_steer(actor, cs, "switch Copilot")
     mode = Mode.COPILOT if on else Mode.HUMAN
     if cs.mode == mode:
         return
@@ -361,17 +351,8 @@ def resolve(db: Session, *, actor: Actor, session_id: int, now: dt.datetime) -> 
     cs = _open(db, actor, session_id)
     if cs.assigned_user_id is None:
         raise RuleViolation("Accept or assign the conversation before resolving it")
-    if cs.assigned_user_id != actor.user_id and actor.role not in (Role.ADMIN, Role.LEAD):
-        raise PermissionDenied("Only the assigned human agent can resolve this conversation")
-    append_message(
-        db,
-        cs,
-        author_kind=AuthorKind.SYSTEM,
-        text="",
-        sent_at=now,
-        system_event=SystemEvent.RESOLVED,
-        event_data={"name": actor.name},
-    )
+    _may_steer(actor, cs, "resolve this conversation")
+    append_marker(db, cs, SystemEvent.RESOLVED, {"name": actor.name}, at=now)
     cs.finished_at = now
     record = _handoff(db, cs.id)
     if record is not None:

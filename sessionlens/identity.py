@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Role, Tenant, User
-from sessionlens.errors import NotFound
+from sessionlens.errors import BadInput, NotFound
 from sessionlens.permissions import Actor
 
 
@@ -49,3 +49,16 @@ def admin_names(db: Session, *, actor: Actor) -> list[str]:
             .order_by(User.name)
         )
     )
+
+
+def first_admin(db: Session, tenant_id: int) -> Actor:
+    """The tenant's first active admin: whom a command-line change acts as."""
+    user = db.scalar(
+        select(User)
+        .where(User.tenant_id == tenant_id, User.role == Role.ADMIN, User.is_active)
+        .order_by(User.id)
+        .limit(1)
+    )
+    if user is None:
+        raise BadInput("This tenant has no active admin: add one with `sessionlens users add`")
+    return actor_for(user)

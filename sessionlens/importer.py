@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from db.models import (
     Agent,
     Attachment,
-    AuthorKind,
     ChatSession,
     Customer,
     Initiator,
@@ -27,7 +26,7 @@ from sessionlens.blobs import BlobStore
 from sessionlens.channels import CHANNELS
 from sessionlens.customers import PHONE, customer_name_key
 from sessionlens.errors import BadInput
-from sessionlens.messages import append_message
+from sessionlens.messages import append_marker
 from sessionlens.permissions import Action, Actor, require
 from sessionlens.settings import Settings
 from sessionlens.transcription.audio import ACCEPTED, AudioInfo, probe
@@ -173,15 +172,7 @@ def _create(
     )
     db.add(cs)
     db.flush()
-    append_message(
-        db,
-        cs,
-        author_kind=AuthorKind.SYSTEM,
-        text="",
-        sent_at=started,
-        system_event=SystemEvent.STARTED,
-        event_data={"initiator": "Client"},
-    )
+    append_marker(db, cs, SystemEvent.STARTED, {"initiator": "Client"}, at=started)
     mime = mimetypes.guess_type(filename)[0] or "audio/" + Path(filename).suffix.lstrip(".")
     db.add(
         Attachment(

@@ -19,7 +19,6 @@ from typing import Any, NamedTuple
 from sqlalchemy import Table, case, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from db.engine import rowcount
 from db.models import Agent, Attachment, ChatSession, Customer, Handoff, Message, SessionLog
 from sessionlens import audit, handover, logs, media
 from sessionlens.customers import customer_name_key
@@ -99,8 +98,7 @@ def upsert_session(
         # A new session is one INSERT with its counters already right (no ORM object, no
         # counter UPDATE): a file import makes hundreds of them.
         loc = locate(doc.ip) if doc.ip else None
-        fresh = _fresh(doc.messages, set())
-        counted = [m.sent_at for m in fresh if m.author in COUNTED_KINDS]
+        n_counted, newest, with_files = _counts(_fresh(doc.messages, set()), doc.started_at)
         sid = db.scalar(
             insert(SESSIONS)
             .values(
@@ -114,9 +112,9 @@ def upsert_session(
                 status=doc.status,
                 started_at=doc.started_at,
                 finished_at=doc.finished_at,
-                last_message_at=max([doc.started_at, *counted]),
-                message_count=len(counted),
-                has_attachments=any(m.attachments for m in fresh),
+                last_message_at=newest,
+                message_count=n_counted,
+                has_attachments=with_files,
                 ip=doc.ip,
                 country=loc.country if loc else None,
                 country_name=loc.country_name if loc else None,
@@ -416,49 +414,37 @@ def add_messages(
         return 0, 0
     have: set[str | None] = set()
     seq = 0
-    counters_done = False
     highest = select(func.max(Message.seq)).where(Message.session_id == cs.id).scalar_subquery()
     wanted = [m.external_id for m in messages if m.external_id]
-    if not new and not wanted:
-        # Nothing to look up first (no external ids): the counter UPDATE is the lock. The
-        # highest seq is read by the next statement: in Postgres a subquery of the UPDATE
-        # itself would see the snapshot from before it waited for the lock.
-        n, newest, files_too = _counts(messages, cs.started_at)
-        bump: dict[str, object] = {"message_count": ChatSession.message_count + n}
-        if n:
-            bump["last_message_at"] = case(
-                (ChatSession.last_message_at < newest, newest), else_=ChatSession.last_message_at
-            )
-        if files_too:
-            bump["has_attachments"] = True
-        db.execute(
-            update(ChatSession)
-            .where(ChatSession.id == cs.id)
-            .values(bump)
-            .execution_options(synchronize_session=False)
-        )
-        seq = db.scalar(select(highest)) or 0
-        counters_done = True
-    elif not new:
+    counted = new  # a session created in this transaction was inserted with its counters
+    if not new:
         # Lock the session row first, then read (Postgres locks the row; SQLite takes its write
         # lock): two batches for one session cannot read the same highest seq or both add the
-        # same message.
-        db.execute(
-            update(ChatSession)
-            .where(ChatSession.id == cs.id)
-            .values(id=ChatSession.id)
-            .execution_options(synchronize_session=False)
-        )
+        # same message. Without external ids every message is new, so the counter UPDATE itself
+        # is the lock. The highest seq is read by the next statement: in Postgres a subquery of
+        # the UPDATE would see the snapshot from before it waited for the lock.
+        if wanted:
+            db.execute(
+                update(ChatSession)
+                .where(ChatSession.id == cs.id)
+                .values(id=ChatSession.id)
+                .execution_options(synchronize_session=False)
+            )
+        else:
+            _bump(db, cs, messages)
+            counted = True
         seq = db.scalar(select(highest)) or 0
-        have = set(
-            db.scalars(
-                select(Message.external_id).where(
-                    Message.session_id == cs.id, Message.external_id.in_(wanted)
+        if wanted:
+            have = set(
+                db.scalars(
+                    select(Message.external_id).where(
+                        Message.session_id == cs.id, Message.external_id.in_(wanted)
+                    )
                 )
             )
-        )
     fresh = _fresh(messages, have)
-    counted, last, files = 0, cs.started_at, False
+    if not fresh:
+        return 0, len(messages)
     rows: list[dict[str, object]] = []
     for m in fresh:
         seq += 1
@@ -483,11 +469,6 @@ def add_messages(
                 "event_data": m.event_data,
             }
         )
-        if m.author in COUNTED_KINDS:
-            counted += 1
-            last = max(last, m.sent_at)
-    if not rows:
-        return 0, len(messages)
     # One multi-row INSERT; ids come back (in order) only when attachments need them.
     if any(m.attachments for m in fresh):
         ids = list(
@@ -511,32 +492,31 @@ def add_messages(
                         created_at=m.sent_at,
                     )
                 )
-                files = True
     else:
         db.execute(insert(MESSAGES), rows)
-    if new or counters_done:
-        if isinstance(cs, ChatSession) and counters_done:
-            db.expire(cs, ["message_count", "last_message_at", "has_attachments"])
-        return len(rows), len(messages) - len(rows)  # counted already
-    values: dict[str, object] = {"message_count": ChatSession.message_count + counted}
-    if counted:
+    if not counted:
+        _bump(db, cs, fresh)
+    if isinstance(cs, ChatSession) and not new:
+        db.expire(cs, ["message_count", "last_message_at", "has_attachments"])
+    return len(rows), len(messages) - len(rows)
+
+
+def _bump(db: Session, cs: ChatSession | Target, added: list[MessageIn]) -> None:
+    """Add ``added`` to the session's message_count, last_message_at and has_attachments."""
+    n, newest, files = _counts(added, cs.started_at)
+    values: dict[str, object] = {"message_count": ChatSession.message_count + n}
+    if n:
         values["last_message_at"] = case(
-            (ChatSession.last_message_at < last, last), else_=ChatSession.last_message_at
+            (ChatSession.last_message_at < newest, newest), else_=ChatSession.last_message_at
         )
     if files:
         values["has_attachments"] = True
-    moved = rowcount(
-        db.execute(
-            update(ChatSession)
-            .where(ChatSession.id == cs.id)
-            .values(values)
-            .execution_options(synchronize_session=False)
-        )
+    db.execute(
+        update(ChatSession)
+        .where(ChatSession.id == cs.id)
+        .values(values)
+        .execution_options(synchronize_session=False)
     )
-    assert moved == 1
-    if isinstance(cs, ChatSession):
-        db.expire(cs, ["message_count", "last_message_at", "has_attachments"])
-    return len(rows), len(messages) - len(rows)
 
 
 def _counts(messages: list[MessageIn], floor: dt.datetime) -> tuple[int, dt.datetime, bool]:

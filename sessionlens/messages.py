@@ -59,3 +59,18 @@ def append_message(
     db.add(msg)
     db.flush()
     return msg
+
+
+def append_marker(
+    db: Session, chat: ChatSession, event: str, data: dict[str, Any], *, at: dt.datetime
+) -> Message:
+    """A system marker (the chat's centred grey line: started, transfer, assigned, resolved)."""
+    return append_message(
+        db,
+        chat,
+        author_kind=AuthorKind.SYSTEM,
+        text="",
+        sent_at=at,
+        system_event=event,
+        event_data=data,
+    )

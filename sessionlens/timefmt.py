@@ -19,6 +19,12 @@ def utc(when: dt.datetime | None) -> str:
     return EMPTY if when is None else when.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def iso(when: dt.datetime | None) -> str | None:
+    """ISO 8601 with "Z", the form the session format uses (``when`` is already UTC, as
+    UTCDateTime columns return it)."""
+    return when.isoformat().replace("+00:00", "Z") if when else None
+
+
 def compact(when: dt.datetime | None, tz: str, now: dt.datetime) -> str:
     """A table cell's time: "20 Nov 12:55" this year, "20 Nov 2025 12:55" before; ``---`` if none."""
     if when is None:

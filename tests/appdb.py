@@ -190,9 +190,7 @@ def token_for(engine: Engine, email: str | None = None) -> str:
     import datetime as dt
 
     from sessionlens import auth, identity
-    from sessionlens.settings import get_settings
 
-    s = get_settings()
     with Session(engine) as db:
         who = (
             identity.actor_for(db.scalars(select(User).where(User.email == email)).one())
@@ -202,7 +200,7 @@ def token_for(engine: Engine, email: str | None = None) -> str:
         return auth.issue_token(
             who,
             db,
-            secret=auth.secret_key(s.secret_key, s.database_url),
+            secret=auth.app_secret(),
             now=dt.datetime.now(dt.UTC),
             days=1,
         )

@@ -18,6 +18,7 @@ from sessionlens import admin, identity
 from sessionlens.settings import get_settings
 from tests.test_exchange import doc
 from web import api
+from web import db as web_db
 
 NOW = dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC)
 
@@ -41,7 +42,7 @@ def keys(app_db):
 @pytest.fixture
 def client(app_db, monkeypatch):
     get_settings.cache_clear()
-    api._sessions.cache_clear()
+    web_db.sessionmaker_for.cache_clear()
     with TestClient(Starlette(routes=api.routes()), base_url="http://127.0.0.1") as c:
         yield c
     get_settings.cache_clear()

@@ -28,34 +28,25 @@ from functools import cache
 from typing import Any, TypeVar
 
 from sqlalchemy import select, text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-from db.engine import make_sessionmaker
 from db.models import Agent, Tenant
-from sessionlens import admin, exchange, export, geo, human_agents, ingest, setup
+from sessionlens import admin, exchange, export, geo, human_agents, ingest, timefmt
 from sessionlens.errors import BadInput, DomainError, NotFound, PermissionDenied, RuleViolation
 from sessionlens.permissions import Actor
 from sessionlens.settings import get_settings
+from web.db import sessions
 
 T = TypeVar("T")
 
 
 @cache
-def _sessions(url: str) -> sessionmaker[Session]:
-    return make_sessionmaker(setup.migrated_engine(url))
-
-
-@cache
 def _locate(path: str | None) -> Callable[[str | None], geo.Location]:
     return geo.get_locator(path).locate
-
-
-def _maker() -> sessionmaker[Session]:
-    return _sessions(get_settings().database_url)
 
 
 def problem(status: int, error: str, errors: list[str] | None = None) -> JSONResponse:
@@ -101,7 +92,7 @@ async def _run(request: Request, work: Callable[[Session, Actor], T]) -> T | Res
         return problem(401, "An API key is needed: Authorization: Bearer <key>")
 
     def call() -> T | Response:
-        with _maker()() as db, db.begin():
+        with sessions()() as db, db.begin():
             actor = admin.api_actor(db, key)
             if actor is None:
                 return problem(401, "This API key is unknown or revoked")
@@ -237,7 +228,7 @@ async def outbox(request: Request) -> Response:
                         "channel": i.channel,
                         "text": i.text,
                         "author_name": i.author_name,
-                        "sent_at": i.sent_at.isoformat().replace("+00:00", "Z"),
+                        "sent_at": timefmt.iso(i.sent_at),
                     }
                     for i in items
                 ],
@@ -305,7 +296,7 @@ def stream_export(
     """The export as a download, read from the database while it is sent."""
 
     def chunks() -> Iterator[bytes]:
-        with _maker()() as db:
+        with sessions()() as db:
             yield from export.stream(
                 db,
                 fmt,
@@ -331,14 +322,13 @@ async def download_export(request: Request) -> Response:
     from sessionlens import auth, filter_query
 
     ticket = request.query_params.get("ticket", "")
-    settings = get_settings()
 
     def prepare() -> tuple[Actor, dict[str, Any], str] | None:
-        with _maker()() as db:
+        with sessions()() as db:
             held = auth.ticket_holder(
                 db,
                 ticket,
-                secret=auth.secret_key(settings.secret_key, settings.database_url),
+                secret=auth.app_secret(),
                 now=_now(),
             )
             if held is None:
@@ -373,7 +363,7 @@ async def readyz(request: Request) -> Response:
 
         from db.migrate import alembic_config
 
-        with _maker()() as db:
+        with sessions()() as db:
             conn = db.connection()
             conn.execute(text("SELECT 1"))
             current = MigrationContext.configure(conn).get_current_revision()

@@ -11,34 +11,19 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from functools import cache
 from urllib.parse import parse_qs
 
-from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from db.engine import make_sessionmaker
-from sessionlens import auth, setup
+from sessionlens import auth
 from sessionlens.settings import get_settings
+from web.db import sessions
 
 COOKIE = auth.COOKIE
 MAX_FORM = 16 * 1024
-
-
-@cache
-def _sessions(url: str) -> sessionmaker[Session]:
-    return make_sessionmaker(setup.migrated_engine(url))
-
-
-def secret() -> str:
-    s = get_settings()
-    return auth.secret_key(s.secret_key, s.database_url)
-
-
-safe_next = auth.safe_next
 
 
 def page(*, error: str = "", email: str = "", next_path: str = "/") -> str:
@@ -84,7 +69,7 @@ def _password_off() -> Response | None:
 async def sign_in_form(request: Request) -> Response:
     if off := _password_off():
         return off
-    return HTMLResponse(page(next_path=safe_next(request.query_params.get("next"))))
+    return HTMLResponse(page(next_path=auth.safe_next(request.query_params.get("next"))))
 
 
 async def sign_in(request: Request) -> Response:
@@ -95,21 +80,21 @@ async def sign_in(request: Request) -> Response:
         return HTMLResponse(page(error="The form is too large"), status_code=413)
     form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
     email, password = form.get("email", ""), form.get("password", "")
-    next_path = safe_next(form.get("next"))
+    next_path = auth.safe_next(form.get("next"))
     address = request.client.host if request.client else "unknown"
     settings = get_settings()
     now = dt.datetime.now(dt.UTC)
 
     def check() -> str:
         refused: auth.SignInRefused | None = None
-        with _sessions(settings.database_url)() as db, db.begin():  # a refusal is kept too
+        with sessions()() as db, db.begin():  # a refusal is kept too
             try:
                 actor = auth.sign_in(db, email, password, address=address, now=now)
             except auth.SignInRefused as err:
                 refused = err
             else:
                 token = auth.issue_token(
-                    actor, db, secret=secret(), now=now, days=settings.sign_in_days
+                    actor, db, secret=auth.app_secret(), now=now, days=settings.sign_in_days
                 )
         if refused is not None:
             raise refused
@@ -137,12 +122,11 @@ async def sign_in(request: Request) -> Response:
 
 async def sign_out(request: Request) -> Response:
     token = request.cookies.get(COOKIE, "")
-    settings = get_settings()
     now = dt.datetime.now(dt.UTC)
 
     def end() -> None:
-        with _sessions(settings.database_url)() as db, db.begin():
-            actor = auth.actor_from_token(db, token, secret=secret(), now=now)
+        with sessions()() as db, db.begin():
+            actor = auth.actor_from_token(db, token, secret=auth.app_secret(), now=now)
             if actor is not None:
                 auth.sign_out(db, actor=actor, now=now)
 
