@@ -16,7 +16,7 @@ import streamlit as st
 from components.clipboard import copy_button
 from components.data import run_action
 from components.logs_view import open_logs
-from components.markdown import md_escape, message_html
+from components.markdown import Highlight, md_escape, message_html
 from sessionlens import chat, logs, media
 from sessionlens.chat import AttachmentInfo, Conversation, MessageView
 from sessionlens.kinds import AuthorKind, SystemEvent
@@ -71,6 +71,8 @@ CSS = """<style>
 .sl-md p { margin:0 0 0.4rem; } .sl-md p:last-child { margin-bottom:0; }
 .sl-md pre { white-space:pre-wrap; overflow-wrap:anywhere; }
 .sl-md { overflow-wrap:anywhere; }
+.sl-md mark.sl-hit { background:#fde68a; color:#111827; padding:0 1px; border-radius:2px; }
+.sl-md mark.sl-hit.sl-now { background:#f97316; color:white; }
 .sl-copy { margin-left:0.5rem; font-size:0.75rem; border:1px solid #d1d5db; border-radius:6px;
   background:white; cursor:pointer; padding:0 6px; }
 [class*="st-key-sl-under-left-"] { margin-left:2.5rem; margin-right:12%; }
@@ -113,9 +115,11 @@ def render_conversation(
     session_id: int,
     traced: set[int] | None = None,
     use_draft: Callable[[str], None] | None = None,
+    highlight: Highlight | None = None,
 ) -> None:
     """Render ``conv``; AI messages in ``traced`` get a link to the trace call behind them, and
     Copilot drafts a "Use draft" button calling ``use_draft`` with their text (Human Agents).
+    With ``highlight``, the words of a search are marked in the messages (and counted in it).
 
     Messages and markers are HTML built here from escaped text and ``message_html``. A run of them
     with nothing to click goes to the page as one element: a click on a row then sends and draws a
@@ -151,7 +155,7 @@ def render_conversation(
             run.append(f'<div class="sl-marker">{html.escape(marker_text(m, tz))}</div>')
             continue
         text, cut = _text(m, actor)
-        run.append(bubble_html(m, tz, text))
+        run.append(bubble_html(m, tz, text, highlight))
         with_files = [a for a in m.attachments if a.id in files]
         if m.author_kind == AuthorKind.COPILOT_DRAFT or cut or with_files or m.id in traced:
             flush()
@@ -176,7 +180,7 @@ def _show_earlier(session_id: int) -> None:
     st.session_state[window_key(session_id)] = message_window(session_id) + chat.WINDOW
 
 
-def bubble_html(m: MessageView, tz: str, text: str) -> str:
+def bubble_html(m: MessageView, tz: str, text: str, highlight: Highlight | None = None) -> str:
     """One message as HTML: avatar, who wrote it, the body, quick replies, time and delivery."""
     kind = m.author_kind
     parts: list[str] = []
@@ -190,7 +194,9 @@ def bubble_html(m: MessageView, tz: str, text: str) -> str:
     if m.is_template:
         parts.append('<span class="sl-badge">✔ WhatsApp template</span>')
     if text:
-        parts.append(message_html(text, image_hosts=get_settings().image_host_set))
+        parts.append(
+            message_html(text, image_hosts=get_settings().image_host_set, highlight=highlight)
+        )
     if m.quick_replies:
         chips = "".join(f'<span class="sl-chip">{html.escape(q)}</span>' for q in m.quick_replies)
         parts.append(f'<div class="sl-quick">{chips}</div>')

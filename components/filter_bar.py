@@ -12,12 +12,17 @@ import streamlit as st
 
 from components import feedback
 from components.data import run_action
-from sessionlens import filter_options, filter_query
+from sessionlens import filter_options, filter_query, search
 from sessionlens.channels import CHANNELS
 from sessionlens.errors import BadInput
 from sessionlens.filters import SessionFilter
 from sessionlens.permissions import Actor
 
+SEARCH_HELP = (
+    "Words anywhere in the session's messages (notes, drafts and call transcripts too), in any "
+    'language, ignoring case and accents. "A phrase" in quotes, refun* for words that start so, '
+    "refund OR return for either, -voucher to leave sessions with that word out."
+)
 RESPONSIBLE = {"": "Any", "human": "Human Agent", "ai": "AI Agent"}
 OPS = {"": "Any number", **{code: op.value for code, op in filter_query.OPS.items()}}
 
@@ -26,10 +31,10 @@ def current_query() -> dict[str, str]:
     return {k: st.query_params[k] for k in filter_query.FILTER_KEYS if k in st.query_params}
 
 
-def current_filter(tz: str) -> SessionFilter:
+def current_filter(tz: str, result_fields: dict[str, str]) -> SessionFilter:
     """The filter in the URL; a value that cannot be used is reported and the filter dropped."""
     try:
-        return filter_query.parse(current_query(), tz)
+        return filter_query.parse(current_query(), tz, list(result_fields))
     except BadInput as err:
         feedback.error(f"{err}. Showing all sessions instead.", icon=":material/filter_alt_off:")
         return SessionFilter()
@@ -55,7 +60,9 @@ def reset_filters() -> None:
     st.session_state.pop("filters_seeded", None)
 
 
-def filter_sidebar(actor: Actor, tz: str, flt: SessionFilter) -> None:
+def filter_sidebar(
+    actor: Actor, tz: str, flt: SessionFilter, result_fields: dict[str, str]
+) -> None:
     url = current_query()
     if st.session_state.get("filters_seeded") != url or "f_agent" not in st.session_state:
         _seed(flt, tz, actor)
@@ -77,6 +84,14 @@ def filter_sidebar(actor: Actor, tz: str, flt: SessionFilter) -> None:
         expanded=True,
         icon=":material/filter_alt:",
     ):
+        st.text_input(
+            "Search what was said",
+            key="f_q",
+            placeholder='refund "cancel my subscription" refun* -voucher',
+            help=SEARCH_HELP,
+            max_chars=search.MAX_LENGTH,
+        )
+        st.checkbox("Also search customer names, emails and phones", key="f_people")
         st.multiselect(
             "Agents",
             [c.id for c in opts["agents"]],
@@ -114,9 +129,20 @@ def filter_sidebar(actor: Actor, tz: str, flt: SessionFilter) -> None:
         a.selectbox("Messages", list(OPS), key="f_msg_op", format_func=OPS.get)
         b.number_input("Count", min_value=0, step=1, key="f_msg_n")
         st.checkbox("Has Attachments", key="f_attachments")
+        missing = {"": "Any", filter_query.ANY_RESULT: "Any configured field", **result_fields}
+        st.selectbox(
+            "Results missing",
+            list(missing),
+            key="f_missing",
+            format_func=missing.get,
+            disabled=not result_fields,
+            help="Sessions in which the agent did not collect a result you configured"
+            if result_fields
+            else "No result fields are configured for this tenant (Settings)",
+        )
         apply, reset = st.columns(2)
         if apply.button("Apply", type="primary", key="filters_apply", use_container_width=True):
-            _apply(actor, tz)
+            _apply(actor, tz, list(result_fields))
         if reset.button("Reset", key="filters_reset", use_container_width=True):
             reset_filters()
             st.rerun()
@@ -149,6 +175,13 @@ def _users(actor: Actor) -> None:
 
 def _seed(flt: SessionFilter, tz: str, actor: Actor) -> None:
     s = st.session_state
+    s["f_q"] = flt.text.text if flt.text else ""
+    s["f_people"] = bool(flt.text and flt.text.people)
+    s["f_missing"] = (
+        filter_query.ANY_RESULT
+        if flt.missing_any
+        else (flt.missing_results[0] if flt.missing_results else "")
+    )
     s["f_agent"] = [str(i) for i in flt.agent_ids]
     s["f_channel"] = list(flt.channels)
     s["f_responsible"] = flt.responsible.value if flt.responsible else ""
@@ -166,9 +199,12 @@ def _seed(flt: SessionFilter, tz: str, actor: Actor) -> None:
     s["f_attachments"] = flt.has_attachments
 
 
-def _apply(actor: Actor, tz: str) -> None:
+def _apply(actor: Actor, tz: str, result_keys: list[str]) -> None:
     s = st.session_state
     params = {
+        "q": s["f_q"],
+        "people": "1" if s["f_people"] and s["f_q"].strip() else "",
+        "missing": s["f_missing"],
         "agent": ",".join(s["f_agent"]),
         "channel": ",".join(s["f_channel"]),
         "responsible": s["f_responsible"],
@@ -187,7 +223,7 @@ def _apply(actor: Actor, tz: str) -> None:
             params[f"{prefix}_{end}"] = value.isoformat(timespec="minutes") if value else ""
     params = {k: v for k, v in params.items() if v}
     try:
-        flt = filter_query.parse(params, tz)
+        flt = filter_query.parse(params, tz, result_keys)
     except BadInput as err:
         feedback.error(str(err))
         return

@@ -12,10 +12,15 @@
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
+from markdown_it.token import Token
+
+from sessionlens.search import TextQuery, hits
 
 SPECIAL = set("\\`*_{}[]()#+-.!|<>~:$")
 LINK_SCHEMES = ("http", "https", "mailto", "tel")
@@ -56,14 +61,65 @@ def _renderer(image_hosts: frozenset[str]) -> MarkdownIt:
         )
 
     md.add_render_rule("image", image)
+    md.core.ruler.push("sl_highlight", _highlight)
     return md
 
 
-def message_html(text: str, *, image_hosts: frozenset[str] = frozenset()) -> str:
+@dataclass
+class Highlight:
+    """Marks the words of a search in the messages rendered with it, numbering the marks across
+    them in order; mark number ``current`` is the one the chat scrolls to."""
+
+    query: TextQuery
+    current: int = 0
+    count: int = 0
+
+    def mark(self) -> Token:
+        tok = Token("html_inline", "", 0)
+        now = " sl-now" if self.count == self.current else ""
+        tok.content = f'<mark class="sl-hit{now}" data-hit="{self.count}">'
+        self.count += 1
+        return tok
+
+
+def _highlight(state: StateCore) -> None:
+    """Wrap the search's matches in the text of the message (not in link targets, code or our own
+    HTML) in <mark>; the text itself stays a text token, so it is still escaped."""
+    light: Highlight | None = state.env.get("highlight")
+    if light is None:
+        return
+    for block in state.tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        out: list[Token] = []
+        for child in block.children:
+            spans = hits(child.content, light.query) if child.type == "text" else []
+            at = 0
+            for a, b in spans:
+                out.append(_text(child.content[at:a]))
+                out.append(light.mark())
+                out.append(_text(child.content[a:b]))
+                end = Token("html_inline", "", 0)
+                end.content = "</mark>"
+                out.append(end)
+                at = b
+            out.append(_text(child.content[at:]) if spans else child)
+        block.children = out
+
+
+def _text(content: str) -> Token:
+    tok = Token("text", "", 0)
+    tok.content = content
+    return tok
+
+
+def message_html(
+    text: str, *, image_hosts: frozenset[str] = frozenset(), highlight: Highlight | None = None
+) -> str:
     """Untrusted Markdown as HTML, safe for st.html and st.markdown(unsafe_allow_html=True).
 
     The result is one line (newlines become ``&#10;``, which HTML reads the same way), so that
     Streamlit's own Markdown pass sees a single HTML block and cannot re-read any of it as Markdown.
     """
-    body = _renderer(image_hosts).render(text)
+    body = _renderer(image_hosts).render(text, {"highlight": highlight} if highlight else None)
     return '<div class="sl-md">' + body.strip().replace("\n", "&#10;") + "</div>"

@@ -8,6 +8,7 @@ from typing import Any
 
 import streamlit as st
 
+from components.markdown import md_escape
 from sessionlens.customers import LABELS
 from sessionlens.sessions import SessionDetail
 from sessionlens.timefmt import EMPTY
@@ -34,9 +35,14 @@ def render_panel(detail: SessionDetail) -> None:
     st.divider()
     st.markdown("**Session results**")
     if detail.has_results:
-        _lines((r.label, r.value) for r in detail.results)
+        _lines((r.label, f"{EMPTY}  ⚠ missing" if r.missing else r.value) for r in detail.results)
     else:
         st.caption("No results found")
+    if missing := [r.label for r in detail.results if r.missing]:
+        st.caption(
+            f":material/warning: Not collected: {md_escape(', '.join(missing))}",
+            help="Result fields configured for this tenant that the agent did not fill in",
+        )
 
 
 def _lines(pairs: Iterable[tuple[str, Any]]) -> None:

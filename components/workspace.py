@@ -14,6 +14,7 @@ from components.chat import message_window, render_conversation
 from components.data import run_action
 from components.logs_view import show_logs_if_open, traced_messages
 from components.panel import render_panel
+from components.search_hits import highlight_for, hits_bar
 from components.session_actions import render_actions
 from components.session_list import sessions_table
 from components.transcription_status import transcription_status
@@ -50,6 +51,8 @@ def workspace(actor: Actor, tz: str, flt: SessionFilter, *, filtered: bool, widt
         else:
             n = detail.row.message_count
             st.subheader(f"Chat · {n} message{'' if n == 1 else 's'}")
+            light = highlight_for(detail.row.id, flt.text)
+            bar = st.container()
             with st.container(height=620, border=False):
                 render_conversation(
                     detail.conversation,
@@ -57,7 +60,11 @@ def workspace(actor: Actor, tz: str, flt: SessionFilter, *, filtered: bool, widt
                     actor=actor,
                     session_id=detail.row.id,
                     traced=traced_messages(detail, actor),
+                    highlight=light,
                 )
+            if light is not None:
+                with bar:
+                    hits_bar(detail.row.id, light, earlier=detail.conversation.earlier)
             transcription_status(detail.row.id, actor)
             render_actions(detail, actor)
             show_logs_if_open(detail, actor)

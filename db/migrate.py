@@ -20,6 +20,23 @@ def alembic_config(url: str | None = None) -> Config:
     return cfg
 
 
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """What schema comparison looks at: everything but SQLite's FTS5 search tables (a virtual
+    table and its shadow tables, made by migration 0010, not by the models)."""
+    return not (type_ == "table" and name is not None and "_fts" in name)
+
+
+def include_object_for(dialect: str):  # type: ignore[no-untyped-def]
+    """Schema comparison skips what the models create on another database only (``ddl_if``:
+    the GIN search indexes are Postgres'; SQLite searches through FTS5)."""
+
+    def include_object(obj, name, type_, reflected, compare_to) -> bool:  # type: ignore[no-untyped-def]
+        only = getattr(getattr(obj, "_ddl_if", None), "dialect", None)
+        return only is None or only == dialect
+
+    return include_object
+
+
 # Alembic keeps its running context in module globals: two threads migrating at once (the first
 # page run and the first API request of a new process) would trip over each other.
 _ONE_AT_A_TIME = threading.Lock()

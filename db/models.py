@@ -27,12 +27,13 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    event,
     text,
 )
 from sqlalchemy import (
     true as sa_true,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # The kinds of things (roles, modes, author kinds, job states...) belong to the domain, which the
@@ -48,6 +49,7 @@ from sessionlens.kinds import (  # noqa: F401 - re-exported for the code that im
     Role,
     SystemEvent,
 )
+from sessionlens.search_tokens import document, people_document, tsvector_literal
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -86,6 +88,30 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
         return value.astimezone(dt.UTC)
+
+
+class SearchDoc(TypeDecorator[list[str]]):
+    """The search tokens of a row (``sessionlens.search_tokens``), written by the app, never read.
+
+    Postgres: a ``tsvector`` built from the tokens (GIN index on ``(tenant_id, search)``). SQLite:
+    the tokens joined by spaces, indexed by an FTS5 table (``<table>_fts``) that triggers keep in
+    step. The value to bind is the token list; neither database parses the text itself.
+    """
+
+    impl = Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        return dialect.type_descriptor(TSVECTOR() if dialect.name == "postgresql" else Text())
+
+    def process_bind_param(self, value: list[str] | None, dialect: Any) -> str | None:
+        if value is None:
+            return None
+        return tsvector_literal(value) if dialect.name == "postgresql" else " ".join(value)
+
+
+def _message_search(ctx: Any) -> list[str]:
+    return document(ctx.get_current_parameters().get("text") or "")
 
 
 class Base(DeclarativeBase):
@@ -202,6 +228,9 @@ class Customer(Base):
         Index(None, "tenant_id", "external_id"),
         Index(None, "tenant_id", "email"),
         Index(None, "tenant_id", "phone"),
+        Index("ix_customers_search", "tenant_id", "search", postgresql_using="gin").ddl_if(
+            dialect="postgresql"
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -218,6 +247,14 @@ class Customer(Base):
     linkedin: Mapped[str | None] = mapped_column(String(300))
     external_id: Mapped[str | None] = mapped_column(String(128))
     custom_fields: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    # Name, email and phone as search tokens (Search with "also names, emails and phones").
+    search: Mapped[list[str] | None] = mapped_column(SearchDoc, deferred=True)
+
+
+@event.listens_for(Customer, "before_insert")
+@event.listens_for(Customer, "before_update")
+def _customer_search(mapper: Any, connection: Any, target: Customer) -> None:
+    target.search = people_document(target.name, target.email, target.phone)
 
 
 class ChatSession(Base):
@@ -284,6 +321,10 @@ class Message(Base):
     __table_args__ = (
         Index(None, "session_id", "seq", unique=True),
         Index(None, "session_id", "external_id", unique=True),
+        # Full-text search, tenant first (btree_gin); SQLite uses the FTS5 table messages_fts.
+        Index("ix_messages_search", "tenant_id", "search", postgresql_using="gin").ddl_if(
+            dialect="postgresql"
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -308,6 +349,10 @@ class Message(Base):
     external_id: Mapped[str | None] = mapped_column(String(200))
     # Who wrote it when that is not a user of the console (a human agent of another system).
     author_name: Mapped[str | None] = mapped_column(String(200))
+    # The text's search tokens, computed on every insert (messages are never edited).
+    search: Mapped[list[str] | None] = mapped_column(
+        SearchDoc, default=_message_search, deferred=True
+    )
 
 
 class Attachment(Base):

@@ -22,9 +22,10 @@ if flash := st.session_state.pop("flash", None):
     feedback.success(flash)
 
 open_view_from_url(actor)
-flt = current_filter(tz)
+fields = tenant.result_fields if tenant else {}
+flt = current_filter(tz, fields)
 active = filter_query.active_labels(flt)
-filter_sidebar(actor, tz, flt)
+filter_sidebar(actor, tz, flt, fields)
 views_sidebar(actor)
 asked = sessions_header(
     f"Sessions · {tenant.name}" if tenant else "Sessions",

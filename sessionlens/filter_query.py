@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from db.models import ChatSession
-from sessionlens import strict
+from sessionlens import search, strict
 from sessionlens.channels import CHANNELS
 from sessionlens.countries import CODES
 from sessionlens.errors import BadInput
@@ -36,6 +36,9 @@ RANGES = {  # URL prefix → (filter field prefix, label)
 }
 #: The URL keys a filter uses; everything else in the URL (session, sort, view) is left alone.
 FILTER_KEYS = (
+    "q",
+    "people",
+    "missing",
     "agent",
     "channel",
     "responsible",
@@ -51,14 +54,22 @@ FILTER_KEYS = (
 )
 
 
-def parse(params: Mapping[str, str], tz: str) -> SessionFilter:
+#: The ``missing`` value that asks for sessions missing any of the configured result fields.
+ANY_RESULT = "any"
+
+
+def parse(params: Mapping[str, str], tz: str, result_keys: Sequence[str] = ()) -> SessionFilter:
     """The filter a URL describes; BadInput names the first value that cannot be used.
 
-    Every value goes through ``sessionlens.parse``: ids are ASCII digits within the column's range,
+    Every value goes through ``sessionlens.strict``: ids are ASCII digits within the column's range,
     dates lie within a sane window, countries are ISO codes, channels and comparisons are names.
+    ``q`` is a search (``sessionlens.search``); ``missing`` is ``any`` or one of ``result_keys``,
+    the tenant's configured result fields.
     """
     zone = ZoneInfo(tz)
     values: dict = {
+        "text": search.parse(params.get("q", ""), people=_flag(params, "people")),
+        **_missing(params.get("missing", "").strip(), result_keys),
         "agent_ids": strict.idents(params.get("agent", ""), "Agents filter"),
         "human_agent_ids": strict.idents(params.get("human", ""), "Human Agent filter"),
         "customer_ids": strict.idents(params.get("user", ""), "Users filter"),
@@ -74,7 +85,7 @@ def parse(params: Mapping[str, str], tz: str) -> SessionFilter:
             strict.choice(c.upper(), "Country filter", CODES, noun="country code")
             for c in _list(params, "country")
         ),
-        "has_attachments": params.get("attachments", "") in ("1", "true", "yes"),
+        "has_attachments": _flag(params, "attachments"),
     }
     if resp := params.get("responsible"):
         if resp not in {r.value for r in Responsible}:
@@ -105,7 +116,11 @@ def parse(params: Mapping[str, str], tz: str) -> SessionFilter:
 def encode(flt: SessionFilter, tz: str) -> dict[str, str]:
     """The URL query parameters of ``flt`` (only the active ones)."""
     zone = ZoneInfo(tz)
+    missing = ANY_RESULT if flt.missing_any else ",".join(flt.missing_results)
     out = {
+        "q": flt.text.text if flt.text else "",
+        "people": "1" if flt.text and flt.text.people else "",
+        "missing": missing,
         "agent": ",".join(map(str, flt.agent_ids)),
         "channel": ",".join(flt.channels),
         "responsible": flt.responsible.value if flt.responsible else "",
@@ -132,6 +147,8 @@ def encode(flt: SessionFilter, tz: str) -> dict[str, str]:
 def active_labels(flt: SessionFilter) -> list[str]:
     """The spec's names of the filters ``flt`` sets, in the dialog's order."""
     checks = [
+        ("Search", flt.text),
+        ("Results missing", flt.missing_results),
         ("Agents", flt.agent_ids),
         ("Channel", flt.channels),
         ("Responsible", flt.responsible),
@@ -153,6 +170,27 @@ def local_to_utc(value: dt.datetime, tz: str) -> dt.datetime:
     """A wall-clock time in the tenant's zone as aware UTC. In a DST gap or overlap the earlier
     reading (fold=0) is used, as zoneinfo does."""
     return value.replace(tzinfo=ZoneInfo(tz)).astimezone(dt.UTC)
+
+
+def _flag(params: Mapping[str, str], key: str) -> bool:
+    return params.get(key, "") in ("1", "true", "yes")
+
+
+def _missing(raw: str, keys: Sequence[str]) -> dict:
+    if not raw:
+        return {}
+    if not keys:
+        raise BadInput(
+            "Results missing filter: no result fields are configured for this tenant "
+            "(an admin sets them under Settings)"
+        )
+    if raw == ANY_RESULT:
+        return {"missing_results": tuple(keys), "missing_any": True}
+    if raw not in keys:
+        raise BadInput(
+            f"Results missing filter: {strict.quote(raw)} is not a configured result field"
+        )
+    return {"missing_results": (raw,)}
 
 
 def _list(params: Mapping[str, str], key: str) -> tuple[str, ...]:

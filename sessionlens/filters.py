@@ -10,9 +10,11 @@ import datetime as dt
 import enum
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, true
+from sqlalchemy import ColumnElement, and_, or_, true
 
 from db.models import ChatSession, Mode
+from sessionlens import search
+from sessionlens.search import TextQuery
 
 
 class Responsible(enum.StrEnum):
@@ -48,6 +50,12 @@ class SessionFilter:
     messages_op: Compare | None = None
     messages_count: int | None = None
     has_attachments: bool = False
+    # Words said in the session (sessionlens.search); combines with the rest by AND.
+    text: TextQuery | None = None
+    # Result fields of which at least one is not collected (None, "" or []); ``missing_any``: the
+    # user asked for "any configured field", and these are the tenant's fields at the time.
+    missing_results: tuple[str, ...] = ()
+    missing_any: bool = False
 
     def conditions(self) -> ColumnElement[bool]:
         s = ChatSession
@@ -88,7 +96,18 @@ class SessionFilter:
             conds.append(_compare(self.messages_op, self.messages_count))
         if self.has_attachments:
             conds.append(s.has_attachments.is_(True))
+        if self.missing_results:
+            conds.append(or_(*(_missing(key) for key in self.missing_results)))
+        if self.text is not None:
+            conds.extend(search.conditions(self.text))
         return and_(true(), *conds)
+
+
+def _missing(key: str) -> ColumnElement[bool]:
+    """The session has not collected result ``key``: absent, null, empty text or empty list
+    (what the Parameters & results panel shows as not collected)."""
+    value = ChatSession.results[key].as_string()
+    return or_(value.is_(None), value.in_(["", "[]"]))
 
 
 def _compare(op: Compare, n: int) -> ColumnElement[bool]:

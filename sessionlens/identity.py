@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,11 +33,13 @@ class TenantInfo:
     timezone: str
     plan: str
     statuses: list[str]
+    result_fields: dict[str, str] = field(default_factory=dict)  # key → label, in order
 
 
 def tenant_info(db: Session, *, actor: Actor) -> TenantInfo:
     t = db.get_one(Tenant, actor.tenant_id)
-    return TenantInfo(t.id, t.name, t.timezone, t.plan, list(t.statuses))
+    fields = {f["key"]: f.get("label") or f["key"] for f in t.result_fields}
+    return TenantInfo(t.id, t.name, t.timezone, t.plan, list(t.statuses), fields)
 
 
 def admin_names(db: Session, *, actor: Actor) -> list[str]:

@@ -39,8 +39,9 @@ def save_view(
     name = strict.text(name, "View name", max_len=MAX_NAME) or ""
     if not name:
         raise BadInput("Give the view a name")
-    tz = db.get_one(Tenant, actor.tenant_id).timezone
-    clean = filter_query.encode(filter_query.parse(query, tz), tz)  # BadInput names a bad value
+    tenant = db.get_one(Tenant, actor.tenant_id)
+    tz, keys = tenant.timezone, [f["key"] for f in tenant.result_fields]
+    clean = filter_query.encode(filter_query.parse(query, tz, keys), tz)  # BadInput names it
     sort = query.get("sort", "")
     if sort:
         if sort not in {s.value for s in SortKey}:

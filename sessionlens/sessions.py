@@ -200,6 +200,11 @@ class ResultEntry:
     label: str
     value: Any  # None when the agent has not collected it
 
+    @property
+    def missing(self) -> bool:
+        """Not collected: what the "Results missing" filter looks for."""
+        return self.value is None or self.value == "" or self.value == []
+
 
 @dataclass(frozen=True)
 class SessionDetail:
@@ -213,7 +218,7 @@ class SessionDetail:
 
     @property
     def has_results(self) -> bool:
-        return any(r.value not in (None, "", []) for r in self.results)
+        return any(not r.missing for r in self.results)
 
 
 def get_session(

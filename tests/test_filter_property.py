@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from db.models import Agent, ChatSession, Customer, Role, Tenant, User
-from sessionlens import sessions
+from db.models import Agent, ChatSession, Customer, Message, Role, Tenant, User
+from sessionlens import search, sessions
+from sessionlens.errors import BadInput
 from sessionlens.filters import Compare, Responsible, SessionFilter
 from sessionlens.identity import actor_for
 from sessionlens.sessions import SortKey
@@ -20,6 +21,43 @@ STATUSES = ["open", "resolved", "escalated"]
 COUNTRIES = [None, "GB", "SE"]
 IPS = [None, "81.2.69.142", "89.160.20.112"]
 MODES = ["ai", "human", "copilot"]
+# Words for messages and searches: inflections, accents, case, Cyrillic and CJK (one token a char).
+VOCAB = [
+    "refund",
+    "refunded",
+    "Order",
+    "order",
+    "Straße",
+    "strasse",
+    "заказ",
+    "ЗАКАЗ",
+    "東京",
+    "駅",
+    "café",
+    "cafe",
+    "cancel",
+    "my",
+    "A-12",
+]
+RESULT_KEYS = ["order_id", "reason"]
+message_texts = st.lists(
+    st.lists(st.sampled_from(VOCAB), min_size=1, max_size=5).map(
+        lambda ws: " ".join(ws) if len(ws) % 2 else ", ".join(ws) + "!"
+    ),
+    max_size=3,
+)
+result_values = st.dictionaries(
+    st.sampled_from(RESULT_KEYS), st.sampled_from([None, "", "x", [], ["y"]]), max_size=2
+)
+word = st.sampled_from(VOCAB)
+item = st.one_of(
+    word,
+    word.map(lambda w: w[:3] + "*"),
+    st.tuples(word, word).map(lambda p: f'"{p[0]} {p[1]}"'),
+    st.tuples(word, word).map(lambda p: f"{p[0]} OR {p[1]}"),
+    word.map(lambda w: "-" + w),
+)
+text_queries = st.lists(item, min_size=1, max_size=3).map(" ".join)
 # A coarse hour grid, so that range bounds often equal stored times (boundary cases).
 minutes = st.integers(0, 60).map(lambda h: T0 + dt.timedelta(hours=h))
 
@@ -37,6 +75,8 @@ session_rows = st.fixed_dictionaries(
         "count": st.integers(0, 12),
         "attach": st.booleans(),
         "geo": st.integers(0, 2),
+        "texts": message_texts,
+        "results": result_values,
     }
 )
 maybe_time = st.one_of(st.none(), minutes)
@@ -56,6 +96,9 @@ filters = st.fixed_dictionaries(
         "op": st.sampled_from([None, *Compare]),
         "n": st.integers(0, 12),
         "attach": st.booleans(),
+        "text": text_queries,
+        "people": st.booleans(),
+        "missing": st.sampled_from(["any", *RESULT_KEYS]),
     }
 )
 # Each example sets a few filters only, so that results are neither always empty nor everything.
@@ -75,6 +118,8 @@ enabled = st.sets(
             "last",
             "op",
             "attach",
+            "text",
+            "missing",
         ]
     ),
     min_size=1,
@@ -88,7 +133,7 @@ def _world(db):
         timezone="Europe/Berlin",
         plan="paid",
         statuses=STATUSES,
-        result_fields=[],
+        result_fields=[{"key": k, "label": k} for k in RESULT_KEYS],
         created_at=T0,
     )
     db.add(t)
@@ -99,16 +144,22 @@ def _world(db):
         for i in range(2)
     ]
     agents = [Agent(tenant_id=t.id, name=f"A{i}") for i in range(3)]
-    customers = [Customer(tenant_id=t.id, name=f"C{i}") for i in range(3)]
+    customers = [Customer(tenant_id=t.id, name=n) for n in ("C0 Cafe", "C1 Straße", "C2 東京")]
     db.add_all([admin, *humans, *agents, *customers])
     db.flush()
     return t, admin, humans, agents, customers
 
 
-def _reference(rows, f, sort):
+def _reference(rows, f, sort, texts, people):
     """The spec's rules, read literally: every set filter must hold (AND)."""
 
     def ok(r):
+        if f.text is not None and not f.text.matches(texts[r.id], people.get(r.customer_id, "")):
+            return False
+        if f.missing_results and not any(
+            r.results.get(k) in (None, "", []) for k in f.missing_results
+        ):
+            return False
         checks = [
             not f.agent_ids or r.agent_id in f.agent_ids,
             not f.channels or r.channel in f.channels,
@@ -178,8 +229,14 @@ def test_domain_query_matches_the_reference(db, data, spec, sort, page, on):
         "last": (None, None),
         "op": None,
         "attach": False,
+        "text": "",
+        "missing": "",
     }
-    spec = {k: (v if k in on or k == "n" else blank[k]) for k, v in spec.items()}
+    spec = {k: (v if k in on or k in ("n", "people") else blank[k]) for k, v in spec.items()}
+    try:
+        text = search.parse(spec["text"], people=spec["people"])
+    except BadInput:
+        assume(False)
     nested = db.begin_nested()
     try:
         t, admin, humans, agents, customers = _world(db)
@@ -208,11 +265,27 @@ def test_domain_query_matches_the_reference(db, data, spec, sort, page, on):
                     ip=IPS[geo],
                     country=COUNTRIES[geo],
                     parameters={},
-                    results={},
+                    results=d["results"],
                 )
             )
         db.add_all(rows)
         db.flush()
+        texts = {}
+        for r, d in zip(rows, data, strict=True):
+            texts[r.id] = d["texts"]
+            for j, body in enumerate(d["texts"]):
+                db.add(
+                    Message(
+                        tenant_id=t.id,
+                        session_id=r.id,
+                        seq=j,
+                        author_kind=["customer", "ai", "private_note"][j % 3],
+                        text=body,
+                        sent_at=r.started_at,
+                    )
+                )
+        db.flush()
+        people = {c.id: c.name for c in customers}
 
         def pick(xs, objs):
             return tuple(objs[i].id for i in xs)
@@ -235,6 +308,11 @@ def test_domain_query_matches_the_reference(db, data, spec, sort, page, on):
             messages_op=spec["op"],
             messages_count=spec["n"] if spec["op"] else None,
             has_attachments=spec["attach"],
+            text=text,
+            missing_results=tuple(RESULT_KEYS if spec["missing"] == "any" else [spec["missing"]])
+            if spec["missing"]
+            else (),
+            missing_any=spec["missing"] == "any",
         )
         who = actor_for(admin)
         got, cursor = [], None
@@ -245,7 +323,7 @@ def test_domain_query_matches_the_reference(db, data, spec, sort, page, on):
             if res.next_cursor is None:
                 break
             cursor = res.next_cursor
-        assert got == _reference(rows, f, sort)
+        assert got == _reference(rows, f, sort, texts, people)
     finally:
         nested.rollback()
 

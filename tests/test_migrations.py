@@ -3,12 +3,20 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from db.migrate import include_name, include_object_for
 from db.models import Base
 
 
 def test_migrated_schema_matches_models(engine):
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        context = MigrationContext.configure(
+            conn,
+            opts={
+                "include_name": include_name,
+                "include_object": include_object_for(conn.dialect.name),
+            },
+        )
+        diff = compare_metadata(context, Base.metadata)
     assert diff == []
 
 

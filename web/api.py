@@ -323,7 +323,7 @@ async def download_export(request: Request) -> Response:
 
     ticket = request.query_params.get("ticket", "")
 
-    def prepare() -> tuple[Actor, dict[str, Any], str] | None:
+    def prepare() -> tuple[Actor, dict[str, Any], str, list[str]] | None:
         with sessions()() as db:
             held = auth.ticket_holder(
                 db,
@@ -334,19 +334,20 @@ async def download_export(request: Request) -> Response:
             if held is None:
                 return None
             actor, what = held
-            return actor, what, db.get_one(Tenant, actor.tenant_id).name
+            t = db.get_one(Tenant, actor.tenant_id)
+            return actor, what, t.name, [f["key"] for f in t.result_fields]
 
     got = await run_in_threadpool(prepare)
     if got is None:
         return problem(401, "This export link has expired: export again from the Sessions page")
-    actor, what, tenant = got
+    actor, what, tenant, result_keys = got
     fmt: export.Format = next((f for f in export.FORMATS if f == what.get("format")), "jsonl")
     if "agent_id" in what:
         return stream_export(
             actor, fmt, agent_id=int(what["agent_id"]), tenant=tenant, what=f"agent {what['label']}"
         )
     try:
-        flt = filter_query.parse(what.get("query") or {}, what.get("tz") or "UTC")
+        flt = filter_query.parse(what.get("query") or {}, what.get("tz") or "UTC", result_keys)
     except DomainError as err:
         return problem(422, str(err))
     return stream_export(actor, fmt, agent_id=None, tenant=tenant, what=what["label"], flt=flt)

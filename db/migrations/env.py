@@ -3,6 +3,7 @@
 from alembic import context
 
 from db.engine import make_engine
+from db.migrate import include_name, include_object_for
 from db.models import Base
 
 config = context.config
@@ -46,6 +47,8 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        include_name=include_name,
+        include_object=include_object_for(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -12,6 +12,10 @@ from typing import Any
 from sqlalchemy import JSON, Connection, Index, Table, func, select, text
 
 from db.models import Base
+from sessionlens.search_tokens import document, people_document, tsvector_literal
+
+#: Columns the writer fills itself from others: the search tokens (sessionlens.search_tokens).
+SEARCH_SOURCES = {"messages": ("text",), "customers": ("name", "email", "phone")}
 
 
 class BulkWriter:
@@ -84,6 +88,8 @@ class BulkWriter:
 
     def _write(self, name: str, rows: list[tuple[Any, ...]]) -> None:
         cols = self._cols[name]
+        if name in SEARCH_SOURCES and "search" not in cols:
+            rows, cols = self._with_search(name, rows, cols)
         if self.is_pg:
             jidx = self._json_idx[name]
             raw = self.conn.connection.driver_connection
@@ -103,3 +109,15 @@ class BulkWriter:
         else:
             tbl = Base.metadata.tables[name]
             self.conn.execute(tbl.insert(), [dict(zip(cols, r, strict=True)) for r in rows])
+
+    def _with_search(
+        self, name: str, rows: list[tuple[Any, ...]], cols: list[str]
+    ) -> tuple[list[tuple[Any, ...]], list[str]]:
+        """``rows`` with their search tokens added (COPY bypasses the column's default)."""
+        at = [cols.index(c) for c in SEARCH_SOURCES[name]]
+        if name == "messages":
+            found = [document(r[at[0]] or "") for r in rows]
+        else:
+            found = [people_document(*(r[i] for i in at)) for r in rows]
+        values = [tsvector_literal(t) for t in found] if self.is_pg else found
+        return [(*r, v) for r, v in zip(rows, values, strict=True)], [*cols, "search"]

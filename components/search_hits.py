@@ -1,0 +1,71 @@
+"""Reading the hits of a search in the open session: "n of m" with previous and next above the
+chat, the current match scrolled into view (the Logs search works the same way)."""
+
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from components.markdown import Highlight
+from sessionlens.search import TextQuery
+
+
+def _key(session_id: int, query: TextQuery) -> str:
+    return f"hit_{session_id}_{query.text}"
+
+
+def highlight_for(session_id: int, query: TextQuery | None) -> Highlight | None:
+    """The highlight of ``query`` in this session's chat, at the match the user stepped to."""
+    if query is None:
+        return None
+    return Highlight(query, current=st.session_state.get(_key(session_id, query), 0))
+
+
+def hits_bar(session_id: int, light: Highlight, *, earlier: int) -> None:
+    """The counter and the arrows, once the chat has been rendered (and its marks counted)."""
+    key = _key(session_id, light.query)
+    if not light.count:
+        note = (
+            f"No match of {json.dumps(light.query.text, ensure_ascii=False)} in the messages shown"
+        )
+        if earlier:
+            note += f": {earlier} earlier messages are not loaded (Show earlier)"
+        elif light.query.people:
+            note += ": the search matched the customer's name, email or phone"
+        st.caption(note + ".")
+        return
+    light.current %= light.count
+    text, up, down = st.columns([5, 1, 1], vertical_alignment="center")
+    text.markdown(
+        f":material/search: **{light.current + 1} of {light.count}** "
+        f"match{'' if light.count == 1 else 'es'}"
+    )
+    up.button(
+        "",
+        icon=":material/keyboard_arrow_up:",
+        key=f"hit_prev_{session_id}",
+        help="Previous match",
+        on_click=_step,
+        args=(key, light.current - 1, light.count),
+    )
+    down.button(
+        "",
+        icon=":material/keyboard_arrow_down:",
+        key=f"hit_next_{session_id}",
+        help="Next match",
+        on_click=_step,
+        args=(key, light.current + 1, light.count),
+    )
+    # Bring the current match into view inside the chat's scroll box. The session and the index
+    # are part of the script, so it runs again only when either changes.
+    st.html(
+        f"<script>/* {session_id}:{light.current} */ setTimeout(() => {{"
+        "document.querySelector('mark.sl-hit.sl-now')"
+        "?.scrollIntoView({block: 'center'});}, 150);</script>",
+        unsafe_allow_javascript=True,
+    )
+
+
+def _step(key: str, to: int, count: int) -> None:
+    st.session_state[key] = to % count

@@ -1,0 +1,331 @@
+"""Full-text search: the query language, every query form on both databases against the plain-Python
+reference, text in other languages and scripts, hostile input, and "Results missing"."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy.orm import Session
+
+from db.models import Agent, ChatSession, Customer, Message, Role, Tenant, User
+from sessionlens import export, filter_query, search, sessions
+from sessionlens.errors import BadInput
+from sessionlens.filters import SessionFilter
+from sessionlens.identity import actor_for
+from sessionlens.search import Term
+from sessionlens.search_tokens import people_document, tokens
+from sessionlens.sessions import SortKey
+
+T0 = dt.datetime(2026, 5, 4, 9, 0, tzinfo=dt.UTC)
+FIELDS = [{"key": "order_id", "label": "Order id"}, {"key": "reason", "label": "Reason"}]
+# (messages, (author kinds), customer (name, email, phone) or None, results)
+CONVERSATIONS = [
+    (["Hi, I want a refund for order A-1234", "Sure, the refund is on its way"], None, {}),
+    (["Where is my order?", "It was refunded yesterday."], None, {"order_id": "B-77"}),
+    (["Ich möchte eine Rückerstattung", "Die Straße ist gesperrt"], None, {"reason": ""}),
+    (["Хочу вернуть деньги за заказ", "Ваш возврат оформлен"], None, {"order_id": "x"}),
+    (["東京駅で払い戻しをお願いします", "かしこまりました"], None, {"order_id": [], "reason": "x"}),
+    (["Please cancel my subscription", "Done, use voucher SAVE10 next time"], None, {}),
+    (
+        ["cancel", "my subscription is fine"],
+        ("Jürgen Müller", "jm@example.com", "+49 30 1234-567"),
+        {"order_id": "1", "reason": "2"},
+    ),
+    (["Καλημέρα, θέλω επιστροφή χρημάτων"], ("Ελένη Π.", None, None), {"reason": "y"}),
+    (["100% off? use code_50 \\ or 'quotes'"], None, {}),
+]
+
+
+@pytest.fixture
+def world(db: Session):
+    t = Tenant(
+        name="Search Co",
+        timezone="UTC",
+        plan="paid",
+        statuses=["open"],
+        result_fields=FIELDS,
+        created_at=T0,
+    )
+    db.add(t)
+    db.flush()
+    admin = User(tenant_id=t.id, name="Admin", email="admin@search.example", role=Role.ADMIN)
+    agent = Agent(tenant_id=t.id, name="Searcher")
+    db.add_all([admin, agent])
+    db.flush()
+    kinds = ["customer", "ai", "human", "private_note", "copilot_draft"]
+    made = []
+    for i, (texts, person, results) in enumerate(CONVERSATIONS):
+        customer = None
+        if person:
+            customer = Customer(tenant_id=t.id, name=person[0], email=person[1], phone=person[2])
+            db.add(customer)
+            db.flush()
+        cs = ChatSession(
+            tenant_id=t.id,
+            agent_id=agent.id,
+            channel="web",
+            customer_id=customer.id if customer else None,
+            status="open",
+            started_at=T0 + dt.timedelta(hours=i),
+            last_message_at=T0 + dt.timedelta(hours=i),
+            message_count=len(texts),
+            parameters={},
+            results=results,
+        )
+        db.add(cs)
+        db.flush()
+        for j, text in enumerate(texts):
+            db.add(
+                Message(
+                    tenant_id=t.id,
+                    session_id=cs.id,
+                    seq=j,
+                    author_kind=kinds[(i + j) % len(kinds)],
+                    text=text,
+                    sent_at=cs.started_at,
+                )
+            )
+        made.append((cs.id, texts, " ".join(x for x in person or () if x), results))
+    db.flush()
+    return actor_for(admin), made
+
+
+def _found(db, who, flt, limit=50):
+    got, cursor = [], None
+    while True:
+        page = sessions.list_page(db, flt, SortKey.STARTED, cursor, actor=who, limit=limit)
+        got += [r.id for r in page.rows]
+        if page.next_cursor is None:
+            return got
+        cursor = page.next_cursor
+
+
+QUERIES = [
+    "refund",
+    "REFUND",
+    "refund*",
+    "refun*",
+    '"refund is"',
+    '"is refund"',
+    "a-1234",
+    "A1234",
+    "refund OR subscription",
+    "refund -order",
+    "refund -muller",
+    "order -refund",
+    '"cancel my subscription"',
+    "cancel subscription",
+    '-"cancel my" subscription',
+    "rückerstattung",
+    "RUCKERSTATTUNG",
+    "strasse",
+    "Straße",
+    "вернуть",
+    "Вернуть ДЕНЬГИ",
+    "возв*",
+    "払い戻し",
+    "駅で",
+    "京都",
+    "επιστροφη",
+    "ΕΠΙΣΤΡΟΦΉ",
+    "muller",
+    "jm@example.com",
+    "1234-567",
+    "100%",
+    "code_50",
+    "'quotes'",
+    'subscription OR "use voucher" -fine',
+]
+
+
+@pytest.mark.parametrize("people", [False, True])
+@pytest.mark.parametrize("q", QUERIES)
+def test_each_query_form_finds_what_the_reference_finds(db, world, q, people):
+    who, made = world
+    query = search.parse(q, people=people)
+    expected = [sid for sid, texts, person, _ in made if query.matches(texts, person)]
+    assert _found(db, who, SessionFilter(text=query), limit=2) == sorted(expected, reverse=True)
+
+
+def test_the_reference_reads_the_queries_as_a_person_would(world):
+    _, made = world
+    by_text = {texts[0]: sid for sid, texts, _, _ in made}
+
+    def hits(q, people=False):
+        query = search.parse(q, people=people)
+        return {texts[0] for _, texts, p, _ in made if query.matches(texts, p)}
+
+    assert hits("refund") == {CONVERSATIONS[0][0][0]}  # "refunded" is another word
+    assert hits("refund*") == {CONVERSATIONS[0][0][0], CONVERSATIONS[1][0][0]}
+    assert hits('"cancel my subscription"') == {CONVERSATIONS[5][0][0]}  # one message, in a row
+    assert hits("cancel subscription") == {CONVERSATIONS[5][0][0], CONVERSATIONS[6][0][0]}
+    assert hits("strasse") == {CONVERSATIONS[2][0][0]}
+    assert hits("駅で") == {CONVERSATIONS[4][0][0]} and not hits("京都")
+    assert hits("muller") == set() and hits("muller", people=True) == {CONVERSATIONS[6][0][0]}
+    assert len(by_text) == len(CONVERSATIONS)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("refund", [("refund",)]),
+        ("e-mail", [("e", "mail")]),
+        ("払い戻し", [("払", "い", "戻", "し")]),
+        ('"cancel my" subscription', [("cancel", "my"), ("subscription",)]),
+        ("refund OR return", [("refund",), ("return",)]),
+    ],
+)
+def test_words_phrases_and_or_parse_into_terms(raw, expected):
+    query = search.parse(raw)
+    assert [t.words for c in query.clauses for t in c.terms] == expected
+
+
+def test_prefix_exclusion_and_or_structure():
+    q = search.parse('refun* -"gift card" a OR b')
+    assert [(c.exclude, c.terms) for c in q.clauses] == [
+        (False, (Term(("refun",), prefix=True),)),
+        (True, (Term(("gift", "card")),)),
+        (False, (Term(("a",)), Term(("b",)))),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("%%% ___ \\\\", "has no letters or digits to look for"),
+        ('"', "has no letters or digits to look for"),
+        ("-voucher", "a -word only leaves sessions out"),
+        ("a*", "needs at least 2 letters before the *"),
+        ("x" * 10_000, "at most 500 characters, this query has 10,000"),
+        ("refund OR -voucher", "put a -word outside it"),
+        ("abc\x00def", "Search"),
+    ],
+)
+def test_queries_that_cannot_be_used_get_a_clear_message(raw, message):
+    with pytest.raises(BadInput, match="Search"):
+        search.parse(raw)
+    try:
+        search.parse(raw)
+    except BadInput as err:
+        assert message in str(err)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "'",
+        "\\",
+        "%",
+        "_",
+        "%refund%",
+        "re_und",
+        "refund\\",
+        "O'Brien",
+        '"unclosed phrase',
+        "OR",
+        "a OR",
+    ],
+)
+def test_hostile_queries_are_a_message_or_a_match_never_an_error(db, world, raw):
+    who, made = world
+    try:
+        query = search.parse(raw)
+    except BadInput:
+        return
+    assert query is not None
+    expected = [sid for sid, texts, person, _ in made if query.matches(texts, person)]
+    assert _found(db, who, SessionFilter(text=query)) == sorted(expected, reverse=True)
+
+
+def test_the_search_lives_in_the_url_and_combines_with_other_filters(db, world):
+    who, made = world
+    flt = filter_query.parse({"q": "refund*", "people": "1", "channel": "web"}, "UTC")
+    assert flt.text is not None and flt.text.people and flt.channels == ("web",)
+    assert filter_query.encode(flt, "UTC") == {"q": "refund*", "people": "1", "channel": "web"}
+    assert filter_query.active_labels(flt)[:1] == ["Search"]
+    within = SessionFilter(
+        text=flt.text,
+        started_from=T0 + dt.timedelta(minutes=30),
+        started_to=T0 + dt.timedelta(hours=5),
+    )
+    assert _found(db, who, within) == [made[1][0]]
+
+
+def test_a_blank_query_is_no_filter():
+    assert filter_query.parse({"q": "   "}, "UTC") == SessionFilter()
+
+
+def test_search_never_crosses_tenants(db, world):
+    who, made = world
+    other = Tenant(
+        name="Other", timezone="UTC", plan="paid", statuses=[], result_fields=[], created_at=T0
+    )
+    db.add(other)
+    db.flush()
+    boss = User(tenant_id=other.id, name="B", email="b@other.example", role=Role.ADMIN)
+    db.add(boss)
+    db.flush()
+    assert _found(db, actor_for(boss), SessionFilter(text=search.parse("refund"))) == []
+
+
+def test_export_uses_the_same_search(db, world):
+    who, made = world
+    flt = SessionFilter(text=search.parse('"cancel my subscription"'))
+    docs = list(export.documents(db, actor=who, flt=flt))
+    assert [d["messages"][0]["text"] for d in docs] == ["Please cancel my subscription"]
+
+
+# --- results missing ------------------------------------------------------------------------------
+
+
+def _missing(results, keys):
+    return any(results.get(k) in (None, "", []) for k in keys)
+
+
+@pytest.mark.parametrize("missing", ["any", "order_id", "reason"])
+def test_results_missing_finds_sessions_without_a_configured_result(db, world, missing):
+    who, made = world
+    keys = [f["key"] for f in FIELDS]
+    flt = filter_query.parse({"missing": missing}, "UTC", keys)
+    wanted = keys if missing == "any" else [missing]
+    expected = [sid for sid, _, _, results in made if _missing(results, wanted)]
+    assert _found(db, who, flt) == sorted(expected, reverse=True)
+    assert filter_query.encode(flt, "UTC") == {"missing": missing}
+    assert "Results missing" in filter_query.active_labels(flt)
+
+
+def test_results_missing_names_a_field_that_is_not_configured():
+    with pytest.raises(BadInput, match="'colour' is not a configured result field"):
+        filter_query.parse({"missing": "colour"}, "UTC", ["order_id"])
+    with pytest.raises(BadInput, match="no result fields are configured"):
+        filter_query.parse({"missing": "any"}, "UTC", [])
+
+
+def test_the_panel_data_marks_the_missing_fields(db, world):
+    who, made = world
+    detail = sessions.get_session(db, made[2][0], actor=who)
+    assert [(r.label, r.missing) for r in detail.results] == [("Order id", True), ("Reason", True)]
+    detail = sessions.get_session(db, made[1][0], actor=who)
+    assert [(r.label, r.missing) for r in detail.results] == [("Order id", False), ("Reason", True)]
+
+
+# --- tokens and highlighting -------------------------------------------------------------------------
+
+
+def test_tokens_ignore_case_accents_and_punctuation_in_any_script():
+    assert tokens("Straße MÜLLER ёлка Ἀθῆναι") == ["strasse", "muller", "елка", "αθηναι"]
+    assert tokens("東京駅") == ["東", "京", "駅"]
+    assert tokens("हिन्दी") == ["हिन्दी"]  # vowel signs are part of the word
+    assert tokens("%_\\'\"") == []
+
+
+def test_a_phone_is_found_by_its_digits():
+    doc = people_document("Ann", None, "+1 (555) 010-2030")
+    assert "15550102030" in doc and "5550102030" in doc
+
+
+def test_hits_are_spans_of_the_original_text():
+    text = "Die RÜCKERSTATTUNG für Straße 5; 東京駅で"
+    spans = search.hits(text, search.parse('rückerstattung "strasse 5" 駅で'))
+    assert [text[a:b] for a, b in spans] == ["RÜCKERSTATTUNG", "Straße 5", "駅で"]
