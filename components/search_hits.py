@@ -57,12 +57,13 @@ def hits_bar(session_id: int, light: Highlight, *, earlier: int) -> None:
         on_click=_step,
         args=(key, light.current + 1, light.count),
     )
-    # Bring the current match into view inside the chat's scroll box. The session and the index
-    # are part of the script, so it runs again only when either changes.
+    # Bring the current match into view inside the chat's scroll box, and again once images
+    # above it have loaded and pushed it down. The session and the index are part of the script,
+    # so it runs again only when either changes.
     st.html(
-        f"<script>/* {session_id}:{light.current} */ setTimeout(() => {{"
-        "document.querySelector('mark.sl-hit.sl-now')"
-        "?.scrollIntoView({block: 'center'});}, 150);</script>",
+        f"<script>/* {session_id}:{light.current} */ for (const ms of [150, 700, 1600]) "
+        "setTimeout(() => document.querySelector('mark.sl-hit.sl-now')"
+        "?.scrollIntoView({block: 'center'}), ms);</script>",
         unsafe_allow_javascript=True,
     )
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from db.engine import make_engine
 from db.models import ChatSession
@@ -917,6 +918,50 @@ def test_search_opens_the_session_filters(page, server):
     sidebar.hover()
     page.get_by_role("button", name="Collapse sidebar").click()
     expect(sidebar.get_by_text("Session Filters")).not_to_be_in_viewport(timeout=10_000)
-    page.get_by_role("button", name="Search").click()
+    page.get_by_role("button", name="Search", exact=True).click()
     expect(sidebar.get_by_text("Session Filters")).to_be_in_viewport(timeout=10_000)
     expect(sidebar.get_by_text("Agents", exact=True)).to_be_visible()
+
+
+def test_search_a_phrase_narrows_the_table_and_the_match_is_highlighted(page, server):
+    """A lead types words remembered from a complaint; the table keeps the sessions that hold
+    them, and the opened chat shows the match marked, in view, with "1 of n"."""
+    from playwright.sync_api import expect
+
+    from sessionlens import identity, search, sessions
+    from sessionlens.filters import SessionFilter
+
+    base, engine = server
+    with Session(engine) as db:
+        flt = SessionFilter(text=search.parse('"started a refund"'))
+        rows = sessions.list_page(db, flt, actor=identity.default_actor(db), limit=500).rows
+    expected = {r.id for r in rows}
+    assert 0 < len(expected) < 50
+    page.goto(base + "/")
+    sidebar = page.get_by_test_id("stSidebar")
+    box = sidebar.get_by_role("textbox", name="Search what was said")
+    expect(box).to_be_visible(timeout=60_000)
+    box.fill('"Started a REFUND"')
+    box.press("Enter")
+    sidebar.get_by_role("button", name="Apply").click()
+    expect(page.get_by_text("1 filter active: Search")).to_be_visible(timeout=20_000)
+    expect(page.get_by_text(f"{len(expected)} sessions loaded")).to_be_visible(timeout=20_000)
+    grid_rows = page.frame_locator(GRID).locator(".ag-center-cols-container .ag-row")
+    expect(grid_rows.first).to_be_visible(timeout=20_000)
+    deadline = time.monotonic() + 20
+    while True:  # the grid redraws in its own frame, a moment after the caption
+        shown = {int(r.get_attribute("row-id")) for r in grid_rows.all()}  # the rows drawn
+        if (shown and shown <= expected) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert shown and shown <= expected
+    first = max(shown)
+    _row(page, first).click()
+    mark = page.locator("mark.sl-hit.sl-now")
+    expect(mark).to_be_visible(timeout=20_000)
+    assert mark.inner_text().lower() == "started a refund"
+    expect(mark).to_be_in_viewport(timeout=10_000)
+    expect(page.get_by_text(re.compile(r"^1 of \d+"))).to_be_visible()
+    page.wait_for_timeout(2000)  # images above the match have loaded: it is still in view
+    expect(mark).to_be_in_viewport()
+    page.screenshot(path=str(SHOTS / "search.png"))

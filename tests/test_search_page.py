@@ -1,0 +1,105 @@
+"""Search and Results missing on the Sessions page (AppTest): the box, the URL, the narrowed table,
+the marked matches with "n of m" and the arrows, the marker on missing results."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy.orm import Session
+
+from sessionlens import identity, search, sessions
+from sessionlens.filters import SessionFilter
+from tests import appdb
+
+APP = appdb.FRAME
+_run = appdb.run_app
+
+
+def _html(at) -> str:
+    return "\n".join(h.proto.body for h in at.get("html"))
+
+
+def _loaded(at) -> int:
+    for c in at.caption:
+        if m := re.fullmatch(r"(\d+) sessions loaded", c.value):
+            return int(m.group(1))
+    raise AssertionError("no 'sessions loaded' caption")
+
+
+def _matching(engine, q: str) -> list[int]:
+    with Session(engine) as db:
+        who = identity.default_actor(db)
+        page = sessions.list_page(db, SessionFilter(text=search.parse(q)), actor=who, limit=500)
+        return [r.id for r in page.rows]
+
+
+def test_typing_a_search_and_applying_narrows_the_table_and_writes_the_url(app_db):
+    expected = _matching(app_db, '"started a refund"')
+    assert 0 < len(expected) < 50
+    at = _run()
+    assert _loaded(at) == 50
+    at.sidebar.text_input(key="f_q").input('"started a refund"').run()
+    at.sidebar.button(key="filters_apply").click().run()
+    assert at.query_params["q"] == '"started a refund"'
+    assert _loaded(at) == len(expected)
+    assert at.button(key="search_button").label == "Search · 1"
+    assert any("1 filter active: Search" in c.value for c in at.caption)
+
+
+def test_opening_a_match_marks_every_hit_and_steps_through_them(app_db):
+    sid = _matching(app_db, "refund*")[0]
+    at = _run({"q": "refund*", "session": str(sid)})
+    html = _html(at)
+    marks = re.findall(r'<mark class="sl-hit( sl-now)?" data-hit="(\d+)">([^<]*)</mark>', html)
+    assert marks and all(m[2].lower().startswith("refund") for m in marks)
+    assert [m[1] for m in marks] == [str(i) for i in range(len(marks))]
+    assert marks[0][0] == " sl-now"  # the first match is the current one, scrolled into view
+    counter = f"**1 of {len(marks)}**"
+    assert any(counter in m.value for m in at.markdown)
+    if len(marks) > 1:
+        at.button(key=f"hit_next_{sid}").click().run()
+        assert any(f"**2 of {len(marks)}**" in m.value for m in at.markdown)
+        assert re.search(r'<mark class="sl-hit sl-now" data-hit="1">', _html(at))
+    at.button(key=f"hit_prev_{sid}").click().run()
+    last = len(marks) if len(marks) > 1 else 1
+    assert any(f"**{last} of {len(marks)}**" in m.value for m in at.markdown)
+
+
+def test_a_query_that_cannot_be_used_is_named_and_nothing_is_filtered(app_db):
+    at = _run()
+    at.sidebar.text_input(key="f_q").input("%%% ___").run()
+    at.sidebar.button(key="filters_apply").click().run()
+    assert any("has no letters or digits to look for" in e for e in appdb.shown(at.error))
+    assert "q" not in at.query_params and _loaded(at) == 50
+
+
+def test_a_bad_search_in_a_shared_link_is_named_and_all_sessions_shown(app_db):
+    at = _run({"q": "x" * 600})
+    assert any("at most 500 characters" in e for e in appdb.shown(at.error))
+    assert _loaded(at) == 50
+
+
+def test_results_missing_filter_and_the_panel_marker(app_db):
+    at = _run()
+    box = at.sidebar.selectbox(key="f_missing")
+    assert box.options[:4] == ["Any", "Any configured field", "Human Name", "Phone Number"]
+    box.select("any").run()
+    at.sidebar.button(key="filters_apply").click().run()
+    assert at.query_params["missing"] == "any"
+    assert any("Results missing" in c.value for c in at.caption)
+    with Session(app_db) as db:
+        who = identity.default_actor(db)
+        flt_rows = sessions.list_page(
+            db,
+            SessionFilter(missing_results=("human_name",), missing_any=False),
+            actor=who,
+            limit=1,
+        ).rows
+    opened = _run({"missing": "human_name", "session": str(flt_rows[0].id)})
+    assert any(
+        c.value.startswith(":material/warning: Not collected: Human Name") for c in opened.caption
+    )
+    panel = "\n".join(t.value for t in opened.text)
+    assert "Human Name: ---  ⚠ missing" in panel or "No results found" in [
+        c.value for c in opened.caption
+    ]
