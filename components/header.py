@@ -10,18 +10,17 @@ from components.markdown import md_escape
 def sessions_header(
     title: str, active_filters: list[str], *, can_import: bool = False, can_export: bool = False
 ) -> str | None:
-    """Render the header; "import" or "export" when the user asked for that dialog."""
+    """Render the header; "search", "import" or "export" when the user asked for that dialog."""
     name, search, imp, exp = st.columns([6, 1.2, 1.3, 1.3], vertical_alignment="bottom")
     name.header(md_escape(title))
     n = len(active_filters)
-    if search.button(
+    wants_search = search.button(
         f"Search · {n}" if n else "Search",
         icon=":material/search:",
         type="primary" if n else "secondary",
         key="search_button",
         help="Open the Session Filters" + (": " + ", ".join(active_filters) if n else ""),
-    ):
-        open_filters()
+    )
     wants_import = imp.button(
         "Import session",
         icon=":material/upload_file:",
@@ -41,22 +40,6 @@ def sessions_header(
             f":material/filter_alt: {n} filter{'s' if n > 1 else ''} active: "
             + ", ".join(active_filters)
         )
+    if wants_search:
+        return "search"
     return "import" if wants_import else "export" if wants_export else None
-
-
-def open_filters() -> None:
-    """Show the Session Filters: open the sidebar if it is collapsed and bring the filters into
-    view (Streamlit has no call for this, so a few lines of our own script do it in the
-    browser)."""
-    st.html(
-        "<script>(() => {"
-        "const open = document.querySelector('[data-testid=\"stExpandSidebarButton\"]');"
-        "if (open) open.click();"
-        "setTimeout(() => {"
-        "const box = document.querySelector('[data-testid=\"stSidebar\"] details');"
-        "if (box && !box.open) box.querySelector('summary')?.click();"
-        "box?.scrollIntoView({block: 'start'});"
-        "}, 300);"
-        "})()</script>",
-        unsafe_allow_javascript=True,
-    )

@@ -5,7 +5,7 @@ import streamlit as st
 from components import feedback, selection
 from components.data import current_actor, run_action
 from components.export_dialog import export_dialog
-from components.filter_bar import current_filter, filter_sidebar
+from components.filter_bar import current_filter, filter_sidebar, open_filters_dialog
 from components.header import sessions_header
 from components.import_dialog import import_dialog
 from components.live import live_watch
@@ -33,7 +33,9 @@ asked = sessions_header(
     can_import=can(actor, Action.IMPORT),
     can_export=can(actor, Action.EXPORT),
 )
-if asked == "import":
+if asked == "search":
+    open_filters_dialog(actor, tz, flt, fields)
+elif asked == "import":
     import_dialog(actor, tz)
 elif asked == "export":
     export_dialog(actor, tz, flt)

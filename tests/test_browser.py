@@ -908,19 +908,22 @@ def test_human_agents_hand_over_accept_reply_note_resolve(browser, server):
     lead.close()
 
 
-def test_search_opens_the_session_filters(page, server):
+def test_search_opens_the_session_filters_dialog_and_reset_clears_them(page, server):
     from playwright.sync_api import expect
 
     base, _ = server
-    page.goto(f"{base}/")
-    sidebar = page.get_by_test_id("stSidebar")
-    expect(sidebar.get_by_text("Session Filters")).to_be_visible(timeout=60_000)
-    sidebar.hover()
-    page.get_by_role("button", name="Collapse sidebar").click()
-    expect(sidebar.get_by_text("Session Filters")).not_to_be_in_viewport(timeout=10_000)
-    page.get_by_role("button", name="Search", exact=True).click()
-    expect(sidebar.get_by_text("Session Filters")).to_be_in_viewport(timeout=10_000)
-    expect(sidebar.get_by_text("Agents", exact=True)).to_be_visible()
+    page.goto(f"{base}/?channel=email")
+    search = page.get_by_role("button", name="Search · 1", exact=True)
+    expect(search).to_be_visible(timeout=60_000)
+    search.click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_text("Session Filters")).to_be_visible(timeout=10_000)
+    expect(dialog.get_by_text("Agents", exact=True)).to_be_visible()
+    expect(dialog.get_by_role("textbox", name="Search what was said")).to_be_visible()
+    dialog.get_by_role("button", name="Reset").click()
+    expect(dialog).to_have_count(0, timeout=10_000)
+    expect(page.get_by_role("button", name="Search", exact=True)).to_be_visible(timeout=10_000)
+    expect(page).not_to_have_url(re.compile(r"channel="))
 
 
 def test_search_a_phrase_narrows_the_table_and_the_match_is_highlighted(page, server):
@@ -938,12 +941,14 @@ def test_search_a_phrase_narrows_the_table_and_the_match_is_highlighted(page, se
     expected = {r.id for r in rows}
     assert 0 < len(expected) < 50
     page.goto(base + "/")
-    sidebar = page.get_by_test_id("stSidebar")
-    box = sidebar.get_by_role("textbox", name="Search what was said")
+    page.get_by_role("button", name="Search", exact=True).click()
+    dialog = page.get_by_role("dialog")
+    box = dialog.get_by_role("textbox", name="Search what was said")
     expect(box).to_be_visible(timeout=60_000)
     box.fill('"Started a REFUND"')
     box.press("Enter")
-    sidebar.get_by_role("button", name="Apply").click()
+    dialog.get_by_role("button", name="Apply").click()
+    expect(dialog).to_have_count(0, timeout=10_000)
     expect(page.get_by_text("1 filter active: Search")).to_be_visible(timeout=20_000)
     expect(page.get_by_text(f"{len(expected)} sessions loaded")).to_be_visible(timeout=20_000)
     grid_rows = page.frame_locator(GRID).locator(".ag-center-cols-container .ag-row")

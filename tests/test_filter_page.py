@@ -27,11 +27,11 @@ def test_apply_writes_the_url_and_reset_clears_it(app_db):
     at.sidebar.multiselect(key="f_channel").select("email").run()
     at.sidebar.selectbox(key="f_msg_op").select("ge").run()
     at.sidebar.number_input(key="f_msg_n").set_value(4).run()
-    at.sidebar.button(key="filters_apply").click().run()
+    at.sidebar.button(key="f_apply").click().run()
     assert at.query_params["channel"] == "email"
     assert at.query_params["msg_op"] == "ge" and at.query_params["msg_n"] == "4"
     assert any("2 filters active: Channel, Messages" in c for c in _captions(at))
-    at.sidebar.button(key="filters_reset").click().run()
+    at.sidebar.button(key="f_reset").click().run()
     assert "channel" not in at.query_params and not any("active" in c for c in _captions(at))
     assert at.sidebar.multiselect(key="f_channel").value == []
 
@@ -39,7 +39,7 @@ def test_apply_writes_the_url_and_reset_clears_it(app_db):
 def test_invalid_ip_is_a_message_and_changes_nothing(app_db):
     at = _run({"channel": "web"})
     at.sidebar.text_input(key="f_ip").input("300.1.1.1").run()
-    at.sidebar.button(key="filters_apply").click().run()
+    at.sidebar.button(key="f_apply").click().run()
     assert any(
         "IP filter: '300.1.1.1' is not a valid IP address" in e for e in appdb.shown(at.error)
     )
