@@ -284,6 +284,10 @@ class ChatSession(Base):
         Index(None, "tenant_id", "finished_at"),
         Index(None, "customer_id", "started_at", "id"),
         Index(None, "assigned_user_id", "started_at", "id"),
+        # Full-text search, tenant first (btree_gin); SQLite uses the FTS5 table chat_sessions_fts.
+        Index("ix_chat_sessions_search", "tenant_id", "search", postgresql_using="gin").ddl_if(
+            dialect="postgresql"
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -314,6 +318,9 @@ class ChatSession(Base):
     # The agent runtime's own id of the session (HTTP API, JSON import): unique in a tenant, so the
     # same request or file twice makes one session.
     external_id: Mapped[str | None] = mapped_column(String(200))
+    # The words of all its messages, kept by database triggers on messages (migration 0011):
+    # Postgres, the distinct words; SQLite, every token in order, U+E000 between two messages.
+    search: Mapped[list[str] | None] = mapped_column(SearchDoc, deferred=True)
 
 
 class Message(Base):
@@ -321,10 +328,6 @@ class Message(Base):
     __table_args__ = (
         Index(None, "session_id", "seq", unique=True),
         Index(None, "session_id", "external_id", unique=True),
-        # Full-text search, tenant first (btree_gin); SQLite uses the FTS5 table messages_fts.
-        Index("ix_messages_search", "tenant_id", "search", postgresql_using="gin").ddl_if(
-            dialect="postgresql"
-        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -349,7 +352,8 @@ class Message(Base):
     external_id: Mapped[str | None] = mapped_column(String(200))
     # Who wrote it when that is not a user of the console (a human agent of another system).
     author_name: Mapped[str | None] = mapped_column(String(200))
-    # The text's search tokens, computed on every insert (messages are never edited).
+    # The text's search tokens, computed on every insert (messages are never edited); the
+    # triggers of migration 0011 add them to the session's.
     search: Mapped[list[str] | None] = mapped_column(
         SearchDoc, default=_message_search, deferred=True
     )

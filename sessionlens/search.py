@@ -15,10 +15,11 @@ Messages of every kind are searched: customer, AI, human agent, private notes, C
 the transcripts of imported calls; with ``people`` a word may also match the customer's name, email
 or phone.
 
-SQL: each item becomes one ``EXISTS`` over the session's messages. Postgres matches the stored
-``tsvector`` against a ``tsquery`` built here (GIN index on ``(tenant_id, search)``); SQLite matches
-its FTS5 table ``messages_fts``. ``TextMatch`` compiles to either, so the filter stays one pure
-expression (``SessionFilter.conditions``).
+SQL: a session row holds the words of all its messages (``chat_sessions.search``, kept by triggers,
+migration 0011). Postgres matches them against a ``tsquery`` built here (GIN index on
+``(tenant_id, search)``) and confirms phrases on the messages; SQLite matches its FTS5 table
+``chat_sessions_fts``. ``TextMatch`` compiles to either, so the filter stays one pure expression
+(``SessionFilter.conditions``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, not_
+from sqlalchemy import ColumnElement, bindparam
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.types import Boolean
 
@@ -69,6 +70,10 @@ class Clause:
 
     terms: tuple[Term, ...]
     exclude: bool = False
+
+    @property
+    def has_phrase(self) -> bool:
+        return any(len(t.words) > 1 for t in self.terms)
 
     def found_in(self, docs: list[list[str]]) -> bool:
         return any(t.found_in(d) for d in docs for t in self.terms)
@@ -157,8 +162,9 @@ def _term(raw: str, *, quoted: bool) -> Term | None:
 # --- SQL -----------------------------------------------------------------------------------------
 
 
-def tsquery(clause: Clause) -> str:
-    """One clause as Postgres ``tsquery`` input: terms joined by |, phrases by <->."""
+def tsquery(clause: Clause, *, positions: bool = True) -> str:
+    """One clause as Postgres ``tsquery`` input: terms joined by |, a phrase's words by <->
+    (or by &, ``positions=False``, for the session's words, which have no positions)."""
 
     def lexeme(word: str) -> str:
         return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
@@ -167,9 +173,19 @@ def tsquery(clause: Clause) -> str:
         parts = [lexeme(w) for w in t.words]
         if t.prefix:
             parts[-1] += ":*"
-        return "(" + " <-> ".join(parts) + ")"
+        return "(" + (" <-> " if positions else " & ").join(parts) + ")"
 
     return " | ".join(term(t) for t in clause.terms)
+
+
+def session_tsquery(query: TextQuery) -> str:
+    """The words a session must (and must not) hold: every clause, a phrase as all its words, a
+    left-out phrase not at all (holding its words is not holding the phrase)."""
+    parts = [f"({tsquery(c, positions=False)})" for c in query.clauses if not c.exclude]
+    parts += [
+        f"!({tsquery(c, positions=False)})" for c in query.clauses if c.exclude and not c.has_phrase
+    ]
+    return " & ".join(parts)
 
 
 def fts5_query(clause: Clause) -> str:
@@ -181,59 +197,95 @@ def fts5_query(clause: Clause) -> str:
     return " OR ".join(term(t) for t in clause.terms)
 
 
+def fts5_session_query(query: TextQuery) -> str:
+    """The whole query as one FTS5 expression over a session's tokens."""
+    expr = " AND ".join(f"({fts5_query(c)})" for c in query.clauses if not c.exclude)
+    for c in query.clauses:
+        if c.exclude:
+            expr = f"({expr}) NOT ({fts5_query(c)})"
+    return expr
+
+
 class TextMatch(ColumnElement[bool]):
-    """True for a ``chat_sessions`` row whose messages (or customer, with ``people``) match one
-    clause; compiled per dialect below. Negation is the caller's ``~``/``not_``."""
+    """True for a ``chat_sessions`` row that matches ``query``; compiled per dialect below.
+
+    Postgres: the session's words (``chat_sessions.search``, GIN) answer words, prefixes, OR and
+    exclusions in one condition; a phrase is confirmed on the session's messages. SQLite: one FTS5
+    match over the session's tokens answers everything. With ``people``, each clause may instead
+    match the customer's name, email or phone.
+    """
 
     inherit_cache = False
     type = Boolean()
 
-    def __init__(self, clause: Clause, *, people: bool) -> None:
-        self.clause = clause
-        self.people = people
+    def __init__(self, query: TextQuery) -> None:
+        self.query = query
+
+
+def _param(compiler: Any, value: str, **kw: Any) -> str:
+    return str(compiler.process(bindparam(None, value, unique=True), **kw))
 
 
 @compiles(TextMatch, "postgresql")
 def _pg(element: TextMatch, compiler: Any, **kw: Any) -> str:
-    q = compiler.process(bindparam(None, tsquery(element.clause), unique=True), **kw)
-    sql = (
-        "EXISTS (SELECT 1 FROM messages sm WHERE sm.session_id = chat_sessions.id"
-        " AND sm.tenant_id = chat_sessions.tenant_id"
-        f" AND sm.search @@ CAST({q} AS tsquery))"
-    )
-    if element.people:
-        sql = (
-            f"({sql} OR EXISTS (SELECT 1 FROM customers sc WHERE sc.id = chat_sessions.customer_id"
-            f" AND sc.search @@ CAST({q} AS tsquery)))"
+    query = element.query
+
+    def q(text: str) -> str:
+        return f"CAST({_param(compiler, text, **kw)} AS tsquery)"
+
+    def said(c: Clause) -> str:  # the clause holds in one of the session's messages
+        return (
+            "EXISTS (SELECT 1 FROM messages sm WHERE sm.session_id = chat_sessions.id"
+            f" AND sm.search @@ {q(tsquery(c))})"
         )
-    return sql
+
+    if not query.people:
+        parts = [f"chat_sessions.search @@ {q(session_tsquery(query))}"]
+        parts += [f"NOT {said(c)}" if c.exclude else said(c) for c in query.clauses if c.has_phrase]
+        return "(" + " AND ".join(parts) + ")"
+    parts = []
+    for c in query.clauses:
+        words = f"coalesce(chat_sessions.search, ''::tsvector) @@ {q(tsquery(c, positions=False))}"
+        session = f"({words} AND {said(c)})" if c.has_phrase else words
+        person = (
+            "EXISTS (SELECT 1 FROM customers sc WHERE sc.id = chat_sessions.customer_id"
+            f" AND sc.search @@ {q(tsquery(c))})"
+        )
+        either = f"({session} OR {person})"
+        parts.append(f"NOT {either}" if c.exclude else either)
+    return "(" + " AND ".join(parts) + ")"
 
 
 @compiles(TextMatch, "sqlite")
 def _sqlite(element: TextMatch, compiler: Any, **kw: Any) -> str:
-    q = compiler.process(bindparam(None, fts5_query(element.clause), unique=True), **kw)
-    # Uncorrelated: SQLite finds the matching messages once and keeps their sessions in a
-    # temporary index, then walks the sessions in the table's order.
-    sql = (
-        "chat_sessions.id IN (SELECT sm.session_id FROM messages sm WHERE sm.id IN "
-        f"(SELECT rowid FROM messages_fts WHERE messages_fts MATCH {q}))"
-    )
-    if element.people:
-        sql = (
-            # IS NOT NULL first: "NULL IN (...)" is NULL, and NOT of it would drop the row.
-            f"({sql} OR (chat_sessions.customer_id IS NOT NULL AND chat_sessions.customer_id IN "
-            f"(SELECT rowid FROM customers_fts WHERE customers_fts MATCH {q})))"
+    query = element.query
+
+    def sessions_matching(expr: str) -> str:
+        # Uncorrelated: SQLite runs the match once, keeps the rowids in a temporary index, then
+        # walks the sessions in the table's order.
+        return (
+            "chat_sessions.id IN (SELECT rowid FROM chat_sessions_fts"
+            f" WHERE chat_sessions_fts MATCH {_param(compiler, expr, **kw)})"
         )
-    return sql
+
+    if not query.people:
+        return sessions_matching(fts5_session_query(query))
+    parts = []
+    for c in query.clauses:
+        expr = fts5_query(c)
+        # IS NOT NULL first: "NULL IN (...)" is NULL, and NOT of it would drop the row.
+        either = (
+            f"({sessions_matching(expr)} OR (chat_sessions.customer_id IS NOT NULL AND "
+            "chat_sessions.customer_id IN (SELECT rowid FROM customers_fts WHERE customers_fts"
+            f" MATCH {_param(compiler, expr, **kw)})))"
+        )
+        parts.append(f"NOT {either}" if c.exclude else either)
+    return "(" + " AND ".join(parts) + ")"
 
 
 def conditions(query: TextQuery) -> list[ColumnElement[bool]]:
-    """The SQL conditions of ``query``, one per clause (AND)."""
-    out: list[ColumnElement[bool]] = []
-    for c in query.clauses:
-        match = TextMatch(c, people=query.people)
-        out.append(not_(match) if c.exclude else match)
-    return out
+    """The SQL condition of ``query`` (one element: it is compiled as a whole)."""
+    return [TextMatch(query)]
 
 
 # --- highlighting --------------------------------------------------------------------------------

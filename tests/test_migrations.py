@@ -85,3 +85,50 @@ def test_upgrading_a_database_with_data_keeps_it(tmp_path):
 
     with Session(engine) as db:
         assert auth.actor_for_email(db, "ann@example.com").name == "Ann"
+
+
+def test_upgrading_a_database_with_messages_makes_them_searchable(tmp_path):
+    """Sessions, messages and customers written before search existed are found after the upgrade,
+    and SQLite's FTS5 indexes pass their own integrity check."""
+    from alembic import command
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    from db.engine import make_engine
+    from db.migrate import alembic_config, upgrade
+    from sessionlens import search, sessions
+    from sessionlens.filters import SessionFilter
+    from sessionlens.identity import default_actor
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    cfg = alembic_config()
+    rows = [
+        "INSERT INTO tenants (id, name, timezone, plan, statuses, result_fields, created_at) "
+        "VALUES (1, 'T', 'UTC', 'paid', '[]', '[]', '2026-01-01 00:00:00')",
+        "INSERT INTO users (id, tenant_id, name, email, role, is_human_agent, is_active, "
+        "auth_version) VALUES (1, 1, 'Ann', 'ann@example.com', 'admin', 0, 1, 0)",
+        "INSERT INTO agents (id, tenant_id, name) VALUES (1, 1, 'Max')",
+        "INSERT INTO customers (id, tenant_id, name, custom_fields) VALUES (1, 1, 'Jürgen', '{}')",
+        "INSERT INTO chat_sessions (id, tenant_id, agent_id, channel, customer_id, mode, status, "
+        "initiator, started_at, last_message_at, message_count, has_attachments, parameters, "
+        "results) VALUES (1, 1, 1, 'web', 1, 'ai', 'open', 'client', '2026-01-01 00:00:00', "
+        "'2026-01-01 00:00:00', 2, 0, '{}', '{}')",
+        "INSERT INTO messages (id, tenant_id, session_id, seq, author_kind, text, sent_at, "
+        "is_template) VALUES (1, 1, 1, 1, 'customer', 'Die Rückerstattung bitte', "
+        "'2026-01-01 00:00:00', 0), (2, 1, 1, 2, 'ai', 'Gern, erledigt', '2026-01-01 00:00:00', 0)",
+    ]
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0009")
+        for sql in rows:
+            conn.execute(text(sql))
+    upgrade(engine)
+    with Session(engine) as db:
+        who = default_actor(db)
+        for q, people in (("ruckerstattung", False), ('"bitte gern"', False), ("jurgen", True)):
+            flt = SessionFilter(text=search.parse(q, people=people))
+            found = [r.id for r in sessions.list_page(db, flt, actor=who).rows]
+            assert found == ([] if q == '"bitte gern"' else [1]), q  # no phrase across messages
+    with engine.begin() as conn:
+        for fts in ("chat_sessions_fts", "customers_fts"):
+            conn.execute(text(f"INSERT INTO {fts}({fts}) VALUES ('integrity-check')"))

@@ -329,3 +329,69 @@ def test_hits_are_spans_of_the_original_text():
     text = "Die RÜCKERSTATTUNG für Straße 5; 東京駅で"
     spans = search.hits(text, search.parse('rückerstattung "strasse 5" 駅で'))
     assert [text[a:b] for a, b in spans] == ["RÜCKERSTATTUNG", "Straße 5", "駅で"]
+
+
+def test_the_session_forgets_the_words_of_deleted_messages(db, world):
+    """A retried transcription replaces its messages: the old words must stop matching."""
+    from sqlalchemy import delete
+
+    who, made = world
+    sid = made[5][0]
+    assert _found(db, who, SessionFilter(text=search.parse("voucher"))) == [sid]
+    db.execute(delete(Message).where(Message.session_id == sid, Message.text.like("%voucher%")))
+    db.flush()
+    assert _found(db, who, SessionFilter(text=search.parse("voucher"))) == []
+    assert _found(db, who, SessionFilter(text=search.parse('"cancel my subscription"'))) == [sid]
+
+
+def test_messages_added_in_one_statement_all_reach_the_session(db, world):
+    from sqlalchemy import insert
+
+    who, made = world
+    sid = made[7][0]
+    db.execute(
+        insert(Message),
+        [
+            {
+                "tenant_id": who.tenant_id,
+                "session_id": sid,
+                "seq": 10 + i,
+                "author_kind": "ai",
+                "text": text,
+                "sent_at": T0,
+            }
+            for i, text in enumerate(["first batch word quokka", "second batch word wombat"])
+        ],
+    )
+    db.flush()
+    for word in ("quokka", "wombat", '"batch word wombat"'):
+        assert _found(db, who, SessionFilter(text=search.parse(word))) == [sid]
+
+
+def test_the_search_indexes_stay_consistent_after_writes(db, world):
+    """After the inserts, deletes and updates above, the indexes agree with the rows: FTS5's own
+    integrity check on SQLite; on Postgres every session's words equal those of its messages."""
+    from sqlalchemy import delete, text
+
+    who, made = world
+    db.execute(delete(Message).where(Message.session_id == made[0][0], Message.seq == 0))
+    c = db.get_one(Customer, db.get_one(ChatSession, made[6][0]).customer_id)
+    c.email = "new@example.com"
+    db.flush()
+    if db.bind.dialect.name == "sqlite":
+        for fts in ("chat_sessions_fts", "customers_fts"):
+            db.execute(text(f"INSERT INTO {fts}({fts}) VALUES ('integrity-check')"))
+    else:
+        stale = db.scalar(
+            text(
+                "SELECT count(*) FROM chat_sessions s WHERE s.tenant_id = :t AND "
+                "coalesce(s.search, ''::tsvector) <> coalesce((SELECT array_to_tsvector("
+                "array_agg(DISTINCT u.lexeme)) FROM messages m, unnest(m.search) u "
+                "WHERE m.session_id = s.id), ''::tsvector)"
+            ),
+            {"t": who.tenant_id},
+        )
+        assert stale == 0
+    assert _found(db, who, SessionFilter(text=search.parse("new@example.com", people=True))) == [
+        made[6][0]
+    ]

@@ -29,12 +29,13 @@ def upgrade() -> None:
     sqlite = op.get_bind().dialect.name == "sqlite"
     for table in ("messages", "customers"):
         op.add_column(table, sa.Column("search", SearchDoc(), nullable=True))
-        if sqlite:
-            for statement in fts5_ddl(table):
-                op.execute(statement)
     _backfill("messages", ("text",), lambda r: document(r.text or ""))
     _backfill("customers", ("name", "email", "phone"), lambda r: people_document(*r[1:]))
-    if not sqlite:
+    if sqlite:  # the index is built from the rows now there, then kept by the triggers
+        for table in ("messages", "customers"):
+            for statement in fts5_ddl(table):
+                op.execute(statement)
+    else:
         op.execute("CREATE EXTENSION IF NOT EXISTS btree_gin")
         for table in ("messages", "customers"):
             op.create_index(
@@ -44,18 +45,25 @@ def upgrade() -> None:
 
 def fts5_ddl(table: str) -> list[str]:
     """The FTS5 table over ``table.search`` (external content: the tokens live once, in the
-    table) and the triggers that keep it in step with inserts, updates and deletes."""
+    table), built from the rows already there, and the triggers that keep it in step with inserts,
+    updates and deletes (a row without tokens is never in the index)."""
     fts = f"{table}_fts"
+    remove = (
+        f"INSERT INTO {fts}({fts}, rowid, search) "
+        "SELECT 'delete', old.id, old.search WHERE old.search IS NOT NULL; "
+    )
+    add = (
+        f"INSERT INTO {fts}(rowid, search) SELECT new.id, new.search WHERE new.search IS NOT NULL; "
+    )
     return [
+        # Letters, digits and marks are word characters, as for search_tokens; Co too, for the
+        # separator between two messages of a session (U+E000).
         f"CREATE VIRTUAL TABLE {fts} USING fts5(search, content='{table}', content_rowid='id', "
-        "tokenize='unicode61 remove_diacritics 0')",
-        f"CREATE TRIGGER {fts}_ai AFTER INSERT ON {table} BEGIN "
-        f"INSERT INTO {fts}(rowid, search) VALUES (new.id, new.search); END",
-        f"CREATE TRIGGER {fts}_ad AFTER DELETE ON {table} BEGIN "
-        f"INSERT INTO {fts}({fts}, rowid, search) VALUES ('delete', old.id, old.search); END",
-        f"CREATE TRIGGER {fts}_au AFTER UPDATE OF search ON {table} BEGIN "
-        f"INSERT INTO {fts}({fts}, rowid, search) VALUES ('delete', old.id, old.search); "
-        f"INSERT INTO {fts}(rowid, search) VALUES (new.id, new.search); END",
+        "tokenize=\"unicode61 remove_diacritics 0 categories 'L* N* M* Co'\")",
+        f"INSERT INTO {fts}({fts}) VALUES ('rebuild')",
+        f"CREATE TRIGGER {fts}_ai AFTER INSERT ON {table} BEGIN {add}END",
+        f"CREATE TRIGGER {fts}_ad AFTER DELETE ON {table} BEGIN {remove}END",
+        f"CREATE TRIGGER {fts}_au AFTER UPDATE OF search ON {table} BEGIN {remove}{add}END",
     ]
 
 
