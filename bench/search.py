@@ -124,6 +124,7 @@ def main() -> None:
     for name, flt in named.items():
         with maker() as db:
             first = sessions.list_page(db, flt, sort, actor=actor)
+            flt = sessions.planned(db, flt)  # the raw SQL is the page's, anchor included
         for label, cursor in (("first", None), ("more", first.next_cursor)):
             if label == "more" and cursor is None:
                 continue
@@ -133,13 +134,13 @@ def main() -> None:
             row |= {
                 "case": f"{name} | {label}",
                 "rows": len(first.rows),
-                "messages_access": _access(engine, raw_conn, sql, params),
+                "access": _access(engine, raw_conn, sql, params),
             }
             rows.append(row)
     print_table(rows, args.json_path)
-    print("\nRows on the first page, and how each case reaches messages (SEQ SCAN is a defect):")
+    print("\nRows on the first page, and the indexes each plan uses (SEQ SCAN is a defect):")
     for r in rows:
-        print(f"  {r['case']:<40} {r['rows']:>3} rows  {r['messages_access']}")
+        print(f"  {r['case']:<40} {r['rows']:>3} rows  {r['access']}")
     if engine.dialect.name == "postgresql":
         _sizes(engine, rebuild=args.index_build)
 
@@ -151,22 +152,24 @@ def _access(engine, raw_conn, sql, params) -> str:
     plan = "\n".join(str(r[0] if pg else r[-1]) for r in cur.fetchall())
     cur.close()
     raw_conn.rollback()
-    if re.search(r"Seq Scan on messages|SCAN (sm|messages)\b(?! USING)", plan):
+    if re.search(
+        r"Seq Scan on (messages|chat_sessions)|SCAN (sm|messages|chat_sessions)\b(?! USING)", plan
+    ):
         return "SEQ SCAN"
-    found = re.findall(r"(ix_messages_\w+|messages_fts|pk_messages)", plan)
+    found = re.findall(r"(ix_\w+|\w+_fts|pk_\w+)", plan)
     return ",".join(dict.fromkeys(found)) or "-"
 
 
 def _sizes(engine, *, rebuild: bool) -> None:
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        for name in ("ix_messages_search", "ix_customers_search", "messages"):
+        for name in ("ix_chat_sessions_search", "ix_customers_search", "chat_sessions", "messages"):
             size = conn.scalar(text("SELECT pg_size_pretty(pg_relation_size(:n))"), {"n": name})
             print(f"size of {name}: {size}")
         if rebuild:
             conn.execute(text("SET maintenance_work_mem = '1GB'"))
             t0 = time.perf_counter()
-            conn.execute(text("REINDEX INDEX ix_messages_search"))
-            print(f"building ix_messages_search: {time.perf_counter() - t0:.0f} s")
+            conn.execute(text("REINDEX INDEX ix_chat_sessions_search"))
+            print(f"building ix_chat_sessions_search: {time.perf_counter() - t0:.0f} s")
 
 
 if __name__ == "__main__":

@@ -25,11 +25,15 @@ migration 0011). Postgres matches them against a ``tsquery`` built here (GIN ind
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam
+from sqlalchemy import ColumnElement, bindparam, text
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
 from sqlalchemy.types import Boolean
 
 from sessionlens import strict
@@ -81,11 +85,16 @@ class Clause:
 
 @dataclass(frozen=True)
 class TextQuery:
-    """A parsed search: ``text`` as typed (for the URL and the box), its clauses (AND)."""
+    """A parsed search: ``text`` as typed (for the URL and the box), its clauses (AND).
+
+    ``anchor`` (Postgres, set by ``planned``): the one word the index condition names; the rest of
+    the query is checked on each row it finds. Not part of the query's identity.
+    """
 
     text: str
     clauses: tuple[Clause, ...]
     people: bool = False
+    anchor: str | None = field(default=None, compare=False)
 
     def matches(self, messages: list[str], people: str = "") -> bool:
         """The reference: does a session with these message texts (and this customer's name,
@@ -166,16 +175,17 @@ def tsquery(clause: Clause, *, positions: bool = True) -> str:
     """One clause as Postgres ``tsquery`` input: terms joined by |, a phrase's words by <->
     (or by &, ``positions=False``, for the session's words, which have no positions)."""
 
-    def lexeme(word: str) -> str:
-        return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
-
     def term(t: Term) -> str:
-        parts = [lexeme(w) for w in t.words]
+        parts = [_lexeme(w) for w in t.words]
         if t.prefix:
             parts[-1] += ":*"
         return "(" + (" <-> " if positions else " & ").join(parts) + ")"
 
     return " | ".join(term(t) for t in clause.terms)
+
+
+def _lexeme(word: str) -> str:
+    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 def session_tsquery(query: TextQuery) -> str:
@@ -222,6 +232,57 @@ class TextMatch(ColumnElement[bool]):
         self.query = query
 
 
+# --- planning (Postgres) -------------------------------------------------------------------------
+
+STATS_SECONDS = 600
+_stats: dict[str, tuple[float, dict[str, float]]] = {}
+_stats_lock = threading.Lock()
+
+
+def planned(db: Session, query: TextQuery) -> TextQuery:
+    """``query`` with its anchor: the rarest word the sessions must hold, by the frequencies
+    Postgres' ANALYZE keeps for ``chat_sessions.search`` (a word it does not list is rarer than
+    any it does).
+
+    Postgres estimates "all of these words" as the product of their frequencies, which is far too
+    low for words that come together (a phrase, one topic's words) and made it read tens of
+    thousands of sessions through the index where walking the table's order finds a page at once.
+    Naming one word gives it an honest estimate: it walks for a common word and uses the index for
+    a rare one; the whole query is then checked on each session it reads.
+    """
+    if db.get_bind().dialect.name != "postgresql" or query.people:
+        return query
+    words = [
+        w
+        for c in query.clauses
+        if not c.exclude and len(c.terms) == 1
+        for w in (c.terms[0].words[:-1] if c.terms[0].prefix else c.terms[0].words)
+    ]
+    if not words:
+        return query
+    freqs = _frequencies(db)
+    rarest = min(words, key=lambda w: (freqs.get(w, 0.0), -len(w)))
+    return replace(query, anchor=_lexeme(rarest))
+
+
+def _frequencies(db: Session) -> Mapping[str, float]:
+    key = str(db.get_bind().engine.url)
+    with _stats_lock:
+        held = _stats.get(key)
+    if held and time.monotonic() - held[0] < STATS_SECONDS:
+        return held[1]
+    row = db.execute(
+        text(
+            "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
+            "WHERE tablename = 'chat_sessions' AND attname = 'search' LIMIT 1"
+        )
+    ).first()
+    freqs = dict(zip(row[0], row[1], strict=False)) if row and row[0] else {}
+    with _stats_lock:
+        _stats[key] = (time.monotonic(), freqs)
+    return freqs
+
+
 def _param(compiler: Any, value: str, **kw: Any) -> str:
     return str(compiler.process(bindparam(None, value, unique=True), **kw))
 
@@ -233,14 +294,24 @@ def _pg(element: TextMatch, compiler: Any, **kw: Any) -> str:
     def q(text: str) -> str:
         return f"CAST({_param(compiler, text, **kw)} AS tsquery)"
 
-    def said(c: Clause) -> str:  # the clause holds in one of the session's messages
+    def said(c: Clause) -> str:
+        # The clause holds in one of the session's messages; OFFSET 0 keeps it a check of the
+        # sessions found (Postgres would otherwise join it, reading every message that matches).
         return (
             "EXISTS (SELECT 1 FROM messages sm WHERE sm.session_id = chat_sessions.id"
-            f" AND sm.search @@ {q(tsquery(c))})"
+            f" AND sm.search @@ {q(tsquery(c))} OFFSET 0)"
         )
 
     if not query.people:
-        parts = [f"chat_sessions.search @@ {q(session_tsquery(query))}"]
+        words = q(session_tsquery(query))
+        parts = (
+            [
+                f"chat_sessions.search @@ {q(query.anchor)}",
+                f"ts_match_vq(chat_sessions.search, {words})",
+            ]
+            if query.anchor
+            else [f"chat_sessions.search @@ {words}"]
+        )
         parts += [f"NOT {said(c)}" if c.exclude else said(c) for c in query.clauses if c.has_phrase]
         return "(" + " AND ".join(parts) + ")"
     parts = []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import datetime as dt
 import enum
 import functools
@@ -19,7 +20,7 @@ from sqlalchemy import Select, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from db.models import Agent, ChatSession, Customer, Mode, Tenant, User
-from sessionlens import filter_options
+from sessionlens import filter_options, search
 from sessionlens.chat import WINDOW, Conversation, conversation
 from sessionlens.customers import Contact
 from sessionlens.errors import BadInput, NotFound
@@ -130,7 +131,7 @@ def list_page(
     require(actor, Action.VIEW_SESSIONS)
     if cursor is None:
         filter_options.check(db, flt, actor=actor)
-    stmt = list_statement(actor, flt, sort, cursor, limit + 1)
+    stmt = list_statement(actor, planned(db, flt), sort, cursor, limit + 1)
     rows = [SessionRow(*r) for r in db.execute(stmt)]
     next_cursor = None
     if len(rows) > limit:
@@ -139,6 +140,13 @@ def list_page(
         value = last.started_at if sort is SortKey.STARTED else last.last_message_at
         next_cursor = encode_cursor(sort, value, last.id)
     return Page(rows, next_cursor)
+
+
+def planned(db: Session, flt: SessionFilter) -> SessionFilter:
+    """``flt`` with what the database needs to plan its search well (``search.planned``)."""
+    if flt.text is None:
+        return flt
+    return dataclasses.replace(flt, text=search.planned(db, flt.text))
 
 
 def list_statement(

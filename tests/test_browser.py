@@ -920,6 +920,7 @@ def test_search_opens_the_session_filters_dialog_and_reset_clears_them(page, ser
     expect(dialog.get_by_text("Session Filters")).to_be_visible(timeout=10_000)
     expect(dialog.get_by_text("Agents", exact=True)).to_be_visible()
     expect(dialog.get_by_role("textbox", name="Search what was said")).to_be_visible()
+    page.screenshot(path=str(SHOTS / "search-dialog.png"))
     dialog.get_by_role("button", name="Reset").click()
     expect(dialog).to_have_count(0, timeout=10_000)
     expect(page.get_by_role("button", name="Search", exact=True)).to_be_visible(timeout=10_000)
