@@ -124,6 +124,31 @@ TOPICS = [
         "Updated, it works now.",
         "Great to hear! Thanks for your patience.",
     ],
+    # Customers write in their own language; the agent answers in it (and Search finds it).
+    [
+        "Hallo, ich möchte die Wanderschuhe zurückgeben. Sie sind zu groß.",
+        "Kein Problem! Die Rücksendung ist 30 Tage kostenlos. Ihr Rücksendeetikett: **RT-88214**.",
+        "Wann bekomme ich meine Rückerstattung?",
+        "Sobald das Paket bei uns ankommt, erstatten wir den Betrag innerhalb von 3–5 Werktagen.",
+        "Danke, das ist sehr freundlich.",
+        "Gern geschehen! Schönen Tag noch.",
+    ],
+    [
+        "Здравствуйте! Заказ NW-55102 пришёл повреждённым, коробка была разорвана.",
+        "Очень жаль! Пришлите, пожалуйста, фото повреждений, и я оформлю возврат денег.",
+        "Фото отправил. Когда вернутся деньги?",
+        "Возврат оформлен: деньги поступят на карту в течение 3–5 рабочих дней.",
+        "Спасибо за быструю помощь.",
+        "Всегда рады помочь!",
+    ],
+    [
+        "こんにちは。注文したジャケットがまだ届きません。",
+        "ご不便をおかけして申し訳ございません。注文番号を教えていただけますか？",
+        "NW-61873 です。",
+        "確認しました。荷物は東京の配送センターにあり、明日の午前中にお届け予定です。",
+        "わかりました、ありがとうございます。",
+        "どういたしまして。またお気軽にお問い合わせください。",
+    ],
 ]
 
 HUMAN_LINES = [
