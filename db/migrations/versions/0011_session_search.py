@@ -45,22 +45,29 @@ GROUP BY m.session_id
 """
 
 PG_FUNCTIONS = f"""
+-- One UPDATE by primary key per session the statement touched (a join of the statement's rows
+-- with chat_sessions could be planned as a scan of every session).
 CREATE FUNCTION sessionlens_add_session_words() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE w record;
 BEGIN
-    UPDATE chat_sessions s
-       SET search = CASE WHEN length(coalesce(s.search, ''::tsvector)) < {MAX_WORDS}
-                         THEN coalesce(s.search, ''::tsvector) || w.words ELSE s.search END
-      FROM ({PG_WORDS.format(source="added", where="")}) w
-     WHERE s.id = w.session_id;
+    FOR w IN {PG_WORDS.format(source="added", where="")} LOOP
+        UPDATE chat_sessions
+           SET search = CASE WHEN length(coalesce(search, ''::tsvector)) < {MAX_WORDS}
+                             THEN coalesce(search, ''::tsvector) || w.words ELSE search END
+         WHERE id = w.session_id;
+    END LOOP;
     RETURN NULL;
 END $$;
 
 CREATE FUNCTION sessionlens_recount_session_words() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE sid bigint;
 BEGIN
-    UPDATE chat_sessions s
-       SET search = (SELECT array_to_tsvector(array_agg(DISTINCT u.lexeme))
-                       FROM messages m, unnest(m.search) AS u WHERE m.session_id = s.id)
-     WHERE s.id IN (SELECT session_id FROM removed);
+    FOR sid IN SELECT DISTINCT session_id FROM removed LOOP
+        UPDATE chat_sessions
+           SET search = (SELECT array_to_tsvector(array_agg(DISTINCT u.lexeme))
+                           FROM messages m, unnest(m.search) AS u WHERE m.session_id = sid)
+         WHERE id = sid;
+    END LOOP;
     RETURN NULL;
 END $$;
 
