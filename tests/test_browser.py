@@ -735,7 +735,10 @@ def test_import_a_sessions_file_then_the_same_file_again(page, server, tmp_path)
         dialog = page.get_by_role("dialog")
         dialog.get_by_text("Sessions file (JSON)").click()
         expect(dialog.get_by_text("format session-v1", exact=False)).to_be_visible(timeout=20_000)
-        dialog.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(path))
+        # The file input of the JSON uploader (the recording's may still be leaving the page).
+        dialog.locator(
+            '[data-testid="stFileUploaderDropzoneInput"][accept*=".jsonl"]'
+        ).set_input_files(str(path))
         return dialog
 
     dialog = upload(bad)
