@@ -63,7 +63,7 @@ def hits_bar(session_id: int, light: Highlight, *, earlier: int) -> None:
     st.html(
         f"<script>/* {session_id}:{light.current} */ for (const ms of [150, 700, 1600]) "
         "setTimeout(() => document.querySelector('mark.sl-hit.sl-now')"
-        "?.scrollIntoView({block: 'center'}), ms);</script>",
+        "?.scrollIntoView({block: 'nearest'}), ms);</script>",
         unsafe_allow_javascript=True,
     )
 
