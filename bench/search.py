@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import re
 import sys
 import time
 from pathlib import Path
@@ -30,11 +29,11 @@ from sqlalchemy import func, select, text
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import print_table  # noqa: E402
-from bench.sessions_filters import time_page  # noqa: E402
+from bench.sessions_filters import plan_indexes, time_pages  # noqa: E402
 from bench.sessions_page import DEFAULT_URL, ensure_data  # noqa: E402
 from db.engine import make_engine, make_sessionmaker  # noqa: E402
 from db.models import Agent, ChatSession, Message  # noqa: E402
-from sessionlens import identity, search, sessions  # noqa: E402
+from sessionlens import identity, search  # noqa: E402
 from sessionlens.filters import SessionFilter  # noqa: E402
 from sessionlens.sessions import SortKey  # noqa: E402
 
@@ -44,6 +43,7 @@ NEEDLES = [
     "Посылка осталась в киоске Занзибар, номер QX-93127",
     "荷物はザンジバル売店に置かれました、参照番号 QX-93127",
 ]
+TABLES = ("chat_sessions", "messages", "sm")  # a whole read of any of these is a defect
 QUERIES = {
     "rare word": "zanzibar",
     "rare, Russian": "занзибар",
@@ -120,21 +120,14 @@ def main() -> None:
         named = cases(db, actor)
     raw_conn = engine.raw_connection()
     rows = []
-    sort = SortKey.STARTED
     for name, flt in named.items():
-        with maker() as db:
-            first = sessions.list_page(db, flt, sort, actor=actor)
-            flt = sessions.planned(db, flt)  # the raw SQL is the page's, anchor included
-        for label, cursor in (("first", None), ("more", first.next_cursor)):
-            if label == "more" and cursor is None:
-                continue
-            row, sql, params = time_page(
-                engine, maker, raw_conn, actor, flt, sort, cursor, args.runs
-            )
+        for label, row, sql, params in time_pages(
+            engine, maker, raw_conn, actor, flt, SortKey.STARTED, args.runs
+        ):
             row |= {
                 "case": f"{name} | {label}",
-                "rows": len(first.rows),
-                "access": _access(engine, raw_conn, sql, params),
+                # sm: the messages of the phrase check
+                "access": plan_indexes(engine, raw_conn, sql, params, TABLES),
             }
             rows.append(row)
     print_table(rows, args.json_path)
@@ -143,21 +136,6 @@ def main() -> None:
         print(f"  {r['case']:<40} {r['rows']:>3} rows  {r['access']}")
     if engine.dialect.name == "postgresql":
         _sizes(engine, rebuild=args.index_build)
-
-
-def _access(engine, raw_conn, sql, params) -> str:
-    cur = raw_conn.cursor()
-    pg = engine.dialect.name == "postgresql"
-    cur.execute(("EXPLAIN " if pg else "EXPLAIN QUERY PLAN ") + sql, params)
-    plan = "\n".join(str(r[0] if pg else r[-1]) for r in cur.fetchall())
-    cur.close()
-    raw_conn.rollback()
-    if re.search(
-        r"Seq Scan on (messages|chat_sessions)|SCAN (sm|messages|chat_sessions)\b(?! USING)", plan
-    ):
-        return "SEQ SCAN"
-    found = re.findall(r"(ix_\w+|\w+_fts|pk_\w+)", plan)
-    return ",".join(dict.fromkeys(found)) or "-"
 
 
 def _sizes(engine, *, rebuild: bool) -> None:

@@ -118,18 +118,12 @@ def main() -> None:
     rows, slowest = [], None
     for name, flt in named.items():
         for sort in SortKey:
-            with maker() as db:
-                first = sessions.list_page(db, flt, sort, actor=actor)
-            for label, cursor in (("first", None), ("more", first.next_cursor)):
-                if label == "more" and cursor is None:
-                    continue
-                row, sql, params = time_page(
-                    engine, maker, raw_conn, actor, flt, sort, cursor, args.runs
-                )
+            for label, row, sql, params in time_pages(
+                engine, maker, raw_conn, actor, flt, sort, args.runs
+            ):
                 row |= {
                     "case": f"{name} | {sort.value[:5]} | {label}",
-                    "rows": len(first.rows),
-                    "sessions_access": _access(engine, raw_conn, sql, params),
+                    "sessions_access": plan_indexes(engine, raw_conn, sql, params),
                 }
                 rows.append(row)
                 if slowest is None or row["domain_p95_ms"] > slowest[0]["domain_p95_ms"]:
@@ -146,48 +140,54 @@ def main() -> None:
         raw_conn.rollback()
 
 
-def time_page(engine, maker, raw_conn, actor, flt, sort, cursor, runs):  # type: ignore[no-untyped-def]
-    """p50/p95 of the page's ``list_page`` call and of the very same SQL sent raw, alternately;
-    returns the row's timings and that SQL with its parameters."""
-    sql, params = _raw(engine, sessions.list_statement(actor, flt, sort, cursor, 51))
+def time_pages(engine, maker, raw_conn, actor, flt, sort, runs):  # type: ignore[no-untyped-def]
+    """Time the first page of ``flt`` and its Load More: p50/p95 of the page's ``list_page`` call
+    and of the very same SQL sent raw, alternately. Yields (label, row, sql, params); the row holds
+    the timings and the first page's row count."""
+    with maker() as db:
+        first = sessions.list_page(db, flt, sort, actor=actor)
+        flt = sessions.planned(db, flt)  # the raw SQL is the page's (a search names its anchor)
+    for label, cursor in (("first", None), ("more", first.next_cursor)):
+        if label == "more" and cursor is None:
+            continue
+        sql, params = _raw(engine, sessions.list_statement(actor, flt, sort, cursor, 51))
 
-    def domain():  # type: ignore[no-untyped-def]
-        with maker() as db:
-            return sessions.list_page(db, flt, sort, cursor, actor=actor)
+        def domain(c=cursor):  # type: ignore[no-untyped-def]
+            with maker() as db:
+                return sessions.list_page(db, flt, sort, c, actor=actor)
 
-    def raw():  # type: ignore[no-untyped-def]
-        cur = raw_conn.cursor()
-        cur.execute(sql, params)
-        cur.fetchall()
-        cur.close()
-        raw_conn.rollback()
+        def raw(q=sql, p=params):  # type: ignore[no-untyped-def]
+            cur = raw_conn.cursor()
+            cur.execute(q, p)
+            cur.fetchall()
+            cur.close()
+            raw_conn.rollback()
 
-    (d50, d95), (r50, r95) = measure_pair(domain, raw, runs)
-    timings = {
-        "domain_p50_ms": d50,
-        "domain_p95_ms": d95,
-        "raw_p50_ms": r50,
-        "raw_p95_ms": r95,
-        "ratio_p95": d95 / r95,
-    }
-    return timings, sql, params
+        (d50, d95), (r50, r95) = measure_pair(domain, raw, runs)
+        row = {
+            "domain_p50_ms": d50,
+            "domain_p95_ms": d95,
+            "raw_p50_ms": r50,
+            "raw_p95_ms": r95,
+            "ratio_p95": d95 / r95,
+            "rows": len(first.rows),
+        }
+        yield label, row, sql, params
 
 
-def _access(engine, raw_conn, sql, params) -> str:
-    """How the plan reaches chat_sessions: the index names, or SEQ SCAN (which must never appear)."""
+def plan_indexes(engine, raw_conn, sql, params, tables=("chat_sessions",)) -> str:  # type: ignore[no-untyped-def]
+    """The indexes the plan of ``sql`` uses, or SEQ SCAN when it reads one of ``tables`` whole
+    (which would be a defect)."""
     cur = raw_conn.cursor()
-    cur.execute(
-        ("EXPLAIN " if engine.dialect.name == "postgresql" else "EXPLAIN QUERY PLAN ") + sql, params
-    )
-    plan = "\n".join(
-        str(r[0] if engine.dialect.name == "postgresql" else r[-1]) for r in cur.fetchall()
-    )
+    pg = engine.dialect.name == "postgresql"
+    cur.execute(("EXPLAIN " if pg else "EXPLAIN QUERY PLAN ") + sql, params)
+    plan = "\n".join(str(r[0] if pg else r[-1]) for r in cur.fetchall())
     cur.close()
     raw_conn.rollback()
-    if re.search(r"Seq Scan on chat_sessions|SCAN chat_sessions(?! USING)", plan):
+    names = "|".join(tables)
+    if re.search(rf"Seq Scan on ({names})\b|SCAN ({names})\b(?! USING)", plan):
         return "SEQ SCAN"
-    names = re.findall(r"(ix_chat_sessions_\w+|pk_chat_sessions)", plan)
-    return ",".join(dict.fromkeys(n.removeprefix("ix_chat_sessions_") for n in names))
+    return ",".join(dict.fromkeys(re.findall(r"(ix_\w+|\w+_fts|pk_\w+)", plan))) or "-"
 
 
 def _raw(engine, stmt):

@@ -13,6 +13,7 @@ import streamlit as st
 
 from components import feedback
 from components.data import run_action
+from components.markdown import md_escape
 from sessionlens import filter_options, filter_query, search
 from sessionlens.channels import CHANNELS
 from sessionlens.errors import BadInput
@@ -150,7 +151,7 @@ def filter_form(
     )
     st.text_input("IP", key=p + "ip", placeholder="Exact address, e.g. 81.2.69.142")
     for prefix, (_, label) in filter_query.RANGES.items():
-        st.caption(f"{label} ({tz}; from inclusive, to exclusive)")
+        st.caption(md_escape(f"{label} ({tz}; from inclusive, to exclusive)"))
         a, b = st.columns(2)
         a.datetime_input("From", key=f"{p}{prefix}_from", format="YYYY-MM-DD")
         b.datetime_input("To", key=f"{p}{prefix}_to", format="YYYY-MM-DD")

@@ -7,7 +7,7 @@ import json
 
 import streamlit as st
 
-from components.markdown import Highlight
+from components.markdown import Highlight, md_escape
 from sessionlens.search import TextQuery
 
 
@@ -33,7 +33,7 @@ def hits_bar(session_id: int, light: Highlight, *, earlier: int) -> None:
             note += f": {earlier} earlier messages are not loaded (Show earlier)"
         elif light.query.people:
             note += ": the search matched the customer's name, email or phone"
-        st.caption(note + ".")
+        st.caption(md_escape(note + "."))  # the query is the user's (or a link's) text
         return
     light.current %= light.count
     text, up, down = st.columns([5, 1, 1], vertical_alignment="center")

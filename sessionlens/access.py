@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from db.models import ChatSession, Customer
@@ -16,14 +16,27 @@ from sessionlens.permissions import Actor
 def session(db: Session, actor: Actor, session_id: int, *, for_update: bool = False) -> ChatSession:
     """The chat session ``session_id`` of the actor's tenant (locked for update if asked:
     Postgres locks the row; SQLite's single writer needs no lock)."""
-    stmt = select(ChatSession).where(
-        ChatSession.tenant_id == actor.tenant_id, ChatSession.id == session_id
+    return _session(db, actor, ChatSession.id == session_id, f"{session_id}", for_update)
+
+
+def session_by_external_id(
+    db: Session, actor: Actor, external_id: str, *, for_update: bool = False
+) -> ChatSession:
+    """The actor's tenant's session with the agent runtime's id ``external_id``, as ``session``."""
+    return _session(
+        db, actor, ChatSession.external_id == external_id, repr(external_id), for_update
     )
+
+
+def _session(
+    db: Session, actor: Actor, which: ColumnElement[bool], named: str, for_update: bool
+) -> ChatSession:
+    stmt = select(ChatSession).where(ChatSession.tenant_id == actor.tenant_id, which)
     if for_update:
         stmt = stmt.with_for_update()
     found = db.scalar(stmt.execution_options(populate_existing=True))
     if found is None:
-        raise NotFound(f"Session {session_id} not found")
+        raise NotFound(f"Session {named} not found")
     return found
 
 

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_, or_, true
 
 from db.models import ChatSession, Mode
-from sessionlens import search
-from sessionlens.search import TextQuery
+from sessionlens.search import TextMatch, TextQuery
 
 
 class Responsible(enum.StrEnum):
@@ -99,7 +98,7 @@ class SessionFilter:
         if self.missing_results:
             conds.append(or_(*(_missing(key) for key in self.missing_results)))
         if self.text is not None:
-            conds.extend(search.conditions(self.text))
+            conds.append(TextMatch(self.text))
         return and_(true(), *conds)
 
 

@@ -12,7 +12,6 @@ counter update, not one of each per message: a runtime sends them by the thousan
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -21,7 +20,7 @@ from sqlalchemy import Table, case, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from db.models import Agent, Attachment, ChatSession, Customer, Handoff, Message, SessionLog
-from sessionlens import audit, handover, logs, media
+from sessionlens import access, audit, bulk, handover, logs, media
 from sessionlens.customers import customer_name_key
 from sessionlens.errors import NotFound, RuleViolation
 from sessionlens.exchange import FieldsIn, FinishIn, HandoverIn, LogIn, MessageIn, SessionIn
@@ -29,7 +28,6 @@ from sessionlens.geo import Location
 from sessionlens.kinds import AuthorKind, Channel, LogKind, Mode
 from sessionlens.messages import COUNTED_KINDS
 from sessionlens.permissions import Action, Actor, require
-from sessionlens.search_tokens import document, tsvector_literal
 
 Locate = Callable[[str | None], Location]
 # Core inserts: the ORM's bulk path costs more per row than the database does.
@@ -52,15 +50,7 @@ def find(db: Session, actor: Actor, external_id: str, *, for_update: bool = Fals
     human resolved it), or NotFound (another tenant's looks missing)."""
     require(actor, Action.VIEW_SESSIONS)
     current = _current_id(db, actor, external_id)
-    stmt = select(ChatSession).where(
-        ChatSession.tenant_id == actor.tenant_id, ChatSession.external_id == current
-    )
-    if for_update:
-        stmt = stmt.with_for_update()
-    found = db.scalar(stmt.execution_options(populate_existing=True))
-    if found is None:
-        raise NotFound(f"Session {external_id!r} not found")
-    return found
+    return access.session_by_external_id(db, actor, current, for_update=for_update)
 
 
 def upsert_session(
@@ -503,30 +493,18 @@ def add_messages(
     return len(rows), len(messages) - len(rows)
 
 
-_JSON_COLUMNS = {"quick_replies", "event_data"}
-
-
 def _insert_messages(db: Session, rows: list[dict[str, Any]]) -> None:
-    """Insert ``rows`` in one statement. Postgres: COPY, with the search words computed here (COPY
-    skips the column's default). Each INSERT statement runs the trigger that adds the words to the
-    session (migration 0011), and psycopg's executemany sends one INSERT a row: 1,000 messages
-    took 1.5 s that way, and SQLAlchemy's multi-row INSERT spends most of its time building the
-    statement. SQLite runs its triggers for each row anyway: a plain executemany."""
+    """Insert ``rows`` in one statement. Postgres: one COPY (``bulk.copy_rows``): each INSERT
+    statement runs the trigger that adds the words to the session (migration 0011), and psycopg's
+    executemany sends one INSERT a row (1,000 messages took 1.5 s that way). SQLite runs its
+    triggers for each row anyway: a plain executemany."""
     conn = db.connection()
     if conn.dialect.name != "postgresql":
         db.execute(insert(MESSAGES), rows)
         return
     db.flush()  # COPY goes past the ORM: rows it still holds must be in the database first
     cols = list(rows[0])
-    raw = conn.connection.driver_connection
-    assert raw is not None
-    copy = f"COPY messages ({', '.join([*cols, 'search'])}) FROM STDIN"  # noqa: S608 - our names
-    with raw.cursor() as cur, cur.copy(copy) as cp:
-        for r in rows:
-            values = [
-                json.dumps(r[c]) if c in _JSON_COLUMNS and r[c] is not None else r[c] for c in cols
-            ]
-            cp.write_row([*values, tsvector_literal(document(str(r["text"] or "")))])
+    bulk.copy_rows(conn, "messages", cols, [tuple(r[c] for c in cols) for r in rows])
 
 
 def _bump(db: Session, cs: ChatSession | Target, added: list[MessageIn]) -> None:

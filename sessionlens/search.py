@@ -291,8 +291,8 @@ def _param(compiler: Any, value: str, **kw: Any) -> str:
 def _pg(element: TextMatch, compiler: Any, **kw: Any) -> str:
     query = element.query
 
-    def q(text: str) -> str:
-        return f"CAST({_param(compiler, text, **kw)} AS tsquery)"
+    def q(tsq: str) -> str:
+        return f"CAST({_param(compiler, tsq, **kw)} AS tsquery)"
 
     def said(c: Clause) -> str:
         # The clause holds in one of the session's messages; OFFSET 0 keeps it a check of the
@@ -352,11 +352,6 @@ def _sqlite(element: TextMatch, compiler: Any, **kw: Any) -> str:
         )
         parts.append(f"NOT {either}" if c.exclude else either)
     return "(" + " AND ".join(parts) + ")"
-
-
-def conditions(query: TextQuery) -> list[ColumnElement[bool]]:
-    """The SQL condition of ``query`` (one element: it is compiled as a whole)."""
-    return [TextMatch(query)]
 
 
 # --- highlighting --------------------------------------------------------------------------------

@@ -6,16 +6,12 @@ order, so a message never reaches the database before its session.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from sqlalchemy import JSON, Connection, Index, Table, func, select, text
+from sqlalchemy import Connection, Index, func, select, text
 
 from db.models import Base
-from sessionlens.search_tokens import document, people_document, tsvector_literal
-
-#: Columns the writer fills itself from others: the search tokens (sessionlens.search_tokens).
-SEARCH_SOURCES = {"messages": ("text",), "customers": ("name", "email", "phone")}
+from sessionlens.bulk import copy_rows, with_search
 
 
 class BulkWriter:
@@ -25,17 +21,14 @@ class BulkWriter:
         self.is_pg = conn.dialect.name == "postgresql"
         self._cols: dict[str, list[str]] = {}
         self._buf: dict[str, list[tuple[Any, ...]]] = {}
-        self._json_idx: dict[str, list[int]] = {}
         self.counts: dict[str, int] = {}
         self._pending = 0
         self._deferred: list[Index] = []
 
     def table(self, name: str, columns: list[str]) -> None:
         """Declare a table and its column order; declare tables in foreign-key order."""
-        tbl: Table = Base.metadata.tables[name]
         self._cols[name] = columns
         self._buf[name] = []
-        self._json_idx[name] = [i for i, c in enumerate(columns) if isinstance(tbl.c[c].type, JSON)]
         self.counts[name] = 0
 
     def next_id(self, name: str) -> int:
@@ -88,36 +81,9 @@ class BulkWriter:
 
     def _write(self, name: str, rows: list[tuple[Any, ...]]) -> None:
         cols = self._cols[name]
-        if name in SEARCH_SOURCES and "search" not in cols:
-            rows, cols = self._with_search(name, rows, cols)
         if self.is_pg:
-            jidx = self._json_idx[name]
-            raw = self.conn.connection.driver_connection
-            assert raw is not None, "COPY needs the driver's connection"
-            with (
-                raw.cursor() as cur,
-                cur.copy(
-                    f"COPY {name} ({', '.join(cols)}) FROM STDIN"  # noqa: S608 - names are ours
-                ) as cp,
-            ):
-                for r in rows:
-                    values = list(r)
-                    for i in jidx:
-                        if values[i] is not None:
-                            values[i] = json.dumps(values[i])
-                    cp.write_row(values)
-        else:
-            tbl = Base.metadata.tables[name]
-            self.conn.execute(tbl.insert(), [dict(zip(cols, r, strict=True)) for r in rows])
-
-    def _with_search(
-        self, name: str, rows: list[tuple[Any, ...]], cols: list[str]
-    ) -> tuple[list[tuple[Any, ...]], list[str]]:
-        """``rows`` with their search tokens added (COPY bypasses the column's default)."""
-        at = [cols.index(c) for c in SEARCH_SOURCES[name]]
-        if name == "messages":
-            found = [document(r[at[0]] or "") for r in rows]
-        else:
-            found = [people_document(*(r[i] for i in at)) for r in rows]
-        values = [tsvector_literal(t) for t in found] if self.is_pg else found
-        return [(*r, v) for r, v in zip(rows, values, strict=True)], [*cols, "search"]
+            copy_rows(self.conn, name, cols, rows)
+            return
+        cols, rows = with_search(name, cols, rows, pg=False)
+        tbl = Base.metadata.tables[name]
+        self.conn.execute(tbl.insert(), [dict(zip(cols, r, strict=True)) for r in rows])
