@@ -9,7 +9,11 @@ proxy's header through only from that proxy.
 import streamlit as st
 from starlette.middleware import Middleware
 
+from sessionlens import logfmt
+from sessionlens.settings import get_settings
 from web import api, auth, proxy
+
+logfmt.configure(get_settings().log_format, get_settings().log_level)
 
 app = st.App(
     "frame.py",

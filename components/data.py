@@ -115,14 +115,14 @@ def run_action(fn: Callable[[Session], T], *, success: str | None = None) -> T |
 @st.cache_resource
 def start_embedded_worker(url: str) -> object | None:
     """One transcription worker thread per app process on the embedded default (setting
-    SESSIONLENS_EMBEDDED_WORKER); Postgres deployments run `sessionlens worker` processes."""
+    SESSIONLENS_EMBEDDED_WORKER; off on Postgres, where `sessionlens worker` processes run)."""
     import threading
 
     from sessionlens.blobs import default_store
     from sessionlens.worker import Worker
 
     settings = get_settings()
-    if not settings.embedded_worker:
+    if not settings.runs_embedded_worker:
         return None
     worker = Worker(_sessionmakers(url)[0], settings, default_store(), name="embedded")
     threading.Thread(target=worker.run, name="sessionlens-worker", daemon=True).start()

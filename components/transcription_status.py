@@ -20,8 +20,11 @@ def transcription_status(session_id: int, actor: Actor) -> None:
     status, progress, error = job
     if status in jobs.IN_PROGRESS:
         _progress(session_id, actor)
-    elif status == JobStatus.FAILED:
-        feedback.error(f"Transcription failed: {error}. The recording is kept.")
+    elif status in jobs.RETRYABLE:
+        if status == JobStatus.FAILED:
+            feedback.error(f"Transcription failed: {error}. The recording is kept.")
+        else:
+            feedback.warning(f"Transcription cancelled: {error}. The recording is kept.")
         if can(actor, Action.IMPORT) and st.button(
             "Retry", key=f"retry_{session_id}", icon=":material/replay:"
         ):

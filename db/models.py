@@ -423,6 +423,29 @@ class Job(Base):
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
+class Blob(Base):
+    """A recording in the database blob store (sessionlens.blobs.DatabaseBlobStore): its size,
+    checksum and number of chunks; the bytes are in blob_chunks."""
+
+    __tablename__ = "blobs"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    chunks: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class BlobChunk(Base):
+    """One part (1 MiB, the last shorter) of a blob, in order of seq."""
+
+    __tablename__ = "blob_chunks"
+
+    key: Mapped[str] = mapped_column(ForeignKey("blobs.key", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class AuditEvent(Base):
     __tablename__ = "audit_events"
     __table_args__ = (Index(None, "tenant_id", "at"),)

@@ -1,50 +1,326 @@
-"""Where recordings are kept: a small interface, with a local directory as the default store."""
+"""Where recordings are kept: one interface, three stores, chosen by ``SESSIONLENS_BLOB_STORE``.
+
+- ``local``: files under ``SESSIONLENS_BLOB_DIR`` (the embedded default, one machine).
+- ``database``: chunked rows in the application database itself (the default on Postgres), so
+  app servers and workers on any machine need nothing but the database URL.
+- an fsspec URL (``s3://bucket/prefix``, ``gs://…``, ``file:///srv/blobs``): an object store.
+
+Keys are opaque (``ab/<uuid><suffix>``), never contain user input, and are the same in every
+store, so moving recordings between stores (``sessionlens blobs migrate``) changes no row that
+points at them. Every store reads and writes in chunks: a two-hour recording is never held in
+memory whole by the store.
+"""
 
 from __future__ import annotations
 
+import abc
+import datetime as dt
+import hashlib
 import os
+import shutil
 import uuid
+from collections.abc import Iterable, Iterator
+from functools import cache
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO
+
+from sqlalchemy import Engine, delete, func, insert, select, update
+
+from db.models import Blob, BlobChunk
+
+#: Bytes per read and per database row.
+CHUNK = 1024 * 1024
 
 
-class BlobStore(Protocol):
-    def put(self, data: bytes, *, suffix: str = "") -> str: ...
-    def get(self, key: str) -> bytes: ...
-    def path(self, key: str) -> Path: ...
-    def delete(self, key: str) -> None: ...
+class BlobStore(abc.ABC):
+    """Blobs by key. Writing is all or nothing: a reader never sees half a blob."""
 
+    #: How the store is named to people ("local directory data/blobs", "database", a URL).
+    label: str
 
-class LocalBlobStore:
-    """Blobs as files under one directory; keys are opaque and never contain user input."""
+    @abc.abstractmethod
+    def write(self, key: str, chunks: Iterable[bytes]) -> int:
+        """Store ``chunks`` under ``key`` (replacing any blob there); the number of bytes."""
 
-    def __init__(self, root: str | Path):
-        self.root = Path(root)
+    @abc.abstractmethod
+    def chunks(self, key: str) -> Iterator[bytes]:
+        """The blob's bytes, a chunk at a time; FileNotFoundError when there is none."""
+
+    @abc.abstractmethod
+    def exists(self, key: str) -> bool: ...
+
+    @abc.abstractmethod
+    def delete(self, key: str) -> None:
+        """Remove the blob; nothing happens when there is none."""
+
+    @abc.abstractmethod
+    def keys(self) -> Iterator[str]: ...
 
     def put(self, data: bytes, *, suffix: str = "") -> str:
-        safe = "".join(c for c in suffix.lower() if c.isalnum() or c == ".")[:10]
-        key = f"{uuid.uuid4().hex[:2]}/{uuid.uuid4().hex}{safe}"
-        target = self.root / key
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(target.suffix + ".part")
-        tmp.write_bytes(data)
-        os.replace(tmp, target)  # a reader never sees half a file
+        key = new_key(suffix)
+        self.write(key, [data])
+        return key
+
+    def put_file(self, f: BinaryIO, *, suffix: str = "") -> str:
+        key = new_key(suffix)
+        self.write(key, iter(lambda: f.read(CHUNK), b""))
         return key
 
     def get(self, key: str) -> bytes:
-        return self.path(key).read_bytes()
+        return b"".join(self.chunks(key))
+
+    def download(self, key: str, path: Path) -> int:
+        """Copy the blob into a local file (what a decoder reads); the number of bytes."""
+        n = 0
+        with open(path, "wb") as out:
+            for chunk in self.chunks(key):
+                out.write(chunk)
+                n += len(chunk)
+        return n
+
+    def sha256(self, key: str) -> str:
+        digest = hashlib.sha256()
+        for chunk in self.chunks(key):
+            digest.update(chunk)
+        return digest.hexdigest()
+
+
+def new_key(suffix: str = "") -> str:
+    safe = "".join(c for c in suffix.lower() if c.isalnum() or c == ".")[:10]
+    return f"{uuid.uuid4().hex[:2]}/{uuid.uuid4().hex}{safe}"
+
+
+def _check_key(key: str) -> str:
+    parts = key.split("/")
+    if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        raise ValueError(f"blob key {key!r} leaves the store")
+    return key
+
+
+def _rechunk(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Chunks of CHUNK bytes (the last may be shorter) from chunks of any size."""
+    buf = bytearray()
+    for chunk in chunks:
+        buf += chunk
+        while len(buf) >= CHUNK:
+            yield bytes(buf[:CHUNK])
+            del buf[:CHUNK]
+    if buf:
+        yield bytes(buf)
+
+
+class LocalBlobStore(BlobStore):
+    """Blobs as files under one directory."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        self.label = f"local directory {self.root}"
 
     def path(self, key: str) -> Path:
-        p = (self.root / key).resolve()
+        p = (self.root / _check_key(key)).resolve()
         if self.root.resolve() not in p.parents:
             raise ValueError(f"blob key {key!r} leaves the store")
         return p
 
+    def write(self, key: str, chunks: Iterable[bytes]) -> int:
+        target = self.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f"{target.name}.{uuid.uuid4().hex[:8]}.part")
+        n = 0
+        try:
+            with open(tmp, "wb") as out:
+                for chunk in chunks:
+                    out.write(chunk)
+                    n += len(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, target)  # a reader never sees half a file
+        finally:
+            tmp.unlink(missing_ok=True)
+        return n
+
+    def chunks(self, key: str) -> Iterator[bytes]:
+        with open(self.path(key), "rb") as f:
+            yield from iter(lambda: f.read(CHUNK), b"")
+
+    def download(self, key: str, path: Path) -> int:
+        shutil.copyfile(self.path(key), path)
+        return path.stat().st_size
+
+    def exists(self, key: str) -> bool:
+        return self.path(key).is_file()
+
     def delete(self, key: str) -> None:
         self.path(key).unlink(missing_ok=True)
 
+    def keys(self) -> Iterator[str]:
+        if self.root.is_dir():
+            for p in sorted(self.root.rglob("*")):
+                if p.is_file() and not p.name.endswith(".part"):
+                    yield p.relative_to(self.root).as_posix()
 
-def default_store() -> LocalBlobStore:
+
+class DatabaseBlobStore(BlobStore):
+    """Blobs as rows of ``blob_chunks`` (1 MiB each) under a ``blobs`` row, in the app's database.
+
+    A blob is written in one transaction of its own (the blob row, its chunks, then its size and
+    checksum), so it is there whole or not at all, and read one chunk per query, so neither side
+    holds the whole file."""
+
+    label = "database"
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def write(self, key: str, chunks: Iterable[bytes]) -> int:
+        _check_key(key)
+        digest, n, seq = hashlib.sha256(), 0, 0
+        with self.engine.begin() as conn:
+            conn.execute(delete(BlobChunk).where(BlobChunk.key == key))
+            conn.execute(delete(Blob).where(Blob.key == key))
+            conn.execute(
+                insert(Blob).values(
+                    key=key, size=0, chunks=0, sha256="", created_at=dt.datetime.now(dt.UTC)
+                )
+            )
+            for chunk in _rechunk(chunks):
+                conn.execute(insert(BlobChunk).values(key=key, seq=seq, data=chunk))
+                digest.update(chunk)
+                n += len(chunk)
+                seq += 1
+            conn.execute(
+                update(Blob)
+                .where(Blob.key == key)
+                .values(size=n, chunks=seq, sha256=digest.hexdigest())
+            )
+        return n
+
+    def chunks(self, key: str) -> Iterator[bytes]:
+        with self.engine.connect() as conn:
+            count = conn.scalar(select(Blob.chunks).where(Blob.key == key))
+        if count is None:
+            raise FileNotFoundError(f"no blob {key!r} in the database")
+        for seq in range(count):
+            with self.engine.connect() as conn:  # not held between chunks
+                data = conn.scalar(
+                    select(BlobChunk.data).where(BlobChunk.key == key, BlobChunk.seq == seq)
+                )
+            if data is None:  # deleted while being read
+                raise FileNotFoundError(f"blob {key!r} was deleted while it was read")
+            yield data
+
+    def sha256(self, key: str) -> str:
+        with self.engine.connect() as conn:
+            known = conn.scalar(select(Blob.sha256).where(Blob.key == key))
+        if known is None:
+            raise FileNotFoundError(f"no blob {key!r} in the database")
+        return known
+
+    def exists(self, key: str) -> bool:
+        with self.engine.connect() as conn:
+            return bool(conn.scalar(select(func.count()).where(Blob.key == key)))
+
+    def delete(self, key: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(BlobChunk).where(BlobChunk.key == key))
+            conn.execute(delete(Blob).where(Blob.key == key))
+
+    def keys(self) -> Iterator[str]:
+        with self.engine.connect() as conn:
+            yield from conn.scalars(select(Blob.key).order_by(Blob.key)).all()
+
+
+class FsspecBlobStore(BlobStore):
+    """Blobs in any file system fsspec knows (``s3://``, ``gs://``, ``file://``, ``memory://``).
+
+    Credentials come from the file system's own configuration (for S3: the usual AWS variables or
+    ``~/.aws``; see the README's Deploy section)."""
+
+    def __init__(self, url: str):
+        import fsspec
+
+        self.fs, root = fsspec.core.url_to_fs(url)
+        self.root = root.rstrip("/")
+        self.label = url
+
+    def _path(self, key: str) -> str:
+        return f"{self.root}/{_check_key(key)}"
+
+    def write(self, key: str, chunks: Iterable[bytes]) -> int:
+        target = self._path(key)
+        tmp = f"{target}.{uuid.uuid4().hex[:8]}.part"
+        self.fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
+        n = 0
+        try:
+            with self.fs.open(tmp, "wb") as out:
+                for chunk in chunks:
+                    out.write(chunk)
+                    n += len(chunk)
+            self.fs.mv(tmp, target)  # an object store's put is atomic; a file system's rename is
+        finally:
+            if self.fs.exists(tmp):
+                self.fs.rm(tmp)
+        return n
+
+    def chunks(self, key: str) -> Iterator[bytes]:
+        with self.fs.open(self._path(key), "rb") as f:
+            yield from iter(lambda: f.read(CHUNK), b"")
+
+    def exists(self, key: str) -> bool:
+        return bool(self.fs.isfile(self._path(key)))
+
+    def delete(self, key: str) -> None:
+        path = self._path(key)
+        if self.fs.exists(path):
+            self.fs.rm(path)
+
+    def keys(self) -> Iterator[str]:
+        if not self.fs.exists(self.root):
+            return
+        for path in sorted(self.fs.find(self.root)):
+            rel = path[len(self.fs._strip_protocol(self.root)) :].lstrip("/")
+            if rel and not rel.endswith(".part"):
+                yield rel
+
+
+def kind_of(spec: str, database_url: str) -> str:
+    """What ``spec`` (the setting's value) names: "local", "database" or "url"."""
+    spec = spec.strip()
+    if not spec:
+        return "database" if database_url.startswith("postgresql") else "local"
+    if spec in ("local", "database"):
+        return spec
+    if "://" in spec:
+        return "url"
+    raise ValueError(
+        f"Blob store {spec!r} is not one of: local, database, or a URL such as s3://bucket/prefix"
+    )
+
+
+def open_store(spec: str, *, database_url: str, blob_dir: str) -> BlobStore:
+    """The store that ``spec`` names (empty: the default for ``database_url``)."""
+    kind = kind_of(spec, database_url)
+    if kind == "local":
+        return LocalBlobStore(blob_dir)
+    if kind == "database":
+        if not database_url.startswith("postgresql"):
+            raise ValueError(
+                "The database blob store needs PostgreSQL; with SQLite (one machine) keep "
+                "recordings in the local directory (SESSIONLENS_BLOB_STORE=local)"
+            )
+        return DatabaseBlobStore(_engine(database_url))
+    return FsspecBlobStore(spec.strip())
+
+
+@cache
+def _engine(url: str) -> Engine:
+    from db.engine import make_engine
+
+    return make_engine(url)
+
+
+def default_store() -> BlobStore:
     from sessionlens.settings import get_settings
 
-    return LocalBlobStore(get_settings().blob_dir)
+    s = get_settings()
+    return open_store(s.blob_store, database_url=s.database_url, blob_dir=s.blob_dir)

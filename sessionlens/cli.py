@@ -30,6 +30,21 @@ tenants_app = typer.Typer(help="The teams that share this installation.", no_arg
 app.add_typer(tenants_app, name="tenants")
 keys_app = typer.Typer(help="API keys of a tenant's agent runtime.", no_args_is_help=True)
 app.add_typer(keys_app, name="api-keys")
+jobs_app = typer.Typer(help="The transcription queue.", no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
+blobs_app = typer.Typer(help="Where recordings are kept.", no_args_is_help=True)
+app.add_typer(blobs_app, name="blobs")
+
+
+@app.callback()
+def _logging() -> None:
+    """Sessionlens: the console for AI-agent customer sessions."""
+    from sessionlens import logfmt
+
+    settings = get_settings()
+    logfmt.configure(settings.log_format, settings.log_level)
+
+
 TenantOpt = typer.Option(None, "--tenant", help="Tenant name or id (default: the first)")
 
 UrlOpt = typer.Option(None, "--database-url", help="Defaults to SESSIONLENS_DATABASE_URL.")
@@ -96,25 +111,159 @@ def geo_refresh(database_url: str | None = UrlOpt) -> None:
 
 
 @app.command()
-def worker(database_url: str | None = UrlOpt) -> None:
+def worker(
+    database_url: str | None = UrlOpt,
+    metrics_port: int | None = typer.Option(
+        None,
+        "--metrics-port",
+        min=1,
+        max=65535,
+        help="Serve this worker's Prometheus metrics (job wait and run times, real-time "
+        "factor) on this port, at /metrics.",
+    ),
+) -> None:
     """Run a transcription worker until SIGTERM or Ctrl-C (which put its current job back)."""
     import signal
 
     from db.engine import make_sessionmaker
+    from sessionlens import metrics
     from sessionlens.blobs import default_store
     from sessionlens.worker import Worker
 
     settings = get_settings()
-    w = Worker(
-        make_sessionmaker(make_engine(database_url or settings.database_url)),
-        settings,
-        default_store(),
-    )
+    maker = make_sessionmaker(make_engine(database_url or settings.database_url))
+    w = Worker(maker, settings, default_store())
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: w.stop.set())
+    if metrics_port:
+        from prometheus_client import start_http_server
+
+        metrics.watch_queue(maker)
+        start_http_server(metrics_port, registry=metrics.REGISTRY)
     typer.echo(f"Worker {w.name} waiting for transcription jobs")
     w.run()
     typer.echo("Worker stopped")
+
+
+@jobs_app.command("list")
+def jobs_list(
+    status: str | None = typer.Option(
+        None, "--status", help="queued, running, done, failed or cancelled"
+    ),
+    limit: int = typer.Option(50, "--limit", min=1, max=10_000),
+    database_url: str | None = UrlOpt,
+) -> None:
+    """The newest jobs: id, status, attempts, session, worker, age, and the error of a failed one."""
+    from db.models import JobStatus
+    from sessionlens import jobs
+
+    if status is not None and status not in set(JobStatus):
+        raise typer.BadParameter(
+            f"{status!r} is not one of: {', '.join(JobStatus)}", param_hint="--status"
+        )
+    with _users_db(database_url)() as db:
+        rows = jobs.queue(db, status=status, limit=limit)
+    if not rows:
+        typer.echo("No jobs" + (f" {status}" if status else ""))
+        return
+    now = _now()
+    typer.echo(
+        f"{'job':>7}  {'status':<9}  {'tries':>5}  {'session':>8}  {'age':>8}  worker / error"
+    )
+    for job in rows:
+        age = _age((now - job.created_at).total_seconds())
+        about = job.error if job.error else (job.worker or "")
+        typer.echo(
+            f"{job.id:>7}  {job.status:<9}  {job.attempts:>5}  {job.session_id or '':>8}  "
+            f"{age:>8}  {about}"
+        )
+
+
+def _age(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.0f} {unit}"
+    return f"{max(seconds, 0):.0f} s"
+
+
+@jobs_app.command("retry")
+def jobs_retry(
+    job_ids: list[int] = typer.Argument(..., help="Failed or cancelled jobs to queue again."),
+    database_url: str | None = UrlOpt,
+) -> None:
+    """Queue failed or cancelled jobs again (their recordings were kept)."""
+    from sessionlens import jobs
+
+    _each_job(job_ids, database_url, lambda db, i: jobs.retry_job(db, i, now=_now()), "queued")
+
+
+@jobs_app.command("cancel")
+def jobs_cancel(
+    job_ids: list[int] = typer.Argument(..., help="Queued or running jobs to take off the queue."),
+    database_url: str | None = UrlOpt,
+) -> None:
+    """Take queued or running jobs off the queue; a running one stops at its next heartbeat."""
+    from sessionlens import jobs
+
+    _each_job(job_ids, database_url, lambda db, i: jobs.cancel_job(db, i, now=_now()), "cancelled")
+
+
+def _each_job(job_ids, database_url, change, done: str) -> None:  # type: ignore[no-untyped-def]
+    from sessionlens.errors import DomainError
+
+    maker, failed = _users_db(database_url), 0
+    for job_id in job_ids:
+        try:
+            with maker.begin() as db:
+                change(db, job_id)
+            typer.echo(f"job {job_id}: {done}")
+        except DomainError as err:
+            failed += 1
+            typer.echo(f"job {job_id}: {err}", err=True)
+    if failed:
+        raise typer.Exit(1)
+
+
+@blobs_app.command("migrate")
+def blobs_migrate(
+    to: str = typer.Option(..., "--to", help="local, database, or a URL (s3://bucket/prefix)"),
+    source: str | None = typer.Option(
+        None, "--from", help="The store they are in now (default: SESSIONLENS_BLOB_STORE)"
+    ),
+    delete_source: bool = typer.Option(
+        False, "--delete-source", help="Remove each recording from the old store once verified"
+    ),
+    database_url: str | None = UrlOpt,
+) -> None:
+    """Copy every recording to another store, verified by SHA-256. Safe to interrupt and run
+    again: recordings already copied intact are skipped. Then set SESSIONLENS_BLOB_STORE."""
+    from sessionlens import blobs
+    from sessionlens.blob_migration import migrate
+
+    settings = get_settings()
+    url = database_url or settings.database_url
+    try:
+        src = blobs.open_store(
+            settings.blob_store if source is None else source,
+            database_url=url,
+            blob_dir=settings.blob_dir,
+        )
+        dst = blobs.open_store(to, database_url=url, blob_dir=settings.blob_dir)
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from None
+    if src.label == dst.label:
+        raise typer.BadParameter(f"The recordings are already in {dst.label}", param_hint="--to")
+    typer.echo(f"Copying recordings from {src.label} to {dst.label}")
+    report = migrate(
+        _users_db(url), src, dst, delete_source=delete_source, echo=lambda m: typer.echo(m)
+    )
+    typer.echo(
+        f"{report.copied} copied, {report.present} already there, {report.missing} missing "
+        f"from {src.label}, {report.failed} failed"
+    )
+    if report.missing or report.failed:
+        raise typer.Exit(1)
+    typer.echo(f"Now set SESSIONLENS_BLOB_STORE={to} on every app server and worker.")
 
 
 @app.command("import-audio")
@@ -130,7 +279,7 @@ def import_audio(
 
     from db.engine import make_sessionmaker
     from db.models import Agent, Job, JobStatus
-    from sessionlens import identity
+    from sessionlens import identity, jobs
     from sessionlens.blobs import default_store
     from sessionlens.errors import DomainError
     from sessionlens.importer import import_recording
@@ -182,16 +331,17 @@ def import_audio(
                 states = dict(
                     db.execute(select(Job.id, Job.status).where(Job.id.in_(queued))).all()
                 )
-            if all(st in (JobStatus.DONE, JobStatus.FAILED) for st in states.values()):
+            if all(st not in jobs.IN_PROGRESS for st in states.values()):
                 break
             if not w.run_once():  # another worker has it: wait for it
                 time.sleep(1)
         with maker() as db:
             for job in db.scalars(select(Job).where(Job.id.in_(queued))):
-                if job.status == JobStatus.FAILED:
+                if job.status != JobStatus.DONE:
                     failed += 1
                     typer.echo(
-                        f"session {job.session_id}: transcription failed: {job.error}", err=True
+                        f"session {job.session_id}: transcription {job.status}: {job.error}",
+                        err=True,
                     )
                 else:
                     typer.echo(

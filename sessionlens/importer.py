@@ -21,7 +21,7 @@ from db.models import (
     SystemEvent,
     Tenant,
 )
-from sessionlens import audit, jobs, logs, strict
+from sessionlens import audit, jobs, logs, metrics, strict
 from sessionlens.blobs import BlobStore
 from sessionlens.channels import CHANNELS
 from sessionlens.customers import PHONE, customer_name_key
@@ -198,5 +198,6 @@ def _create(
         f"{info.duration:.1f} s, {info.channels} channel(s); transcription queued",
     )
     audit.record(db, actor, "import_recording", "chat_session", cs.id, now=now, file=filename)
+    metrics.count_on_commit(db, metrics.SESSIONS_INGESTED.labels("recording"))
     db.flush()
     return Imported(cs.id, job.id, info)

@@ -20,7 +20,7 @@ from sqlalchemy import Table, case, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from db.models import Agent, Attachment, ChatSession, Customer, Handoff, Message, SessionLog
-from sessionlens import access, audit, bulk, handover, logs, media
+from sessionlens import access, audit, bulk, handover, logs, media, metrics
 from sessionlens.customers import customer_name_key
 from sessionlens.errors import NotFound, RuleViolation
 from sessionlens.exchange import FieldsIn, FinishIn, HandoverIn, LogIn, MessageIn, SessionIn
@@ -62,6 +62,7 @@ def upsert_session(
     locate: Locate,
     agents: dict[str, int] | None = None,
     audit_each: bool = True,
+    via: str = "api",
 ) -> Written:
     """Create the session ``doc`` describes, or bring the existing one of that id up to date: its
     fields are set from ``doc``, and the messages and logs it lacks are added. ``agents`` caches
@@ -145,6 +146,8 @@ def upsert_session(
             external_id=doc.external_id,
             messages=added,
         )
+    metrics.count_on_commit(db, metrics.SESSIONS_INGESTED.labels(via), int(created))
+    metrics.count_on_commit(db, metrics.MESSAGES_INGESTED.labels(via), added)
     return Written(cs.id, doc.external_id, created, added, skipped, logs)
 
 
@@ -195,8 +198,11 @@ def append_messages(
     if row[4] is not None and _resolved_by_a_human(db, row[0]):
         target, current = _continue(db, row[0], external_id, messages, actor=actor)
         added, skipped = add_messages(db, target, messages, new=False)
+        metrics.count_on_commit(db, metrics.SESSIONS_INGESTED.labels("api"))
+        metrics.count_on_commit(db, metrics.MESSAGES_INGESTED.labels("api"), added)
         return Written(target.id, current, True, added, skipped, 0)
     added, skipped = add_messages(db, target, messages)  # it takes the row's lock
+    metrics.count_on_commit(db, metrics.MESSAGES_INGESTED.labels("api"), added)
     return Written(target.id, current, False, added, skipped, 0)
 
 
@@ -674,7 +680,14 @@ def import_documents(
     agents: dict[str, int] = {}
     for doc in docs:
         w = upsert_session(
-            db, doc, actor=actor, now=now, locate=locate, agents=agents, audit_each=False
+            db,
+            doc,
+            actor=actor,
+            now=now,
+            locate=locate,
+            agents=agents,
+            audit_each=False,
+            via="import",
         )
         messages += w.messages_added
         logs_added += w.logs_added

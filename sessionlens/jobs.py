@@ -27,6 +27,8 @@ TRANSCRIPTION = "transcription"
 STALE_AFTER = dt.timedelta(seconds=90)
 #: A job in one of these states has not produced its result yet.
 IN_PROGRESS = (JobStatus.QUEUED, JobStatus.RUNNING)
+#: A job in one of these states can be queued again; its audio was kept.
+RETRYABLE = (JobStatus.FAILED, JobStatus.CANCELLED)
 
 
 def enqueue(db: Session, *, tenant_id: int, session_id: int, kind: str, now: dt.datetime) -> Job:
@@ -166,16 +168,75 @@ def latest_for_session(
     )
 
 
+def get(db: Session, job_id: int, *, actor: Actor) -> Job:
+    """A job of the actor's tenant (another tenant's is "not found")."""
+    require(actor, Action.VIEW_SESSIONS)
+    job = db.scalar(select(Job).where(Job.id == job_id, Job.tenant_id == actor.tenant_id))
+    if job is None:
+        raise NotFound(f"Job {job_id} not found")
+    return job
+
+
 def retry(db: Session, *, actor: Actor, session_id: int, now: dt.datetime) -> Job:
-    """Queue a failed transcription again; its audio was kept."""
+    """Queue a failed or cancelled transcription again; its audio was kept."""
     require(actor, Action.IMPORT)
     job = latest_for_session(db, session_id, actor=actor)
     if job is None:
         raise NotFound(f"Session {session_id} has no transcription")
-    if job.status != JobStatus.FAILED:
-        raise RuleViolation("Only a failed transcription can be retried")
+    _requeue(job, now)
+    audit.record(db, actor, "retry_transcription", "job", job.id, now=now, session=session_id)
+    db.flush()
+    return job
+
+
+def _requeue(job: Job, now: dt.datetime) -> None:
+    if job.status not in RETRYABLE:
+        raise RuleViolation(
+            f"Job {job.id} is {job.status}: only a failed or cancelled job can be retried"
+        )
     job.status, job.worker, job.error, job.progress = JobStatus.QUEUED, None, None, 0.0
     job.heartbeat_at = job.finished_at = None
-    audit.record(db, actor, "retry_transcription", "job", job.id, now=now, session=session_id)
+    job.created_at = now  # its wait is counted from here
+
+
+# The queue from the command line (`sessionlens jobs`): whoever holds the database URL runs the
+# installation, so these act across tenants; each change is audited in the job's tenant.
+
+
+def queue(db: Session, *, status: str | None = None, limit: int = 50) -> list[Job]:
+    """Jobs newest first, optionally of one status."""
+    stmt = select(Job).order_by(Job.id.desc()).limit(limit)
+    if status is not None:
+        stmt = stmt.where(Job.status == status)
+    return list(db.scalars(stmt))
+
+
+def _job(db: Session, job_id: int) -> Job:
+    job = db.get(Job, job_id, with_for_update=True)
+    if job is None:
+        raise NotFound(f"No job {job_id}")
+    return job
+
+
+def retry_job(db: Session, job_id: int, *, now: dt.datetime) -> Job:
+    """Queue a failed or cancelled job again."""
+    job = _job(db, job_id)
+    _requeue(job, now)
+    audit.record_cli(db, job.tenant_id, "retry_transcription", "job", job.id, now=now)
+    db.flush()
+    return job
+
+
+def cancel_job(db: Session, job_id: int, *, now: dt.datetime) -> Job:
+    """Take a queued or running job off the queue. A running job's worker finds its lease gone
+    at its next heartbeat and stops without writing; the recording is kept for a retry."""
+    job = _job(db, job_id)
+    if job.status not in IN_PROGRESS:
+        raise RuleViolation(
+            f"Job {job.id} is {job.status}: only a queued or running job can be cancelled"
+        )
+    job.status, job.finished_at = JobStatus.CANCELLED, now
+    job.error = "Cancelled from the command line"
+    audit.record_cli(db, job.tenant_id, "cancel_transcription", "job", job.id, now=now)
     db.flush()
     return job

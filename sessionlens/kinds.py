@@ -79,3 +79,5 @@ class JobStatus(enum.StrEnum):
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
+    #: Taken off the queue by an operator (`sessionlens jobs cancel`); its audio is kept.
+    CANCELLED = "cancelled"

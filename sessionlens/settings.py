@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -50,7 +50,11 @@ class Settings(BaseSettings):
     #: How often an open Sessions page looks for changes made elsewhere (the HTTP API, workers,
     #: other operators), in seconds; 0 turns live updates off.
     live_seconds: float = Field(3, ge=0, le=300)
-    #: Where imported recordings are stored (the local blob store).
+    #: Where recordings are kept: "local" (SESSIONLENS_BLOB_DIR), "database" (chunked rows in
+    #: the database, so app servers and workers on other machines need only its URL), or an
+    #: fsspec URL such as s3://bucket/prefix. Empty: "database" on Postgres, else "local".
+    blob_store: str = ""
+    #: The directory of the "local" blob store.
     blob_dir: str = "data/blobs"
     #: Largest accepted upload, in megabytes.
     max_upload_mb: int = 200
@@ -61,9 +65,19 @@ class Settings(BaseSettings):
     #: Hosts whose images a message may load inline (comma-separated, e.g. "cdn.example.com").
     #: Empty: no remote image is fetched; each shows as a link naming its host.
     image_hosts: str = ""
-    #: Run one transcription worker thread inside the app (the embedded default). With Postgres,
-    #: set false and run `sessionlens worker` processes instead.
-    embedded_worker: bool = True
+    #: Run one transcription worker thread inside the app. Unset: yes on SQLite (the embedded
+    #: default), no on Postgres, where `sessionlens worker` processes do the work.
+    embedded_worker: bool | None = None
+    #: A running job whose worker sent no heartbeat for this long (it died, or lost its
+    #: machine) is given to another worker, in seconds.
+    job_reclaim_seconds: float = Field(90, ge=3, le=3600)
+    #: Logs of the app, the API and the workers: "text" for people, "json" for one JSON object
+    #: per line (with session_id and job_id where there is one) for a log collector.
+    log_format: Literal["text", "json"] = "text"
+    #: When set, GET /metrics needs "Authorization: Bearer <this token>".
+    metrics_token: str = ""
+    #: DEBUG, INFO, WARNING or ERROR.
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     #: faster-whisper model: "base" (the default, shipped as a package, multilingual), "tiny.en"
     #: (shipped, English only, fastest), a local CTranslate2 directory, or a model name found in
     #: a local hub cache.
@@ -94,6 +108,20 @@ class Settings(BaseSettings):
     whisper_vad: bool = True
     #: In a stereo recording, the channel that carries the customer ("left" or "right").
     customer_channel: Literal["left", "right"] = "left"
+
+    @property
+    def runs_embedded_worker(self) -> bool:
+        if self.embedded_worker is not None:
+            return self.embedded_worker
+        return not self.database_url.startswith("postgresql")
+
+    @field_validator("blob_store")
+    @classmethod
+    def _known_store(cls, value: str) -> str:
+        from sessionlens.blobs import kind_of
+
+        kind_of(value, "")  # raises ValueError naming the bad value
+        return value.strip()
 
     @property
     def image_host_set(self) -> frozenset[str]:

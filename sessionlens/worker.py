@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from sessionlens import jobs, logs
+from sessionlens import jobs, logfmt, logs, metrics
 from sessionlens.blobs import BlobStore
 from sessionlens.errors import DomainError
 from sessionlens.settings import Settings
@@ -23,7 +23,6 @@ from sessionlens.transcription.engine import WhisperEngine
 from sessionlens.transcription.pipeline import Interrupted, transcribe_session
 
 log = logging.getLogger("sessionlens.worker")
-HEARTBEAT_SECONDS = 10
 
 
 def _now() -> dt.datetime:
@@ -47,6 +46,9 @@ class Worker:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
         self.poll_seconds = poll_seconds
         self.stop = threading.Event()
+        self.stale_after = dt.timedelta(seconds=settings.job_reclaim_seconds)
+        # Several heartbeats fit in the reclaim interval, so one slow write does not lose a job.
+        self.heartbeat_seconds = max(0.5, min(10.0, settings.job_reclaim_seconds / 6))
 
     @property
     def engine(self) -> WhisperEngine:
@@ -62,17 +64,35 @@ class Worker:
     def run_once(self) -> bool:
         """Claim and process one job; False when the queue was empty."""
         with self.maker.begin() as db:
-            job = jobs.claim(db, worker=self.name, now=_now())
+            job = jobs.claim(db, worker=self.name, now=_now(), stale_after=self.stale_after)
             if job is None:
                 return False
             job_id, session_id, tenant_id = job.id, job.session_id, job.tenant_id
             assert session_id is not None, f"transcription job {job_id} names no session"
-            attempt = job.attempts
+            attempt, queued_at, claimed_at = job.attempts, job.created_at, job.claimed_at
+        metrics.JOB_WAIT.labels(jobs.TRANSCRIPTION).observe(
+            max(0.0, (claimed_at - queued_at).total_seconds()) if claimed_at else 0.0
+        )
+        with logfmt.context(job_id=job_id, session_id=session_id):
+            log.info("job %s claimed (attempt %s)", job_id, attempt)
+            outcome = self._process(job_id, session_id, tenant_id, attempt)
+            took = (_now() - (claimed_at or _now())).total_seconds()
+            metrics.JOB_RUN.labels(jobs.TRANSCRIPTION, outcome[0]).observe(took)
+            if outcome[0] == "done" and outcome[1]:
+                metrics.REAL_TIME_FACTOR.observe(took / outcome[1])
+            log.info("job %s %s after %.1f s", job_id, outcome[0], took)
+        return True
+
+    def _process(
+        self, job_id: int, session_id: int, tenant_id: int, attempt: int
+    ) -> tuple[str, float]:
+        """Run one claimed job: ("done", seconds of audio), or ("failed" | "released" | "lost",
+        0)."""
         beat = threading.Event()
         pulse = threading.Thread(target=self._heartbeat, args=(job_id, attempt, beat), daemon=True)
         pulse.start()
         try:
-            transcribe_session(
+            seconds = transcribe_session(
                 self.maker,
                 job_id,
                 session_id,
@@ -86,7 +106,7 @@ class Worker:
         except Interrupted:
             with self.maker.begin() as db:
                 jobs.release(db, job_id, worker=self.name, attempt=attempt)
-            return True
+            return ("released" if self.stop.is_set() else "lost"), 0.0
         except Exception as exc:  # noqa: BLE001 - any failure is recorded on the job, audio kept
             message = (
                 str(exc)
@@ -98,7 +118,7 @@ class Worker:
                 if not jobs.finish(
                     db, job_id, worker=self.name, attempt=attempt, now=_now(), error=message
                 ):
-                    return True  # the job is another worker's now; its outcome stands
+                    return "lost", 0.0  # the job is another worker's now; its outcome stands
                 logs.append_system(
                     db,
                     tenant_id=tenant_id,
@@ -107,13 +127,13 @@ class Worker:
                     level="ERROR",
                     text=message,
                 )
-            return True
+            return "failed", 0.0
         finally:
             beat.set()
             pulse.join()  # no heartbeat outlives its job (nor runs while the process exits)
-        return True
+        return "done", seconds
 
     def _heartbeat(self, job_id: int, attempt: int, done: threading.Event) -> None:
-        while not done.wait(HEARTBEAT_SECONDS):
+        while not done.wait(self.heartbeat_seconds):
             with self.maker.begin() as db:
                 jobs.heartbeat(db, job_id, worker=self.name, attempt=attempt, now=_now())

@@ -21,7 +21,7 @@ from db.engine import make_engine, make_sessionmaker
 from db.migrate import upgrade
 from db.models import Attachment, ChatSession, Job, JobStatus, Message, SessionLog
 from sessionlens import chat, demo, geo, identity, jobs
-from sessionlens.blobs import LocalBlobStore
+from sessionlens.blobs import DatabaseBlobStore, LocalBlobStore
 from sessionlens.errors import BadInput
 from sessionlens.importer import NewCustomer, import_recording
 from sessionlens.settings import Settings
@@ -89,7 +89,8 @@ def world(tmp_path, settings):
 @pytest.fixture(params=["sqlite", "postgres"])
 def queue_world(request, tmp_path, settings):
     """A world on each backend, for the job queue's claims and leases (committed, so that two
-    workers' connections see each other's writes)."""
+    workers' connections see each other's writes). On Postgres the recordings are kept in the
+    database blob store, its default."""
     if request.param == "sqlite":
         return _world(make_engine(f"sqlite:///{tmp_path / 'queue.db'}"), settings)
     url = make_url(PG_URL).set(database="sessionlens_queue").render_as_string(False)
@@ -106,7 +107,9 @@ def _world(eng, settings):
         agent = db.scalar(
             select(ChatSession.agent_id).where(ChatSession.tenant_id == actor.tenant_id).limit(1)
         )
-    return maker, actor, agent, LocalBlobStore(settings.blob_dir)
+    in_db = eng.dialect.name == "postgresql"
+    store = DatabaseBlobStore(eng) if in_db else LocalBlobStore(settings.blob_dir)
+    return maker, actor, agent, store
 
 
 def _import(world, settings, path: Path, **kw):
@@ -253,15 +256,10 @@ def test_a_dead_workers_job_is_finished_by_the_next(queue_world, settings, speec
         )
 
 
-def test_a_stalled_worker_that_resumes_writes_nothing(
-    queue_world, settings, speech, engine_model, monkeypatch
-):
+def test_a_stalled_worker_that_resumes_writes_nothing(queue_world, settings, speech, engine_model):
     """Worker A transcribes, then stalls before writing (a paused VM, a long GC) past the reclaim
     interval; B reclaims and finishes the job; A resumes and must discard its work, not write the
     transcript a second time."""
-    from sessionlens import worker as worker_module
-
-    monkeypatch.setattr(worker_module, "HEARTBEAT_SECONDS", 3600)  # A's pulse stalls with it
     maker, actor, _, store = queue_world
     done = _import(queue_world, settings, speech["mono"])
     resume, stalled = threading.Event(), threading.Event()
@@ -275,6 +273,7 @@ def test_a_stalled_worker_that_resumes_writes_nothing(
             resume.wait(60)
 
     a = Worker(maker, settings, store, engine_factory=lambda s: Stalling(), name="A")
+    a.heartbeat_seconds = 3600  # A's pulse stalls with it
     thread = threading.Thread(target=a.run_once)
     thread.start()
     assert stalled.wait(120)

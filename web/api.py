@@ -15,7 +15,10 @@ Errors are JSON: ``{"error": "...", "errors": ["$.messages[3].sent_at: not a dat
 | ``POST /api/v1/sessions/{id}/handover`` | ``{"trigger", "reason"}`` | hand over to a human |
 | ``POST /api/v1/sessions/{id}/assignee`` | ``{"is_bot": false}`` | Intercom assignee change |
 | ``GET /api/v1/sessions/export`` | ``?format=json|jsonl|csv&agent=NAME`` | stream an export |
+| ``POST /api/v1/recordings`` | the audio file; ``?agent=NAME&file_name=call.wav&channel=sip`` | a voice session, transcription queued (201) |
+| ``GET /api/v1/jobs/{job_id}`` | | a transcription's status, progress and error |
 | ``GET /healthz``, ``GET /readyz`` | | the process is up; the database answers and is current |
+| ``GET /metrics`` | | Prometheus metrics (``SESSIONLENS_METRICS_TOKEN``: a bearer token) |
 
 ``{id}`` is the runtime's own session id (the document's ``external_id``).
 """
@@ -23,7 +26,9 @@ Errors are JSON: ``{"error": "...", "errors": ["$.messages[3].sent_at: not a dat
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterator
 from functools import cache
 from typing import Any, TypeVar
 
@@ -35,13 +40,27 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from db.models import Agent, Tenant
-from sessionlens import admin, exchange, export, geo, human_agents, ingest, timefmt
+from sessionlens import (
+    admin,
+    exchange,
+    export,
+    geo,
+    human_agents,
+    importer,
+    ingest,
+    jobs,
+    logfmt,
+    metrics,
+    timefmt,
+)
+from sessionlens.blobs import default_store
 from sessionlens.errors import BadInput, DomainError, NotFound, PermissionDenied, RuleViolation
 from sessionlens.permissions import Actor
 from sessionlens.settings import get_settings
 from web.db import sessions
 
 T = TypeVar("T")
+log = logging.getLogger("sessionlens.api")
 
 
 @cache
@@ -58,7 +77,8 @@ def _key(request: Request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
-async def _body(request: Request, model: type[exchange.M]) -> exchange.M:
+async def _raw(request: Request) -> bytes:
+    """The request body, refused past SESSIONLENS_MAX_UPLOAD_MB before it is all read."""
     limit = get_settings().max_upload_mb * 1024 * 1024
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
@@ -68,7 +88,11 @@ async def _body(request: Request, model: type[exchange.M]) -> exchange.M:
         raw += chunk
         if len(raw) > limit:
             raise _TooLarge(limit)
-    data = exchange.loads(bytes(raw))
+    return bytes(raw)
+
+
+async def _body(request: Request, model: type[exchange.M]) -> exchange.M:
+    data = exchange.loads(await _raw(request))
     if model is exchange.MessagesIn and isinstance(data, dict) and "messages" not in data:
         data = {"messages": [data]}  # one message on its own
         try:
@@ -353,6 +377,89 @@ async def download_export(request: Request) -> Response:
     return stream_export(actor, fmt, agent_id=None, tenant=tenant, what=what["label"], flt=flt)
 
 
+async def import_recording(request: Request) -> Response:
+    """A call recording from the runtime's telephony: a voice session whose transcript a worker
+    writes; poll ``GET /api/v1/jobs/{job_id}`` for its progress."""
+    q = request.query_params
+    agent_name, file_name, channel = q.get("agent"), q.get("file_name"), q.get("channel", "sip")
+    missing = [n for n, v in (("agent", agent_name), ("file_name", file_name)) if not v]
+    if missing:
+        return problem(422, f"Query parameters needed: {', '.join(missing)}")
+    if _key(request) is None:
+        return problem(401, "An API key is needed: Authorization: Bearer <key>")
+    try:
+        data = await _raw(request)
+    except _TooLarge as err:
+        return problem(413, f"The recording is larger than {err.limit // (1024 * 1024)} MB")
+
+    def work(db: Session, actor: Actor) -> Response:
+        agent_id = db.scalar(
+            select(Agent.id).where(Agent.tenant_id == actor.tenant_id, Agent.name == agent_name)
+        )
+        if agent_id is None:
+            raise NotFound(f"Agent {agent_name!r} not found")
+        done = importer.import_recording(
+            db,
+            actor=actor,
+            data=data,
+            filename=file_name or "",
+            agent_id=agent_id,
+            channel=channel,
+            store=default_store(),
+            settings=get_settings(),
+            now=_now(),
+        )
+        return JSONResponse(
+            {
+                "session_id": done.session_id,
+                "job_id": done.job_id,
+                "status": "queued",
+                "duration_seconds": round(done.info.duration, 2),
+            },
+            status_code=201,
+        )
+
+    return await _run(request, work)
+
+
+async def job_state(request: Request) -> Response:
+    raw = request.path_params["job_id"]
+    if not raw.isdigit():
+        return problem(404, f"Job {raw!r} not found")
+
+    def work(db: Session, actor: Actor) -> Response:
+        job = jobs.get(db, int(raw), actor=actor)
+        return JSONResponse(
+            {
+                "id": job.id,
+                "session_id": job.session_id,
+                "kind": job.kind,
+                "status": job.status,
+                "attempts": job.attempts,
+                "progress": round(job.progress, 3),
+                "error": job.error,
+                "finished_at": timefmt.iso(job.finished_at) if job.finished_at else None,
+            }
+        )
+
+    return await _run(request, work)
+
+
+@cache
+def _watch_queue() -> None:
+    metrics.watch_queue(sessions())
+
+
+async def metrics_page(request: Request) -> Response:
+    """Prometheus metrics: this process's counters, and the queue read from the database."""
+    token = get_settings().metrics_token
+    if token and _key(request) != token:
+        return problem(401, "Metrics need the token of SESSIONLENS_METRICS_TOKEN (Bearer)")
+    _watch_queue()
+    body = await run_in_threadpool(metrics.exposition)
+    return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
+
+
 async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
@@ -380,20 +487,58 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"status": "ready", **state})
 
 
+def _counted(
+    path: str, endpoint: Callable[[Request], Awaitable[Response]]
+) -> Callable[[Request], Awaitable[Response]]:
+    """``endpoint``, counted in sessionlens_api_requests_total by its route template (not the
+    path, which names sessions) and logged with the runtime's session id."""
+
+    async def counted(request: Request) -> Response:
+        started, status = time.perf_counter(), 500
+        with logfmt.context(session_id=request.path_params.get("external_id")):
+            try:
+                response = await endpoint(request)
+                status = response.status_code
+                return response
+            finally:
+                metrics.API_REQUESTS.labels(request.method, path, str(status)).inc()
+                log.info(
+                    "%s %s %s",
+                    request.method,
+                    path,
+                    status,
+                    extra={
+                        "status": status,
+                        "ms": round(1000 * (time.perf_counter() - started), 1),
+                    },
+                )
+
+    return counted
+
+
 def routes() -> list[BaseRoute]:
-    base = "/api/v1/sessions"
     return [
-        Route("/healthz", healthz, methods=["GET"]),
-        Route("/export/sessions", download_export, methods=["GET"]),
-        Route("/readyz", readyz, methods=["GET"]),
-        Route(f"{base}/export", export_sessions, methods=["GET"]),
-        Route("/api/v1/outbox", outbox, methods=["GET"]),
-        Route("/api/v1/messages/{message_id}/delivery", delivery, methods=["POST"]),
-        Route(base, create_session, methods=["POST"]),
-        Route(f"{base}/{{external_id}}/messages", add_messages, methods=["POST"]),
-        Route(f"{base}/{{external_id}}/logs", add_logs, methods=["POST"]),
-        Route(f"{base}/{{external_id}}", set_fields, methods=["PATCH"]),
-        Route(f"{base}/{{external_id}}/finish", finish, methods=["POST"]),
-        Route(f"{base}/{{external_id}}/handover", handover, methods=["POST"]),
-        Route(f"{base}/{{external_id}}/assignee", assignee, methods=["POST"]),
+        Route(path, _counted(path, endpoint), methods=methods)
+        for path, endpoint, methods in _ROUTES
     ]
+
+
+_BASE = "/api/v1/sessions"
+_ROUTES: list[tuple[str, Callable[[Request], Awaitable[Response]], list[str]]] = [
+    ("/healthz", healthz, ["GET"]),
+    ("/metrics", metrics_page, ["GET"]),
+    ("/export/sessions", download_export, ["GET"]),
+    ("/readyz", readyz, ["GET"]),
+    (f"{_BASE}/export", export_sessions, ["GET"]),
+    ("/api/v1/outbox", outbox, ["GET"]),
+    ("/api/v1/messages/{message_id}/delivery", delivery, ["POST"]),
+    ("/api/v1/recordings", import_recording, ["POST"]),
+    ("/api/v1/jobs/{job_id}", job_state, ["GET"]),
+    (_BASE, create_session, ["POST"]),
+    (f"{_BASE}/{{external_id}}/messages", add_messages, ["POST"]),
+    (f"{_BASE}/{{external_id}}/logs", add_logs, ["POST"]),
+    (f"{_BASE}/{{external_id}}", set_fields, ["PATCH"]),
+    (f"{_BASE}/{{external_id}}/finish", finish, ["POST"]),
+    (f"{_BASE}/{{external_id}}/handover", handover, ["POST"]),
+    (f"{_BASE}/{{external_id}}/assignee", assignee, ["POST"]),
+]

@@ -41,10 +41,10 @@ def transcribe_session(
     store: BlobStore,
     stop: threading.Event,
     now: Callable[[], dt.datetime],
-) -> None:
+) -> float:
     """Write the transcript of ``session_id`` and mark the job done (with a warning for the user
-    when part of the file could not be read). Raises Interrupted when stopped or when the lease
-    was lost."""
+    when part of the file could not be read); the seconds of audio transcribed. Raises
+    Interrupted when stopped or when the lease was lost."""
     with maker() as db:
         cs = db.get_one(ChatSession, session_id)
         started = cs.started_at
@@ -57,7 +57,7 @@ def transcribe_session(
         path = Path(tmp) / ("audio" + Path(name).suffix)
         if key is None:
             raise DomainError("The recording of this session is missing from the blob store")
-        path.write_bytes(store.get(key))
+        store.download(key, path)
         stereo = _channels(path) == 2
         audio = decode(path, stereo=stereo)
     total = max(audio.decoded, 0.1)
@@ -130,6 +130,7 @@ def transcribe_session(
             + (f" ({warning})" if warning else ""),
         )
         jobs.finish(db, job_id, worker=worker, attempt=attempt, now=now(), warning=warning)
+    return audio.decoded
 
 
 def inaudible_text(seg: Segment, side: str | None) -> str:
