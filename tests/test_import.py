@@ -511,3 +511,40 @@ def test_the_default_model_transcribes_both_sides_of_a_call(speech):
     ]
     assert "router password before friday" in heard[0]
     assert "parcel will arrive on monday morning" in heard[1]
+
+
+def test_a_cancelled_running_job_stops_writes_nothing_and_can_be_retried(
+    queue_world, settings, speech, engine_model
+):
+    """`sessionlens jobs cancel` on a running job: its worker finds the lease gone at the next
+    heartbeat and stops without a transcript; the recording is kept and Retry transcribes it."""
+    maker, actor, _, store = queue_world
+    done = _import(queue_world, settings, speech["mono"])
+    heard, cancelled = threading.Event(), threading.Event()
+
+    class Paused:  # the real model, held after its first segment until the job is cancelled
+        settings = engine_model.settings
+
+        def transcribe(self, audio):
+            for seg in engine_model.transcribe(audio):
+                heard.set()
+                cancelled.wait(60)
+                yield seg
+
+    w = Worker(maker, settings, store, engine_factory=lambda s: Paused(), name="A")
+    thread = threading.Thread(target=w.run_once)
+    thread.start()
+    assert heard.wait(120)
+    with maker.begin() as db:
+        jobs.cancel_job(db, done.job_id, now=NOW)
+    cancelled.set()
+    thread.join(120)
+    with maker() as db:
+        job = db.get(Job, done.job_id)
+        assert job.status == JobStatus.CANCELLED and not _transcript(db, done.session_id)
+    with maker.begin() as db:
+        jobs.retry(db, actor=actor, session_id=done.session_id, now=NOW)
+    assert Worker(maker, settings, store, engine_factory=lambda s: engine_model).run_once()
+    with maker() as db:
+        assert db.get(Job, done.job_id).status == JobStatus.DONE
+        assert _transcript(db, done.session_id)

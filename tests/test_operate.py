@@ -1,0 +1,211 @@
+"""Operating a deployment: call recordings sent in over HTTP, the queue from the command line,
+Prometheus metrics, and JSON logs (the real routes on a real demo database; speech from
+espeak-ng)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import re
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+from typer.testing import CliRunner
+
+from db.engine import make_sessionmaker
+from db.models import Agent, ChatSession, Job, JobStatus
+from sessionlens import admin, identity, logfmt
+from sessionlens.cli import app as cli
+from sessionlens.settings import Settings, get_settings
+from sessionlens.worker import Worker
+from tests.test_import import SENTENCE, _espeak
+from web import api
+from web import db as web_db
+
+NOW = dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(scope="module")
+def keys(app_db):
+    from tests.helpers import actor
+
+    with Session(app_db) as db, db.begin():
+        first = identity.default_actor(db)
+        mine = admin.create_api_key(db, actor=first, name="telephony", now=NOW)
+        theirs = admin.create_api_key(db, actor=actor(db, 1), name="other", now=NOW)
+        agent = db.scalar(
+            select(Agent.name).where(Agent.tenant_id == first.tenant_id).order_by(Agent.id)
+        )
+    return {"mine": mine, "theirs": theirs, "agent": agent}
+
+
+@pytest.fixture(scope="module")
+def wav(tmp_path_factory):
+    return _espeak(SENTENCE, tmp_path_factory.mktemp("speech") / "call.wav").read_bytes()
+
+
+@pytest.fixture
+def client(app_db, tmp_path, monkeypatch):
+    monkeypatch.setenv("SESSIONLENS_BLOB_DIR", str(tmp_path / "blobs"))
+    get_settings.cache_clear()
+    web_db.sessionmaker_for.cache_clear()
+    with TestClient(Starlette(routes=api.routes()), base_url="http://127.0.0.1") as c:
+        yield c
+    get_settings.cache_clear()
+
+
+def h(key):
+    return {"Authorization": f"Bearer {key}"}
+
+
+def _sessions(app_db) -> int:
+    with Session(app_db) as db:
+        return db.scalar(select(func.count()).select_from(ChatSession))
+
+
+def _record(client, keys, wav, **params):
+    q = {"agent": keys["agent"], "file_name": "call.wav", **params}
+    return client.post("/api/v1/recordings", params=q, content=wav, headers=h(keys["mine"]))
+
+
+def test_a_recording_sent_over_http_becomes_a_queued_voice_session(client, keys, wav, app_db):
+    res = _record(client, keys, wav)
+    assert res.status_code == 201, res.text
+    got = res.json()
+    assert got["status"] == "queued" and got["duration_seconds"] > 1
+    state = client.get(f"/api/v1/jobs/{got['job_id']}", headers=h(keys["mine"])).json()
+    assert state["status"] == "queued" and state["session_id"] == got["session_id"]
+    with Session(app_db) as db:
+        cs = db.get(ChatSession, got["session_id"])
+        assert cs.channel == "sip" and cs.parameters["file"] == "call.wav"
+    # Another tenant's key cannot see the job.
+    assert client.get(f"/api/v1/jobs/{got['job_id']}", headers=h(keys["theirs"])).status_code == 404
+
+
+def test_a_refused_recording_says_why_and_creates_nothing(client, keys, wav, app_db):
+    before = _sessions(app_db)
+    res = client.post("/api/v1/recordings", params={"agent": keys["agent"]}, content=wav)
+    assert res.status_code == 422 and res.json()["error"] == "Query parameters needed: file_name"
+    res = client.post("/api/v1/recordings", params={"agent": "x", "file_name": "a.wav"}, content=wav)
+    assert res.status_code == 401
+    res = _record(client, keys, b"RIFF this is not audio", file_name="fake.wav")
+    assert res.status_code == 422 and "not an audio file" in res.json()["error"]
+    res = _record(client, keys, wav, file_name="notes.txt")
+    assert res.status_code == 422 and "not a supported audio file" in res.json()["error"]
+    res = _record(client, keys, wav, agent="Nobody")
+    assert res.status_code == 404 and res.json()["error"] == "Agent 'Nobody' not found"
+    res = _record(client, keys, wav, channel="pigeon")
+    assert res.status_code == 422 and "Unknown channel 'pigeon'" in res.json()["error"]
+    assert client.get("/api/v1/jobs/abc", headers=h(keys["mine"])).status_code == 404
+    assert _sessions(app_db) == before
+
+
+def _metric(text: str, name: str, **labels: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(name + "{") or line.startswith(name + " "):
+            got = dict(re.findall(r'(\w+)="([^"]*)"', line.split("}")[0]))
+            if all(got.get(k) == v for k, v in labels.items()):
+                return float(line.rsplit(" ", 1)[1])
+    raise AssertionError(f"no {name} {labels} in\n{text}")
+
+
+def test_metrics_count_requests_ingest_and_the_queue(client, keys, wav, app_db, monkeypatch):
+    labels = {"method": "POST", "route": "/api/v1/recordings"}
+    before = client.get("/metrics").text
+    try:  # counters live as long as the process: other tests may have posted already
+        posted = _metric(before, "sessionlens_api_requests_total", **labels, status="201")
+    except AssertionError:
+        posted = 0
+    assert _record(client, keys, wav).status_code == 201
+    assert _record(client, keys, wav, agent="Nobody").status_code == 404
+    text = client.get("/metrics").text
+    assert _metric(text, "sessionlens_api_requests_total", **labels, status="201") == posted + 1
+    assert _metric(text, "sessionlens_api_requests_total", **labels, status="404") >= 1
+    assert _metric(text, "sessionlens_sessions_ingested_total", via="recording") >= 1
+    with Session(app_db) as db:
+        queued = db.scalar(
+            select(func.count()).select_from(Job).where(Job.status == JobStatus.QUEUED)
+        )
+    assert _metric(text, "sessionlens_jobs", kind="transcription", status="queued") == queued
+    assert _metric(text, "sessionlens_jobs", kind="transcription", status="cancelled") == 0
+    assert "sessionlens_job_oldest_queued_timestamp_seconds" in text
+    # A refused recording is not counted as ingested.
+    assert _metric(text, "sessionlens_sessions_ingested_total", via="recording") <= queued
+    monkeypatch.setenv("SESSIONLENS_METRICS_TOKEN", "s3cret")
+    get_settings.cache_clear()
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", headers=h("wrong")).status_code == 401
+    assert client.get("/metrics", headers=h("s3cret")).status_code == 200
+
+
+def test_jobs_from_the_command_line(client, keys, wav, app_db, monkeypatch):
+    job_id = _record(client, keys, wav).json()["job_id"]
+    monkeypatch.setenv("SESSIONLENS_DATABASE_URL", str(app_db.url))
+    get_settings.cache_clear()
+    run = CliRunner().invoke
+    res = run(cli, ["jobs", "list", "--status", "queued"])
+    assert res.exit_code == 0 and re.search(rf"^\s*{job_id}\s+queued\s+0\s", res.output, re.M)
+    res = run(cli, ["jobs", "cancel", str(job_id)])
+    assert res.exit_code == 0 and f"job {job_id}: cancelled" in res.output
+    res = run(cli, ["jobs", "cancel", str(job_id), "999999"])
+    assert res.exit_code == 1
+    assert "only a queued or running job can be cancelled" in res.output
+    assert "No job 999999" in res.output
+    with Session(app_db) as db:
+        job = db.get(Job, job_id)
+        assert job.status == JobStatus.CANCELLED
+        session_id = job.session_id
+    res = run(cli, ["jobs", "list", "--status", "cancelled"])
+    assert re.search(rf"^\s*{job_id}\s+cancelled.*Cancelled from the command line", res.output, re.M)
+    res = run(cli, ["jobs", "retry", str(job_id)])
+    assert res.exit_code == 0 and f"job {job_id}: queued" in res.output
+    res = run(cli, ["jobs", "list", "--status", "sleeping"])
+    assert res.exit_code == 2 and "'sleeping' is not one of" in res.output
+    state = client.get(f"/api/v1/jobs/{job_id}", headers=h(keys["mine"])).json()
+    assert state["status"] == "queued" and state["session_id"] == session_id
+
+
+def test_logs_are_one_json_object_per_line_with_the_ids(client, keys, wav, app_db, capsys):
+    """SESSIONLENS_LOG_FORMAT=json: an API request names its session; a worker's lines name the
+    job and its session."""
+    logfmt.configure("json", "INFO")
+    try:
+        capsys.readouterr()
+        client.post(
+            "/api/v1/sessions/no-such-session/messages",
+            json={"author": "customer", "text": "hi", "sent_at": "2026-11-26T09:00:00Z"},
+            headers=h(keys["mine"]),
+        )
+        lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+        request = next(x for x in lines if x["logger"] == "sessionlens.api")
+        assert request["session_id"] == "no-such-session" and request["status"] == 404
+        assert request["level"] == "INFO" and dt.datetime.fromisoformat(request["time"])
+
+        job_id = _record(client, keys, wav).json()["job_id"]
+
+        def broken(settings):
+            raise RuntimeError("no model on this machine")
+
+        settings = Settings(blob_dir=get_settings().blob_dir)
+        maker = make_sessionmaker(app_db)
+        with maker() as db:  # the oldest queued job may be another test's: run until ours
+            ahead = db.scalar(
+                select(func.count()).where(Job.status == JobStatus.QUEUED, Job.id < job_id)
+            )
+        worker = Worker(maker, settings, api.default_store(), engine_factory=broken, name="w")
+        for _ in range(ahead + 1):
+            assert worker.run_once()
+        lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+        ours = [x for x in lines if x.get("job_id") == job_id]
+        assert {x["logger"] for x in ours} == {"sessionlens.worker"}
+        assert all(x["session_id"] for x in ours)
+        failed = next(x for x in ours if x["level"] == "ERROR")
+        assert "no model on this machine" in failed["exc_info"]
+    finally:
+        logfmt.configure("text", "INFO")
+    logging.getLogger("sessionlens.api").info("back to text")
+    assert "INFO sessionlens.api: back to text" in capsys.readouterr().err
