@@ -112,9 +112,7 @@ def test_the_default_store_follows_the_database():
     pg_url, sqlite_url = "postgresql+psycopg://x@h/db", "sqlite:///data/x.db"
     assert isinstance(blobs.open_store("", database_url=sqlite_url, blob_dir="b"), LocalBlobStore)
     assert isinstance(blobs.open_store("", database_url=pg_url, blob_dir="b"), DatabaseBlobStore)
-    assert isinstance(
-        blobs.open_store("local", database_url=pg_url, blob_dir="b"), LocalBlobStore
-    )
+    assert isinstance(blobs.open_store("local", database_url=pg_url, blob_dir="b"), LocalBlobStore)
     assert isinstance(
         blobs.open_store("memory://x/y", database_url=pg_url, blob_dir="b"), FsspecBlobStore
     )

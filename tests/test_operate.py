@@ -90,7 +90,9 @@ def test_a_refused_recording_says_why_and_creates_nothing(client, keys, wav, app
     before = _sessions(app_db)
     res = client.post("/api/v1/recordings", params={"agent": keys["agent"]}, content=wav)
     assert res.status_code == 422 and res.json()["error"] == "Query parameters needed: file_name"
-    res = client.post("/api/v1/recordings", params={"agent": "x", "file_name": "a.wav"}, content=wav)
+    res = client.post(
+        "/api/v1/recordings", params={"agent": "x", "file_name": "a.wav"}, content=wav
+    )
     assert res.status_code == 401
     res = _record(client, keys, b"RIFF this is not audio", file_name="fake.wav")
     assert res.status_code == 422 and "not an audio file" in res.json()["error"]
@@ -160,7 +162,9 @@ def test_jobs_from_the_command_line(client, keys, wav, app_db, monkeypatch):
         assert job.status == JobStatus.CANCELLED
         session_id = job.session_id
     res = run(cli, ["jobs", "list", "--status", "cancelled"])
-    assert re.search(rf"^\s*{job_id}\s+cancelled.*Cancelled from the command line", res.output, re.M)
+    assert re.search(
+        rf"^\s*{job_id}\s+cancelled.*Cancelled from the command line", res.output, re.M
+    )
     res = run(cli, ["jobs", "retry", str(job_id)])
     assert res.exit_code == 0 and f"job {job_id}: queued" in res.output
     res = run(cli, ["jobs", "list", "--status", "sleeping"])
