@@ -209,7 +209,14 @@ def attachment_content(
         key = db.scalar(select(Attachment.storage_key).where(Attachment.id == attachment_id))
         if key is None:
             raise NotFound(f"The file of attachment {attachment_id} is missing")
-        return row.file_name, mime, (store or blobs.default_store()).get(key)
+        store = store or blobs.default_store()
+        try:
+            return row.file_name, mime, store.get(key)
+        except FileNotFoundError:
+            raise NotFound(
+                f"The recording {row.file_name!r} is missing from the blob store "
+                f"({store.label}): was it moved with `sessionlens blobs migrate`?"
+            ) from None
     return row.file_name, mime, row.content
 
 

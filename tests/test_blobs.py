@@ -17,6 +17,7 @@ from db.migrate import upgrade
 from db.models import Attachment, Blob, BlobChunk, ChatSession
 from sessionlens import blobs, demo, geo
 from sessionlens.blob_migration import migrate
+from sessionlens.errors import NotFound
 from sessionlens.blobs import CHUNK, DatabaseBlobStore, FsspecBlobStore, LocalBlobStore
 from sessionlens.settings import Settings, get_settings
 from tests.conftest import NOW, PG_URL, _postgres_engine
@@ -246,7 +247,9 @@ def test_cli_moves_recordings_into_the_database_and_the_app_reads_them_there(
                 select(Attachment.id, Attachment.storage_key).where(Attachment.is_recording)
             ).all()
             for attachment_id, key in rows:
-                if key == lost:
+                if key == lost:  # a clear message, not a traceback
+                    with pytest.raises(NotFound, match=r"missing from the blob store \(database\)"):
+                        chat.attachment_content(db, attachment_id, actor=actor)
                     continue
                 _, _, content = chat.attachment_content(db, attachment_id, actor=actor)
                 assert content == made[key]

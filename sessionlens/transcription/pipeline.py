@@ -57,7 +57,12 @@ def transcribe_session(
         path = Path(tmp) / ("audio" + Path(name).suffix)
         if key is None:
             raise DomainError("The recording of this session is missing from the blob store")
-        store.download(key, path)
+        try:
+            store.download(key, path)
+        except FileNotFoundError:
+            raise DomainError(
+                f"The recording of this session is missing from the blob store ({store.label})"
+            ) from None
         stereo = _channels(path) == 2
         audio = decode(path, stereo=stereo)
     total = max(audio.decoded, 0.1)
