@@ -7,8 +7,9 @@ Uses the database of bench/sessions_page.py (built there the first time). Measur
 - appending one message to an active session at the server: ``ingest.append_messages`` in its
   own transaction (what the route runs), against the same statements sent as raw SQL with psycopg
   (lock the session row, read the highest seq, insert, update the counters), interleaved;
-- the same append through HTTP (uvicorn serving the real routes in another process) from 4
-  concurrent clients, against ``GET /healthz`` from 4 clients in the same run (the HTTP floor);
+- the same append through HTTP from 4 concurrent clients, against ``GET /healthz`` from 4 clients
+  in the same run (the HTTP floor): the API server of ``web/asgi.py`` under uvicorn, as one process
+  and as ``--workers 2`` (``--api-workers``);
 - batch ingest: batches of 1,000 messages through ``ingest.append_messages``, messages per second;
 - JSONL import: 200 sessions of 25 messages through ``ingest.read_file`` and ``import_documents``.
 
@@ -77,15 +78,6 @@ def _port() -> int:
         return s.getsockname()[1]
 
 
-SERVER = """
-import sys; sys.path.insert(0, {root!r})
-import uvicorn
-from starlette.applications import Starlette
-from web import api
-uvicorn.run(Starlette(routes=api.routes()), host="127.0.0.1", port={port}, log_level="warning")
-"""
-
-
 def _http(
     port: int, key: str, sessions: list[str], per_client: int
 ) -> tuple[list[float], list[float]]:
@@ -130,11 +122,54 @@ def _http(
     return appends, health
 
 
+def _http_case(url: str, key: str, live: list[str], procs: int, runs: int) -> dict:
+    """Appends from 4 clients against ``uvicorn web.asgi:app --workers procs``, and /healthz."""
+    port = _port()
+    env = {**os.environ, "SESSIONLENS_DATABASE_URL": url, "SESSIONLENS_LOG_LEVEL": "WARNING"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "web.asgi:app", "--port", str(port)]
+        + ["--log-level", "warning", "--no-access-log"]
+        + (["--workers", str(procs)] if procs > 1 else []),
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        for _ in range(200):
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+                c.request("GET", "/healthz")
+                c.getresponse().read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        _http(port, key, live, 20)  # warm-up: every process's pool and caches
+        appends, health = _http(port, key, live, max(25, runs // 4))
+    finally:
+        server.terminate()
+        server.wait(20)
+    a50, a95 = p50_p95(appends)
+    h50, h95 = p50_p95(health)
+    return {
+        "case": f"append 1 message, HTTP, 4 clients, {procs} server process{'es' if procs > 1 else ''}",
+        "p50_ms": a50,
+        "p95_ms": a95,
+        "ref": "GET /healthz, 4 clients",
+        "ref_p50_ms": h50,
+        "ref_p95_ms": h95,
+        "ratio_p95": a95 / h95,
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--url", default=DEFAULT_URL)
     ap.add_argument("--runs", type=int, default=300)
     ap.add_argument("--data", type=int, default=1_000_000, help="sessions in the database")
+    ap.add_argument(
+        "--api-workers",
+        default="1,2",
+        help="server processes for the HTTP cases (uvicorn --workers)",
+    )
     ap.add_argument("--json", dest="json_path")
     args = ap.parse_args()
     ensure_data(args.url, args.data)
@@ -203,37 +238,9 @@ def main() -> None:
         }
     )
 
-    # 2. through HTTP from 4 concurrent clients
-    port = _port()
-    env = {**os.environ, "SESSIONLENS_DATABASE_URL": args.url}
-    server = subprocess.Popen(
-        [sys.executable, "-c", SERVER.format(root=str(ROOT), port=port)], env=env
-    )
-    try:
-        for _ in range(100):
-            try:
-                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/healthz")
-                break
-            except OSError:
-                time.sleep(0.1)
-        _http(port, key, live[1:], 10)  # warm-up
-        appends, health = _http(port, key, live[1:], max(25, args.runs // 4))
-    finally:
-        server.terminate()
-        server.wait(10)
-    a50, a95 = p50_p95(appends)
-    h50, h95 = p50_p95(health)
-    rows.append(
-        {
-            "case": "append 1 message, HTTP, 4 clients",
-            "p50_ms": a50,
-            "p95_ms": a95,
-            "ref": "GET /healthz, 4 clients",
-            "ref_p50_ms": h50,
-            "ref_p95_ms": h95,
-            "ratio_p95": a95 / h95,
-        }
-    )
+    # 2. through HTTP from 4 concurrent clients, served by 1 process and by N (web/asgi.py)
+    for procs in (int(x) for x in args.api_workers.split(",")):
+        rows.append(_http_case(args.url, key, live[1:], procs, args.runs))
 
     # 3. batch ingest
     batch_ext = f"bench-{run_id}-batch"

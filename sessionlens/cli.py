@@ -138,7 +138,6 @@ def worker(
     if metrics_port:
         from prometheus_client import start_http_server
 
-        metrics.watch_queue(maker)
         start_http_server(metrics_port, registry=metrics.REGISTRY)
     typer.echo(f"Worker {w.name} waiting for transcription jobs")
     w.run()

@@ -17,8 +17,8 @@ from db.migrate import upgrade
 from db.models import Attachment, Blob, BlobChunk, ChatSession
 from sessionlens import blobs, demo, geo
 from sessionlens.blob_migration import migrate
-from sessionlens.errors import NotFound
 from sessionlens.blobs import CHUNK, DatabaseBlobStore, FsspecBlobStore, LocalBlobStore
+from sessionlens.errors import NotFound
 from sessionlens.settings import Settings, get_settings
 from tests.conftest import NOW, PG_URL, _postgres_engine
 

@@ -213,3 +213,25 @@ def test_logs_are_one_json_object_per_line_with_the_ids(client, keys, wav, app_d
         logfmt.configure("text", "INFO")
     logging.getLogger("sessionlens.api").info("back to text")
     assert "INFO sessionlens.api: back to text" in capsys.readouterr().err
+
+
+def test_the_api_runs_on_its_own_without_streamlit(app_db, keys, monkeypatch):
+    """`uvicorn web.asgi:app`: the API, health and metrics, with no Streamlit in the process."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    code = "import sys, web.asgi; print('streamlit' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert out.stdout.strip() == "False", out.stderr
+    from web import asgi
+
+    get_settings.cache_clear()
+    web_db.sessionmaker_for.cache_clear()
+    with TestClient(asgi.app, base_url="http://127.0.0.1") as c:
+        assert c.get("/healthz").json() == {"status": "ok"}
+        assert c.get("/readyz").json()["status"] == "ready"
+        res = c.get(f"/api/v1/jobs/{10**9}", headers=h(keys["mine"]))
+        assert res.status_code == 404 and res.json()["error"] == f"Job {10**9} not found"
+        assert "sessionlens_api_requests_total" in c.get("/metrics").text

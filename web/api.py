@@ -447,7 +447,7 @@ async def job_state(request: Request) -> Response:
 
 @cache
 def _watch_queue() -> None:
-    metrics.watch_queue(sessions())
+    metrics.watch_queue(lambda: sessions()())  # the configured database at each scrape
 
 
 async def metrics_page(request: Request) -> Response:

@@ -1,0 +1,23 @@
+"""The HTTP API on its own, for teams whose agent runtimes send more than one console process
+should answer:
+
+    uvicorn web.asgi:app --host 0.0.0.0 --port 8600 --workers 2
+
+The same routes as ``streamlit run app.py`` serves beside the console (``/api/v1/…``, the export
+download, ``/healthz``, ``/readyz``, ``/metrics``), with no Streamlit in the process. Each uvicorn
+worker is a process of its own, so requests no longer queue behind one another in one Python
+interpreter; the load balancer sends ``/api/`` here and everything else to the app servers.
+"""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+
+from sessionlens import logfmt
+from sessionlens.settings import get_settings
+from web import api, proxy
+
+logfmt.configure(get_settings().log_format, get_settings().log_level)
+
+app = Starlette(routes=api.routes(), middleware=[Middleware(proxy.ProxyHeaderGate)])
