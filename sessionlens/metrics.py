@@ -9,6 +9,7 @@ whole-cluster figures. Workers serve theirs with ``sessionlens worker --metrics-
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -133,5 +134,15 @@ def watch_queue(maker: Callable[[], Session]) -> None:
 
 
 def exposition() -> bytes:
-    """The text format Prometheus scrapes."""
+    """The text format Prometheus scrapes. Under ``uvicorn --workers N`` set
+    ``PROMETHEUS_MULTIPROC_DIR`` to an empty directory: every process then writes its counts
+    there, and whichever process answers reports all of them."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client.multiprocess import MultiProcessCollector
+
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+        if _queue is not None:
+            registry.register(_queue)
+        return generate_latest(registry)
     return generate_latest(REGISTRY)

@@ -115,19 +115,26 @@ def _metric(text: str, name: str, **labels: str) -> float:
     raise AssertionError(f"no {name} {labels} in\n{text}")
 
 
+def _metric_or_0(text: str, name: str, **labels: str) -> float:
+    try:
+        return _metric(text, name, **labels)
+    except AssertionError:
+        return 0
+
+
 def test_metrics_count_requests_ingest_and_the_queue(client, keys, wav, app_db, monkeypatch):
     labels = {"method": "POST", "route": "/api/v1/recordings"}
     before = client.get("/metrics").text
-    try:  # counters live as long as the process: other tests may have posted already
-        posted = _metric(before, "sessionlens_api_requests_total", **labels, status="201")
-    except AssertionError:
-        posted = 0
+    # Counters live as long as the process: other tests may have counted already.
+    posted = _metric_or_0(before, "sessionlens_api_requests_total", **labels, status="201")
+    ingested = _metric_or_0(before, "sessionlens_sessions_ingested_total", via="recording")
     assert _record(client, keys, wav).status_code == 201
     assert _record(client, keys, wav, agent="Nobody").status_code == 404
     text = client.get("/metrics").text
     assert _metric(text, "sessionlens_api_requests_total", **labels, status="201") == posted + 1
     assert _metric(text, "sessionlens_api_requests_total", **labels, status="404") >= 1
-    assert _metric(text, "sessionlens_sessions_ingested_total", via="recording") >= 1
+    # One session ingested: the refused recording is not counted.
+    assert _metric(text, "sessionlens_sessions_ingested_total", via="recording") == ingested + 1
     with Session(app_db) as db:
         queued = db.scalar(
             select(func.count()).select_from(Job).where(Job.status == JobStatus.QUEUED)
@@ -135,8 +142,6 @@ def test_metrics_count_requests_ingest_and_the_queue(client, keys, wav, app_db, 
     assert _metric(text, "sessionlens_jobs", kind="transcription", status="queued") == queued
     assert _metric(text, "sessionlens_jobs", kind="transcription", status="cancelled") == 0
     assert "sessionlens_job_oldest_queued_timestamp_seconds" in text
-    # A refused recording is not counted as ingested.
-    assert _metric(text, "sessionlens_sessions_ingested_total", via="recording") <= queued
     monkeypatch.setenv("SESSIONLENS_METRICS_TOKEN", "s3cret")
     get_settings.cache_clear()
     assert client.get("/metrics").status_code == 401
@@ -235,3 +240,40 @@ def test_the_api_runs_on_its_own_without_streamlit(app_db, keys, monkeypatch):
         res = c.get(f"/api/v1/jobs/{10**9}", headers=h(keys["mine"]))
         assert res.status_code == 404 and res.json()["error"] == f"Job {10**9} not found"
         assert "sessionlens_api_requests_total" in c.get("/metrics").text
+
+
+def test_metrics_add_up_across_the_processes_of_one_api_server(tmp_path):
+    """uvicorn --workers 2 with PROMETHEUS_MULTIPROC_DIR: either process reports both counts."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    env = {**__import__("os").environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    count = (
+        "from sessionlens import metrics; "
+        "metrics.API_REQUESTS.labels('POST', '/api/v1/sessions', '201').inc()"
+    )
+    for _ in range(2):
+        subprocess.run([sys.executable, "-c", count], cwd=ROOT, env=env, check=True)
+    show = "from sessionlens import metrics; print(metrics.exposition().decode())"
+    out = subprocess.run(
+        [sys.executable, "-c", show], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    ).stdout
+    labels = {"method": "POST", "route": "/api/v1/sessions", "status": "201"}
+    assert _metric(out, "sessionlens_api_requests_total", **labels) == 2
+
+
+def test_what_a_rolled_back_transaction_wrote_is_not_counted(app_db):
+    from sessionlens import metrics
+
+    counter = metrics.SESSIONS_INGESTED.labels("import")
+    before = counter._value.get()
+    maker = make_sessionmaker(app_db)
+    with pytest.raises(RuntimeError), maker.begin() as db:
+        metrics.count_on_commit(db, counter, 5)
+        raise RuntimeError("the import failed half-way")
+    assert counter._value.get() == before
+    with maker.begin() as db:
+        metrics.count_on_commit(db, counter, 5)
+    assert counter._value.get() == before + 5
