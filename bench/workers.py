@@ -152,6 +152,18 @@ def _drain(maker, job_ids: list[int], workers: int, tmp: Path) -> dict:  # type:
     return {"wall_s": wall, "runs_s": runs, "failed": failed, "first_claim": first}
 
 
+def _seconds_from(code: str) -> float:
+    """Run ``code`` in a fresh process with the benchmark's model settings; the number it prints."""
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, **MODEL},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
 def _bare(path: Path, threads: int) -> float:
     """Bare faster-whisper on ``path`` in a fresh process: median seconds of three runs."""
     code = f"""
@@ -172,14 +184,7 @@ for _ in range(3):
     times.append(time.perf_counter() - t0)
 print(json.dumps(statistics.median(times)))
 """
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        env={**os.environ, **MODEL},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return float(out.stdout.strip().splitlines()[-1])
+    return _seconds_from(code)
 
 
 def _engine(path: Path, threads: int) -> float:
@@ -201,14 +206,7 @@ for _ in range(3):
     times.append(time.perf_counter() - t0)
 print(json.dumps(statistics.median(times)))
 """
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        env={**os.environ, **MODEL},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return float(out.stdout.strip().splitlines()[-1])
+    return _seconds_from(code)
 
 
 def _parts(maker, store, key: str, path: Path) -> dict:  # type: ignore[no-untyped-def]

@@ -17,6 +17,29 @@ from sessionlens.messages import append_message
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def streamlit_command(port: int) -> list[str]:
+    """``streamlit run app.py`` on 127.0.0.1:``port``, as a user starts it (run it in ROOT)."""
+    import sys
+
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
+
+
 def build(path: Path, sessions: int = 300) -> str:
     url = f"sqlite:///{path}"
     eng = make_engine(url)

@@ -59,6 +59,20 @@ def _postgres_engine(database_url: str = PG_URL) -> Engine:
     return engine
 
 
+def pg_database(name: str) -> Engine:
+    """An empty database ``name`` on the test Postgres server, for tests that need their own
+    (committed writes from several connections or processes)."""
+    return _postgres_engine(make_url(PG_URL).set(database=name).render_as_string(False))
+
+
+def seeded(eng: Engine, *, sessions: int, seed: int) -> Engine:
+    """``eng`` migrated and holding a small demo data set (no locations)."""
+    upgrade(eng)
+    with eng.begin() as conn:
+        demo.generate(conn, locator=geo.Locator(None), sessions=sessions, seed=seed, now=NOW)
+    return eng
+
+
 @pytest.fixture(scope="session")
 def test_locator() -> geo.Locator:
     path = TESTDATA / "GeoIP2-City-Test.mmdb"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import func, select
@@ -39,13 +40,18 @@ def keys(app_db):
     return {"mine": mine, "theirs": theirs, "revoked": old}
 
 
-@pytest.fixture
-def client(app_db, monkeypatch):
+def api_client() -> Iterator[TestClient]:
+    """The real routes on the database and settings of the environment as it is now."""
     get_settings.cache_clear()
     web_db.sessionmaker_for.cache_clear()
     with TestClient(Starlette(routes=api.routes()), base_url="http://127.0.0.1") as c:
         yield c
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def client(app_db):
+    yield from api_client()
 
 
 def h(key):

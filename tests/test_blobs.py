@@ -10,27 +10,20 @@ import uuid
 
 import pytest
 from sqlalchemy import delete, func, insert, select
-from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
-from db.migrate import upgrade
 from db.models import Attachment, Blob, BlobChunk, ChatSession
-from sessionlens import blobs, demo, geo
+from sessionlens import blobs
 from sessionlens.blob_migration import migrate
 from sessionlens.blobs import CHUNK, DatabaseBlobStore, FsspecBlobStore, LocalBlobStore
 from sessionlens.errors import NotFound
 from sessionlens.settings import Settings, get_settings
-from tests.conftest import NOW, PG_URL, _postgres_engine
-
-BLOBS_PG = make_url(PG_URL).set(database="sessionlens_blobs").render_as_string(False)
+from tests.conftest import NOW, pg_database, seeded
 
 
 @pytest.fixture(scope="module")
 def pg():
-    eng = _postgres_engine(BLOBS_PG)
-    upgrade(eng)
-    with eng.begin() as conn:
-        demo.generate(conn, locator=geo.Locator(None), sessions=5, seed=1, now=NOW)
+    eng = seeded(pg_database("sessionlens_blobs"), sessions=5, seed=1)
     yield eng
     eng.dispose()
 
@@ -221,7 +214,7 @@ def test_cli_moves_recordings_into_the_database_and_the_app_reads_them_there(
     source = LocalBlobStore(tmp_path / "blobs")
     made = _recordings(pg, source, 3)
     lost = next(iter(made))
-    monkeypatch.setenv("SESSIONLENS_DATABASE_URL", BLOBS_PG)
+    monkeypatch.setenv("SESSIONLENS_DATABASE_URL", pg.url.render_as_string(False))
     monkeypatch.setenv("SESSIONLENS_BLOB_DIR", str(tmp_path / "blobs"))
     monkeypatch.setenv("SESSIONLENS_BLOB_STORE", "local")
     get_settings.cache_clear()

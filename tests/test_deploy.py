@@ -20,14 +20,15 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from db.migrate import upgrade
 from db.models import Agent, Job, JobStatus, Message, SessionLog
-from sessionlens import admin, demo, geo, identity
-from tests.conftest import NOW, PG_URL, ROOT, _postgres_engine
+from sessionlens import admin, identity
+from tests import appdb
+from tests.conftest import NOW, PG_URL, pg_database, seeded
 from tests.test_browser import _free_port
 from tests.test_import import SENTENCE, _espeak
 
-DEPLOY_PG = make_url(PG_URL).set(database="sessionlens_deploy").render_as_string(False)
+DEPLOY_DB = "sessionlens_deploy"
+DEPLOY_PG = make_url(PG_URL).set(database=DEPLOY_DB).render_as_string(False)
 RECLAIM = 6
 LONG_CALL = (
     "Hello, I am calling about my internet connection at home. Since Monday the router keeps "
@@ -85,24 +86,8 @@ class Cluster:
         home.mkdir()
         log = open(home / "app.log", "wb")  # noqa: SIM115 - closed with the process
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "app.py",
-                "--server.port",
-                str(port),
-                "--server.address",
-                "127.0.0.1",
-                "--server.headless",
-                "true",
-                "--browser.gatherUsageStats",
-                "false",
-                "--server.fileWatcherType",
-                "none",
-            ],
-            cwd=ROOT,
+            appdb.streamlit_command(port),
+            cwd=appdb.ROOT,
             # A blob directory of its own that must stay unused: recordings go to the database.
             env=_env(SESSIONLENS_BLOB_DIR=str(home / "blobs")),
             stdout=log,
@@ -142,10 +127,7 @@ class Cluster:
 
 @pytest.fixture(scope="module")
 def db():
-    eng = _postgres_engine(DEPLOY_PG)
-    upgrade(eng)
-    with eng.begin() as conn:
-        demo.generate(conn, locator=geo.Locator(None), sessions=5, seed=4, now=NOW)
+    eng = seeded(pg_database(DEPLOY_DB), sessions=5, seed=4)
     yield eng
     eng.dispose()
 

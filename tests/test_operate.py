@@ -12,7 +12,6 @@ import re
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from starlette.applications import Starlette
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -22,6 +21,7 @@ from sessionlens import admin, identity, logfmt
 from sessionlens.cli import app as cli
 from sessionlens.settings import Settings, get_settings
 from sessionlens.worker import Worker
+from tests.test_api import api_client
 from tests.test_import import SENTENCE, _espeak
 from web import api
 from web import db as web_db
@@ -51,11 +51,7 @@ def wav(tmp_path_factory):
 @pytest.fixture
 def client(app_db, tmp_path, monkeypatch):
     monkeypatch.setenv("SESSIONLENS_BLOB_DIR", str(tmp_path / "blobs"))
-    get_settings.cache_clear()
-    web_db.sessionmaker_for.cache_clear()
-    with TestClient(Starlette(routes=api.routes()), base_url="http://127.0.0.1") as c:
-        yield c
-    get_settings.cache_clear()
+    yield from api_client()
 
 
 def h(key):

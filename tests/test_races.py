@@ -14,15 +14,13 @@ import time
 
 import pytest
 from sqlalchemy import Engine, func, select
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from db.engine import make_engine
-from db.migrate import upgrade
 from db.models import AuditEvent, ChatSession, Message, Mode, SystemEvent
-from sessionlens import demo, geo, handover, identity
+from sessionlens import geo, handover, identity
 from sessionlens.errors import RuleViolation
-from tests.conftest import NOW, PG_URL, _postgres_engine
+from tests.conftest import NOW, pg_database, seeded
 
 CLICKS = 8
 
@@ -30,15 +28,10 @@ CLICKS = 8
 @pytest.fixture(params=["sqlite", "postgres"])
 def committed(request, tmp_path) -> Engine:
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'race.db'}"
-        eng = make_engine(url)
+        eng = make_engine(f"sqlite:///{tmp_path / 'race.db'}")
     else:
-        url = make_url(PG_URL).set(database="sessionlens_race").render_as_string(False)
-        eng = _postgres_engine(url)
-    upgrade(eng)
-    with eng.begin() as conn:
-        demo.generate(conn, locator=geo.Locator(None), sessions=30, seed=5, now=NOW)
-    yield eng
+        eng = pg_database("sessionlens_race")
+    yield seeded(eng, sessions=30, seed=5)
     eng.dispose()
 
 
