@@ -8,7 +8,7 @@ Uses the database of bench/sessions_page.py (built there the first time). Measur
   own transaction (what the route runs), against the same statements sent as raw SQL with psycopg
   (lock the session row, read the highest seq, insert, update the counters), interleaved;
 - the same append through HTTP from 4 concurrent clients, against ``GET /healthz`` from 4 clients
-  in the same run (the HTTP floor): the API server of ``web/asgi.py`` under uvicorn, as one process
+  in the same run (the HTTP floor): the API server on its own (``sessionlens api``), as one process
   and as ``--workers 2`` (``--api-workers``);
 - batch ingest: batches of 1,000 messages through ``ingest.append_messages``, messages per second;
 - JSONL import: 200 sessions of 25 messages through ``ingest.read_file`` and ``import_documents``.
@@ -123,13 +123,12 @@ def _http(
 
 
 def _http_case(url: str, key: str, live: list[str], procs: int, runs: int) -> dict:
-    """Appends from 4 clients against ``uvicorn web.asgi:app --workers procs``, and /healthz."""
+    """Appends from 4 clients against ``sessionlens api --workers procs``, and /healthz."""
     port = _port()
     env = {**os.environ, "SESSIONLENS_DATABASE_URL": url, "SESSIONLENS_LOG_LEVEL": "WARNING"}
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "web.asgi:app", "--port", str(port)]
-        + ["--log-level", "warning", "--no-access-log"]
-        + (["--workers", str(procs)] if procs > 1 else []),
+        [sys.executable, "-m", "sessionlens.cli", "api", "--port", str(port)]
+        + ["--workers", str(procs)],
         cwd=ROOT,
         env=env,
     )

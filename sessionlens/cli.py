@@ -144,6 +144,60 @@ def worker(
     typer.echo("Worker stopped")
 
 
+@app.command("api")
+def api_server(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on (0.0.0.0: every interface)."),
+    port: int = typer.Option(8600, min=1, max=65535),
+    workers: int = typer.Option(1, min=1, max=64, help="Server processes (one per core)."),
+) -> None:
+    """Serve the HTTP API on its own (web/asgi.py: /api/v1/…, health, metrics), in WORKERS
+    processes sharing one listening socket, until SIGTERM or Ctrl-C."""
+    import multiprocessing
+    import signal
+    import socket
+    import tempfile
+
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    # The socket names its protocol (IPPROTO_TCP), so that asyncio turns Nagle's algorithm off on
+    # every accepted connection; `uvicorn --workers` binds one with protocol 0, which it skips,
+    # and each small response then waits 40 ms for the client's delayed ACK.
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError as err:
+        raise typer.BadParameter(f"Cannot listen on {host}:{port}: {err.strerror}") from None
+    sock.listen(2048)
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # One set of counters for all the processes, whichever answers /metrics.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="sessionlens-metrics-")
+    typer.echo(f"Sessionlens API on http://{host}:{port} ({workers} process(es))")
+    if workers == 1:
+        _serve_api(sock)
+        return
+    ctx = multiprocessing.get_context("fork")
+    children = [ctx.Process(target=_serve_api, args=(sock,)) for _ in range(workers)]
+    for child in children:
+        child.start()
+
+    def stop(*_: object) -> None:
+        for child in children:
+            if child.is_alive() and child.pid:
+                os.kill(child.pid, signal.SIGTERM)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, stop)
+    for child in children:
+        child.join()
+
+
+def _serve_api(sock) -> None:  # type: ignore[no-untyped-def]
+    import uvicorn
+
+    config = uvicorn.Config("web.asgi:app", log_level="warning", access_log=False)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
 @jobs_app.command("list")
 def jobs_list(
     status: str | None = typer.Option(

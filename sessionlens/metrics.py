@@ -24,20 +24,19 @@ REGISTRY = CollectorRegistry(auto_describe=True)
 
 API_REQUESTS = Counter(
     "sessionlens_api_requests",
-    "HTTP API requests served by this process, by route template and status code.",
+    "HTTP API requests answered, by route template and status code.",
     ["method", "route", "status"],
     registry=REGISTRY,
 )
 SESSIONS_INGESTED = Counter(
     "sessionlens_sessions_ingested",
-    "Sessions created by this process: sent in through the API, imported from JSON, or from a "
-    "recording.",
+    "Sessions created: sent in through the API, imported from JSON, or from a recording.",
     ["via"],
     registry=REGISTRY,
 )
 MESSAGES_INGESTED = Counter(
     "sessionlens_messages_ingested",
-    "Messages written by this process through the API or a JSON import.",
+    "Messages written through the API or a JSON import.",
     ["via"],
     registry=REGISTRY,
 )

@@ -104,10 +104,11 @@ def test_a_refused_recording_says_why_and_creates_nothing(client, keys, wav, app
 
 def _metric(text: str, name: str, **labels: str) -> float:
     for line in text.splitlines():
-        if line.startswith(name + "{") or line.startswith(name + " "):
-            got = dict(re.findall(r'(\w+)="([^"]*)"', line.split("}")[0]))
+        found = re.fullmatch(rf"{name}(?:\{{(.*)\}})? (\S+)", line)
+        if found:
+            got = dict(re.findall(r'(\w+)="([^"]*)"', found[1] or ""))
             if all(got.get(k) == v for k, v in labels.items()):
-                return float(line.rsplit(" ", 1)[1])
+                return float(found[2])
     raise AssertionError(f"no {name} {labels} in\n{text}")
 
 
@@ -273,3 +274,53 @@ def test_what_a_rolled_back_transaction_wrote_is_not_counted(app_db):
     with maker.begin() as db:
         metrics.count_on_commit(db, counter, 5)
     assert counter._value.get() == before + 5
+
+
+def test_sessionlens_api_serves_from_several_processes_and_stops_them_all(app_db, keys):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    import urllib.error
+    import urllib.request
+
+    from tests.conftest import ROOT
+    from tests.test_browser import _free_port
+
+    port = _free_port()
+    env = {**os.environ, "SESSIONLENS_DATABASE_URL": str(app_db.url)}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "sessionlens.cli", "api", "--port", str(port), "--workers", "2"],
+        cwd=ROOT,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def get(path: str, key: str | None = None) -> tuple[int, str]:
+        req = urllib.request.Request(base + path, headers=h(key) if key else {})
+        try:
+            with urllib.request.urlopen(req, timeout=5) as res:  # a new connection each time
+                return res.status, res.read().decode()
+        except urllib.error.HTTPError as err:
+            return err.code, err.read().decode()
+
+    try:
+        for _ in range(100):
+            try:
+                if get("/healthz")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.1)
+        for _ in range(6):
+            status, body = get("/api/v1/jobs/123456789", keys["mine"])
+            assert status == 404 and json.loads(body)["error"] == "Job 123456789 not found"
+        text = get("/metrics")[1]
+        labels = {"method": "GET", "route": "/api/v1/jobs/{job_id}", "status": "404"}
+        assert _metric(text, "sessionlens_api_requests_total", **labels) == 6  # both processes
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(30) == 0
+    with pytest.raises(OSError):
+        get("/healthz")  # no process is left listening

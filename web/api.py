@@ -502,7 +502,8 @@ def _counted(
                 return response
             finally:
                 metrics.API_REQUESTS.labels(request.method, path, str(status)).inc()
-                log.info(
+                log.log(
+                    logging.DEBUG if path in _PROBES else logging.INFO,
                     "%s %s %s",
                     request.method,
                     path,
@@ -514,6 +515,10 @@ def _counted(
                 )
 
     return counted
+
+
+#: Asked every few seconds by load balancers and Prometheus: logged at DEBUG only.
+_PROBES = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 def routes() -> list[BaseRoute]:

@@ -1,11 +1,13 @@
 """The HTTP API on its own, for teams whose agent runtimes send more than one console process
 should answer:
 
-    uvicorn web.asgi:app --host 0.0.0.0 --port 8600 --workers 2
+    sessionlens api --host 0.0.0.0 --port 8600 --workers 2
+
+(``sessionlens api`` rather than ``uvicorn --workers``: see ``sessionlens.cli.api_server``.)
 
 The same routes as ``streamlit run app.py`` serves beside the console (``/api/v1/…``, the export
-download, ``/healthz``, ``/readyz``, ``/metrics``), with no Streamlit in the process. Each uvicorn
-worker is a process of its own, so requests no longer queue behind one another in one Python
+download, ``/healthz``, ``/readyz``, ``/metrics``), with no Streamlit in the process. Each worker
+is a process of its own, so requests no longer queue behind one another in one Python
 interpreter; the load balancer sends ``/api/`` here and everything else to the app servers.
 """
 
