@@ -503,9 +503,10 @@ def _insert_messages(db: Session, rows: list[dict[str, Any]]) -> None:
     """Insert ``rows`` in one statement. Postgres: one COPY (``bulk.copy_rows``): each INSERT
     statement runs the trigger that adds the words to the session (migration 0011), and psycopg's
     executemany sends one INSERT a row (1,000 messages took 1.5 s that way). SQLite runs its
-    triggers for each row anyway: a plain executemany."""
+    triggers for each row anyway: a plain executemany. One row (a runtime's live append) is one
+    INSERT on both: a COPY costs two more round trips than it saves."""
     conn = db.connection()
-    if conn.dialect.name != "postgresql":
+    if conn.dialect.name != "postgresql" or len(rows) == 1:
         db.execute(insert(MESSAGES), rows)
         return
     db.flush()  # COPY goes past the ORM: rows it still holds must be in the database first
