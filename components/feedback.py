@@ -35,5 +35,6 @@ def toast(message: str, *, icon: str = ":material/check_circle:") -> None:
 
 def unexpected(exc: BaseException) -> None:
     """A failure that is ours: logged in full on the server, a plain message on the page."""
-    log.error("page failed", exc_info=exc)
+    # The open session, if any, goes with the line (a field of its own in JSON logs).
+    log.error("page failed", exc_info=exc, extra={"session_id": st.session_state.get("selected")})
     st.error(UNEXPECTED, icon=":material/error:")

@@ -21,6 +21,8 @@ _context: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar
     "log_context", default=None
 )
 _HANDLER_NAME = "sessionlens"
+#: The ids a text line ends with, when the line is about one.
+_IDS = ("session_id", "job_id")
 
 
 @contextlib.contextmanager
@@ -85,7 +87,8 @@ class TextFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
-        ids = " ".join(f"{k}={v}" for k, v in (_context.get() or {}).items())
+        found = {k: getattr(record, k) for k in _IDS if getattr(record, k, None) is not None}
+        ids = " ".join(f"{k}={v}" for k, v in {**(_context.get() or {}), **found}.items())
         return f"{line} [{ids}]" if ids else line
 
 
