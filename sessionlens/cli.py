@@ -39,9 +39,17 @@ app.add_typer(blobs_app, name="blobs")
 @app.callback()
 def _logging() -> None:
     """Sessionlens: the console for AI-agent customer sessions."""
-    from sessionlens import logfmt
+    from pydantic import ValidationError
 
-    settings = get_settings()
+    from sessionlens import logfmt
+    from sessionlens.settings import problems
+
+    try:
+        settings = get_settings()
+    except ValidationError as err:
+        for line in problems(err):
+            typer.echo(f"Error: {line}", err=True)
+        raise typer.Exit(2) from None
     logfmt.configure(settings.log_format, settings.log_level)
 
 

@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -131,6 +131,16 @@ class Settings(BaseSettings):
     def geoip_path(self) -> Path | None:
         path = self.geoip_db or _bundled_geoip_db()
         return Path(path) if path else None
+
+
+def problems(err: ValidationError) -> list[str]:
+    """Each refused setting as its variable and the reason ("SESSIONLENS_PAGE_SIZE: Input should
+    be greater than or equal to 1")."""
+    return [
+        f"SESSIONLENS_{str(e['loc'][0]).upper() if e['loc'] else '?'}: "
+        f"{e['msg'].removeprefix('Value error, ')}"
+        for e in err.errors()
+    ]
 
 
 @lru_cache

@@ -231,3 +231,18 @@ def test_api_keys_import_sessions_and_export_from_the_command_line(tmp_path):
         app, ["export", "-o", str(tmp_path / "none.jsonl"), "--database-url", fresh]
     )
     assert "Exported 0 sessions" in res.output  # the good first line was not written either
+
+
+def test_a_refused_setting_is_named_not_a_traceback(monkeypatch):
+    monkeypatch.setenv("SESSIONLENS_BLOB_STORE", "nas")
+    monkeypatch.setenv("SESSIONLENS_PAGE_SIZE", "0")
+    get_settings.cache_clear()
+    try:
+        res = runner.invoke(app, ["jobs", "list"])
+    finally:
+        get_settings.cache_clear()
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert "Error: SESSIONLENS_BLOB_STORE: Blob store 'nas' is not one of: local, database" in (
+        res.output
+    )
+    assert "Error: SESSIONLENS_PAGE_SIZE: Input should be greater than or equal to 1" in res.output
