@@ -10,10 +10,11 @@ import streamlit as st
 from starlette.middleware import Middleware
 
 from sessionlens import logfmt
-from sessionlens.settings import get_settings
+from sessionlens.settings import settings_or_exit
 from web import api, auth, proxy
 
-logfmt.configure(get_settings().log_format, get_settings().log_level)
+_settings = settings_or_exit()
+logfmt.configure(_settings.log_format, _settings.log_level)
 
 app = st.App(
     "frame.py",

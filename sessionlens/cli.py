@@ -39,17 +39,10 @@ app.add_typer(blobs_app, name="blobs")
 @app.callback()
 def _logging() -> None:
     """Sessionlens: the console for AI-agent customer sessions."""
-    from pydantic import ValidationError
-
     from sessionlens import logfmt
-    from sessionlens.settings import problems
+    from sessionlens.settings import settings_or_exit
 
-    try:
-        settings = get_settings()
-    except ValidationError as err:
-        for line in problems(err):
-            typer.echo(f"Error: {line}", err=True)
-        raise typer.Exit(2) from None
+    settings = settings_or_exit()
     logfmt.configure(settings.log_format, settings.log_level)
 
 

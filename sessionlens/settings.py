@@ -143,6 +143,19 @@ def problems(err: ValidationError) -> list[str]:
     ]
 
 
+def settings_or_exit() -> Settings:
+    """The settings for a server starting up; a refused one stops it with the variable named
+    (exit status 2), not a traceback."""
+    import sys
+
+    try:
+        return get_settings()
+    except ValidationError as err:
+        for line in problems(err):
+            print(f"Error: {line}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 @lru_cache
 def get_settings() -> Settings:
     return Settings()

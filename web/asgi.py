@@ -17,9 +17,10 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
 from sessionlens import logfmt
-from sessionlens.settings import get_settings
+from sessionlens.settings import settings_or_exit
 from web import api, proxy
 
-logfmt.configure(get_settings().log_format, get_settings().log_level)
+_settings = settings_or_exit()
+logfmt.configure(_settings.log_format, _settings.log_level)
 
 app = Starlette(routes=api.routes(), middleware=[Middleware(proxy.ProxyHeaderGate)])
