@@ -1,4 +1,5 @@
-"""Settings (Admin): the tenant's users, the tenant itself, and its API keys.
+"""Settings (Admin): the tenant's users, the tenant itself, its API keys, and its transcription
+queue.
 
 A password an admin gives out is made here, shown once and never typed into a widget: an invite and
 a reset each show a new random password to pass on. An API key is shown once as well; only its hash
@@ -13,8 +14,8 @@ import streamlit as st
 
 from components import feedback
 from components.data import current_actor, run_action
-from sessionlens import admin
-from sessionlens.kinds import Plan, Role
+from sessionlens import admin, jobs
+from sessionlens.kinds import JobStatus, Plan, Role
 from sessionlens.permissions import Action, can
 
 actor = current_actor()
@@ -43,7 +44,9 @@ if once := st.session_state.pop("settings_once", None):
 if flash := st.session_state.pop("settings_flash", None):
     feedback.success(flash)
 
-users_tab, tenant_tab, keys_tab = st.tabs(["Users", "Tenant", "API keys"])
+users_tab, tenant_tab, keys_tab, queue_tab = st.tabs(
+    ["Users", "Tenant", "API keys", "Transcription queue"]
+)
 
 with users_tab:
     users = run_action(lambda db: admin.list_users(db, actor=actor)) or []
@@ -271,3 +274,76 @@ with keys_tab:
             ):
                 st.session_state["settings_flash"] = f"Revoked {by_key[revoke].name}"
                 st.rerun()
+
+
+def _age(since: dt.datetime) -> str:
+    seconds = max(0.0, (_now() - since).total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.0f} {unit}"
+    return f"{seconds:.0f} s"
+
+
+with queue_tab:
+    state = run_action(lambda db: jobs.queue_state(db, actor=actor))
+    if state is not None:
+        cols = st.columns(len(JobStatus))
+        for col, status in zip(cols, JobStatus, strict=True):
+            col.metric(status.value.title(), state.counts.get(status, 0))
+        if state.oldest_queued is not None:
+            st.caption(
+                f"The longest-waiting recording was queued {_age(state.oldest_queued)} ago. "
+                "On Postgres, transcription runs in `sessionlens worker` processes: if jobs wait "
+                "and none runs, start one."
+            )
+    recent = run_action(lambda db: jobs.queue(db, actor=actor, limit=100)) or []
+    if recent:
+        st.dataframe(
+            [
+                {
+                    "Job": j.id,
+                    "Session": j.session_id,
+                    "Status": j.status,
+                    "Tries": j.attempts,
+                    "Progress": f"{j.progress:.0%}",
+                    "Queued": _age(j.created_at) + " ago",
+                    "Worker or error": j.error or j.worker or "",
+                }
+                for j in recent
+            ],
+            hide_index=True,
+            width="stretch",
+        )
+        actionable = {j.id: j for j in recent if j.status != JobStatus.DONE}
+        if actionable:
+            pick = st.selectbox(
+                "Job",
+                list(actionable),
+                format_func=lambda i: (
+                    f"Job {i} · session {actionable[i].session_id} · {actionable[i].status}"
+                ),
+                key="settings_job",
+            )
+            job = actionable.get(pick) if pick is not None else None
+            retry_col, cancel_col = st.columns(2)
+            if retry_col.button(
+                "Retry",
+                key="settings_job_retry",
+                icon=":material/replay:",
+                disabled=job is None or job.status not in jobs.RETRYABLE,
+                width="stretch",
+            ) and run_action(lambda db: jobs.retry_job(db, pick, now=_now(), actor=actor)):
+                st.session_state["settings_flash"] = f"Job {pick} is queued again"
+                st.rerun()
+            if cancel_col.button(
+                "Cancel",
+                key="settings_job_cancel",
+                icon=":material/cancel:",
+                disabled=job is None or job.status not in jobs.IN_PROGRESS,
+                help="A running job stops at its next heartbeat; its recording is kept",
+                width="stretch",
+            ) and run_action(lambda db: jobs.cancel_job(db, pick, now=_now(), actor=actor)):
+                st.session_state["settings_flash"] = f"Job {pick} is cancelled"
+                st.rerun()
+    else:
+        st.info("No recordings have been imported yet.", icon=":material/graphic_eq:")

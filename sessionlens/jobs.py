@@ -13,8 +13,9 @@ resumes finds the job gone and discards its work instead of writing a second tra
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from db.engine import rowcount
@@ -199,44 +200,80 @@ def _requeue(job: Job, now: dt.datetime) -> None:
     job.created_at = now  # its wait is counted from here
 
 
-# The queue from the command line (`sessionlens jobs`): whoever holds the database URL runs the
-# installation, so these act across tenants; each change is audited in the job's tenant.
+# The queue as a whole: `sessionlens jobs` (no actor: whoever holds the database URL runs the
+# installation, so it acts across tenants) and the Settings page's Transcription queue (an admin,
+# within the tenant). Each change is audited in the job's tenant.
 
 
-def queue(db: Session, *, status: str | None = None, limit: int = 50) -> list[Job]:
-    """Jobs newest first, optionally of one status."""
+def queue(
+    db: Session, *, status: str | None = None, limit: int = 50, actor: Actor | None = None
+) -> list[Job]:
+    """Jobs newest first, optionally of one status (the actor's tenant only, given an actor)."""
     stmt = select(Job).order_by(Job.id.desc()).limit(limit)
     if status is not None:
         stmt = stmt.where(Job.status == status)
+    if actor is not None:
+        require(actor, Action.ADMINISTER)
+        stmt = stmt.where(Job.tenant_id == actor.tenant_id)
     return list(db.scalars(stmt))
 
 
-def _job(db: Session, job_id: int) -> Job:
+@dataclass(frozen=True)
+class QueueState:
+    """How the tenant's queue is doing: jobs per status, and when the longest-waiting job was
+    queued (None when none waits)."""
+
+    counts: dict[str, int]
+    oldest_queued: dt.datetime | None
+
+
+def queue_state(db: Session, *, actor: Actor) -> QueueState:
+    require(actor, Action.ADMINISTER)
+    mine = Job.tenant_id == actor.tenant_id
+    counts = {str(s): 0 for s in JobStatus}
+    for status, n in db.execute(
+        select(Job.status, func.count()).where(mine).group_by(Job.status)
+    ):
+        counts[status] = n
+    oldest = db.scalar(select(func.min(Job.created_at)).where(mine, Job.status == JobStatus.QUEUED))
+    return QueueState(counts, oldest)
+
+
+def _job(db: Session, job_id: int, actor: Actor | None) -> Job:
     job = db.get(Job, job_id, with_for_update=True)
-    if job is None:
+    if job is None or (actor is not None and job.tenant_id != actor.tenant_id):
         raise NotFound(f"No job {job_id}")
+    if actor is not None:
+        require(actor, Action.ADMINISTER)
     return job
 
 
-def retry_job(db: Session, job_id: int, *, now: dt.datetime) -> Job:
+def _audit(db: Session, actor: Actor | None, job: Job, action: str, now: dt.datetime) -> None:
+    if actor is None:
+        audit.record_cli(db, job.tenant_id, action, "job", job.id, now=now)
+    else:
+        audit.record(db, actor, action, "job", job.id, now=now, session=job.session_id)
+
+
+def retry_job(db: Session, job_id: int, *, now: dt.datetime, actor: Actor | None = None) -> Job:
     """Queue a failed or cancelled job again."""
-    job = _job(db, job_id)
+    job = _job(db, job_id, actor)
     _requeue(job, now)
-    audit.record_cli(db, job.tenant_id, "retry_transcription", "job", job.id, now=now)
+    _audit(db, actor, job, "retry_transcription", now)
     db.flush()
     return job
 
 
-def cancel_job(db: Session, job_id: int, *, now: dt.datetime) -> Job:
+def cancel_job(db: Session, job_id: int, *, now: dt.datetime, actor: Actor | None = None) -> Job:
     """Take a queued or running job off the queue. A running job's worker finds its lease gone
     at its next heartbeat and stops without writing; the recording is kept for a retry."""
-    job = _job(db, job_id)
+    job = _job(db, job_id, actor)
     if job.status not in IN_PROGRESS:
         raise RuleViolation(
             f"Job {job.id} is {job.status}: only a queued or running job can be cancelled"
         )
     job.status, job.finished_at = JobStatus.CANCELLED, now
-    job.error = "Cancelled from the command line"
-    audit.record_cli(db, job.tenant_id, "cancel_transcription", "job", job.id, now=now)
+    job.error = "Cancelled from the command line" if actor is None else f"Cancelled by {actor.name}"
+    _audit(db, actor, job, "cancel_transcription", now)
     db.flush()
     return job

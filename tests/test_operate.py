@@ -324,3 +324,30 @@ def test_sessionlens_api_serves_from_several_processes_and_stops_them_all(app_db
         assert server.wait(30) == 0
     with pytest.raises(OSError):
         get("/healthz")  # no process is left listening
+
+
+def test_the_queue_is_an_admins_and_stays_in_the_tenant(app_db):
+    from sessionlens import jobs
+    from sessionlens.errors import NotFound, PermissionDenied
+    from tests.helpers import actor
+
+    with Session(app_db) as db:
+        admin_a, admin_b = actor(db, 0), actor(db, 1)
+        operator = actor(db, 0, role="operator")
+        sid = db.scalar(
+            select(ChatSession.id).where(ChatSession.tenant_id == admin_a.tenant_id).limit(1)
+        )
+        job = jobs.enqueue(
+            db, tenant_id=admin_a.tenant_id, session_id=sid, kind="transcription", now=NOW
+        )
+        with pytest.raises(NotFound):
+            jobs.cancel_job(db, job.id, now=NOW, actor=admin_b)
+        with pytest.raises(PermissionDenied):
+            jobs.cancel_job(db, job.id, now=NOW, actor=operator)
+        with pytest.raises(PermissionDenied):
+            jobs.queue_state(db, actor=operator)
+        assert job.id not in [j.id for j in jobs.queue(db, actor=admin_b)]
+        assert jobs.queue_state(db, actor=admin_a).counts["queued"] >= 1
+        jobs.cancel_job(db, job.id, now=NOW, actor=admin_a)
+        assert db.get(Job, job.id).status == JobStatus.CANCELLED
+        db.rollback()  # nothing of this test stays in the module's database

@@ -452,3 +452,55 @@ def test_handoffs_and_human_agents_pages_show_a_handed_over_session(app_db):
     at = _run(page="screens/handoffs.py", email="grace.kim@northwind.example")
     table = at.dataframe[0].value
     assert table["Handovers"].sum() >= 1
+
+
+def test_an_admin_sees_the_transcription_queue_and_retries_a_failed_job(app_db):
+    from db.models import Job, JobStatus
+    from sessionlens import identity
+
+    now = dt.datetime.now(dt.UTC)
+    with Session(app_db) as db, db.begin():
+        me = identity.default_actor(db)
+        mine, theirs = (
+            db.scalar(select(ChatSession.id).where(ChatSession.tenant_id == t).limit(1))
+            for t in (me.tenant_id, me.tenant_id + 1)
+        )
+        jobs = [
+            Job(
+                tenant_id=tenant,
+                session_id=sid,
+                kind="transcription",
+                status=status,
+                attempts=1,
+                progress=0.0,
+                error=error,
+                created_at=now,
+            )
+            for tenant, sid, status, error in (
+                (me.tenant_id, mine, JobStatus.FAILED, "Transcription failed: no <b>model</b>"),
+                (me.tenant_id, mine, JobStatus.QUEUED, None),
+                (me.tenant_id + 1, theirs, JobStatus.FAILED, "another tenant's job"),
+            )
+        ]
+        db.add_all(jobs)
+        db.flush()
+        failed, waiting, other = (j.id for j in jobs)
+    at = _run(page="screens/settings.py")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Failed"] == "1" and metrics["Queued"] == "1"
+    assert any("longest-waiting recording was queued" in c.value for c in at.caption)
+    table = at.dataframe[-1].value
+    assert set(table["Job"]) == {failed, waiting}  # not the other tenant's
+    assert "Transcription failed: no <b>model</b>" in list(table["Worker or error"])
+    at.selectbox(key="settings_job").select(failed).run()
+    assert at.button(key="settings_job_cancel").disabled
+    at.button(key="settings_job_retry").click().run()
+    assert any(f"Job {failed} is queued again" in s for s in appdb.shown(at.success))
+    at.selectbox(key="settings_job").select(waiting).run()
+    assert at.button(key="settings_job_retry").disabled
+    at.button(key="settings_job_cancel").click().run()
+    with Session(app_db) as db:
+        assert db.get(Job, failed).status == JobStatus.QUEUED
+        assert db.get(Job, waiting).status == JobStatus.CANCELLED
+        assert db.get(Job, waiting).error == "Cancelled by Dana Whitfield"
+        assert db.get(Job, other).status == JobStatus.FAILED
