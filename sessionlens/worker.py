@@ -11,6 +11,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -79,26 +80,28 @@ class Worker:
             took = (_now() - (claimed_at or _now())).total_seconds()
             metrics.JOB_RUN.labels(jobs.TRANSCRIPTION, outcome[0]).observe(took)
             if outcome[0] == "done" and outcome[1]:
-                metrics.REAL_TIME_FACTOR.observe(took / outcome[1])
+                metrics.REAL_TIME_FACTOR.observe(outcome[2] / outcome[1])
             log.info("job %s %s after %.1f s", job_id, outcome[0], took)
         return True
 
     def _process(
         self, job_id: int, session_id: int, tenant_id: int, attempt: int
-    ) -> tuple[str, float]:
-        """Run one claimed job: ("done", seconds of audio), or ("failed" | "released" | "lost",
-        0)."""
+    ) -> tuple[str, float, float]:
+        """Run one claimed job: ("done", seconds of audio, seconds spent transcribing them, not
+        counting the model's first load), or ("failed" | "released" | "lost", 0, 0)."""
         beat = threading.Event()
         pulse = threading.Thread(target=self._heartbeat, args=(job_id, attempt, beat), daemon=True)
         pulse.start()
         try:
+            engine = self.engine  # loaded on the first job
+            started = time.perf_counter()
             seconds = transcribe_session(
                 self.maker,
                 job_id,
                 session_id,
                 worker=self.name,
                 attempt=attempt,
-                engine=self.engine,
+                engine=engine,
                 store=self.store,
                 stop=self.stop,
                 now=_now,
@@ -106,7 +109,7 @@ class Worker:
         except Interrupted:
             with self.maker.begin() as db:
                 jobs.release(db, job_id, worker=self.name, attempt=attempt)
-            return ("released" if self.stop.is_set() else "lost"), 0.0
+            return ("released" if self.stop.is_set() else "lost"), 0.0, 0.0
         except Exception as exc:  # noqa: BLE001 - any failure is recorded on the job, audio kept
             message = (
                 str(exc)
@@ -118,7 +121,7 @@ class Worker:
                 if not jobs.finish(
                     db, job_id, worker=self.name, attempt=attempt, now=_now(), error=message
                 ):
-                    return "lost", 0.0  # the job is another worker's now; its outcome stands
+                    return "lost", 0.0, 0.0  # the job is another worker's now; its outcome stands
                 logs.append_system(
                     db,
                     tenant_id=tenant_id,
@@ -127,11 +130,11 @@ class Worker:
                     level="ERROR",
                     text=message,
                 )
-            return "failed", 0.0
+            return "failed", 0.0, 0.0
         finally:
             beat.set()
             pulse.join()  # no heartbeat outlives its job (nor runs while the process exits)
-        return "done", seconds
+        return "done", seconds, time.perf_counter() - started
 
     def _heartbeat(self, job_id: int, attempt: int, done: threading.Event) -> None:
         while not done.wait(self.heartbeat_seconds):
