@@ -17,6 +17,7 @@ import abc
 import datetime as dt
 import hashlib
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterable, Iterator
@@ -241,7 +242,8 @@ class FsspecBlobStore(BlobStore):
 
         self.fs, root = fsspec.core.url_to_fs(url)
         self.root = root.rstrip("/")
-        self.label = url
+        # Named without any user:password@ the URL may carry.
+        self.label = re.sub(r"//[^/@]*@", "//", url)
 
     def _path(self, key: str) -> str:
         return f"{self.root}/{_check_key(key)}"

@@ -8,6 +8,7 @@ workspace), so conversations read the same way everywhere.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,6 +60,9 @@ class Conversation:
     earlier: int  # how many older messages were not loaded
     recording: AttachmentInfo | None
     transcribing: bool  # a transcription job is queued or running for this session
+
+
+log = logging.getLogger("sessionlens.chat")
 
 
 def conversation(
@@ -213,9 +217,10 @@ def attachment_content(
         try:
             return row.file_name, mime, store.get(key)
         except FileNotFoundError:
+            log.warning("recording %s (%s) is not in %s", attachment_id, key, store.label)
             raise NotFound(
-                f"The recording {row.file_name!r} is missing from the blob store "
-                f"({store.label}): was it moved with `sessionlens blobs migrate`?"
+                f"The recording {row.file_name!r} is missing from the blob store; an "
+                "administrator can move recordings there with `sessionlens blobs migrate`"
             ) from None
     return row.file_name, mime, row.content
 

@@ -231,9 +231,7 @@ def queue_state(db: Session, *, actor: Actor) -> QueueState:
     require(actor, Action.ADMINISTER)
     mine = Job.tenant_id == actor.tenant_id
     counts = {str(s): 0 for s in JobStatus}
-    for status, n in db.execute(
-        select(Job.status, func.count()).where(mine).group_by(Job.status)
-    ):
+    for status, n in db.execute(select(Job.status, func.count()).where(mine).group_by(Job.status)):
         counts[status] = n
     oldest = db.scalar(select(func.min(Job.created_at)).where(mine, Job.status == JobStatus.QUEUED))
     return QueueState(counts, oldest)

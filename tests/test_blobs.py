@@ -241,7 +241,7 @@ def test_cli_moves_recordings_into_the_database_and_the_app_reads_them_there(
             ).all()
             for attachment_id, key in rows:
                 if key == lost:  # a clear message, not a traceback
-                    with pytest.raises(NotFound, match=r"missing from the blob store \(database\)"):
+                    with pytest.raises(NotFound, match="is missing from the blob store; an admin"):
                         chat.attachment_content(db, attachment_id, actor=actor)
                     continue
                 _, _, content = chat.attachment_content(db, attachment_id, actor=actor)

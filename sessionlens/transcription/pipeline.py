@@ -61,7 +61,8 @@ def transcribe_session(
             store.download(key, path)
         except FileNotFoundError:
             raise DomainError(
-                f"The recording of this session is missing from the blob store ({store.label})"
+                "The recording of this session is missing from the blob store; an administrator "
+                "can move recordings there with `sessionlens blobs migrate`, then retry"
             ) from None
         stereo = _channels(path) == 2
         audio = decode(path, stereo=stereo)
