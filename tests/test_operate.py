@@ -351,3 +351,25 @@ def test_the_queue_is_an_admins_and_stays_in_the_tenant(app_db):
         jobs.cancel_job(db, job.id, now=NOW, actor=admin_a)
         assert db.get(Job, job.id).status == JobStatus.CANCELLED
         db.rollback()  # nothing of this test stays in the module's database
+
+
+@pytest.mark.parametrize("raw", ["²", "١٢", "9" * 30, "-1", "0", "1e3"])
+def test_ids_in_the_path_that_cannot_exist_are_not_found(client, keys, raw):
+    """Only ASCII digits within a bigint are ids: anything else is a 404 naming it, never a 500."""
+    res = client.get(f"/api/v1/jobs/{raw}", headers=h(keys["mine"]))
+    assert res.status_code == 404 and res.json()["error"].startswith("Job ")
+    res = client.post(
+        f"/api/v1/messages/{raw}/delivery", json={"status": "sent"}, headers=h(keys["mine"])
+    )
+    assert res.status_code == 404 and res.json()["error"].startswith("Message ")
+
+
+def test_the_outbox_paging_numbers_are_checked(client, keys):
+    for query, message in (
+        ("after=²", "after: '²' is not a whole number"),
+        ("limit=5000", "limit: '5000' is larger than 1,000"),
+        ("after=" + "9" * 40, "is not a whole number"),
+    ):
+        res = client.get(f"/api/v1/outbox?{query}", headers=h(keys["mine"]))
+        assert res.status_code == 422 and message in res.json()["error"], res.json()
+    assert client.get("/api/v1/outbox?after=0&limit=5", headers=h(keys["mine"])).status_code == 200

@@ -51,12 +51,14 @@ from sessionlens import (
     jobs,
     logfmt,
     metrics,
+    strict,
     timefmt,
 )
 from sessionlens.blobs import default_store
 from sessionlens.errors import BadInput, DomainError, NotFound, PermissionDenied, RuleViolation
 from sessionlens.permissions import Actor
 from sessionlens.settings import get_settings
+from sessionlens.strict import MAX_BIG_ID
 from web.db import sessions
 
 T = TypeVar("T")
@@ -81,7 +83,7 @@ async def _raw(request: Request) -> bytes:
     """The request body, refused past SESSIONLENS_MAX_UPLOAD_MB before it is all read."""
     limit = get_settings().max_upload_mb * 1024 * 1024
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
+    if declared and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise _TooLarge(limit)
     raw = bytearray()
     async for chunk in request.stream():
@@ -234,15 +236,14 @@ async def assignee(request: Request) -> Response:
 
 async def outbox(request: Request) -> Response:
     """Human agents' replies waiting for the runtime to deliver them, oldest first."""
-    raw_after, raw_limit = (
-        request.query_params.get("after", "0"),
-        request.query_params.get("limit", "100"),
-    )
-    if not raw_after.isdigit() or not raw_limit.isdigit():
-        return problem(422, "after and limit: not whole numbers")
+    try:
+        after = strict.count(request.query_params.get("after", "0"), "after", limit=MAX_BIG_ID)
+        limit = strict.count(request.query_params.get("limit", "100"), "limit", limit=1000)
+    except BadInput as err:
+        return problem(422, str(err))
 
     def work(db: Session, actor: Actor) -> Response:
-        items = human_agents.outbox(db, actor=actor, after=int(raw_after), limit=int(raw_limit))
+        items = human_agents.outbox(db, actor=actor, after=after, limit=limit)
         return JSONResponse(
             {
                 "messages": [
@@ -256,28 +257,38 @@ async def outbox(request: Request) -> Response:
                     }
                     for i in items
                 ],
-                "next_after": items[-1].id if items else int(raw_after),
+                "next_after": items[-1].id if items else after,
             }
         )
 
     return await _run(request, work)
 
 
+def _path_id(request: Request, name: str, noun: str) -> int | Response:
+    """The id in the path, or the 404 of an id that cannot exist (not ASCII digits, too large
+    for the column)."""
+    raw = request.path_params[name]
+    try:
+        return strict.ident(raw, noun, big=True)
+    except BadInput:
+        return problem(404, f"{noun} {strict.quote(raw)} not found")
+
+
 async def delivery(request: Request) -> Response:
-    raw = request.path_params["message_id"]
-    if not raw.isdigit():
-        return problem(404, f"Message {raw!r} not found")
+    message_id = _path_id(request, "message_id", "Message")
+    if isinstance(message_id, Response):
+        return message_id
 
     def work(db: Session, actor: Actor, body: exchange.DeliveryReportIn) -> Response:
         human_agents.report_delivery(
             db,
             actor=actor,
-            message_id=int(raw),
+            message_id=message_id,
             status=body.status,
             note=body.note,
             at=body.at or _now(),
         )
-        return JSONResponse({"id": int(raw), "delivery_status": body.status})
+        return JSONResponse({"id": message_id, "delivery_status": body.status})
 
     return await _with_body(request, exchange.DeliveryReportIn, work)
 
@@ -423,12 +434,12 @@ async def import_recording(request: Request) -> Response:
 
 
 async def job_state(request: Request) -> Response:
-    raw = request.path_params["job_id"]
-    if not raw.isdigit():
-        return problem(404, f"Job {raw!r} not found")
+    job_id = _path_id(request, "job_id", "Job")
+    if isinstance(job_id, Response):
+        return job_id
 
     def work(db: Session, actor: Actor) -> Response:
-        job = jobs.get(db, int(raw), actor=actor)
+        job = jobs.get(db, job_id, actor=actor)
         return JSONResponse(
             {
                 "id": job.id,
