@@ -227,6 +227,9 @@ def jobs_list(
     for job in rows:
         age = _age((now - job.created_at).total_seconds())
         about = job.error if job.error else (job.worker or "")
+        # An error can quote what a file or a runtime supplied: no control characters reach
+        # the terminal (nor escape sequences with them).
+        about = "".join(c if c.isprintable() else "?" for c in about)[:200]
         typer.echo(
             f"{job.id:>7}  {job.status:<9}  {job.attempts:>5}  {job.session_id or '':>8}  "
             f"{age:>8}  {about}"
