@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.models import (
@@ -25,11 +26,26 @@ from sessionlens import audit, jobs, logs, metrics, strict
 from sessionlens.blobs import BlobStore
 from sessionlens.channels import CHANNELS
 from sessionlens.customers import PHONE, customer_name_key
-from sessionlens.errors import BadInput
+from sessionlens.errors import BadInput, RuleViolation
 from sessionlens.messages import append_marker
 from sessionlens.permissions import Action, Actor, require
 from sessionlens.settings import Settings
 from sessionlens.transcription.audio import ACCEPTED, AudioInfo, probe
+
+
+def recorded(db: Session, *, actor: Actor, external_id: str) -> tuple[int, int | None] | None:
+    """(session id, its newest transcription job id) of the tenant's session with the sender's
+    ``external_id``; None when there is none."""
+    require(actor, Action.VIEW_SESSIONS)
+    sid = db.scalar(
+        select(ChatSession.id).where(
+            ChatSession.tenant_id == actor.tenant_id, ChatSession.external_id == external_id
+        )
+    )
+    if sid is None:
+        return None
+    job = jobs.latest_for_session(db, sid, actor=actor)
+    return sid, job.id if job is not None else None
 
 
 @dataclass(frozen=True)
@@ -59,10 +75,25 @@ def import_recording(
     customer_id: int | None = None,
     new_customer: NewCustomer | None = None,
     started_at: dt.datetime | None = None,
+    external_id: str | None = None,
 ) -> Imported:
     """Create a voice session whose transcript a worker will write. Every check runs before
-    anything is written; a refused file leaves no session, no job and no stored audio."""
+    anything is written; a refused file leaves no session, no job and no stored audio.
+    ``external_id`` is the sender's own id for the call (the HTTP API's idempotency key); a
+    session of the tenant that has it already is a RuleViolation."""
     require(actor, Action.IMPORT)
+    if external_id is not None:
+        external_id = (
+            strict.text(
+                external_id,
+                "The call's external id",
+                max_len=strict.limit(ChatSession.external_id),
+                required=True,
+            )
+            or ""
+        )
+        if recorded(db, actor=actor, external_id=external_id) is not None:
+            raise RuleViolation(f"A session with external id {strict.quote(external_id)} exists")
     filename = Path(
         strict.text(
             filename, "File name", max_len=strict.limit(Attachment.file_name), required=True
@@ -122,6 +153,7 @@ def import_recording(
             key,
             len(data),
             now,
+            external_id,
         )
     except BaseException:
         store.delete(key)  # the transaction will not commit: keep no orphan audio
@@ -141,6 +173,7 @@ def _create(
     key: str,
     size: int,
     now: dt.datetime,
+    external_id: str | None,
 ) -> Imported:
     if new_customer is not None:
         c = Customer(
@@ -156,6 +189,7 @@ def _create(
     statuses = db.get_one(Tenant, actor.tenant_id).statuses
     cs = ChatSession(
         tenant_id=actor.tenant_id,
+        external_id=external_id,
         agent_id=agent_id,
         channel=channel,
         customer_id=customer_id,
@@ -171,7 +205,13 @@ def _create(
         geo_note="No IP address",
     )
     db.add(cs)
-    db.flush()
+    try:
+        with db.begin_nested():  # the same call sent twice at once: one of them gets this
+            db.flush()
+    except IntegrityError:
+        raise RuleViolation(
+            f"A session with external id {strict.quote(external_id or '')} exists"
+        ) from None
     append_marker(db, cs, SystemEvent.STARTED, {"initiator": "Client"}, at=started)
     mime = mimetypes.guess_type(filename)[0] or "audio/" + Path(filename).suffix.lstrip(".")
     db.add(

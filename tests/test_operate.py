@@ -373,3 +373,39 @@ def test_the_outbox_paging_numbers_are_checked(client, keys):
         res = client.get(f"/api/v1/outbox?{query}", headers=h(keys["mine"]))
         assert res.status_code == 422 and message in res.json()["error"], res.json()
     assert client.get("/api/v1/outbox?after=0&limit=5", headers=h(keys["mine"])).status_code == 200
+
+
+def test_a_recording_sent_twice_with_its_id_is_one_session(client, keys, wav, app_db):
+    """A runtime that retries after a timeout sends the same call again: with its external_id the
+    second request answers with the session already there and imports nothing."""
+    before = _sessions(app_db)
+    first = _record(client, keys, wav, external_id="call-77")
+    assert first.status_code == 201 and first.json()["created"] is True
+    again = _record(client, keys, wav, external_id="call-77")
+    assert again.status_code == 200 and again.json() == {
+        "session_id": first.json()["session_id"],
+        "job_id": first.json()["job_id"],
+        "status": "queued",
+        "created": False,
+    }
+    assert _sessions(app_db) == before + 1
+    # Ids belong to a tenant: another tenant's call with the same id is its own session.
+    theirs = client.post(
+        "/api/v1/recordings",
+        params={"agent": _their_agent(app_db), "file_name": "call.wav", "external_id": "call-77"},
+        content=wav,
+        headers=h(keys["theirs"]),
+    )
+    assert theirs.status_code == 201 and theirs.json()["session_id"] != first.json()["session_id"]
+    res = _record(client, keys, wav, external_id="x" * 201)
+    assert res.status_code == 422 and "The call's external id" in res.json()["error"]
+    with Session(app_db) as db:
+        assert db.get(ChatSession, first.json()["session_id"]).external_id == "call-77"
+
+
+def _their_agent(app_db) -> str:
+    from tests.helpers import actor
+
+    with Session(app_db) as db:
+        other = actor(db, 1)
+        return db.scalar(select(Agent.name).where(Agent.tenant_id == other.tenant_id).limit(1))

@@ -234,3 +234,64 @@ def test_simultaneous_api_appends_to_one_session_all_land_in_order(committed):
         ).all()
         count = db.scalar(select(ChatSession.message_count).where(ChatSession.id == sid))
     assert seqs == list(range(1, 2 * CLICKS + 1)) and count == 2 * CLICKS
+
+
+def import_call(url: str, blob_dir: str, wav: str, start_at: float) -> str:
+    """One agent runtime sending a call recording with its external id (a retry racing the
+    original, or two telephony nodes reporting one call)."""
+    from pathlib import Path
+
+    from sessionlens import identity
+    from sessionlens.blobs import LocalBlobStore
+    from sessionlens.errors import DomainError
+    from sessionlens.importer import import_recording
+    from sessionlens.settings import Settings
+
+    eng = make_engine(url)
+    try:
+        with Session(eng) as db:
+            who = identity.default_actor(db)
+            agent = db.scalar(
+                select(ChatSession.agent_id).where(ChatSession.tenant_id == who.tenant_id).limit(1)
+            )
+        time.sleep(max(0.0, start_at - time.time()))
+        with Session(eng) as db, db.begin():
+            import_recording(
+                db,
+                actor=who,
+                data=Path(wav).read_bytes(),
+                filename="call.wav",
+                agent_id=agent,
+                channel="sip",
+                store=LocalBlobStore(blob_dir),
+                settings=Settings(),
+                now=NOW,
+                external_id="call-9",
+            )
+        return "ok"
+    except DomainError as err:
+        return f"{type(err).__name__}: {err}"
+    except Exception as exc:  # noqa: BLE001 - the test reports what went wrong in a writer
+        return f"unexpected {type(exc).__name__}: {exc}"
+    finally:
+        eng.dispose()
+
+
+def test_one_call_sent_by_several_processes_at_once_is_one_session(committed, tmp_path):
+    from tests.test_import import SENTENCE, _espeak
+
+    wav = _espeak(SENTENCE, tmp_path / "call.wav")
+    blob_dir = tmp_path / "blobs"
+    url = committed.url.render_as_string(hide_password=False)
+    start_at = time.time() + 4.0
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(4) as pool:
+        outcomes = pool.starmap(
+            import_call, [(url, str(blob_dir), str(wav), start_at)] * 4, chunksize=1
+        )
+    assert sorted(outcomes) == ["RuleViolation: A session with external id 'call-9' exists"] * 3 + [
+        "ok"
+    ], outcomes
+    with Session(committed) as db:
+        assert db.scalar(select(func.count()).where(ChatSession.external_id == "call-9")) == 1
+    assert len([p for p in blob_dir.rglob("*") if p.is_file()]) == 1  # no orphan recording

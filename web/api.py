@@ -15,7 +15,7 @@ Errors are JSON: ``{"error": "...", "errors": ["$.messages[3].sent_at: not a dat
 | ``POST /api/v1/sessions/{id}/handover`` | ``{"trigger", "reason"}`` | hand over to a human |
 | ``POST /api/v1/sessions/{id}/assignee`` | ``{"is_bot": false}`` | Intercom assignee change |
 | ``GET /api/v1/sessions/export`` | ``?format=json|jsonl|csv&agent=NAME`` | stream an export |
-| ``POST /api/v1/recordings`` | the audio file; ``?agent=NAME&file_name=call.wav&channel=sip`` | a voice session, transcription queued (201) |
+| ``POST /api/v1/recordings`` | the audio file; ``?agent=NAME&file_name=call.wav&channel=sip&external_id=ID`` | a voice session, transcription queued (201); the same ``external_id`` again: the session there (200) |
 | ``GET /api/v1/jobs/{job_id}`` | | a transcription's status, progress and error |
 | ``GET /healthz``, ``GET /readyz`` | | the process is up; the database answers and is current |
 | ``GET /metrics`` | | Prometheus metrics (``SESSIONLENS_METRICS_TOKEN``: a bearer token) |
@@ -403,7 +403,20 @@ async def import_recording(request: Request) -> Response:
     except _TooLarge as err:
         return problem(413, f"The recording is larger than {err.limit // (1024 * 1024)} MB")
 
+    external_id = q.get("external_id")
+
     def work(db: Session, actor: Actor) -> Response:
+        if external_id and (seen := importer.recorded(db, actor=actor, external_id=external_id)):
+            # Sent again (a retry after a timeout): the call is there already, once.
+            job = jobs.get(db, seen[1], actor=actor) if seen[1] is not None else None
+            return JSONResponse(
+                {
+                    "session_id": seen[0],
+                    "job_id": seen[1],
+                    "status": job.status if job else None,
+                    "created": False,
+                }
+            )
         agent_id = db.scalar(
             select(Agent.id).where(Agent.tenant_id == actor.tenant_id, Agent.name == agent_name)
         )
@@ -419,12 +432,14 @@ async def import_recording(request: Request) -> Response:
             store=default_store(),
             settings=get_settings(),
             now=_now(),
+            external_id=external_id,
         )
         return JSONResponse(
             {
                 "session_id": done.session_id,
                 "job_id": done.job_id,
                 "status": "queued",
+                "created": True,
                 "duration_seconds": round(done.info.duration, 2),
             },
             status_code=201,
