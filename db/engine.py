@@ -10,6 +10,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 
+def is_postgres(url: str) -> bool:
+    """Whether the SQLAlchemy URL ``url`` names a PostgreSQL database (any driver)."""
+    return url.split(":", 1)[0].split("+", 1)[0] == "postgresql"
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine for ``url``. SQLite gets foreign keys, WAL and a created parent folder."""
     parsed = make_url(url)

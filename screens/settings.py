@@ -14,7 +14,7 @@ import streamlit as st
 
 from components import feedback
 from components.data import current_actor, run_action
-from sessionlens import admin, jobs
+from sessionlens import admin, jobs, timefmt
 from sessionlens.kinds import JobStatus, Plan, Role
 from sessionlens.permissions import Action, can
 
@@ -276,14 +276,6 @@ with keys_tab:
                 st.rerun()
 
 
-def _age(since: dt.datetime) -> str:
-    seconds = max(0.0, (_now() - since).total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if seconds >= size:
-            return f"{seconds / size:.0f} {unit}"
-    return f"{seconds:.0f} s"
-
-
 with queue_tab:
     state = run_action(lambda db: jobs.queue_state(db, actor=actor))
     if state is not None:
@@ -292,7 +284,7 @@ with queue_tab:
             col.metric(status.value.title(), state.counts.get(status, 0))
         if state.oldest_queued is not None:
             st.caption(
-                f"The longest-waiting recording was queued {_age(state.oldest_queued)} ago. "
+                f"The longest-waiting recording was queued {timefmt.age(state.oldest_queued, _now())} ago. "
                 "On Postgres, transcription runs in `sessionlens worker` processes: if jobs wait "
                 "and none runs, start one."
             )
@@ -306,7 +298,7 @@ with queue_tab:
                     "Status": j.status,
                     "Tries": j.attempts,
                     "Progress": f"{j.progress:.0%}",
-                    "Queued": _age(j.created_at) + " ago",
+                    "Queued": timefmt.age(j.created_at, _now()) + " ago",
                     "Worker or error": j.error or j.worker or "",
                 }
                 for j in recent

@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from db.models import ChatSession, Customer
+from db.models import Agent, ChatSession, Customer
 from sessionlens.errors import NotFound
 from sessionlens.permissions import Actor
 
@@ -47,4 +47,14 @@ def customer(db: Session, actor: Actor, customer_id: int) -> Customer:
     )
     if found is None:
         raise NotFound(f"Customer {customer_id} not found")
+    return found
+
+
+def agent_id(db: Session, actor: Actor, name: str) -> int:
+    """The id of the actor's tenant's AI agent called ``name``."""
+    found = db.scalar(
+        select(Agent.id).where(Agent.tenant_id == actor.tenant_id, Agent.name == name)
+    )
+    if found is None:
+        raise NotFound(f"Agent {name!r} not found")
     return found

@@ -16,6 +16,7 @@ from __future__ import annotations
 import abc
 import datetime as dt
 import hashlib
+import logging
 import os
 import re
 import shutil
@@ -27,10 +28,25 @@ from typing import BinaryIO
 
 from sqlalchemy import Engine, delete, func, insert, select, update
 
+from db.engine import is_postgres, make_engine
 from db.models import Blob, BlobChunk
+from sessionlens.errors import NotFound
 
 #: Bytes per read and per database row.
 CHUNK = 1024 * 1024
+log = logging.getLogger("sessionlens.blobs")
+
+
+class Missing(NotFound, FileNotFoundError):
+    """A blob a row points at is not in the store (it is in another store, or was lost). What the
+    user reads; the server log names the key and the store."""
+
+    def __init__(self, store: BlobStore, key: str) -> None:
+        log.warning("blob %s is not in %s", key, store.label)
+        super().__init__(
+            "The recording is missing from the blob store; an administrator can move "
+            "recordings there with `sessionlens blobs migrate`"
+        )
 
 
 class BlobStore(abc.ABC):
@@ -44,8 +60,17 @@ class BlobStore(abc.ABC):
         """Store ``chunks`` under ``key`` (replacing any blob there); the number of bytes."""
 
     @abc.abstractmethod
-    def chunks(self, key: str) -> Iterator[bytes]:
+    def _read(self, key: str) -> Iterator[bytes]:
         """The blob's bytes, a chunk at a time; FileNotFoundError when there is none."""
+
+    def chunks(self, key: str) -> Iterator[bytes]:
+        """The blob's bytes, a chunk at a time; ``Missing`` when there is none."""
+        try:
+            yield from self._read(key)
+        except Missing:
+            raise
+        except FileNotFoundError:
+            raise Missing(self, key) from None
 
     @abc.abstractmethod
     def exists(self, key: str) -> bool: ...
@@ -140,12 +165,15 @@ class LocalBlobStore(BlobStore):
             tmp.unlink(missing_ok=True)
         return n
 
-    def chunks(self, key: str) -> Iterator[bytes]:
+    def _read(self, key: str) -> Iterator[bytes]:
         with open(self.path(key), "rb") as f:
             yield from iter(lambda: f.read(CHUNK), b"")
 
     def download(self, key: str, path: Path) -> int:
-        shutil.copyfile(self.path(key), path)
+        try:
+            shutil.copyfile(self.path(key), path)
+        except FileNotFoundError:
+            raise Missing(self, key) from None
         return path.stat().st_size
 
     def exists(self, key: str) -> bool:
@@ -196,7 +224,7 @@ class DatabaseBlobStore(BlobStore):
             )
         return n
 
-    def chunks(self, key: str) -> Iterator[bytes]:
+    def _read(self, key: str) -> Iterator[bytes]:
         with self.engine.connect() as conn:
             count = conn.scalar(select(Blob.chunks).where(Blob.key == key))
         if count is None:
@@ -214,7 +242,7 @@ class DatabaseBlobStore(BlobStore):
         with self.engine.connect() as conn:
             known = conn.scalar(select(Blob.sha256).where(Blob.key == key))
         if known is None:
-            raise FileNotFoundError(f"no blob {key!r} in the database")
+            raise Missing(self, key)
         return known
 
     def exists(self, key: str) -> bool:
@@ -264,7 +292,7 @@ class FsspecBlobStore(BlobStore):
                 self.fs.rm(tmp)
         return n
 
-    def chunks(self, key: str) -> Iterator[bytes]:
+    def _read(self, key: str) -> Iterator[bytes]:
         with self.fs.open(self._path(key), "rb") as f:
             yield from iter(lambda: f.read(CHUNK), b"")
 
@@ -289,7 +317,7 @@ def kind_of(spec: str, database_url: str) -> str:
     """What ``spec`` (the setting's value) names: "local", "database" or "url"."""
     spec = spec.strip()
     if not spec:
-        return "database" if database_url.startswith("postgresql") else "local"
+        return "database" if is_postgres(database_url) else "local"
     if spec in ("local", "database"):
         return spec
     if "://" in spec:
@@ -305,7 +333,7 @@ def open_store(spec: str, *, database_url: str, blob_dir: str) -> BlobStore:
     if kind == "local":
         return LocalBlobStore(blob_dir)
     if kind == "database":
-        if not database_url.startswith("postgresql"):
+        if not is_postgres(database_url):
             raise ValueError(
                 "The database blob store needs PostgreSQL; with SQLite (one machine) keep "
                 "recordings in the local directory (SESSIONLENS_BLOB_STORE=local)"
@@ -316,8 +344,6 @@ def open_store(spec: str, *, database_url: str, blob_dir: str) -> BlobStore:
 
 @cache
 def _engine(url: str) -> Engine:
-    from db.engine import make_engine
-
     return make_engine(url)
 
 

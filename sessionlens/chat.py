@@ -8,7 +8,6 @@ workspace), so conversations read the same way everywhere.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,9 +59,6 @@ class Conversation:
     earlier: int  # how many older messages were not loaded
     recording: AttachmentInfo | None
     transcribing: bool  # a transcription job is queued or running for this session
-
-
-log = logging.getLogger("sessionlens.chat")
 
 
 def conversation(
@@ -213,15 +209,7 @@ def attachment_content(
         key = db.scalar(select(Attachment.storage_key).where(Attachment.id == attachment_id))
         if key is None:
             raise NotFound(f"The file of attachment {attachment_id} is missing")
-        store = store or blobs.default_store()
-        try:
-            return row.file_name, mime, store.get(key)
-        except FileNotFoundError:
-            log.warning("recording %s (%s) is not in %s", attachment_id, key, store.label)
-            raise NotFound(
-                f"The recording {row.file_name!r} is missing from the blob store; an "
-                "administrator can move recordings there with `sessionlens blobs migrate`"
-            ) from None
+        return row.file_name, mime, (store or blobs.default_store()).get(key)
     return row.file_name, mime, row.content
 
 

@@ -209,7 +209,7 @@ def jobs_list(
 ) -> None:
     """The newest jobs: id, status, attempts, session, worker, age, and the error of a failed one."""
     from db.models import JobStatus
-    from sessionlens import jobs
+    from sessionlens import jobs, timefmt
 
     if status is not None and status not in set(JobStatus):
         raise typer.BadParameter(
@@ -225,7 +225,7 @@ def jobs_list(
         f"{'job':>7}  {'status':<9}  {'tries':>5}  {'session':>8}  {'age':>8}  worker / error"
     )
     for job in rows:
-        age = _age((now - job.created_at).total_seconds())
+        age = timefmt.age(job.created_at, now)
         about = job.error if job.error else (job.worker or "")
         # An error can quote what a file or a runtime supplied: no control characters reach
         # the terminal (nor escape sequences with them).
@@ -234,13 +234,6 @@ def jobs_list(
             f"{job.id:>7}  {job.status:<9}  {job.attempts:>5}  {job.session_id or '':>8}  "
             f"{age:>8}  {about}"
         )
-
-
-def _age(seconds: float) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if seconds >= size:
-            return f"{seconds / size:.0f} {unit}"
-    return f"{max(seconds, 0):.0f} s"
 
 
 @jobs_app.command("retry")
@@ -323,6 +316,17 @@ def blobs_migrate(
     typer.echo(f"Now set SESSIONLENS_BLOB_STORE={to} on every app server and worker.")
 
 
+def _agent_option(db, actor, name: str) -> int:  # type: ignore[no-untyped-def]
+    """The ``--agent`` option's agent in the actor's tenant, or the option's error."""
+    from sessionlens import access
+    from sessionlens.errors import NotFound
+
+    try:
+        return access.agent_id(db, actor, name)
+    except NotFound:
+        raise typer.BadParameter(f"No AI agent named {name!r}", param_hint="--agent") from None
+
+
 @app.command("import-audio")
 def import_audio(
     files: list[Path] = typer.Argument(..., exists=False, help="Recordings to import."),
@@ -335,7 +339,7 @@ def import_audio(
     """Import call recordings as voice sessions (exit status 1 if any was refused or failed)."""
 
     from db.engine import make_sessionmaker
-    from db.models import Agent, Job, JobStatus
+    from db.models import Job, JobStatus
     from sessionlens import identity, jobs
     from sessionlens.blobs import default_store
     from sessionlens.errors import DomainError
@@ -347,11 +351,7 @@ def import_audio(
     maker, store = make_sessionmaker(engine), default_store()
     with maker() as db:
         actor = identity.default_actor(db)
-        agent_id = db.scalar(
-            select(Agent.id).where(Agent.tenant_id == actor.tenant_id, Agent.name == agent)
-        )
-    if agent_id is None:
-        raise typer.BadParameter(f"No AI agent named {agent!r}", param_hint="--agent")
+        agent_id = _agent_option(db, actor, agent)
     queued, refused = [], 0
     with Progress(disable=not sys.stdout.isatty()) as bar:
         task = bar.add_task("Importing", total=len(files))
@@ -698,7 +698,6 @@ def export_cmd(
     """Export sessions (streamed to the file, with a progress bar)."""
     from sqlalchemy import func
 
-    from db.models import Agent
     from sessionlens import export
     from sessionlens.errors import DomainError
 
@@ -709,13 +708,7 @@ def export_cmd(
     try:
         with maker() as db:
             who = _tenant_admin(db, tenant)
-            agent_id = None
-            if agent:
-                agent_id = db.scalar(
-                    select(Agent.id).where(Agent.tenant_id == who.tenant_id, Agent.name == agent)
-                )
-                if agent_id is None:
-                    raise typer.BadParameter(f"No AI agent named {agent!r}", param_hint="--agent")
+            agent_id = _agent_option(db, who, agent) if agent else None
             total = db.scalar(
                 select(func.count()).select_from(export.statement(who, None, agent_id).subquery())
             )

@@ -18,6 +18,7 @@ from db.models import (
     ChatSession,
     Customer,
     Initiator,
+    Job,
     Mode,
     SystemEvent,
     Tenant,
@@ -33,8 +34,8 @@ from sessionlens.settings import Settings
 from sessionlens.transcription.audio import ACCEPTED, AudioInfo, probe
 
 
-def recorded(db: Session, *, actor: Actor, external_id: str) -> tuple[int, int | None] | None:
-    """(session id, its newest transcription job id) of the tenant's session with the sender's
+def recorded(db: Session, *, actor: Actor, external_id: str) -> tuple[int, Job | None] | None:
+    """(session id, its newest transcription job) of the tenant's session with the sender's
     ``external_id``; None when there is none."""
     require(actor, Action.VIEW_SESSIONS)
     sid = db.scalar(
@@ -44,8 +45,11 @@ def recorded(db: Session, *, actor: Actor, external_id: str) -> tuple[int, int |
     )
     if sid is None:
         return None
-    job = jobs.latest_for_session(db, sid, actor=actor)
-    return sid, job.id if job is not None else None
+    return sid, jobs.latest_for_session(db, sid, actor=actor)
+
+
+def _taken(external_id: str) -> RuleViolation:
+    return RuleViolation(f"A session with external id {strict.quote(external_id)} exists")
 
 
 @dataclass(frozen=True)
@@ -93,7 +97,7 @@ def import_recording(
             or ""
         )
         if recorded(db, actor=actor, external_id=external_id) is not None:
-            raise RuleViolation(f"A session with external id {strict.quote(external_id)} exists")
+            raise _taken(external_id)
     filename = Path(
         strict.text(
             filename, "File name", max_len=strict.limit(Attachment.file_name), required=True
@@ -209,9 +213,7 @@ def _create(
         with db.begin_nested():  # the same call sent twice at once: one of them gets this
             db.flush()
     except IntegrityError:
-        raise RuleViolation(
-            f"A session with external id {strict.quote(external_id or '')} exists"
-        ) from None
+        raise _taken(external_id or "") from None
     append_marker(db, cs, SystemEvent.STARTED, {"initiator": "Client"}, at=started)
     mime = mimetypes.guess_type(filename)[0] or "audio/" + Path(filename).suffix.lstrip(".")
     db.add(

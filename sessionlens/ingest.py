@@ -146,9 +146,14 @@ def upsert_session(
             external_id=doc.external_id,
             messages=added,
         )
-    metrics.count_on_commit(db, metrics.SESSIONS_INGESTED.labels(via), int(created))
-    metrics.count_on_commit(db, metrics.MESSAGES_INGESTED.labels(via), added)
+    _counted(db, via, sessions=int(created), messages=added)
     return Written(cs.id, doc.external_id, created, added, skipped, logs)
+
+
+def _counted(db: Session, via: str, *, sessions: int, messages: int) -> None:
+    """Sessions and messages ingested, for /metrics, once the transaction commits."""
+    metrics.count_on_commit(db, metrics.SESSIONS_INGESTED.labels(via), sessions)
+    metrics.count_on_commit(db, metrics.MESSAGES_INGESTED.labels(via), messages)
 
 
 class Target(NamedTuple):
@@ -195,15 +200,12 @@ def append_messages(
         raise NotFound(f"Session {external_id!r} not found")
     target = Target(row[0], row[1], row[2])
     current = row[3] or external_id
-    if row[4] is not None and _resolved_by_a_human(db, row[0]):
+    continued = row[4] is not None and _resolved_by_a_human(db, row[0])
+    if continued:
         target, current = _continue(db, row[0], external_id, messages, actor=actor)
-        added, skipped = add_messages(db, target, messages, new=False)
-        metrics.count_on_commit(db, metrics.SESSIONS_INGESTED.labels("api"))
-        metrics.count_on_commit(db, metrics.MESSAGES_INGESTED.labels("api"), added)
-        return Written(target.id, current, True, added, skipped, 0)
     added, skipped = add_messages(db, target, messages)  # it takes the row's lock
-    metrics.count_on_commit(db, metrics.MESSAGES_INGESTED.labels("api"), added)
-    return Written(target.id, current, False, added, skipped, 0)
+    _counted(db, "api", sessions=int(continued), messages=added)
+    return Written(target.id, current, continued, added, skipped, 0)
 
 
 def _current_id(db: Session, actor: Actor, external_id: str) -> str:
@@ -365,11 +367,11 @@ def intercom_assignee(
 
 
 def _agent(db: Session, actor: Actor, name: str) -> int:
-    found = db.scalar(
-        select(Agent.id).where(Agent.tenant_id == actor.tenant_id, Agent.name == name)
-    )
-    if found is not None:
-        return found
+    """The agent ``name`` of the document, made on first sight."""
+    try:
+        return access.agent_id(db, actor, name)
+    except NotFound:
+        pass
     agent = Agent(tenant_id=actor.tenant_id, name=name)
     db.add(agent)
     db.flush()

@@ -219,9 +219,37 @@ def queue(
 
 
 @dataclass(frozen=True)
+class Tally:
+    """How a queue is doing, per kind of job: jobs per status (every status, 0 when none), and
+    when the longest-waiting job was queued (a kind with none waiting is absent)."""
+
+    counts: dict[str, dict[str, int]]
+    oldest_queued: dict[str, dt.datetime]
+
+
+def tally(db: Session, *, tenant_id: int | None = None) -> Tally:
+    """The queue of one tenant, or (None: /metrics, the command line) of the installation."""
+    scope = [Job.tenant_id == tenant_id] if tenant_id is not None else []
+    counts: dict[str, dict[str, int]] = {}
+    for kind, status, n in db.execute(
+        select(Job.kind, Job.status, func.count()).where(*scope).group_by(Job.kind, Job.status)
+    ):
+        counts.setdefault(kind, {str(s): 0 for s in JobStatus})[status] = n
+    oldest = {
+        kind: first
+        for kind, first in db.execute(
+            select(Job.kind, func.min(Job.created_at))
+            .where(*scope, Job.status == JobStatus.QUEUED)
+            .group_by(Job.kind)
+        )
+    }
+    return Tally(counts, oldest)
+
+
+@dataclass(frozen=True)
 class QueueState:
-    """How the tenant's queue is doing: jobs per status, and when the longest-waiting job was
-    queued (None when none waits)."""
+    """How the tenant's transcriptions are doing: jobs per status, and when the longest-waiting
+    one was queued (None when none waits)."""
 
     counts: dict[str, int]
     oldest_queued: dt.datetime | None
@@ -229,12 +257,9 @@ class QueueState:
 
 def queue_state(db: Session, *, actor: Actor) -> QueueState:
     require(actor, Action.ADMINISTER)
-    mine = Job.tenant_id == actor.tenant_id
-    counts = {str(s): 0 for s in JobStatus}
-    for status, n in db.execute(select(Job.status, func.count()).where(mine).group_by(Job.status)):
-        counts[status] = n
-    oldest = db.scalar(select(func.min(Job.created_at)).where(mine, Job.status == JobStatus.QUEUED))
-    return QueueState(counts, oldest)
+    mine = tally(db, tenant_id=actor.tenant_id)
+    counts = mine.counts.get(TRANSCRIPTION, {str(s): 0 for s in JobStatus})
+    return QueueState(counts, mine.oldest_queued.get(TRANSCRIPTION))
 
 
 def _job(db: Session, job_id: int, actor: Actor | None) -> Job:

@@ -87,8 +87,8 @@ class TextFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
-        found = {k: getattr(record, k) for k in _IDS if getattr(record, k, None) is not None}
-        ids = " ".join(f"{k}={v}" for k, v in {**(_context.get() or {}), **found}.items())
+        # The handler's filter has put the context's ids on the record already.
+        ids = " ".join(f"{k}={getattr(record, k)}" for k in _IDS if getattr(record, k, None))
         return f"{line} [{ids}]" if ids else line
 
 

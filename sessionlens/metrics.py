@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterator
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import event, func, select
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from db.models import Job, JobStatus
+from sessionlens import jobs
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -100,22 +100,12 @@ class QueueCollector(Collector):
             labels=["kind"],
         )
         with self.maker() as db:
-            seen: dict[str, set[str]] = {}
-            for kind, status, n in db.execute(
-                select(Job.kind, Job.status, func.count()).group_by(Job.kind, Job.status)
-            ):
+            queue = jobs.tally(db)
+        for kind, statuses in queue.counts.items():
+            for status, n in statuses.items():
                 counts.add_metric([kind, status], n)
-                seen.setdefault(kind, set()).add(status)
-            for kind, statuses in seen.items():  # a status with no job reads 0, not absent
-                for status in JobStatus:
-                    if status not in statuses:
-                        counts.add_metric([kind, status], 0)
-            for kind, first in db.execute(
-                select(Job.kind, func.min(Job.created_at))
-                .where(Job.status == JobStatus.QUEUED)
-                .group_by(Job.kind)
-            ):
-                oldest.add_metric([kind], first.timestamp())
+        for kind, first in queue.oldest_queued.items():
+            oldest.add_metric([kind], first.timestamp())
         yield counts
         yield oldest
 
@@ -133,9 +123,9 @@ def watch_queue(maker: Callable[[], Session]) -> None:
 
 
 def exposition() -> bytes:
-    """The text format Prometheus scrapes. Under ``uvicorn --workers N`` set
-    ``PROMETHEUS_MULTIPROC_DIR`` to an empty directory: every process then writes its counts
-    there, and whichever process answers reports all of them."""
+    """The text format Prometheus scrapes. With ``PROMETHEUS_MULTIPROC_DIR`` (an empty directory,
+    set by ``sessionlens api --workers N``) every process writes its counts there, and whichever
+    process answers reports all of them."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client.multiprocess import MultiProcessCollector
 

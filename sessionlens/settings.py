@@ -113,7 +113,9 @@ class Settings(BaseSettings):
     def runs_embedded_worker(self) -> bool:
         if self.embedded_worker is not None:
             return self.embedded_worker
-        return not self.database_url.startswith("postgresql")
+        from db.engine import is_postgres
+
+        return not is_postgres(self.database_url)
 
     @field_validator("blob_store")
     @classmethod

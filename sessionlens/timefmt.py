@@ -34,3 +34,12 @@ def compact(when: dt.datetime | None, tz: str, now: dt.datetime) -> str:
     if local_when.year == now.astimezone(zone).year:
         return local_when.strftime("%d %b %H:%M")
     return local_when.strftime("%d %b %Y %H:%M")
+
+
+def age(since: dt.datetime, now: dt.datetime) -> str:
+    """How long ago ``since`` was, in its largest whole unit: "40 s", "3 min", "2 h", "5 d"."""
+    seconds = max(0.0, (now - since).total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.0f} {unit}"
+    return f"{seconds:.0f} s"

@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from typing import NamedTuple
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,6 +25,16 @@ from sessionlens.transcription.engine import WhisperEngine
 from sessionlens.transcription.pipeline import Interrupted, transcribe_session
 
 log = logging.getLogger("sessionlens.worker")
+
+
+class Outcome(NamedTuple):
+    """How a claimed job ended: "done", "failed", "released" (the worker is stopping) or "lost"
+    (another worker holds it now); for a done job, the seconds of audio and the seconds spent
+    transcribing them (the model's first load not counted)."""
+
+    name: str
+    audio_seconds: float = 0.0
+    busy_seconds: float = 0.0
 
 
 def _now() -> dt.datetime:
@@ -78,17 +89,14 @@ class Worker:
             log.info("job %s claimed (attempt %s)", job_id, attempt)
             outcome = self._process(job_id, session_id, tenant_id, attempt)
             took = (_now() - (claimed_at or _now())).total_seconds()
-            metrics.JOB_RUN.labels(jobs.TRANSCRIPTION, outcome[0]).observe(took)
-            if outcome[0] == "done" and outcome[1]:
-                metrics.REAL_TIME_FACTOR.observe(outcome[2] / outcome[1])
-            log.info("job %s %s after %.1f s", job_id, outcome[0], took)
+            metrics.JOB_RUN.labels(jobs.TRANSCRIPTION, outcome.name).observe(took)
+            if outcome.audio_seconds:
+                metrics.REAL_TIME_FACTOR.observe(outcome.busy_seconds / outcome.audio_seconds)
+            log.info("job %s %s after %.1f s", job_id, outcome.name, took)
         return True
 
-    def _process(
-        self, job_id: int, session_id: int, tenant_id: int, attempt: int
-    ) -> tuple[str, float, float]:
-        """Run one claimed job: ("done", seconds of audio, seconds spent transcribing them, not
-        counting the model's first load), or ("failed" | "released" | "lost", 0, 0)."""
+    def _process(self, job_id: int, session_id: int, tenant_id: int, attempt: int) -> Outcome:
+        """Run one claimed job."""
         beat = threading.Event()
         pulse = threading.Thread(target=self._heartbeat, args=(job_id, attempt, beat), daemon=True)
         pulse.start()
@@ -109,7 +117,7 @@ class Worker:
         except Interrupted:
             with self.maker.begin() as db:
                 jobs.release(db, job_id, worker=self.name, attempt=attempt)
-            return ("released" if self.stop.is_set() else "lost"), 0.0, 0.0
+            return Outcome("released" if self.stop.is_set() else "lost")
         except Exception as exc:  # noqa: BLE001 - any failure is recorded on the job, audio kept
             message = (
                 str(exc)
@@ -121,7 +129,7 @@ class Worker:
                 if not jobs.finish(
                     db, job_id, worker=self.name, attempt=attempt, now=_now(), error=message
                 ):
-                    return "lost", 0.0, 0.0  # the job is another worker's now; its outcome stands
+                    return Outcome("lost")  # the job is another worker's now; its outcome stands
                 logs.append_system(
                     db,
                     tenant_id=tenant_id,
@@ -130,11 +138,11 @@ class Worker:
                     level="ERROR",
                     text=message,
                 )
-            return "failed", 0.0, 0.0
+            return Outcome("failed")
         finally:
             beat.set()
             pulse.join()  # no heartbeat outlives its job (nor runs while the process exits)
-        return "done", seconds, time.perf_counter() - started
+        return Outcome("done", seconds, time.perf_counter() - started)
 
     def _heartbeat(self, job_id: int, attempt: int, done: threading.Event) -> None:
         while not done.wait(self.heartbeat_seconds):

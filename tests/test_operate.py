@@ -7,7 +7,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 
 import pytest
 from sqlalchemy import func, select
@@ -17,11 +24,15 @@ from typer.testing import CliRunner
 
 from db.engine import make_sessionmaker
 from db.models import Agent, ChatSession, Job, JobStatus
-from sessionlens import admin, identity, logfmt
+from sessionlens import admin, identity, jobs, logfmt, metrics
 from sessionlens.cli import app as cli
+from sessionlens.errors import NotFound, PermissionDenied
 from sessionlens.settings import Settings, get_settings
 from sessionlens.worker import Worker
+from tests.conftest import ROOT
+from tests.helpers import actor
 from tests.test_api import api_client
+from tests.test_browser import _free_port
 from tests.test_import import SENTENCE, _espeak
 from web import api
 from web import db as web_db
@@ -31,7 +42,6 @@ NOW = dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC)
 
 @pytest.fixture(scope="module")
 def keys(app_db):
-    from tests.helpers import actor
 
     with Session(app_db) as db, db.begin():
         first = identity.default_actor(db)
@@ -219,15 +229,11 @@ def test_logs_are_one_json_object_per_line_with_the_ids(client, keys, wav, app_d
 
 def test_the_api_runs_on_its_own_without_streamlit(app_db, keys, monkeypatch):
     """`uvicorn web.asgi:app`: the API, health and metrics, with no Streamlit in the process."""
-    import subprocess
-    import sys
-
-    from tests.conftest import ROOT
-
     code = "import sys, web.asgi; print('streamlit' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert out.stdout.strip() == "False", out.stderr
-    from web import asgi
+
+    from web import asgi  # here: importing it configures the process's logging
 
     get_settings.cache_clear()
     web_db.sessionmaker_for.cache_clear()
@@ -241,12 +247,8 @@ def test_the_api_runs_on_its_own_without_streamlit(app_db, keys, monkeypatch):
 
 def test_metrics_add_up_across_the_processes_of_one_api_server(tmp_path):
     """uvicorn --workers 2 with PROMETHEUS_MULTIPROC_DIR: either process reports both counts."""
-    import subprocess
-    import sys
 
-    from tests.conftest import ROOT
-
-    env = {**__import__("os").environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
     count = (
         "from sessionlens import metrics; "
         "metrics.API_REQUESTS.labels('POST', '/api/v1/sessions', '201').inc()"
@@ -262,7 +264,6 @@ def test_metrics_add_up_across_the_processes_of_one_api_server(tmp_path):
 
 
 def test_what_a_rolled_back_transaction_wrote_is_not_counted(app_db):
-    from sessionlens import metrics
 
     counter = metrics.SESSIONS_INGESTED.labels("import")
     before = counter._value.get()
@@ -277,16 +278,6 @@ def test_what_a_rolled_back_transaction_wrote_is_not_counted(app_db):
 
 
 def test_sessionlens_api_serves_from_several_processes_and_stops_them_all(app_db, keys):
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-    import urllib.error
-    import urllib.request
-
-    from tests.conftest import ROOT
-    from tests.test_browser import _free_port
 
     port = _free_port()
     env = {**os.environ, "SESSIONLENS_DATABASE_URL": str(app_db.url)}
@@ -327,9 +318,6 @@ def test_sessionlens_api_serves_from_several_processes_and_stops_them_all(app_db
 
 
 def test_the_queue_is_an_admins_and_stays_in_the_tenant(app_db):
-    from sessionlens import jobs
-    from sessionlens.errors import NotFound, PermissionDenied
-    from tests.helpers import actor
 
     with Session(app_db) as db:
         admin_a, admin_b = actor(db, 0), actor(db, 1)
@@ -404,7 +392,6 @@ def test_a_recording_sent_twice_with_its_id_is_one_session(client, keys, wav, ap
 
 
 def _their_agent(app_db) -> str:
-    from tests.helpers import actor
 
     with Session(app_db) as db:
         other = actor(db, 1)

@@ -32,15 +32,16 @@ from collections.abc import Awaitable, Callable, Iterator
 from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-from db.models import Agent, Tenant
+from db.models import Tenant
 from sessionlens import (
+    access,
     admin,
     exchange,
     export,
@@ -301,13 +302,7 @@ async def export_sessions(request: Request) -> Response:
     agent_name = request.query_params.get("agent")
 
     def prepare(db: Session, actor: Actor) -> tuple[Actor, int | None, str]:
-        agent_id = None
-        if agent_name:
-            agent_id = db.scalar(
-                select(Agent.id).where(Agent.tenant_id == actor.tenant_id, Agent.name == agent_name)
-            )
-            if agent_id is None:
-                raise NotFound(f"Agent {agent_name!r} not found")
+        agent_id = access.agent_id(db, actor, agent_name) if agent_name else None
         tenant = db.get_one(Tenant, actor.tenant_id).name
         return actor, agent_id, tenant
 
@@ -408,26 +403,21 @@ async def import_recording(request: Request) -> Response:
     def work(db: Session, actor: Actor) -> Response:
         if external_id and (seen := importer.recorded(db, actor=actor, external_id=external_id)):
             # Sent again (a retry after a timeout): the call is there already, once.
-            job = jobs.get(db, seen[1], actor=actor) if seen[1] is not None else None
+            session_id, job = seen
             return JSONResponse(
                 {
-                    "session_id": seen[0],
-                    "job_id": seen[1],
+                    "session_id": session_id,
+                    "job_id": job.id if job else None,
                     "status": job.status if job else None,
                     "created": False,
                 }
             )
-        agent_id = db.scalar(
-            select(Agent.id).where(Agent.tenant_id == actor.tenant_id, Agent.name == agent_name)
-        )
-        if agent_id is None:
-            raise NotFound(f"Agent {agent_name!r} not found")
         done = importer.import_recording(
             db,
             actor=actor,
             data=data,
             filename=file_name or "",
-            agent_id=agent_id,
+            agent_id=access.agent_id(db, actor, agent_name or ""),
             channel=channel,
             store=default_store(),
             settings=get_settings(),

@@ -57,13 +57,7 @@ def transcribe_session(
         path = Path(tmp) / ("audio" + Path(name).suffix)
         if key is None:
             raise DomainError("The recording of this session is missing from the blob store")
-        try:
-            store.download(key, path)
-        except FileNotFoundError:
-            raise DomainError(
-                "The recording of this session is missing from the blob store; an administrator "
-                "can move recordings there with `sessionlens blobs migrate`, then retry"
-            ) from None
+        store.download(key, path)  # blobs.Missing, a DomainError, when it is not there
         stereo = _channels(path) == 2
         audio = decode(path, stereo=stereo)
     total = max(audio.decoded, 0.1)
