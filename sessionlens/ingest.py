@@ -16,7 +16,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import Table, case, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    Table,
+    bindparam,
+    case,
+    cast,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Session
 
 from db.models import Agent, Attachment, ChatSession, Customer, Handoff, Message, SessionLog
@@ -28,6 +41,7 @@ from sessionlens.geo import Location
 from sessionlens.kinds import AuthorKind, Channel, LogKind, Mode
 from sessionlens.messages import COUNTED_KINDS
 from sessionlens.permissions import Action, Actor, require
+from sessionlens.search_tokens import SESSION_WORDS, document, tsvector_literal, words_literal
 
 Locate = Callable[[str | None], Location]
 # Core inserts: the ORM's bulk path costs more per row than the database does.
@@ -91,7 +105,8 @@ def upsert_session(
         # A new session is one INSERT with its counters already right (no ORM object, no
         # counter UPDATE): a file import makes hundreds of them.
         loc = locate(doc.ip) if doc.ip else None
-        n_counted, newest, with_files = _counts(_fresh(doc.messages, set()), doc.started_at)
+        unique = [doc.messages[i] for i in _fresh(doc.messages, set())]
+        n_counted, newest, with_files = _counts(unique, doc.started_at)
         sid = db.scalar(
             insert(SESSIONS)
             .values(
@@ -408,30 +423,28 @@ def add_messages(
     db: Session, cs: ChatSession | Target, messages: list[MessageIn], *, new: bool = False
 ) -> tuple[int, int]:
     """Append the messages ``cs`` does not have yet (by external id), in the order given;
-    (added, skipped). Keeps message_count, last_message_at and has_attachments. ``new``: the
-    session was created in this transaction and has no messages yet."""
+    (added, skipped). Keeps message_count, last_message_at, has_attachments and, on Postgres, the
+    session's search words. ``new``: the session was created in this transaction and has no
+    messages yet."""
     if not messages:
         return 0, 0
+    pg = db.connection().dialect.name == "postgresql"
     have: set[str | None] = set()
     seq = 0
     highest = select(func.max(Message.seq)).where(Message.session_id == cs.id).scalar_subquery()
     wanted = [m.external_id for m in messages if m.external_id]
+    docs = [document(m.text) for m in messages]
     counted = new  # a session created in this transaction was inserted with its counters
     if not new:
-        # Lock the session row first, then read (Postgres locks the row; SQLite takes its write
-        # lock): two batches for one session cannot read the same highest seq or both add the
-        # same message. Without external ids every message is new, so the counter UPDATE itself
-        # is the lock. The highest seq is read by the next statement: in Postgres a subquery of
-        # the UPDATE would see the snapshot from before it waited for the lock.
+        # Lock the session row first, then read: two batches for one session cannot read the
+        # same highest seq or both add the same message. Without external ids every message is
+        # new, so the counter UPDATE itself is the lock. The highest seq is read by the next
+        # statement: in Postgres a subquery of the UPDATE would see the snapshot from before it
+        # waited for the lock.
         if wanted:
-            db.execute(
-                update(ChatSession)
-                .where(ChatSession.id == cs.id)
-                .values(id=ChatSession.id)
-                .execution_options(synchronize_session=False)
-            )
+            _lock(db, cs.id, pg=pg)
         else:
-            _bump(db, cs, messages)
+            _bump(db, cs, messages, docs, pg=pg)
             counted = True
         seq = db.scalar(select(highest)) or 0
         if wanted:
@@ -442,11 +455,16 @@ def add_messages(
                     )
                 )
             )
-    fresh = _fresh(messages, have)
-    if not fresh:
+    keep = _fresh(messages, have)
+    if not keep:
         return 0, len(messages)
+    fresh = [messages[i] for i in keep]
+    if not counted:
+        # Before the INSERT: the trigger then finds the words there and leaves the row alone.
+        _bump(db, cs, fresh, [docs[i] for i in keep], pg=pg)
     rows: list[dict[str, object]] = []
-    for m in fresh:
+    for i in keep:
+        m = messages[i]
         seq += 1
         rows.append(
             {
@@ -467,6 +485,7 @@ def add_messages(
                 "is_template": m.template,
                 "system_event": m.event if m.author == AuthorKind.SYSTEM else None,
                 "event_data": m.event_data,
+                "search": docs[i],
             }
         )
     if any(m.attachments for m in fresh):
@@ -493,45 +512,73 @@ def add_messages(
                     )
                 )
     else:
-        _insert_messages(db, rows)
-    if not counted:
-        _bump(db, cs, fresh)
+        _insert_messages(db, rows, pg=pg)
     if isinstance(cs, ChatSession) and not new:
         db.expire(cs, ["message_count", "last_message_at", "has_attachments"])
     return len(rows), len(messages) - len(rows)
 
 
-def _insert_messages(db: Session, rows: list[dict[str, Any]]) -> None:
+def _lock(db: Session, session_id: int, *, pg: bool) -> None:
+    """Hold the session row until the transaction ends. Postgres: FOR UPDATE (no new row
+    version); SQLite: any write takes the database's write lock."""
+    if pg:
+        db.execute(select(SESSIONS.c.id).where(SESSIONS.c.id == session_id).with_for_update())
+    else:
+        db.execute(update(SESSIONS).where(SESSIONS.c.id == session_id).values(id=SESSIONS.c.id))
+
+
+def _insert_messages(db: Session, rows: list[dict[str, Any]], *, pg: bool) -> None:
     """Insert ``rows`` in one statement. Postgres: one COPY (``bulk.copy_rows``): each INSERT
     statement runs the trigger that adds the words to the session (migration 0011), and psycopg's
     executemany sends one INSERT a row (1,000 messages took 1.5 s that way). SQLite runs its
     triggers for each row anyway: a plain executemany. One row (a runtime's live append) is one
     INSERT on both: a COPY costs two more round trips than it saves."""
-    conn = db.connection()
-    if conn.dialect.name != "postgresql" or len(rows) == 1:
+    if not pg or len(rows) == 1:
         db.execute(insert(MESSAGES), rows)
         return
     db.flush()  # COPY goes past the ORM: rows it still holds must be in the database first
     cols = list(rows[0])
-    bulk.copy_rows(conn, "messages", cols, [tuple(r[c] for c in cols) for r in rows])
+    at = cols.index("search")
+    bulk.copy_rows(
+        db.connection(),
+        "messages",
+        cols,
+        [(*(r[c] for c in cols[:at]), tsvector_literal(r["search"])) for r in rows],
+    )
 
 
-def _bump(db: Session, cs: ChatSession | Target, added: list[MessageIn]) -> None:
-    """Add ``added`` to the session's message_count, last_message_at and has_attachments."""
+_NO_WORDS: ColumnElement[Any] = literal_column("''::tsvector")
+
+
+def _bump(
+    db: Session,
+    cs: ChatSession | Target,
+    added: list[MessageIn],
+    docs: list[list[str]],
+    *,
+    pg: bool,
+) -> None:
+    """Add ``added`` to the session's message_count, last_message_at and has_attachments, and on
+    Postgres their words (``docs``) to its search words, in one write of the row."""
     n, newest, files = _counts(added, cs.started_at)
-    values: dict[str, object] = {"message_count": ChatSession.message_count + n}
+    values: dict[str, object] = {"message_count": SESSIONS.c.message_count + n}
     if n:
         values["last_message_at"] = case(
-            (ChatSession.last_message_at < newest, newest), else_=ChatSession.last_message_at
+            (SESSIONS.c.last_message_at < newest, newest), else_=SESSIONS.c.last_message_at
         )
     if files:
         values["has_attachments"] = True
-    db.execute(
-        update(ChatSession)
-        .where(ChatSession.id == cs.id)
-        .values(values)
-        .execution_options(synchronize_session=False)
-    )
+    words = words_literal(docs) if pg else ""
+    if words:
+        held = func.coalesce(SESSIONS.c.search, _NO_WORDS)
+        values["search"] = case(
+            (
+                func.length(held) < SESSION_WORDS,
+                held.op("||")(cast(bindparam("words", words, String), TSVECTOR)),
+            ),
+            else_=SESSIONS.c.search,
+        )
+    db.execute(update(SESSIONS).where(SESSIONS.c.id == cs.id).values(values))
 
 
 def _counts(messages: list[MessageIn], floor: dt.datetime) -> tuple[int, dt.datetime, bool]:
@@ -541,16 +588,17 @@ def _counts(messages: list[MessageIn], floor: dt.datetime) -> tuple[int, dt.date
     return len(counted), max([floor, *counted]), any(m.attachments for m in messages)
 
 
-def _fresh(messages: list[MessageIn], have: set[str | None]) -> list[MessageIn]:
-    """The messages to add: those whose external id is not there yet (nor earlier in the list)."""
-    fresh: list[MessageIn] = []
+def _fresh(messages: list[MessageIn], have: set[str | None]) -> list[int]:
+    """Where the messages to add are: those whose external id is not there yet (nor earlier in
+    the list)."""
+    fresh: list[int] = []
     seen: set[str] = set()
-    for m in messages:
+    for i, m in enumerate(messages):
         if m.external_id and (m.external_id in have or m.external_id in seen):
             continue
         if m.external_id:
             seen.add(m.external_id)
-        fresh.append(m)
+        fresh.append(i)
     return fresh
 
 

@@ -25,6 +25,7 @@ MAX_TOKEN = 64
 MAX_TOKENS = 16_383  # Postgres keeps word positions up to 16383
 MAX_POSITIONS = 256  # ... and at most 256 positions of one word in one document
 _MAX_LEXEME_BYTES = 600_000  # a tsvector holds at most 1 MB
+SESSION_WORDS = 8000  # the distinct words a session row keeps (migrations 0011 and 0013)
 
 # Ideographs, kana, bopomofo, Hangul: one token per character.
 CJK = (
@@ -101,6 +102,16 @@ def people_document(name: str | None, email: str | None, phone: str | None) -> l
     return toks
 
 
+def _quoted(tok: str) -> str:
+    return "'" + tok.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def words_literal(docs: list[list[str]]) -> str:
+    """The distinct words of ``docs`` as Postgres ``tsvector`` input, without positions: what a
+    session row keeps of its messages."""
+    return " ".join(_quoted(tok) for tok in dict.fromkeys(t for doc in docs for t in doc))
+
+
 def tsvector_literal(toks: list[str]) -> str:
     """``toks`` as Postgres ``tsvector`` input: each word with its positions (1-based)."""
     positions: dict[str, list[int]] = {}
@@ -108,7 +119,4 @@ def tsvector_literal(toks: list[str]) -> str:
         at = positions.setdefault(tok, [])
         if len(at) < MAX_POSITIONS:
             at.append(i)
-    return " ".join(
-        "'" + tok.replace("\\", "\\\\").replace("'", "''") + "':" + ",".join(map(str, at))
-        for tok, at in positions.items()
-    )
+    return " ".join(_quoted(tok) + ":" + ",".join(map(str, at)) for tok, at in positions.items())

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from db.models import Agent, ChatSession, Customer, Message, Role, Tenant, User
-from sessionlens import export, filter_query, search, sessions
+from sessionlens import exchange, export, filter_query, ingest, search, sessions
 from sessionlens.errors import BadInput
 from sessionlens.filters import SessionFilter
 from sessionlens.identity import actor_for
@@ -382,16 +382,97 @@ def test_the_search_indexes_stay_consistent_after_writes(db, world):
         for fts in ("chat_sessions_fts", "customers_fts"):
             db.execute(text(f"INSERT INTO {fts}({fts}) VALUES ('integrity-check')"))
     else:
-        stale = db.scalar(
-            text(
-                "SELECT count(*) FROM chat_sessions s WHERE s.tenant_id = :t AND "
-                "coalesce(s.search, ''::tsvector) <> coalesce((SELECT array_to_tsvector("
-                "array_agg(DISTINCT u.lexeme)) FROM messages m, unnest(m.search) u "
-                "WHERE m.session_id = s.id), ''::tsvector)"
-            ),
-            {"t": who.tenant_id},
-        )
-        assert stale == 0
+        assert _stale_sessions(db, who.tenant_id) == 0
     assert _found(db, who, SessionFilter(text=search.parse("new@example.com", people=True))) == [
         made[6][0]
     ]
+
+
+def _stale_sessions(db, tenant_id: int) -> int:
+    """Postgres: the tenant's sessions whose words differ from the words of their messages."""
+    from sqlalchemy import text
+
+    return db.scalar(
+        text(
+            "SELECT count(*) FROM chat_sessions s WHERE s.tenant_id = :t AND "
+            "coalesce(s.search, ''::tsvector) <> coalesce((SELECT array_to_tsvector("
+            "array_agg(DISTINCT u.lexeme)) FROM messages m, unnest(m.search) u "
+            "WHERE m.session_id = s.id), ''::tsvector)"
+        ),
+        {"t": tenant_id},
+    )
+
+
+def _session_row_writes(db) -> int | None:
+    """Postgres: the rows of chat_sessions this transaction has updated so far."""
+    from sqlalchemy import text
+
+    if db.bind.dialect.name != "postgresql":
+        return None
+    db.flush()
+    return db.scalar(
+        text("SELECT n_tup_upd FROM pg_stat_xact_user_tables WHERE relname = 'chat_sessions'")
+    )
+
+
+def _said(text: str, external_id: str | None = None) -> exchange.MessageIn:
+    body = {"author": "customer", "text": text, "sent_at": T0.isoformat()}
+    return exchange.parse(exchange.MessageIn, body | ({"external_id": external_id} or {}))
+
+
+def test_messages_a_runtime_appends_are_found_at_once(db, world):
+    """Ingest writes the new words with the session's counters (one write of the row on
+    Postgres): one message, a batch with external ids (COPY on Postgres), and a repeat."""
+    who, made = world
+    sid = made[7][0]
+    cs = db.get_one(ChatSession, sid)
+    before = cs.message_count
+    writes = _session_row_writes(db)
+    assert ingest.add_messages(db, cs, [_said("is the platypus here")]) == (1, 0)
+    batch = [_said("an echidna came", "e-1"), _said("and a numbat left", "e-2")]
+    assert ingest.add_messages(db, cs, batch) == (2, 0)
+    if writes is not None:
+        assert _session_row_writes(db) == writes + 2  # one per append
+    assert ingest.add_messages(db, cs, [_said("an echidna came", "e-1")]) == (0, 1)
+    db.flush()
+    for word in ("platypus", "echidna", '"a numbat left"', "Καλημέρα"):
+        assert _found(db, who, SessionFilter(text=search.parse(word))) == [sid], word
+    assert _found(db, who, SessionFilter(text=search.parse("wombat"))) == []
+    db.refresh(cs)
+    assert cs.message_count == before + 3
+    if db.bind.dialect.name == "postgresql":
+        assert _stale_sessions(db, who.tenant_id) == 0
+
+
+def test_a_message_with_no_new_word_does_not_rewrite_the_session_row(db, world):
+    """Postgres: the trigger writes the session row (a new version: a new ctid) only for a new
+    word. On both databases the message is there to be found."""
+    from sqlalchemy import insert, text
+
+    who, made = world
+    sid = made[5][0]  # "Please cancel my subscription", "Done, use voucher SAVE10 next time"
+    pg = db.bind.dialect.name == "postgresql"
+
+    def add(seq: int, words: str) -> str | None:
+        db.execute(
+            insert(Message).values(
+                tenant_id=who.tenant_id,
+                session_id=sid,
+                seq=seq,
+                author_kind="human",
+                text=words,
+                sent_at=T0,
+            )
+        )
+        db.flush()
+        if not pg:
+            return None
+        return db.scalar(text("SELECT ctid::text FROM chat_sessions WHERE id = :i"), {"i": sid})
+
+    start = add(10, "cancel my subscription")
+    assert add(11, "Voucher, next time: SAVE10!") == start
+    assert add(12, "a voucher for the kookaburra") != start or not pg
+    assert _found(db, who, SessionFilter(text=search.parse('"voucher for the"'))) == [sid]
+    assert _found(db, who, SessionFilter(text=search.parse("kookaburra"))) == [sid]
+    if pg:
+        assert _stale_sessions(db, who.tenant_id) == 0
