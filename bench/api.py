@@ -23,14 +23,16 @@ import argparse
 import datetime as dt
 import http.client
 import json
+import multiprocessing
 import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 import uuid
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from sqlalchemy.orm import Session
@@ -78,51 +80,53 @@ def _port() -> int:
         return s.getsockname()[1]
 
 
-def _http(
-    port: int, key: str, sessions: list[str], per_client: int
-) -> tuple[list[float], list[float]]:
-    """Append latencies (ms) from one client per session, and /healthz latencies, all at once."""
-    appends: list[float] = []
-    health: list[float] = []
-    lock = threading.Lock()
-
-    def client(ext: str, n0: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port)
-        mine, hz = [], []
-        for i in range(per_client):
-            body = json.dumps(
-                {"author": "ai", "text": f"http message {n0 + i}", "sent_at": NOW.isoformat()}
-            )
-            t0 = time.perf_counter()
-            conn.request(
-                "POST",
-                f"/api/v1/sessions/{ext}/messages",
-                body,
-                {"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
-            )
-            res = conn.getresponse()
-            res.read()
-            mine.append((time.perf_counter() - t0) * 1000)
-            assert res.status == 200, res.status
-            t0 = time.perf_counter()
-            conn.request("GET", "/healthz")
-            conn.getresponse().read()
-            hz.append((time.perf_counter() - t0) * 1000)
-        with lock:
-            appends.extend(mine)
-            health.extend(hz)
-
-    threads = [
-        threading.Thread(target=client, args=(ext, k * 100_000)) for k, ext in enumerate(sessions)
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+def _client(port: int, key: str, ext: str, n0: int, count: int) -> tuple[list[float], list[float]]:
+    """One runtime: ``count`` appends to session ``ext``, each followed by a ``GET /healthz``, on
+    one kept-alive connection. Latencies in ms."""
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+    appends, health = [], []
+    for i in range(count):
+        body = json.dumps(
+            {"author": "ai", "text": f"http message {n0 + i}", "sent_at": NOW.isoformat()}
+        )
+        t0 = time.perf_counter()
+        conn.request(
+            "POST",
+            f"/api/v1/sessions/{ext}/messages",
+            body,
+            {"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+        )
+        res = conn.getresponse()
+        res.read()
+        appends.append((time.perf_counter() - t0) * 1000)
+        assert res.status == 200, res.status
+        t0 = time.perf_counter()
+        conn.request("GET", "/healthz")
+        conn.getresponse().read()
+        health.append((time.perf_counter() - t0) * 1000)
     return appends, health
 
 
-def _http_case(url: str, key: str, live: list[str], procs: int, runs: int) -> dict:
+def _http(
+    port: int, key: str, sessions: list[str], per_client: int, *, threads: bool = False
+) -> tuple[list[float], list[float]]:
+    """Append latencies (ms) from one client per session, and /healthz latencies, all at once.
+    Each client is a process of its own, as separate agent runtimes are (``threads``: threads of
+    this process, which then also wait for one another's turn at the GIL)."""
+    args = [(port, key, ext, k * 100_000, per_client) for k, ext in enumerate(sessions)]
+    pool: Any = (
+        ThreadPoolExecutor(len(args))
+        if threads
+        else ProcessPoolExecutor(len(args), mp_context=multiprocessing.get_context("fork"))
+    )
+    with pool:
+        results = list(pool.map(_client, *zip(*args, strict=True)))
+    return [t for a, _ in results for t in a], [t for _, h in results for t in h]
+
+
+def _http_case(
+    url: str, key: str, live: list[str], procs: int, runs: int, *, threads: bool = False
+) -> dict:
     """Appends from 4 clients against ``sessionlens api --workers procs``, and /healthz."""
     port = _port()
     env = {**os.environ, "SESSIONLENS_DATABASE_URL": url, "SESSIONLENS_LOG_LEVEL": "WARNING"}
@@ -142,14 +146,15 @@ def _http_case(url: str, key: str, live: list[str], procs: int, runs: int) -> di
             except OSError:
                 time.sleep(0.1)
         _http(port, key, live, 20)  # warm-up: every process's pool and caches
-        appends, health = _http(port, key, live, max(25, runs // 4))
+        appends, health = _http(port, key, live, max(25, runs // 4), threads=threads)
     finally:
         server.terminate()
         server.wait(20)
     a50, a95 = p50_p95(appends)
     h50, h95 = p50_p95(health)
     return {
-        "case": f"append 1 message, HTTP, 4 clients, {procs} server process{'es' if procs > 1 else ''}",
+        "case": f"append 1 message, HTTP, 4 client {'threads' if threads else 'processes'}, "
+        f"{procs} server process{'es' if procs > 1 else ''}",
         "p50_ms": a50,
         "p95_ms": a95,
         "ref": "GET /healthz, 4 clients",
@@ -168,6 +173,11 @@ def main() -> None:
         "--api-workers",
         default="1,2",
         help="server processes for the HTTP cases (uvicorn --workers)",
+    )
+    ap.add_argument(
+        "--client-threads",
+        action="store_true",
+        help="the 4 HTTP clients as threads of this process instead of 4 processes",
     )
     ap.add_argument("--json", dest="json_path")
     args = ap.parse_args()
@@ -239,7 +249,9 @@ def main() -> None:
 
     # 2. through HTTP from 4 concurrent clients, served by 1 process and by N (web/asgi.py)
     for procs in (int(x) for x in args.api_workers.split(",")):
-        rows.append(_http_case(args.url, key, live[1:], procs, args.runs))
+        rows.append(
+            _http_case(args.url, key, live[1:], procs, args.runs, threads=args.client_threads)
+        )
 
     # 3. batch ingest
     batch_ext = f"bench-{run_id}-batch"
@@ -274,17 +286,17 @@ def main() -> None:
     rows.append({"case": "JSONL import, 200 x 25 messages", "messages_per_s": 5000 / took})
 
     print(
-        f"{'case':<38}{'p50 ms':>8}{'p95 ms':>8}   {'reference':<26}{'p50':>7}{'p95':>7}{'ratio p95':>10}"
+        f"{'case':<58}{'p50 ms':>8}{'p95 ms':>8}   {'reference':<26}{'p50':>7}{'p95':>7}{'ratio p95':>10}"
     )
-    print("-" * 104)
+    print("-" * 124)
     for r in rows:
         if "p50_ms" in r:
             print(
-                f"{r['case']:<38}{r['p50_ms']:>8.2f}{r['p95_ms']:>8.2f}   {r['ref']:<26}"
+                f"{r['case']:<58}{r['p50_ms']:>8.2f}{r['p95_ms']:>8.2f}   {r['ref']:<26}"
                 f"{r['ref_p50_ms']:>7.2f}{r['ref_p95_ms']:>7.2f}{r['ratio_p95']:>10.2f}"
             )
         else:
-            print(f"{r['case']:<38}{r['messages_per_s']:>16,.0f} messages/s")
+            print(f"{r['case']:<58}{r['messages_per_s']:>16,.0f} messages/s")
     if args.json_path:
         Path(args.json_path).write_text("\n".join(json.dumps(r) for r in rows) + "\n")
 

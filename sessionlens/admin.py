@@ -14,7 +14,7 @@ import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from db.models import ApiKey, AuditEvent, Tenant, User
@@ -302,11 +302,14 @@ def revoke_api_key(db: Session, *, actor: Actor, key_id: int, now: dt.datetime) 
 
 def _live_key(db: Session, key: str) -> Any:
     """The presented key's row (tenant, name, creator), or None if unknown or revoked."""
-    return db.execute(
-        select(ApiKey.tenant_id, ApiKey.name, ApiKey.created_by_user_id).where(
-            ApiKey.key_hash == key_hash(key), ApiKey.revoked_at.is_(None)
-        )
-    ).first()
+    return db.connection().execute(_LIVE_KEY, {"hash": key_hash(key)}).first()
+
+
+# Asked on every API request: built once, run on the Core connection.
+_KEYS: Table = ApiKey.__table__  # type: ignore[assignment]
+_LIVE_KEY = select(_KEYS.c.tenant_id, _KEYS.c.name, _KEYS.c.created_by_user_id).where(
+    _KEYS.c.key_hash == bindparam("hash"), _KEYS.c.revoked_at.is_(None)
+)
 
 
 def tenant_of_key(db: Session, key: str) -> int | None:

@@ -195,7 +195,13 @@ def api_server(
 def _serve_api(sock) -> None:  # type: ignore[no-untyped-def]
     import uvicorn
 
-    config = uvicorn.Config("web.asgi:app", log_level="warning", access_log=False)
+    config = uvicorn.Config(
+        "web.asgi:app",
+        log_level="warning",
+        access_log=False,
+        loop=os.environ.get("XLOOP", "auto"),
+        http=os.environ.get("XHTTP", "auto"),
+    )
     uvicorn.Server(config).run(sockets=[sock])
 
 

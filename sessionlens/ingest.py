@@ -14,12 +14,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
-    ColumnElement,
     String,
     Table,
+    Update,
     bindparam,
     case,
     cast,
@@ -183,6 +184,29 @@ class Target(NamedTuple):
 
 CONTINUED = "~"  # "conv-1~2": the session that continues conv-1 after a human resolved it
 
+# The statements of a live append, built once: a runtime sends one message at a time, and building
+# and hashing a statement for each cost more Python time than Postgres spends running it.
+_APPEND_TO = select(
+    SESSIONS.c.id,
+    SESSIONS.c.tenant_id,
+    SESSIONS.c.started_at,
+    SESSIONS.c.external_id,
+    SESSIONS.c.finished_at,
+).where(SESSIONS.c.tenant_id == bindparam("tenant"), SESSIONS.c.external_id == bindparam("ext"))
+_HIGHEST_SEQ = select(func.max(MESSAGES.c.seq)).where(MESSAGES.c.session_id == bindparam("sid"))
+_HAVE = select(MESSAGES.c.external_id).where(
+    MESSAGES.c.session_id == bindparam("sid"),
+    MESSAGES.c.external_id.in_(bindparam("wanted", expanding=True)),
+)
+_LOCK_PG = select(SESSIONS.c.id).where(SESSIONS.c.id == bindparam("sid")).with_for_update()
+_LOCK_SQLITE = update(SESSIONS).where(SESSIONS.c.id == bindparam("sid")).values(id=SESSIONS.c.id)
+_INSERT_MESSAGE = insert(MESSAGES)
+_INSERT_NEXT = insert(MESSAGES).values(
+    seq=select(func.coalesce(func.max(MESSAGES.c.seq), 0) + 1)
+    .where(MESSAGES.c.session_id == bindparam("sid"))
+    .scalar_subquery()
+)
+
 
 def append_messages(
     db: Session, external_id: str, messages: list[MessageIn], *, actor: Actor
@@ -191,20 +215,10 @@ def append_messages(
     customer's next message starts a new session that the AI handles (external id
     ``<id>~2``, then ``~3``...), and later appends to ``<id>`` go there."""
     require(actor, Action.IMPORT)
-    cols = (
-        ChatSession.id,
-        ChatSession.tenant_id,
-        ChatSession.started_at,
-        ChatSession.external_id,
-        ChatSession.finished_at,
-    )
+    conn = db.connection()
 
     def lookup(ext: str) -> Any:
-        return db.execute(
-            select(*cols).where(
-                ChatSession.tenant_id == actor.tenant_id, ChatSession.external_id == ext
-            )
-        ).first()
+        return conn.execute(_APPEND_TO, {"tenant": actor.tenant_id, "ext": ext}).first()
 
     row = lookup(external_id)  # one index lookup while the session is open
     if row is not None and row[4] is not None:
@@ -428,10 +442,10 @@ def add_messages(
     messages yet."""
     if not messages:
         return 0, 0
-    pg = db.connection().dialect.name == "postgresql"
+    conn = db.connection()
+    pg = conn.dialect.name == "postgresql"
     have: set[str | None] = set()
-    seq = 0
-    highest = select(func.max(Message.seq)).where(Message.session_id == cs.id).scalar_subquery()
+    seq: int | None = 0
     wanted = [m.external_id for m in messages if m.external_id]
     docs = [document(m.text) for m in messages]
     counted = new  # a session created in this transaction was inserted with its counters
@@ -442,19 +456,16 @@ def add_messages(
         # statement: in Postgres a subquery of the UPDATE would see the snapshot from before it
         # waited for the lock.
         if wanted:
-            _lock(db, cs.id, pg=pg)
+            conn.execute(_LOCK_PG if pg else _LOCK_SQLITE, {"sid": cs.id})
         else:
             _bump(db, cs, messages, docs, pg=pg)
             counted = True
-        seq = db.scalar(select(highest)) or 0
+        if wanted or len(messages) > 1 or messages[0].attachments:
+            seq = conn.execute(_HIGHEST_SEQ, {"sid": cs.id}).scalar() or 0
+        else:
+            seq = None
         if wanted:
-            have = set(
-                db.scalars(
-                    select(Message.external_id).where(
-                        Message.session_id == cs.id, Message.external_id.in_(wanted)
-                    )
-                )
-            )
+            have = set(conn.execute(_HAVE, {"sid": cs.id, "wanted": wanted}).scalars())
     keep = _fresh(messages, have)
     if not keep:
         return 0, len(messages)
@@ -465,7 +476,7 @@ def add_messages(
     rows: list[dict[str, object]] = []
     for i in keep:
         m = messages[i]
-        seq += 1
+        seq = seq + 1 if seq is not None else None
         rows.append(
             {
                 "tenant_id": cs.tenant_id,
@@ -518,23 +529,21 @@ def add_messages(
     return len(rows), len(messages) - len(rows)
 
 
-def _lock(db: Session, session_id: int, *, pg: bool) -> None:
-    """Hold the session row until the transaction ends. Postgres: FOR UPDATE (no new row
-    version); SQLite: any write takes the database's write lock."""
-    if pg:
-        db.execute(select(SESSIONS.c.id).where(SESSIONS.c.id == session_id).with_for_update())
-    else:
-        db.execute(update(SESSIONS).where(SESSIONS.c.id == session_id).values(id=SESSIONS.c.id))
-
-
 def _insert_messages(db: Session, rows: list[dict[str, Any]], *, pg: bool) -> None:
     """Insert ``rows`` in one statement. Postgres: one COPY (``bulk.copy_rows``): each INSERT
     statement runs the trigger that adds the words to the session (migration 0011), and psycopg's
     executemany sends one INSERT a row (1,000 messages took 1.5 s that way). SQLite runs its
     triggers for each row anyway: a plain executemany. One row (a runtime's live append) is one
     INSERT on both: a COPY costs two more round trips than it saves."""
-    if not pg or len(rows) == 1:
-        db.execute(insert(MESSAGES), rows)
+    if len(rows) == 1:  # one statement, not the executemany path
+        row = rows[0]
+        if row["seq"] is None:
+            db.connection().execute(_INSERT_NEXT, {**row, "sid": row["session_id"]})
+        else:
+            db.connection().execute(_INSERT_MESSAGE, row)
+        return
+    if not pg:
+        db.connection().execute(_INSERT_MESSAGE, rows)
         return
     db.flush()  # COPY goes past the ORM: rows it still holds must be in the database first
     cols = list(rows[0])
@@ -545,9 +554,6 @@ def _insert_messages(db: Session, rows: list[dict[str, Any]], *, pg: bool) -> No
         cols,
         [(*(r[c] for c in cols[:at]), tsvector_literal(r["search"])) for r in rows],
     )
-
-
-_NO_WORDS: ColumnElement[Any] = literal_column("''::tsvector")
 
 
 def _bump(
@@ -561,24 +567,34 @@ def _bump(
     """Add ``added`` to the session's message_count, last_message_at and has_attachments, and on
     Postgres their words (``docs``) to its search words, in one write of the row."""
     n, newest, files = _counts(added, cs.started_at)
-    values: dict[str, object] = {"message_count": SESSIONS.c.message_count + n}
-    if n:
+    words = words_literal(docs) if pg else ""
+    db.connection().execute(
+        _bump_statement(bool(n), files, bool(words)),
+        {"sid": cs.id, "n": n, "newest": newest, "words": words},
+    )
+
+
+@cache
+def _bump_statement(counted: bool, files: bool, words: bool) -> Update:
+    """The counter UPDATE of ``_bump`` for one shape of batch, built once."""
+    values: dict[str, Any] = {"message_count": SESSIONS.c.message_count + bindparam("n")}
+    if counted:
+        newest = bindparam("newest", type_=SESSIONS.c.last_message_at.type)
         values["last_message_at"] = case(
             (SESSIONS.c.last_message_at < newest, newest), else_=SESSIONS.c.last_message_at
         )
     if files:
         values["has_attachments"] = True
-    words = words_literal(docs) if pg else ""
     if words:
-        held = func.coalesce(SESSIONS.c.search, _NO_WORDS)
+        held = func.coalesce(SESSIONS.c.search, literal_column("''::tsvector"))
         values["search"] = case(
             (
                 func.length(held) < SESSION_WORDS,
-                held.op("||")(cast(bindparam("words", words, String), TSVECTOR)),
+                held.op("||")(cast(bindparam("words", type_=String), TSVECTOR)),
             ),
             else_=SESSIONS.c.search,
         )
-    db.execute(update(SESSIONS).where(SESSIONS.c.id == cs.id).values(values))
+    return update(SESSIONS).where(SESSIONS.c.id == bindparam("sid")).values(values)
 
 
 def _counts(messages: list[MessageIn], floor: dt.datetime) -> tuple[int, dt.datetime, bool]:

@@ -7,6 +7,7 @@ import copy
 import datetime as dt
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -389,3 +390,61 @@ def test_after_a_human_resolves_the_customers_next_message_starts_a_new_ai_sessi
     res = client.post("/api/v1/sessions/api-again/messages", json=more, headers=h(keys["mine"]))
     assert res.json()["external_id"] == "api-again~2" and not res.json()["created"]
     assert _session(app_db, "api-again~2").message_count == 2
+
+
+def test_the_api_on_its_own_runs_small_requests_on_the_event_loop_with_the_same_answers(
+    keys, app_db, monkeypatch
+):
+    """``sessionlens api`` (web/asgi.py) runs a small request's transaction on the event loop and
+    a big batch in a worker thread; the answers, errors included, are those of the routes
+    beside Streamlit, which always use a thread."""
+    import threading
+
+    from sessionlens import ingest
+
+    threads: list[str] = []
+    real = ingest.append_messages
+
+    def watched(*args, **kwargs):
+        threads.append(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ingest, "append_messages", watched)
+    small = {"author": "customer", "text": "Hello?", "sent_at": "2026-11-26T09:05:00Z"}
+    big = {"messages": [{**small, "external_id": f"b{i}", "text": "x" * 200} for i in range(400)]}
+    answers = {}
+    for inline in (0, api.API_ONLY_INLINE_BODY_BYTES):
+        monkeypatch.setattr(api, "INLINE_BODY_BYTES", inline)
+        ext = f"inline-{inline}"
+        threads.clear()
+        with TestClient(Starlette(routes=api.routes()), base_url="http://127.0.0.1") as c:
+            got = [c.post("/api/v1/sessions", json=doc(external_id=ext), headers=h(keys["mine"]))]
+            for body, key in (
+                (small, "mine"),
+                (big, "mine"),
+                ({"text": 5}, "mine"),
+                (small, "revoked"),
+                (small, "theirs"),
+            ):
+                got.append(
+                    c.post(f"/api/v1/sessions/{ext}/messages", json=body, headers=h(keys[key]))
+                )
+        answers[inline] = [(r.status_code, r.text.replace(ext, "ID")) for r in got]
+        # Reached ingest: the small append, the big batch, the other tenant's small append.
+        worker = ["AnyIO worker" in t for t in threads]
+        assert worker == ([False, True, False] if inline else [True, True, True]), threads
+    assert answers[0] == answers[api.API_ONLY_INLINE_BODY_BYTES]
+    assert [code for code, _ in answers[0]] == [201, 200, 200, 422, 401, 404]
+    # and web/asgi.py, what `sessionlens api` serves, turns it on (in a process of its own:
+    # importing it configures logging)
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", "import web.asgi, web.api; print(web.api.INLINE_BODY_BYTES)"],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert int(out.stdout.split()[-1]) == api.API_ONLY_INLINE_BODY_BYTES > 0

@@ -94,8 +94,14 @@ async def _raw(request: Request) -> bytes:
     return bytes(raw)
 
 
-async def _body(request: Request, model: type[exchange.M]) -> exchange.M:
-    data = exchange.loads(await _raw(request))
+async def _body(request: Request, model: type[exchange.M]) -> tuple[exchange.M, int]:
+    """The request's body checked as ``model``, and its size in bytes."""
+    raw = await _raw(request)
+    return _parsed(raw, model), len(raw)
+
+
+def _parsed(raw: bytes, model: type[exchange.M]) -> exchange.M:
+    data = exchange.loads(raw)
     if model is exchange.MessagesIn and isinstance(data, dict) and "messages" not in data:
         data = {"messages": [data]}  # one message on its own
         try:
@@ -112,8 +118,22 @@ class _TooLarge(Exception):
         self.limit = limit
 
 
-async def _run(request: Request, work: Callable[[Session, Actor], T]) -> T | Response:
-    """Authenticate, run ``work`` in one transaction in a worker thread; errors as JSON."""
+#: Requests with a body up to this many bytes run on the event loop instead of a worker thread.
+#: 0 (never) where the routes share a process with Streamlit, whose event loop must not wait on
+#: the database; ``web/asgi.py`` (the API on its own) sets ``API_ONLY_INLINE_BODY_BYTES``. There
+#: a live append's transaction takes about 2 ms, and handing it to a thread and back cost more
+#: than that in thread switches and GIL hand-offs (bench/api.py, 4 clients on 2 processes: p50
+#: 6.8 -> 4.9 ms); a big batch or import still goes to a thread, so it does not hold up the
+#: small ones for long.
+INLINE_BODY_BYTES = 0
+API_ONLY_INLINE_BODY_BYTES = 64 * 1024
+
+
+async def _run(
+    request: Request, work: Callable[[Session, Actor], T], *, body_bytes: int | None = None
+) -> T | Response:
+    """Authenticate, run ``work`` in one transaction in a worker thread (on the event loop for a
+    small body where ``INLINE_BODY_BYTES`` allows it); errors as JSON."""
     key = _key(request)
     if key is None:
         return problem(401, "An API key is needed: Authorization: Bearer <key>")
@@ -126,6 +146,8 @@ async def _run(request: Request, work: Callable[[Session, Actor], T]) -> T | Res
             return work(db, actor)
 
     try:
+        if body_bytes is not None and body_bytes <= INLINE_BODY_BYTES:
+            return call()
         return await run_in_threadpool(call)
     except exchange.Invalid as err:
         return problem(422, str(err), err.errors)
@@ -159,12 +181,12 @@ async def _with_body(
     if _key(request) is None:
         return problem(401, "An API key is needed: Authorization: Bearer <key>")
     try:
-        body = await _body(request, model)
+        body, size = await _body(request, model)
     except exchange.Invalid as err:
         return problem(422, str(err), err.errors)
     except _TooLarge as err:
         return problem(413, f"The request is larger than {err.limit // (1024 * 1024)} MB")
-    return await _run(request, lambda db, actor: work(db, actor, body))
+    return await _run(request, lambda db, actor: work(db, actor, body), body_bytes=size)
 
 
 async def create_session(request: Request) -> Response:

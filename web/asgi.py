@@ -21,6 +21,8 @@ from sessionlens.settings import settings_or_exit
 from web import api, proxy
 
 _settings = settings_or_exit()
+# No Streamlit here: a small request's transaction runs on the event loop (see the constant).
+api.INLINE_BODY_BYTES = api.API_ONLY_INLINE_BODY_BYTES
 logfmt.configure(_settings.log_format, _settings.log_level)
 
 app = Starlette(routes=api.routes(), middleware=[Middleware(proxy.ProxyHeaderGate)])
