@@ -302,6 +302,7 @@ def revoke_api_key(db: Session, *, actor: Actor, key_id: int, now: dt.datetime) 
 
 def _live_key(db: Session, key: str) -> Any:
     """The presented key's row (tenant, name, creator), or None if unknown or revoked."""
+    db.flush()  # a Core statement does not autoflush: a revocation in this session counts
     return db.connection().execute(_LIVE_KEY, {"hash": key_hash(key)}).first()
 
 

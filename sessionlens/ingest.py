@@ -215,6 +215,7 @@ def append_messages(
     customer's next message starts a new session that the AI handles (external id
     ``<id>~2``, then ``~3``...), and later appends to ``<id>`` go there."""
     require(actor, Action.IMPORT)
+    db.flush()  # the Core statements below do not autoflush what the ORM still holds
     conn = db.connection()
 
     def lookup(ext: str) -> Any:
@@ -442,6 +443,7 @@ def add_messages(
     messages yet."""
     if not messages:
         return 0, 0
+    db.flush()  # the Core statements below do not autoflush what the ORM still holds
     conn = db.connection()
     pg = conn.dialect.name == "postgresql"
     have: set[str | None] = set()

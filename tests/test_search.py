@@ -6,9 +6,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import Agent, ChatSession, Customer, Message, Role, Tenant, User
+from db.models import Agent, ApiKey, ChatSession, Customer, Message, Role, Tenant, User
 from sessionlens import exchange, export, filter_query, ingest, search, sessions
 from sessionlens.errors import BadInput
 from sessionlens.filters import SessionFilter
@@ -476,3 +477,30 @@ def test_a_message_with_no_new_word_does_not_rewrite_the_session_row(db, world):
     assert _found(db, who, SessionFilter(text=search.parse("kookaburra"))) == [sid]
     if pg:
         assert _stale_sessions(db, who.tenant_id) == 0
+
+
+def test_an_append_sees_what_the_same_transaction_has_not_flushed_yet(db, world):
+    """Ingest runs Core statements, which do not autoflush: a message the ORM still holds must
+    still count for the next seq, and a revoked key must already be refused."""
+    from sessionlens import admin
+
+    who, made = world
+    sid = made[1][0]
+    cs = db.get_one(ChatSession, sid)
+    db.add(
+        Message(
+            tenant_id=who.tenant_id,
+            session_id=sid,
+            seq=50,
+            author_kind="ai",
+            text="pending",
+            sent_at=T0,
+        )
+    )
+    assert ingest.add_messages(db, cs, [_said("after the pending one")]) == (1, 0)
+    seqs = db.scalars(select(Message.seq).where(Message.session_id == sid)).all()
+    assert sorted(seqs)[-2:] == [50, 51]
+    key = admin.create_api_key(db, actor=who, name="soon revoked", now=T0)
+    assert admin.api_actor(db, key) is not None
+    db.get_one(ApiKey, admin.list_api_keys(db, actor=who)[0].id).revoked_at = T0
+    assert admin.api_actor(db, key) is None
