@@ -13,6 +13,8 @@ interpreter; the load balancer sends ``/api/`` here and everything else to the a
 
 from __future__ import annotations
 
+import gc
+
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
@@ -26,3 +28,8 @@ api.INLINE_BODY_BYTES = api.API_ONLY_INLINE_BODY_BYTES
 logfmt.configure(_settings.log_format, _settings.log_level)
 
 app = Starlette(routes=api.routes(), middleware=[Middleware(proxy.ProxyHeaderGate)])
+
+# What is loaded by now lives as long as the process: freeze it out of the collector's way, so
+# that a full collection walks only what requests leave behind (without this, one took 65-83 ms
+# here every so often, holding up every request of the process).
+gc.freeze()
