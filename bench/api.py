@@ -1,15 +1,17 @@
 """Agent-runtime API speed on Postgres at a million sessions.
 
-    python bench/api.py [--url URL] [--runs 300] [--json FILE]
+    python bench/api.py [--url URL] [--runs 2000] [--api-workers 1,2] [--json FILE]
 
 Uses the database of bench/sessions_page.py (built there the first time). Measures, in one run:
 
 - appending one message to an active session at the server: ``ingest.append_messages`` in its
   own transaction (what the route runs), against the same statements sent as raw SQL with psycopg
   (lock the session row, read the highest seq, insert, update the counters), interleaved;
-- the same append through HTTP from 4 concurrent clients, against ``GET /healthz`` from 4 clients
-  in the same run (the HTTP floor): the API server on its own (``sessionlens api``), as one process
-  and as ``--workers 2`` (``--api-workers``);
+- the same append through HTTP from 4 concurrent clients (4 processes, as 4 runtimes), against
+  ``GET /healthz`` from 4 clients in the same run (the HTTP floor): the API server on its own
+  (``sessionlens api``), as one process and as ``--workers 2`` (``--api-workers``); each client
+  appending to one session that grows to ``runs / 4`` messages, then each client across 25
+  conversations of its own (about 20 messages each at 2,000 runs, as a real conversation);
 - batch ingest: batches of 1,000 messages through ``ingest.append_messages``, messages per second;
 - JSONL import: 200 sessions of 25 messages through ``ingest.read_file`` and ``import_documents``.
 
@@ -80,9 +82,11 @@ def _port() -> int:
         return s.getsockname()[1]
 
 
-def _client(port: int, key: str, ext: str, n0: int, count: int) -> tuple[list[float], list[float]]:
-    """One runtime: ``count`` appends to session ``ext``, each followed by a ``GET /healthz``, on
-    one kept-alive connection. Latencies in ms."""
+def _client(
+    port: int, key: str, exts: list[str], n0: int, count: int
+) -> tuple[list[float], list[float]]:
+    """One runtime: ``count`` appends to its sessions ``exts`` in turn, each followed by a
+    ``GET /healthz``, on one kept-alive connection. Latencies in ms."""
     conn = http.client.HTTPConnection("127.0.0.1", port)
     appends, health = [], []
     for i in range(count):
@@ -92,7 +96,7 @@ def _client(port: int, key: str, ext: str, n0: int, count: int) -> tuple[list[fl
         t0 = time.perf_counter()
         conn.request(
             "POST",
-            f"/api/v1/sessions/{ext}/messages",
+            f"/api/v1/sessions/{exts[i % len(exts)]}/messages",
             body,
             {"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
         )
@@ -108,12 +112,12 @@ def _client(port: int, key: str, ext: str, n0: int, count: int) -> tuple[list[fl
 
 
 def _http(
-    port: int, key: str, sessions: list[str], per_client: int, *, threads: bool = False
+    port: int, key: str, sessions: list[list[str]], per_client: int, *, threads: bool = False
 ) -> tuple[list[float], list[float]]:
-    """Append latencies (ms) from one client per session, and /healthz latencies, all at once.
-    Each client is a process of its own, as separate agent runtimes are (``threads``: threads of
-    this process, which then also wait for one another's turn at the GIL)."""
-    args = [(port, key, ext, k * 100_000, per_client) for k, ext in enumerate(sessions)]
+    """Append latencies (ms) from one client per list of sessions, and /healthz latencies, all at
+    once. Each client is a process of its own, as separate agent runtimes are (``threads``:
+    threads of this process, which then also wait for one another's turn at the GIL)."""
+    args = [(port, key, exts, k * 100_000, per_client) for k, exts in enumerate(sessions)]
     pool: Any = (
         ThreadPoolExecutor(len(args))
         if threads
@@ -125,9 +129,10 @@ def _http(
 
 
 def _http_case(
-    url: str, key: str, live: list[str], procs: int, runs: int, *, threads: bool = False
+    url: str, key: str, live: list[list[str]], procs: int, runs: int, *, threads: bool = False
 ) -> dict:
-    """Appends from 4 clients against ``sessionlens api --workers procs``, and /healthz."""
+    """Appends from 4 clients (each to its list of sessions in turn) against ``sessionlens api
+    --workers procs``, and /healthz."""
     port = _port()
     env = {**os.environ, "SESSIONLENS_DATABASE_URL": url, "SESSIONLENS_LOG_LEVEL": "WARNING"}
     server = subprocess.Popen(
@@ -153,7 +158,8 @@ def _http_case(
     a50, a95 = p50_p95(appends)
     h50, h95 = p50_p95(health)
     return {
-        "case": f"append 1 message, HTTP, 4 client {'threads' if threads else 'processes'}, "
+        "case": f"append 1 message, HTTP, 4 client {'threads' if threads else 'processes'} "
+        f"x {len(live[0])} session{'s' if len(live[0]) > 1 else ''}, "
         f"{procs} server process{'es' if procs > 1 else ''}",
         "p50_ms": a50,
         "p95_ms": a95,
@@ -167,7 +173,7 @@ def _http_case(
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--url", default=DEFAULT_URL)
-    ap.add_argument("--runs", type=int, default=300)
+    ap.add_argument("--runs", type=int, default=2000)
     ap.add_argument("--data", type=int, default=1_000_000, help="sessions in the database")
     ap.add_argument(
         "--api-workers",
@@ -191,7 +197,10 @@ def main() -> None:
         api_actor = admin.api_actor(db, key)
         assert api_actor is not None
         live = [f"bench-{run_id}-{k}" for k in range(5)]
-        for ext in live:
+        # Each HTTP client also gets 25 conversations of its own, so that each receives about
+        # as many messages as a real one (runs / 4 / 25: 20 at 2,000 runs).
+        spread = [[f"bench-{run_id}-c{c}-{k}" for k in range(25)] for c in range(4)]
+        for ext in live + [e for exts in spread for e in exts]:
             ingest.upsert_session(
                 db,
                 exchange.parse(exchange.SessionIn, _doc(ext, 2)),
@@ -247,11 +256,14 @@ def main() -> None:
         }
     )
 
-    # 2. through HTTP from 4 concurrent clients, served by 1 process and by N (web/asgi.py)
+    # 2. through HTTP from 4 concurrent clients, served by 1 process and by N (web/asgi.py):
+    # each client appending to one session that grows to runs / 4 messages, each bringing a new
+    # word (the session's words are rewritten each time), and each across 25 conversations
     for procs in (int(x) for x in args.api_workers.split(",")):
-        rows.append(
-            _http_case(args.url, key, live[1:], procs, args.runs, threads=args.client_threads)
-        )
+        for sessions in ([[ext] for ext in live[1:]], spread):
+            rows.append(
+                _http_case(args.url, key, sessions, procs, args.runs, threads=args.client_threads)
+            )
 
     # 3. batch ingest
     batch_ext = f"bench-{run_id}-batch"
@@ -286,17 +298,17 @@ def main() -> None:
     rows.append({"case": "JSONL import, 200 x 25 messages", "messages_per_s": 5000 / took})
 
     print(
-        f"{'case':<58}{'p50 ms':>8}{'p95 ms':>8}   {'reference':<26}{'p50':>7}{'p95':>7}{'ratio p95':>10}"
+        f"{'case':<74}{'p50 ms':>8}{'p95 ms':>8}   {'reference':<26}{'p50':>7}{'p95':>7}{'ratio p95':>10}"
     )
-    print("-" * 124)
+    print("-" * 140)
     for r in rows:
         if "p50_ms" in r:
             print(
-                f"{r['case']:<58}{r['p50_ms']:>8.2f}{r['p95_ms']:>8.2f}   {r['ref']:<26}"
+                f"{r['case']:<74}{r['p50_ms']:>8.2f}{r['p95_ms']:>8.2f}   {r['ref']:<26}"
                 f"{r['ref_p50_ms']:>7.2f}{r['ref_p95_ms']:>7.2f}{r['ratio_p95']:>10.2f}"
             )
         else:
-            print(f"{r['case']:<58}{r['messages_per_s']:>16,.0f} messages/s")
+            print(f"{r['case']:<74}{r['messages_per_s']:>16,.0f} messages/s")
     if args.json_path:
         Path(args.json_path).write_text("\n".join(json.dumps(r) for r in rows) + "\n")
 

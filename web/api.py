@@ -121,10 +121,10 @@ class _TooLarge(Exception):
 #: Requests with a body up to this many bytes run on the event loop instead of a worker thread.
 #: 0 (never) where the routes share a process with Streamlit, whose event loop must not wait on
 #: the database; ``web/asgi.py`` (the API on its own) sets ``API_ONLY_INLINE_BODY_BYTES``. There
-#: a live append's transaction takes about 2 ms, and handing it to a thread and back cost more
-#: than that in thread switches and GIL hand-offs (bench/api.py, 4 clients on 2 processes: p50
-#: 6.8 -> 4.9 ms); a big batch or import still goes to a thread, so it does not hold up the
-#: small ones for long.
+#: a live append's transaction takes about 2 ms, and handing it to a thread and back cost 0.3 ms
+#: of CPU in thread switches and GIL hand-offs (server CPU per append under 4 clients: 1.68 ms
+#: with the thread, 1.37 ms without); a big batch or import still goes to a thread, so it does
+#: not hold up the small ones for long.
 INLINE_BODY_BYTES = 0
 API_ONLY_INLINE_BODY_BYTES = 64 * 1024
 
