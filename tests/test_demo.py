@@ -14,6 +14,7 @@ from db.models import (
     AuthorKind,
     Channel,
     ChatSession,
+    Customer,
     LogKind,
     Message,
     Mode,
@@ -62,6 +63,22 @@ def test_demo_sessions_carry_parameters_results_and_real_locations(db):
     assert any(r == {} for r in results) and any(0 < len(r) < 8 for r in results)
     assert {r.country for r in rows if r.country} >= {"GB", "SE", "US"}
     assert any(r.geo_note and r.country is None for r in rows if r.ip)
+
+
+def test_demo_results_fit_their_fields(db):
+    """A "Human Name" holds the customer's name (a sample name when anonymous), a "Phone
+    Number" a phone number, never each other's values."""
+    rows = db.execute(
+        select(ChatSession.results, Customer.name).outerjoin(
+            Customer, Customer.id == ChatSession.customer_id
+        )
+    ).all()
+    names = [(r["human_name"], who) for r, who in rows if "human_name" in r]
+    phones = [r["phone_number"] for r, _ in rows if "phone_number" in r]
+    assert names and phones
+    assert all(value == who for value, who in names if who)
+    assert all(not any(c.isdigit() for c in value) for value, _ in names)
+    assert all(p.startswith("+") and sum(c.isdigit() for c in p) >= 8 for p in phones)
 
 
 def test_same_seed_gives_same_data(tmp_path, test_locator):

@@ -163,7 +163,7 @@ def session(
             loc.note if loc else None,
             (rng.random() < 0.4) if channel == Channel.WEB else None,
             _parameters(ctx, channel, outbound, customer_id),
-            _results(ctx, t),
+            _results(ctx, t, customer[1] if customer else None),
         ),
     )
     if detail:
@@ -200,7 +200,7 @@ def _parameters(
     return {}
 
 
-def _results(ctx: DemoContext, t: Tenant) -> dict[str, Any]:
+def _results(ctx: DemoContext, t: Tenant, customer: str | None) -> dict[str, Any]:
     rng = ctx.rng
     if rng.random() < 0.3:
         return {}
@@ -208,12 +208,20 @@ def _results(ctx: DemoContext, t: Tenant) -> dict[str, Any]:
     for f in t.fields:
         if rng.random() < 0.35:
             continue  # not collected
-        out[f["key"]] = _result_value(ctx, f)
+        out[f["key"]] = _result_value(ctx, f, customer)
     return out
 
 
-def _result_value(ctx: DemoContext, spec: dict[str, Any]) -> Any:
-    """A plausible collected value for a configured result field of ``spec["type"]``."""
+# Text values by what the field's key names, three each (every choice draws alike, so the rest of
+# the generated data does not depend on which kind a field is).
+_NAMES = ["John Smith", "Maria Garcia", "Wei Chen"]
+_PHONES = ["+1-555-0123", "+49 30 1234567", "+44 20 7946 0958"]
+_CODES = ["A-558812", "B-204417", "NW-31877"]
+
+
+def _result_value(ctx: DemoContext, spec: dict[str, Any], customer: str | None) -> Any:
+    """A plausible collected value for a configured result field of ``spec["type"]``: a text
+    field named for a name holds the customer's name, one named for a phone a phone number."""
     rng, kind = ctx.rng, spec["type"]
     day = (ctx.now + dt.timedelta(days=rng.randint(1, 30))).date()
     if kind == "int":
@@ -228,4 +236,7 @@ def _result_value(ctx: DemoContext, spec: dict[str, Any]) -> Any:
         return rng.sample(["delivery", "billing", "returns", "product"], 2)
     if kind == "choice":
         return rng.choice(spec.get("choices") or ["?"])
-    return rng.choice(["John Smith", "+1-555-0123", "A-558812"])
+    key = spec["key"].lower()
+    if "name" in key:
+        return rng.choice([customer] * 3 if customer else _NAMES)
+    return rng.choice(_PHONES if "phone" in key else _CODES)
