@@ -317,25 +317,25 @@ with queue_tab:
                 key="settings_job",
             )
             job = actionable.get(pick) if pick is not None else None
-            retry_col, cancel_col = st.columns(2)
-            if retry_col.button(
-                "Retry",
-                key="settings_job_retry",
-                icon=":material/replay:",
-                disabled=job is None or job.status not in jobs.RETRYABLE,
-                width="stretch",
-            ) and run_action(lambda db: jobs.retry_job(db, pick, now=_now(), actor=actor)):
-                st.session_state["settings_flash"] = f"Job {pick} is queued again"
-                st.rerun()
-            if cancel_col.button(
-                "Cancel",
-                key="settings_job_cancel",
-                icon=":material/cancel:",
-                disabled=job is None or job.status not in jobs.IN_PROGRESS,
-                help="A running job stops at its next heartbeat; its recording is kept",
-                width="stretch",
-            ) and run_action(lambda db: jobs.cancel_job(db, pick, now=_now(), actor=actor)):
-                st.session_state["settings_flash"] = f"Job {pick} is cancelled"
-                st.rerun()
+            # (label, key, icon, the statuses it applies to, the domain call, what it did, help)
+            actions = (
+                ("Retry", "retry", ":material/replay:", jobs.RETRYABLE, jobs.retry_job,
+                 "is queued again", None),
+                ("Cancel", "cancel", ":material/cancel:", jobs.IN_PROGRESS, jobs.cancel_job,
+                 "is cancelled", "A running job stops at its next heartbeat; its recording is kept"),
+            )  # fmt: skip
+            for col, (label, name, icon, applies, act, did, hint) in zip(
+                st.columns(len(actions)), actions, strict=True
+            ):
+                if col.button(
+                    label,
+                    key=f"settings_job_{name}",
+                    icon=icon,
+                    disabled=job is None or job.status not in applies,
+                    help=hint,
+                    width="stretch",
+                ) and run_action(lambda db, act=act: act(db, pick, now=_now(), actor=actor)):
+                    st.session_state["settings_flash"] = f"Job {pick} {did}"
+                    st.rerun()
     else:
         st.info("No recordings have been imported yet.", icon=":material/graphic_eq:")

@@ -18,6 +18,7 @@ from functools import cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    Connection,
     String,
     Table,
     Update,
@@ -448,10 +449,13 @@ def add_messages(
     conn = db.connection()
     pg = conn.dialect.name == "postgresql"
     have: set[str | None] = set()
-    seq: int | None = 0
+    seq = 0
     wanted = [m.external_id for m in messages if m.external_id]
     docs = [document(m.text) for m in messages]
     counted = new  # a session created in this transaction was inserted with its counters
+    # One plain message (a runtime's live append) takes its seq in the INSERT, after the lock:
+    # one statement fewer. Attachments need the ids of a multi-row INSERT, and a batch a COPY.
+    seq_in_insert = not new and not wanted and len(messages) == 1 and not messages[0].attachments
     if not new:
         # Lock the session row first, then read: two batches for one session cannot read the
         # same highest seq or both add the same message. Without external ids every message is
@@ -461,12 +465,10 @@ def add_messages(
         if wanted:
             conn.execute(_LOCK_PG if pg else _LOCK_SQLITE, {"sid": cs.id})
         else:
-            _bump(db, cs, messages, docs, pg=pg)
+            _bump(conn, cs, messages, docs)
             counted = True
-        if wanted or len(messages) > 1 or messages[0].attachments:
+        if not seq_in_insert:
             seq = conn.execute(_HIGHEST_SEQ, {"sid": cs.id}).scalar() or 0
-        else:
-            seq = None
         if wanted:
             have = set(conn.execute(_HAVE, {"sid": cs.id, "wanted": wanted}).scalars())
     keep = _fresh(messages, have)
@@ -475,11 +477,11 @@ def add_messages(
     fresh = [messages[i] for i in keep]
     if not counted:
         # Before the INSERT: the trigger then finds the words there and leaves the row alone.
-        _bump(db, cs, fresh, [docs[i] for i in keep], pg=pg)
+        _bump(conn, cs, fresh, [docs[i] for i in keep])
     rows: list[dict[str, object]] = []
     for i in keep:
         m = messages[i]
-        seq = seq + 1 if seq is not None else None
+        seq += 1
         rows.append(
             {
                 "tenant_id": cs.tenant_id,
@@ -525,34 +527,29 @@ def add_messages(
                         created_at=m.sent_at,
                     )
                 )
+    elif seq_in_insert:
+        row = {k: v for k, v in rows[0].items() if k != "seq"}  # the subquery gives it
+        conn.execute(_INSERT_NEXT, {**row, "sid": cs.id})
     else:
-        _insert_messages(db, rows, pg=pg)
+        _insert_messages(conn, rows)
     if isinstance(cs, ChatSession) and not new:
         db.expire(cs, ["message_count", "last_message_at", "has_attachments"])
     return len(rows), len(messages) - len(rows)
 
 
-def _insert_messages(db: Session, rows: list[dict[str, Any]], *, pg: bool) -> None:
+def _insert_messages(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Insert ``rows`` in one statement. Postgres: one COPY (``bulk.copy_rows``): each INSERT
     statement runs the trigger that adds the words to the session (migration 0011), and psycopg's
     executemany sends one INSERT a row (1,000 messages took 1.5 s that way). SQLite runs its
-    triggers for each row anyway: a plain executemany. One row (a runtime's live append) is one
-    INSERT on both: a COPY costs two more round trips than it saves."""
-    if len(rows) == 1:  # one statement, not the executemany path
-        row = rows[0]
-        if row["seq"] is None:
-            db.connection().execute(_INSERT_NEXT, {**row, "sid": row["session_id"]})
-        else:
-            db.connection().execute(_INSERT_MESSAGE, row)
+    triggers for each row anyway: a plain executemany. One row is one INSERT on both: a COPY
+    costs two more round trips than it saves."""
+    if len(rows) == 1 or conn.dialect.name != "postgresql":
+        conn.execute(_INSERT_MESSAGE, rows[0] if len(rows) == 1 else rows)
         return
-    if not pg:
-        db.connection().execute(_INSERT_MESSAGE, rows)
-        return
-    db.flush()  # COPY goes past the ORM: rows it still holds must be in the database first
     cols = list(rows[0])
     at = cols.index("search")
     bulk.copy_rows(
-        db.connection(),
+        conn,
         "messages",
         cols,
         [(*(r[c] for c in cols[:at]), tsvector_literal(r["search"])) for r in rows],
@@ -560,18 +557,13 @@ def _insert_messages(db: Session, rows: list[dict[str, Any]], *, pg: bool) -> No
 
 
 def _bump(
-    db: Session,
-    cs: ChatSession | Target,
-    added: list[MessageIn],
-    docs: list[list[str]],
-    *,
-    pg: bool,
+    conn: Connection, cs: ChatSession | Target, added: list[MessageIn], docs: list[list[str]]
 ) -> None:
     """Add ``added`` to the session's message_count, last_message_at and has_attachments, and on
     Postgres their words (``docs``) to its search words, in one write of the row."""
     n, newest, files = _counts(added, cs.started_at)
-    words = words_literal(docs) if pg else ""
-    db.connection().execute(
+    words = words_literal(docs) if conn.dialect.name == "postgresql" else ""
+    conn.execute(
         _bump_statement(bool(n), files, bool(words)),
         {"sid": cs.id, "n": n, "newest": newest, "words": words},
     )

@@ -227,6 +227,11 @@ class Tally:
     oldest_queued: dict[str, dt.datetime]
 
 
+def _none_yet() -> dict[str, int]:
+    """Every status at 0: a status with no job reads 0, not absent."""
+    return {str(s): 0 for s in JobStatus}
+
+
 def tally(db: Session, *, tenant_id: int | None = None) -> Tally:
     """The queue of one tenant, or (None: /metrics, the command line) of the installation."""
     scope = [Job.tenant_id == tenant_id] if tenant_id is not None else []
@@ -234,7 +239,7 @@ def tally(db: Session, *, tenant_id: int | None = None) -> Tally:
     for kind, status, n in db.execute(
         select(Job.kind, Job.status, func.count()).where(*scope).group_by(Job.kind, Job.status)
     ):
-        counts.setdefault(kind, {str(s): 0 for s in JobStatus})[status] = n
+        counts.setdefault(kind, _none_yet())[status] = n
     oldest = {
         kind: first
         for kind, first in db.execute(
@@ -258,7 +263,7 @@ class QueueState:
 def queue_state(db: Session, *, actor: Actor) -> QueueState:
     require(actor, Action.ADMINISTER)
     mine = tally(db, tenant_id=actor.tenant_id)
-    counts = mine.counts.get(TRANSCRIPTION, {str(s): 0 for s in JobStatus})
+    counts = mine.counts.get(TRANSCRIPTION, _none_yet())
     return QueueState(counts, mine.oldest_queued.get(TRANSCRIPTION))
 
 

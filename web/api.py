@@ -97,20 +97,16 @@ async def _raw(request: Request) -> bytes:
 async def _body(request: Request, model: type[exchange.M]) -> tuple[exchange.M, int]:
     """The request's body checked as ``model``, and its size in bytes."""
     raw = await _raw(request)
-    return _parsed(raw, model), len(raw)
-
-
-def _parsed(raw: bytes, model: type[exchange.M]) -> exchange.M:
     data = exchange.loads(raw)
     if model is exchange.MessagesIn and isinstance(data, dict) and "messages" not in data:
         data = {"messages": [data]}  # one message on its own
         try:
-            return exchange.parse(model, data)
+            return exchange.parse(model, data), len(raw)
         except exchange.Invalid as err:  # name paths as the caller wrote them
             raise exchange.Invalid(
                 [e.replace("$.messages[0]", "$", 1) for e in err.errors]
             ) from None
-    return exchange.parse(model, data)
+    return exchange.parse(model, data), len(raw)
 
 
 class _TooLarge(Exception):

@@ -31,48 +31,43 @@ depends_on: str | Sequence[str] | None = None
 
 MAX_WORDS = 8000  # sessionlens.search_tokens.SESSION_WORDS when this was written
 
-# The words carry no positions on either side, so equal means "no word is new".
-ADD_NEW_WORDS = f"""
+
+def _add_words(update: str) -> str:
+    """The trigger function of 0011, with ``update`` for each session the statement touched."""
+    from importlib import import_module
+
+    words = import_module("db.migrations.versions.0011_session_search").PG_WORDS
+    return f"""
 CREATE OR REPLACE FUNCTION sessionlens_add_session_words() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE w record;
 BEGIN
-    FOR w IN SELECT m.session_id, array_to_tsvector(array_agg(DISTINCT u.lexeme)) AS words
-               FROM added m, unnest(m.search) AS u
-              GROUP BY m.session_id LOOP
-        UPDATE chat_sessions
+    FOR w IN {words.format(source="added", where="")} LOOP
+        {update}
+    END LOOP;
+    RETURN NULL;
+END $$;
+"""
+
+
+# The words carry no positions on either side, so equal means "no word is new".
+ADD_NEW_WORDS = f"""UPDATE chat_sessions
            SET search = coalesce(search, ''::tsvector) || w.words
          WHERE id = w.session_id
            AND length(coalesce(search, ''::tsvector)) < {MAX_WORDS}
-           AND coalesce(search, ''::tsvector) || w.words <> coalesce(search, ''::tsvector);
-    END LOOP;
-    RETURN NULL;
-END $$;
-"""
+           AND coalesce(search, ''::tsvector) || w.words <> coalesce(search, ''::tsvector);"""
 
-
-# 0011's function, for the way back.
-REWRITE_ALWAYS = f"""
-CREATE OR REPLACE FUNCTION sessionlens_add_session_words() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE w record;
-BEGIN
-    FOR w IN SELECT m.session_id, array_to_tsvector(array_agg(DISTINCT u.lexeme)) AS words
-               FROM added m, unnest(m.search) AS u
-              GROUP BY m.session_id LOOP
-        UPDATE chat_sessions
+# 0011's: every statement writes the row (a full session keeps its words).
+REWRITE_ALWAYS = f"""UPDATE chat_sessions
            SET search = CASE WHEN length(coalesce(search, ''::tsvector)) < {MAX_WORDS}
                              THEN coalesce(search, ''::tsvector) || w.words ELSE search END
-         WHERE id = w.session_id;
-    END LOOP;
-    RETURN NULL;
-END $$;
-"""
+         WHERE id = w.session_id;"""
 
 
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(ADD_NEW_WORDS)
+        op.execute(_add_words(ADD_NEW_WORDS))
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(REWRITE_ALWAYS)
+        op.execute(_add_words(REWRITE_ALWAYS))
