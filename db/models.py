@@ -31,6 +31,9 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy import (
+    false as sa_false,
+)
+from sqlalchemy import (
     true as sa_true,
 )
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
@@ -285,9 +288,18 @@ class ChatSession(Base):
         Index(None, "customer_id", "started_at", "id"),
         Index(None, "assigned_user_id", "started_at", "id"),
         # Full-text search, tenant first (btree_gin); SQLite uses the FTS5 table chat_sessions_fts.
-        Index("ix_chat_sessions_search", "tenant_id", "search", postgresql_using="gin").ddl_if(
-            dialect="postgresql"
-        ),
+        # Postgres: a session that a runtime is writing to (search_live) is left out of the GIN
+        # index and found through the small index after it instead (migration 0014).
+        Index(
+            "ix_chat_sessions_search",
+            "tenant_id",
+            "search",
+            postgresql_using="gin",
+            postgresql_where=text("NOT search_live"),
+        ).ddl_if(dialect="postgresql"),
+        Index(
+            "ix_chat_sessions_search_live", "tenant_id", postgresql_where=text("search_live")
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -321,6 +333,11 @@ class ChatSession(Base):
     # The words of all its messages, kept by database triggers on messages (migration 0011):
     # Postgres, the distinct words; SQLite, every token in order, U+E000 between two messages.
     search: Mapped[list[str] | None] = mapped_column(SearchDoc, deferred=True)
+    # Postgres: a runtime appended to the session in the last few minutes, so its words are not in
+    # the GIN index on search, which every write of the row would otherwise fill with all of them
+    # again; search reads these few rows one by one, and search.settle_live_words puts a quiet
+    # session back in the index. Always false on SQLite, whose FTS5 table has no such cost.
+    search_live: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
 
 class Message(Base):

@@ -36,7 +36,7 @@ from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Session
 
 from db.models import Agent, Attachment, ChatSession, Customer, Handoff, Message, SessionLog
-from sessionlens import access, audit, bulk, handover, logs, media, metrics
+from sessionlens import access, audit, bulk, handover, logs, media, metrics, search
 from sessionlens.customers import customer_name_key
 from sessionlens.errors import NotFound, RuleViolation
 from sessionlens.exchange import FieldsIn, FinishIn, HandoverIn, LogIn, MessageIn, SessionIn
@@ -560,19 +560,26 @@ def _bump(
     conn: Connection, cs: ChatSession | Target, added: list[MessageIn], docs: list[list[str]]
 ) -> None:
     """Add ``added`` to the session's message_count, last_message_at and has_attachments, and on
-    Postgres their words (``docs``) to its search words, in one write of the row."""
+    Postgres their words (``docs``) to its search words, in one write of the row. On Postgres the
+    session becomes live (``search_live``): this write, and the next ones, stay out of the GIN
+    index until ``search.settle_live_words`` finds it quiet."""
     n, newest, files = _counts(added, cs.started_at)
-    words = words_literal(docs) if conn.dialect.name == "postgresql" else ""
+    pg = conn.dialect.name == "postgresql"
+    words = words_literal(docs) if pg else ""
     conn.execute(
-        _bump_statement(bool(n), files, bool(words)),
+        _bump_statement(bool(n), files, bool(words), pg),
         {"sid": cs.id, "n": n, "newest": newest, "words": words},
     )
+    if pg:
+        search.keep_settling(conn.engine)
 
 
 @cache
-def _bump_statement(counted: bool, files: bool, words: bool) -> Update:
+def _bump_statement(counted: bool, files: bool, words: bool, live: bool) -> Update:
     """The counter UPDATE of ``_bump`` for one shape of batch, built once."""
     values: dict[str, Any] = {"message_count": SESSIONS.c.message_count + bindparam("n")}
+    if live:
+        values["search_live"] = True
     if counted:
         newest = bindparam("newest", type_=SESSIONS.c.last_message_at.type)
         values["last_message_at"] = case(

@@ -24,14 +24,18 @@ migration 0011). Postgres matches them against a ``tsquery`` built here (GIN ind
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+import os
 import re
 import threading
 import time
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, text
+from sqlalchemy import ColumnElement, Engine, bindparam, text
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.types import Boolean
@@ -302,15 +306,20 @@ def _pg(element: TextMatch, compiler: Any, **kw: Any) -> str:
             f" AND sm.search @@ {q(tsquery(c))} OFFSET 0)"
         )
 
+    def indexed(tsq: str) -> str:
+        # Each session is in exactly one of two indexes (migration 0014): GIN for most, a small
+        # btree for the live ones. Naming both halves lets Postgres read each through its index.
+        return (
+            f"((NOT chat_sessions.search_live AND chat_sessions.search @@ {tsq})"
+            f" OR (chat_sessions.search_live AND chat_sessions.search @@ {tsq}))"
+        )
+
     if not query.people:
         words = q(session_tsquery(query))
         parts = (
-            [
-                f"chat_sessions.search @@ {q(query.anchor)}",
-                f"ts_match_vq(chat_sessions.search, {words})",
-            ]
+            [indexed(q(query.anchor)), f"ts_match_vq(chat_sessions.search, {words})"]
             if query.anchor
-            else [f"chat_sessions.search @@ {words}"]
+            else [indexed(words)]
         )
         parts += [f"NOT {said(c)}" if c.exclude else said(c) for c in query.clauses if c.has_phrase]
         return "(" + " AND ".join(parts) + ")"
@@ -352,6 +361,80 @@ def _sqlite(element: TextMatch, compiler: Any, **kw: Any) -> str:
         )
         parts.append(f"NOT {either}" if c.exclude else either)
     return "(" + " AND ".join(parts) + ")"
+
+
+# --- live sessions (Postgres) --------------------------------------------------------------------
+
+#: A live session goes back into the GIN index after this long without a message.
+QUIET = dt.timedelta(minutes=5)
+SETTLE_EVERY_SECONDS = 60.0
+SETTLE_BATCH = 200
+
+_SETTLE = text(
+    "UPDATE chat_sessions SET search_live = false WHERE id IN ("
+    " SELECT id FROM chat_sessions WHERE search_live AND last_message_at < :before"
+    " LIMIT :n FOR UPDATE SKIP LOCKED)"
+)
+log = logging.getLogger("sessionlens.search")
+
+
+def settle_live_words(engine: Engine, *, now: dt.datetime | None = None) -> int:
+    """Put the live sessions that have had no message for ``QUIET`` back into the GIN index (one
+    write of each row, which indexes all its words once); how many. Batches of ``SETTLE_BATCH``,
+    each its own transaction; a row an append holds right now is skipped, for the next round.
+    Searches find a session whichever index holds it, so this only keeps the live index small."""
+    before = (now or dt.datetime.now(dt.UTC)) - QUIET
+    settled = 0
+    while True:
+        with engine.begin() as conn:
+            n = conn.execute(_SETTLE, {"before": before, "n": SETTLE_BATCH}).rowcount
+        settled += n
+        if n < SETTLE_BATCH:
+            return settled
+
+
+_settlers: weakref.WeakKeyDictionary[Engine, tuple[int, threading.Thread]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def keep_settling(engine: Engine) -> None:
+    """Make sure this process runs ``settle_live_words`` every minute on ``engine``'s database
+    (Postgres; started by the first live append, so that the live sessions of a process that
+    appends are always settled by someone). One thread a database and process; it holds the engine
+    weakly and ends with it."""
+    held = _settlers.get(engine)
+    if held and held[0] == os.getpid() and held[1].is_alive():
+        return
+    with _stats_lock:
+        held = _settlers.get(engine)
+        if held and held[0] == os.getpid() and held[1].is_alive():
+            return  # another thread just started it
+        thread = threading.Thread(
+            target=_settle_forever,
+            args=(weakref.ref(engine),),
+            name="settle-live-words",
+            daemon=True,
+        )
+        _settlers[engine] = (os.getpid(), thread)  # a forked child starts its own
+        thread.start()
+
+
+def _settle_forever(engine_ref: weakref.ref[Engine]) -> None:
+    failing = False
+    while True:
+        time.sleep(SETTLE_EVERY_SECONDS)
+        engine = engine_ref()
+        if engine is None:
+            return
+        try:
+            settle_live_words(engine)
+            failing = False
+        except Exception:  # a database restart, a dropped test database: try again next round
+            if not failing:
+                log.warning("could not settle live sessions into the search index", exc_info=True)
+            failing = True
+        del engine
 
 
 # --- highlighting --------------------------------------------------------------------------------
