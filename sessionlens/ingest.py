@@ -346,11 +346,14 @@ def set_fields(db: Session, external_id: str, change: FieldsIn, *, actor: Actor)
 def finish(
     db: Session, external_id: str, change: FinishIn, *, actor: Actor, now: dt.datetime
 ) -> None:
-    """Set the finish time (now if not given); finishing again keeps the first time."""
+    """Set the finish time (now if not given); finishing again keeps the first time. A finished
+    session is no longer live: this write puts its words in the search index at once, instead of
+    waiting for ``search.settle_live_words``."""
     require(actor, Action.IMPORT)
     cs = find(db, actor, external_id, for_update=True)
     if cs.finished_at is None:
         cs.finished_at = change.finished_at or now
+    cs.search_live = False
     if change.status is not None:
         cs.status = change.status
 

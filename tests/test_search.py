@@ -536,6 +536,26 @@ def test_a_live_append_writes_nothing_to_the_search_index(db, world):
         assert sid in _found(db, who, SessionFilter(text=search.parse(word))), word
 
 
+def test_a_finished_session_is_no_longer_live(db, world):
+    """The runtime's finish puts the session's words back in the GIN index at once (Postgres);
+    found before and after, on both databases."""
+    from sessionlens.exchange import FinishIn
+
+    who, made = world
+    sid = made[2][0]
+    cs = db.get_one(ChatSession, sid)
+    cs.external_id = "finish-me"
+    ingest.add_messages(db, cs, [_said("a cassowary crossed")])
+    db.flush()
+    pg = db.bind.dialect.name == "postgresql"
+    assert db.scalar(select(ChatSession.search_live).where(ChatSession.id == sid)) is pg
+    assert _found(db, who, SessionFilter(text=search.parse("cassowary"))) == [sid]
+    ingest.finish(db, "finish-me", exchange.parse(FinishIn, {}), actor=who, now=T0)
+    db.flush()
+    assert db.scalar(select(ChatSession.search_live).where(ChatSession.id == sid)) is False
+    assert _found(db, who, SessionFilter(text=search.parse("cassowary"))) == [sid]
+
+
 def test_a_quiet_live_session_goes_back_into_the_search_index(monkeypatch):
     """Postgres: the first live append of a process starts its settler, which clears the flag of
     a session without a message for ``search.QUIET`` (one write, which indexes its words once)
