@@ -393,9 +393,16 @@ def settle_live_words(engine: Engine, *, now: dt.datetime | None = None) -> int:
             return settled
 
 
+# The settler thread of each engine, with the process it runs in (a forked child starts its own).
 _settlers: weakref.WeakKeyDictionary[Engine, tuple[int, threading.Thread]] = (
     weakref.WeakKeyDictionary()
 )
+_settlers_lock = threading.Lock()
+
+
+def _settling(engine: Engine) -> bool:
+    held = _settlers.get(engine)
+    return held is not None and held[0] == os.getpid() and held[1].is_alive()
 
 
 def keep_settling(engine: Engine) -> None:
@@ -403,12 +410,10 @@ def keep_settling(engine: Engine) -> None:
     (Postgres; started by the first live append, so that the live sessions of a process that
     appends are always settled by someone). One thread a database and process; it holds the engine
     weakly and ends with it."""
-    held = _settlers.get(engine)
-    if held and held[0] == os.getpid() and held[1].is_alive():
+    if _settling(engine):  # every append after the first: no lock taken
         return
-    with _stats_lock:
-        held = _settlers.get(engine)
-        if held and held[0] == os.getpid() and held[1].is_alive():
+    with _settlers_lock:
+        if _settling(engine):
             return  # another thread just started it
         thread = threading.Thread(
             target=_settle_forever,
@@ -416,7 +421,7 @@ def keep_settling(engine: Engine) -> None:
             name="settle-live-words",
             daemon=True,
         )
-        _settlers[engine] = (os.getpid(), thread)  # a forked child starts its own
+        _settlers[engine] = (os.getpid(), thread)
         thread.start()
 
 

@@ -35,6 +35,17 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+def _search_index(where: str | None) -> None:
+    """The GIN index on the sessions' words, over the rows ``where`` says (None: all of them)."""
+    op.create_index(
+        "ix_chat_sessions_search",
+        "chat_sessions",
+        ["tenant_id", "search"],
+        postgresql_using="gin",
+        postgresql_where=sa.text(where) if where else None,
+    )
+
+
 def upgrade() -> None:
     op.add_column(
         "chat_sessions",
@@ -43,13 +54,7 @@ def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     op.drop_index("ix_chat_sessions_search", table_name="chat_sessions")
-    op.create_index(
-        "ix_chat_sessions_search",
-        "chat_sessions",
-        ["tenant_id", "search"],
-        postgresql_using="gin",
-        postgresql_where=sa.text("NOT search_live"),
-    )
+    _search_index("NOT search_live")
     op.create_index(
         "ix_chat_sessions_search_live",
         "chat_sessions",
@@ -62,11 +67,6 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.drop_index("ix_chat_sessions_search_live", table_name="chat_sessions")
         op.drop_index("ix_chat_sessions_search", table_name="chat_sessions")
-        op.create_index(
-            "ix_chat_sessions_search",
-            "chat_sessions",
-            ["tenant_id", "search"],
-            postgresql_using="gin",
-        )
+        _search_index(None)
     # A plain DROP COLUMN (SQLite 3.35+): a batch copy of the table would lose its FTS5 triggers.
     op.drop_column("chat_sessions", "search_live")
