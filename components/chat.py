@@ -13,12 +13,14 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from components import feedback
 from components.clipboard import copy_button
 from components.data import run_action
 from components.logs_view import open_logs
 from components.markdown import Highlight, md_escape, message_html
-from sessionlens import chat, logs, media
+from sessionlens import chat, logs, media, strict
 from sessionlens.chat import AttachmentInfo, Conversation, MessageView
+from sessionlens.errors import BadInput
 from sessionlens.kinds import AuthorKind, SystemEvent
 from sessionlens.permissions import Actor
 from sessionlens.settings import get_settings
@@ -73,6 +75,8 @@ CSS = """<style>
 .sl-md { overflow-wrap:anywhere; }
 .sl-md mark.sl-hit { background:#fde68a; color:#111827; padding:0 1px; border-radius:2px; }
 .sl-md mark.sl-hit.sl-now { background:#f97316; color:white; }
+.sl-trace { margin-left:0.5rem; font-size:0.75rem; border:none; background:none; padding:0;
+  color:#1d4ed8; cursor:pointer; text-decoration:underline dotted; }
 .sl-copy { margin-left:0.5rem; font-size:0.75rem; border:1px solid #d1d5db; border-radius:6px;
   background:white; cursor:pointer; padding:0 6px; }
 [class*="st-key-sl-under-left-"] { margin-left:2.5rem; margin-right:12%; }
@@ -155,9 +159,9 @@ def render_conversation(
             run.append(f'<div class="sl-marker">{html.escape(marker_text(m, tz))}</div>')
             continue
         text, cut = _text(m, actor)
-        run.append(bubble_html(m, tz, text, highlight))
+        run.append(bubble_html(m, tz, text, highlight, traced=m.id in traced))
         with_files = [a for a in m.attachments if a.id in files]
-        if m.author_kind == AuthorKind.COPILOT_DRAFT or cut or with_files or m.id in traced:
+        if m.author_kind == AuthorKind.COPILOT_DRAFT or cut or with_files:
             flush()
             _under(
                 m,
@@ -165,10 +169,11 @@ def render_conversation(
                 actor,
                 cut=cut,
                 files=[(a, files[a.id]) for a in with_files],
-                traced=m.id in traced,
                 use_draft=use_draft,
             )
     flush()
+    if traced:
+        _trace_clicked(session_id, traced, actor)
     if conv.transcribing:
         st.info(
             "The transcript of this call is still being produced. Refresh in a moment.",
@@ -180,8 +185,17 @@ def _show_earlier(session_id: int) -> None:
     st.session_state[window_key(session_id)] = message_window(session_id) + chat.WINDOW
 
 
-def bubble_html(m: MessageView, tz: str, text: str, highlight: Highlight | None = None) -> str:
-    """One message as HTML: avatar, who wrote it, the body, quick replies, time and delivery."""
+def bubble_html(
+    m: MessageView,
+    tz: str,
+    text: str,
+    highlight: Highlight | None = None,
+    *,
+    traced: bool = False,
+) -> str:
+    """One message as HTML: avatar, who wrote it, the body, quick replies, time and delivery,
+    and for an AI message with a trace call behind it (``traced``) a "View trace" button, which
+    ``trace_clicks`` hears."""
     kind = m.author_kind
     parts: list[str] = []
     if kind == AuthorKind.HUMAN:
@@ -200,7 +214,13 @@ def bubble_html(m: MessageView, tz: str, text: str, highlight: Highlight | None 
     if m.quick_replies:
         chips = "".join(f'<span class="sl-chip">{html.escape(q)}</span>' for q in m.quick_replies)
         parts.append(f'<div class="sl-quick">{chips}</div>')
-    parts.append(f'<div class="sl-meta">{_meta_html(m, tz)}</div>')
+    trace = (
+        f'<button type="button" class="sl-trace" data-sl-trace="{m.id}" '
+        'title="Open the LLM call that produced this answer">View trace</button>'
+        if traced
+        else ""
+    )
+    parts.append(f'<div class="sl-meta">{_meta_html(m, tz)}{trace}</div>')
     if m.reaction:
         face = "👍" if m.reaction == "up" else "👎"
         parts.append(f'<div class="sl-meta">Customer reaction: {face}</div>')
@@ -246,11 +266,9 @@ def _under(
     *,
     cut: bool,
     files: list[tuple[AttachmentInfo, tuple[str, str, bytes]]],
-    traced: bool,
     use_draft: Callable[[str], None] | None = None,
 ) -> None:
-    """The widgets of one message, under its bubble: Copy or "Use draft", "Show all", files,
-    "View trace"."""
+    """The widgets of one message, under its bubble: Copy or "Use draft", "Show all", files."""
     side = "right" if m.author_kind == AuthorKind.CUSTOMER else "left"
     with st.container(key=f"sl-under-{side}-{m.id}"):
         if m.author_kind == AuthorKind.COPILOT_DRAFT:
@@ -276,15 +294,41 @@ def _under(
             )
         for a, content in files:
             _attachment(a, content)
-        if traced and st.button(
-            "View trace",
-            key=f"trace_{m.id}",
-            type="tertiary",
-            icon=":material/account_tree:",
-            help="Open the LLM call that produced this answer",
-        ):
-            entry = run_action(lambda db: logs.trace_for_message(db, m.id, actor=actor))
-            open_logs(session_id, tab="Trace Logs", focus=entry)  # the drawer opens in this run
+
+
+# The "View trace" buttons are part of the chat's HTML, not a widget each: a widget per AI message
+# made a row click send and draw three elements per answer (bench/browser.py). This one element
+# hears a click on any of them and hands the message id to the script as a trigger value.
+_TRACE_CLICKS_JS = """
+export default function({ setTriggerValue }) {
+  const heard = (e) => {
+    const b = e.target instanceof Element && e.target.closest('button[data-sl-trace]');
+    if (b) setTriggerValue('trace', b.getAttribute('data-sl-trace'));
+  };
+  document.addEventListener('click', heard);
+  return () => document.removeEventListener('click', heard);
+}
+"""
+trace_clicks = st.components.v2.component("sessionlens_trace_clicks", js=_TRACE_CLICKS_JS)
+
+
+def _trace_clicked(session_id: int, traced: set[int], actor: Actor) -> None:
+    """Open the Logs drawer on the trace call of the message whose "View trace" was clicked
+    (in this run, before the page draws the drawer). The id comes from the browser: only a
+    message of this chat that has a trace counts."""
+    clicked = trace_clicks(key=f"trace_clicks_{session_id}", on_trace_change=lambda: None).trace
+    if not clicked:
+        return
+    try:
+        mid = strict.ident(str(clicked), "The message to trace", big=True)
+    except BadInput as err:
+        feedback.error(str(err))
+        return
+    if mid not in traced:
+        feedback.error("That message has no trace call in this session.")
+        return
+    entry = run_action(lambda db: logs.trace_for_message(db, mid, actor=actor))
+    open_logs(session_id, tab="Trace Logs", focus=entry)
 
 
 def _attachment(a: AttachmentInfo, content: tuple[str, str, bytes]) -> None:

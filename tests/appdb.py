@@ -267,3 +267,22 @@ def shown(elements) -> list[str]:  # type: ignore[no-untyped-def]
     import re
 
     return [re.sub(r"\\(.)", r"\1", e.value) for e in elements]
+
+
+def fire_trigger(at, key: str, event: str, value: object):  # type: ignore[no-untyped-def]
+    """Run ``at`` as if the browser had sent ``event`` with ``value`` from the
+    ``st.components.v2`` element of ``key`` (what a click in the chat's HTML does). AppTest has no
+    handle on such elements, so this sends the trigger widget's state the way the frontend
+    does: a JSON list of ``{"event", "value"}`` under the component's internal trigger id."""
+    import json
+
+    from streamlit.components.v2.bidi_component.main import _make_trigger_id
+    from streamlit.proto.WidgetStates_pb2 import WidgetStates
+
+    (element,) = [e for e in at.get("bidi_component") if e.proto.id.endswith(f"-{key}")]
+    states = WidgetStates()
+    states.CopyFrom(at._tree.get_widget_states())
+    state = states.widgets.add()
+    state.id = _make_trigger_id(element.proto.id, "events")
+    state.json_trigger_value = json.dumps([{"event": event, "value": value}])
+    return at._run(states)

@@ -3,10 +3,13 @@ link from an AI message to its trace call."""
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
-from db.models import ChatSession, LogKind, SessionLog
+from db.models import ChatSession, LogKind, Message, SessionLog
 from tests import appdb
 
 APP = appdb.FRAME
@@ -106,8 +109,31 @@ def test_view_trace_from_an_ai_message_opens_that_call(app_db):
     at = appdb.app_test()
     at.query_params["session"] = str(cs.id)
     at.run()
-    trace_buttons = [b for b in at.button if b.key and b.key.startswith("trace_")]
-    assert trace_buttons
-    trace_buttons[0].click().run()
+    chat = "".join(h.proto.body for h in at.get("html"))
+    traced = [int(t) for t in re.findall(r'<button [^>]*data-sl-trace="(\d+)"', chat)]
+    assert traced and "View trace</button>" in chat
+    assert "logs_for" not in at.session_state
+    appdb.fire_trigger(at, f"trace_clicks_{cs.id}", "trace", str(traced[0]))
     assert at.session_state["logs_tab"] == "Trace Logs"
     assert "sl-call sl-focus" in _bodies(at)
+
+
+def test_a_forged_trace_click_opens_nothing(app_db):
+    """The message id of a "View trace" click comes from the browser: garbage and a message that
+    is not a traced answer of this chat (here: the customer's first message) are refused."""
+    cs = appdb.showcase(app_db)
+    at = appdb.app_test()
+    at.query_params["session"] = str(cs.id)
+    at.run()
+    with Session(app_db) as db:
+        customer_msg = db.scalar(
+            select(Message.id)
+            .where(Message.session_id == cs.id, Message.author_kind == "customer")
+            .order_by(Message.seq)
+        )
+    appdb.fire_trigger(at, f"trace_clicks_{cs.id}", "trace", "12x")
+    assert "'12x' is not an id" in " ".join(e.value for e in at.error)
+    appdb.fire_trigger(at, f"trace_clicks_{cs.id}", "trace", str(customer_msg))
+    assert "no trace call in this session" in " ".join(e.value for e in at.error)
+    assert "logs_for" not in at.session_state
+    assert not at.exception
