@@ -327,7 +327,7 @@ def _trace_clicked(session_id: int, traced: set[int], actor: Actor) -> None:
     if mid not in traced:
         feedback.error("That message has no trace call in this session.")
         return
-    entry = run_action(lambda db: logs.trace_for_message(db, mid, actor=actor))
+    entry = run_action(lambda db: logs.trace_for_message(db, session_id, mid, actor=actor))
     open_logs(session_id, tab="Trace Logs", focus=entry)
 
 

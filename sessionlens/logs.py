@@ -159,31 +159,31 @@ def search(db: Session, session_id: int, kind: LogKind, term: str, *, actor: Act
     return [Match(i, int(n)) for i, n in rows]
 
 
-def trace_for_message(db: Session, message_id: int, *, actor: Actor) -> int | None:
-    """The trace entry that generated an AI message, if the session has one."""
+def trace_for_message(db: Session, session_id: int, message_id: int, *, actor: Actor) -> int | None:
+    """The trace entry of session ``session_id`` that generated an AI message, if it has one.
+    (By session first: the logs are indexed by session and kind, not by message.)"""
     require(actor, Action.VIEW_TRACES)
     if not traces_available(db, actor=actor):
         return None
     return db.scalar(
         select(SessionLog.id)
-        .where(
-            SessionLog.tenant_id == actor.tenant_id,
-            SessionLog.kind == LogKind.TRACE,
-            SessionLog.message_id == message_id,
-        )
+        .where(*_scope(actor, session_id, LogKind.TRACE), SessionLog.message_id == message_id)
         .limit(1)
     )
 
 
-def traced_messages(db: Session, message_ids: list[int], *, actor: Actor) -> set[int]:
-    """Which of these AI messages have a trace entry (for the chat's "View trace" links)."""
+def traced_messages(
+    db: Session, session_id: int, message_ids: list[int], *, actor: Actor
+) -> set[int]:
+    """Which of these AI messages of session ``session_id`` have a trace entry (for the chat's
+    "View trace" buttons). One index range, the session's trace calls: asked by message id
+    alone, Postgres read every log line of every session (a million sessions: all of them)."""
     if not message_ids or not traces_available(db, actor=actor):
         return set()
     return set(
         db.scalars(
             select(SessionLog.message_id).where(
-                SessionLog.tenant_id == actor.tenant_id,
-                SessionLog.kind == LogKind.TRACE,
+                *_scope(actor, session_id, LogKind.TRACE),
                 SessionLog.message_id.in_(message_ids),
             )
         )

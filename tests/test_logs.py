@@ -60,15 +60,21 @@ def test_system_lines_in_time_order_and_searchable(db):
 
 def test_ai_message_links_to_its_trace_call(db):
     who = actor(db)
-    msg = db.scalar(
-        select(SessionLog.message_id)
+    sid, msg = db.execute(
+        select(SessionLog.session_id, SessionLog.message_id)
         .where(SessionLog.tenant_id == who.tenant_id, SessionLog.message_id.is_not(None))
         .limit(1)
-    )
-    entry = logs.trace_for_message(db, msg, actor=who)
+    ).one()
+    entry = logs.trace_for_message(db, sid, msg, actor=who)
     row = db.get(SessionLog, entry)
     assert row.message_id == msg and row.action_input == db.get(Message, msg).text
-    assert msg in logs.traced_messages(db, [msg], actor=who)
+    assert msg in logs.traced_messages(db, sid, [msg], actor=who)
+    # The same message asked for under another session of the tenant has no trace there.
+    other = db.scalar(
+        select(ChatSession.id).where(ChatSession.tenant_id == who.tenant_id, ChatSession.id != sid)
+    )
+    assert logs.trace_for_message(db, other, msg, actor=who) is None
+    assert logs.traced_messages(db, other, [msg], actor=who) == set()
 
 
 def test_free_plan_and_other_tenants_are_refused(db):
@@ -77,6 +83,6 @@ def test_free_plan_and_other_tenants_are_refused(db):
     free_sid = db.scalar(select(ChatSession.id).where(ChatSession.tenant_id == free.tenant_id))
     with pytest.raises(PermissionDenied, match="paid plans"):
         logs.search(db, free_sid, LogKind.TRACE, "x", actor=free)
-    assert logs.trace_for_message(db, 1, actor=free) is None
+    assert logs.trace_for_message(db, free_sid, 1, actor=free) is None
     with pytest.raises(NotFound):
         logs.search(db, sid, LogKind.SYSTEM, "Session", actor=free)
