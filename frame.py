@@ -8,7 +8,7 @@ this frame, until the first run of this script).
 import streamlit as st
 
 from components import feedback
-from components.data import prepare_database, start_embedded_worker
+from components.data import keep_imports_out_of_gc, prepare_database, start_embedded_worker
 from components.frame import navigation
 from components.signin import require_sign_in
 from sessionlens.settings import get_settings
@@ -22,5 +22,6 @@ try:
     start_embedded_worker(get_settings().database_url)
     page = navigation()
     page.run()
+    keep_imports_out_of_gc()
 except Exception as exc:  # noqa: BLE001 - st.rerun/st.stop are BaseExceptions and pass through
     feedback.unexpected(exc)
