@@ -127,12 +127,17 @@ def worker(
     import signal
 
     from db.engine import make_sessionmaker
-    from sessionlens import metrics
+    from sessionlens import metrics, search
     from sessionlens.blobs import default_store
     from sessionlens.worker import Worker
 
     settings = get_settings()
-    maker = make_sessionmaker(make_engine(database_url or settings.database_url))
+    engine = make_engine(database_url or settings.database_url)
+    maker = make_sessionmaker(engine)
+    if engine.dialect.name == "postgresql":
+        # Live sessions go back into the search index here too, not only in the processes that
+        # append: after an API server restarts, nobody else may append to its sessions again.
+        search.keep_settling(engine)
     w = Worker(maker, settings, default_store())
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: w.stop.set())

@@ -1,5 +1,6 @@
 """The `sessionlens` command a new user runs: migrate, demo data, location refresh."""
 
+from sqlalchemy import make_url
 from typer.testing import CliRunner
 
 from sessionlens.cli import app
@@ -246,3 +247,23 @@ def test_a_refused_setting_is_named_not_a_traceback(monkeypatch):
         res.output
     )
     assert "Error: SESSIONLENS_PAGE_SIZE: Input should be greater than or equal to 1" in res.output
+
+
+def test_a_worker_on_postgres_settles_live_sessions(monkeypatch):
+    """`sessionlens worker` on Postgres starts the settler that puts quiet live sessions back into
+    the search index (tests/test_search.py shows what it does), so that they are settled even when
+    the API process that appended to them has gone; on SQLite there is nothing to settle."""
+    from sessionlens import search, worker
+    from tests.conftest import PG_URL
+
+    settling: list[str] = []
+    monkeypatch.setattr(
+        search, "keep_settling", lambda engine: settling.append(engine.url.database)
+    )
+    monkeypatch.setattr(worker.Worker, "run", lambda self: None)  # return at once
+    result = runner.invoke(app, ["worker", "--database-url", PG_URL])
+    assert result.exit_code == 0, result.output
+    assert settling == [make_url(PG_URL).database]
+    result = runner.invoke(app, ["worker", "--database-url", "sqlite://"])
+    assert result.exit_code == 0, result.output
+    assert settling == [make_url(PG_URL).database]
