@@ -129,7 +129,7 @@ class Tenant:
     agents: list[tuple[int, str]] = field(default_factory=list)
     humans: list[tuple[int, str]] = field(default_factory=list)
     admin: tuple[int, str] = (0, "")
-    customers: list[tuple[int, str]] = field(default_factory=list)
+    customers: list[tuple[int, str, str | None]] = field(default_factory=list)  # id, name, phone
 
 
 class DemoContext:

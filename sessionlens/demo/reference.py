@@ -196,4 +196,4 @@ def customers(ctx: DemoContext, t: Tenant, count: int) -> None:
                 {"segment": rng.choice(["retail", "b2b", "vip"])},
             ),
         )
-        t.customers.append((cid, name))
+        t.customers.append((cid, name, phone))

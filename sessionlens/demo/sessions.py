@@ -163,7 +163,7 @@ def session(
             loc.note if loc else None,
             (rng.random() < 0.4) if channel == Channel.WEB else None,
             _parameters(ctx, channel, outbound, customer_id),
-            _results(ctx, t, customer[1] if customer else None),
+            _results(ctx, t, customer),
         ),
     )
     if detail:
@@ -200,7 +200,9 @@ def _parameters(
     return {}
 
 
-def _results(ctx: DemoContext, t: Tenant, customer: str | None) -> dict[str, Any]:
+def _results(
+    ctx: DemoContext, t: Tenant, customer: tuple[int, str, str | None] | None
+) -> dict[str, Any]:
     rng = ctx.rng
     if rng.random() < 0.3:
         return {}
@@ -219,9 +221,12 @@ _PHONES = ["+1-555-0123", "+49 30 1234567", "+44 20 7946 0958"]
 _CODES = ["A-558812", "B-204417", "NW-31877"]
 
 
-def _result_value(ctx: DemoContext, spec: dict[str, Any], customer: str | None) -> Any:
+def _result_value(
+    ctx: DemoContext, spec: dict[str, Any], customer: tuple[int, str, str | None] | None
+) -> Any:
     """A plausible collected value for a configured result field of ``spec["type"]``: a text
-    field named for a name holds the customer's name, one named for a phone a phone number."""
+    field named for a name holds the customer's name, one named for a phone the customer's phone
+    (as the agent collected it; a made-up one when the customer has none on file)."""
     rng, kind = ctx.rng, spec["type"]
     day = (ctx.now + dt.timedelta(days=rng.randint(1, 30))).date()
     if kind == "int":
@@ -238,5 +243,7 @@ def _result_value(ctx: DemoContext, spec: dict[str, Any], customer: str | None) 
         return rng.choice(spec.get("choices") or ["?"])
     key = spec["key"].lower()
     if "name" in key:
-        return rng.choice([customer] * 3 if customer else _NAMES)
-    return rng.choice(_PHONES if "phone" in key else _CODES)
+        return rng.choice([customer[1]] * 3 if customer else _NAMES)
+    if "phone" in key:
+        return rng.choice([customer[2]] * 3 if customer and customer[2] else _PHONES)
+    return rng.choice(_CODES)
