@@ -33,8 +33,10 @@ def main() -> None:
     args = ap.parse_args()
     conn = psycopg.connect(args.url.replace("postgresql+psycopg://", "postgresql://"))
     with conn.cursor() as cur:
-        cur.execute("SELECT id, search, search_live FROM chat_sessions ORDER BY id LIMIT 1")
-        sid, words, live = cur.fetchone()
+        cur.execute(
+            "SELECT id, search, search_live, message_count FROM chat_sessions ORDER BY id LIMIT 1"
+        )
+        sid, words, live, count = cur.fetchone()
         cur.execute(
             "UPDATE chat_sessions SET search = array_to_tsvector(ARRAY(SELECT 'w' || g "
             "FROM generate_series(1, %s) g)) WHERE id = %s",
@@ -63,12 +65,13 @@ def main() -> None:
                 cur.execute("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), %s)", (lsn0,))
                 wal[flag].append(int(cur.fetchone()[0]))
                 conn.commit()
-    finally:
+    finally:  # the session as it was, however far the runs got (Ctrl-C included)
+        conn.rollback()
         with conn.cursor() as cur:
             cur.execute(
                 "UPDATE chat_sessions SET search = %s::tsvector, search_live = %s, "
-                "message_count = message_count - %s WHERE id = %s",
-                (words, live, args.runs * 2, sid),
+                "message_count = %s WHERE id = %s",
+                (words, live, count, sid),
             )
         conn.commit()
     print(f"counter update of a session of {args.words:,} words, {args.runs} runs each")
