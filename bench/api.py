@@ -36,13 +36,12 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import measure_pair, p50_p95  # noqa: E402
+from bench.common import measure_pair, p50_p95, raw_connect  # noqa: E402
 from bench.sessions_page import DEFAULT_URL, ensure_data  # noqa: E402
 from db.engine import make_engine  # noqa: E402
 from sessionlens import admin, exchange, geo, identity, ingest  # noqa: E402
@@ -218,8 +217,7 @@ def main() -> None:
         with Session(engine) as db, db.begin():
             ingest.append_messages(db, live[0], [_message(counter[0])], actor=api_actor)
 
-    raw_url = args.url.replace("postgresql+psycopg://", "postgresql://")
-    raw = psycopg.connect(raw_url)
+    raw = raw_connect(args.url)
     with raw.cursor() as cur:
         cur.execute("SELECT id, tenant_id FROM chat_sessions WHERE external_id = %s", (live[1],))
         sid, tenant = cur.fetchone()

@@ -1,4 +1,4 @@
-"""Timing and table printing shared by the benchmarks."""
+"""Timing, table printing and the raw database connection shared by the benchmarks."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import psycopg
 
 
 def measure(fn: Callable[[], object], runs: int = 40, warmup: int = 3) -> tuple[float, float]:
@@ -53,3 +56,9 @@ def print_table(rows: list[dict], json_path: str | None) -> None:
         )
     if json_path:
         Path(json_path).write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+
+
+def raw_connect(url: str, **options: Any) -> psycopg.Connection:
+    """A plain psycopg connection to the database of the SQLAlchemy URL ``url`` (for the raw SQL
+    a benchmark compares the app with, and for its own set-up)."""
+    return psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), **options)

@@ -16,14 +16,13 @@ import argparse
 import sys
 from pathlib import Path
 
-import psycopg
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import measure_pair, print_table  # noqa: E402
+from bench.common import measure_pair, print_table, raw_connect  # noqa: E402
 from bench.sessions_page import DEFAULT_URL, ensure_data  # noqa: E402
 from db.engine import make_engine  # noqa: E402
 from db.models import ChatSession  # noqa: E402
@@ -78,7 +77,7 @@ def main() -> None:
         who = identity.default_actor(db)
     waiting = top_up(engine, who.tenant_id, args.waiting)
     print(f"{waiting:,} conversations waiting in tenant {who.tenant_id}")
-    raw = psycopg.connect(args.url.replace("postgresql+psycopg://", "postgresql://"))
+    raw = raw_connect(args.url)
     raw.autocommit = True
 
     def sql_of(fn):  # type: ignore[no-untyped-def]

@@ -17,11 +17,9 @@ import sys
 import time
 from pathlib import Path
 
-import psycopg
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import p50_p95  # noqa: E402
+from bench.common import p50_p95, raw_connect  # noqa: E402
 from bench.sessions_page import DEFAULT_URL  # noqa: E402
 
 
@@ -31,7 +29,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=300)
     ap.add_argument("--words", type=int, default=3000)
     args = ap.parse_args()
-    conn = psycopg.connect(args.url.replace("postgresql+psycopg://", "postgresql://"))
+    conn = raw_connect(args.url)
     with conn.cursor() as cur:
         cur.execute(
             "SELECT id, search, search_live, message_count FROM chat_sessions ORDER BY id LIMIT 1"

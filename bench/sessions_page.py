@@ -16,12 +16,11 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-import psycopg
 from sqlalchemy import func, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import measure, measure_pair, print_table  # noqa: E402
+from bench.common import measure, measure_pair, print_table, raw_connect  # noqa: E402
 from db.engine import make_engine, make_sessionmaker  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
 from db.models import ChatSession  # noqa: E402
@@ -82,11 +81,7 @@ def main() -> None:
     maker = make_sessionmaker(make_engine(args.url), read_only=True)  # as the page reads
     with maker() as db:
         actor = identity.default_actor(db)
-    raw = psycopg.connect(
-        args.url.replace("postgresql+psycopg", "postgresql"),
-        prepare_threshold=None,
-        autocommit=True,
-    )
+    raw = raw_connect(args.url, prepare_threshold=None, autocommit=True)
     rows = []
     for sort in SortKey:
         col = "started_at" if sort is SortKey.STARTED else "last_message_at"

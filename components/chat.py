@@ -173,7 +173,7 @@ def render_conversation(
             )
     flush()
     if traced:
-        _trace_clicked(session_id, traced, actor)
+        _trace_clicked(session_id, actor)
     if conv.transcribing:
         st.info(
             "The transcript of this call is still being produced. Refresh in a moment.",
@@ -195,7 +195,7 @@ def bubble_html(
 ) -> str:
     """One message as HTML: avatar, who wrote it, the body, quick replies, time and delivery,
     and for an AI message with a trace call behind it (``traced``) a "View trace" button, which
-    ``trace_clicks`` hears."""
+    ``_trace_clicks`` hears."""
     kind = m.author_kind
     parts: list[str] = []
     if kind == AuthorKind.HUMAN:
@@ -309,14 +309,15 @@ export default function({ setTriggerValue }) {
   return () => document.removeEventListener('click', heard);
 }
 """
-trace_clicks = st.components.v2.component("sessionlens_trace_clicks", js=_TRACE_CLICKS_JS)
+_trace_clicks = st.components.v2.component("sessionlens_trace_clicks", js=_TRACE_CLICKS_JS)
 
 
-def _trace_clicked(session_id: int, traced: set[int], actor: Actor) -> None:
+def _trace_clicked(session_id: int, actor: Actor) -> None:
     """Open the Logs drawer on the trace call of the message whose "View trace" was clicked
-    (in this run, before the page draws the drawer). The id comes from the browser: only a
-    message of this chat that has a trace counts."""
-    clicked = trace_clicks(key=f"trace_clicks_{session_id}", on_trace_change=lambda: None).trace
+    (in this run, before the page draws the drawer). The id comes from the browser; the domain
+    answers only for a trace call of this session in the actor's tenant."""
+    # A callback, even one that does nothing, is what makes the element report the trigger.
+    clicked = _trace_clicks(key=f"trace_clicks_{session_id}", on_trace_change=lambda: None).trace
     if not clicked:
         return
     try:
@@ -324,10 +325,10 @@ def _trace_clicked(session_id: int, traced: set[int], actor: Actor) -> None:
     except BadInput as err:
         feedback.error(str(err))
         return
-    if mid not in traced:
+    entry = run_action(lambda db: logs.trace_for_message(db, session_id, mid, actor=actor))
+    if entry is None:
         feedback.error("That message has no trace call in this session.")
         return
-    entry = run_action(lambda db: logs.trace_for_message(db, session_id, mid, actor=actor))
     open_logs(session_id, tab="Trace Logs", focus=entry)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from sessionlens.demo import assets
 from sessionlens.demo.writer import BulkWriter
@@ -116,6 +116,14 @@ TABLES: list[tuple[str, list[str]]] = [
 ]
 
 
+class Customer(NamedTuple):
+    """A demo customer as the sessions need it: who, and the phone on file (if any)."""
+
+    id: int
+    name: str
+    phone: str | None
+
+
 @dataclass
 class Tenant:
     """A demo tenant and the people, agents and customers made for it so far."""
@@ -129,7 +137,7 @@ class Tenant:
     agents: list[tuple[int, str]] = field(default_factory=list)
     humans: list[tuple[int, str]] = field(default_factory=list)
     admin: tuple[int, str] = (0, "")
-    customers: list[tuple[int, str, str | None]] = field(default_factory=list)  # id, name, phone
+    customers: list[Customer] = field(default_factory=list)
 
 
 class DemoContext:

@@ -10,7 +10,7 @@ from argon2 import PasswordHasher
 
 from sessionlens.customers import customer_name_key
 from sessionlens.demo import content as C
-from sessionlens.demo.context import DemoContext, Tenant
+from sessionlens.demo.context import Customer, DemoContext, Tenant
 from sessionlens.geo import Locator
 from sessionlens.kinds import Plan, Role
 
@@ -196,4 +196,4 @@ def customers(ctx: DemoContext, t: Tenant, count: int) -> None:
                 {"segment": rng.choice(["retail", "b2b", "vip"])},
             ),
         )
-        t.customers.append((cid, name, phone))
+        t.customers.append(Customer(cid, name, phone))

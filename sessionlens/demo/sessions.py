@@ -9,7 +9,7 @@ from typing import Any
 
 from sessionlens.channels import VOICE_CHANNELS, WEB_CHANNELS
 from sessionlens.demo import content as C
-from sessionlens.demo.context import DemoContext, Tenant
+from sessionlens.demo.context import Customer, DemoContext, Tenant
 from sessionlens.demo.conversation import Messages
 from sessionlens.demo.logs import system_logs
 from sessionlens.kinds import AuthorKind, Channel, Mode, Plan, SystemEvent
@@ -60,7 +60,7 @@ def session(
     channel = rng.choices(_CHANNELS, cum_weights=_WEIGHTS)[0]
     agent_id, agent_name = rng.choice(t.agents)
     customer = rng.choice(t.customers) if rng.random() < 0.85 else None
-    customer_id = customer[0] if customer else None
+    customer_id = customer.id if customer else None
     outbound = channel == Channel.WHATSAPP and rng.random() < 0.25
     r = rng.random()
     mode = Mode.AI if r < 0.75 else Mode.HUMAN if r < 0.93 else Mode.COPILOT
@@ -78,7 +78,7 @@ def session(
     transfer_at = n_lines * 0.6 if mode != Mode.AI else None
     reacting = channel == Channel.WEB
     delivering = channel in DELIVERY_CHANNELS
-    name = customer[1].split()[0] if customer else "there"
+    name = customer.name.split()[0] if customer else "there"
     if outbound:
         msgs.say(
             AuthorKind.AI,
@@ -200,9 +200,7 @@ def _parameters(
     return {}
 
 
-def _results(
-    ctx: DemoContext, t: Tenant, customer: tuple[int, str, str | None] | None
-) -> dict[str, Any]:
+def _results(ctx: DemoContext, t: Tenant, customer: Customer | None) -> dict[str, Any]:
     rng = ctx.rng
     if rng.random() < 0.3:
         return {}
@@ -221,9 +219,7 @@ _PHONES = ["+1-555-0123", "+49 30 1234567", "+44 20 7946 0958"]
 _CODES = ["A-558812", "B-204417", "NW-31877"]
 
 
-def _result_value(
-    ctx: DemoContext, spec: dict[str, Any], customer: tuple[int, str, str | None] | None
-) -> Any:
+def _result_value(ctx: DemoContext, spec: dict[str, Any], customer: Customer | None) -> Any:
     """A plausible collected value for a configured result field of ``spec["type"]``: a text
     field named for a name holds the customer's name, one named for a phone the customer's phone
     (as the agent collected it; a made-up one when the customer has none on file)."""
@@ -243,7 +239,7 @@ def _result_value(
         return rng.choice(spec.get("choices") or ["?"])
     key = spec["key"].lower()
     if "name" in key:
-        return rng.choice([customer[1]] * 3 if customer else _NAMES)
+        return rng.choice([customer.name] * 3 if customer else _NAMES)
     if "phone" in key:
-        return rng.choice([customer[2]] * 3 if customer and customer[2] else _PHONES)
+        return rng.choice([customer.phone] * 3 if customer and customer.phone else _PHONES)
     return rng.choice(_CODES)
