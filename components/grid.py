@@ -81,10 +81,14 @@ LOCATION = JsCode("""class {
 CSS = """
 .dot { display:inline-block; width:8px; height:8px; border-radius:50%; margin-right:6px;
   background:#22c55e; vertical-align:middle; }
-.dot-active { animation: pulse 1.4s ease-in-out infinite; }
-@keyframes pulse { 0% { box-shadow:0 0 0 0 rgba(34,197,94,.7);} 70% { box-shadow:0 0 0 6px
-  rgba(34,197,94,0);} 100% { box-shadow:0 0 0 0 rgba(34,197,94,0);} }
-@media (prefers-reduced-motion: reduce) { .dot-active { animation:none; } }
+/* The pulse is a halo behind the dot that grows and fades: transform and opacity only, which
+   the compositor animates without the page repainting (docs/engineering-notes.md). */
+.dot-active { position:relative; }
+.dot-active::before { content:''; position:absolute; inset:0; border-radius:50%;
+  background:rgba(34,197,94,.7); animation: pulse 1.4s ease-out infinite; will-change:transform; }
+@keyframes pulse { 0% { transform:scale(1); opacity:1; } 70% { transform:scale(2.5); opacity:0; }
+  100% { transform:scale(2.5); opacity:0; } }
+@media (prefers-reduced-motion: reduce) { .dot-active::before { animation:none; opacity:0; } }
 .resp-ai { font-weight:600; color:#6d28d9; } .resp-none { color:#9ca3af; font-style:italic; }
 .avatar { display:inline-block; min-width:22px; text-align:center; border-radius:11px;
   background:#e0e7ff; padding:0 4px; }
