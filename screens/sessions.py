@@ -5,7 +5,7 @@ import streamlit as st
 from components import feedback, selection
 from components.data import current_actor, run_action
 from components.export_dialog import export_dialog
-from components.filter_bar import current_filter, filter_sidebar, open_filters_dialog
+from components.filter_bar import current_filter, filters_dialog_if_open, open_filters
 from components.header import sessions_header
 from components.import_dialog import import_dialog
 from components.live import live_watch
@@ -25,7 +25,6 @@ open_view_from_url(actor)
 fields = tenant.result_fields if tenant else {}
 flt = current_filter(tz, fields)
 active = filter_query.active_labels(flt)
-filter_sidebar(actor, tz, flt, fields)
 views_sidebar(actor)
 asked = sessions_header(
     f"Sessions · {tenant.name}" if tenant else "Sessions",
@@ -34,11 +33,13 @@ asked = sessions_header(
     can_export=can(actor, Action.EXPORT),
 )
 if asked == "search":
-    open_filters_dialog(actor, tz, flt, fields)
+    open_filters()
 elif asked == "import":
     import_dialog(actor, tz)
 elif asked == "export":
     export_dialog(actor, tz, flt)
+if asked not in ("import", "export"):  # one dialog at a time
+    filters_dialog_if_open(actor, tz, flt, fields)
 
 with st.sidebar:
     width = st.slider(

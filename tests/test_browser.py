@@ -221,7 +221,7 @@ def test_deep_link_opens_the_session(page, server):
     expect(page.get_by_text("started the session at").first).to_be_visible()
 
 
-def test_filter_by_ip_in_the_sidebar_then_reset(page, server):
+def test_filter_by_ip_in_the_dialog_then_reset(page, server):
     from playwright.sync_api import expect
 
     base, engine = server
@@ -236,16 +236,38 @@ def test_filter_by_ip_in_the_sidebar_then_reset(page, server):
         )
     page.goto(base + "/")
     expect(_row(page, target.id)).to_be_visible(timeout=60_000)
-    sidebar = page.get_by_test_id("stSidebar")
-    sidebar.get_by_label("IP").fill(target.ip)
-    sidebar.get_by_label("IP").press("Enter")
-    sidebar.get_by_role("button", name="Apply").click()
+    page.get_by_role("button", name="Search", exact=True).click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("IP").fill("not an address")
+    dialog.get_by_label("IP").press("Escape")  # closed without Apply: nothing changes
+    expect(dialog).to_have_count(0, timeout=10_000)
+    expect(page).not_to_have_url(re.compile(r"[?&]ip="))
+    # A run of the whole page (the table width changes) does not bring the closed dialog back.
+    page.get_by_test_id("stSidebar").get_by_role("slider").press("ArrowRight")
+    expect(page.get_by_test_id("stSidebar").get_by_text("65", exact=True)).to_be_visible(
+        timeout=20_000
+    )
+    page.wait_for_timeout(1_000)  # the run has started; then wait for it to end
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=\"stApp\"]')"
+        "?.getAttribute('data-test-script-state') === 'notRunning'",
+        timeout=20_000,
+    )
+    expect(dialog).to_have_count(0)
+    page.get_by_role("button", name="Search", exact=True).click()
+    expect(dialog.get_by_label("IP")).to_have_value("", timeout=10_000)  # filled from the URL
+    dialog.get_by_label("IP").fill(target.ip)
+    dialog.get_by_label("IP").press("Enter")
+    dialog.get_by_role("button", name="Apply").click()
+    expect(dialog).to_have_count(0, timeout=20_000)
     expect(page.get_by_text("1 filter active: IP")).to_be_visible(timeout=20_000)
     expect(page).to_have_url(re.compile(r"[?&]ip="))
     rows = page.frame_locator(GRID).locator(".ag-center-cols-container .ag-row")
     expect(rows).to_have_count(len(expected), timeout=20_000)
     assert {int(r.get_attribute("row-id")) for r in rows.all()} == expected
-    sidebar.get_by_role("button", name="Reset").click()
+    page.get_by_role("button", name="Search · 1", exact=True).click()
+    expect(dialog.get_by_label("IP")).to_have_value(target.ip, timeout=10_000)
+    dialog.get_by_role("button", name="Reset").click()
     expect(page.get_by_text("1 filter active: IP")).to_have_count(0, timeout=20_000)
     expect(page.get_by_text("50 sessions loaded")).to_be_visible()
 

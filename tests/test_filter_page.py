@@ -18,32 +18,55 @@ def test_a_shared_url_opens_filtered_and_says_which_filters(app_db):
     at = _run({"channel": "web", "responsible": "ai"})
     assert any("2 filters active: Channel, Responsible" in c for c in _captions(at))
     assert at.button(key="search_button").label == "Search · 2"
-    assert at.sidebar.multiselect(key="f_channel").value == ["web"]
-    assert at.sidebar.selectbox(key="f_responsible").value == "ai"
+    assert not at.multiselect, "the form is only on the page while the dialog is open"
+    at.button(key="search_button").click().run()
+    assert at.multiselect(key="d_channel").value == ["web"]
+    assert at.selectbox(key="d_responsible").value == "ai"
 
 
 def test_apply_writes_the_url_and_reset_clears_it(app_db):
     at = _run()
-    at.sidebar.multiselect(key="f_channel").select("email").run()
-    at.sidebar.selectbox(key="f_msg_op").select("ge").run()
-    at.sidebar.number_input(key="f_msg_n").set_value(4).run()
-    at.sidebar.button(key="f_apply").click().run()
+    at.button(key="search_button").click().run()
+    at.multiselect(key="d_channel").select("email").run()
+    at.selectbox(key="d_msg_op").select("ge").run()  # the dialog stays open while editing
+    at.number_input(key="d_msg_n").set_value(4).run()
+    at.button(key="d_apply").click().run()
     assert at.query_params["channel"] == "email"
     assert at.query_params["msg_op"] == "ge" and at.query_params["msg_n"] == "4"
     assert any("2 filters active: Channel, Messages" in c for c in _captions(at))
-    at.sidebar.button(key="f_reset").click().run()
+    assert not at.multiselect, "Apply closes the dialog"
+    at.button(key="search_button").click().run()
+    assert at.multiselect(key="d_channel").value == ["email"]
+    at.button(key="d_reset").click().run()
     assert "channel" not in at.query_params and not any("active" in c for c in _captions(at))
-    assert at.sidebar.multiselect(key="f_channel").value == []
+    assert not at.multiselect, "Reset closes the dialog"
+    at.button(key="search_button").click().run()
+    assert at.multiselect(key="d_channel").value == []
+
+
+def test_the_dialog_opens_with_the_url_not_with_edits_left_unapplied(app_db):
+    at = _run({"channel": "web"})
+    at.button(key="search_button").click().run()
+    at.multiselect(key="d_channel").select("email").run()
+    assert at.multiselect(key="d_channel").value == ["web", "email"]
+    at.session_state["filters_open"] = False  # what closing it with X does (on_dismiss)
+    at.run()
+    assert not at.multiselect
+    at.button(key="search_button").click().run()
+    assert at.multiselect(key="d_channel").value == ["web"]
+    assert at.query_params["channel"] == "web"
 
 
 def test_invalid_ip_is_a_message_and_changes_nothing(app_db):
     at = _run({"channel": "web"})
-    at.sidebar.text_input(key="f_ip").input("300.1.1.1").run()
-    at.sidebar.button(key="f_apply").click().run()
+    at.button(key="search_button").click().run()
+    at.text_input(key="d_ip").input("300.1.1.1").run()
+    at.button(key="d_apply").click().run()
     assert any(
         "IP filter: '300.1.1.1' is not a valid IP address" in e for e in appdb.shown(at.error)
     )
     assert "ip" not in at.query_params and at.query_params["channel"] == "web"
+    assert at.text_input(key="d_ip").value == "300.1.1.1", "the dialog stays open to correct it"
 
 
 def test_bad_url_value_is_named_and_all_sessions_shown(app_db):
@@ -62,8 +85,9 @@ def test_empty_result_says_so_and_offers_reset(app_db):
 
 def test_users_filter_searches_customers(app_db):
     at = _run()
-    at.sidebar.text_input(key="f_user_search").input("mia").run()
-    options = at.sidebar.multiselect(key="f_user").options
+    at.button(key="search_button").click().run()
+    at.text_input(key="d_user_search").input("mia").run()
+    options = at.multiselect(key="d_user").options
     assert options and all(o.lower().startswith("mia") for o in options)
 
 

@@ -40,8 +40,9 @@ def test_typing_a_search_and_applying_narrows_the_table_and_writes_the_url(app_d
     assert 0 < len(expected) < 50
     at = _run()
     assert _loaded(at) == 50
-    at.sidebar.text_input(key="f_q").input('"started a refund"').run()
-    at.sidebar.button(key="f_apply").click().run()
+    at.button(key="search_button").click().run()
+    at.text_input(key="d_q").input('"started a refund"').run()
+    at.button(key="d_apply").click().run()
     assert at.query_params["q"] == '"started a refund"'
     assert _loaded(at) == len(expected)
     assert at.button(key="search_button").label == "Search · 1"
@@ -77,8 +78,9 @@ def test_opening_a_match_marks_every_hit_and_steps_through_them(app_db):
 
 def test_a_query_that_cannot_be_used_is_named_and_nothing_is_filtered(app_db):
     at = _run()
-    at.sidebar.text_input(key="f_q").input("%%% ___").run()
-    at.sidebar.button(key="f_apply").click().run()
+    at.button(key="search_button").click().run()
+    at.text_input(key="d_q").input("%%% ___").run()
+    at.button(key="d_apply").click().run()
     assert any("has no letters or digits to look for" in e for e in appdb.shown(at.error))
     assert "q" not in at.query_params and _loaded(at) == 50
 
@@ -91,10 +93,11 @@ def test_a_bad_search_in_a_shared_link_is_named_and_all_sessions_shown(app_db):
 
 def test_results_missing_filter_and_the_panel_marker(app_db):
     at = _run()
-    box = at.sidebar.selectbox(key="f_missing")
+    at.button(key="search_button").click().run()
+    box = at.selectbox(key="d_missing")
     assert box.options[:4] == ["Any", "Any configured field", "Human Name", "Phone Number"]
     box.select("any").run()
-    at.sidebar.button(key="f_apply").click().run()
+    at.button(key="d_apply").click().run()
     assert at.query_params["missing"] == "any"
     assert any("Results missing" in c.value for c in at.caption)
     with Session(app_db) as db:
@@ -116,7 +119,6 @@ def test_results_missing_filter_and_the_panel_marker(app_db):
 
 
 def test_the_search_button_opens_the_session_filters_dialog_filled_from_the_url(app_db):
-    """(AppTest cannot rerun a dialog on its own; Apply and Reset in it are tried in Chromium.)"""
     at = _run({"q": "refund*", "channel": "web"})
     at.button(key="search_button").click().run()
     assert at.text_input(key="d_q").value == "refund*"
