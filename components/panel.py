@@ -1,58 +1,85 @@
-"""The Parameters & results panel: contact info, session parameters, session results."""
+"""The Parameters & results panel: contact info, session parameters, session results.
+
+The panel is one HTML element built here from escaped text: as a dozen Markdown, text and column
+elements it was a fifth of what a row click made the browser draw (docs/engineering-notes.md). The
+values come from customers and agent runtimes, so nothing in them becomes a link, an image or
+formatting (not even a bare URL or address).
+"""
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Iterable
 from typing import Any
 
 import streamlit as st
 
-from components.markdown import md_escape
 from sessionlens.customers import LABELS
 from sessionlens.sessions import SessionDetail
 from sessionlens.timefmt import EMPTY
 
+CSS = """<style>
+.sl-panel { font-size:0.9rem; }
+.sl-panel-head { display:flex; justify-content:space-between; align-items:baseline; gap:0.5rem; }
+.sl-panel-lines { font-family:"Source Code Pro", monospace; font-size:0.8rem; white-space:pre-wrap;
+  overflow-wrap:anywhere; margin:0.4rem 0 0; }
+.sl-panel-none { color:#6b7280; font-size:0.85rem; margin:0.4rem 0 0; }
+.sl-panel hr { margin:0.8rem 0; border:none; border-top:1px solid #e5e7eb; }
+</style>"""
+
+MISSING_HELP = "Result fields configured for this tenant that the agent did not fill in"
+
 
 def render_panel(detail: SessionDetail) -> None:
+    st.html(CSS + panel_html(detail))
+
+
+def panel_html(detail: SessionDetail) -> str:
+    """The three blocks as HTML, in the spec's words."""
     c = detail.contact
-    head, link = st.columns([3, 2], vertical_alignment="center")
-    head.markdown("**Contact info**")
-    if c is None:
-        st.caption("No contact info found")
-    else:
-        link.markdown(
-            f'<a href="customer?customer={c.id}" target="_blank" rel="noopener">Open in 360</a>',
-            unsafe_allow_html=True,
-        )
-        _lines((label, getattr(c, key)) for key, label in LABELS.items())
-    st.divider()
-    st.markdown("**Session parameters**")
-    if detail.parameters:
-        _lines(detail.parameters.items())
-    else:
-        st.caption("No parameters found")
-    st.divider()
-    st.markdown("**Session results**")
-    if detail.has_results:
+    link = (
+        ""
+        if c is None
+        else f'<a href="customer?customer={int(c.id)}" target="_blank" rel="noopener">Open in 360</a>'
+    )
+    parts = [f'<div class="sl-panel-head"><strong>Contact info</strong>{link}</div>']
+    parts.append(
+        _none("No contact info found")
+        if c is None
+        else _lines((label, getattr(c, key)) for key, label in LABELS.items())
+    )
+    parts.append("<hr><strong>Session parameters</strong>")
+    parts.append(
+        _lines(detail.parameters.items()) if detail.parameters else _none("No parameters found")
+    )
+    parts.append("<hr><strong>Session results</strong>")
+    parts.append(
         _lines((r.label, f"{EMPTY}  ⚠ missing" if r.missing else r.value) for r in detail.results)
-    else:
-        st.caption("No results found")
+        if detail.has_results
+        else _none("No results found")
+    )
     if missing := [r.label for r in detail.results if r.missing]:
-        st.caption(
-            f":material/warning: Not collected: {md_escape(', '.join(missing))}",
-            help="Result fields configured for this tenant that the agent did not fill in",
+        parts.append(
+            f'<p class="sl-panel-none" title="{html.escape(MISSING_HELP)}">'
+            f"⚠ Not collected: {html.escape(', '.join(missing))}</p>"
         )
+    return '<div class="sl-panel" data-testid="sl-panel">' + "".join(parts) + "</div>"
 
 
-def _lines(pairs: Iterable[tuple[str, Any]]) -> None:
-    """``key: value`` lines as plain text: the values come from customers and agent runtimes, so
-    nothing in them becomes a link, an image or formatting (not even a bare URL or address)."""
-    st.text("\n".join(f"{key}: {_plain(value)}" for key, value in pairs))
+def _none(text: str) -> str:
+    return f'<p class="sl-panel-none">{html.escape(text)}</p>'
+
+
+def _lines(pairs: Iterable[tuple[str, Any]]) -> str:
+    """``key: value`` lines as escaped text; a line break inside a key or value cannot start a
+    line of its own."""
+    text = "\n".join(f"{_plain(key)}: {_plain(value)}" for key, value in pairs)
+    return f'<div class="sl-panel-lines">{html.escape(text)}</div>'
 
 
 def _plain(value: Any) -> str:
-    """A value as one line of text; ``---`` when empty."""
+    """A value as one line of text; ``---`` when empty or blank."""
     if value is None or value == "" or value == []:
         return EMPTY
     if isinstance(value, bool):
@@ -63,4 +90,4 @@ def _plain(value: Any) -> str:
         text = json.dumps(value, ensure_ascii=False)
     else:
         text = str(value)
-    return " ".join(text.split())
+    return " ".join(text.split()) or EMPTY

@@ -269,6 +269,15 @@ def shown(elements) -> list[str]:  # type: ignore[no-untyped-def]
     return [re.sub(r"\\(.)", r"\1", e.value) for e in elements]
 
 
+def panel_text(at) -> str:  # type: ignore[no-untyped-def]
+    """The Parameters & results panel as a user reads it: its HTML with the tags taken out."""
+    import html
+    import re
+
+    bodies = [h.proto.body for h in at.get("html") if 'data-testid="sl-panel"' in h.proto.body]
+    return "\n".join(html.unescape(re.sub(r"<[^>]+>", "\n", b)) for b in bodies)
+
+
 def fire_trigger(at, key: str, event: str, value: object):  # type: ignore[no-untyped-def]
     """Run ``at`` as if the browser had sent ``event`` with ``value`` from the
     ``st.components.v2`` element of ``key`` (what a click in the chat's HTML does). AppTest has no

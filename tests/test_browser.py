@@ -185,7 +185,7 @@ def test_click_a_row_then_load_more_keeps_the_selection(page, server):
 
     base, engine = server
     page.goto(base + "/")
-    cs = _newest(engine, ChatSession.message_count > 2)
+    cs = _newest(engine, ChatSession.message_count > 2, ChatSession.customer_id.is_not(None))
     row = _row(page, cs.id)
     expect(row).to_be_visible(timeout=60_000)
     row.locator('[col-id="agent"]').click()
@@ -194,6 +194,10 @@ def test_click_a_row_then_load_more_keeps_the_selection(page, server):
     )
     expect(page).to_have_url(re.compile(rf"[?&]session={cs.id}\b"))
     expect(page.get_by_text("Session parameters")).to_be_visible()
+    with page.context.expect_page() as opened:  # the panel's link: the customer, in a new tab
+        page.get_by_role("link", name="Open in 360").click()
+    expect(opened.value).to_have_url(re.compile(rf"/customer\?customer={cs.customer_id}$"))
+    opened.value.close()
     viewport = page.frame_locator(GRID).locator(".ag-body-viewport")
     viewport.evaluate("e => { e.scrollTop = 300; }")
     page.get_by_role("button", name="Load More").click()

@@ -18,6 +18,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from components.markdown import md_escape, message_html
+from sessionlens.customers import LABELS
 from db.models import AuditEvent, ChatSession, Customer, SavedView
 from sessionlens import chat, customers, filter_query, media, saved_views, strict
 from sessionlens.blobs import LocalBlobStore
@@ -282,6 +283,33 @@ def test_rendering_any_text_never_fails_and_never_emits_live_html(text):
     out = message_html(text)
     assert "<script" not in out.lower() and "<img" not in out and " on" not in out.split(">")[0]
     assert md_escape(text).replace("\\", "") == text.replace("\\", "")
+
+
+@given(text=hostile_text)
+@settings(max_examples=100, deadline=None)
+def test_the_panel_shows_any_value_as_text(text):
+    """Contact fields, parameters and results come from customers and agent runtimes: whatever
+    they hold, the panel's only tag with an address is its own "Open in 360"."""
+    import html
+    from types import SimpleNamespace
+
+    from components.panel import panel_html
+
+    contact = SimpleNamespace(id=7, **{key: text for key in LABELS})
+    result = SimpleNamespace(label=text, value=text, missing=False)
+    gone = SimpleNamespace(label=text, value=None, missing=True)
+    detail = SimpleNamespace(
+        contact=contact, parameters={text: text}, results=[result, gone], has_results=True
+    )
+    out = panel_html(detail)  # type: ignore[arg-type]
+    tags = re.findall(r"<[a-z][^>]*>", out)
+    assert all(not re.search(r"\b(src|on\w+)=", t) for t in tags)
+    assert [t for t in tags if "href" in t] == [
+        '<a href="customer?customer=7" target="_blank" rel="noopener">'
+    ]
+    shown = html.unescape(re.sub(r"<[^>]+>", "\n", out))
+    flat = " ".join(text.split()) or "---"
+    assert f"\n{flat}: {flat}\n" in shown  # one line each, whatever the text holds
 
 
 @given(text=hostile_text)

@@ -29,7 +29,7 @@ def _texts(at: AppTest) -> str:
     parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
     parts += [line for t in at.text for line in t.value.splitlines()]
     parts += [s.value for s in at.subheader] + [h.value for h in at.header]
-    return "\n".join(parts)
+    return "\n".join(parts) + "\n" + appdb.panel_text(at)
 
 
 def test_sessions_page_lists_the_first_page(app_db):
@@ -192,7 +192,7 @@ def test_undecodable_images_and_odd_mime_types_leave_the_page_whole(app_db):
     assert not any("\n" in c or "\x00" in c or "\u202e" in c for c in captions)
     assert any("application/octet" in c for c in captions)  # the broken MIME types, cleaned
     assert any(b.proto.label == "Hand over to the operator" for b in at.button)  # actions shown
-    assert at.get("markdown") and "Contact info" in "".join(m.value for m in at.markdown)
+    assert "Contact info" in appdb.panel_text(at)
     names = "".join(m.value for m in at.markdown)
     assert "](https://evil.example" not in names  # the file name is text, not a live link
 
