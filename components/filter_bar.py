@@ -115,62 +115,66 @@ def filter_form(actor: Actor, tz: str, flt: SessionFilter, result_fields: dict[s
     labels = {f"agent:{c.id}": c.label for c in opts["agents"]}
     labels |= {f"human:{c.id}": c.label for c in opts["humans"]}
     labels |= {f"country:{c.id}": c.label for c in opts["countries"]}
-    st.text_input(
-        "Search what was said",
-        key=p + "q",
-        placeholder='refund "cancel my subscription" refun* -voucher',
-        help=SEARCH_HELP,
-        max_chars=search.MAX_LENGTH,
-    )
-    st.checkbox("Also search customer names, emails and phones", key=p + "people")
-    st.multiselect(
-        "Agents",
-        [c.id for c in opts["agents"]],
-        key=p + "agent",
-        format_func=lambda i: labels.get(f"agent:{i}", i),
-        placeholder="Type to search agents",
-    )
-    st.multiselect(
-        "Channel", list(CHANNELS), key=p + "channel", format_func=lambda k: CHANNELS[k].name
-    )
-    st.selectbox(
-        "Responsible", list(RESPONSIBLE), key=p + "responsible", format_func=RESPONSIBLE.get
-    )
-    st.multiselect(
-        "Human Agent",
-        [c.id for c in opts["humans"]],
-        key=p + "human",
-        format_func=lambda i: labels.get(f"human:{i}", i),
-    )
-    _users(actor, p)
-    st.multiselect("Statuses", opts["statuses"], key=p + "status")
-    st.multiselect(
-        "Country",
-        [c.id for c in opts["countries"]],
-        key=p + "country",
-        format_func=lambda i: labels.get(f"country:{i}", i),
-    )
-    st.text_input("IP", key=p + "ip", placeholder="Exact address, e.g. 81.2.69.142")
-    for prefix, (_, label) in filter_query.RANGES.items():
-        st.caption(md_escape(f"{label} ({tz}; from inclusive, to exclusive)"))
-        a, b = st.columns(2)
-        a.datetime_input("From", key=f"{p}{prefix}_from", format="YYYY-MM-DD")
-        b.datetime_input("To", key=f"{p}{prefix}_to", format="YYYY-MM-DD")
-    a, b = st.columns([3, 2])
-    a.selectbox("Messages", list(OPS), key=p + "msg_op", format_func=OPS.get)
-    b.number_input("Count", min_value=0, step=1, key=p + "msg_n")
-    st.checkbox("Has Attachments", key=p + "attachments")
-    missing = {"": "Any", filter_query.ANY_RESULT: "Any configured field", **result_fields}
-    st.selectbox(
-        "Results missing",
-        list(missing),
-        key=p + "missing",
-        format_func=missing.get,
-        disabled=not result_fields,
-        help="Sessions in which the agent did not collect a result you configured"
-        if result_fields
-        else "No result fields are configured for this tenant (Settings)",
-    )
+    # Two columns: the form is half as long, and Apply is in view on a laptop screen.
+    left, right = st.columns(2, gap="large")
+    with left:
+        st.text_input(
+            "Search what was said",
+            key=p + "q",
+            placeholder='refund "cancel my subscription" refun* -voucher',
+            help=SEARCH_HELP,
+            max_chars=search.MAX_LENGTH,
+        )
+        st.checkbox("Also search customer names, emails and phones", key=p + "people")
+        st.multiselect(
+            "Agents",
+            [c.id for c in opts["agents"]],
+            key=p + "agent",
+            format_func=lambda i: labels.get(f"agent:{i}", i),
+            placeholder="Type to search agents",
+        )
+        st.multiselect(
+            "Channel", list(CHANNELS), key=p + "channel", format_func=lambda k: CHANNELS[k].name
+        )
+        st.selectbox(
+            "Responsible", list(RESPONSIBLE), key=p + "responsible", format_func=RESPONSIBLE.get
+        )
+        st.multiselect(
+            "Human Agent",
+            [c.id for c in opts["humans"]],
+            key=p + "human",
+            format_func=lambda i: labels.get(f"human:{i}", i),
+        )
+        _users(actor, p)
+        st.multiselect(
+            "Country",
+            [c.id for c in opts["countries"]],
+            key=p + "country",
+            format_func=lambda i: labels.get(f"country:{i}", i),
+        )
+        st.text_input("IP", key=p + "ip", placeholder="Exact address, e.g. 81.2.69.142")
+    with right:
+        st.multiselect("Statuses", opts["statuses"], key=p + "status")
+        for prefix, (_, label) in filter_query.RANGES.items():
+            st.caption(md_escape(f"{label} ({tz}; from inclusive, to exclusive)"))
+            a, b = st.columns(2)
+            a.datetime_input("From", key=f"{p}{prefix}_from", format="YYYY-MM-DD")
+            b.datetime_input("To", key=f"{p}{prefix}_to", format="YYYY-MM-DD")
+        a, b = st.columns([3, 2])
+        a.selectbox("Messages", list(OPS), key=p + "msg_op", format_func=OPS.get)
+        b.number_input("Count", min_value=0, step=1, key=p + "msg_n")
+        st.checkbox("Has Attachments", key=p + "attachments")
+        missing = {"": "Any", filter_query.ANY_RESULT: "Any configured field", **result_fields}
+        st.selectbox(
+            "Results missing",
+            list(missing),
+            key=p + "missing",
+            format_func=missing.get,
+            disabled=not result_fields,
+            help="Sessions in which the agent did not collect a result you configured"
+            if result_fields
+            else "No result fields are configured for this tenant (Settings)",
+        )
     apply, reset = st.columns(2)
     if apply.button("Apply", type="primary", key=p + "apply", use_container_width=True):
         _apply(actor, tz, list(result_fields), p)
