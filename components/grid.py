@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
+import streamlit as st
 from st_aggrid import AgGrid, GridOptionsBuilder, JsCode
 
 from sessionlens.channels import WEB_CHANNELS, channel_info
@@ -202,6 +203,25 @@ def _options(sort_key: str, initial_selection: list[str]) -> dict:
     return gb.build()
 
 
+def _grid_inputs(
+    rows: list[SessionRow], tz: str, sort_key: str, initial_selection: list[str]
+) -> tuple[pd.DataFrame, dict]:
+    """The grid's data and options, built again only when they change: every row click reruns
+    the table's fragment, and building them was a fifth of a click's script run.
+
+    The loaded rows are a new list whenever they change (Load More, a reload, a live update), so
+    the list itself is the key; times are shown relative to today, so a new minute builds anew.
+    """
+    now = dt.datetime.now(dt.UTC)
+    key = (tz, sort_key, tuple(initial_selection), now.replace(second=0, microsecond=0))
+    held = st.session_state.get("grid_inputs")
+    if held is not None and held[0] is rows and held[1] == key:
+        return held[2], held[3]
+    frame, options = rows_frame(rows, tz, now), _options(sort_key, initial_selection)
+    st.session_state["grid_inputs"] = (rows, key, frame, options)
+    return frame, options
+
+
 def sessions_grid(
     rows: list[SessionRow],
     tz: str,
@@ -211,9 +231,10 @@ def sessions_grid(
     height: int = 560,
 ) -> str | None:
     """Show the rows; return the id of the row the user selected in this run, if any."""
+    frame, options = _grid_inputs(rows, tz, sort_key, initial_selection)
     resp = AgGrid(
-        rows_frame(rows, tz),
-        gridOptions=_options(sort_key, initial_selection),
+        frame,
+        gridOptions=options,
         key=f"sessions_grid_{sort_key}",
         update_on=["selectionChanged"],
         allow_unsafe_jscode=True,
