@@ -13,7 +13,9 @@ from components.frame import navigation
 from components.signin import require_sign_in
 from sessionlens.settings import get_settings
 
-st.set_page_config(page_title="Sessionlens", page_icon=":material/forum:", layout="wide")
+# An emoji icon: Streamlit draws it as a data: URL, where a Material icon is an SVG fetched from
+# fonts.gstatic.com on every run of the page (a self-hosted console calls no third party).
+st.set_page_config(page_title="Sessionlens", page_icon="💬", layout="wide")
 # Wide tables need the room Streamlit's default page padding takes.
 st.html("<style>.block-container{padding:1.5rem 1.5rem 1rem 1.5rem; max-width:none}</style>")
 try:
