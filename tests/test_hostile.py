@@ -18,10 +18,10 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from components.markdown import md_escape, message_html
-from sessionlens.customers import LABELS
 from db.models import AuditEvent, ChatSession, Customer, SavedView
 from sessionlens import chat, customers, filter_query, media, saved_views, strict
 from sessionlens.blobs import LocalBlobStore
+from sessionlens.customers import LABELS
 from sessionlens.errors import BadInput, NotFound
 from sessionlens.importer import NewCustomer, import_recording
 from sessionlens.settings import Settings
