@@ -187,9 +187,11 @@ def test_click_a_row_then_load_more_keeps_the_selection(page, server):
     outside: list[str] = []  # a self-hosted console asks no third party for anything
     page.on(
         "request",
-        lambda r: r.url.startswith(("http:", "https:", "ws:", "wss:"))
-        and not r.url.startswith((base, base.replace("http", "ws", 1)))
-        and outside.append(r.url),
+        lambda r: (
+            r.url.startswith(("http:", "https:", "ws:", "wss:"))
+            and not r.url.startswith((base, base.replace("http", "ws", 1)))
+            and outside.append(r.url)
+        ),
     )
     page.goto(base + "/")
     cs = _newest(engine, ChatSession.message_count > 2, ChatSession.customer_id.is_not(None))
