@@ -55,11 +55,11 @@ def show_logs_if_open(detail: SessionDetail, actor: Actor) -> None:
         _drawer(detail, actor)
 
 
-def _closed() -> None:
+def close_logs() -> None:
     st.session_state.pop("logs_for", None)
 
 
-@st.dialog("Logs", width="large", on_dismiss=_closed)
+@st.dialog("Logs", width="large", on_dismiss=close_logs)
 def _drawer(detail: SessionDetail, actor: Actor) -> None:
     st.html(CSS)
     default = "Trace Logs" if detail.plan == Plan.PAID else "System Logs"

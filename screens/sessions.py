@@ -5,10 +5,16 @@ import streamlit as st
 from components import feedback, selection
 from components.data import current_actor, run_action
 from components.export_dialog import export_dialog
-from components.filter_bar import current_filter, filters_dialog_if_open, open_filters
+from components.filter_bar import (
+    close_filters,
+    current_filter,
+    filters_dialog_if_open,
+    open_filters,
+)
 from components.header import sessions_header
 from components.import_dialog import import_dialog
 from components.live import live_watch
+from components.logs_view import close_logs
 from components.views_bar import open_view_from_url, views_sidebar
 from components.workspace import workspace
 from sessionlens import filter_query, identity
@@ -17,6 +23,10 @@ from sessionlens.permissions import Action, can
 actor = current_actor()
 tenant = run_action(lambda db: identity.tenant_info(db, actor=actor))
 tz = tenant.timezone if tenant else "UTC"
+if st.session_state.get("page") != "sessions":
+    # A dialog left open when the user went to another page does not follow them back.
+    close_filters()
+    close_logs()
 selection.sync_from_url("sessions")
 if flash := st.session_state.pop("flash", None):
     feedback.success(flash)

@@ -57,6 +57,23 @@ def test_the_dialog_opens_with_the_url_not_with_edits_left_unapplied(app_db):
     assert at.query_params["channel"] == "web"
 
 
+def test_a_dialog_left_open_for_another_page_is_closed_on_the_way_back(app_db):
+    cs = appdb.find_session(app_db)
+    at = _run({"channel": "web", "session": str(cs.id)})
+    at.button(key="search_button").click().run()
+    assert at.multiselect(key="d_channel").value == ["web"]
+    at.switch_page("screens/customer.py").run()  # the browser's Back button, say
+    at.switch_page("screens/sessions.py").run()
+    assert not at.multiselect and at.query_params["channel"] == "web"
+    at.button(key="logs_open").click().run()
+    drawer = {m.proto.label for m in at.get("button_group")}
+    at.switch_page("screens/customer.py").run()
+    at.switch_page("screens/sessions.py").run()
+    assert at.query_params["session"] == str(cs.id)
+    assert "logs_for" not in at.session_state, "the Logs drawer stays closed"
+    assert {m.proto.label for m in at.get("button_group")} < drawer
+
+
 def test_invalid_ip_is_a_message_and_changes_nothing(app_db):
     at = _run({"channel": "web"})
     at.button(key="search_button").click().run()
