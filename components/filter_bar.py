@@ -6,7 +6,7 @@ and closes the dialog, Reset clears the URL and closes it.
 
 The form is only on the page while the dialog is open. It used to sit open in the sidebar too:
 its thirty widgets were two thirds of the page's DOM and made the first rows about 40 % and a row
-click about 25 % slower in the browser (docs/engineering-notes.md).
+click about 30 % slower in the browser (docs/engineering-notes.md).
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def filters_dialog_if_open(
     actor: Actor, tz: str, flt: SessionFilter, result_fields: dict[str, str]
 ) -> None:
     """Draw the dialog while it is open. A widget in it reruns only the dialog; a run of the whole
-    page (a live update, a row click) draws it again, so it stays open until Apply, Reset or the
+    page (a live update, a new table width) draws it again, so it stays open until Apply, Reset or the
     user closes it."""
     if st.session_state.get(OPEN):
         _filters_dialog(actor, tz, flt, result_fields)
