@@ -99,11 +99,10 @@ def _filters_dialog(
 
 def filter_form(actor: Actor, tz: str, flt: SessionFilter, result_fields: dict[str, str]) -> None:
     """The search box, the thirteen filters, Results missing, Apply and Reset."""
-    p = P
     url = current_query()
-    if st.session_state.get(p + "seeded") != url or p + "agent" not in st.session_state:
-        _seed(flt, tz, actor, p)
-        st.session_state[p + "seeded"] = url
+    if st.session_state.get(P + "seeded") != url or P + "agent" not in st.session_state:
+        _seed(flt, tz)
+        st.session_state[P + "seeded"] = url
     opts = run_action(
         lambda db: {
             "agents": filter_options.agents(db, actor=actor),
@@ -120,55 +119,55 @@ def filter_form(actor: Actor, tz: str, flt: SessionFilter, result_fields: dict[s
     with left:
         st.text_input(
             "Search what was said",
-            key=p + "q",
+            key=P + "q",
             placeholder='refund "cancel my subscription" refun* -voucher',
             help=SEARCH_HELP,
             max_chars=search.MAX_LENGTH,
         )
-        st.checkbox("Also search customer names, emails and phones", key=p + "people")
+        st.checkbox("Also search customer names, emails and phones", key=P + "people")
         st.multiselect(
             "Agents",
             [c.id for c in opts["agents"]],
-            key=p + "agent",
+            key=P + "agent",
             format_func=lambda i: labels.get(f"agent:{i}", i),
             placeholder="Type to search agents",
         )
         st.multiselect(
-            "Channel", list(CHANNELS), key=p + "channel", format_func=lambda k: CHANNELS[k].name
+            "Channel", list(CHANNELS), key=P + "channel", format_func=lambda k: CHANNELS[k].name
         )
         st.selectbox(
-            "Responsible", list(RESPONSIBLE), key=p + "responsible", format_func=RESPONSIBLE.get
+            "Responsible", list(RESPONSIBLE), key=P + "responsible", format_func=RESPONSIBLE.get
         )
         st.multiselect(
             "Human Agent",
             [c.id for c in opts["humans"]],
-            key=p + "human",
+            key=P + "human",
             format_func=lambda i: labels.get(f"human:{i}", i),
         )
-        _users(actor, p)
+        _users(actor)
         st.multiselect(
             "Country",
             [c.id for c in opts["countries"]],
-            key=p + "country",
+            key=P + "country",
             format_func=lambda i: labels.get(f"country:{i}", i),
         )
-        st.text_input("IP", key=p + "ip", placeholder="Exact address, e.g. 81.2.69.142")
+        st.text_input("IP", key=P + "ip", placeholder="Exact address, e.g. 81.2.69.142")
     with right:
-        st.multiselect("Statuses", opts["statuses"], key=p + "status")
+        st.multiselect("Statuses", opts["statuses"], key=P + "status")
         for prefix, (_, label) in filter_query.RANGES.items():
             st.caption(md_escape(f"{label} ({tz}; from inclusive, to exclusive)"))
             a, b = st.columns(2)
-            a.datetime_input("From", key=f"{p}{prefix}_from", format="YYYY-MM-DD")
-            b.datetime_input("To", key=f"{p}{prefix}_to", format="YYYY-MM-DD")
+            a.datetime_input("From", key=f"{P}{prefix}_from", format="YYYY-MM-DD")
+            b.datetime_input("To", key=f"{P}{prefix}_to", format="YYYY-MM-DD")
         a, b = st.columns([3, 2])
-        a.selectbox("Messages", list(OPS), key=p + "msg_op", format_func=OPS.get)
-        b.number_input("Count", min_value=0, step=1, key=p + "msg_n")
-        st.checkbox("Has Attachments", key=p + "attachments")
+        a.selectbox("Messages", list(OPS), key=P + "msg_op", format_func=OPS.get)
+        b.number_input("Count", min_value=0, step=1, key=P + "msg_n")
+        st.checkbox("Has Attachments", key=P + "attachments")
         missing = {"": "Any", filter_query.ANY_RESULT: "Any configured field", **result_fields}
         st.selectbox(
             "Results missing",
             list(missing),
-            key=p + "missing",
+            key=P + "missing",
             format_func=missing.get,
             disabled=not result_fields,
             help="Sessions in which the agent did not collect a result you configured"
@@ -176,16 +175,16 @@ def filter_form(actor: Actor, tz: str, flt: SessionFilter, result_fields: dict[s
             else "No result fields are configured for this tenant (Settings)",
         )
     apply, reset = st.columns(2)
-    if apply.button("Apply", type="primary", key=p + "apply", use_container_width=True):
-        _apply(actor, tz, list(result_fields), p)
-    if reset.button("Reset", key=p + "reset", use_container_width=True):
+    if apply.button("Apply", type="primary", key=P + "apply", use_container_width=True):
+        _apply(actor, tz, list(result_fields))
+    if reset.button("Reset", key=P + "reset", use_container_width=True):
         reset_filters()
         st.rerun()  # the whole page: the table reloads and the dialog closes
 
 
-def _users(actor: Actor, p: str) -> None:
-    term = st.text_input("Users", key=p + "user_search", placeholder="Type a name, email or id")
-    chosen = [int(i) for i in st.session_state.get(p + "user", [])]
+def _users(actor: Actor) -> None:
+    term = st.text_input("Users", key=P + "user_search", placeholder="Type a name, email or id")
+    chosen = [int(i) for i in st.session_state.get(P + "user", [])]
     found = (
         run_action(
             lambda db: (
@@ -196,65 +195,65 @@ def _users(actor: Actor, p: str) -> None:
         or []
     )
     names = {c.id: c.label for c in found}
-    st.session_state.setdefault(p + "user_names", {}).update(names)
-    known = st.session_state[p + "user_names"]
+    st.session_state.setdefault(P + "user_names", {}).update(names)
+    known = st.session_state[P + "user_names"]
     st.multiselect(
         "Matching users",
         list(dict.fromkeys([*map(str, chosen), *names])),
-        key=p + "user",
+        key=P + "user",
         format_func=lambda i: known.get(i, i),
         label_visibility="collapsed",
         placeholder="Pick from the matches",
     )
 
 
-def _seed(flt: SessionFilter, tz: str, actor: Actor, p: str) -> None:
+def _seed(flt: SessionFilter, tz: str) -> None:
     s = st.session_state
-    s[p + "q"] = flt.text.text if flt.text else ""
-    s[p + "people"] = bool(flt.text and flt.text.people)
-    s[p + "missing"] = (
+    s[P + "q"] = flt.text.text if flt.text else ""
+    s[P + "people"] = bool(flt.text and flt.text.people)
+    s[P + "missing"] = (
         filter_query.ANY_RESULT
         if flt.missing_any
         else (flt.missing_results[0] if flt.missing_results else "")
     )
-    s[p + "agent"] = [str(i) for i in flt.agent_ids]
-    s[p + "channel"] = list(flt.channels)
-    s[p + "responsible"] = flt.responsible.value if flt.responsible else ""
-    s[p + "human"] = [str(i) for i in flt.human_agent_ids]
-    s[p + "user"] = [str(i) for i in flt.customer_ids]
-    s[p + "status"] = list(flt.statuses)
-    s[p + "country"] = list(flt.countries)
-    s[p + "ip"] = flt.ip or ""
+    s[P + "agent"] = [str(i) for i in flt.agent_ids]
+    s[P + "channel"] = list(flt.channels)
+    s[P + "responsible"] = flt.responsible.value if flt.responsible else ""
+    s[P + "human"] = [str(i) for i in flt.human_agent_ids]
+    s[P + "user"] = [str(i) for i in flt.customer_ids]
+    s[P + "status"] = list(flt.statuses)
+    s[P + "country"] = list(flt.countries)
+    s[P + "ip"] = flt.ip or ""
     for prefix, (field, _) in filter_query.RANGES.items():
         for end in ("from", "to"):
             when = getattr(flt, f"{field}_{end}")
-            s[f"{p}{prefix}_{end}"] = filter_query.to_local(when, tz) if when else None
-    s[p + "msg_op"] = filter_query.OP_CODES[flt.messages_op] if flt.messages_op else ""
-    s[p + "msg_n"] = flt.messages_count or 0
-    s[p + "attachments"] = flt.has_attachments
+            s[f"{P}{prefix}_{end}"] = filter_query.to_local(when, tz) if when else None
+    s[P + "msg_op"] = filter_query.OP_CODES[flt.messages_op] if flt.messages_op else ""
+    s[P + "msg_n"] = flt.messages_count or 0
+    s[P + "attachments"] = flt.has_attachments
 
 
-def _apply(actor: Actor, tz: str, result_keys: list[str], p: str) -> None:
+def _apply(actor: Actor, tz: str, result_keys: list[str]) -> None:
     s = st.session_state
     params = {
-        "q": s[p + "q"],
-        "people": "1" if s[p + "people"] and s[p + "q"].strip() else "",
-        "missing": s[p + "missing"],
-        "agent": ",".join(s[p + "agent"]),
-        "channel": ",".join(s[p + "channel"]),
-        "responsible": s[p + "responsible"],
-        "human": ",".join(s[p + "human"]),
-        "user": ",".join(s[p + "user"]),
-        "status": ",".join(s[p + "status"]),
-        "country": ",".join(s[p + "country"]),
-        "ip": s[p + "ip"].strip(),
-        "msg_op": s[p + "msg_op"],
-        "msg_n": str(s[p + "msg_n"]) if s[p + "msg_op"] else "",
-        "attachments": "1" if s[p + "attachments"] else "",
+        "q": s[P + "q"],
+        "people": "1" if s[P + "people"] and s[P + "q"].strip() else "",
+        "missing": s[P + "missing"],
+        "agent": ",".join(s[P + "agent"]),
+        "channel": ",".join(s[P + "channel"]),
+        "responsible": s[P + "responsible"],
+        "human": ",".join(s[P + "human"]),
+        "user": ",".join(s[P + "user"]),
+        "status": ",".join(s[P + "status"]),
+        "country": ",".join(s[P + "country"]),
+        "ip": s[P + "ip"].strip(),
+        "msg_op": s[P + "msg_op"],
+        "msg_n": str(s[P + "msg_n"]) if s[P + "msg_op"] else "",
+        "attachments": "1" if s[P + "attachments"] else "",
     }
     for prefix in filter_query.RANGES:
         for end in ("from", "to"):
-            value: dt.datetime | None = s.get(f"{p}{prefix}_{end}")
+            value: dt.datetime | None = s.get(f"{P}{prefix}_{end}")
             params[f"{prefix}_{end}"] = value.isoformat(timespec="minutes") if value else ""
     params = {k: v for k, v in params.items() if v}
     try:
@@ -266,6 +265,6 @@ def _apply(actor: Actor, tz: str, result_keys: list[str], p: str) -> None:
         clean = filter_query.encode(flt, tz)
         leave_view()
         write_query(clean)
-        st.session_state[p + "seeded"] = clean
+        st.session_state[P + "seeded"] = clean
         close_filters()
         st.rerun()  # the whole page: the table reloads and the dialog closes

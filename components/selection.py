@@ -7,8 +7,9 @@ import streamlit as st
 from components import url
 
 
-def sync_from_url(page: str) -> None:
-    """On entering ``page`` (deep link, reload, or back from another page) take the URL's session.
+def sync_from_url(page: str) -> bool:
+    """On entering ``page`` (deep link, reload, or back from another page) take the URL's session;
+    True when this run enters the page.
 
     Streamlit drops the query string when the user switches pages; coming back with a bare URL
     restores the filters, sort, view and session the page had, so nothing is lost.
@@ -19,11 +20,12 @@ def sync_from_url(page: str) -> None:
     if entering and not st.query_params and st.session_state.get(memory):
         st.query_params.from_dict(st.session_state[memory])
     if not entering:
-        return
+        return False
     session_id = url.id_param("session", "The link's session", big=True)
     st.session_state["selected"] = session_id
     # The grid applies its initial selection only when it mounts (docs/engineering-notes.md).
     st.session_state["grid_initial"] = [str(session_id)] if session_id else []
+    return True
 
 
 def selected() -> int | None:

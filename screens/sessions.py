@@ -23,11 +23,10 @@ from sessionlens.permissions import Action, can
 actor = current_actor()
 tenant = run_action(lambda db: identity.tenant_info(db, actor=actor))
 tz = tenant.timezone if tenant else "UTC"
-if st.session_state.get("page") != "sessions":
+if selection.sync_from_url("sessions"):
     # A dialog left open when the user went to another page does not follow them back.
     close_filters()
     close_logs()
-selection.sync_from_url("sessions")
 if flash := st.session_state.pop("flash", None):
     feedback.success(flash)
 
@@ -42,13 +41,13 @@ asked = sessions_header(
     can_import=can(actor, Action.IMPORT),
     can_export=can(actor, Action.EXPORT),
 )
-if asked == "search":
-    open_filters()
-elif asked == "import":
+if asked == "import":
     import_dialog(actor, tz)
 elif asked == "export":
     export_dialog(actor, tz, flt)
-if asked not in ("import", "export"):  # one dialog at a time
+else:  # one dialog at a time
+    if asked == "search":
+        open_filters()
     filters_dialog_if_open(actor, tz, flt, fields)
 
 with st.sidebar:
