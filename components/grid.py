@@ -41,6 +41,11 @@ COLUMNS = [
 
 AGENT = JsCode("""class {
   init(p) { this.e = document.createElement('span'); this.e.className = 'agent';
+    if (!window.slPulse) { const mq = matchMedia('(prefers-reduced-motion: reduce)');
+      const root = document.documentElement; let i = 0;
+      window.slPulse = setInterval(() => {
+        if (mq.matches || document.hidden) { root.removeAttribute('data-pulse'); return; }
+        i = (i + 1) % 8; root.setAttribute('data-pulse', String(i)); }, 175); }
     if (p.data.active) { const d = document.createElement('span'); d.className = 'dot dot-active';
       d.title = 'Active: no finish time yet'; this.e.appendChild(d); }
     this.e.appendChild(document.createTextNode(p.value)); }
@@ -82,14 +87,17 @@ LOCATION = JsCode("""class {
 CSS = """
 .dot { display:inline-block; width:8px; height:8px; border-radius:50%; margin-right:6px;
   background:#22c55e; vertical-align:middle; }
-/* The pulse is a halo behind the dot that grows and fades: transform and opacity only, which
-   the compositor animates without the page repainting (docs/engineering-notes.md). */
-.dot-active { position:relative; }
-.dot-active::before { content:''; position:absolute; inset:0; border-radius:50%;
-  background:rgba(34,197,94,.7); animation: pulse 1.4s ease-out infinite; will-change:transform; }
-@keyframes pulse { 0% { transform:scale(1); opacity:1; } 70% { transform:scale(2.5); opacity:0; }
-  100% { transform:scale(2.5); opacity:0; } }
-@media (prefers-reduced-motion: reduce) { .dot-active::before { animation:none; opacity:0; } }
+/* The pulse: a halo that grows and fades in eight steps, 175 ms apart, stepped by one timer in
+   the AGENT renderer that sets data-pulse on the grid's <html>. Not a CSS animation: each
+   animated dot became a composited layer of its own, and twenty of them made every row click
+   build the page's layers anew (docs/engineering-notes.md). Off with reduced motion. */
+[data-pulse="0"] .dot-active { box-shadow:0 0 0 1px rgba(34,197,94,.6); }
+[data-pulse="1"] .dot-active { box-shadow:0 0 0 2px rgba(34,197,94,.5); }
+[data-pulse="2"] .dot-active { box-shadow:0 0 0 3.5px rgba(34,197,94,.38); }
+[data-pulse="3"] .dot-active { box-shadow:0 0 0 5px rgba(34,197,94,.26); }
+[data-pulse="4"] .dot-active { box-shadow:0 0 0 6px rgba(34,197,94,.15); }
+[data-pulse="5"] .dot-active { box-shadow:0 0 0 7px rgba(34,197,94,.06); }
+@media (prefers-reduced-motion: reduce) { .dot-active { box-shadow:none !important; } }
 .resp-ai { font-weight:600; color:#6d28d9; } .resp-none { color:#9ca3af; font-style:italic; }
 .avatar { display:inline-block; min-width:22px; text-align:center; border-radius:11px;
   background:#e0e7ff; padding:0 4px; }
