@@ -16,8 +16,12 @@ from sessionlens.settings import get_settings
 # An emoji icon: Streamlit draws it as a data: URL, where a Material icon is an SVG fetched from
 # fonts.gstatic.com on every run of the page (a self-hosted console calls no third party).
 st.set_page_config(page_title="Sessionlens", page_icon="💬", layout="wide")
-# Wide tables need the room Streamlit's default page padding takes.
-st.html("<style>.block-container{padding:1.5rem 1.5rem 1rem 1.5rem; max-width:none}</style>")
+# Wide tables need the room Streamlit's default page padding takes. The chat's "View trace"
+# listener (components/chat.trace_listener) draws nothing: its empty box would add a gap.
+st.html(
+    "<style>.block-container{padding:1.5rem 1.5rem 1rem 1.5rem; max-width:none}"
+    " [class*='st-key-trace_clicks']{display:none}</style>"
+)
 try:
     prepare_database()
     require_sign_in()

@@ -120,10 +120,12 @@ def render_conversation(
     traced: set[int] | None = None,
     use_draft: Callable[[str], None] | None = None,
     highlight: Highlight | None = None,
+    listen: bool = True,
 ) -> None:
     """Render ``conv``; AI messages in ``traced`` get a link to the trace call behind them, and
     Copilot drafts a "Use draft" button calling ``use_draft`` with their text (Human Agents).
     With ``highlight``, the words of a search are marked in the messages (and counted in it).
+    ``listen=False`` when the page has mounted ``trace_listener`` itself (the Sessions page).
 
     Messages and markers are HTML built here from escaped text and ``message_html``. A run of them
     with nothing to click goes to the page as one element: a click on a row then sends and draws a
@@ -172,8 +174,8 @@ def render_conversation(
                 use_draft=use_draft,
             )
     flush()
-    if traced:
-        _trace_clicked(session_id, actor)
+    if traced and listen:
+        trace_listener(session_id, actor, key=f"trace_clicks_{session_id}")
     if conv.transcribing:
         st.info(
             "The transcript of this call is still being produced. Refresh in a moment.",
@@ -312,13 +314,18 @@ export default function({ setTriggerValue }) {
 _trace_clicks = st.components.v2.component("sessionlens_trace_clicks", js=_TRACE_CLICKS_JS)
 
 
-def _trace_clicked(session_id: int, actor: Actor) -> None:
-    """Open the Logs drawer on the trace call of the message whose "View trace" was clicked
-    (in this run, before the page draws the drawer). The id comes from the browser; the domain
-    answers only for a trace call of this session in the actor's tenant."""
+def trace_listener(session_id: int | None, actor: Actor, *, key: str) -> None:
+    """The element that hears a click on "View trace" under an AI answer, and opens the Logs
+    drawer on the trace call of that message (in this run, before the page draws the drawer).
+    The id comes from the browser; the domain answers only for a trace call of this session in
+    the actor's tenant.
+
+    The Sessions page mounts it first in the chat's column whether or not a session is open, so
+    that its code is loaded with the page instead of during the first row click, and a click on
+    another row updates it instead of mounting it anew (bench/browser.py)."""
     # A callback, even one that does nothing, is what makes the element report the trigger.
-    clicked = _trace_clicks(key=f"trace_clicks_{session_id}", on_trace_change=lambda: None).trace
-    if not clicked:
+    clicked = _trace_clicks(key=key, on_trace_change=lambda: None).trace
+    if session_id is None or not clicked:
         return
     try:
         mid = strict.ident(str(clicked), "The message to trace", big=True)

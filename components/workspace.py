@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components import selection
-from components.chat import message_window, render_conversation
+from components.chat import message_window, render_conversation, trace_listener
 from components.data import run_action
 from components.logs_view import show_logs_if_open, traced_messages
 from components.panel import render_panel
@@ -43,6 +43,7 @@ def workspace(actor: Actor, tz: str, flt: SessionFilter, *, filtered: bool, widt
         else None
     )
     with chat_col:
+        trace_listener(detail.row.id if detail else None, actor, key="trace_clicks")
         if detail is None:
             st.subheader("Chat")
             st.info(
@@ -61,6 +62,7 @@ def workspace(actor: Actor, tz: str, flt: SessionFilter, *, filtered: bool, widt
                     session_id=detail.row.id,
                     traced=traced_messages(detail, actor),
                     highlight=light,
+                    listen=False,
                 )
             if light is not None:
                 with bar:

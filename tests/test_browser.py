@@ -25,6 +25,11 @@ from tests.conftest import unavailable
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
 GRID = 'iframe[title="st_aggrid.AgGrid.agGrid"]'
+# The page's script run has ended (what Streamlit's own browser tests read).
+IDLE = (
+    "() => document.querySelector('[data-testid=\"stApp\"]')"
+    "?.getAttribute('data-test-script-state') === 'notRunning'"
+)
 SHOTS = appdb.ROOT / "artifacts"  # screenshots to look at; ignored by git
 
 
@@ -202,6 +207,11 @@ def test_click_a_row_then_load_more_keeps_the_selection(page, server):
     cs = _newest(engine, ChatSession.message_count > 2, ChatSession.customer_id.is_not(None))
     row = _row(page, cs.id)
     expect(row).to_be_visible(timeout=60_000)
+    page.wait_for_function(IDLE)
+    # The chat's "View trace" listener comes with the page, before any session is open: a first
+    # row click does not wait for its code.
+    loaded = page.evaluate("() => performance.getEntriesByType('resource').map(e => e.name)")
+    assert [u for u in loaded if "/static/js/BidiComponent." in u], loaded
     row.locator('[col-id="agent"]').click()
     expect(page.get_by_role("heading", name=appdb.chat_title(cs.message_count))).to_be_visible(
         timeout=20_000
