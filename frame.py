@@ -11,6 +11,7 @@ from components import feedback
 from components.data import keep_imports_out_of_gc, prepare_database, start_embedded_worker
 from components.frame import navigation
 from components.signin import require_sign_in
+from components.url import warn_repeated
 from sessionlens.settings import get_settings
 
 # An emoji icon: Streamlit draws it as a data: URL, where a Material icon is an SVG fetched from
@@ -26,6 +27,7 @@ try:
     prepare_database()
     require_sign_in()
     start_embedded_worker(get_settings().database_url)
+    warn_repeated()
     page = navigation()
     page.run()
     keep_imports_out_of_gc()

@@ -20,3 +20,19 @@ def id_param(key: str, label: str, *, big: bool = False) -> int | None:
     except BadInput as err:
         feedback.error(str(err))
         return None
+
+
+def warn_repeated() -> None:
+    """A link that gives a parameter more than once (``?session=1&session=2``): Streamlit reads
+    the last; say so, naming the values, instead of silently picking one. No parameter of this
+    app takes several values this way (lists are comma-separated)."""
+    for key in st.query_params:
+        values = st.query_params.get_all(key)
+        if len(values) > 1:
+            shown = ", ".join(strict.quote(v) for v in values[:5]) + (
+                ", ..." if len(values) > 5 else ""
+            )
+            feedback.warning(
+                f"The link gives {strict.quote(key)} {len(values)} times ({shown}); "
+                f"using the last, {strict.quote(values[-1])}."
+            )

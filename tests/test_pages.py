@@ -245,6 +245,23 @@ def test_odd_url_parameters_are_named_in_a_message(app_db, query, message):
     assert any(b.proto.label == "Import session" for b in at.button)
 
 
+def test_a_parameter_given_twice_is_named_and_the_last_one_used(app_db):
+    first, last = (appdb.find_session(app_db, ChatSession.message_count == n) for n in (2, 3))
+    at = _run({"session": [str(first.id), str(last.id)]})
+    warned = appdb.shown(at.warning)
+    assert any(
+        f"The link gives 'session' 2 times ('{first.id}', '{last.id}'); using the last, "
+        f"'{last.id}'." in w
+        for w in warned
+    ), warned
+    assert appdb.chat_title(3) in [h.value for h in at.subheader]
+    at = _run({"[Log in again](https://evil.example)": ["a", "9" * 5000]})
+    (warned,) = appdb.shown(at.warning)
+    assert warned.startswith("The link gives '[Log in again](https://evil.example)' 2 times")
+    assert len(warned) < 300
+    assert "](https://" not in at.warning[0].value  # a quoted URL is never a live link
+
+
 def test_odd_customer_ids_on_the_360_view(app_db):
     for raw, message in [("²", "'²' is not an id"), (str(2**31), "is not an id")]:
         at = _run({"customer": raw}, "screens/customer.py")
