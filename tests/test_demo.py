@@ -54,6 +54,23 @@ def test_demo_covers_every_kind_the_screen_shows(db):
     assert db.scalar(select(func.count()).where(User.is_human_agent)) >= 5
 
 
+def test_the_ai_never_says_the_customers_lines(db):
+    """Long demo conversations go round their topic again; the customer and the AI keep their
+    own lines (a topic of odd length once swapped them from the second round on)."""
+    from sessionlens.demo import content
+
+    customer_lines = {line for topic in content.TOPICS for line in topic[0::2]}
+    ai_lines = {line for topic in content.TOPICS for line in topic[1::2]}
+    said = lambda kind: set(db.scalars(select(Message.text).where(Message.author_kind == kind)))  # noqa: E731
+    assert said(AuthorKind.AI) & ai_lines and said(AuthorKind.CUSTOMER) & customer_lines
+    assert not said(AuthorKind.AI) & (customer_lines - ai_lines)
+    assert not said(AuthorKind.CUSTOMER) & (ai_lines - customer_lines)
+    traced = set(
+        db.scalars(select(SessionLog.action_input).where(SessionLog.kind == LogKind.TRACE))
+    )
+    assert not traced & (customer_lines - ai_lines)
+
+
 def test_demo_sessions_carry_parameters_results_and_real_locations(db):
     rows = db.scalars(select(ChatSession)).all()
     params = [r.parameters for r in rows]

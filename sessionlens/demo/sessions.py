@@ -86,10 +86,13 @@ def session(
             template=True,
             delivery=True,
         )
+    # Lines alternate customer, AI, customer...; a long conversation goes round the topic again
+    # over an even number of its lines, so that the AI never says the customer's words.
+    again = len(topic) - len(topic) % 2
     for j in range(n_lines):
         if transfer_at is not None and j >= transfer_at:
             break
-        line = topic[j % len(topic)]
+        line = topic[j] if j < len(topic) else topic[j % again]
         if j % 2 == 0:
             att = None
             if rng.random() < 0.03:
