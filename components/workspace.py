@@ -1,8 +1,10 @@
 """The Sessions page's working area: the table, the chat of the selected session and its panel.
 
 It is a fragment: selecting a row, Load More, the sort switch, "Show earlier", the panel toggle
-and the Logs drawer rerun only this area, not the sidebar's thirteen filters or the header. A
-change of filters or an import reruns the whole page, which gives this area its new arguments.
+and the Logs drawer rerun only this area, not the header, the sidebar or the Session Filters
+dialog. A change of filters or an import reruns the whole page, which gives this area its new
+arguments. The chat's "View trace" listener is mounted here before any session is open
+(``chat.trace_listener``).
 """
 
 from __future__ import annotations
