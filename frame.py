@@ -7,7 +7,7 @@ this frame, until the first run of this script).
 
 import streamlit as st
 
-from components import feedback
+from components import chat, feedback
 from components.data import keep_imports_out_of_gc, prepare_database, start_embedded_worker
 from components.frame import navigation
 from components.signin import require_sign_in
@@ -17,11 +17,10 @@ from sessionlens.settings import get_settings
 # An emoji icon: Streamlit draws it as a data: URL, where a Material icon is an SVG fetched from
 # fonts.gstatic.com on every run of the page (a self-hosted console calls no third party).
 st.set_page_config(page_title="Sessionlens", page_icon="💬", layout="wide")
-# Wide tables need the room Streamlit's default page padding takes. The chat's "View trace"
-# listener (components/chat.trace_listener) draws nothing: its empty box would add a gap.
+# Wide tables need the room Streamlit's default page padding takes.
 st.html(
     "<style>.block-container{padding:1.5rem 1.5rem 1rem 1.5rem; max-width:none}"
-    " [class*='st-key-trace_clicks']{display:none}</style>"
+    f" {chat.LISTENER_CSS}</style>"
 )
 try:
     prepare_database()

@@ -106,6 +106,19 @@ def _shows(page, name: str, row_id: str):  # type: ignore[no-untyped-def]
         page.get_by_role("heading", name=f"Chat {row_id}").wait_for(timeout=120_000)
 
 
+def _click(page, nth: int, shown) -> float:  # type: ignore[no-untyped-def]
+    """Seconds from a click on the ``nth`` row until ``shown(row_id)`` has seen the row open, the
+    run has ended and its last changes are painted."""
+    row = page.frame_locator(GRID).locator(".ag-center-cols-container .ag-row").nth(nth)
+    row_id = row.get_attribute("row-id")
+    t0 = time.perf_counter()
+    row.click()
+    shown(row_id)
+    page.wait_for_function(IDLE, timeout=120_000, polling="raf")
+    page.evaluate(PAINTED)
+    return time.perf_counter() - t0
+
+
 def _time_app(  # type: ignore[no-untyped-def]
     browser, name: str, base: str, shown: re.Pattern[str], cookies
 ) -> dict[str, float]:
@@ -125,23 +138,12 @@ def _time_app(  # type: ignore[no-untyped-def]
     warm = time.perf_counter() - t0
     page.wait_for_function(IDLE, timeout=120_000)
     page.wait_for_timeout(500)
-    row = page.frame_locator(GRID).locator(".ag-center-cols-container .ag-row").nth(2)
-    t0 = time.perf_counter()
-    row.click()
     # The heading of the clicked row arrives during the run; then the run ends and is painted.
-    page.get_by_role("heading", name=shown).first.wait_for(timeout=120_000)
-    page.wait_for_function(IDLE, timeout=120_000, polling="raf")
-    page.evaluate(PAINTED)
-    click = time.perf_counter() - t0
+    click = _click(
+        page, 2, lambda _: page.get_by_role("heading", name=shown).first.wait_for(timeout=120_000)
+    )
     page.wait_for_timeout(500)
-    row = page.frame_locator(GRID).locator(".ag-center-cols-container .ag-row").nth(5)
-    row_id = row.get_attribute("row-id")
-    t0 = time.perf_counter()
-    row.click()
-    _shows(page, name, row_id)
-    page.wait_for_function(IDLE, timeout=120_000, polling="raf")
-    page.evaluate(PAINTED)
-    again = time.perf_counter() - t0
+    again = _click(page, 5, lambda row_id: _shows(page, name, row_id))
     context.close()
     return {"cold": cold, "warm": warm, "click": click, "again": again}
 

@@ -120,12 +120,11 @@ def render_conversation(
     traced: set[int] | None = None,
     use_draft: Callable[[str], None] | None = None,
     highlight: Highlight | None = None,
-    listen: bool = True,
 ) -> None:
-    """Render ``conv``; AI messages in ``traced`` get a link to the trace call behind them, and
-    Copilot drafts a "Use draft" button calling ``use_draft`` with their text (Human Agents).
-    With ``highlight``, the words of a search are marked in the messages (and counted in it).
-    ``listen=False`` when the page has mounted ``trace_listener`` itself (the Sessions page).
+    """Render ``conv``; AI messages in ``traced`` get a "View trace" button, which the page's
+    one ``trace_listener`` hears, and Copilot drafts a "Use draft" button calling ``use_draft``
+    with their text (Human Agents). With ``highlight``, the words of a search are marked in the
+    messages (and counted in it).
 
     Messages and markers are HTML built here from escaped text and ``message_html``. A run of them
     with nothing to click goes to the page as one element: a click on a row then sends and draws a
@@ -174,8 +173,6 @@ def render_conversation(
                 use_draft=use_draft,
             )
     flush()
-    if traced and listen:
-        trace_listener(session_id, actor, key=f"trace_clicks_{session_id}")
     if conv.transcribing:
         st.info(
             "The transcript of this call is still being produced. Refresh in a moment.",
@@ -197,7 +194,7 @@ def bubble_html(
 ) -> str:
     """One message as HTML: avatar, who wrote it, the body, quick replies, time and delivery,
     and for an AI message with a trace call behind it (``traced``) a "View trace" button, which
-    ``_trace_clicks`` hears."""
+    ``trace_listener`` hears."""
     kind = m.author_kind
     parts: list[str] = []
     if kind == AuthorKind.HUMAN:
@@ -312,19 +309,23 @@ export default function({ setTriggerValue }) {
 }
 """
 _trace_clicks = st.components.v2.component("sessionlens_trace_clicks", js=_TRACE_CLICKS_JS)
+LISTENER_KEY = "trace_clicks"
+#: The listener draws nothing, but its element's empty box would add a gap: the frame hides it.
+LISTENER_CSS = f".st-key-{LISTENER_KEY}{{display:none}}"
 
 
-def trace_listener(session_id: int | None, actor: Actor, *, key: str) -> None:
+def trace_listener(session_id: int | None, actor: Actor) -> None:
     """The element that hears a click on "View trace" under an AI answer, and opens the Logs
     drawer on the trace call of that message (in this run, before the page draws the drawer).
     The id comes from the browser; the domain answers only for a trace call of this session in
     the actor's tenant.
 
-    The Sessions page mounts it first in the chat's column whether or not a session is open, so
-    that its code is loaded with the page instead of during the first row click, and a click on
-    another row updates it instead of mounting it anew (bench/browser.py)."""
+    One per page, mounted by the page that shows "View trace" buttons (Sessions). The Sessions
+    page mounts it first in the chat's column whether or not a session is open, so that its code
+    is loaded with the page instead of during the first row click, and a click on another row
+    updates it instead of mounting it anew (bench/browser.py)."""
     # A callback, even one that does nothing, is what makes the element report the trigger.
-    clicked = _trace_clicks(key=key, on_trace_change=lambda: None).trace
+    clicked = _trace_clicks(key=LISTENER_KEY, on_trace_change=lambda: None).trace
     if session_id is None or not clicked:
         return
     try:

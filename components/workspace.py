@@ -45,7 +45,7 @@ def workspace(actor: Actor, tz: str, flt: SessionFilter, *, filtered: bool, widt
         else None
     )
     with chat_col:
-        trace_listener(detail.row.id if detail else None, actor, key="trace_clicks")
+        trace_listener(detail.row.id if detail else None, actor)
         if detail is None:
             st.subheader("Chat")
             st.info(
@@ -64,7 +64,6 @@ def workspace(actor: Actor, tz: str, flt: SessionFilter, *, filtered: bool, widt
                     session_id=detail.row.id,
                     traced=traced_messages(detail, actor),
                     highlight=light,
-                    listen=False,
                 )
             if light is not None:
                 with bar:

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bench.browser import IDLE  # the page's script run has ended
 from db.engine import make_engine
 from db.models import ChatSession
 from sessionlens.settings import get_settings
@@ -25,11 +26,6 @@ from tests.conftest import unavailable
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
 GRID = 'iframe[title="st_aggrid.AgGrid.agGrid"]'
-# The page's script run has ended (what Streamlit's own browser tests read).
-IDLE = (
-    "() => document.querySelector('[data-testid=\"stApp\"]')"
-    "?.getAttribute('data-test-script-state') === 'notRunning'"
-)
 SHOTS = appdb.ROOT / "artifacts"  # screenshots to look at; ignored by git
 
 
