@@ -17,10 +17,10 @@ from sessionlens.settings import get_settings
 # An emoji icon: Streamlit draws it as a data: URL, where a Material icon is an SVG fetched from
 # fonts.gstatic.com on every run of the page (a self-hosted console calls no third party).
 st.set_page_config(page_title="Sessionlens", page_icon="💬", layout="wide")
-# Wide tables need the room Streamlit's default page padding takes.
+# Wide tables need the room Streamlit's default page padding takes; the chat's CSS for every page.
 st.html(
     "<style>.block-container{padding:1.5rem 1.5rem 1rem 1.5rem; max-width:none}"
-    f" {chat.LISTENER_CSS}</style>"
+    f" {chat.PAGE_CSS}</style>"
 )
 try:
     prepare_database()

@@ -26,13 +26,54 @@ from sessionlens.permissions import Actor
 from sessionlens.settings import get_settings
 from sessionlens.timefmt import local, utc
 
+# Who wrote a message, drawn by CSS (``AVATAR_CSS``) in the circle beside it: small SVG pictures,
+# not emoji. The first emoji on a page made Chromium load its colour emoji font, which cost the
+# first row click about 40 ms (bench/browser.py), and emoji look different on every system. The
+# pictures are 4 KB of CSS: the frame sends them once per page (``PAGE_CSS``), not every click.
 AVATARS = {
-    AuthorKind.CUSTOMER: "👤",
-    AuthorKind.AI: "🤖",
-    AuthorKind.HUMAN: "🧑‍💼",
-    AuthorKind.COPILOT_DRAFT: "📝",
-    AuthorKind.PRIVATE_NOTE: "🔒",
+    AuthorKind.CUSTOMER: "Customer",
+    AuthorKind.AI: "AI agent",
+    AuthorKind.HUMAN: "Human agent",
+    AuthorKind.COPILOT_DRAFT: "Copilot draft",
+    AuthorKind.PRIVATE_NOTE: "Private note",
 }
+_INK = "%23475569"  # slate, URL-encoded for a data: URI
+_PICTURES = {
+    # head and shoulders
+    "customer": f"<circle cx='12' cy='8' r='4' fill='{_INK}'/>"
+    f"<path d='M4 21c0-4.4 3.6-7 8-7s8 2.6 8 7z' fill='{_INK}'/>",
+    # a robot's head: antenna, face, two eyes
+    "ai": f"<rect x='11' y='2' width='2' height='4' fill='{_INK}'/>"
+    f"<rect x='4' y='6' width='16' height='13' rx='3' fill='{_INK}'/>"
+    "<circle cx='9' cy='12' r='1.8' fill='white'/><circle cx='15' cy='12' r='1.8' fill='white'/>",
+    # head and shoulders with a headset
+    "human": f"<circle cx='12' cy='9' r='3.6' fill='{_INK}'/>"
+    f"<path d='M5 21c0-4 3.1-6.4 7-6.4s7 2.4 7 6.4z' fill='{_INK}'/>"
+    f"<path d='M6.5 10a5.5 5.5 0 0 1 11 0' stroke='{_INK}' stroke-width='1.6' fill='none'/>"
+    f"<rect x='5' y='9' width='2.4' height='4' rx='1' fill='{_INK}'/>"
+    f"<rect x='16.6' y='9' width='2.4' height='4' rx='1' fill='{_INK}'/>",
+    # a pencil
+    "copilot_draft": f"<path d='M4 17.5V20h2.5L17 9.5 14.5 7z' fill='{_INK}'/>"
+    f"<path d='M15.5 6l2.5 2.5 1.5-1.5a1 1 0 0 0 0-1.4l-1.1-1.1a1 1 0 0 0-1.4 0z' fill='{_INK}'/>",
+    # a padlock
+    "private_note": f"<rect x='5' y='10' width='14' height='10' rx='2' fill='{_INK}'/>"
+    f"<path d='M8 10V7.5a4 4 0 0 1 8 0V10' stroke='{_INK}' stroke-width='2' fill='none'/>",
+    # a speech bubble, for any other author
+    "other": f"<path d='M4 5h16v11H9l-5 4z' fill='{_INK}'/>",
+}
+
+
+def _data_uri(svg: str) -> str:
+    # Angle brackets encoded too: the sanitizer of st.html drops a <style> whose text looks
+    # like markup.
+    whole = f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 24 24'>{svg}</svg>"
+    return "data:image/svg+xml," + whole.replace("<", "%3C").replace(">", "%3E")
+
+
+AVATAR_CSS = "".join(
+    f'.sl-av-{name} {{ background-image:url("{_data_uri(svg)}"); }}\n'
+    for name, svg in _PICTURES.items()
+)
 DELIVERY_ICONS = {
     "queued": "🕓 queued",
     "sent": "✓",
@@ -47,8 +88,8 @@ CSS = """<style>
 .sl-chat { display:flex; flex-direction:column; gap:0.55rem; }
 .sl-msg { display:flex; gap:0.5rem; align-items:flex-start; margin-right:12%; }
 .sl-msg.sl-customer { flex-direction:row-reverse; margin-right:0; margin-left:12%; }
-.sl-avatar { flex:0 0 2rem; height:2rem; border-radius:50%; background:#eef2f7; display:flex;
-  align-items:center; justify-content:center; font-size:1.05rem; }
+.sl-avatar { flex:0 0 2rem; height:2rem; border-radius:50%; background:#eef2f7 no-repeat center;
+  background-size:1.25rem; }
 .sl-bubble { background:#f8fafc; border:1px solid #e5e7eb; border-radius:0.75rem;
   padding:0.5rem 0.75rem; min-width:0; overflow-wrap:anywhere; }
 .sl-customer .sl-bubble { background:#1f2937; color:#f9fafb; border-color:#1f2937; }
@@ -226,7 +267,8 @@ def bubble_html(
     dashed = " sl-dashed" if kind in (AuthorKind.COPILOT_DRAFT, AuthorKind.PRIVATE_NOTE) else ""
     return (
         f'<div class="sl-msg sl-{html.escape(kind)}" data-author="{html.escape(kind)}">'
-        f'<div class="sl-avatar">{AVATARS.get(kind, "💬")}</div>'
+        f'<div class="sl-avatar sl-av-{kind if kind in AVATARS else "other"}" role="img" '
+        f'aria-label="{AVATARS.get(kind, "Message")}" title="{AVATARS.get(kind, "Message")}"></div>'
         f'<div class="sl-bubble{dashed}">{"".join(parts)}</div></div>'
     )
 
@@ -312,6 +354,8 @@ _trace_clicks = st.components.v2.component("sessionlens_trace_clicks", js=_TRACE
 LISTENER_KEY = "trace_clicks"
 #: The listener draws nothing, but its element's empty box would add a gap: the frame hides it.
 LISTENER_CSS = f".st-key-{LISTENER_KEY}{{display:none}}"
+#: What the frame puts on every page once: the avatars' pictures and the hidden listener.
+PAGE_CSS = AVATAR_CSS + LISTENER_CSS
 
 
 def trace_listener(session_id: int | None, actor: Actor) -> None:

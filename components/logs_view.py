@@ -44,12 +44,6 @@ def open_logs(session_id: int, *, tab: str = "System Logs", focus: int | None = 
     st.session_state["logs_pos"] = 0
 
 
-def traced_messages(detail: SessionDetail, actor: Actor) -> set[int]:
-    """The AI messages on screen that have a trace call to jump to (paid plans)."""
-    ai = [m.id for m in detail.conversation.messages if m.author_kind == "ai"]
-    return run_action(lambda db: logs.traced_messages(db, detail.row.id, ai, actor=actor)) or set()
-
-
 def show_logs_if_open(detail: SessionDetail, actor: Actor) -> None:
     if st.session_state.get("logs_for") == detail.row.id:
         _drawer(detail, actor)

@@ -5,19 +5,22 @@ from __future__ import annotations
 import datetime as dt
 
 import streamlit as st
+from sqlalchemy.orm import Session
 
 from components import feedback
 from components.data import run_action
 from sessionlens import jobs
+from sessionlens.chat import Transcription
 from sessionlens.kinds import JobStatus
 from sessionlens.permissions import Action, Actor, can
 
 
-def transcription_status(session_id: int, actor: Actor) -> None:
-    job = run_action(lambda db: _state(db, session_id, actor))
+def transcription_status(session_id: int, job: Transcription | None, actor: Actor) -> None:
+    """Where the transcription of this session stands (``job``, as read with its chat):
+    nothing once done, progress while it runs (polled), the error and Retry when it failed."""
     if job is None:
         return
-    status, progress, error = job
+    status, _, error = job
     if status in jobs.IN_PROGRESS:
         _progress(session_id, actor)
     elif status in jobs.RETRYABLE:
@@ -39,9 +42,9 @@ def transcription_status(session_id: int, actor: Actor) -> None:
         feedback.warning(error)
 
 
-def _state(db, session_id: int, actor: Actor):  # type: ignore[no-untyped-def]
+def _state(db: Session, session_id: int, actor: Actor) -> Transcription | None:
     job = jobs.latest_for_session(db, session_id, actor=actor)
-    return None if job is None else (job.status, job.progress, job.error)
+    return None if job is None else Transcription(job.status, job.progress, job.error)
 
 
 @st.fragment(run_every=2)

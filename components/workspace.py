@@ -10,19 +10,22 @@ arguments. The chat's "View trace" listener is mounted here before any session i
 from __future__ import annotations
 
 import streamlit as st
+from sqlalchemy.orm import Session
 
 from components import selection
 from components.chat import message_window, render_conversation, trace_listener
 from components.data import run_action
-from components.logs_view import show_logs_if_open, traced_messages
+from components.logs_view import show_logs_if_open
 from components.panel import render_panel
 from components.search_hits import highlight_for, hits_bar
 from components.session_actions import render_actions
 from components.session_list import sessions_table
 from components.transcription_status import transcription_status
-from sessionlens import sessions
+from sessionlens import logs, sessions
 from sessionlens.filters import SessionFilter
+from sessionlens.kinds import AuthorKind
 from sessionlens.permissions import Actor
+from sessionlens.sessions import SessionDetail
 
 
 @st.fragment
@@ -37,13 +40,8 @@ def workspace(actor: Actor, tz: str, flt: SessionFilter, *, filtered: bool, widt
         sessions_table(actor, tz, flt, filtered=filtered)
 
     sid = selection.selected()
-    detail = (
-        run_action(
-            lambda db: sessions.get_session(db, sid, actor=actor, last_messages=message_window(sid))
-        )
-        if sid
-        else None
-    )
+    opened = run_action(lambda db: _open(db, sid, actor)) if sid else None
+    detail, traced = opened or (None, set())
     with chat_col:
         trace_listener(detail.row.id if detail else None, actor)
         if detail is None:
@@ -62,13 +60,13 @@ def workspace(actor: Actor, tz: str, flt: SessionFilter, *, filtered: bool, widt
                     tz,
                     actor=actor,
                     session_id=detail.row.id,
-                    traced=traced_messages(detail, actor),
+                    traced=traced,
                     highlight=light,
                 )
             if light is not None:
                 with bar:
                     hits_bar(detail.row.id, light, earlier=detail.conversation.earlier)
-            transcription_status(detail.row.id, actor)
+            transcription_status(detail.row.id, detail.conversation.transcription, actor)
             render_actions(detail, actor)
             show_logs_if_open(detail, actor)
 
@@ -86,3 +84,11 @@ def workspace(actor: Actor, tz: str, flt: SessionFilter, *, filtered: bool, widt
             st.button("Refresh", icon=":material/refresh:", key="refresh_panel")  # a click rereads
 
     selection.remember_url("sessions")
+
+
+def _open(db: Session, sid: int, actor: Actor) -> tuple[SessionDetail, set[int]]:
+    """The selected session as the detail area shows it, and which of its AI answers have a trace
+    call ("View trace"): one transaction for the whole area, whatever a click changes."""
+    detail = sessions.get_session(db, sid, actor=actor, last_messages=message_window(sid))
+    ai = [m.id for m in detail.conversation.messages if m.author_kind == AuthorKind.AI]
+    return detail, logs.traced_messages(db, detail.row.id, ai, actor=actor)

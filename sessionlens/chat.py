@@ -1,5 +1,5 @@
 """A session's conversation as the Chat panel shows it: messages newest-last, their attachments,
-the call recording, and whether a transcript is still being produced.
+the call recording, and where its transcription stands.
 
 One read model for every place a conversation is shown (Sessions, 360 View, later the operator
 workspace), so conversations read the same way everywhere.
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, defer
@@ -53,12 +53,25 @@ class MessageView:
     attachments: list[AttachmentInfo]
 
 
+class Transcription(NamedTuple):
+    """The newest transcription job of a session: its status, progress (0 to 1) and error."""
+
+    status: str
+    progress: float
+    error: str | None
+
+
 @dataclass(frozen=True)
 class Conversation:
     messages: list[MessageView]  # oldest first
     earlier: int  # how many older messages were not loaded
     recording: AttachmentInfo | None
-    transcribing: bool  # a transcription job is queued or running for this session
+    transcription: Transcription | None  # None: the session was never transcribed
+
+    @property
+    def transcribing(self) -> bool:
+        """A transcription job is queued or running for this session."""
+        return self.transcription is not None and self.transcription.status in jobs.IN_PROGRESS
 
 
 def conversation(
@@ -119,16 +132,19 @@ def conversations(
         .order_by(Message.session_id, Message.seq)
     ).all()
     files, recordings = _attachments(db, actor, ids, {r[0].id for r in rows})
-    busy = set(
-        db.scalars(
-            select(Job.session_id).where(
-                Job.tenant_id == actor.tenant_id,
-                Job.session_id.in_(ids),
-                Job.kind == jobs.TRANSCRIPTION,
-                Job.status.in_(jobs.IN_PROGRESS),
-            )
+    # The newest transcription job of each session, read with the chat rather than by the page
+    # after it: a row click then opens one transaction, not one per part of the page.
+    transcriptions: dict[int | None, Transcription] = {}  # (never None: the IN below)
+    for sid, status, progress, error in db.execute(
+        select(Job.session_id, Job.status, Job.progress, Job.error)
+        .where(
+            Job.tenant_id == actor.tenant_id,
+            Job.session_id.in_(ids),
+            Job.kind == jobs.TRANSCRIPTION,
         )
-    )
+        .order_by(Job.session_id, Job.id.desc())
+    ):
+        transcriptions.setdefault(sid, Transcription(status, progress, error))
     loaded: dict[int, list[MessageView]] = {sid: [] for sid in ids}
     totals: dict[int, int] = {}
     for m, name, preview, length, total in rows:
@@ -158,7 +174,7 @@ def conversations(
             loaded[sid],
             totals.get(sid, 0) - len(loaded[sid]),
             recordings.get(sid),
-            sid in busy,
+            transcriptions.get(sid),
         )
         for sid in ids
     }

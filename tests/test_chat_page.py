@@ -34,6 +34,9 @@ def test_every_message_kind_marker_and_attachment(app_db):
     assert "Private note" in html
     authors = set(re.findall(r'data-author="([a-z_]+)"', html))
     assert {"customer", "ai", "human", "copilot_draft", "private_note"} <= authors
+    # Each avatar says who wrote (a picture drawn by the page's CSS, named for screen readers).
+    named = set(re.findall(r'class="sl-avatar sl-av-[a-z_]+" role="img" aria-label="([^"]+)"', html))
+    assert {"Customer", "AI agent", "Human agent", "Copilot draft", "Private note"} <= named
     human = html[html.index('data-author="human"') :]
     assert human.index("<strong>Grace Kim</strong>") < human.index("Hi, this is Grace")
     assert '<a href="https://example.com/returns">returns policy</a>' in html  # a live link
@@ -101,3 +104,46 @@ def test_unknown_customer_and_customer_without_sessions(app_db):
         )
     at = _open({"customer": str(lonely)}, "screens/customer.py")
     assert any("no sessions yet" in i.value for i in at.info)
+
+
+def test_a_failed_transcription_shows_its_error_and_retry_queues_it_again(app_db):
+    """A voice session whose transcription failed says why and that the recording is kept; Retry
+    queues it again and the chat then says a transcript is on its way. The newest job counts."""
+    import datetime as dt
+
+    from sqlalchemy.orm import Session
+
+    from db.models import Attachment, Job, JobStatus
+
+    now = dt.datetime.now(dt.UTC)
+    with Session(app_db) as db, db.begin():
+        sid = db.scalar(select(Attachment.session_id).where(Attachment.is_recording).limit(1))
+        tenant = db.get_one(ChatSession, sid).tenant_id
+        old, new = (
+            Job(
+                tenant_id=tenant,
+                session_id=sid,
+                kind="transcription",
+                status=status,
+                attempts=1,
+                progress=0.0,
+                error=error,
+                created_at=now,
+            )
+            for status, error in (
+                (JobStatus.DONE, None),
+                (JobStatus.FAILED, "the decoder gave up at 0:42"),
+            )
+        )
+        db.add_all([old, new])
+        db.flush()
+        failed = new.id
+    at = _open({"session": str(sid)})
+    errors = appdb.shown(at.error)
+    assert "Transcription failed: the decoder gave up at 0:42. The recording is kept." in errors
+    at.button(key=f"retry_{sid}").click().run()
+    with Session(app_db) as db:
+        assert db.get_one(Job, failed).status == JobStatus.QUEUED
+    assert not appdb.shown(at.error)
+    assert any("still being produced" in i.value for i in at.info)
+    assert any("Waiting for a transcription worker" in p.proto.text for p in at.get("progress"))
