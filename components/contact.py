@@ -11,6 +11,7 @@ from components.markdown import md_escape
 from sessionlens import customers
 from sessionlens.customers import Contact
 from sessionlens.permissions import Action, Actor, can
+from sessionlens.timefmt import EMPTY
 
 
 def contact_block(contact: Contact, actor: Actor) -> None:
@@ -18,8 +19,8 @@ def contact_block(contact: Contact, actor: Actor) -> None:
     editing = st.session_state.get("contact_editing") == contact.id
     if not editing:
         for key, label in customers.LABELS.items():
-            st.text(f"{label}: {values[key] or '---'}")
-        st.caption(md_escape(f"id {contact.id} · External id {contact.external_id or '---'}"))
+            st.text(f"{label}: {values[key] or EMPTY}")
+        st.caption(md_escape(f"id {contact.id} · External id {contact.external_id or EMPTY}"))
         allowed = can(actor, Action.EDIT_CUSTOMER)
         if st.button(
             "Edit",
