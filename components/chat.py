@@ -29,7 +29,8 @@ from sessionlens.timefmt import local, utc
 # Who wrote a message, drawn by CSS (``AVATAR_CSS``) in the circle beside it: small SVG pictures,
 # not emoji. The first emoji on a page made Chromium load its colour emoji font, which cost the
 # first row click about 40 ms (bench/browser.py), and emoji look different on every system. The
-# pictures are 4 KB of CSS: the frame sends them once per page (``PAGE_CSS``), not every click.
+# pictures are 4 KB of CSS: the frame sends them once per page (``PAGE_CSS``), not every click;
+# their rules name both classes, so the chat's own CSS (sent later) cannot undo them.
 AVATARS = {
     AuthorKind.CUSTOMER: "Customer",
     AuthorKind.AI: "AI agent",
@@ -71,7 +72,7 @@ def _data_uri(svg: str) -> str:
 
 
 AVATAR_CSS = "".join(
-    f'.sl-av-{name} {{ background-image:url("{_data_uri(svg)}"); }}\n'
+    f'.sl-avatar.sl-av-{name} {{ background-image:url("{_data_uri(svg)}"); }}\n'
     for name, svg in _PICTURES.items()
 )
 DELIVERY_ICONS = {
@@ -88,8 +89,8 @@ CSS = """<style>
 .sl-chat { display:flex; flex-direction:column; gap:0.55rem; }
 .sl-msg { display:flex; gap:0.5rem; align-items:flex-start; margin-right:12%; }
 .sl-msg.sl-customer { flex-direction:row-reverse; margin-right:0; margin-left:12%; }
-.sl-avatar { flex:0 0 2rem; height:2rem; border-radius:50%; background:#eef2f7 no-repeat center;
-  background-size:1.25rem; }
+.sl-avatar { flex:0 0 2rem; height:2rem; border-radius:50%; background-color:#eef2f7;
+  background-repeat:no-repeat; background-position:center; background-size:1.25rem; }
 .sl-bubble { background:#f8fafc; border:1px solid #e5e7eb; border-radius:0.75rem;
   padding:0.5rem 0.75rem; min-width:0; overflow-wrap:anywhere; }
 .sl-customer .sl-bubble { background:#1f2937; color:#f9fafb; border-color:#1f2937; }

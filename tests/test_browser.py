@@ -330,6 +330,16 @@ def test_showcase_session_reads_as_it_happened(page, server):
     expect(main.get_by_text("invoice-2026-11.pdf")).to_be_visible()
     dashed = main.locator(".sl-bubble.sl-dashed").first
     assert "dashed" in dashed.evaluate("e => getComputedStyle(e).borderStyle")
+    # Every avatar shows its picture (the frame's CSS; the chat's own CSS comes later and must
+    # not undo it), one picture per kind of author.
+    pictures = main.locator(".sl-avatar").evaluate_all(
+        "els => els.map(e => [e.getAttribute('aria-label'), getComputedStyle(e).backgroundImage])"
+    )
+    assert {"Customer", "AI agent", "Human agent", "Copilot draft", "Private note"} <= {
+        who for who, _ in pictures
+    }
+    assert all(image.startswith('url("data:image/svg+xml,') for _, image in pictures), pictures
+    assert len({image for _, image in pictures}) >= 5
     page.screenshot(path=str(SHOTS / "chat-showcase.png"))
 
 

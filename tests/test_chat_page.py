@@ -35,7 +35,9 @@ def test_every_message_kind_marker_and_attachment(app_db):
     authors = set(re.findall(r'data-author="([a-z_]+)"', html))
     assert {"customer", "ai", "human", "copilot_draft", "private_note"} <= authors
     # Each avatar says who wrote (a picture drawn by the page's CSS, named for screen readers).
-    named = set(re.findall(r'class="sl-avatar sl-av-[a-z_]+" role="img" aria-label="([^"]+)"', html))
+    named = set(
+        re.findall(r'class="sl-avatar sl-av-[a-z_]+" role="img" aria-label="([^"]+)"', html)
+    )
     assert {"Customer", "AI agent", "Human agent", "Copilot draft", "Private note"} <= named
     human = html[html.index('data-author="human"') :]
     assert human.index("<strong>Grace Kim</strong>") < human.index("Hi, this is Grace")
