@@ -295,3 +295,27 @@ def fire_trigger(at, key: str, event: str, value: object):  # type: ignore[no-un
     state.id = _make_trigger_id(element.proto.id, "events")
     state.json_trigger_value = json.dumps([{"event": event, "value": value}])
     return at._run(states)
+
+
+def transcription_jobs(db: Session, *jobs: tuple[int, int, str, str | None]) -> list[int]:
+    """Add transcription jobs, each ``(tenant_id, session_id, status, error)``, as the worker would
+    have left them; their ids, in order."""
+    from db.models import Job
+
+    now = dt.datetime.now(dt.UTC)
+    rows = [
+        Job(
+            tenant_id=tenant,
+            session_id=sid,
+            kind="transcription",
+            status=status,
+            attempts=1,
+            progress=0.0,
+            error=error,
+            created_at=now,
+        )
+        for tenant, sid, status, error in jobs
+    ]
+    db.add_all(rows)
+    db.flush()
+    return [j.id for j in rows]

@@ -111,35 +111,18 @@ def test_unknown_customer_and_customer_without_sessions(app_db):
 def test_a_failed_transcription_shows_its_error_and_retry_queues_it_again(app_db):
     """A voice session whose transcription failed says why and that the recording is kept; Retry
     queues it again and the chat then says a transcript is on its way. The newest job counts."""
-    import datetime as dt
-
     from sqlalchemy.orm import Session
 
     from db.models import Attachment, Job, JobStatus
 
-    now = dt.datetime.now(dt.UTC)
     with Session(app_db) as db, db.begin():
         sid = db.scalar(select(Attachment.session_id).where(Attachment.is_recording).limit(1))
         tenant = db.get_one(ChatSession, sid).tenant_id
-        old, new = (
-            Job(
-                tenant_id=tenant,
-                session_id=sid,
-                kind="transcription",
-                status=status,
-                attempts=1,
-                progress=0.0,
-                error=error,
-                created_at=now,
-            )
-            for status, error in (
-                (JobStatus.DONE, None),
-                (JobStatus.FAILED, "the decoder gave up at 0:42"),
-            )
+        _, failed = appdb.transcription_jobs(
+            db,
+            (tenant, sid, JobStatus.DONE, None),
+            (tenant, sid, JobStatus.FAILED, "the decoder gave up at 0:42"),
         )
-        db.add_all([old, new])
-        db.flush()
-        failed = new.id
     at = _open({"session": str(sid)})
     errors = appdb.shown(at.error)
     assert "Transcription failed: the decoder gave up at 0:42. The recording is kept." in errors

@@ -475,33 +475,18 @@ def test_an_admin_sees_the_transcription_queue_and_retries_a_failed_job(app_db):
     from db.models import Job, JobStatus
     from sessionlens import identity
 
-    now = dt.datetime.now(dt.UTC)
     with Session(app_db) as db, db.begin():
         me = identity.default_actor(db)
         mine, theirs = (
             db.scalar(select(ChatSession.id).where(ChatSession.tenant_id == t).limit(1))
             for t in (me.tenant_id, me.tenant_id + 1)
         )
-        jobs = [
-            Job(
-                tenant_id=tenant,
-                session_id=sid,
-                kind="transcription",
-                status=status,
-                attempts=1,
-                progress=0.0,
-                error=error,
-                created_at=now,
-            )
-            for tenant, sid, status, error in (
-                (me.tenant_id, mine, JobStatus.FAILED, "Transcription failed: no <b>model</b>"),
-                (me.tenant_id, mine, JobStatus.QUEUED, None),
-                (me.tenant_id + 1, theirs, JobStatus.FAILED, "another tenant's job"),
-            )
-        ]
-        db.add_all(jobs)
-        db.flush()
-        failed, waiting, other = (j.id for j in jobs)
+        failed, waiting, other = appdb.transcription_jobs(
+            db,
+            (me.tenant_id, mine, JobStatus.FAILED, "Transcription failed: no <b>model</b>"),
+            (me.tenant_id, mine, JobStatus.QUEUED, None),
+            (me.tenant_id + 1, theirs, JobStatus.FAILED, "another tenant's job"),
+        )
     at = _run(page="screens/settings.py")
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Failed"] == "1" and metrics["Queued"] == "1"
