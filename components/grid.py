@@ -236,14 +236,16 @@ def sessions_grid(
     *,
     sort_key: str,
     initial_selection: list[str],
+    generation: int = 0,
     height: int = 560,
 ) -> str | None:
-    """Show the rows; return the id of the row the user selected in this run, if any."""
+    """Show the rows; return the id of the row the user selected in this run, if any. A new
+    ``generation`` mounts the grid anew, so that it shows ``initial_selection`` selected."""
     frame, options = _grid_inputs(rows, tz, sort_key, initial_selection)
     resp = AgGrid(
         frame,
         gridOptions=options,
-        key=f"sessions_grid_{sort_key}",
+        key=f"sessions_grid_{sort_key}" + (f"_{generation}" if generation else ""),
         update_on=["selectionChanged"],
         allow_unsafe_jscode=True,
         height=height,

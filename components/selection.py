@@ -6,10 +6,15 @@ import streamlit as st
 
 from components import url
 
+#: The URL's ``session`` as this browser session last saw it; a run that finds another one there
+#: was started by Back, Forward or an edited address.
+_SEEN = "url_session_seen"
+
 
 def sync_from_url(page: str) -> bool:
-    """On entering ``page`` (deep link, reload, or back from another page) take the URL's session;
-    True when this run enters the page.
+    """Take the URL's session on entering ``page`` (deep link, reload, or back from another page)
+    and whenever the address changes under the page (Back and Forward between sessions: Streamlit
+    reruns the page with the older address); True when this run enters the page.
 
     Streamlit drops the query string when the user switches pages; coming back with a bare URL
     restores the filters, sort, view and session the page had, so nothing is lost.
@@ -19,13 +24,25 @@ def sync_from_url(page: str) -> bool:
     memory = f"url_{page}"
     if entering and not st.query_params and st.session_state.get(memory):
         st.query_params.from_dict(st.session_state[memory])
-    if not entering:
+    raw = st.query_params.get("session", "")
+    if not entering and raw == st.session_state.get(_SEEN, raw):
         return False
+    st.session_state[_SEEN] = raw
     session_id = url.id_param("session", "The link's session", big=True)
+    if not entering and session_id == selected():
+        return False
     st.session_state["selected"] = session_id
-    # The grid applies its initial selection only when it mounts (docs/engineering-notes.md).
+    # The grid applies its initial selection only when it mounts (docs/engineering-notes.md): on
+    # entering it mounts anew; on Back or Forward it is mounted anew under another key.
     st.session_state["grid_initial"] = [str(session_id)] if session_id else []
-    return True
+    if not entering:
+        st.session_state["grid_generation"] = grid_generation() + 1
+    return entering
+
+
+def grid_generation() -> int:
+    """How many times the grid was mounted anew to show a session the address chose."""
+    return st.session_state.get("grid_generation", 0)
 
 
 def selected() -> int | None:
@@ -38,6 +55,7 @@ def select(session_id: str) -> None:
     if session_id != str(selected()):
         st.session_state["selected"] = int(session_id)
         st.query_params["session"] = session_id
+        st.session_state[_SEEN] = session_id  # our own change of the address
 
 
 def remember_url(page: str) -> None:

@@ -84,7 +84,11 @@ def sessions_table(actor: Actor, tz: str, flt: SessionFilter, *, filtered: bool)
             reset_filters()
             st.rerun()
     clicked = sessions_grid(
-        listing.rows, tz, sort_key=sort, initial_selection=st.session_state.get("grid_initial", [])
+        listing.rows,
+        tz,
+        sort_key=sort,
+        initial_selection=st.session_state.get("grid_initial", []),
+        generation=selection.grid_generation(),
     )
     if clicked:
         selection.select(clicked)

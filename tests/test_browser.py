@@ -233,6 +233,42 @@ def test_click_a_row_then_load_more_keeps_the_selection(page, server):
     page.screenshot(path=str(SHOTS / "session-open.png"))
 
 
+def test_back_and_forward_go_between_the_sessions_opened(page, server):
+    """Back after opening two sessions shows the first one again, chat and highlighted row
+    alike; Forward the second; Back to the address without a session closes it. (Streamlit reruns
+    the page with the older address; the page used to keep the newer session on screen.)"""
+    from playwright.sync_api import expect
+
+    base, _ = server
+    page.goto(base + "/")
+    rows = page.frame_locator(GRID).locator(".ag-center-cols-container .ag-row")
+    expect(rows.first).to_be_visible(timeout=60_000)
+    page.wait_for_function(IDLE)
+    first, second = (rows.nth(i).get_attribute("row-id") for i in (1, 4))
+    titles = {}
+    for sid in (first, second):
+        _row(page, int(sid)).locator('[col-id="agent"]').click()
+        expect(page).to_have_url(re.compile(rf"[?&]session={sid}\b"))
+        page.wait_for_function(IDLE)
+        titles[sid] = page.get_by_role("heading", name=re.compile(r"^Chat · ")).inner_text()
+
+    def shows(sid: str) -> None:
+        expect(page).to_have_url(re.compile(rf"[?&]session={sid}\b"))
+        expect(page.get_by_role("heading", name=re.compile(r"^Chat · "))).to_have_text(titles[sid])
+        expect(_row(page, int(sid))).to_have_class(
+            re.compile(r"\bag-row-selected\b"), timeout=20_000
+        )
+
+    page.go_back()
+    shows(first)
+    page.go_forward()
+    shows(second)
+    page.go_back()
+    page.go_back()
+    expect(page.get_by_role("heading", name="Chat", exact=True)).to_be_visible(timeout=20_000)
+    expect(page.frame_locator(GRID).locator(".ag-row-selected")).to_have_count(0)
+
+
 def test_deep_link_opens_the_session(page, server):
     from playwright.sync_api import expect
 
