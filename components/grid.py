@@ -102,6 +102,7 @@ CSS = """
 .avatar { display:inline-block; min-width:22px; text-align:center; border-radius:11px;
   background:#e0e7ff; padding:0 4px; }
 .flag, .channel-icon { font-size:16px; }
+.ag-cell-focus:not(:focus-visible) { border-color:transparent !important; }  /* a click: no frame */
 .user-popover { background:#fff; border:1px solid #d1d5db; border-radius:8px; padding:8px 10px;
   box-shadow:0 4px 14px rgba(0,0,0,.15); font-size:12px; line-height:1.6; }
 """
@@ -150,7 +151,13 @@ def _options(sort_key: str, initial_selection: list[str]) -> dict:
         tooltipShowDelay=150,
         tooltipInteraction=True,
         animateRows=False,
-        suppressCellFocus=True,
+        # The keyboard moves through the sessions as a click does: a focused row is the open one
+        # (Tab into the table, then Up and Down).
+        onCellFocused=JsCode("""function(e) {
+            if (e.rowIndex == null || e.rowPinned) return;
+            const node = e.api.getDisplayedRowAtIndex(e.rowIndex);
+            if (node && !node.isSelected()) node.setSelected(true, true);
+        }"""),
         suppressColumnVirtualisation=True,
         autoSizeStrategy={"type": "fitGridWidth"},
     )

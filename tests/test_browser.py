@@ -254,19 +254,51 @@ def test_back_and_forward_go_between_the_sessions_opened(page, server):
 
     def shows(sid: str) -> None:
         expect(page).to_have_url(re.compile(rf"[?&]session={sid}\b"))
-        expect(page.get_by_role("heading", name=re.compile(r"^Chat · "))).to_have_text(titles[sid])
+        expect(page.get_by_role("heading", name=re.compile(r"^Chat · "))).to_have_text(
+            titles[sid], timeout=20_000
+        )
         expect(_row(page, int(sid))).to_have_class(
             re.compile(r"\bag-row-selected\b"), timeout=20_000
         )
+        page.wait_for_function(IDLE)
 
     page.go_back()
     shows(first)
     page.go_forward()
     shows(second)
     page.go_back()
+    shows(first)
     page.go_back()
     expect(page.get_by_role("heading", name="Chat", exact=True)).to_be_visible(timeout=20_000)
-    expect(page.frame_locator(GRID).locator(".ag-row-selected")).to_have_count(0)
+    expect(page.frame_locator(GRID).locator(".ag-row-selected")).to_have_count(0, timeout=20_000)
+
+
+def test_up_and_down_open_the_next_and_previous_session(page, server):
+    """After a click, the keyboard moves through the table as clicks do: Down opens the session
+    below, Up the one above (the chat, the URL and the highlighted row follow). A click leaves no
+    focus frame on its cell; the keyboard's focus is framed."""
+    from playwright.sync_api import expect
+
+    base, _ = server
+    page.goto(base + "/")
+    rows = page.frame_locator(GRID).locator(".ag-center-cols-container .ag-row")
+    expect(rows.first).to_be_visible(timeout=60_000)
+    page.wait_for_function(IDLE)
+    ids = [rows.nth(i).get_attribute("row-id") for i in range(4)]
+    rows.nth(1).locator('[col-id="user"]').click()
+    expect(page).to_have_url(re.compile(rf"[?&]session={ids[1]}\b"))
+    framed = "e => getComputedStyle(e).borderTopColor"
+    cell = _row(page, int(ids[1])).locator('[col-id="user"]')
+    assert cell.evaluate(framed) == "rgba(0, 0, 0, 0)"
+    for key, at in (("ArrowDown", 2), ("ArrowDown", 3), ("ArrowUp", 2)):
+        page.keyboard.press(key)
+        expect(page).to_have_url(re.compile(rf"[?&]session={ids[at]}\b"), timeout=20_000)
+        expect(_row(page, int(ids[at]))).to_have_class(re.compile(r"\bag-row-selected\b"))
+        page.wait_for_function(IDLE)
+    assert _row(page, int(ids[2])).locator('[col-id="user"]').evaluate(framed) != "rgba(0, 0, 0, 0)"
+    with server[1].connect() as conn:
+        n = conn.scalar(select(ChatSession.message_count).where(ChatSession.id == int(ids[2])))
+    expect(page.get_by_role("heading", name=appdb.chat_title(n))).to_be_visible()
 
 
 def test_deep_link_opens_the_session(page, server):
