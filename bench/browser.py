@@ -76,10 +76,20 @@ def _serve(script: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
     raise SystemExit(f"{script} did not start")
 
 
+# A row of the grid is drawn and visible. Read through the grid's frame (same origin) from the page
+# and checked every animation frame: a Playwright locator inside a frame is polled with growing
+# pauses (the last ones 500 ms), which added up to half a second to about every other first-rows
+# figure, on both pages.
+ROWS_SHOWN = f"""() => {{
+  const doc = document.querySelector('{GRID}')?.contentDocument;
+  const row = doc?.querySelector('.ag-center-cols-container .ag-row');
+  return !!row && row.getBoundingClientRect().height > 0
+    && doc.defaultView.getComputedStyle(row).visibility === 'visible';
+}}"""
+
+
 def _rows(page) -> None:  # type: ignore[no-untyped-def]
-    page.frame_locator(GRID).locator(".ag-center-cols-container .ag-row").first.wait_for(
-        timeout=120_000
-    )
+    page.wait_for_function(ROWS_SHOWN, timeout=120_000, polling="raf")
 
 
 def _signed_in(url: str) -> list[dict[str, object]]:
