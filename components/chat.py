@@ -27,10 +27,9 @@ from sessionlens.settings import get_settings
 from sessionlens.timefmt import local, utc
 
 # Who wrote a message, drawn by CSS (``AVATAR_CSS``) in the circle beside it: small SVG pictures,
-# not emoji. The first emoji on a page made Chromium load its colour emoji font, which cost the
-# first row click about 40 ms (bench/browser.py), and emoji look different on every system. The
-# pictures are 4 KB of CSS: the frame sends them once per page (``PAGE_CSS``), not every click;
-# their rules name both classes, so the chat's own CSS (sent later) cannot undo them.
+# not emoji, which look different on every system; each is named for screen readers and on
+# hover. The pictures are 4 KB of CSS: the frame sends them once per page (``PAGE_CSS``), not
+# every click; their rules name both classes, so the chat's own CSS (sent later) cannot undo them.
 AVATARS = {
     AuthorKind.CUSTOMER: "Customer",
     AuthorKind.AI: "AI agent",
@@ -39,25 +38,25 @@ AVATARS = {
     AuthorKind.PRIVATE_NOTE: "Private note",
 }
 _INK = "%23475569"  # slate, URL-encoded for a data: URI
-_PICTURES = {
+_PICTURES: dict[str, str] = {
     # head and shoulders
-    "customer": f"<circle cx='12' cy='8' r='4' fill='{_INK}'/>"
+    AuthorKind.CUSTOMER: f"<circle cx='12' cy='8' r='4' fill='{_INK}'/>"
     f"<path d='M4 21c0-4.4 3.6-7 8-7s8 2.6 8 7z' fill='{_INK}'/>",
     # a robot's head: antenna, face, two eyes
-    "ai": f"<rect x='11' y='2' width='2' height='4' fill='{_INK}'/>"
+    AuthorKind.AI: f"<rect x='11' y='2' width='2' height='4' fill='{_INK}'/>"
     f"<rect x='4' y='6' width='16' height='13' rx='3' fill='{_INK}'/>"
     "<circle cx='9' cy='12' r='1.8' fill='white'/><circle cx='15' cy='12' r='1.8' fill='white'/>",
     # head and shoulders with a headset
-    "human": f"<circle cx='12' cy='9' r='3.6' fill='{_INK}'/>"
+    AuthorKind.HUMAN: f"<circle cx='12' cy='9' r='3.6' fill='{_INK}'/>"
     f"<path d='M5 21c0-4 3.1-6.4 7-6.4s7 2.4 7 6.4z' fill='{_INK}'/>"
     f"<path d='M6.5 10a5.5 5.5 0 0 1 11 0' stroke='{_INK}' stroke-width='1.6' fill='none'/>"
     f"<rect x='5' y='9' width='2.4' height='4' rx='1' fill='{_INK}'/>"
     f"<rect x='16.6' y='9' width='2.4' height='4' rx='1' fill='{_INK}'/>",
     # a pencil
-    "copilot_draft": f"<path d='M4 17.5V20h2.5L17 9.5 14.5 7z' fill='{_INK}'/>"
+    AuthorKind.COPILOT_DRAFT: f"<path d='M4 17.5V20h2.5L17 9.5 14.5 7z' fill='{_INK}'/>"
     f"<path d='M15.5 6l2.5 2.5 1.5-1.5a1 1 0 0 0 0-1.4l-1.1-1.1a1 1 0 0 0-1.4 0z' fill='{_INK}'/>",
     # a padlock
-    "private_note": f"<rect x='5' y='10' width='14' height='10' rx='2' fill='{_INK}'/>"
+    AuthorKind.PRIVATE_NOTE: f"<rect x='5' y='10' width='14' height='10' rx='2' fill='{_INK}'/>"
     f"<path d='M8 10V7.5a4 4 0 0 1 8 0V10' stroke='{_INK}' stroke-width='2' fill='none'/>",
     # a speech bubble, for any other author
     "other": f"<path d='M4 5h16v11H9l-5 4z' fill='{_INK}'/>",
@@ -266,10 +265,10 @@ def bubble_html(
         face = "👍" if m.reaction == "up" else "👎"
         parts.append(f'<div class="sl-meta">Customer reaction: {face}</div>')
     dashed = " sl-dashed" if kind in (AuthorKind.COPILOT_DRAFT, AuthorKind.PRIVATE_NOTE) else ""
+    picture, who = (kind, AVATARS[kind]) if kind in AVATARS else ("other", "Message")
     return (
         f'<div class="sl-msg sl-{html.escape(kind)}" data-author="{html.escape(kind)}">'
-        f'<div class="sl-avatar sl-av-{kind if kind in AVATARS else "other"}" role="img" '
-        f'aria-label="{AVATARS.get(kind, "Message")}" title="{AVATARS.get(kind, "Message")}"></div>'
+        f'<div class="sl-avatar sl-av-{picture}" role="img" aria-label="{who}" title="{who}"></div>'
         f'<div class="sl-bubble{dashed}">{"".join(parts)}</div></div>'
     )
 

@@ -8,7 +8,7 @@ import datetime as dt
 
 import streamlit as st
 
-from components import feedback
+from components import feedback, selection
 from components.data import locator, run_action
 from components.markdown import md_escape
 from components.session_list import reload_lists
@@ -99,9 +99,7 @@ def import_dialog(actor: Actor, tz: str) -> None:
             )
         )
         if done:
-            st.session_state["selected"] = done.session_id
-            st.session_state["grid_initial"] = [str(done.session_id)]
-            st.query_params["session"] = str(done.session_id)
+            selection.show(done.session_id)
             reload_lists()  # the new session heads the table
             st.session_state["flash"] = f"Imported {upload.name}: transcription started"
             st.rerun()

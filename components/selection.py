@@ -58,6 +58,13 @@ def select(session_id: str) -> None:
         st.session_state[_SEEN] = session_id  # our own change of the address
 
 
+def show(session_id: int) -> None:
+    """Open a session the app chose (an imported recording): the URL names it, and the grid
+    selects it when it next mounts."""
+    select(str(session_id))
+    st.session_state["grid_initial"] = [str(session_id)]
+
+
 def remember_url(page: str) -> None:
     """Keep the page's query string, for ``sync_from_url`` when the user comes back."""
     st.session_state[f"url_{page}"] = {k: st.query_params[k] for k in st.query_params}

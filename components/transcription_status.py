@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from components import feedback
 from components.data import run_action
-from sessionlens import jobs
+from sessionlens import chat, jobs
 from sessionlens.chat import Transcription
 from sessionlens.kinds import JobStatus
 from sessionlens.permissions import Action, Actor, can
@@ -43,8 +43,7 @@ def transcription_status(session_id: int, job: Transcription | None, actor: Acto
 
 
 def _state(db: Session, session_id: int, actor: Actor) -> Transcription | None:
-    job = jobs.latest_for_session(db, session_id, actor=actor)
-    return None if job is None else Transcription(job.status, job.progress, job.error)
+    return chat.transcriptions(db, [session_id], actor=actor).get(session_id)
 
 
 @st.fragment(run_every=2)

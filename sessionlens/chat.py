@@ -132,19 +132,8 @@ def conversations(
         .order_by(Message.session_id, Message.seq)
     ).all()
     files, recordings = _attachments(db, actor, ids, {r[0].id for r in rows})
-    # The newest transcription job of each session, read with the chat rather than by the page
-    # after it: a row click then opens one transaction, not one per part of the page.
-    transcriptions: dict[int | None, Transcription] = {}  # (never None: the IN below)
-    for sid, status, progress, error in db.execute(
-        select(Job.session_id, Job.status, Job.progress, Job.error)
-        .where(
-            Job.tenant_id == actor.tenant_id,
-            Job.session_id.in_(ids),
-            Job.kind == jobs.TRANSCRIPTION,
-        )
-        .order_by(Job.session_id, Job.id.desc())
-    ):
-        transcriptions.setdefault(sid, Transcription(status, progress, error))
+    # Read with the chat rather than by the page after it: a row click opens one transaction.
+    states = transcriptions(db, ids, actor=actor)
     loaded: dict[int, list[MessageView]] = {sid: [] for sid in ids}
     totals: dict[int, int] = {}
     for m, name, preview, length, total in rows:
@@ -174,10 +163,30 @@ def conversations(
             loaded[sid],
             totals.get(sid, 0) - len(loaded[sid]),
             recordings.get(sid),
-            transcriptions.get(sid),
+            states.get(sid),
         )
         for sid in ids
     }
+
+
+def transcriptions(
+    db: Session, session_ids: list[int], *, actor: Actor
+) -> dict[int, Transcription]:
+    """The newest transcription job of each of these sessions of the actor's tenant that has one
+    (the chat's note and the page's progress, error and Retry)."""
+    require(actor, Action.VIEW_SESSIONS)
+    found: dict[int | None, Transcription] = {}  # (never None: the IN below)
+    for sid, status, progress, error in db.execute(
+        select(Job.session_id, Job.status, Job.progress, Job.error)
+        .where(
+            Job.tenant_id == actor.tenant_id,
+            Job.session_id.in_(session_ids),
+            Job.kind == jobs.TRANSCRIPTION,
+        )
+        .order_by(Job.session_id, Job.id.desc())
+    ):
+        found.setdefault(sid, Transcription(status, progress, error))
+    return {sid: state for sid, state in found.items() if sid is not None}
 
 
 def _attachments(
