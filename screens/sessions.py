@@ -27,29 +27,15 @@ if selection.sync_from_url("sessions"):
     # A dialog left open when the user went to another page does not follow them back.
     close_filters()
     close_logs()
-if flash := st.session_state.pop("flash", None):
-    feedback.success(flash)
+# The table is what a lead waits for: it is sent first, and the header above it and the saved
+# views beside it are drawn into their places afterwards (bench/browser.py, first rows).
+head = st.container()
+views = st.sidebar.container()
 
 open_view_from_url(actor)
 fields = tenant.result_fields if tenant else {}
 flt = current_filter(tz, fields)
 active = filter_query.active_labels(flt)
-views_sidebar(actor)
-asked = sessions_header(
-    f"Sessions · {tenant.name}" if tenant else "Sessions",
-    active,
-    can_import=can(actor, Action.IMPORT),
-    can_export=can(actor, Action.EXPORT),
-)
-if asked == "import":
-    import_dialog(actor, tz)
-elif asked == "export":
-    export_dialog(actor, tz, flt)
-else:  # one dialog at a time
-    if asked == "search":
-        open_filters()
-    filters_dialog_if_open(actor, tz, flt, fields)
-
 with st.sidebar:
     width = st.slider(
         "Table width (%)",
@@ -62,5 +48,25 @@ with st.sidebar:
         help="Give the table or the chat more room.",
     )
 workspace(actor, tz, flt, filtered=bool(active), width=width)
+
+with head:
+    if flash := st.session_state.pop("flash", None):
+        feedback.success(flash)
+    asked = sessions_header(
+        f"Sessions · {tenant.name}" if tenant else "Sessions",
+        active,
+        can_import=can(actor, Action.IMPORT),
+        can_export=can(actor, Action.EXPORT),
+    )
+if asked == "import":
+    import_dialog(actor, tz)
+elif asked == "export":
+    export_dialog(actor, tz, flt)
+else:  # one dialog at a time
+    if asked == "search":
+        open_filters()
+    filters_dialog_if_open(actor, tz, flt, fields)
+with views:
+    views_sidebar(actor)
 live_watch(actor)
 selection.remember_url("sessions")

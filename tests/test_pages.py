@@ -160,6 +160,34 @@ def test_table_width_is_remembered_across_pages(app_db):
     assert at.sidebar.slider(key="table_width").value == 40
 
 
+def _order(block) -> list[str]:  # type: ignore[no-untyped-def]
+    """The page's elements from top to bottom, as "type label"."""
+    return [f"{e.type} {getattr(e, 'label', None) or getattr(e, 'value', '')}" for e in block]
+
+
+def test_the_header_is_above_the_table_and_the_menu_tops_the_sidebar(app_db):
+    """The table is sent first and the header and saved views are drawn into their places
+    afterwards; what a user sees keeps its order."""
+    at = appdb.run_app()
+    main, side = _order(at.main), _order(at.sidebar)
+    header = next(i for i, e in enumerate(main) if e.startswith("header Sessions · "))
+    grid = next(i for i, e in enumerate(main) if e.startswith("component_instance"))
+    assert header < main.index("button Search") < grid < main.index("button Load More")
+    links = [i for i, e in enumerate(side) if e.startswith("page_link")]
+    assert links and side.index("expander Saved views") > max(links)
+    assert side.index("slider Table width (%)") > side.index("expander Saved views")
+    assert side.index("caption Signed in as Dana Whitfield · Admin") > max(links)
+
+
+def test_a_page_that_stops_early_keeps_its_menu(app_db):
+    """The 360 View stops when no customer is named (st.stop); the menu is still there. It is
+    drawn before the page runs: after a stop, Streamlit draws nothing more."""
+    at = _run({}, "screens/customer.py")
+    assert any(i.value.startswith("Open a customer") for i in at.info)
+    links = [p.proto.label for p in at.sidebar.get("page_link")]
+    assert "Sessions" in links and "360 View" in links
+
+
 def test_first_start_creates_and_fills_the_embedded_database(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'fresh' / 'sessionlens.db'}"
     monkeypatch.setenv("SESSIONLENS_DATABASE_URL", url)
