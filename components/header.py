@@ -11,24 +11,28 @@ def sessions_header(
     title: str, active_filters: list[str], *, can_import: bool = False, can_export: bool = False
 ) -> str | None:
     """Render the header; "search", "import" or "export" when the user asked for that dialog."""
-    name, search, imp, exp = st.columns([6, 1.2, 1.3, 1.3], vertical_alignment="bottom")
-    name.header(md_escape(title))
+    # One row: the title takes the room the buttons leave; the buttons keep their whole labels
+    # (in fixed columns they were cut to "Import sess…" at 1440 pixels) and go under the title
+    # together on a narrow window.
+    row = st.container(horizontal=True, vertical_alignment="center")
+    row.header(md_escape(title), width="stretch")
+    buttons = row.container(horizontal=True, width="content", wrap=False, gap="small")
     n = len(active_filters)
-    wants_search = search.button(
+    wants_search = buttons.button(
         f"Search · {n}" if n else "Search",
         icon=":material/search:",
         type="primary" if n else "secondary",
         key="search_button",
         help="Open the Session Filters" + (": " + ", ".join(active_filters) if n else ""),
     )
-    wants_import = imp.button(
+    wants_import = buttons.button(
         "Import session",
         icon=":material/upload_file:",
         key="import_open",
         disabled=not can_import,
         help=None if can_import else "You do not have permission to import sessions",
     )
-    wants_export = exp.button(
+    wants_export = buttons.button(
         "Export sessions",
         icon=":material/download:",
         key="export_open",

@@ -1092,3 +1092,27 @@ def test_search_a_phrase_narrows_the_table_and_the_match_is_highlighted(page, se
     page.wait_for_timeout(2000)  # images above the match have loaded: it is still in view
     expect(mark).to_be_in_viewport()
     page.screenshot(path=str(SHOTS / "search.png"))
+
+
+@pytest.mark.parametrize("width", [1440, 1100])
+def test_the_header_buttons_show_their_whole_labels(page, server, width):
+    """On a laptop's 1440 pixels the buttons were cut to "Import sess…" and "Export sessi…"; on a
+    narrower window they go under the title together, each still whole."""
+    from playwright.sync_api import expect
+
+    base, _ = server
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(base + "/")
+    main = page.get_by_test_id("stMain")
+    for label in ("Search", "Import session", "Export sessions"):
+        button = main.get_by_role("button", name=label, exact=True)
+        expect(button).to_be_visible(timeout=60_000)
+        cut = button.evaluate(
+            "b => [b, ...b.querySelectorAll('*')].some(e => e.scrollWidth > e.clientWidth + 1)"
+        )
+        assert not cut, f"{label!r} is cut at {width} pixels"
+    tops = [
+        main.get_by_role("button", name=label, exact=True).bounding_box()["y"]
+        for label in ("Search", "Import session", "Export sessions")
+    ]
+    assert max(tops) - min(tops) < 2, "the three buttons stay on one line"
