@@ -28,8 +28,10 @@ CSS = """<style>
 .sl-log pre { white-space:pre-wrap; word-break:break-word; font-size:0.8rem; margin:0; }
 .sl-log mark { background:#fde68a; } .sl-log mark.sl-now { background:#f97316; color:white; }
 .sl-log details summary { cursor:pointer; color:#4b5563; font-size:0.8rem; }
-button.sl-copy-all { padding:6px 10px; border:1px solid #d1d5db; border-radius:8px;
-  background:white; cursor:pointer; }
+button.sl-copy-all { font:inherit; line-height:1.6; min-height:2.5rem; padding:0.25rem 0.75rem;
+  border:1px solid rgba(49,51,63,.2); border-radius:0.5rem; background:white; color:inherit;
+  cursor:pointer; white-space:nowrap; }
+button.sl-copy-all:hover { border-color:#ff4b4b; color:#ff4b4b; }
 .sl-call { border:1px solid #e5e7eb; border-radius:8px; padding:6px 10px; margin:6px 0; }
 .sl-call.sl-focus { border-color:#2563eb; box-shadow:0 0 0 2px #bfdbfe; }
 </style>"""
@@ -69,9 +71,10 @@ def _drawer(detail: SessionDetail, actor: Actor) -> None:
         return
     kind, sid = TABS[tab], detail.row.id
     ids = run_action(lambda db: logs.entry_ids(db, sid, kind, actor=actor)) or []
-    search, counter, prev, nxt, copy, refresh = st.columns(
-        [5, 2, 1, 1, 2, 2], vertical_alignment="bottom"
-    )
+    # One toolbar row: the search field takes the room the buttons leave.
+    bar = st.container(horizontal=True, vertical_alignment="bottom", gap="small")
+    search = bar.container(width="stretch")
+    counter, prev, nxt, copy, refresh = (bar.container(width="content") for _ in range(5))
     term = search.text_input("Search", key="logs_q", placeholder="Search this tab")
     # A click reruns the drawer, and every run reads the logs afresh.
     refresh.button(
@@ -135,13 +138,18 @@ def _page_of(ids: list[int], entry: int | None, fallback: int) -> int:
 
 def _pager(page: int, total: int, tab: str) -> None:
     last = (total - 1) // PAGE
-    left, mid, right = st.columns([1, 3, 1], vertical_alignment="center")
-    what = "Calls" if tab == "Trace Logs" else "Lines"
-    mid.caption(f"{what} {page * PAGE + 1}–{min(total, (page + 1) * PAGE)} of {total}")
-    left.button(
+    # Earlier at the left edge, Later at the right, where the calls are counted between them.
+    row = st.container(horizontal=True, vertical_alignment="center")
+    row.button(
         "Earlier", key="logs_page_prev", disabled=page == 0, on_click=_turn, args=(page - 1,)
     )
-    right.button(
+    what = "Calls" if tab == "Trace Logs" else "Lines"
+    row.caption(
+        f"{what} {page * PAGE + 1}–{min(total, (page + 1) * PAGE)} of {total}",
+        width="stretch",
+        text_alignment="center",
+    )
+    row.button(
         "Later", key="logs_page_next", disabled=page >= last, on_click=_turn, args=(page + 1,)
     )
 
