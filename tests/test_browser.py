@@ -128,8 +128,15 @@ def browser_context_args(signed_in_cookie):
     }
 
 
+# The grid of the current run: when the grid is mounted anew (Back and Forward), the old one stays
+# on the page, marked stale, until the run ends.
+LIVE_GRID = f'[data-testid="stElementContainer"][data-stale="false"] {GRID}'
+
+
 def _row(page, sid: int):
-    return page.frame_locator(GRID).locator(f'.ag-center-cols-container .ag-row[row-id="{sid}"]')
+    return page.frame_locator(LIVE_GRID).locator(
+        f'.ag-center-cols-container .ag-row[row-id="{sid}"]'
+    )
 
 
 def _newest(engine, *conds) -> ChatSession:
@@ -257,6 +264,9 @@ def test_back_and_forward_go_between_the_sessions_opened(page, server):
         expect(page.get_by_role("heading", name=re.compile(r"^Chat · "))).to_have_text(
             titles[sid], timeout=20_000
         )
+        # The grid is mounted anew to highlight the row; until the run ends, the old one is still
+        # on the page (stale), and a locator would find two grids.
+        page.wait_for_function(IDLE)
         expect(_row(page, int(sid))).to_have_class(
             re.compile(r"\bag-row-selected\b"), timeout=20_000
         )
