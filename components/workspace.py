@@ -77,6 +77,7 @@ def workspace(actor: Actor, tz: str, flt: SessionFilter, *, filtered: bool, widt
             key="panel_toggle",
             help="Collapse or expand the panel",
             use_container_width=True,
+            wrap=True,  # a narrow window wraps the label instead of cutting it to "Paramete…"
             on_click=lambda: st.session_state.update(panel_open=not panel_open),
         )
         if panel_open and detail is not None:

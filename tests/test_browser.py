@@ -1107,7 +1107,8 @@ def test_search_a_phrase_narrows_the_table_and_the_match_is_highlighted(page, se
 @pytest.mark.parametrize("width", [1440, 1100])
 def test_the_header_buttons_show_their_whole_labels(page, server, width):
     """On a laptop's 1440 pixels the buttons were cut to "Import sess…" and "Export sessi…"; on a
-    narrower window they go under the title together, each still whole."""
+    narrower window they go under the title together, each still whole. The panel's toggle wraps
+    its label rather than show "▸ Paramete…"."""
     from playwright.sync_api import expect
 
     base, _ = server
@@ -1121,6 +1122,10 @@ def test_the_header_buttons_show_their_whole_labels(page, server, width):
             "b => [b, ...b.querySelectorAll('*')].some(e => e.scrollWidth > e.clientWidth + 1)"
         )
         assert not cut, f"{label!r} is cut at {width} pixels"
+    toggle = main.get_by_role("button", name="▸ Parameters & results", exact=True)
+    assert not toggle.evaluate(
+        "b => [b, ...b.querySelectorAll('*')].some(e => e.scrollWidth > e.clientWidth + 1)"
+    ), f"the panel's toggle is cut at {width} pixels (it wraps instead)"
     tops = [
         main.get_by_role("button", name=label, exact=True).bounding_box()["y"]
         for label in ("Search", "Import session", "Export sessions")
