@@ -15,6 +15,7 @@ from db.models import (
     Channel,
     ChatSession,
     Customer,
+    Handoff,
     LogKind,
     Message,
     Mode,
@@ -125,3 +126,46 @@ def test_nothing_happens_after_now_and_live_sessions_are_open(db):
     assert db.scalar(select(func.count()).where(Message.sent_at > NOW)) == 0
     live = db.scalars(select(ChatSession.status).where(ChatSession.finished_at.is_(None))).all()
     assert live and set(live) == {"open"}
+
+
+def test_every_handover_in_the_chats_is_on_the_handoffs_page(db):
+    """A session whose chat shows "Transfer to human agent" has one handover row at that moment,
+    accepted at its assignment marker by the person named as responsible, resolved when the
+    chat says so; the Handoffs page reads these rows (it showed nothing on the demo before)."""
+    transfers = dict(
+        db.execute(
+            select(Message.session_id, Message.sent_at).where(
+                Message.system_event == SystemEvent.TRANSFER
+            )
+        ).all()
+    )
+    handoffs = {h.session_id: h for h in db.scalars(select(Handoff))}
+    assert transfers and set(handoffs) == set(transfers)
+    assigned = dict(
+        db.execute(
+            select(Message.session_id, Message.sent_at).where(
+                Message.system_event == SystemEvent.ASSIGNED
+            )
+        ).all()
+    )
+    resolved = dict(
+        db.execute(
+            select(Message.session_id, Message.sent_at).where(
+                Message.system_event == SystemEvent.RESOLVED
+            )
+        ).all()
+    )
+    sessions = {
+        cs.id: cs for cs in db.scalars(select(ChatSession).where(ChatSession.id.in_(transfers)))
+    }
+    for sid, h in handoffs.items():
+        assert h.requested_at == transfers[sid]
+        assert h.tenant_id == sessions[sid].tenant_id and h.agent_id == sessions[sid].agent_id
+        assert h.accepted_at == assigned.get(sid)
+        assert h.accepted_by == (sessions[sid].assigned_user_id if sid in assigned else None)
+        assert h.resolved_at == resolved.get(sid)
+        if h.first_reply_at is not None:
+            assert h.accepted_at is not None and h.first_reply_at > h.accepted_at
+    assert {h.trigger for h in handoffs.values()} == {"manual", "automatic", "customer_request"}
+    assert any(h.resolved_at for h in handoffs.values())
+    assert any(h.accepted_at is None for h in handoffs.values())  # some wait for a person

@@ -158,6 +158,13 @@ HUMAN_LINES = [
     "Is there anything else I can do for you today?",
 ]
 
+# Why the AI handed a conversation over, by trigger (the Handoffs page's rows).
+HANDOFF_REASONS = {
+    "customer_request": ["The customer asked for a person", "The customer asked for a manager"],
+    "automatic": ["Refund above the AI's limit", "Negative sentiment twice in a row"],
+    "manual": ["Taken over from the console"],
+}
+
 DRAFTS = [
     "Thanks for waiting! I've checked your order and I can offer express re-shipping at no cost.",
     "I understand this is frustrating. Let me look into it right away.",

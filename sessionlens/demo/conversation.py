@@ -178,3 +178,41 @@ class Messages:
     def flush(self) -> None:
         for row in self.rows:
             self.ctx.w.add("messages", row)
+
+
+def handoff(
+    ctx: DemoContext,
+    t: Tenant,
+    sid: int,
+    agent_id: int,
+    requested: dt.datetime,
+    *,
+    accepted: tuple[dt.datetime, int] | None = None,
+    first_reply: dt.datetime | None = None,
+    resolved: tuple[dt.datetime, int] | None = None,
+) -> None:
+    """The handover behind a session's "Transfer to human agent" marker, as the Handoffs page
+    reads it: when it was asked for, who accepted it and when (``accepted``: time, user), the
+    first human reply, the resolution. Its trigger and reason follow from the session id, so the
+    demo's random draws, and with them every other session, stay as they were."""
+    triggers = list(C.HANDOFF_REASONS)
+    trigger = triggers[sid % len(triggers)]
+    reasons = C.HANDOFF_REASONS[trigger]
+    ctx.w.add(
+        "handoffs",
+        (
+            ctx.next_id("handoffs"),
+            t.id,
+            sid,
+            agent_id,
+            trigger,
+            reasons[sid // len(triggers) % len(reasons)],
+            requested,
+            accepted[0] if accepted else None,
+            accepted[1] if accepted else None,
+            first_reply,
+            1 if accepted and sid % 7 == 0 else 0,
+            resolved[0] if resolved else None,
+            resolved[1] if resolved else None,
+        ),
+    )

@@ -10,7 +10,7 @@ from typing import Any
 from sessionlens.channels import VOICE_CHANNELS, WEB_CHANNELS
 from sessionlens.demo import content as C
 from sessionlens.demo.context import Customer, DemoContext, Tenant
-from sessionlens.demo.conversation import Messages
+from sessionlens.demo.conversation import Messages, handoff
 from sessionlens.demo.logs import system_logs
 from sessionlens.kinds import AuthorKind, Channel, Mode, Plan, SystemEvent
 
@@ -112,13 +112,18 @@ def session(
                 trace=detail and t.plan == Plan.PAID,
                 agent_name=agent_name,
             )
+    requested: dt.datetime | None = None  # the handover, for the Handoffs page
+    accepted: tuple[dt.datetime, int] | None = None
+    first_reply: dt.datetime | None = None
     if transfer_at is not None and not msgs.stopped:
         msgs.system(SystemEvent.TRANSFER, {})
+        requested = None if msgs.stopped else msgs.last
         if human:
             if rng.random() < 0.5:
                 msgs.system(SystemEvent.ASSIGNED, {"name": human[1], "by": t.admin[1]})
             else:
                 msgs.system(SystemEvent.ASSIGNED, {"name": human[1]})
+            accepted = None if msgs.stopped else (msgs.last, human[0])
             if rng.random() < 0.4:
                 msgs.say(AuthorKind.PRIVATE_NOTE, rng.choice(C.NOTES), user=human[0])
             for k, line in enumerate(C.HUMAN_LINES[: rng.randint(1, 4)]):
@@ -131,12 +136,15 @@ def session(
                     delivery=delivering,
                 )
                 if k == 0:
+                    first_reply = None if msgs.stopped else msgs.last
                     msgs.say(AuthorKind.CUSTOMER, "Thank you, that would be great.")
     finished = None if active else msgs.last + dt.timedelta(seconds=rng.randint(30, 600))
     if finished is not None and finished > ctx.now:
         finished = None  # it would close in the future: it is still running
+    resolved: tuple[dt.datetime, int] | None = None
     if finished and human and mode != Mode.AI and rng.random() < 0.7:
         msgs.system(SystemEvent.RESOLVED, {"name": human[1]}, at=finished)
+        resolved = (finished, human[0]) if requested else None
     if channel in VOICE_CHANNELS and rng.random() < 0.7:
         msgs.attach(None, ("call-recording.wav", "audio/wav", ctx.wav), recording=True)
     ip, loc = rng.choice(ip_pool) if channel in WEB_CHANNELS else (None, None)
@@ -169,6 +177,17 @@ def session(
             _results(ctx, t, customer),
         ),
     )
+    if requested is not None:
+        handoff(
+            ctx,
+            t,
+            sid,
+            agent_id,
+            requested,
+            accepted=accepted,
+            first_reply=first_reply,
+            resolved=resolved,
+        )
     if detail:
         system_logs(ctx, t.id, sid, channel, agent_name, started, finished, mode)
     msgs.flush()

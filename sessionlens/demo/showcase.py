@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 
 from sessionlens.demo.context import DemoContext, Tenant
-from sessionlens.demo.conversation import Messages
+from sessionlens.demo.conversation import Messages, handoff
 from sessionlens.demo.logs import system_logs
 from sessionlens.kinds import AuthorKind, Channel, Mode, SystemEvent
 
@@ -42,7 +42,9 @@ def showcase(
     )
     m.say(AuthorKind.CUSTOMER, "I already asked for a replacement last week. I want a person.")
     m.system(SystemEvent.TRANSFER, {})
+    requested = m.last
     m.system(SystemEvent.ASSIGNED, {"name": human_name, "by": t.admin[1]})
+    accepted = m.last
     m.say(
         AuthorKind.PRIVATE_NOTE,
         "Second damaged item this month: approve the refund.",
@@ -59,6 +61,7 @@ def showcase(
         "I have refunded the full price and you can keep the jacket.",
         user=human_id,
     )
+    first_reply = m.last
     m.say(
         AuthorKind.CUSTOMER,
         "Thank you! Here is the invoice for reference.",
@@ -70,7 +73,18 @@ def showcase(
         react=True,
         reaction="up",
     )
-    m.system(SystemEvent.RESOLVED, {"name": human_name}, at=m.last + dt.timedelta(seconds=40))
+    resolved = m.last + dt.timedelta(seconds=40)
+    m.system(SystemEvent.RESOLVED, {"name": human_name}, at=resolved)
+    handoff(
+        ctx,
+        t,
+        sid,
+        agent_id,
+        requested,
+        accepted=(accepted, human_id),
+        first_reply=first_reply,
+        resolved=(resolved, human_id),
+    )
     finished = m.last + dt.timedelta(seconds=60)
     ip, loc = next((p for p in ip_pool if p[1].country), ip_pool[0])
     ctx.w.add(
