@@ -118,8 +118,8 @@ CSS = """<style>
 .sl-md mark.sl-hit.sl-now { background:#f97316; color:white; }
 .sl-trace { margin-left:0.5rem; font-size:0.75rem; border:none; background:none; padding:0;
   color:#1d4ed8; cursor:pointer; text-decoration:underline dotted; }
-.sl-copy { margin-left:0.5rem; font-family:inherit; font-size:0.75rem; border:1px solid #d1d5db; border-radius:6px;
-  background:white; cursor:pointer; padding:0 6px; }
+.sl-copy { margin-left:0.5rem; font-family:inherit; font-size:0.75rem; border:1px solid #d1d5db;
+  border-radius:6px; background:white; cursor:pointer; padding:0 6px; }
 [class*="st-key-sl-under-left-"] { margin-left:2.5rem; margin-right:12%; }
 [class*="st-key-sl-under-right-"] { margin-left:12%; margin-right:2.5rem; }
 </style>"""

@@ -173,7 +173,7 @@ class Handoff(Base):
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
     session_id: Mapped[int] = mapped_column(ForeignKey("chat_sessions.id"))
     agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
-    trigger: Mapped[str] = mapped_column(String(32))  # manual | automatic | customer_request
+    trigger: Mapped[str] = mapped_column(String(32))  # a sessionlens.kinds.HandoffTrigger
     reason: Mapped[str | None] = mapped_column(String(500))
     requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

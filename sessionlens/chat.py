@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, defer
 
-from db.models import Attachment, ChatSession, Job, Message, User
+from db.models import Attachment, ChatSession, Message, User
 from sessionlens import blobs, jobs, media
 from sessionlens.errors import NotFound
 from sessionlens.permissions import Action, Actor, require
@@ -174,19 +174,10 @@ def transcriptions(
 ) -> dict[int, Transcription]:
     """The newest transcription job of each of these sessions of the actor's tenant that has one
     (the chat's note and the page's progress, error and Retry)."""
-    require(actor, Action.VIEW_SESSIONS)
-    found: dict[int | None, Transcription] = {}  # (never None: the IN below)
-    for sid, status, progress, error in db.execute(
-        select(Job.session_id, Job.status, Job.progress, Job.error)
-        .where(
-            Job.tenant_id == actor.tenant_id,
-            Job.session_id.in_(session_ids),
-            Job.kind == jobs.TRANSCRIPTION,
-        )
-        .order_by(Job.session_id, Job.id.desc())
-    ):
-        found.setdefault(sid, Transcription(status, progress, error))
-    return {sid: state for sid, state in found.items() if sid is not None}
+    return {
+        sid: Transcription(job.status, job.progress, job.error)
+        for sid, job in jobs.latest_for_sessions(db, session_ids, actor=actor).items()
+    }
 
 
 def _attachments(

@@ -11,6 +11,7 @@ from db.engine import rowcount
 from db.models import ChatSession, Handoff, Mode, SystemEvent
 from sessionlens import access, audit, logs
 from sessionlens.errors import RuleViolation
+from sessionlens.kinds import HandoffTrigger
 from sessionlens.messages import append_marker
 from sessionlens.permissions import Action, Actor, can, require
 from sessionlens.sessions import SessionRow
@@ -42,13 +43,13 @@ def hand_over(
     actor: Actor,
     session_id: int,
     now: dt.datetime,
-    trigger: str = "manual",
+    trigger: str = HandoffTrigger.MANUAL,
     reason: str | None = None,
 ) -> None:
     """Move the session to human mode: the AI stops answering and human agents see it queued.
 
     Writes the "Transfer to human agent" marker, a system log line, an audit event and the
-    handoff record (``trigger``: manual, automatic or customer_request; ``reason``).
+    handoff record (``trigger``: a ``HandoffTrigger``; ``reason``).
     """
     require(actor, Action.HAND_OVER)
     # One conditional UPDATE is the transition, on both backends: Postgres locks the row and

@@ -160,13 +160,24 @@ def release(db: Session, job_id: int, *, worker: str, attempt: int) -> None:
 def latest_for_session(
     db: Session, session_id: int, *, actor: Actor, kind: str = TRANSCRIPTION
 ) -> Job | None:
+    return latest_for_sessions(db, [session_id], actor=actor, kind=kind).get(session_id)
+
+
+def latest_for_sessions(
+    db: Session, session_ids: list[int], *, actor: Actor, kind: str = TRANSCRIPTION
+) -> dict[int, Job]:
+    """The newest job of ``kind`` of each of these sessions of the actor's tenant that has one,
+    in one query (the chat reads them for all the sessions it shows)."""
     require(actor, Action.VIEW_SESSIONS)
-    return db.scalar(
+    newest: dict[int, Job] = {}
+    for job in db.scalars(
         select(Job)
-        .where(Job.tenant_id == actor.tenant_id, Job.session_id == session_id, Job.kind == kind)
-        .order_by(Job.id.desc())
-        .limit(1)
-    )
+        .where(Job.tenant_id == actor.tenant_id, Job.session_id.in_(session_ids), Job.kind == kind)
+        .order_by(Job.session_id, Job.id.desc())
+    ):
+        if job.session_id is not None:  # (never None: the IN above)
+            newest.setdefault(job.session_id, job)
+    return newest
 
 
 def get(db: Session, job_id: int, *, actor: Actor) -> Job:

@@ -69,6 +69,15 @@ class SystemEvent(enum.StrEnum):
     RESOLVED = "resolved"
 
 
+class HandoffTrigger(enum.StrEnum):
+    """What asked for a handover: a person in the console, the agent runtime's own rule, or the
+    customer (the last two come through the API)."""
+
+    MANUAL = "manual"
+    AUTOMATIC = "automatic"
+    CUSTOMER_REQUEST = "customer_request"
+
+
 class LogKind(enum.StrEnum):
     SYSTEM = "system"
     TRACE = "trace"

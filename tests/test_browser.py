@@ -1104,6 +1104,10 @@ def test_search_a_phrase_narrows_the_table_and_the_match_is_highlighted(page, se
     page.screenshot(path=str(SHOTS / "search.png"))
 
 
+# A button's label is cut (an ellipsis): some part of it is wider than the box that shows it.
+CUT = "b => [b, ...b.querySelectorAll('*')].some(e => e.scrollWidth > e.clientWidth + 1)"
+
+
 @pytest.mark.parametrize("width", [1440, 1100])
 def test_the_header_buttons_show_their_whole_labels(page, server, width):
     """On a laptop's 1440 pixels the buttons were cut to "Import sess…" and "Export sessi…"; on a
@@ -1118,14 +1122,11 @@ def test_the_header_buttons_show_their_whole_labels(page, server, width):
     for label in ("Search", "Import session", "Export sessions"):
         button = main.get_by_role("button", name=label, exact=True)
         expect(button).to_be_visible(timeout=60_000)
-        cut = button.evaluate(
-            "b => [b, ...b.querySelectorAll('*')].some(e => e.scrollWidth > e.clientWidth + 1)"
-        )
-        assert not cut, f"{label!r} is cut at {width} pixels"
+        assert not button.evaluate(CUT), f"{label!r} is cut at {width} pixels"
     toggle = main.get_by_role("button", name="▸ Parameters & results", exact=True)
-    assert not toggle.evaluate(
-        "b => [b, ...b.querySelectorAll('*')].some(e => e.scrollWidth > e.clientWidth + 1)"
-    ), f"the panel's toggle is cut at {width} pixels (it wraps instead)"
+    assert not toggle.evaluate(CUT), (
+        f"the panel's toggle is cut at {width} pixels (it wraps instead)"
+    )
     tops = [
         main.get_by_role("button", name=label, exact=True).bounding_box()["y"]
         for label in ("Search", "Import session", "Export sessions")

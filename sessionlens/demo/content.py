@@ -1,5 +1,7 @@
 """Word lists and conversation scripts the demo draws from. Data only."""
 
+from sessionlens.kinds import HandoffTrigger
+
 FIRST = [
     "Olivia",
     "Liam",
@@ -160,9 +162,12 @@ HUMAN_LINES = [
 
 # Why the AI handed a conversation over, by trigger (the Handoffs page's rows).
 HANDOFF_REASONS = {
-    "customer_request": ["The customer asked for a person", "The customer asked for a manager"],
-    "automatic": ["Refund above the AI's limit", "Negative sentiment twice in a row"],
-    "manual": ["Taken over from the console"],
+    HandoffTrigger.CUSTOMER_REQUEST: [
+        "The customer asked for a person",
+        "The customer asked for a manager",
+    ],
+    HandoffTrigger.AUTOMATIC: ["Refund above the AI's limit", "Negative sentiment twice in a row"],
+    HandoffTrigger.MANUAL: ["Taken over from the console"],
 }
 
 DRAFTS = [
