@@ -84,7 +84,7 @@ def filters_dialog_if_open(
     actor: Actor, tz: str, flt: SessionFilter, result_fields: dict[str, str]
 ) -> None:
     """Draw the dialog while it is open. A widget in it reruns only the dialog; a run of the whole
-    page (a live update, a new table width) draws it again, so it stays open until Apply, Reset or the
+    page (a live update, a saved view) draws it again, so it stays open until Apply, Reset or the
     user closes it."""
     if st.session_state.get(OPEN):
         _filters_dialog(actor, tz, flt, result_fields)

@@ -1,7 +1,7 @@
 """The Sessions page's working area: the table, the chat of the selected session and its panel.
 
-It is a fragment: selecting a row, Load More, the sort switch, "Show earlier", the panel toggle
-and the Logs drawer rerun only this area, not the header, the sidebar or the Session Filters
+It is a fragment: selecting a row, Load More, the sort switch, "Show earlier", the panel toggle,
+the divider between the table and the chat and the Logs drawer rerun only this area, not the header, the sidebar or the Session Filters
 dialog. A change of filters or an import reruns the whole page, which gives this area its new
 arguments. The chat's "View trace" listener is mounted here before any session is open
 (``chat.trace_listener``).
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from components import selection
 from components.chat import message_window, render_conversation, trace_listener
 from components.data import run_action
+from components.divider import divider, table_width
 from components.logs_view import show_logs_if_open
 from components.panel import render_panel
 from components.search_hits import highlight_for, hits_bar
@@ -29,8 +30,9 @@ from sessionlens.sessions import SessionDetail
 
 
 @st.fragment
-def workspace(actor: Actor, tz: str, flt: SessionFilter, *, filtered: bool, width: int) -> None:
+def workspace(actor: Actor, tz: str, flt: SessionFilter, *, filtered: bool) -> None:
     panel_open = st.session_state.setdefault("panel_open", True)
+    width = table_width()
     rest = 100 - width
     table_col, chat_col, panel_col = st.columns(
         [width, rest * (0.62 if panel_open else 0.9), rest * (0.38 if panel_open else 0.1)]
@@ -43,6 +45,7 @@ def workspace(actor: Actor, tz: str, flt: SessionFilter, *, filtered: bool, widt
     opened = run_action(lambda db: _open(db, sid, actor)) if sid else None
     detail, traced = opened or (None, set())
     with chat_col:
+        divider()
         trace_listener(detail.row.id if detail else None, actor)
         if detail is None:
             st.subheader("Chat")

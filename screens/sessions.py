@@ -36,18 +36,7 @@ open_view_from_url(actor)
 fields = tenant.result_fields if tenant else {}
 flt = current_filter(tz, fields)
 active = filter_query.active_labels(flt)
-with st.sidebar:
-    width = st.slider(
-        "Table width (%)",
-        30,
-        75,
-        60,
-        step=5,
-        key="table_width",
-        persist_state="session",
-        help="Give the table or the chat more room.",
-    )
-workspace(actor, tz, flt, filtered=bool(active), width=width)
+workspace(actor, tz, flt, filtered=bool(active))
 
 with head:
     if flash := st.session_state.pop("flash", None):

@@ -1132,3 +1132,51 @@ def test_the_header_buttons_show_their_whole_labels(page, server, width):
         for label in ("Search", "Import session", "Export sessions")
     ]
     assert max(tops) - min(tops) < 2, "the three buttons stay on one line"
+
+
+def test_drag_the_divider_between_the_table_and_the_chat(page, server):
+    """Dragging the divider gives the table more room; a plain click on it changes nothing; ← and
+    → move it by 5 %; the width outlives a visit to another page; a double-click puts it back."""
+    from playwright.sync_api import expect
+
+    base, engine = server
+    page.goto(base + "/")
+    cs = _newest(engine, ChatSession.message_count > 2)
+    expect(_row(page, cs.id)).to_be_visible(timeout=60_000)
+    _row(page, cs.id).locator('[col-id="agent"]').click()
+    chat = page.get_by_role("heading", name=appdb.chat_title(cs.message_count))
+    expect(chat).to_be_visible(timeout=20_000)
+    bar = page.get_by_role("separator", name="Table width")
+    expect(bar).to_have_attribute("aria-valuenow", "60")
+
+    def table() -> float:
+        page.wait_for_function(IDLE)
+        return page.locator(LIVE_GRID).bounding_box()["width"]
+
+    before, chat_x = table(), chat.bounding_box()["x"]
+    box = bar.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + 300
+    page.mouse.click(x, y)  # a click is not a drag
+    page.wait_for_timeout(500)
+    assert bar.get_attribute("aria-valuenow") == "60" and table() == before
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 80, y + 40, steps=4)  # over the chat: the cover keeps the pointer
+    page.mouse.move(x + 160, y + 40, steps=4)
+    page.mouse.up()
+    expect(bar).not_to_have_attribute("aria-valuenow", "60", timeout=10_000)
+    wider = int(bar.get_attribute("aria-valuenow"))
+    assert 65 <= wider <= 75, wider
+    assert table() > before + 100
+    assert chat.bounding_box()["x"] > chat_x + 100  # the chat moved over, still shown
+    bar.focus()
+    page.keyboard.press("ArrowLeft")
+    expect(bar).to_have_attribute("aria-valuenow", str(wider - 5), timeout=10_000)
+    page.get_by_role("link", name="Handoffs").click()
+    expect(page.get_by_role("heading", name="Handoffs")).to_be_visible(timeout=20_000)
+    page.get_by_role("link", name="Sessions").click()
+    expect(bar).to_have_attribute("aria-valuenow", str(wider - 5), timeout=20_000)
+    expect(_row(page, cs.id)).to_be_visible(timeout=20_000)
+    bar.dblclick()
+    expect(bar).to_have_attribute("aria-valuenow", "60", timeout=10_000)
+    assert abs(table() - before) < 2

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
+from components import divider
 from db.models import Attachment, ChatSession, Mode
 from sessionlens.settings import get_settings
 from tests import appdb
@@ -152,12 +153,31 @@ def test_parameters_panel_collapses_and_expands(app_db):
     assert "Session parameters" in _texts(at)
 
 
-def test_table_width_is_remembered_across_pages(app_db):
+def _table_share(at: AppTest) -> float:
+    """The table's share of the workspace row in percent (the page's first column; Streamlit
+    keeps a row's weights as fractions of one)."""
+    return round(100 * at.columns[0].weight, 1)
+
+
+def test_the_dividers_width_sets_the_tables_share_and_outlives_other_pages(app_db):
+    """The divider (dragged in the browser: test_browser) keeps its width in the browser
+    session; the table takes that share of the row, also after a visit to another page."""
     at = _run()
-    at.sidebar.slider(key="table_width").set_value(40).run()
+    assert _table_share(at) == 60
+    at.session_state[divider.WIDTH_KEY] = 40
+    at.run()
+    assert _table_share(at) == 40
     at.switch_page("screens/customer.py").run()
     at.switch_page("screens/sessions.py").run()
-    assert at.sidebar.slider(key="table_width").value == 40
+    assert _table_share(at) == 40
+
+
+@pytest.mark.parametrize(
+    ("raw", "kept"),
+    [(45, 45), ("50", 50), (10, 30), (400, 75), ("-5", None), ("4e1", None), (None, None)],
+)
+def test_the_dividers_width_from_the_browser_is_a_whole_percentage_in_bounds(raw, kept):
+    assert divider.clamped(raw) == kept
 
 
 def _order(block) -> list[str]:  # type: ignore[no-untyped-def]
@@ -175,7 +195,6 @@ def test_the_header_is_above_the_table_and_the_menu_tops_the_sidebar(app_db):
     assert header < main.index("button Search") < grid < main.index("button Load More")
     links = [i for i, e in enumerate(side) if e.startswith("page_link")]
     assert links and side.index("expander Saved views") > max(links)
-    assert side.index("slider Table width (%)") > side.index("expander Saved views")
     assert side.index("caption Signed in as Dana Whitfield · Admin") > max(links)
 
 
