@@ -3,12 +3,13 @@
 Follows docs/engineering-notes.md ("The sessions grid"): a fixed ``key`` and ``getRowId`` so Load More appends
 without remounting or losing the selection; gridOptions identical across reruns; class renderers
 (the grid is React, so string renderers would be escaped); a CUSTOM return carrying only the
-selected id.
+selected id, and the column a header click sorted by.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
@@ -159,6 +160,7 @@ def _options(sort_key: str, initial_selection: list[str]) -> dict:
             if (node && !node.isSelected()) node.setSelected(true, true);
         }"""),
         suppressColumnVirtualisation=True,
+        suppressMultiSort=True,
         autoSizeStrategy={"type": "fitGridWidth"},
     )
     if initial_selection:
@@ -202,10 +204,20 @@ def _options(sort_key: str, initial_selection: list[str]) -> dict:
     )
     for col, label in sorted_by.items():
         active = col == sort_key
+        # A click on the header (or its sort icon) switches the sort key: the grid marks the
+        # column sorted and reports it (``sessions_grid``), and the server loads the sessions in
+        # that order. The grid never reorders rows itself (KEEP_ORDER): the loaded rows are one
+        # page of the whole list. Always newest first, so a click on the active column keeps it.
         gb.configure_column(
             col,
-            header_name=("▼ " if active else "") + label,
-            headerClass="sort-active" if active else "",
+            header_name=label,
+            headerClass="sort-active" if active else "sort-other",
+            headerTooltip=f"Sort by {label.removeprefix('🕒 ').lower()}, newest first",
+            sortable=True,
+            unSortIcon=True,
+            sortingOrder=["desc"],
+            sort="desc" if active else None,
+            comparator=KEEP_ORDER,
             width=104,
             minWidth=98,
         )
@@ -216,6 +228,27 @@ def _options(sort_key: str, initial_selection: list[str]) -> dict:
     gb.configure_column("ip", header_name="IP", width=108, minWidth=96)
     gb.configure_column("finished", header_name="🕒 Finish time", width=104, minWidth=98)
     return gb.build()
+
+
+# The loaded rows stay in the server's order whichever column is marked sorted.
+KEEP_ORDER = JsCode("function() { return 0; }")
+# The active sort's icon in the accent colour, the other column's faint until hovered.
+SORT_CSS = """
+.sort-active .ag-sort-indicator-icon, .sort-active .ag-header-cell-text { color:#2563eb; }
+.sort-active .ag-header-cell-text { font-weight:700; }
+.sort-other .ag-sort-indicator-icon { opacity:0.45; }
+.sort-other:hover .ag-sort-indicator-icon { opacity:1; }
+"""
+
+
+@dataclass(frozen=True)
+class GridEvent:
+    """What the user did in the grid in this run: the row they selected, or the column whose
+    header they clicked to sort by (``click`` tells one header click from the next)."""
+
+    selected: str | None = None
+    sort: str | None = None
+    click: float | None = None
 
 
 def _grid_inputs(
@@ -245,23 +278,37 @@ def sessions_grid(
     initial_selection: list[str],
     generation: int = 0,
     height: int = 560,
-) -> str | None:
-    """Show the rows; return the id of the row the user selected in this run, if any. A new
+) -> GridEvent:
+    """Show the rows; return what the user last did in the grid: the row they selected, or the
+    column header they clicked to sort by (both as the browser says them: unchecked). A new
     ``generation`` mounts the grid anew, so that it shows ``initial_selection`` selected."""
     frame, options = _grid_inputs(rows, tz, sort_key, initial_selection)
     resp = AgGrid(
         frame,
         gridOptions=options,
         key=f"sessions_grid_{sort_key}" + (f"_{generation}" if generation else ""),
-        update_on=["selectionChanged"],
+        update_on=["selectionChanged", "sortChanged"],
         allow_unsafe_jscode=True,
         height=height,
         theme="streamlit",
         show_toolbar=False,
         data_return_mode="CUSTOM",
         custom_jscode_for_grid_return=JsCode("""function({eventData}) {
-            return {selected: eventData.api.getSelectedRows().map(r => r.id)}; }"""),
-        pro_assets=[{"css": CSS + ".sort-active { color:#2563eb; font-weight:700; }"}],
+            const api = eventData.api;
+            const out = {selected: api.getSelectedRows().map(r => r.id)};
+            if (eventData.type === 'sortChanged' && eventData.source === 'uiColumnSorted') {
+                const col = api.getColumnState().find(c => c.sort);
+                if (col) { out.sort = col.colId; out.sortClick = Date.now(); }
+            }
+            return out; }"""),
+        pro_assets=[{"css": CSS + SORT_CSS}],
     )
-    selected = (resp.get("selected") or [None]) if resp is not None else [None]
-    return selected[0] if selected else None
+    if resp is None:  # the custom collector's response: a dict-like wrapper
+        return GridEvent()
+    picked = resp.get("selected") or [None]
+    stamp = resp.get("sortClick")
+    return GridEvent(
+        selected=picked[0] if isinstance(picked, list) and picked else None,
+        sort=resp.get("sort") if isinstance(resp.get("sort"), str) else None,
+        click=stamp if isinstance(stamp, int | float) else None,
+    )

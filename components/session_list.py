@@ -13,7 +13,7 @@ import streamlit as st
 from components import feedback, selection
 from components.data import run_read
 from components.filter_bar import reset_filters
-from components.grid import sessions_grid
+from components.grid import GridEvent, sessions_grid
 from sessionlens import sessions, strict
 from sessionlens.errors import BadInput
 from sessionlens.filters import SessionFilter
@@ -62,11 +62,14 @@ def current_sort() -> SortKey:
 
 def sessions_table(actor: Actor, tz: str, flt: SessionFilter, *, filtered: bool) -> None:
     sort = current_sort()
+    # The switch shows the sort in force, whichever way it was chosen (a header click, the URL,
+    # Back and Forward), and never nothing (a click on the picked option would clear it).
+    if st.session_state.get("sort_pick") != sort:
+        st.session_state["sort_pick"] = sort
     bar, refresh = st.columns([4, 1], vertical_alignment="bottom")
     bar.segmented_control(
         "Sort by",
         list(SORT_LABELS),
-        default=sort,
         key="sort_pick",
         format_func=SORT_LABELS.get,
         selection_mode="single",
@@ -83,15 +86,16 @@ def sessions_table(actor: Actor, tz: str, flt: SessionFilter, *, filtered: bool)
         if filtered and st.button("Reset", key="empty_reset"):
             reset_filters()
             st.rerun()
-    clicked = sessions_grid(
+    event = sessions_grid(
         listing.rows,
         tz,
         sort_key=sort,
         initial_selection=st.session_state.get("grid_initial", []),
         generation=selection.grid_generation(),
     )
-    if clicked:
-        selection.select(clicked)
+    if event.selected:
+        selection.select(event.selected)
+    _sort_by_header(event, sort)
     st.button(
         "Load More",
         disabled=listing.cursor is None,
@@ -108,6 +112,22 @@ def _sort_picked() -> None:
     again clears the control: the sort stays)."""
     if picked := st.session_state.get("sort_pick"):
         st.query_params["sort"] = SortKey(picked).value
+
+
+def _sort_by_header(event: GridEvent, sort: SortKey) -> None:
+    """A click on the Start or Last message header sorts the table by that column: the URL
+    takes the new sort and the table's fragment runs again with it. Each click is acted on once
+    (its stamp is kept), and a column the grid names must be one of the two."""
+    if event.click is None or event.click == st.session_state.get("sort_click_seen"):
+        return
+    st.session_state["sort_click_seen"] = event.click
+    try:
+        picked = SortKey(strict.choice(str(event.sort), "The sort", {s.value for s in SortKey}))
+    except BadInput:
+        return
+    if picked != sort:
+        st.query_params["sort"] = picked.value
+        st.rerun(scope="fragment")
 
 
 def _loaded(sort: SortKey, flt: SessionFilter, actor: Actor) -> LoadedList:

@@ -126,10 +126,12 @@ def test_sort_by_last_message(app_db):
     rows = at.session_state["list_last_message"].rows  # what the grid was given, in order
     stamps = [r.last_message_at for r in rows]
     assert len(rows) == get_settings().page_size and stamps == sorted(stamps, reverse=True)
-    headers = [
-        c.get("headerName") for c in json.loads(grid.proto.json_args)["gridOptions"]["columnDefs"]
-    ]
-    assert "▼ 🕒 Last message" in headers and "Start" in headers
+    columns = {c["field"]: c for c in json.loads(grid.proto.json_args)["gridOptions"]["columnDefs"]}
+    # The grid marks the sort in force (its icon highlighted) and offers the other.
+    assert columns["last_message"]["sort"] == "desc"
+    assert columns["last_message"]["headerClass"] == "sort-active"
+    assert columns["started"].get("sort") is None and columns["started"]["sortable"]
+    assert columns["started"]["headerClass"] == "sort-other"
 
 
 def test_customer_360_page(app_db):
