@@ -822,6 +822,7 @@ def test_a_viewer_sees_hand_over_disabled_with_the_reason(browser, server):
     page.goto(f"{base}/?session={cs.id}")
     button = page.get_by_role("button", name="Hand over to the operator")
     expect(button).to_be_disabled(timeout=60_000)
+    page.wait_for_function(IDLE)  # a hover while the run still draws can lose its tooltip
     button.hover(force=True)
     expect(page.get_by_test_id("stTooltipContent")).to_contain_text(
         "You do not have permission to hand over sessions", timeout=10_000
