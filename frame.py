@@ -22,6 +22,7 @@ st.html(
     "<style>.block-container{padding:1.5rem 1.5rem 1rem 1.5rem; max-width:none}"
     f" {chat.PAGE_CSS}</style>"
 )
+chat.image_listener()
 try:
     prepare_database()
     require_sign_in()

@@ -352,9 +352,40 @@ export default function({ setTriggerValue }) {
 """
 _trace_clicks = st.components.v2.component("sessionlens_trace_clicks", js=_TRACE_CLICKS_JS)
 LISTENER_KEY = "trace_clicks"
-#: The listener draws nothing, but its element's empty box would add a gap: the frame hides it.
-LISTENER_CSS = f".st-key-{LISTENER_KEY}{{display:none}}"
-#: What the frame puts on every page once: the avatars' pictures and the hidden listener.
+
+# An image in a chat opens full size when clicked (the spec), as Streamlit's own toolbar button
+# above it does: a click on the picture presses that button. Images of a chat are the ones in the
+# containers under a bubble (``sl-under-``); a click on one shown full size closes it again.
+_IMAGE_CLICKS_JS = """
+export default function() {
+  const heard = (e) => {
+    const img = e.target instanceof Element
+      && e.target.closest('[class*="st-key-sl-under-"] [data-testid="stImageContainer"] img');
+    const frame = img && img.closest('[data-testid="stFullScreenFrame"]');
+    const button = frame && frame.querySelector('button[data-testid="stBaseButton-elementToolbar"]');
+    if (button) button.click();
+  };
+  document.addEventListener('click', heard);
+  return () => document.removeEventListener('click', heard);
+}
+"""
+_image_clicks = st.components.v2.component("sessionlens_image_clicks", js=_IMAGE_CLICKS_JS)
+IMAGE_LISTENER_KEY = "image_clicks"
+
+
+def image_listener() -> None:
+    """The element that opens a chat's image full size on a click; once per page, by the frame
+    (every page that shows a chat: Sessions, 360 View, Human Agents)."""
+    _image_clicks(key=IMAGE_LISTENER_KEY)
+
+
+#: The listeners draw nothing, but their elements' empty boxes would add a gap: the frame hides
+#: them. A chat's images show they can be clicked.
+LISTENER_CSS = (
+    f".st-key-{LISTENER_KEY}, .st-key-{IMAGE_LISTENER_KEY}{{display:none}}"
+    ' [class*="st-key-sl-under-"] [data-testid="stImageContainer"] img{cursor:zoom-in}'
+)
+#: What the frame puts on every page once: the avatars' pictures and the hidden listeners.
 PAGE_CSS = AVATAR_CSS + LISTENER_CSS
 
 
@@ -387,7 +418,7 @@ def trace_listener(session_id: int | None, actor: Actor) -> None:
 def _attachment(a: AttachmentInfo, content: tuple[str, str, bytes]) -> None:
     name, mime, data = content
     if media.previewable_image(mime, data):
-        # Streamlit's image toolbar opens it full size.
+        # A click on it opens it full size (``image_listener``), as the image's toolbar does.
         st.image(data, caption=md_escape(name), width=260)
         return
     with st.container(border=True):

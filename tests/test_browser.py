@@ -460,6 +460,16 @@ def test_showcase_session_reads_as_it_happened(page, server):
     assert all(image.startswith('url("data:image/svg+xml,') for _, image in pictures), pictures
     assert len({image for _, image in pictures}) >= 5
     page.screenshot(path=str(SHOTS / "chat-showcase.png"))
+    # A click on the image opens it full size (the whole window); another click closes it.
+    image = main.get_by_test_id("stImage").filter(has_text="torn-sleeve.png").locator("img")
+    assert image.evaluate("i => getComputedStyle(i).cursor") == "zoom-in"
+    close = page.get_by_role("button", name="Close fullscreen: torn-sleeve.png")
+    image.click()
+    expect(close).to_have_count(1, timeout=10_000)
+    frame = image.evaluate("i => i.closest('[data-testid=stFullScreenFrame]').offsetWidth")
+    assert frame == page.viewport_size["width"]
+    image.click()
+    expect(close).to_have_count(0, timeout=10_000)
 
 
 def test_delivery_tooltip_shows_utc_time_and_note(page, server):
