@@ -22,8 +22,10 @@ from sessionlens.timefmt import EMPTY
 CSS = """<style>
 .sl-panel { font-size:0.9rem; }
 .sl-panel-head { display:flex; justify-content:space-between; align-items:baseline; gap:0.5rem; }
-.sl-panel-lines { font-family:"Source Code Pro", monospace; font-size:0.8rem; white-space:pre-wrap;
-  overflow-wrap:anywhere; margin:0.4rem 0 0; }
+.sl-panel-head a { white-space:nowrap; }
+.sl-panel-lines { margin:0.4rem 0 0; line-height:1.35; }
+.sl-kv { overflow-wrap:anywhere; margin-bottom:0.2rem; }
+.sl-k { color:#6b7280; }
 .sl-panel-none { color:#6b7280; font-size:0.85rem; margin:0.4rem 0 0; }
 .sl-panel hr { margin:0.8rem 0; border:none; border-top:1px solid #e5e7eb; }
 </style>"""
@@ -72,10 +74,14 @@ def _none(text: str) -> str:
 
 
 def _lines(pairs: Iterable[tuple[str, Any]]) -> str:
-    """``key: value`` lines as escaped text; a line break inside a key or value cannot start a
-    line of its own."""
-    text = "\n".join(f"{_plain(key)}: {_plain(value)}" for key, value in pairs)
-    return f'<div class="sl-panel-lines">{html.escape(text)}</div>'
+    """``key: value`` lines as escaped text, the key in grey; a line break inside a key or value
+    cannot start a line of its own."""
+    rows = "".join(
+        f'<div class="sl-kv"><span class="sl-k">{html.escape(_plain(key))}:</span> '
+        f"{html.escape(_plain(value))}</div>"
+        for key, value in pairs
+    )
+    return f'<div class="sl-panel-lines">{rows}</div>'
 
 
 def _plain(value: Any) -> str:

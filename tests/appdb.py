@@ -271,11 +271,18 @@ def shown(elements) -> list[str]:  # type: ignore[no-untyped-def]
 
 def panel_text(at) -> str:  # type: ignore[no-untyped-def]
     """The Parameters & results panel as a user reads it: its HTML with the tags taken out."""
+    bodies = [h.proto.body for h in at.get("html") if 'data-testid="sl-panel"' in h.proto.body]
+    return "\n".join(read_html(b) for b in bodies)
+
+
+def read_html(body: str) -> str:
+    """HTML as a user reads it: a block (a paragraph, a line, a rule) starts a line, a span or
+    emphasis inside one does not."""
     import html
     import re
 
-    bodies = [h.proto.body for h in at.get("html") if 'data-testid="sl-panel"' in h.proto.body]
-    return "\n".join(html.unescape(re.sub(r"<[^>]+>", "\n", b)) for b in bodies)
+    body = re.sub(r"</?(div|p|hr|br|h\d|li|ul|ol)\b[^>]*>", "\n", body)
+    return html.unescape(re.sub(r"<[^>]+>", "", body))
 
 
 def fire_trigger(at, key: str, event: str, value: object):  # type: ignore[no-untyped-def]

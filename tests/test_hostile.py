@@ -25,6 +25,7 @@ from sessionlens.customers import LABELS
 from sessionlens.errors import BadInput, NotFound
 from sessionlens.importer import NewCustomer, import_recording
 from sessionlens.settings import Settings
+from tests import appdb
 from tests.conftest import NOW
 from tests.helpers import actor
 
@@ -290,7 +291,6 @@ def test_rendering_any_text_never_fails_and_never_emits_live_html(text):
 def test_the_panel_shows_any_value_as_text(text):
     """Contact fields, parameters and results come from customers and agent runtimes: whatever
     they hold, the panel's only tag with an address is its own "Open in 360"."""
-    import html
     from types import SimpleNamespace
 
     from components.panel import panel_html
@@ -307,7 +307,7 @@ def test_the_panel_shows_any_value_as_text(text):
     assert [t for t in tags if "href" in t] == [
         '<a href="customer?customer=7" target="_blank" rel="noopener">'
     ]
-    shown = html.unescape(re.sub(r"<[^>]+>", "\n", out))
+    shown = appdb.read_html(out)
     flat = " ".join(text.split()) or "---"
     assert f"\n{flat}: {flat}\n" in shown  # one line each, whatever the text holds
 
