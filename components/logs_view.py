@@ -34,6 +34,7 @@ button.sl-copy-all { font:inherit; line-height:1.6; min-height:2.5rem; padding:0
 button.sl-copy-all:hover { border-color:#ff4b4b; color:#ff4b4b; }
 .sl-call { border:1px solid #e5e7eb; border-radius:8px; padding:6px 10px; margin:6px 0; }
 .sl-call.sl-focus { border-color:#2563eb; box-shadow:0 0 0 2px #bfdbfe; }
+.st-key-logs_counter { min-height:2.5rem; justify-content:center; }  /* level with the buttons */
 </style>"""
 
 
@@ -74,7 +75,8 @@ def _drawer(detail: SessionDetail, actor: Actor) -> None:
     # One toolbar row: the search field takes the room the buttons leave.
     bar = st.container(horizontal=True, vertical_alignment="bottom", gap="small")
     search = bar.container(width="stretch")
-    counter, prev, nxt, copy, refresh = (bar.container(width="content") for _ in range(5))
+    counter = bar.container(width="content", key="logs_counter")
+    prev, nxt, copy, refresh = (bar.container(width="content") for _ in range(4))
     term = search.text_input("Search", key="logs_q", placeholder="Search this tab")
     # A click reruns the drawer, and every run reads the logs afresh.
     refresh.button(
