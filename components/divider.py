@@ -51,6 +51,7 @@ export default function({ data, parentElement, setStateValue }) {
   let startX = 0;
   const row = () => bar.closest('[data-testid="stHorizontalBlock"]');
   const follow = (e) => {
+    if (!cover || !row()) return;  // the page was drawn anew under the pointer
     const r = row().getBoundingClientRect();
     pct = Math.max(min, Math.min(max, ((e.clientX - r.left) / r.width) * 100));
     const line = cover.firstChild;
