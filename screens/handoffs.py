@@ -20,7 +20,11 @@ tenant = run_action(lambda db: identity.tenant_info(db, actor=actor))
 zone = ZoneInfo(tenant.timezone if tenant else "UTC")
 today = dt.datetime.now(zone).date()
 span = st.date_input(
-    f"Days ({zone.key})", (today - dt.timedelta(days=29), today), max_value=today, key="ho_days"
+    f"Days ({zone.key})",
+    (today - dt.timedelta(days=29), today),
+    max_value=today,
+    key="ho_days",
+    width=320,
 )
 if not (isinstance(span, tuple) and len(span) == 2):
     st.stop()
@@ -30,34 +34,51 @@ rows = run_action(lambda db: handoffs.figures(db, actor=actor, since=since, unti
 if not rows:
     st.info("No handovers in these days.", icon=":material/support_agent:")
     st.stop()
+per_agent = run_action(lambda db: handoffs.totals(db, actor=actor, since=since, until=until)) or []
 
 
 def minutes(s: float | None) -> float | None:
     return round(s / 60, 1) if s is not None else None
 
 
-table = pd.DataFrame(
-    [
-        {
-            "Day": r.day.isoformat(),
-            "AI agent": r.agent,
-            "Handovers": r.handovers,
-            "Accepted": r.accepted,
-            "Resolved": r.resolved,
-            "Accept p50 (min)": minutes(r.accept_p50_s),
-            "Accept p90 (min)": minutes(r.accept_p90_s),
-            "First reply p50 (min)": minutes(r.reply_p50_s),
-            "First reply p90 (min)": minutes(r.reply_p90_s),
-            "Reassignments": r.reassignments,
-        }
-        for r in rows
-    ]
+def figures_row(r: handoffs.Figures) -> dict[str, object]:
+    return {
+        "AI agent": r.agent,
+        "Handovers": r.handovers,
+        "Accepted": r.accepted,
+        "Resolved": r.resolved,
+        "Accept p50 (min)": minutes(r.accept_p50_s),
+        "Accept p90 (min)": minutes(r.accept_p90_s),
+        "First reply p50 (min)": minutes(r.reply_p50_s),
+        "First reply p90 (min)": minutes(r.reply_p90_s),
+        "Reassignments": r.reassignments,
+    }
+
+
+# An empty minute figure means no handover of that day (or agent) was accepted or answered yet.
+HELP = {
+    "Accept p50 (min)": "Median minutes from the request to a person accepting it",
+    "Accept p90 (min)": "9 of 10 handovers were accepted within this many minutes",
+    "First reply p50 (min)": "Median minutes from the request to a person's first reply",
+    "First reply p90 (min)": "9 of 10 handovers had a person's first reply within this many minutes",
+}
+config = {name: st.column_config.NumberColumn(help=text) for name, text in HELP.items()}
+st.subheader("Per AI agent, over these days")
+st.dataframe(
+    pd.DataFrame([figures_row(r) for r in per_agent]),
+    hide_index=True,
+    width="stretch",
+    column_config=config,
 )
+table = pd.DataFrame([{"Day": r.day.isoformat(), **figures_row(r)} for r in rows])
 left, right = st.columns(2)
 with left:
     st.subheader("Handovers per day")
     st.bar_chart(table, x="Day", y="Handovers", color="AI agent", height=280)
 with right:
     st.subheader("Minutes to accept (median)")
-    st.line_chart(table, x="Day", y="Accept p50 (min)", color="AI agent", height=280)
-st.dataframe(table, hide_index=True, width="stretch")
+    # Points, not lines: a day without an accepted handover has no figure, and a line through
+    # the gaps read as a trend that was not there.
+    st.scatter_chart(table, x="Day", y="Accept p50 (min)", color="AI agent", height=280)
+st.subheader("Per day")
+st.dataframe(table, hide_index=True, width="stretch", column_config=config)

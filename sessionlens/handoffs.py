@@ -40,6 +40,18 @@ def _p(values: list[float], q: float) -> float | None:
 
 def figures(db: Session, *, actor: Actor, since: dt.datetime, until: dt.datetime) -> list[Figures]:
     """One row per day and AI agent with handovers requested in [since, until)."""
+    return _grouped(db, actor, since, until, by_day=True)
+
+
+def totals(db: Session, *, actor: Actor, since: dt.datetime, until: dt.datetime) -> list[Figures]:
+    """One row per AI agent for the whole of [since, until) (``day`` is the first day): medians
+    and 90th percentiles over all its handovers, not over the days' figures."""
+    return _grouped(db, actor, since, until, by_day=False)
+
+
+def _grouped(
+    db: Session, actor: Actor, since: dt.datetime, until: dt.datetime, *, by_day: bool
+) -> list[Figures]:
     require(actor, Action.WORK_CONVERSATIONS)
     zone = ZoneInfo(db.get_one(Tenant, actor.tenant_id).timezone)
     rows = db.execute(
@@ -51,27 +63,25 @@ def figures(db: Session, *, actor: Actor, since: dt.datetime, until: dt.datetime
             Handoff.requested_at < until,
         )
     )
+    first = since.astimezone(zone).date()
     groups: dict[tuple[dt.date, str], list[Handoff]] = defaultdict(list)
     for h, agent in rows:
-        groups[(h.requested_at.astimezone(zone).date(), agent)].append(h)
-    out = []
-    for (day, agent), hs in sorted(groups.items()):
-        accept = [(h.accepted_at - h.requested_at).total_seconds() for h in hs if h.accepted_at]
-        reply = [
-            (h.first_reply_at - h.requested_at).total_seconds() for h in hs if h.first_reply_at
-        ]
-        out.append(
-            Figures(
-                day,
-                agent,
-                len(hs),
-                len(accept),
-                sum(1 for h in hs if h.resolved_at),
-                _p(accept, 0.5),
-                _p(accept, 0.9),
-                _p(reply, 0.5),
-                _p(reply, 0.9),
-                sum(h.reassignments for h in hs),
-            )
-        )
-    return out
+        groups[(h.requested_at.astimezone(zone).date() if by_day else first, agent)].append(h)
+    return [_figures(day, agent, hs) for (day, agent), hs in sorted(groups.items())]
+
+
+def _figures(day: dt.date, agent: str, hs: list[Handoff]) -> Figures:
+    accept = [(h.accepted_at - h.requested_at).total_seconds() for h in hs if h.accepted_at]
+    reply = [(h.first_reply_at - h.requested_at).total_seconds() for h in hs if h.first_reply_at]
+    return Figures(
+        day,
+        agent,
+        len(hs),
+        len(accept),
+        sum(1 for h in hs if h.resolved_at),
+        _p(accept, 0.5),
+        _p(accept, 0.9),
+        _p(reply, 0.5),
+        _p(reply, 0.9),
+        sum(h.reassignments for h in hs),
+    )

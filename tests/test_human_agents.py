@@ -257,6 +257,47 @@ def test_the_handoff_record_follows_the_conversation_and_sums_up_per_day(db):
         handoffs.figures(db, actor=viewer, since=NOW, until=NOW)
 
 
+def test_the_totals_per_ai_agent_are_over_all_its_handovers_not_over_its_days(db):
+    """The Handoffs page's table per AI agent: counts add up over the days, and the median and
+    90th percentile are taken over every handover of the agent (a median of daily medians would
+    weigh a quiet day like a busy one)."""
+    import statistics
+
+    from db.models import Agent, Handoff
+    from sessionlens import handoffs
+
+    boss = actor(db)
+    found = db.execute(
+        select(Handoff.requested_at).where(Handoff.tenant_id == boss.tenant_id)
+    ).scalars()
+    stamps = sorted(found)
+    assert stamps, "the demo data has handovers"
+    since, until = stamps[0], stamps[-1] + dt.timedelta(seconds=1)
+    days = handoffs.figures(db, actor=boss, since=since, until=until)
+    totals = handoffs.totals(db, actor=boss, since=since, until=until)
+    assert sorted(t.agent for t in totals) == sorted({d.agent for d in days})
+    for t in totals:
+        mine = [d for d in days if d.agent == t.agent]
+        for field in ("handovers", "accepted", "resolved", "reassignments"):
+            assert getattr(t, field) == sum(getattr(d, field) for d in mine), field
+        waits = [
+            (h.accepted_at - h.requested_at).total_seconds()
+            for h in db.scalars(
+                select(Handoff)
+                .join(Agent, Agent.id == Handoff.agent_id)
+                .where(Handoff.tenant_id == boss.tenant_id, Agent.name == t.agent)
+            )
+            if h.accepted_at
+        ]
+        assert t.accept_p50_s == pytest.approx(statistics.median(waits))
+        assert t.accept_p90_s is not None and t.accept_p90_s >= t.accept_p50_s
+    busy = max(totals, key=lambda t: t.handovers)
+    assert busy.handovers > max(d.handovers for d in days if d.agent == busy.agent)
+    viewer = actor(db, 0, Role.VIEWER)
+    with pytest.raises(PermissionDenied):
+        handoffs.totals(db, actor=viewer, since=since, until=until)
+
+
 def test_copilot_is_switched_by_the_assignee_and_never_back_to_the_ai(db):
     boss = actor(db)
     sid = _handed_over(db, boss)

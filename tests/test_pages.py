@@ -516,8 +516,16 @@ def test_handoffs_and_human_agents_pages_show_a_handed_over_session(app_db):
     )
     assert at.button(key="ha_accept")
     at = _run(page="screens/handoffs.py", email="grace.kim@northwind.example")
-    table = at.dataframe[0].value
-    assert table["Handovers"].sum() >= 1
+    per_agent, per_day = (d.value for d in at.dataframe)
+    assert per_agent["Handovers"].sum() >= 1
+    assert per_agent["Handovers"].sum() == per_day["Handovers"].sum()
+    assert sorted(per_agent["AI agent"]) == sorted(set(per_day["AI agent"]))
+    assert [s.value for s in at.subheader] == [
+        "Per AI agent, over these days",
+        "Handovers per day",
+        "Minutes to accept (median)",
+        "Per day",
+    ]
 
 
 def test_an_admin_sees_the_transcription_queue_and_retries_a_failed_job(app_db):
