@@ -1,4 +1,5 @@
-"""360 View: a customer's profile and every session of theirs, opened from "Open in 360"."""
+"""360 View: a customer's profile and every session of theirs, opened from "Open in 360" or found
+by name, email, phone or id when the page is opened from the menu."""
 
 import streamlit as st
 
@@ -7,7 +8,7 @@ from components.chat import message_window, render_conversation
 from components.contact import contact_block
 from components.data import current_actor, run_action
 from components.markdown import md_escape
-from sessionlens import chat, customers, identity
+from sessionlens import chat, customers, filter_options, identity, strict
 from sessionlens.channels import channel_info
 from sessionlens.timefmt import local
 
@@ -19,7 +20,30 @@ st.header("360 View")
 if flash := st.session_state.pop("flash", None):
     feedback.success(flash)
 if not st.query_params.get("customer"):
-    st.info("Open a customer from a session's Contact info: “Open in 360”.")
+    # Straight from the menu: find the customer here (or open one from a session's panel).
+    term = st.text_input(
+        "Find a customer",
+        key="c360_find",
+        placeholder="Name, email, phone, id or external id",
+        max_chars=200,
+        width=480,
+    )
+    found = (
+        run_action(lambda db: filter_options.search_customers(db, term, actor=actor)) or []
+        if term.strip()
+        else []
+    )
+    if not term.strip():
+        st.info("Open a customer from a session's Contact info: “Open in 360”, or find one here.")
+    elif not found:
+        st.info(f"No customer matches {md_escape(strict.quote(term.strip()))}.")
+    for choice in found:
+        st.page_link(
+            "screens/customer.py",
+            label=md_escape(choice.label),
+            icon=":material/person:",
+            query_params={"customer": choice.id},
+        )
     st.stop()
 customer_id = url.id_param("customer", "The link's customer")
 if customer_id is None:

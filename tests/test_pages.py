@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
 from components import divider
-from db.models import Attachment, ChatSession, Mode
+from db.models import Attachment, ChatSession, Customer, Mode
 from sessionlens.settings import get_settings
 from tests import appdb
 
@@ -207,6 +208,22 @@ def test_a_page_that_stops_early_keeps_its_menu(app_db):
     assert any(i.value.startswith("Open a customer") for i in at.info)
     links = [p.proto.label for p in at.sidebar.get("page_link")]
     assert "Sessions" in links and "360 View" in links
+
+
+def test_the_360_view_from_the_menu_finds_a_customer(app_db):
+    """Opened from the menu, the 360 View offers a search; a match links to its profile."""
+    with Session(app_db) as db:
+        c = db.scalars(
+            select(Customer).where(Customer.tenant_id == 1, Customer.email.is_not(None))
+        ).first()
+    at = _run({}, "screens/customer.py")
+    at.text_input(key="c360_find").input(c.email).run()
+    links = [(p.proto.label, p.proto.query_string) for p in at.main.get("page_link")]
+    shown = [(appdb.shown([SimpleNamespace(value=label)])[0], q) for label, q in links]
+    assert any(q == f"customer={c.id}" and c.email in label for label, q in shown), links
+    at.text_input(key="c360_find").input("<b>nobody</b>").run()
+    assert not at.main.get("page_link")
+    assert any("No customer matches '<b>nobody</b>'" in i for i in appdb.shown(at.info))
 
 
 def test_first_start_creates_and_fills_the_embedded_database(tmp_path, monkeypatch):
