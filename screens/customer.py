@@ -37,12 +37,16 @@ if not st.query_params.get("customer"):
         st.info("Open a customer from a session's Contact info: “Open in 360”, or find one here.")
     elif not found:
         st.info(f"No customer matches {md_escape(strict.quote(term.strip()))}.")
+    # Buttons, not page links: a link to the page it is on opens the customer but leaves their id
+    # out of the address, so a reload or a shared link would lose them.
     for choice in found:
-        st.page_link(
-            "screens/customer.py",
-            label=md_escape(choice.label),
+        st.button(
+            md_escape(choice.label),
+            key=f"c360_pick_{choice.id}",
             icon=":material/person:",
-            query_params={"customer": choice.id},
+            type="tertiary",
+            on_click=st.query_params.__setitem__,
+            args=("customer", choice.id),
         )
     st.stop()
 customer_id = url.id_param("customer", "The link's customer")

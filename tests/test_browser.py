@@ -1232,3 +1232,25 @@ def test_drag_the_divider_between_the_table_and_the_chat(page, server):
     bar.dblclick()
     expect(bar).to_have_attribute("aria-valuenow", "60", timeout=10_000)
     assert abs(table() - before) < 2
+
+
+def test_the_360_view_from_the_menu_finds_and_opens_a_customer(page, server):
+    from playwright.sync_api import expect
+
+    base, engine = server
+    cs = _newest(engine, ChatSession.customer_id.is_not(None))
+    with Session(engine) as db:
+        from db.models import Customer
+
+        name = db.get_one(Customer, cs.customer_id).name
+    page.goto(base + "/")
+    page.get_by_role("link", name="360 View").click()
+    find = page.get_by_label("Find a customer")
+    find.fill(name)
+    find.press("Enter")
+    page.get_by_role("button", name=re.compile(rf"^{re.escape(name)} · ")).first.click()
+    expect(page.get_by_role("heading", name=name)).to_be_visible(timeout=20_000)
+    expect(page).to_have_url(re.compile(r"/customer\?customer=\d+$"))  # a reload keeps them
+    page.reload()
+    expect(page.get_by_role("heading", name=name)).to_be_visible(timeout=20_000)
+    expect(page.get_by_text("Contact info", exact=True)).to_be_visible()

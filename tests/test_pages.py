@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
@@ -12,6 +11,7 @@ from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
 from components import divider
+from components.markdown import md_escape
 from db.models import Attachment, ChatSession, Customer, Mode
 from sessionlens.settings import get_settings
 from tests import appdb
@@ -218,11 +218,15 @@ def test_the_360_view_from_the_menu_finds_a_customer(app_db):
         ).first()
     at = _run({}, "screens/customer.py")
     at.text_input(key="c360_find").input(c.email).run()
-    links = [(p.proto.label, p.proto.query_string) for p in at.main.get("page_link")]
-    shown = [(appdb.shown([SimpleNamespace(value=label)])[0], q) for label, q in links]
-    assert any(q == f"customer={c.id}" and c.email in label for label, q in shown), links
+    picks = [b for b in at.main.button if b.key.startswith("c360_pick_")]
+    assert any(md_escape(c.email) in b.label for b in picks), [b.label for b in picks]
+    next(b for b in picks if b.key == f"c360_pick_{c.id}").click().run()
+    assert at.query_params["customer"] == str(c.id)  # the address names the customer
+    assert any(s.value == md_escape(c.name) for s in at.subheader)
+    at.query_params.clear()
+    at.run()
     at.text_input(key="c360_find").input("<b>nobody</b>").run()
-    assert not at.main.get("page_link")
+    assert not [b for b in at.main.button if b.key.startswith("c360_pick_")]
     assert any("No customer matches '<b>nobody</b>'" in i for i in appdb.shown(at.info))
 
 
