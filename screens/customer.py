@@ -39,8 +39,9 @@ if not st.query_params.get("customer"):
         st.info(f"No customer matches {md_escape(strict.quote(term.strip()))}.")
     # Buttons, not page links: a link to the page it is on opens the customer but leaves their id
     # out of the address, so a reload or a shared link would lose them.
+    matches = st.container(gap=None)
     for choice in found:
-        st.button(
+        matches.button(
             md_escape(choice.label),
             key=f"c360_pick_{choice.id}",
             icon=":material/person:",
