@@ -18,8 +18,11 @@ from sessionlens.settings import get_settings
 # fonts.gstatic.com on every run of the page (a self-hosted console calls no third party).
 st.set_page_config(page_title="Sessionlens", page_icon="💬", layout="wide")
 # Wide tables need the room Streamlit's default page padding takes; the chat's CSS for every page.
+# Below 768 pixels Streamlit's top bar is opaque (60 pixels, the sidebar's toggle): the page starts
+# under it there, or it would hide the first line of the title.
 st.html(
     "<style>.block-container{padding:1.5rem 1.5rem 1rem 1.5rem; max-width:none}"
+    " @media (max-width:767.98px){.block-container{padding-top:4.25rem}}"
     f" {chat.PAGE_CSS}</style>"
 )
 chat.image_listener()

@@ -1254,3 +1254,21 @@ def test_the_360_view_from_the_menu_finds_and_opens_a_customer(page, server):
     page.reload()
     expect(page.get_by_role("heading", name=name)).to_be_visible(timeout=20_000)
     expect(page.get_by_text("Contact info", exact=True)).to_be_visible()
+
+
+@pytest.mark.parametrize("width", [500, 1440])
+def test_the_title_is_not_under_streamlits_top_bar(page, server, width):
+    """Below 768 pixels Streamlit's top bar is opaque; the title once started under it and a
+    phone showed "Outfitters" for "Sessions · Northwind Outfitters"."""
+    from playwright.sync_api import expect
+
+    base, _ = server
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(base + "/")
+    title = page.get_by_role("heading", name=re.compile(r"^Sessions · "))
+    expect(title).to_be_visible(timeout=60_000)
+    bar = page.get_by_test_id("stHeader")
+    opaque = bar.evaluate("h => getComputedStyle(h).backgroundColor !== 'rgba(0, 0, 0, 0)'")
+    if opaque:
+        assert title.bounding_box()["y"] >= bar.bounding_box()["height"]
+    assert opaque == (width < 768)  # what the fix assumes of Streamlit
