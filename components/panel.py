@@ -49,15 +49,19 @@ def panel_html(detail: SessionDetail) -> str:
     parts.append(
         _none("No contact info found")
         if c is None
-        else _lines((label, getattr(c, key)) for key, label in LABELS.items())
+        else key_values_html((label, getattr(c, key)) for key, label in LABELS.items())
     )
     parts.append("<hr><strong>Session parameters</strong>")
     parts.append(
-        _lines(detail.parameters.items()) if detail.parameters else _none("No parameters found")
+        key_values_html(detail.parameters.items())
+        if detail.parameters
+        else _none("No parameters found")
     )
     parts.append("<hr><strong>Session results</strong>")
     parts.append(
-        _lines((r.label, f"{EMPTY}  ⚠ missing" if r.missing else r.value) for r in detail.results)
+        key_values_html(
+            (r.label, f"{EMPTY}  ⚠ missing" if r.missing else r.value) for r in detail.results
+        )
         if detail.has_results
         else _none("No results found")
     )
@@ -73,9 +77,9 @@ def _none(text: str) -> str:
     return f'<p class="sl-panel-none">{html.escape(text)}</p>'
 
 
-def _lines(pairs: Iterable[tuple[str, Any]]) -> str:
-    """``key: value`` lines as escaped text, the key in grey; a line break inside a key or value
-    cannot start a line of its own."""
+def key_values_html(pairs: Iterable[tuple[str, Any]]) -> str:
+    """``key: value`` lines as escaped text, the key in grey (``CSS``); a line break inside a key
+    or value cannot start a line of its own. The panel's blocks and the 360 View's contact info."""
     rows = "".join(
         f'<div class="sl-kv"><span class="sl-k">{html.escape(_plain(key))}:</span> '
         f"{html.escape(_plain(value))}</div>"

@@ -275,6 +275,12 @@ def panel_text(at) -> str:  # type: ignore[no-untyped-def]
     return "\n".join(read_html(b) for b in bodies)
 
 
+def contact_lines(at) -> list[str]:  # type: ignore[no-untyped-def]
+    """The 360 View's contact info as a user reads it, a line each."""
+    bodies = [h.proto.body for h in at.get("html") if 'data-testid="sl-contact"' in h.proto.body]
+    return [line for b in bodies for line in read_html(b).splitlines() if line.strip()]
+
+
 def read_html(body: str) -> str:
     """HTML as a user reads it: a block (a paragraph, a line, a rule) starts a line, a span or
     emphasis inside one does not."""
