@@ -58,6 +58,13 @@ def select(session_id: str) -> None:
         st.session_state[_SEEN] = session_id  # our own change of the address
 
 
+def keep_highlight() -> None:
+    """The grid is about to be mounted anew (another sort has its own grid): it shows the open
+    session's row selected, as the one it replaces did."""
+    sid = selected()
+    st.session_state["grid_initial"] = [str(sid)] if sid else []
+
+
 def show(session_id: int) -> None:
     """Open a session the app chose (an imported recording): the URL names it, and the grid
     selects it when it next mounts."""

@@ -110,8 +110,9 @@ def sessions_table(actor: Actor, tz: str, flt: SessionFilter, *, filtered: bool)
 def _sort_picked() -> None:
     """The URL carries the sort; the page reads it when it runs (a click on the picked one
     again clears the control: the sort stays)."""
-    if picked := st.session_state.get("sort_pick"):
+    if (picked := st.session_state.get("sort_pick")) and picked != current_sort():
         st.query_params["sort"] = SortKey(picked).value
+        selection.keep_highlight()
 
 
 def _sort_by_header(event: GridEvent, sort: SortKey) -> None:
@@ -127,6 +128,7 @@ def _sort_by_header(event: GridEvent, sort: SortKey) -> None:
         return
     if picked != sort:
         st.query_params["sort"] = picked.value
+        selection.keep_highlight()
         st.rerun(scope="fragment")
 
 

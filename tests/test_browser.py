@@ -397,12 +397,16 @@ def test_a_click_on_a_sortable_header_switches_the_sort(page, server):
     key; the active one is highlighted. The server sorts (the table holds one page of many)."""
     from playwright.sync_api import expect
 
-    base, _ = server
+    base, engine = server
     page.goto(base + "/")
     grid = page.frame_locator(LIVE_GRID)
     start, last = (
         grid.locator(f'.ag-header-cell[col-id="{c}"]') for c in ("started", "last_message")
     )
+    opened = _newest(engine, ChatSession.message_count > 2)
+    expect(_row(page, opened.id)).to_be_visible(timeout=60_000)
+    _row(page, opened.id).locator('[col-id="agent"]').click()
+    expect(page).to_have_url(re.compile(rf"[?&]session={opened.id}\b"), timeout=20_000)
     expect(start).to_have_class(re.compile(r"\bsort-active\b"), timeout=60_000)
     expect(start).to_have_attribute("aria-sort", "descending")
     expect(last).to_have_class(re.compile(r"\bsort-other\b"))
@@ -414,7 +418,7 @@ def test_a_click_on_a_sortable_header_switches_the_sort(page, server):
     switch = page.get_by_role("radio", name="Last message")  # the Sort by switch follows
     expect(switch).to_have_attribute("aria-checked", "true")
     page.wait_for_function(IDLE)
-    with server[1].connect() as conn:
+    with engine.connect() as conn:
         newest = conn.scalars(
             select(ChatSession.id)
             .where(ChatSession.tenant_id == 1)
@@ -423,9 +427,13 @@ def test_a_click_on_a_sortable_header_switches_the_sort(page, server):
         ).all()
     first = grid.locator(".ag-center-cols-container .ag-row")
     expect(first.first).to_have_attribute("row-id", str(newest[0]))
+    # The open session's row is still highlighted in the grid of the new sort.
+    expect(_row(page, opened.id)).to_have_class(re.compile(r"\bag-row-selected\b"))
     start.locator(".ag-header-cell-label").click()  # the header itself sorts too
     expect(page).to_have_url(re.compile(r"[?&]sort=started\b"), timeout=20_000)
     expect(start).to_have_class(re.compile(r"\bsort-active\b"), timeout=20_000)
+    page.wait_for_function(IDLE)
+    expect(_row(page, opened.id)).to_have_class(re.compile(r"\bag-row-selected\b"))
 
 
 def test_showcase_session_reads_as_it_happened(page, server):
