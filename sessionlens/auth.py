@@ -21,6 +21,7 @@ import hmac
 import ipaddress
 import json
 import secrets
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -45,6 +46,31 @@ MIN_PASSWORD = 10
 _hasher = PasswordHasher()  # argon2id with the library's current parameters
 # A hash checked when the email is unknown, so that both answers take the same time.
 _DUMMY = _hasher.hash("not a password of anyone")
+
+
+# The demo data's one password (the README lists its accounts). ``sessionlens demo`` hashes it with
+# a fixed salt, so that a seed gives the same data set; that makes its hash one known string.
+DEMO_PASSWORD = "sessionlens-demo"
+
+
+@cache
+def demo_password_hash() -> str:
+    return _hasher.hash(DEMO_PASSWORD, salt=b"sessionlens-demo")
+
+
+def demo_admin(db: Session) -> str | None:
+    """The email of an admin who still signs in with the demo's password, for the sign-in page to
+    name (a first look at ``make run``); None once no admin has it, as in any real deployment."""
+    return db.scalar(
+        select(User.email)
+        .where(
+            User.password_hash == demo_password_hash(),
+            User.role == Role.ADMIN,
+            User.is_active.is_(True),
+        )
+        .order_by(User.id)
+        .limit(1)
+    )
 
 
 class SignInRefused(DomainError):

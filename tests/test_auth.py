@@ -245,3 +245,14 @@ def test_a_deferred_download_checks_the_account_again(db):
     db.flush()
     with pytest.raises(permissions.PermissionDenied, match="reload the page"):
         auth.require_active(db, who)
+
+
+def test_the_demo_admin_is_named_only_while_an_admin_keeps_the_demo_password(db):
+    """The sign-in page's hint (web/auth.py): gone once the demo's admins have other passwords,
+    and never for an operator who kept it."""
+    assert auth.demo_admin(db) == ADMIN
+    for u in db.scalars(select(User).where(User.role == Role.ADMIN)):
+        u.password_hash = auth.hash_password("a password of their own")
+    db.flush()
+    assert auth.demo_admin(db) is None
+    assert db.scalar(select(User).where(User.password_hash == auth.demo_password_hash()))

@@ -96,3 +96,12 @@ def test_sign_out_ends_the_cookie_and_every_session_of_the_user(client, app_db):
 def test_the_password_form_is_off_in_the_other_modes(client):
     assert client.get("/auth/sign-in").status_code == 404
     assert _post(client).status_code == 404
+
+
+def test_the_form_names_the_demo_admin_while_the_demo_password_still_works(client):
+    """A first look after `make run`: the form says how to sign in to the demo data (that these
+    work is test_the_right_password_sets_a_guarded_cookie_and_goes_where_asked)."""
+    res = client.get("/auth/sign-in")
+    assert f"Demo data: sign in as <b>{ADMIN}</b> with the password <b>{DEMO_PASSWORD}</b>" in (
+        res.text
+    )

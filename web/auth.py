@@ -26,10 +26,16 @@ COOKIE = auth.COOKIE
 MAX_FORM = 16 * 1024
 
 
-def page(*, error: str = "", email: str = "", next_path: str = "/") -> str:
-    """The sign-in page; every value in it is escaped."""
+def page(*, error: str = "", email: str = "", next_path: str = "/", demo: str | None = None) -> str:
+    """The sign-in page; every value in it is escaped. ``demo``: the demo admin to name, while
+    the demo's accounts still have the demo's password."""
     e = html.escape
     message = f'<p class="error" role="alert">{e(error)}</p>' if error else ""
+    if demo:
+        message += (
+            f'<p class="hint">Demo data: sign in as <b>{e(demo)}</b> with the password '
+            f"<b>{e(auth.DEMO_PASSWORD)}</b> (the README lists an account for each role).</p>"
+        )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>Sign in · Sessionlens</title>
@@ -44,6 +50,8 @@ input {{ font-size:1rem; padding:0.45rem 0.6rem; border:1px solid #d1d5db; borde
 button {{ font-size:1rem; padding:0.5rem; border:0; border-radius:8px; background:#ff4b4b;
   color:white; cursor:pointer; }}
 .error {{ color:#b91c1c; background:#fef2f2; border-radius:8px; padding:0.5rem; margin:0; }}
+.hint {{ color:#1e3a8a; background:#eff6ff; border-radius:8px; padding:0.5rem; margin:0;
+  font-size:0.85rem; overflow-wrap:anywhere; }}
 </style></head>
 <body><form method="post" action="/auth/sign-in">
 <h1>Sign in to Sessionlens</h1>{message}
@@ -66,10 +74,16 @@ def _password_off() -> Response | None:
     )
 
 
+def _demo_admin() -> str | None:
+    with sessions()() as db:
+        return auth.demo_admin(db)
+
+
 async def sign_in_form(request: Request) -> Response:
     if off := _password_off():
         return off
-    return HTMLResponse(page(next_path=auth.safe_next(request.query_params.get("next"))))
+    demo = await run_in_threadpool(_demo_admin)
+    return HTMLResponse(page(next_path=auth.safe_next(request.query_params.get("next")), demo=demo))
 
 
 async def sign_in(request: Request) -> Response:
@@ -104,8 +118,10 @@ async def sign_in(request: Request) -> Response:
         token = await run_in_threadpool(check)
     except auth.SignInRefused as err:
         status = 429 if str(err).startswith("Too many") else 401
+        demo = await run_in_threadpool(_demo_admin)
         return HTMLResponse(
-            page(error=str(err), email=email[:320], next_path=next_path), status_code=status
+            page(error=str(err), email=email[:320], next_path=next_path, demo=demo),
+            status_code=status,
         )
     response = RedirectResponse(next_path, status_code=303)
     response.set_cookie(

@@ -6,15 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from argon2 import PasswordHasher
-
+from sessionlens import auth
 from sessionlens.customers import customer_name_key
 from sessionlens.demo import content as C
 from sessionlens.demo.context import Customer, DemoContext, Tenant
 from sessionlens.geo import Locator
 from sessionlens.kinds import Plan, Role
 
-DEMO_PASSWORD = "sessionlens-demo"
+DEMO_PASSWORD = auth.DEMO_PASSWORD
 
 # Public /16 prefixes in several regions; addresses in them resolve to real countries and cities.
 PUBLIC_PREFIXES = [
@@ -151,7 +150,7 @@ def tenants(ctx: DemoContext) -> list[Tenant]:
     created = ctx.now - dt.timedelta(days=400)
     # Every demo account signs in with DEMO_PASSWORD (the README lists them); one hash, with a
     # fixed salt, keeps the data set the same for the same seed.
-    hashed = PasswordHasher().hash(DEMO_PASSWORD, salt=b"sessionlens-demo")
+    hashed = auth.demo_password_hash()
     for t in (t1, t2):
         ctx.w.add("tenants", (t.id, t.name, t.tz, t.plan, t.statuses, t.fields, created))
         for name, role, human, avatar in staff[t.id]:
