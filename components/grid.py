@@ -186,7 +186,10 @@ def _options(sort_key: str, initial_selection: list[str]) -> dict:
         gb.configure_column(hidden, hide=True)
     sorted_by = {"started": "Start", "last_message": "🕒 Last message"}
     gb.configure_column("agent", header_name="Agent", cellRenderer=AGENT, width=130, minWidth=120)
-    gb.configure_column("channel", header_name="Channel", cellRenderer=CHANNEL, width=46)
+    # Wide enough for its name: at 46 pixels the header read "C…".
+    gb.configure_column(
+        "channel", header_name="Channel", cellRenderer=CHANNEL, width=80, minWidth=78
+    )
     gb.configure_column(
         "responsible",
         header_name="🎧",
@@ -220,13 +223,23 @@ def _options(sort_key: str, initial_selection: list[str]) -> dict:
             comparator=KEEP_ORDER,
             width=104,
             minWidth=98,
+            # "🕒 Last message" and its sort icon do not fit the width of a time: two lines.
+            wrapHeaderText=True,
+            autoHeaderHeight=True,
         )
     gb.configure_column("messages", header_name="💬", headerTooltip="Messages", width=50)
     gb.configure_column(
         "location", header_name="📍", headerTooltip="Location", cellRenderer=LOCATION, width=44
     )
     gb.configure_column("ip", header_name="IP", width=108, minWidth=96)
-    gb.configure_column("finished", header_name="🕒 Finish time", width=104, minWidth=98)
+    gb.configure_column(
+        "finished",
+        header_name="🕒 Finish time",
+        width=104,
+        minWidth=98,
+        wrapHeaderText=True,
+        autoHeaderHeight=True,
+    )
     return gb.build()
 
 
