@@ -362,7 +362,8 @@ export default function() {
     const img = e.target instanceof Element
       && e.target.closest('[class*="st-key-sl-under-"] [data-testid="stImageContainer"] img');
     const frame = img && img.closest('[data-testid="stFullScreenFrame"]');
-    const button = frame && frame.querySelector('button[data-testid="stBaseButton-elementToolbar"]');
+    const button = frame
+      && frame.querySelector('button[data-testid="stBaseButton-elementToolbar"]');
     if (button) button.click();
   };
   document.addEventListener('click', heard);

@@ -6,10 +6,9 @@ import datetime as dt
 
 import streamlit as st
 
-from components import panel
 from components.data import run_action
 from components.markdown import md_escape
-from components.panel import key_values_html
+from components.panel import render_contact
 from sessionlens import customers
 from sessionlens.customers import Contact
 from sessionlens.permissions import Action, Actor, can
@@ -20,12 +19,7 @@ def contact_block(contact: Contact, actor: Actor) -> None:
     values = {k: getattr(contact, k) for k in customers.EDITABLE}
     editing = st.session_state.get("contact_editing") == contact.id
     if not editing:
-        st.html(
-            panel.CSS
-            + '<div class="sl-panel" data-testid="sl-contact">'
-            + key_values_html((label, values[key]) for key, label in customers.LABELS.items())
-            + "</div>"
-        )
+        render_contact(contact)
         st.caption(md_escape(f"id {contact.id} · External id {contact.external_id or EMPTY}"))
         allowed = can(actor, Action.EDIT_CUSTOMER)
         if st.button(

@@ -21,6 +21,10 @@ def error(message: str, *, icon: str = ":material/error:") -> None:
     st.error(md_escape(message), icon=icon)
 
 
+def info(message: str, *, icon: str | None = None) -> None:
+    st.info(md_escape(message), icon=icon)
+
+
 def warning(message: str, *, icon: str = ":material/warning:") -> None:
     st.warning(md_escape(message), icon=icon)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import streamlit as st
 
-from sessionlens.customers import LABELS
+from sessionlens.customers import LABELS, Contact
 from sessionlens.sessions import SessionDetail
 from sessionlens.timefmt import EMPTY
 
@@ -37,6 +37,11 @@ def render_panel(detail: SessionDetail) -> None:
     st.html(CSS + panel_html(detail))
 
 
+def render_contact(contact: Contact) -> None:
+    """The contact info's lines alone, as the panel shows them (the 360 View's profile)."""
+    st.html(CSS + f'<div class="sl-panel" data-testid="sl-contact">{_contact_html(contact)}</div>')
+
+
 def panel_html(detail: SessionDetail) -> str:
     """The three blocks as HTML, in the spec's words."""
     c = detail.contact
@@ -46,11 +51,7 @@ def panel_html(detail: SessionDetail) -> str:
         else f'<a href="customer?customer={int(c.id)}" target="_blank" rel="noopener">Open in 360</a>'
     )
     parts = [f'<div class="sl-panel-head"><strong>Contact info</strong>{link}</div>']
-    parts.append(
-        _none("No contact info found")
-        if c is None
-        else key_values_html((label, getattr(c, key)) for key, label in LABELS.items())
-    )
+    parts.append(_none("No contact info found") if c is None else _contact_html(c))
     parts.append("<hr><strong>Session parameters</strong>")
     parts.append(
         key_values_html(detail.parameters.items())
@@ -75,6 +76,10 @@ def panel_html(detail: SessionDetail) -> str:
 
 def _none(text: str) -> str:
     return f'<p class="sl-panel-none">{html.escape(text)}</p>'
+
+
+def _contact_html(contact: Contact) -> str:
+    return key_values_html((label, getattr(contact, key)) for key, label in LABELS.items())
 
 
 def key_values_html(pairs: Iterable[tuple[str, Any]]) -> str:

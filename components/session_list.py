@@ -111,8 +111,7 @@ def _sort_picked() -> None:
     """The URL carries the sort; the page reads it when it runs (a click on the picked one
     again clears the control: the sort stays)."""
     if (picked := st.session_state.get("sort_pick")) and picked != current_sort():
-        st.query_params["sort"] = SortKey(picked).value
-        selection.keep_highlight()
+        _switch_sort(SortKey(picked))
 
 
 def _sort_by_header(event: GridEvent, sort: SortKey) -> None:
@@ -127,9 +126,14 @@ def _sort_by_header(event: GridEvent, sort: SortKey) -> None:
     except BadInput:
         return
     if picked != sort:
-        st.query_params["sort"] = picked.value
-        selection.keep_highlight()
+        _switch_sort(picked)
         st.rerun(scope="fragment")
+
+
+def _switch_sort(sort: SortKey) -> None:
+    """The URL takes the new sort; its grid, mounted anew, shows the open session selected."""
+    st.query_params["sort"] = sort.value
+    selection.keep_highlight()
 
 
 def _loaded(sort: SortKey, flt: SessionFilter, actor: Actor) -> LoadedList:

@@ -35,7 +35,7 @@ def open_view_from_url(actor: Actor) -> None:
 
 
 def views_sidebar(actor: Actor) -> None:
-    """The Saved views expander, where it is called (the Sessions page: its place in the sidebar)."""
+    """The Saved views expander, where it is called (the Sessions page: its sidebar place)."""
     views = run_action(lambda db: saved_views.list_views(db, actor=actor)) or []
     current = st.query_params.get("view")
     with st.expander("Saved views", expanded=bool(views), icon=":material/bookmark:"):

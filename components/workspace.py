@@ -1,8 +1,8 @@
 """The Sessions page's working area: the table, the chat of the selected session and its panel.
 
 It is a fragment: selecting a row, Load More, the sort switch, "Show earlier", the panel toggle,
-the divider between the table and the chat and the Logs drawer rerun only this area, not the header, the sidebar or the Session Filters
-dialog. A change of filters or an import reruns the whole page, which gives this area its new
+the divider between the table and the chat and the Logs drawer rerun only this area, not the
+header, the sidebar or the Session Filters dialog. A change of filters or an import reruns the whole page, which gives this area its new
 arguments. The chat's "View trace" listener is mounted here before any session is open
 (``chat.trace_listener``).
 """

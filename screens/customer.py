@@ -27,16 +27,16 @@ if not st.query_params.get("customer"):
         placeholder="Name, email, phone, id or external id",
         max_chars=200,
         width=480,
-    )
+    ).strip()
     found = (
-        run_action(lambda db: filter_options.search_customers(db, term, actor=actor)) or []
-        if term.strip()
+        (run_action(lambda db: filter_options.search_customers(db, term, actor=actor)) or [])
+        if term
         else []
     )
-    if not term.strip():
+    if not term:
         st.info("Open a customer from a session's Contact info: “Open in 360”, or find one here.")
     elif not found:
-        st.info(f"No customer matches {md_escape(strict.quote(term.strip()))}.")
+        feedback.info(f"No customer matches {strict.quote(term)}.")
     # Buttons, not page links: a link to the page it is on opens the customer but leaves their id
     # out of the address, so a reload or a shared link would lose them.
     matches = st.container(gap=None)

@@ -60,7 +60,9 @@ HELP = {
     "Accept p50 (min)": "Median minutes from the request to a person accepting it",
     "Accept p90 (min)": "9 of 10 handovers were accepted within this many minutes",
     "First reply p50 (min)": "Median minutes from the request to a person's first reply",
-    "First reply p90 (min)": "9 of 10 handovers had a person's first reply within this many minutes",
+    "First reply p90 (min)": (
+        "9 of 10 handovers had a person's first reply within this many minutes"
+    ),
 }
 config = {name: st.column_config.NumberColumn(help=text) for name, text in HELP.items()}
 st.subheader("Per AI agent, over these days")

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from db.models import AuditEvent, User
 from sessionlens import auth, permissions
-from sessionlens.demo.reference import DEMO_PASSWORD
+from sessionlens.auth import DEMO_PASSWORD
 from sessionlens.errors import BadInput
 from sessionlens.kinds import Role
 from sessionlens.permissions import Action

@@ -648,7 +648,7 @@ def test_sign_in_reload_second_tab_and_sign_out(browser, server):
     tab stay signed in; Sign out ends both tabs."""
     from playwright.sync_api import expect
 
-    from sessionlens.demo.reference import DEMO_PASSWORD
+    from sessionlens.auth import DEMO_PASSWORD
 
     base, engine = server
     cs = appdb.showcase(engine)

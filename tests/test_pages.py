@@ -467,7 +467,7 @@ def test_operators_have_no_settings_or_audit(app_db):
 
 def test_audit_page_lists_sign_ins_and_filters(app_db):
     from sessionlens import auth
-    from sessionlens.demo.reference import DEMO_PASSWORD
+    from sessionlens.auth import DEMO_PASSWORD
 
     with Session(app_db) as db, db.begin():
         auth.sign_in(

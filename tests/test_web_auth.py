@@ -7,7 +7,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from sessionlens.demo.reference import DEMO_PASSWORD
+from sessionlens.auth import DEMO_PASSWORD
 from sessionlens.settings import get_settings
 from web import auth as web_auth
 from web import db as web_db

@@ -13,8 +13,6 @@ from sessionlens.demo.context import Customer, DemoContext, Tenant
 from sessionlens.geo import Locator
 from sessionlens.kinds import Plan, Role
 
-DEMO_PASSWORD = auth.DEMO_PASSWORD
-
 # Public /16 prefixes in several regions; addresses in them resolve to real countries and cities.
 PUBLIC_PREFIXES = [
     "81.2",
@@ -148,7 +146,7 @@ def tenants(ctx: DemoContext) -> list[Tenant]:
         t2.id: ["Blue Assistant", "Billing Bot"],
     }
     created = ctx.now - dt.timedelta(days=400)
-    # Every demo account signs in with DEMO_PASSWORD (the README lists them); one hash, with a
+    # Every demo account signs in with auth.DEMO_PASSWORD (the README lists them); one hash, with a
     # fixed salt, keeps the data set the same for the same seed.
     hashed = auth.demo_password_hash()
     for t in (t1, t2):
