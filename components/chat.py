@@ -30,7 +30,7 @@ from sessionlens.timefmt import local, utc
 # not emoji, which look different on every system; each is named for screen readers and on
 # hover. The pictures are 4 KB of CSS: the frame sends them once per page (``PAGE_CSS``), not
 # every click; their rules name both classes, so the chat's own CSS (sent later) cannot undo them.
-AVATARS = {
+AVATARS: dict[str, str] = {  # an author kind (its value) and its name
     AuthorKind.CUSTOMER: "Customer",
     AuthorKind.AI: "AI agent",
     AuthorKind.HUMAN: "Human agent",

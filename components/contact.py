@@ -6,7 +6,7 @@ import datetime as dt
 
 import streamlit as st
 
-from components.data import run_action
+from components.data import run_step
 from components.markdown import md_escape
 from components.panel import render_contact
 from sessionlens import customers
@@ -43,7 +43,7 @@ def contact_block(contact: Contact, actor: Actor) -> None:
     if cancelled:
         st.session_state.pop("contact_editing", None)
         st.rerun()
-    if saved and run_action(
+    if saved and run_step(
         lambda db: customers.update_contact(
             db, actor=actor, customer_id=contact.id, fields=new, now=dt.datetime.now(dt.UTC)
         )

@@ -114,6 +114,12 @@ def run_action(fn: Callable[[Session], T], *, success: str | None = None) -> T |
     return result
 
 
+def run_step(fn: Callable[[Session], object], *, success: str | None = None) -> bool:
+    """Run one domain call for what it changes (its result, often None, is not needed): True
+    when it went through, False when a DomainError was shown instead."""
+    return run_action(lambda db: fn(db) or True, success=success) is not None
+
+
 @cache
 def keep_imports_out_of_gc() -> None:
     """Once per process, after the first page run: move every object alive now (the modules,

@@ -45,7 +45,9 @@ def export_dialog(actor: Actor, tz: str, flt: SessionFilter) -> None:
         if not by_id:
             st.info("There are no AI agents yet.")
             return
-        agent = st.selectbox("AI agent", list(by_id), format_func=by_id.get, key="export_agent")
+        agent = st.selectbox(
+            "AI agent", list(by_id), format_func=by_id.__getitem__, key="export_agent"
+        )
         what = {"agent_id": int(agent), "label": by_id[agent]}
     else:
         what = {
@@ -53,7 +55,7 @@ def export_dialog(actor: Actor, tz: str, flt: SessionFilter) -> None:
             "tz": tz,
             "label": "filtered" if active else "all sessions",
         }
-    fmt = st.radio("Format", list(FORMATS), format_func=FORMATS.get, key="export_format")
+    fmt = st.radio("Format", list(FORMATS), format_func=FORMATS.__getitem__, key="export_format")
     what["format"] = fmt
     ticket = run_action(
         lambda db: auth.issue_ticket(

@@ -16,7 +16,7 @@ import datetime as dt
 import streamlit as st
 
 from components import feedback
-from components.data import run_action
+from components.data import run_action, run_step
 from components.markdown import md_escape
 from sessionlens import filter_options, filter_query, search
 from sessionlens.channels import CHANNELS
@@ -103,17 +103,17 @@ def filter_form(actor: Actor, tz: str, flt: SessionFilter, result_fields: dict[s
     if st.session_state.get(P + "seeded") != url or P + "agent" not in st.session_state:
         _seed(flt, tz)
         st.session_state[P + "seeded"] = url
-    opts = run_action(
-        lambda db: {
-            "agents": filter_options.agents(db, actor=actor),
-            "humans": filter_options.human_agents(db, actor=actor),
-            "statuses": filter_options.statuses(db, actor=actor),
-            "countries": filter_options.countries(db, actor=actor),
-        }
-    ) or {"agents": [], "humans": [], "statuses": [], "countries": []}
-    labels = {f"agent:{c.id}": c.label for c in opts["agents"]}
-    labels |= {f"human:{c.id}": c.label for c in opts["humans"]}
-    labels |= {f"country:{c.id}": c.label for c in opts["countries"]}
+    agents, humans, statuses, countries = run_action(
+        lambda db: (
+            filter_options.agents(db, actor=actor),
+            filter_options.human_agents(db, actor=actor),
+            filter_options.statuses(db, actor=actor),
+            filter_options.countries(db, actor=actor),
+        )
+    ) or ([], [], [], [])
+    labels = {f"agent:{c.id}": c.label for c in agents}
+    labels |= {f"human:{c.id}": c.label for c in humans}
+    labels |= {f"country:{c.id}": c.label for c in countries}
     # Two columns: the form is half as long, and Apply is in view on a laptop screen.
     left, right = st.columns(2, gap="large")
     with left:
@@ -127,7 +127,7 @@ def filter_form(actor: Actor, tz: str, flt: SessionFilter, result_fields: dict[s
         st.checkbox("Also search customer names, emails and phones", key=P + "people")
         st.multiselect(
             "Agents",
-            [c.id for c in opts["agents"]],
+            [c.id for c in agents],
             key=P + "agent",
             format_func=lambda i: labels.get(f"agent:{i}", i),
             placeholder="Type to search agents",
@@ -136,31 +136,34 @@ def filter_form(actor: Actor, tz: str, flt: SessionFilter, result_fields: dict[s
             "Channel", list(CHANNELS), key=P + "channel", format_func=lambda k: CHANNELS[k].name
         )
         st.selectbox(
-            "Responsible", list(RESPONSIBLE), key=P + "responsible", format_func=RESPONSIBLE.get
+            "Responsible",
+            list(RESPONSIBLE),
+            key=P + "responsible",
+            format_func=RESPONSIBLE.__getitem__,
         )
         st.multiselect(
             "Human Agent",
-            [c.id for c in opts["humans"]],
+            [c.id for c in humans],
             key=P + "human",
             format_func=lambda i: labels.get(f"human:{i}", i),
         )
         _users(actor)
         st.multiselect(
             "Country",
-            [c.id for c in opts["countries"]],
+            [c.id for c in countries],
             key=P + "country",
             format_func=lambda i: labels.get(f"country:{i}", i),
         )
         st.text_input("IP", key=P + "ip", placeholder="Exact address, e.g. 81.2.69.142")
     with right:
-        st.multiselect("Statuses", opts["statuses"], key=P + "status")
+        st.multiselect("Statuses", statuses, key=P + "status")
         for prefix, (_, label) in filter_query.RANGES.items():
             st.caption(md_escape(f"{label} ({tz}; from inclusive, to exclusive)"))
             a, b = st.columns(2)
             a.datetime_input("From", key=f"{P}{prefix}_from", format="YYYY-MM-DD")
             b.datetime_input("To", key=f"{P}{prefix}_to", format="YYYY-MM-DD")
         a, b = st.columns([3, 2])
-        a.selectbox("Messages", list(OPS), key=P + "msg_op", format_func=OPS.get)
+        a.selectbox("Messages", list(OPS), key=P + "msg_op", format_func=OPS.__getitem__)
         b.number_input("Count", min_value=0, step=1, key=P + "msg_n")
         st.checkbox("Has Attachments", key=P + "attachments")
         missing = {"": "Any", filter_query.ANY_RESULT: "Any configured field", **result_fields}
@@ -168,7 +171,7 @@ def filter_form(actor: Actor, tz: str, flt: SessionFilter, result_fields: dict[s
             "Results missing",
             list(missing),
             key=P + "missing",
-            format_func=missing.get,
+            format_func=missing.__getitem__,
             disabled=not result_fields,
             help="Sessions in which the agent did not collect a result you configured"
             if result_fields
@@ -261,7 +264,7 @@ def _apply(actor: Actor, tz: str, result_keys: list[str]) -> None:
     except BadInput as err:
         feedback.error(str(err))
         return
-    if run_action(lambda db: filter_options.check(db, flt, actor=actor) or True):
+    if run_step(lambda db: filter_options.check(db, flt, actor=actor)):
         clean = filter_query.encode(flt, tz)
         leave_view()
         write_query(clean)

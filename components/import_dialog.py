@@ -41,7 +41,7 @@ def import_dialog(actor: Actor, tz: str) -> None:
     )
     agents = run_action(lambda db: filter_options.agents(db, actor=actor)) or []
     names = {c.id: c.label for c in agents}
-    agent = st.selectbox("AI agent", list(names), format_func=names.get, key="import_agent")
+    agent = st.selectbox("AI agent", list(names), format_func=names.__getitem__, key="import_agent")
     channel = st.selectbox(
         "Channel",
         list(CHANNELS),
@@ -60,7 +60,7 @@ def import_dialog(actor: Actor, tz: str) -> None:
         picked = st.selectbox(
             "Customer",
             list(labels),
-            format_func=labels.get,
+            format_func=labels.__getitem__,
             key="import_customer",
             index=None,
             placeholder="Pick a match",
@@ -80,7 +80,7 @@ def import_dialog(actor: Actor, tz: str) -> None:
     )
     if st.button(
         "Import", type="primary", key="import_go", disabled=upload is None or agent is None
-    ):
+    ) and (upload is not None and agent is not None):  # both set when the button is enabled
         started = local_to_utc(when, tz) if when else None
         done = run_action(
             lambda db: importer.import_recording(

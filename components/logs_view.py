@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from components.clipboard import copy_button
 from components.data import read_session, run_action
@@ -162,7 +163,7 @@ def _turn(page: int) -> None:
     st.session_state.pop("logs_q", None)  # a page turn leaves the search
 
 
-def _copy(col, sid: int, kind: LogKind, actor: Actor) -> None:  # type: ignore[no-untyped-def]
+def _copy(col: DeltaGenerator, sid: int, kind: LogKind, actor: Actor) -> None:
     text = run_action(lambda db: logs.full_text(db, sid, kind, actor=actor, max_chars=COPY_LIMIT))
     if text is None:
         col.download_button(

@@ -12,13 +12,16 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
 
 from sessionlens.search import TextQuery, hits
 
@@ -42,9 +45,13 @@ def _safe_link(url: str) -> bool:
 def _renderer(image_hosts: frozenset[str]) -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.enable(["table", "strikethrough"])
-    md.validateLink = _safe_link  # anything else stays literal text
+    # markdown-it's documented way to change which links it keeps is to set this on the instance;
+    # anything _safe_link refuses stays literal text.
+    md.validateLink = _safe_link  # type: ignore[method-assign]
 
-    def image(self, tokens, idx, options, env) -> str:  # type: ignore[no-untyped-def]
+    def image(
+        self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
         tok = tokens[idx]
         src = str(tok.attrGet("src") or "")
         alt = self.renderInlineAsText(tok.children or [], options, env)

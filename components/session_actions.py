@@ -6,7 +6,7 @@ import datetime as dt
 
 import streamlit as st
 
-from components.data import read_session, run_action
+from components.data import read_session, run_action, run_step
 from components.logs_view import open_logs
 from components.session_list import reload_lists
 from sessionlens import auth, chat, handover
@@ -28,15 +28,11 @@ def render_actions(detail: SessionDetail, actor: Actor) -> None:
         help=reason,
         icon=":material/support_agent:",
     ):
-        done = run_action(
-            lambda db: (
-                handover.hand_over(
-                    db, actor=actor, session_id=detail.row.id, now=dt.datetime.now(dt.UTC)
-                )
-                or True
+        if run_step(
+            lambda db: handover.hand_over(
+                db, actor=actor, session_id=detail.row.id, now=dt.datetime.now(dt.UTC)
             )
-        )
-        if done:
+        ):
             st.session_state["flash"] = "Session set to operator"
             reload_lists()  # the Responsible column changes
             st.rerun()

@@ -71,7 +71,7 @@ def sessions_table(actor: Actor, tz: str, flt: SessionFilter, *, filtered: bool)
         "Sort by",
         list(SORT_LABELS),
         key="sort_pick",
-        format_func=SORT_LABELS.get,
+        format_func=SORT_LABELS.__getitem__,
         selection_mode="single",
         on_change=_sort_picked,
     )

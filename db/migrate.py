@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
+from sqlalchemy.schema import SchemaItem
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,11 +28,17 @@ def include_name(name: str | None, type_: str, parent_names: object) -> bool:
     return not (type_ == "table" and name is not None and "_fts" in name)
 
 
-def include_object_for(dialect: str):  # type: ignore[no-untyped-def]
+def include_object_for(dialect: str) -> Callable[..., bool]:
     """Schema comparison skips what the models create on another database only (``ddl_if``:
     the GIN search indexes are Postgres'; SQLite searches through FTS5)."""
 
-    def include_object(obj, name, type_, reflected, compare_to) -> bool:  # type: ignore[no-untyped-def]
+    def include_object(
+        obj: SchemaItem,
+        name: str | None,
+        type_: str,
+        reflected: bool,
+        compare_to: SchemaItem | None,
+    ) -> bool:
         only = getattr(getattr(obj, "_ddl_if", None), "dialect", None)
         return only is None or only == dialect
 

@@ -1,6 +1,8 @@
 """360 View: a customer's profile and every session of theirs, opened from "Open in 360" or found
 by name, email, phone or id when the page is opened from the menu."""
 
+from functools import partial
+
 import streamlit as st
 
 from components import feedback, selection, url
@@ -53,7 +55,7 @@ if not st.query_params.get("customer"):
 customer_id = url.id_param("customer", "The link's customer")
 if customer_id is None:
     st.stop()
-contact = run_action(lambda db: customers.get_contact(db, customer_id, actor=actor))
+contact = run_action(partial(customers.get_contact, customer_id=customer_id, actor=actor))
 if contact is None:
     st.stop()
 
@@ -63,7 +65,9 @@ with profile:
     st.markdown("**Contact info**")
     contact_block(contact, actor)
 with history:
-    headers = run_action(lambda db: customers.customer_sessions(db, contact.id, actor=actor)) or []
+    headers = (
+        run_action(partial(customers.customer_sessions, customer_id=contact.id, actor=actor)) or []
+    )
     st.subheader(f"Sessions · {len(headers)}")
     if not headers:
         st.info("This customer has no sessions yet.", icon=":material/forum:")

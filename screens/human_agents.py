@@ -13,7 +13,7 @@ import streamlit as st
 
 from components import feedback, live, url
 from components.chat import message_window, render_conversation
-from components.data import current_actor, run_action, run_read
+from components.data import current_actor, run_action, run_read, run_step
 from components.markdown import md_escape
 from components.panel import render_panel
 from sessionlens import human_agents, identity, sessions
@@ -46,24 +46,26 @@ by = (
     )
     or "AI agent"
 )
-shows: list[object] = ["all", "mine", "unassigned", *mate_names]
-show = show_col.selectbox(
-    "Show",
-    shows,
-    format_func=lambda s: {"all": "All", "mine": "Assigned to me", "unassigned": "Unassigned"}.get(
-        s,
-        mate_names.get(s, str(s)),  # type: ignore[arg-type]
-    ),
-    key="ha_show",
+SHOW_LABELS: dict[human_agents.Show, str] = {
+    "all": "All",
+    "mine": "Assigned to me",
+    "unassigned": "Unassigned",
+}
+SHOW_LABELS.update(mate_names.items())
+show: human_agents.Show = (
+    show_col.selectbox(
+        "Show", list(SHOW_LABELS), format_func=SHOW_LABELS.__getitem__, key="ha_show"
+    )
+    or "all"
 )
-cards = run_read(lambda db: human_agents.conversations(db, actor=actor, show=show)) or []  # type: ignore[arg-type]
+cards = run_read(lambda db: human_agents.conversations(db, actor=actor, show=show)) or []
 counts = (
     run_read(
         lambda db: human_agents.group_counts(
             db,
             actor=actor,
             by="agent" if by == "AI agent" else "human",
-            show=show,  # type: ignore[arg-type]
+            show=show,
         )
     )
     or {}
@@ -100,15 +102,16 @@ with list_col:
                 )
                 st.caption(who)
 
-detail = (
-    run_action(
+
+def _read(session_id: int) -> sessions.SessionDetail | None:
+    return run_action(
         lambda db: sessions.get_session(
-            db, chosen, actor=actor, last_messages=message_window(chosen)
+            db, session_id, actor=actor, last_messages=message_window(session_id)
         )
     )
-    if chosen
-    else None
-)
+
+
+detail = _read(chosen) if chosen else None
 with chat_col:
     if detail is None:
         st.subheader("Chat")
@@ -135,45 +138,45 @@ with chat_col:
         if not waiting:
             st.caption("This conversation is finished or back with the AI: nothing to do here.")
         elif may_work:
-            a, b, c = st.columns([1, 1.6, 1], vertical_alignment="bottom")
-            if assignee is None and a.button("Accept", type="primary", key="ha_accept"):
-                if run_action(
-                    lambda db: (
-                        human_agents.accept(db, actor=actor, session_id=row.id, now=_now()) or True
-                    )
+            accept_col, assign_col, resolve_col = st.columns(
+                [1, 1.6, 1], vertical_alignment="bottom"
+            )
+            if assignee is None and accept_col.button("Accept", type="primary", key="ha_accept"):
+                if run_step(
+                    lambda db: human_agents.accept(db, actor=actor, session_id=row.id, now=_now())
                 ):
                     st.session_state["ha_flash"] = "You have this conversation now"
                     st.rerun()
-            target = b.selectbox(
+            target = assign_col.selectbox(
                 "Assign to",
                 list(mate_names),
-                format_func=mate_names.get,
+                format_func=mate_names.__getitem__,
                 key="ha_assign_to",
                 index=None,
                 placeholder="A teammate",
             )
-            if b.button("Assign", key="ha_assign", disabled=target is None):
-                if run_action(
-                    lambda db: (
-                        human_agents.assign(
-                            db, actor=actor, session_id=row.id, user_id=int(target), now=_now()
-                        )
-                        or True
+            if (
+                assign_col.button("Assign", key="ha_assign", disabled=target is None)
+                and target is not None
+            ):
+                teammate: int = target
+                if run_step(
+                    lambda db: human_agents.assign(
+                        db, actor=actor, session_id=row.id, user_id=teammate, now=_now()
                     )
                 ):
-                    st.session_state["ha_flash"] = f"Assigned to {mate_names[target]}"
+                    st.session_state["ha_flash"] = f"Assigned to {mate_names[teammate]}"
                     st.rerun()
-            if assignee is not None and c.button("Resolve", key="ha_resolve"):
+            if assignee is not None and resolve_col.button("Resolve", key="ha_resolve"):
                 st.session_state["ha_confirm"] = row.id
             if st.session_state.get("ha_confirm") == row.id:
                 st.warning("Resolve this conversation? The session finishes.")
                 yes, no = st.columns(2)
                 if yes.button("Yes, resolve", type="primary", key="ha_resolve_yes"):
                     st.session_state.pop("ha_confirm", None)
-                    if run_action(
-                        lambda db: (
-                            human_agents.resolve(db, actor=actor, session_id=row.id, now=_now())
-                            or True
+                    if run_step(
+                        lambda db: human_agents.resolve(
+                            db, actor=actor, session_id=row.id, now=_now()
                         )
                     ):
                         st.session_state["ha_flash"] = "Resolved"
@@ -203,20 +206,20 @@ with chat_col:
                         "Note for colleagues (never sent to the customer)", key="ha_note"
                     )
                     if st.form_submit_button("Add note"):
-                        if run_action(
-                            lambda db: (
-                                human_agents.note(
-                                    db, actor=actor, session_id=row.id, text=text, now=_now()
-                                )
-                                or True
+                        if run_step(
+                            lambda db: human_agents.note(
+                                db, actor=actor, session_id=row.id, text=text, now=_now()
                             )
                         ):
                             st.rerun()
             if mine:
-                sent = st.chat_input(
-                    "Reply to the customer (Enter sends, Shift+Enter: new line)", key="ha_reply"
+                sent = (
+                    st.chat_input(
+                        "Reply to the customer (Enter sends, Shift+Enter: new line)", key="ha_reply"
+                    )
+                    or ""
                 )
-                if sent and run_action(
+                if sent and run_step(
                     lambda db: human_agents.reply(
                         db, actor=actor, session_id=row.id, text=sent, now=_now()
                     )

@@ -9,11 +9,12 @@ is kept.
 import datetime as dt
 import secrets
 import zoneinfo
+from functools import partial
 
 import streamlit as st
 
 from components import feedback
-from components.data import current_actor, run_action
+from components.data import current_actor, run_action, run_step
 from sessionlens import admin, jobs, timefmt
 from sessionlens.kinds import JobStatus, Plan, Role
 from sessionlens.permissions import Action, can
@@ -79,42 +80,31 @@ with users_tab:
             "Role",
             list(ROLE_LABELS),
             index=list(ROLE_LABELS).index(u.role),
-            format_func=ROLE_LABELS.get,
+            format_func=ROLE_LABELS.__getitem__,
             key=f"settings_role_{u.id}",
         )
         if role_col.button("Change role", key="settings_set_role", disabled=new_role == u.role):
-            done = run_action(
-                lambda db: (
-                    admin.set_role(db, actor=actor, user_id=u.id, role=new_role, now=_now()) or True
-                )
-            )
-            if done:
+            if run_step(
+                lambda db: admin.set_role(db, actor=actor, user_id=u.id, role=new_role, now=_now())
+            ):
                 st.session_state["settings_flash"] = f"{u.name} is now {ROLE_LABELS[new_role]}"
                 st.rerun()
         label = "Deactivate" if u.is_active else "Reactivate"
         if act_col.button(label, key="settings_active", width="stretch"):
-            done = run_action(
-                lambda db: (
-                    admin.set_active(
-                        db, actor=actor, user_id=u.id, active=not u.is_active, now=_now()
-                    )
-                    or True
+            if run_step(
+                lambda db: admin.set_active(
+                    db, actor=actor, user_id=u.id, active=not u.is_active, now=_now()
                 )
-            )
-            if done:
+            ):
                 st.session_state["settings_flash"] = f"{u.name}: {label.lower()}d"
                 st.rerun()
         if pw_col.button("Reset password", key="settings_reset", width="stretch"):
             new_password = secrets.token_urlsafe(12)
-            done = run_action(
-                lambda db: (
-                    admin.reset_password(
-                        db, actor=actor, user_id=u.id, password=new_password, now=_now()
-                    )
-                    or True
+            if run_step(
+                lambda db: admin.reset_password(
+                    db, actor=actor, user_id=u.id, password=new_password, now=_now()
                 )
-            )
-            if done:
+            ):
                 _show_once(
                     f"New password for {u.email}",
                     new_password,
@@ -129,7 +119,7 @@ with users_tab:
         role = st.selectbox(
             "Role",
             list(ROLE_LABELS),
-            format_func=ROLE_LABELS.get,
+            format_func=ROLE_LABELS.__getitem__,
             index=list(ROLE_LABELS).index(Role.VIEWER),
             key="invite_role",
         )
@@ -269,8 +259,8 @@ with keys_tab:
             key="settings_revoke_pick",
         )
         if st.button("Revoke", key="settings_revoke"):
-            if run_action(
-                lambda db: admin.revoke_api_key(db, actor=actor, key_id=revoke, now=_now()) or True
+            if run_step(
+                lambda db: admin.revoke_api_key(db, actor=actor, key_id=revoke, now=_now())
             ):
                 st.session_state["settings_flash"] = f"Revoked {by_key[revoke].name}"
                 st.rerun()
@@ -327,15 +317,19 @@ with queue_tab:
             for col, (label, name, icon, applies, act, did, hint) in zip(
                 st.columns(len(actions)), actions, strict=True
             ):
-                if col.button(
-                    label,
-                    key=f"settings_job_{name}",
-                    icon=icon,
-                    disabled=job is None or job.status not in applies,
-                    help=hint,
-                    width="stretch",
-                ) and run_action(lambda db, act=act: act(db, pick, now=_now(), actor=actor)):
-                    st.session_state["settings_flash"] = f"Job {pick} {did}"
+                if (
+                    col.button(
+                        label,
+                        key=f"settings_job_{name}",
+                        icon=icon,
+                        disabled=job is None or job.status not in applies,
+                        help=hint,
+                        width="stretch",
+                    )
+                    and job is not None
+                    and run_step(partial(act, job_id=job.id, now=_now(), actor=actor))
+                ):
+                    st.session_state["settings_flash"] = f"Job {job.id} {did}"
                     st.rerun()
     else:
         st.info("No recordings have been imported yet.", icon=":material/graphic_eq:")

@@ -7,6 +7,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import Progress
@@ -16,6 +17,14 @@ from db.engine import make_engine
 from sessionlens import demo as demo_data
 from sessionlens import geo, setup
 from sessionlens.settings import get_settings
+
+if TYPE_CHECKING:  # types only: the commands import what they need when they run
+    import socket
+    from collections.abc import Callable
+
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from sessionlens.permissions import Actor
 
 app = typer.Typer(
     help="Sessionlens: the console for AI-agent customer sessions.", no_args_is_help=True
@@ -197,7 +206,7 @@ def api_server(
         child.join()
 
 
-def _serve_api(sock) -> None:  # type: ignore[no-untyped-def]
+def _serve_api(sock: socket.socket) -> None:
     import uvicorn
 
     # No proxy_headers: nothing there reads the client's address, and uvicorn's middleware for it
@@ -273,7 +282,12 @@ def jobs_cancel(
     _each_job(job_ids, database_url, lambda db, i: jobs.cancel_job(db, i, now=_now()), "cancelled")
 
 
-def _each_job(job_ids, database_url, change, done: str) -> None:  # type: ignore[no-untyped-def]
+def _each_job(
+    job_ids: list[int],
+    database_url: str | None,
+    change: Callable[[Session, int], object],
+    done: str,
+) -> None:
     from sessionlens.errors import DomainError
 
     maker, failed = _users_db(database_url), 0
@@ -331,7 +345,7 @@ def blobs_migrate(
     typer.echo(f"Now set SESSIONLENS_BLOB_STORE={to} on every app server and worker.")
 
 
-def _agent_option(db, actor, name: str) -> int:  # type: ignore[no-untyped-def]
+def _agent_option(db: Session, actor: Actor, name: str) -> int:
     """The ``--agent`` option's agent in the actor's tenant, or the option's error."""
     from sessionlens import access
     from sessionlens.errors import NotFound
@@ -433,7 +447,7 @@ if __name__ == "__main__":
 ROLES_HELP = "admin, lead, operator, viewer or user"
 
 
-def _users_db(database_url: str | None):  # type: ignore[no-untyped-def]
+def _users_db(database_url: str | None) -> sessionmaker[Session]:
     from db.engine import make_sessionmaker
 
     return make_sessionmaker(setup.migrated_engine(database_url or get_settings().database_url))
@@ -610,7 +624,7 @@ def tenants_list(database_url: str | None = UrlOpt) -> None:
 # --- API keys, JSON import, export ----------------------------------------------------------------
 
 
-def _tenant_admin(db, tenant: str | None):  # type: ignore[no-untyped-def]
+def _tenant_admin(db: Session, tenant: str | None) -> Actor:
     """The first active admin of ``tenant``: whom a command-line change acts as."""
     from sessionlens import auth, identity
 

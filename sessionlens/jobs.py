@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from db.engine import rowcount
@@ -46,7 +46,7 @@ def enqueue(db: Session, *, tenant_id: int, session_id: int, kind: str, now: dt.
     return job
 
 
-def _claimable(now: dt.datetime, stale_after: dt.timedelta):  # type: ignore[no-untyped-def]
+def _claimable(now: dt.datetime, stale_after: dt.timedelta) -> ColumnElement[bool]:
     return or_(
         Job.status == JobStatus.QUEUED,
         and_(Job.status == JobStatus.RUNNING, Job.heartbeat_at < now - stale_after),
@@ -89,7 +89,7 @@ def claim(
     return db.get(Job, job_id, populate_existing=True)
 
 
-def _held(job_id: int, worker: str, attempt: int):  # type: ignore[no-untyped-def]
+def _held(job_id: int, worker: str, attempt: int) -> ColumnElement[bool]:
     return and_(
         Job.id == job_id,
         Job.worker == worker,

@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, select, tuple_
+from sqlalchemy import Select, SQLColumnExpression, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from db.models import Agent, ChatSession, Customer, Mode, Tenant, User
@@ -35,7 +35,7 @@ class SortKey(enum.StrEnum):
     LAST_MESSAGE = "last_message"
 
     @property
-    def column(self):  # type: ignore[no-untyped-def]
+    def column(self) -> SQLColumnExpression[dt.datetime | None]:
         return ChatSession.started_at if self is SortKey.STARTED else ChatSession.last_message_at
 
 

@@ -1,6 +1,7 @@
 """Alembic environment: migrates the database named by the caller or by Sessionlens settings."""
 
 from alembic import context
+from sqlalchemy import Connection
 
 from db.engine import make_engine
 from db.migrate import include_name, include_object_for
@@ -41,7 +42,7 @@ def run_migrations_online() -> None:
     engine.dispose()
 
 
-def _run(connection) -> None:  # type: ignore[no-untyped-def]
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

@@ -166,7 +166,9 @@ def decode(path: Path, *, stereo: bool) -> Decoded:
     return Decoded([buf[i, :filled] for i in range(n)], skipped, declared or decoded, decoded)
 
 
-def _packets(container, stream) -> Iterator:  # type: ignore[no-untyped-def]
+def _packets(
+    container: av.container.InputContainer, stream: av.AudioStream
+) -> Iterator[av.Packet[av.AudioStream]]:
     demux = container.demux(stream)
     while True:
         try:

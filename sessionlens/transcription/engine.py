@@ -20,6 +20,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -27,6 +28,9 @@ from sessionlens.errors import DomainError
 from sessionlens.settings import Settings
 from sessionlens.transcription.audio import SAMPLE_RATE
 from sessionlens.transcription.models import MissingModel, bundled
+
+if TYPE_CHECKING:  # faster-whisper (and CTranslate2) load when a model is first needed
+    from faster_whisper.transcribe import Segment as WhisperSegment
 
 CHUNK_SECONDS = 300  # transcribe at most 5 minutes at a time: bounded memory for long calls
 SETTING = "SESSIONLENS_WHISPER_MODEL"
@@ -191,7 +195,7 @@ def uncovered(
 PAUSE = 1.0  # seconds of silence inside a segment that start a new message (a new turn)
 
 
-def _split_at_pauses(seg) -> Iterator[tuple[float, float, str]]:  # type: ignore[no-untyped-def]
+def _split_at_pauses(seg: WhisperSegment) -> Iterator[tuple[float, float, str]]:
     """A segment can span several turns (a channel's silences while the other side talks): cut it
     where its words pause, using the word timestamps."""
     words = list(seg.words or [])

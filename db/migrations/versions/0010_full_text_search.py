@@ -9,7 +9,8 @@ Revises: 0009
 Create Date: 2026-11-26 11:30:00
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -30,7 +31,9 @@ def upgrade() -> None:
     for table in ("messages", "customers"):
         op.add_column(table, sa.Column("search", SearchDoc(), nullable=True))
     _backfill("messages", ("text",), lambda r: document(r.text or ""))
-    _backfill("customers", ("name", "email", "phone"), lambda r: people_document(*r[1:]))
+    _backfill(
+        "customers", ("name", "email", "phone"), lambda r: people_document(r.name, r.email, r.phone)
+    )
     if sqlite:  # the index is built from the rows now there, then kept by the triggers
         for table in ("messages", "customers"):
             for statement in fts5_ddl(table):
@@ -67,7 +70,9 @@ def fts5_ddl(table: str) -> list[str]:
     ]
 
 
-def _backfill(table: str, columns: tuple[str, ...], tokens) -> None:  # type: ignore[no-untyped-def]
+def _backfill(
+    table: str, columns: tuple[str, ...], tokens: Callable[[sa.Row[Any]], list[str]]
+) -> None:
     bind = op.get_bind()
     tbl = sa.table(
         table, sa.column("id"), sa.column("search", SearchDoc()), *map(sa.column, columns)
