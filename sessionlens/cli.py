@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from db.engine import make_engine
 from sessionlens import demo as demo_data
-from sessionlens import geo, setup
+from sessionlens import geo, setup, shutdown
 from sessionlens.settings import get_settings
 
 if TYPE_CHECKING:  # types only: the commands import what they need when they run
@@ -159,6 +159,23 @@ def worker(
     typer.echo("Worker stopped")
 
 
+@app.command(
+    "serve", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
+)
+def serve(ctx: typer.Context) -> None:
+    """Serve the console: `streamlit run app.py`, with any Streamlit option after it (for
+    example --server.port 8502). Ctrl-C stops it with status 0, where `streamlit run` itself
+    prints "Aborted!" and exits 1 (sessionlens/shutdown.py)."""
+    from streamlit.web import cli as streamlit_cli
+
+    app_py = Path(__file__).resolve().parent.parent / "app.py"
+    if not app_py.is_file():
+        raise typer.BadParameter(f"{app_py} is missing: serve runs from a checkout of Sessionlens")
+    shutdown.quiet_ctrl_c()  # before uvicorn starts: it restores this handler when it stops
+    sys.argv = ["streamlit", "run", str(app_py), *ctx.args]
+    streamlit_cli.main()
+
+
 @app.command("api")
 def api_server(
     host: str = typer.Option("127.0.0.1", help="Address to listen on (0.0.0.0: every interface)."),
@@ -220,6 +237,7 @@ def _serve_api(sock: socket.socket) -> None:
         http="httptools",
         loop="uvloop",
     )
+    shutdown.quiet_ctrl_c()
     uvicorn.Server(config).run(sockets=[sock])
 
 

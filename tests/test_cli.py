@@ -1,5 +1,15 @@
 """The `sessionlens` command a new user runs: migrate, demo data, location refresh."""
 
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
 from sqlalchemy import make_url
 from typer.testing import CliRunner
 
@@ -267,3 +277,44 @@ def test_a_worker_on_postgres_settles_live_sessions(monkeypatch):
     result = runner.invoke(app, ["worker", "--database-url", "sqlite://"])
     assert result.exit_code == 0, result.output
     assert settling == [make_url(PG_URL).database]
+
+
+@pytest.mark.parametrize(
+    ("args", "health"),
+    [
+        (["serve", "--server.port", "{port}"], "/_stcore/health"),
+        (["api", "--port", "{port}"], "/healthz"),
+    ],
+)
+def test_ctrl_c_stops_a_server_quietly_with_status_zero(tmp_path, args, health):
+    """Ctrl-C (SIGINT) on `sessionlens serve` (what `make run` starts) and `sessionlens api`: the
+    server stops, says so in one line and exits 0, where `streamlit run app.py` alone says
+    "Aborted!" and exits 1 (uvicorn raises the signal again after its graceful stop)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("sessionlens")), *(a.format(port=port) for a in args)],
+        cwd=tmp_path,  # serve finds app.py beside the package, not in the working directory
+        env={**os.environ, "SESSIONLENS_DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}{health}", timeout=2) as r:
+                    assert r.status == 200
+                break
+            except OSError:
+                assert proc.poll() is None and time.time() < deadline, "the server did not start"
+                time.sleep(0.3)
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, out
+    assert out.rstrip().endswith("Stopped."), out
+    assert "Aborted" not in out and "Traceback" not in out, out
