@@ -159,9 +159,7 @@ def worker(
     typer.echo("Worker stopped")
 
 
-@app.command(
-    "serve", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
-)
+@app.command("serve", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def serve(ctx: typer.Context) -> None:
     """Serve the console: `streamlit run app.py`, with any Streamlit option after it (for
     example --server.port 8502). Ctrl-C stops it with status 0, where `streamlit run` itself
