@@ -377,7 +377,7 @@ def test_filter_by_ip_in_the_dialog_then_reset(page, server):
     expect(dialog.get_by_label("IP")).to_have_value(target.ip, timeout=10_000)
     dialog.get_by_role("button", name="Reset").click()
     expect(page.get_by_text("1 filter active: IP")).to_have_count(0, timeout=20_000)
-    expect(page.get_by_text("50 sessions loaded")).to_be_visible()
+    expect(page.get_by_text(f"{get_settings().page_size} sessions loaded")).to_be_visible()
 
 
 def test_shared_filter_url_shows_only_matching_rows(page, server):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from sessionlens.settings import get_settings
 from tests import appdb
 
 APP = appdb.FRAME
+# The table loads this many sessions at a time (SESSIONLENS_PAGE_SIZE; the tests run the default).
+PAGE = get_settings().page_size
 
 
 _run = appdb.run_app
@@ -89,7 +92,7 @@ def test_invalid_ip_is_a_message_and_changes_nothing(app_db):
 def test_bad_url_value_is_named_and_all_sessions_shown(app_db):
     at = _run({"start_from": "2026-03-02T00:00", "start_to": "2026-03-01T00:00"})
     assert any("the range ends before it starts" in e for e in appdb.shown(at.error))
-    assert any("50 sessions loaded" in c for c in _captions(at))
+    assert any(f"{PAGE} sessions loaded" in c for c in _captions(at))
 
 
 def test_empty_result_says_so_and_offers_reset(app_db):
@@ -97,7 +100,7 @@ def test_empty_result_says_so_and_offers_reset(app_db):
     assert any("No sessions match these filters." in i.value for i in at.info)
     at.button(key="empty_reset").click().run()
     assert "ip" not in at.query_params
-    assert any("50 sessions loaded" in c for c in _captions(at))
+    assert any(f"{PAGE} sessions loaded" in c for c in _captions(at))
 
 
 def test_users_filter_searches_customers(app_db):

@@ -11,9 +11,12 @@ from sqlalchemy.orm import Session
 from db.models import Message
 from sessionlens import identity, search, sessions
 from sessionlens.filters import SessionFilter
+from sessionlens.settings import get_settings
 from tests import appdb
 
 APP = appdb.FRAME
+# The table loads this many sessions at a time (SESSIONLENS_PAGE_SIZE; the tests run the default).
+PAGE = get_settings().page_size
 _run = appdb.run_app
 
 
@@ -37,9 +40,9 @@ def _matching(engine, q: str) -> list[int]:
 
 def test_typing_a_search_and_applying_narrows_the_table_and_writes_the_url(app_db):
     expected = _matching(app_db, '"started a refund"')
-    assert 0 < len(expected) < 50
+    assert 0 < len(expected) < PAGE
     at = _run()
-    assert _loaded(at) == 50
+    assert _loaded(at) == PAGE
     at.button(key="search_button").click().run()
     at.text_input(key="d_q").input('"started a refund"').run()
     at.button(key="d_apply").click().run()
@@ -82,13 +85,13 @@ def test_a_query_that_cannot_be_used_is_named_and_nothing_is_filtered(app_db):
     at.text_input(key="d_q").input("%%% ___").run()
     at.button(key="d_apply").click().run()
     assert any("has no letters or digits to look for" in e for e in appdb.shown(at.error))
-    assert "q" not in at.query_params and _loaded(at) == 50
+    assert "q" not in at.query_params and _loaded(at) == PAGE
 
 
 def test_a_bad_search_in_a_shared_link_is_named_and_all_sessions_shown(app_db):
     at = _run({"q": "x" * 600})
     assert any("at most 500 characters" in e for e in appdb.shown(at.error))
-    assert _loaded(at) == 50
+    assert _loaded(at) == PAGE
 
 
 def test_results_missing_filter_and_the_panel_marker(app_db):
