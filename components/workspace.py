@@ -42,10 +42,12 @@ def workspace(actor: Actor, tz: str, flt: SessionFilter, *, filtered: bool) -> N
         sessions_table(actor, tz, flt, filtered=filtered)
 
     sid = selection.selected()
-    opened = run_action(lambda db: _open(db, sid, actor)) if sid else None
-    detail, traced = opened or (None, set())
     with chat_col:
         divider()
+        # Read here, so that a link to a session that is gone or not this tenant's says so
+        # where its conversation would be, not under the table.
+        opened = run_action(lambda db: _open(db, sid, actor)) if sid else None
+        detail, traced = opened or (None, set())
         trace_listener(detail.row.id if detail else None, actor)
         if detail is None:
             st.subheader("Chat")

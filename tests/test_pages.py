@@ -117,7 +117,10 @@ def test_bad_deep_link_is_a_clear_message(app_db):
     at = _run({"session": "abc"})
     assert any("The link's session: 'abc' is not an id" in e for e in appdb.shown(at.error))
     at = _run({"session": "99999999"})
-    assert any("Session 99999999 not found" in e for e in appdb.shown(at.error))
+    # where its conversation would be (the chat's column), with the hint to pick one instead
+    (chat,) = [c for c in at.columns if [h.value for h in c.subheader] == ["Chat"]]
+    assert any("Session 99999999 not found" in e for e in appdb.shown(chat.error))
+    assert any("Select a session in the table" in i.value for i in chat.info)
 
 
 def test_sort_by_last_message(app_db):
