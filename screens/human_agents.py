@@ -111,8 +111,8 @@ def _read(session_id: int) -> sessions.SessionDetail | None:
     )
 
 
-detail = _read(chosen) if chosen else None
 with chat_col:
+    detail = _read(chosen) if chosen else None  # "not found" shows here, where the chat would be
     if detail is None:
         st.subheader("Chat")
         st.info("Pick a conversation on the left.", icon=":material/support_agent:")

@@ -539,6 +539,11 @@ def test_handoffs_and_human_agents_pages_show_a_handed_over_session(app_db):
         {"conversation": str(sid)}, "screens/human_agents.py", email="grace.kim@northwind.example"
     )
     assert at.button(key="ha_accept")
+    at = _run(
+        {"conversation": "99999999"}, "screens/human_agents.py", email="grace.kim@northwind.example"
+    )
+    (chat,) = [c for c in at.columns if [h.value for h in c.subheader] == ["Chat"]]
+    assert appdb.shown(chat.error) == ["Session 99999999 not found"]  # where the chat would be
     at = _run(page="screens/handoffs.py", email="grace.kim@northwind.example")
     per_agent, per_day = (d.value for d in at.dataframe)
     assert per_agent["Handovers"].sum() >= 1
