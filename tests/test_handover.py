@@ -72,3 +72,20 @@ def test_other_tenants_session_is_not_found(db):
     cs = _session(db, theirs)
     with pytest.raises(NotFound):
         handover.hand_over(db, actor=mine, session_id=cs.id, now=NOW)
+
+
+def test_an_intercom_session_is_handed_over_in_intercom_not_from_the_console(db):
+    """The spec: for Intercom, the Assignee field in Intercom controls handover. The button says
+    so and the domain refuses a person's handover; the runtime's (an assignee change) goes on."""
+    who = actor(db)
+    cs = _session(db, who, finished_at=None, mode=Mode.AI)
+    cs.channel = "intercom"
+    db.flush()
+    row = sessions.get_session(db, cs.id, actor=who).row
+    assert handover.blocked_reason(row, who) == handover.INTERCOM
+    assert "assign the conversation to a person" in handover.INTERCOM
+    with pytest.raises(RuleViolation, match="handed over in Intercom"):
+        handover.hand_over(db, actor=who, session_id=cs.id, now=NOW)
+    assert db.get(ChatSession, cs.id).mode == Mode.AI
+    handover.hand_over(db, actor=who, session_id=cs.id, now=NOW, trigger="automatic")
+    assert db.get(ChatSession, cs.id).mode == Mode.HUMAN

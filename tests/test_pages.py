@@ -89,7 +89,12 @@ def test_contact_parameters_and_results_with_missing_fields(app_db):
 
 
 def test_active_ai_session_can_be_handed_over(app_db):
-    at, cs = _open(app_db, ChatSession.finished_at.is_(None), ChatSession.mode == Mode.AI)
+    at, cs = _open(
+        app_db,
+        ChatSession.finished_at.is_(None),
+        ChatSession.mode == Mode.AI,
+        ChatSession.channel != "intercom",  # handed over in Intercom (the next test)
+    )
     button = at.button(key="hand_over")
     assert not button.disabled
     button.click().run()
@@ -97,6 +102,22 @@ def test_active_ai_session_can_be_handed_over(app_db):
     assert any("Transfer to human agent at" in h.body for h in at.get("html") if hasattr(h, "body"))
     assert at.button(key="hand_over").disabled
     assert at.button(key="hand_over").help == "Session is already handled by an operator"
+
+
+def test_an_active_intercom_session_says_it_is_handed_over_in_intercom(app_db):
+    cs = appdb.find_session(app_db, ChatSession.finished_at.is_(None), ChatSession.mode == Mode.AI)
+    with Session(app_db) as db, db.begin():  # the demo has no active Intercom session with the AI
+        db.get(ChatSession, cs.id).channel = "intercom"
+    try:
+        at = _run({"session": str(cs.id)})
+        assert at.button(key="hand_over").disabled
+        assert at.button(key="hand_over").help == (
+            "Intercom sessions are handed over in Intercom: assign the conversation to a person"
+            " there"
+        )
+    finally:
+        with Session(app_db) as db, db.begin():
+            db.get(ChatSession, cs.id).channel = cs.channel
 
 
 def test_finished_session_shows_why_handover_is_disabled(app_db):
