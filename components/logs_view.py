@@ -29,9 +29,10 @@ CSS = """<style>
 .sl-log pre { white-space:pre-wrap; word-break:break-word; font-size:0.8rem; margin:0; }
 .sl-log mark { background:#fde68a; } .sl-log mark.sl-now { background:#f97316; color:white; }
 .sl-log details summary { cursor:pointer; color:#4b5563; font-size:0.8rem; }
-button.sl-copy-all { font:inherit; line-height:1.6; min-height:2.5rem; padding:0.25rem 0.75rem;
-  border:1px solid rgba(49,51,63,.2); border-radius:0.5rem; background:white; color:inherit;
-  cursor:pointer; white-space:nowrap; }
+/* Looks like the Streamlit buttons beside it (Refresh): their label size and border colour. */
+button.sl-copy-all { font:inherit; font-size:0.875rem; line-height:1.6; min-height:2.5rem;
+  padding:0.25rem 0.75rem; border:1px solid rgb(220,216,212); border-radius:0.5rem;
+  background:white; color:inherit; cursor:pointer; white-space:nowrap; }
 button.sl-copy-all:hover { border-color:#ff4b4b; color:#ff4b4b; }
 .sl-call { border:1px solid #e5e7eb; border-radius:8px; padding:6px 10px; margin:6px 0; }
 .sl-call.sl-focus { border-color:#2563eb; box-shadow:0 0 0 2px #bfdbfe; }

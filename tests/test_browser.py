@@ -551,7 +551,15 @@ def test_logs_drawer_search_step_copy_and_trace_link(page, server, context):
     expect(dialog.get_by_text(f"2 of {total}" if total > 1 else "1 of 1")).to_be_visible(
         timeout=20_000
     )
-    dialog.get_by_role("button", name="Copy to clipboard").click()
+    # the copy button is ours (it copies without a rerun) but reads like the Refresh beside it
+    look = "e => { const s = getComputedStyle(e); return [s.fontSize, s.borderColor]; }"
+    copy = dialog.get_by_role("button", name="Copy to clipboard")
+    refresh = dialog.get_by_role("button", name="Refresh")
+    assert copy.evaluate(look) == [
+        refresh.locator("p").evaluate(look)[0],
+        refresh.evaluate(look)[1],
+    ]
+    copy.click()
     expect(dialog.get_by_role("button", name="Copied")).to_be_visible(timeout=5_000)
     copied = page.evaluate("() => navigator.clipboard.readText()")
     assert "Agent: main_agent" in copied and "Action: reply" in copied
