@@ -43,6 +43,22 @@ if isinstance(span, tuple) and len(span) == 2:
     since = dt.datetime.combine(span[0], dt.time(), tz)
     until = dt.datetime.combine(span[1] + dt.timedelta(days=1), dt.time(), tz)
 
+
+def details(values: dict[str, object]) -> str:
+    """``address: 127.0.0.1 · on: yes``: what the event recorded, read as text."""
+    return " · ".join(f"{k.replace('_', ' ')}: {_value(v)}" for k, v in sorted(values.items()))
+
+
+def _value(v: object) -> str:
+    if v is None:
+        return "---"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, str | int | float):
+        return str(v)
+    return json.dumps(v, ensure_ascii=False, sort_keys=True)
+
+
 rows = (
     run_action(
         lambda db: admin.audit_log(
@@ -60,9 +76,7 @@ if rows:
                 "User": r.user,
                 "Action": r.action.replace("_", " "),
                 "Target": r.target,
-                "Details": json.dumps(r.details, ensure_ascii=False, sort_keys=True)
-                if r.details
-                else "",
+                "Details": details(r.details),
             }
             for r in rows
         ],

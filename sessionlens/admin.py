@@ -12,7 +12,7 @@ import hashlib
 import secrets
 import zoneinfo
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.orm import Session
@@ -375,17 +375,38 @@ def audit_log(
         stmt = stmt.where(AuditEvent.at >= since)
     if until is not None:
         stmt = stmt.where(AuditEvent.at < until)
-    rows = db.execute(stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit))
+    rows = db.execute(stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)).all()
+    # A user the event was about is named, as its actor is (one query for the page's users).
+    ids = {int(e.target_id) for e, _ in rows if e.target_type == "user" and _is_id(e.target_id)}
+    named = select(User.id, User.name).where(User.tenant_id == actor.tenant_id, User.id.in_(ids))
+    users = {uid: name for uid, name in db.execute(named)} if ids else {}
     return [
-        AuditRow(
-            e.at,
-            name or "—",
-            e.action,
-            f"{e.target_type} {e.target_id or ''}".strip(),
-            dict(e.details or {}),
-        )
+        AuditRow(e.at, name or "—", e.action, _target(e, users), dict(e.details or {}))
         for e, name in rows
     ]
+
+
+# What an audit event's target type reads as ("chat_session" and "session" both name a session).
+TARGET_LABELS = {
+    "chat_session": "session",
+    "session": "session",
+    "api_key": "API key",
+    "saved_view": "saved view",
+    "job": "transcription job",
+}
+
+
+def _is_id(text: str | None) -> TypeGuard[str]:
+    return text is not None and text.isdigit() and len(text) <= 18
+
+
+def _target(e: AuditEvent, users: dict[int, str]) -> str:
+    """ "user Dana Whitfield (3)", "session 1995", "customer 12": what the event was about."""
+    label = TARGET_LABELS.get(e.target_type, e.target_type.replace("_", " "))
+    if not e.target_id:
+        return label
+    name = users.get(int(e.target_id)) if e.target_type == "user" and _is_id(e.target_id) else None
+    return f"{label} {name} ({e.target_id})" if name else f"{label} {e.target_id}"
 
 
 def audit_actions(db: Session, *, actor: Actor) -> list[str]:

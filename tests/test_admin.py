@@ -173,3 +173,25 @@ def test_audit_log_filters_by_user_action_and_time(db):
     assert [r.details["name"] for r in late] == ["two"]
     assert admin.audit_log(db, actor=boss, user_id=boss.user_id + 10_000) == []
     assert "api_key_created" in admin.audit_actions(db, actor=boss)
+
+
+def test_an_audit_rows_target_names_what_it_was_about(db):
+    """A user by name (of this tenant only), a session as "session N" whichever writer recorded
+    it ("chat_session" or "session"), other rows by their kind and id."""
+    from sessionlens import audit
+
+    boss, other = actor(db), actor(db, 1)
+    boss_name = db.get(User, boss.user_id).name
+    audit.record(db, boss, "probe_user", "user", boss.user_id, now=NOW)
+    audit.record(db, boss, "probe_foreign_user", "user", other.user_id, now=NOW)
+    audit.record(db, boss, "probe_session", "chat_session", 17, now=NOW)
+    audit.record(db, boss, "probe_session", "session", 18, now=NOW)
+    audit.record(db, boss, "probe_key", "api_key", 3, now=NOW)
+    targets = {(r.action, r.target) for r in admin.audit_log(db, actor=boss) if "probe" in r.action}
+    assert targets == {
+        ("probe_user", f"user {boss_name} ({boss.user_id})"),
+        ("probe_foreign_user", f"user {other.user_id}"),  # another tenant's user is not named
+        ("probe_session", "session 17"),
+        ("probe_session", "session 18"),
+        ("probe_key", "API key 3"),
+    }

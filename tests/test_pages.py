@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from components import divider
 from components.markdown import md_escape
-from db.models import Attachment, ChatSession, Customer, Mode
+from db.models import Attachment, ChatSession, Customer, Mode, User
 from sessionlens.settings import get_settings
 from tests import appdb
 
@@ -506,6 +506,12 @@ def test_audit_page_lists_sign_ins_and_filters(app_db):
     at.selectbox[1].select("sign_in").run()
     table = at.dataframe[0].value
     assert set(table["Action"]) == {"sign in"} and "Grace Kim" in set(table["User"])
+    # what it was about and what it recorded read as words, not "user 4" and JSON
+    grace = table[table["User"] == "Grace Kim"].iloc[0]
+    with Session(app_db) as db:
+        gid = db.scalar(select(User.id).where(User.email == "grace.kim@northwind.example"))
+    assert grace["Target"] == f"user Grace Kim ({gid})"
+    assert grace["Details"] == "address: t"
 
 
 def test_a_viewer_sees_every_action_disabled_with_the_reason(app_db):
