@@ -10,6 +10,7 @@ from components import feedback
 from components.data import current_actor, run_action
 from sessionlens import handoffs, identity
 from sessionlens.permissions import Action, can
+from sessionlens.timefmt import EMPTY
 
 actor = current_actor()
 st.header("Handoffs")
@@ -55,14 +56,17 @@ def figures_row(r: handoffs.Figures) -> dict[str, object]:
     }
 
 
-# An empty minute figure means no handover of that day (or agent) was accepted or answered yet.
+# An empty minute figure (---, as empty values are everywhere in the console) means no handover
+# of that day (or agent) was accepted or answered yet.
 HELP = {
-    "Accept p50 (min)": "Median minutes from the request to a person accepting it",
-    "Accept p90 (min)": "9 of 10 handovers were accepted within this many minutes",
-    "First reply p50 (min)": "Median minutes from the request to a person's first reply",
-    "First reply p90 (min)": (
-        "9 of 10 handovers had a person's first reply within this many minutes"
-    ),
+    "Accept p50 (min)": "Median minutes from the request to a person accepting it"
+    " (---: none was accepted yet)",
+    "Accept p90 (min)": "9 of 10 handovers were accepted within this many minutes"
+    " (---: none was accepted yet)",
+    "First reply p50 (min)": "Median minutes from the request to a person's first reply"
+    " (---: none was answered yet)",
+    "First reply p90 (min)": "9 of 10 handovers had a person's first reply within this many"
+    " minutes (---: none was answered yet)",
 }
 config = {name: st.column_config.NumberColumn(help=text) for name, text in HELP.items()}
 st.subheader("Per AI agent, over these days")
@@ -71,6 +75,7 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     column_config=config,
+    placeholder=EMPTY,
 )
 table = pd.DataFrame([{"Day": r.day.isoformat(), **figures_row(r)} for r in rows])
 left, right = st.columns(2)
@@ -83,4 +88,4 @@ with right:
     # the gaps read as a trend that was not there.
     st.scatter_chart(table, x="Day", y="Accept p50 (min)", color="AI agent", height=280)
 st.subheader("Per day")
-st.dataframe(table, hide_index=True, width="stretch", column_config=config)
+st.dataframe(table, hide_index=True, width="stretch", column_config=config, placeholder=EMPTY)

@@ -573,6 +573,9 @@ def test_handoffs_and_human_agents_pages_show_a_handed_over_session(app_db):
     assert appdb.shown(chat.error) == ["Session 99999999 not found"]  # where the chat would be
     at = _run(page="screens/handoffs.py", email="grace.kim@northwind.example")
     per_agent, per_day = (d.value for d in at.dataframe)
+    # a figure not there yet (no handover accepted) reads ---, as empty values do everywhere
+    assert [d.proto.placeholder for d in at.dataframe] == ["---", "---"]
+    assert "(---: none was accepted yet)" in at.dataframe[0].proto.columns
     assert per_agent["Handovers"].sum() >= 1
     assert per_agent["Handovers"].sum() == per_day["Handovers"].sum()
     assert sorted(per_agent["AI agent"]) == sorted(set(per_day["AI agent"]))
