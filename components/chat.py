@@ -367,6 +367,26 @@ export default function() {
     if (button) button.click();
   };
   document.addEventListener('click', heard);
+  // Messages in italics (Markdown *...*) and code use font files no other part of the page
+  // needs. Fetched by the first click that shows such a message, their text stays invisible
+  // until the file arrives (Streamlit's faces have no font-display). A word in each, laid out
+  // off screen for as long as the page lives, has them loaded with the page. (Calling
+  // document.fonts.load() once fetched the files, yet in the browser tests the faces were still
+  // "unloaded" seconds later; a word laid out in each face is what the browser keeps loaded.)
+  if (!document.getElementById('sl-font-warm')) {
+    const warm = document.createElement('div');
+    warm.id = 'sl-font-warm';
+    warm.setAttribute('aria-hidden', 'true');
+    warm.style.cssText = 'position:fixed;left:-10000px;top:0;visibility:hidden;pointer-events:none';
+    for (const [style, family] of [['italic', 'Source Sans'], ['normal', 'Source Code Pro']]) {
+      const word = document.createElement('span');
+      word.style.fontStyle = style;
+      word.style.fontFamily = `"${family}"`;
+      word.textContent = 'a';
+      warm.appendChild(word);
+    }
+    document.body.appendChild(warm);
+  }
   return () => document.removeEventListener('click', heard);
 }
 """
@@ -375,7 +395,8 @@ IMAGE_LISTENER_KEY = "image_clicks"
 
 
 def image_listener() -> None:
-    """The element that opens a chat's image full size on a click; once per page, by the frame
+    """The element that opens a chat's image full size on a click, and loads the fonts of a
+    chat's italics and code before the first chat needs them; once per page, by the frame
     (every page that shows a chat: Sessions, 360 View, Human Agents)."""
     _image_clicks(key=IMAGE_LISTENER_KEY)
 

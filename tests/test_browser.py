@@ -1288,3 +1288,19 @@ def test_the_title_is_not_under_streamlits_top_bar(page, server, width):
     if opaque:
         assert title.bounding_box()["y"] >= bar.bounding_box()["height"]
     assert opaque == (width < 768)  # what the fix assumes of Streamlit
+
+
+def test_the_fonts_of_italics_and_code_are_loaded_before_a_chat_needs_them(page, server):
+    """Streamlit's font faces have no font-display, so text in a face not yet loaded stays
+    invisible until its file arrives; the first chat with *italics* or code fetched them during
+    the click. The page loads both with itself, before any session is open."""
+    from playwright.sync_api import expect
+
+    base, _ = server
+    page.goto(base + "/")
+    expect(page.get_by_role("heading", name=re.compile(r"^Sessions · "))).to_be_visible(
+        timeout=60_000
+    )
+    assert "session=" not in page.url
+    for face in ('italic 400 16px "Source Sans"', '400 16px "Source Code Pro"'):
+        page.wait_for_function(f"() => document.fonts.check('{face}')", timeout=10_000)
