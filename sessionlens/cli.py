@@ -164,14 +164,12 @@ def serve(ctx: typer.Context) -> None:
     """Serve the console: `streamlit run app.py`, with any Streamlit option after it (for
     example --server.port 8502). Ctrl-C stops it with status 0, where `streamlit run` itself
     prints "Aborted!" and exits 1 (sessionlens/shutdown.py)."""
-    from streamlit.web import cli as streamlit_cli
-
-    app_py = Path(__file__).resolve().parent.parent / "app.py"
-    if not app_py.is_file():
-        raise typer.BadParameter(f"{app_py} is missing: serve runs from a checkout of Sessionlens")
-    shutdown.quiet_ctrl_c()  # before uvicorn starts: it restores this handler when it stops
-    sys.argv = ["streamlit", "run", str(app_py), *ctx.args]
-    streamlit_cli.main()
+    root = Path(__file__).resolve().parent.parent
+    if not (root / "app.py").is_file():
+        raise typer.BadParameter(f"{root / 'app.py'} is missing: serve runs from a checkout")
+    # The console is the web layer's (web/serve.py); this process becomes it.
+    os.chdir(root)
+    os.execv(sys.executable, [sys.executable, "-m", "web.serve", *ctx.args])
 
 
 @app.command("api")
