@@ -340,18 +340,28 @@ def _under(
 # The "View trace" buttons are part of the chat's HTML, not a widget each: a widget per AI message
 # made a row click send and draw three elements per answer (bench/browser.py). This one element
 # hears a click on any of them and hands the message id to the script as a trigger value.
-_TRACE_CLICKS_JS = """
-export default function({ setTriggerValue }) {
+# It also hears the table pick a row (``grid.ROW_PICKED``, an event the grid's frame sends to the
+# page) and hands that id on: a row click then reruns the detail area alone, not the table.
+_LISTENER_JS = """
+export default function({ data, setTriggerValue }) {
   const heard = (e) => {
     const b = e.target instanceof Element && e.target.closest('button[data-sl-trace]');
     if (b) setTriggerValue('trace', b.getAttribute('data-sl-trace'));
   };
+  const picked = (e) => {
+    const id = e.detail == null ? '' : String(e.detail);
+    if (id && id !== String(data && data.open)) setTriggerValue('row', id);
+  };
   document.addEventListener('click', heard);
-  return () => document.removeEventListener('click', heard);
+  document.addEventListener('sl-row-picked', picked);
+  return () => {
+    document.removeEventListener('click', heard);
+    document.removeEventListener('sl-row-picked', picked);
+  };
 }
 """
-_trace_clicks = st.components.v2.component("sessionlens_trace_clicks", js=_TRACE_CLICKS_JS)
-LISTENER_KEY = "trace_clicks"
+_listener = st.components.v2.component("sessionlens_detail_events", js=_LISTENER_JS)
+LISTENER_KEY = "detail_events"
 
 # An image in a chat opens full size when clicked (the spec), as Streamlit's own toolbar button
 # above it does: a click on the picture presses that button. Images of a chat are the ones in the
@@ -411,19 +421,41 @@ LISTENER_CSS = (
 PAGE_CSS = AVATAR_CSS + LISTENER_CSS
 
 
-def trace_listener(session_id: int | None, actor: Actor) -> None:
-    """The element that hears a click on "View trace" under an AI answer, and opens the Logs
-    drawer on the trace call of that message (in this run, before the page draws the drawer).
-    The id comes from the browser; the domain answers only for a trace call of this session in
-    the actor's tenant.
+def detail_listener(on_row: Callable[[str], None]) -> str | None:
+    """The element that hears the table pick a row and a click on "View trace" under an AI
+    answer; draw it before the detail area reads which session is open.
 
-    One per page, mounted by the page that shows "View trace" buttons (Sessions). The Sessions
-    page mounts it first in the chat's column whether or not a session is open, so that its code
-    is loaded with the page instead of during the first row click, and a click on another row
-    updates it instead of mounting it anew (bench/browser.py)."""
-    # A callback, even one that does nothing, is what makes the element report the trigger.
-    clicked = _trace_clicks(key=LISTENER_KEY, on_trace_change=lambda: None).trace
-    if session_id is None or not clicked:
+    A picked row goes to ``on_row`` (its id as the browser says it) before the run that follows,
+    so that run draws that session. Returns the message id of a "View trace" click in this run,
+    for ``open_trace`` once the session is read.
+
+    One per page, mounted by the page that shows "View trace" buttons (Sessions), first in the
+    detail area whether or not a session is open, so that its code is loaded with the page
+    instead of during the first row click, and a click on another row updates it instead of
+    mounting it anew (bench/browser.py)."""
+    key = LISTENER_KEY
+
+    def row_picked() -> None:
+        state = st.session_state.get(key)
+        value = state.get("row") if isinstance(state, dict) else None
+        if value:
+            on_row(str(value))
+
+    # A callback, even one that does nothing, is what makes the element report a trigger.
+    result = _listener(
+        key=key,
+        data={"open": st.session_state.get("selected")},
+        on_trace_change=lambda: None,
+        on_row_change=row_picked,
+    )
+    return result.trace
+
+
+def open_trace(session_id: int, clicked: str | None, actor: Actor) -> None:
+    """Open the Logs drawer on the trace call of the AI answer whose "View trace" was clicked
+    (in this run, before the page draws the drawer). The id comes from the browser; the domain
+    answers only for a trace call of this session in the actor's tenant."""
+    if not clicked:
         return
     try:
         mid = strict.ident(str(clicked), "The message to trace", big=True)

@@ -3,7 +3,8 @@
 Follows docs/engineering-notes.md ("The sessions grid"): a fixed ``key`` and ``getRowId`` so Load More appends
 without remounting or losing the selection; gridOptions identical across reruns; class renderers
 (the grid is React, so string renderers would be escaped); a CUSTOM return carrying only the
-selected id, and the column a header click sorted by.
+column a header click sorted by. A picked row is not returned: it goes to the detail area's
+listener as a page event (``ROW_PICKED``).
 """
 
 from __future__ import annotations
@@ -159,6 +160,10 @@ def _options(sort_key: str, initial_selection: list[str]) -> dict:
             const node = e.api.getDisplayedRowAtIndex(e.rowIndex);
             if (node && !node.isSelected()) node.setSelected(true, true);
         }"""),
+        # A picked row goes to the page as an event (the grid's frame is the page's origin); the
+        # detail area's listener (chat.detail_listener) hands it to the script, so a row click
+        # reruns the detail area alone and the table is not sent again.
+        onSelectionChanged=ROW_PICKED,
         suppressColumnVirtualisation=True,
         suppressMultiSort=True,
         autoSizeStrategy={"type": "fitGridWidth"},
@@ -243,6 +248,14 @@ def _options(sort_key: str, initial_selection: list[str]) -> dict:
     return gb.build()
 
 
+ROW_PICKED = JsCode("""function(e) {
+    const row = e.api.getSelectedRows()[0];
+    if (!row) return;
+    try {
+        window.parent.document.dispatchEvent(
+            new CustomEvent('sl-row-picked', {detail: String(row.id)}));
+    } catch (err) { console.error('Sessionlens: the row could not be opened', err); }
+}""")
 # The loaded rows stay in the server's order whichever column is marked sorted.
 KEEP_ORDER = JsCode("function() { return 0; }")
 # The active sort's icon in the accent colour, the other column's faint until hovered.
@@ -256,10 +269,9 @@ SORT_CSS = """
 
 @dataclass(frozen=True)
 class GridEvent:
-    """What the user did in the grid in this run: the row they selected, or the column whose
-    header they clicked to sort by (``click`` tells one header click from the next)."""
+    """A header click in the grid in this run: the column the user sorted by (``click`` tells
+    one header click from the next)."""
 
-    selected: str | None = None
     sort: str | None = None
     click: float | None = None
 
@@ -267,8 +279,8 @@ class GridEvent:
 def _grid_inputs(
     rows: list[SessionRow], tz: str, sort_key: str, initial_selection: list[str]
 ) -> tuple[pd.DataFrame, dict]:
-    """The grid's data and options, built again only when they change: every row click reruns
-    the table's fragment, and building them was about 9 ms of each click's script run.
+    """The grid's data and options, built again only when they change (Load More, a sort, a
+    reload); building them was about 9 ms of a script run.
 
     The loaded rows are a new list whenever they change (Load More, a reload, a live update), so
     the list itself is the key; times are shown relative to today, so a new minute builds anew.
@@ -292,15 +304,15 @@ def sessions_grid(
     generation: int = 0,
     height: int = 560,
 ) -> GridEvent:
-    """Show the rows; return what the user last did in the grid: the row they selected, or the
-    column header they clicked to sort by (both as the browser says them: unchecked). A new
-    ``generation`` mounts the grid anew, so that it shows ``initial_selection`` selected."""
+    """Show the rows; return the column header the user last clicked to sort by (as the
+    browser says it: unchecked). A new ``generation`` mounts the grid anew, so that it shows
+    ``initial_selection`` selected."""
     frame, options = _grid_inputs(rows, tz, sort_key, initial_selection)
     resp = AgGrid(
         frame,
         gridOptions=options,
         key=f"sessions_grid_{sort_key}" + (f"_{generation}" if generation else ""),
-        update_on=["selectionChanged", "sortChanged"],
+        update_on=["sortChanged"],  # a picked row goes to the detail area (ROW_PICKED)
         allow_unsafe_jscode=True,
         height=height,
         theme="streamlit",
@@ -308,7 +320,7 @@ def sessions_grid(
         data_return_mode="CUSTOM",
         custom_jscode_for_grid_return=JsCode("""function({eventData}) {
             const api = eventData.api;
-            const out = {selected: api.getSelectedRows().map(r => r.id)};
+            const out = {};
             if (eventData.type === 'sortChanged' && eventData.source === 'uiColumnSorted') {
                 const col = api.getColumnState().find(c => c.sort);
                 if (col) { out.sort = col.colId; out.sortClick = Date.now(); }
@@ -318,10 +330,8 @@ def sessions_grid(
     )
     if resp is None:  # the custom collector's response: a dict-like wrapper
         return GridEvent()
-    picked = resp.get("selected") or [None]
     stamp = resp.get("sortClick")
     return GridEvent(
-        selected=picked[0] if isinstance(picked, list) and picked else None,
         sort=resp.get("sort") if isinstance(resp.get("sort"), str) else None,
         click=stamp if isinstance(stamp, int | float) else None,
     )

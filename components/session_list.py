@@ -93,9 +93,7 @@ def sessions_table(actor: Actor, tz: str, flt: SessionFilter, *, filtered: bool)
         initial_selection=st.session_state.get("grid_initial", []),
         generation=selection.grid_generation(),
     )
-    if event.selected:
-        selection.select(event.selected)
-    _sort_by_header(event, sort)
+    _sort_by_header(event, sort)  # a picked row goes to the detail area (chat.detail_listener)
     st.button(
         "Load More",
         disabled=listing.cursor is None,

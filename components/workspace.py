@@ -1,10 +1,13 @@
 """The Sessions page's working area: the table, the chat of the selected session and its panel.
 
-It is a fragment: selecting a row, Load More, the sort switch, "Show earlier", the panel toggle,
-the divider between the table and the chat and the Logs drawer rerun only this area, not the
-header, the sidebar or the Session Filters dialog. A change of filters or an import reruns the whole page, which gives this area its new
-arguments. The chat's "View trace" listener is mounted here before any session is open
-(``chat.trace_listener``).
+Two fragments. The workspace (the table and the divider) reruns on Load More, the sort switch, a
+header click and the divider, not the header, the sidebar or the Session Filters dialog. Inside
+it, the detail area (chat, actions, Logs drawer, Parameters & results) is a fragment of its own:
+a row click, "Show earlier", the panel toggle and the detail's buttons rerun only that, and the
+table is neither built nor sent again. The grid tells the detail area which row was picked
+through the page (``grid.ROW_PICKED`` and ``chat.detail_listener``), not as the grid's own value,
+which would rerun the table's fragment. A change of filters or an import reruns the whole page,
+which gives both their new arguments.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import streamlit as st
 from sqlalchemy.orm import Session
 
 from components import selection
-from components.chat import message_window, render_conversation, trace_listener
+from components.chat import detail_listener, message_window, open_trace, render_conversation
 from components.data import run_action
 from components.divider import divider, table_width
 from components.logs_view import show_logs_if_open
@@ -31,30 +34,36 @@ from sessionlens.sessions import SessionDetail
 
 @st.fragment
 def workspace(actor: Actor, tz: str, flt: SessionFilter, *, filtered: bool) -> None:
-    panel_open = st.session_state.setdefault("panel_open", True)
     width = table_width()
-    rest = 100 - width
-    table_col, chat_col, panel_col = st.columns(
-        [width, rest * (0.62 if panel_open else 0.9), rest * (0.38 if panel_open else 0.1)]
-    )
-
+    table_col, detail_col = st.columns([width, 100 - width])
     with table_col:
         sessions_table(actor, tz, flt, filtered=filtered)
+    with detail_col:
+        divider()
+        detail_area(actor, tz, flt)
+    selection.remember_url("sessions")
 
+
+@st.fragment
+def detail_area(actor: Actor, tz: str, flt: SessionFilter) -> None:
+    """The chat of the open session with what sits under it, and the Parameters & results
+    panel beside it (collapsed to its toggle when the user closes it)."""
+    clicked = detail_listener(selection.select)  # first: a picked row is the session to show
+    panel_open = st.session_state.setdefault("panel_open", True)
+    chat_col, panel_col = st.columns([0.62, 0.38] if panel_open else [0.9, 0.1])
     sid = selection.selected()
     with chat_col:
-        divider()
         # Read here, so that a link to a session that is gone or not this tenant's says so
         # where its conversation would be, not under the table.
         opened = run_action(lambda db: _open(db, sid, actor)) if sid else None
         detail, traced = opened or (None, set())
-        trace_listener(detail.row.id if detail else None, actor)
         if detail is None:
             st.subheader("Chat")
             st.info(
                 "Select a session in the table to read its conversation.", icon=":material/forum:"
             )
         else:
+            open_trace(detail.row.id, clicked, actor)
             n = detail.row.message_count
             st.subheader(f"Chat · {n} message{'' if n == 1 else 's'}")
             light = highlight_for(detail.row.id, flt.text)

@@ -291,6 +291,12 @@ def read_html(body: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", body))
 
 
+def chat_column(at):  # type: ignore[no-untyped-def]
+    """The column the chat is drawn in: the innermost one with the Chat heading (on Sessions it
+    sits inside the detail area's column)."""
+    return [c for c in at.columns if [h.value for h in c.subheader] == ["Chat"]][-1]
+
+
 def fire_trigger(at, key: str, event: str, value: object):  # type: ignore[no-untyped-def]
     """Run ``at`` as if the browser had sent ``event`` with ``value`` from the
     ``st.components.v2`` element of ``key`` (what a click in the chat's HTML does). AppTest has no

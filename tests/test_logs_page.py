@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
+from components.chat import LISTENER_KEY
 from db.models import ChatSession, LogKind, Message, SessionLog
 from tests import appdb
 
@@ -113,7 +114,7 @@ def test_view_trace_from_an_ai_message_opens_that_call(app_db):
     traced = [int(t) for t in re.findall(r'<button [^>]*data-sl-trace="(\d+)"', chat)]
     assert traced and "View trace</button>" in chat
     assert "logs_for" not in at.session_state
-    appdb.fire_trigger(at, "trace_clicks", "trace", str(traced[0]))
+    appdb.fire_trigger(at, LISTENER_KEY, "trace", str(traced[0]))
     assert at.session_state["logs_tab"] == "Trace Logs"
     assert "sl-call sl-focus" in _bodies(at)
 
@@ -131,9 +132,9 @@ def test_a_forged_trace_click_opens_nothing(app_db):
             .where(Message.session_id == cs.id, Message.author_kind == "customer")
             .order_by(Message.seq)
         )
-    appdb.fire_trigger(at, "trace_clicks", "trace", "12x")
+    appdb.fire_trigger(at, LISTENER_KEY, "trace", "12x")
     assert "'12x' is not an id" in " ".join(e.value for e in at.error)
-    appdb.fire_trigger(at, "trace_clicks", "trace", str(customer_msg))
+    appdb.fire_trigger(at, LISTENER_KEY, "trace", str(customer_msg))
     assert "no trace call in this session" in " ".join(e.value for e in at.error)
     assert "logs_for" not in at.session_state
     assert not at.exception

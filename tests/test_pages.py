@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
 from components import divider
+from components.chat import LISTENER_KEY
 from components.markdown import md_escape
 from db.models import Attachment, ChatSession, Customer, Mode, User
 from sessionlens.settings import get_settings
@@ -51,8 +52,8 @@ def test_load_more_appends_the_next_page(app_db):
 def test_clicking_a_row_opens_its_chat_and_sets_the_url(app_db):
     at = _run()
     cs = appdb.find_session(app_db, ChatSession.message_count > 2)
-    at.session_state["sessions_grid_started"] = {"selected": [str(cs.id)]}
-    at.run()
+    # what a click on its row does: the grid's frame tells the detail area, which reruns alone
+    at = appdb.fire_trigger(at, LISTENER_KEY, "row", str(cs.id))
     assert at.subheader[0].value == appdb.chat_title(cs.message_count)
     assert at.query_params["session"] == str(cs.id)
 
@@ -139,7 +140,7 @@ def test_bad_deep_link_is_a_clear_message(app_db):
     assert any("The link's session: 'abc' is not an id" in e for e in appdb.shown(at.error))
     at = _run({"session": "99999999"})
     # where its conversation would be (the chat's column), with the hint to pick one instead
-    (chat,) = [c for c in at.columns if [h.value for h in c.subheader] == ["Chat"]]
+    chat = appdb.chat_column(at)
     assert any("Session 99999999 not found" in e for e in appdb.shown(chat.error))
     assert any("Select a session in the table" in i.value for i in chat.info)
 
@@ -569,7 +570,7 @@ def test_handoffs_and_human_agents_pages_show_a_handed_over_session(app_db):
     at = _run(
         {"conversation": "99999999"}, "screens/human_agents.py", email="grace.kim@northwind.example"
     )
-    (chat,) = [c for c in at.columns if [h.value for h in c.subheader] == ["Chat"]]
+    chat = appdb.chat_column(at)
     assert appdb.shown(chat.error) == ["Session 99999999 not found"]  # where the chat would be
     at = _run(page="screens/handoffs.py", email="grace.kim@northwind.example")
     per_agent, per_day = (d.value for d in at.dataframe)
