@@ -163,7 +163,7 @@ def render_conversation(
     highlight: Highlight | None = None,
 ) -> None:
     """Render ``conv``; AI messages in ``traced`` get a "View trace" button, which the page's
-    one ``trace_listener`` hears, and Copilot drafts a "Use draft" button calling ``use_draft``
+    one ``detail_listener`` hears, and Copilot drafts a "Use draft" button calling ``use_draft``
     with their text (Human Agents). With ``highlight``, the words of a search are marked in the
     messages (and counted in it).
 
@@ -235,7 +235,7 @@ def bubble_html(
 ) -> str:
     """One message as HTML: avatar, who wrote it, the body, quick replies, time and delivery,
     and for an AI message with a trace call behind it (``traced``) a "View trace" button, which
-    ``trace_listener`` hears."""
+    ``detail_listener`` hears."""
     kind = m.author_kind
     parts: list[str] = []
     if kind == AuthorKind.HUMAN:

@@ -145,7 +145,7 @@ def _keep_width() -> None:
 
 
 def divider() -> None:
-    """Draw the divider; call it first in the chat's column of the workspace fragment."""
+    """Draw the divider; call it first in the detail area's column of the workspace fragment."""
     _divider(
         key=KEY,
         data={"width": table_width(), "min": MIN, "max": MAX, "step": STEP, "initial": DEFAULT},
