@@ -438,8 +438,12 @@ def detail_listener(on_row: Callable[[str], None]) -> str | None:
     def row_picked() -> None:
         state = st.session_state.get(key)
         value = state.get("row") if isinstance(state, dict) else None
-        if value:
-            on_row(str(value))
+        if not value:
+            return
+        try:  # the browser's word: the grid sends its row ids, but it is checked as any input
+            on_row(str(strict.ident(str(value), "The picked row", big=True)))
+        except BadInput as err:
+            st.session_state["row_refused"] = str(err)
 
     # A callback, even one that does nothing, is what makes the element report a trigger.
     result = _listener(
@@ -448,6 +452,8 @@ def detail_listener(on_row: Callable[[str], None]) -> str | None:
         on_trace_change=lambda: None,
         on_row_change=row_picked,
     )
+    if refused := st.session_state.pop("row_refused", None):
+        feedback.error(refused)
     return result.trace
 
 

@@ -56,6 +56,11 @@ def test_clicking_a_row_opens_its_chat_and_sets_the_url(app_db):
     at = appdb.fire_trigger(at, LISTENER_KEY, "row", str(cs.id))
     assert at.subheader[0].value == appdb.chat_title(cs.message_count)
     assert at.query_params["session"] == str(cs.id)
+    # what the browser sends is checked: a row id that is not one is named, the open one stays
+    at = appdb.fire_trigger(at, LISTENER_KEY, "row", "12x")
+    assert "The picked row: '12x' is not an id" in appdb.shown(at.error)
+    assert at.query_params["session"] == str(cs.id)
+    assert at.subheader[0].value == appdb.chat_title(cs.message_count)
 
 
 def test_no_customer_no_parameters_no_results(app_db):
