@@ -78,9 +78,10 @@ def import_dialog(actor: Actor, tz: str) -> None:
         key="import_started",
         help="Empty: the time stored in the file, if any, else now",
     )
-    if st.button(
+    clicked = st.button(
         "Import", type="primary", key="import_go", disabled=upload is None or agent is None
-    ) and (upload is not None and agent is not None):  # both set when the button is enabled
+    )
+    if clicked and upload is not None and agent is not None:
         started = local_to_utc(when, tz) if when else None
         done = run_action(
             lambda db: importer.import_recording(

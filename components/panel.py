@@ -86,15 +86,15 @@ def key_values_html(pairs: Iterable[tuple[str, Any]]) -> str:
     """``key: value`` lines as escaped text, the key in grey (``CSS``); a line break inside a key
     or value cannot start a line of its own. The panel's blocks and the 360 View's contact info."""
     rows = "".join(
-        f'<div class="sl-kv"><span class="sl-k">{html.escape(_plain(key))}:</span> '
-        f"{html.escape(_plain(value))}</div>"
+        f'<div class="sl-kv"><span class="sl-k">{html.escape(plain_value(key))}:</span> '
+        f"{html.escape(plain_value(value))}</div>"
         for key, value in pairs
     )
     return f'<div class="sl-panel-lines">{rows}</div>'
 
 
-def _plain(value: Any) -> str:
-    """A value as one line of text; ``---`` when empty or blank."""
+def plain_value(value: Any) -> str:
+    """A value as one line of text; ``---`` when empty or blank (the panel, the Audit page)."""
     if value is None or value == "" or value == []:
         return EMPTY
     if isinstance(value, bool):

@@ -69,7 +69,7 @@ def show(session_id: int) -> None:
     """Open a session the app chose (an imported recording): the URL names it, and the grid
     selects it when it next mounts."""
     select(str(session_id))
-    st.session_state["grid_initial"] = [str(session_id)]
+    keep_highlight()
 
 
 def remember_url(page: str) -> None:

@@ -40,8 +40,7 @@ def workspace(actor: Actor, tz: str, flt: SessionFilter, *, filtered: bool) -> N
         sessions_table(actor, tz, flt, filtered=filtered)
     with detail_col:
         divider()
-        detail_area(actor, tz, flt)
-    selection.remember_url("sessions")
+        detail_area(actor, tz, flt)  # last: it keeps the URL for the page (remember_url)
 
 
 @st.fragment

@@ -5,13 +5,13 @@ only reads them, and nothing in the console can change or delete one.
 """
 
 import datetime as dt
-import json
 from zoneinfo import ZoneInfo
 
 import streamlit as st
 
 from components import feedback
 from components.data import current_actor, run_action
+from components.panel import plain_value
 from sessionlens import admin, identity
 from sessionlens.permissions import Action, can
 
@@ -46,17 +46,7 @@ if isinstance(span, tuple) and len(span) == 2:
 
 def details(values: dict[str, object]) -> str:
     """``address: 127.0.0.1 · on: yes``: what the event recorded, read as text."""
-    return " · ".join(f"{k.replace('_', ' ')}: {_value(v)}" for k, v in sorted(values.items()))
-
-
-def _value(v: object) -> str:
-    if v is None:
-        return "---"
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, str | int | float):
-        return str(v)
-    return json.dumps(v, ensure_ascii=False, sort_keys=True)
+    return " · ".join(f"{k.replace('_', ' ')}: {plain_value(v)}" for k, v in sorted(values.items()))
 
 
 rows = (

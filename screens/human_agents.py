@@ -8,6 +8,7 @@ changes hands or gets a message (a cheap signature polled every SESSIONLENS_LIVE
 
 import datetime as dt
 from collections import defaultdict
+from functools import partial
 
 import streamlit as st
 
@@ -159,13 +160,16 @@ with chat_col:
                 assign_col.button("Assign", key="ha_assign", disabled=target is None)
                 and target is not None
             ):
-                teammate: int = target
                 if run_step(
-                    lambda db: human_agents.assign(
-                        db, actor=actor, session_id=row.id, user_id=teammate, now=_now()
+                    partial(
+                        human_agents.assign,
+                        actor=actor,
+                        session_id=row.id,
+                        user_id=target,
+                        now=_now(),
                     )
                 ):
-                    st.session_state["ha_flash"] = f"Assigned to {mate_names[teammate]}"
+                    st.session_state["ha_flash"] = f"Assigned to {mate_names[target]}"
                     st.rerun()
             if assignee is not None and resolve_col.button("Resolve", key="ha_resolve"):
                 st.session_state["ha_confirm"] = row.id

@@ -12,7 +12,7 @@ import hashlib
 import secrets
 import zoneinfo
 from dataclasses import dataclass
-from typing import Any, TypeGuard
+from typing import Any
 
 from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.orm import Session
@@ -377,7 +377,7 @@ def audit_log(
         stmt = stmt.where(AuditEvent.at < until)
     rows = db.execute(stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)).all()
     # A user the event was about is named, as its actor is (one query for the page's users).
-    ids = {int(e.target_id) for e, _ in rows if e.target_type == "user" and _is_id(e.target_id)}
+    ids = {uid for e, _ in rows if (uid := _user_id(e)) is not None}
     named = select(User.id, User.name).where(User.tenant_id == actor.tenant_id, User.id.in_(ids))
     users = {uid: name for uid, name in db.execute(named)} if ids else {}
     return [
@@ -396,8 +396,10 @@ TARGET_LABELS = {
 }
 
 
-def _is_id(text: str | None) -> TypeGuard[str]:
-    return text is not None and text.isdigit() and len(text) <= 18
+def _user_id(e: AuditEvent) -> int | None:
+    """The user an event was about, when it was about one."""
+    t = e.target_id
+    return int(t) if e.target_type == "user" and t and t.isdigit() and len(t) <= 18 else None
 
 
 def _target(e: AuditEvent, users: dict[int, str]) -> str:
@@ -405,7 +407,8 @@ def _target(e: AuditEvent, users: dict[int, str]) -> str:
     label = TARGET_LABELS.get(e.target_type, e.target_type.replace("_", " "))
     if not e.target_id:
         return label
-    name = users.get(int(e.target_id)) if e.target_type == "user" and _is_id(e.target_id) else None
+    uid = _user_id(e)
+    name = users.get(uid) if uid is not None else None
     return f"{label} {name} ({e.target_id})" if name else f"{label} {e.target_id}"
 
 

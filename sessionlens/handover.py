@@ -67,23 +67,15 @@ def hand_over(
     # re-checks the condition after a concurrent commit; SQLite's single writer does the same by
     # serialising writers (SELECT ... FOR UPDATE would do nothing there). Of any number of
     # simultaneous clicks exactly one changes a row; the others read the new state and refuse.
-    moved = rowcount(
-        db.execute(
-            update(ChatSession)
-            .where(
-                ChatSession.tenant_id == actor.tenant_id,
-                ChatSession.id == session_id,
-                ChatSession.mode == Mode.AI,
-                ChatSession.finished_at.is_(None),
-                *(
-                    [ChatSession.channel != Channel.INTERCOM]
-                    if trigger == HandoffTrigger.MANUAL
-                    else []
-                ),
-            )
-            .values(mode=Mode.HUMAN)
-        )
-    )
+    handable = [
+        ChatSession.tenant_id == actor.tenant_id,
+        ChatSession.id == session_id,
+        ChatSession.mode == Mode.AI,
+        ChatSession.finished_at.is_(None),
+    ]
+    if trigger == HandoffTrigger.MANUAL:
+        handable.append(ChatSession.channel != Channel.INTERCOM)  # INTERCOM: not from the console
+    moved = rowcount(db.execute(update(ChatSession).where(*handable).values(mode=Mode.HUMAN)))
     cs = access.session(db, actor, session_id)
     if not moved:
         raise RuleViolation(_state_rule(cs.finished_at, cs.mode, cs.channel, trigger) or HANDLED)

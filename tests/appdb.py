@@ -17,6 +17,15 @@ from sessionlens.messages import append_message
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now, for a server a test starts."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def streamlit_command(port: int) -> list[str]:
     """``streamlit run app.py`` on 127.0.0.1:``port``, as a user starts it (run it in ROOT)."""
     import sys

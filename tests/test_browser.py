@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import time
 import urllib.error
@@ -29,12 +28,6 @@ GRID = 'iframe[title="st_aggrid.AgGrid.agGrid"]'
 SHOTS = appdb.ROOT / "artifacts"  # screenshots to look at; ignored by git
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _start(
     url: str,
     blob_dir: Path,
@@ -43,7 +36,7 @@ def _start(
     port: int | None = None,
 ) -> tuple[subprocess.Popen, str]:
     """``streamlit run app.py`` on a free port, as a user would start it; healthy or failed."""
-    port = port or _free_port()
+    port = port or appdb.free_port()
     env = {
         **os.environ,
         "SESSIONLENS_DATABASE_URL": url,
@@ -778,9 +771,9 @@ def test_oidc_sign_in_known_and_unknown_people(browser, server, tmp_path):
     from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, Provider
 
     _, engine = server
-    provider = Provider(_free_port())
+    provider = Provider(appdb.free_port())
     provider.start()
-    port = _free_port()
+    port = appdb.free_port()
     secrets_file = tmp_path / "secrets.toml"
     secrets_file.write_text(
         "[auth]\n"

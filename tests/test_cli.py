@@ -2,7 +2,6 @@
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from typer.testing import CliRunner
 
 from sessionlens.cli import app
 from sessionlens.settings import get_settings
+from tests import appdb
 
 runner = CliRunner()
 
@@ -290,9 +290,7 @@ def test_ctrl_c_stops_a_server_quietly_with_status_zero(tmp_path, args, health):
     """Ctrl-C (SIGINT) on `sessionlens serve` (what `make run` starts) and `sessionlens api`: the
     server stops, says so in one line and exits 0, where `streamlit run app.py` alone says
     "Aborted!" and exits 1 (uvicorn raises the signal again after its graceful stop)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = appdb.free_port()
     proc = subprocess.Popen(
         [str(Path(sys.executable).with_name("sessionlens")), *(a.format(port=port) for a in args)],
         cwd=tmp_path,  # serve finds app.py beside the package, not in the working directory

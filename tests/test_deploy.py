@@ -24,7 +24,6 @@ from db.models import Agent, Job, JobStatus, Message, SessionLog
 from sessionlens import admin, identity
 from tests import appdb
 from tests.conftest import NOW, PG_URL, pg_database, seeded
-from tests.test_browser import _free_port
 from tests.test_import import SENTENCE, _espeak
 
 DEPLOY_DB = "sessionlens_deploy"
@@ -81,7 +80,7 @@ class Cluster:
         self.tmp, self.procs, self.workers = tmp, [], []
 
     def app_server(self, name: str) -> str:
-        port = _free_port()
+        port = appdb.free_port()
         home = self.tmp / name
         home.mkdir()
         log = open(home / "app.log", "wb")  # noqa: SIM115 - closed with the process
@@ -101,7 +100,7 @@ class Cluster:
     def worker(self, name: str) -> tuple[subprocess.Popen, int]:
         home = self.tmp / name
         home.mkdir(exist_ok=True)
-        port = _free_port()
+        port = appdb.free_port()
         proc = subprocess.Popen(
             [sys.executable, "-m", "sessionlens.cli", "worker", "--metrics-port", str(port)],
             cwd=home,  # nothing of the repository's data/ directory is at hand

@@ -29,10 +29,10 @@ from sessionlens.cli import app as cli
 from sessionlens.errors import NotFound, PermissionDenied
 from sessionlens.settings import Settings, get_settings
 from sessionlens.worker import Worker
+from tests import appdb
 from tests.conftest import ROOT
 from tests.helpers import actor
 from tests.test_api import api_client
-from tests.test_browser import _free_port
 from tests.test_import import SENTENCE, _espeak
 from web import api
 from web import db as web_db
@@ -279,7 +279,7 @@ def test_what_a_rolled_back_transaction_wrote_is_not_counted(app_db):
 
 def test_sessionlens_api_serves_from_several_processes_and_stops_them_all(app_db, keys):
 
-    port = _free_port()
+    port = appdb.free_port()
     env = {**os.environ, "SESSIONLENS_DATABASE_URL": str(app_db.url)}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     server = subprocess.Popen(
