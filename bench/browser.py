@@ -16,6 +16,12 @@ on the machine hits both alike. For each it times:
 
 It prints median and p95 for both and the ratio of Sessionlens's median to the bare page's.
 Target (issue 10): each ratio within 1.2.
+
+To weigh a change, serve the code before it as well, in the same run and interleaved with the
+other two (run to run, the ratios of the same code spread by about 0.1)::
+
+    git worktree add /tmp/before HEAD~1
+    python bench/browser.py --rounds 12 --against /tmp/before
 """
 
 from __future__ import annotations
@@ -55,12 +61,12 @@ def _port() -> int:
         return s.getsockname()[1]
 
 
-def _serve(script: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+def _serve(script: Path, env: dict[str, str], cwd: Path = ROOT) -> tuple[subprocess.Popen, str]:
     port = _port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port)]
         + ["--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT,
+        cwd=cwd,
         env={**os.environ, **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.STDOUT,
@@ -110,7 +116,7 @@ def _signed_in(url: str) -> list[dict[str, object]]:
 
 def _shows(page, name: str, row_id: str):  # type: ignore[no-untyped-def]
     """Wait until the page shows the row ``row_id`` as the open session."""
-    if name == "sessionlens":  # the URL names the open session as soon as the run takes it
+    if name != "floor":  # the URL names the open session as soon as the run takes it
         page.wait_for_url(re.compile(rf"[?&]session={row_id}(&|$)"), timeout=120_000)
     else:
         page.get_by_role("heading", name=f"Chat {row_id}").wait_for(timeout=120_000)
@@ -162,7 +168,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--json", dest="json_path")
+    ap.add_argument(
+        "--against",
+        type=Path,
+        metavar="CHECKOUT",
+        help="another checkout of Sessionlens (the code before a change), timed in the same run",
+    )
     args = ap.parse_args()
+    if args.against and not (args.against / "app.py").is_file():
+        raise SystemExit(f"--against: {args.against} is not a checkout of Sessionlens (no app.py)")
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -173,35 +187,41 @@ def main() -> None:
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
         )
-        app, app_base = _serve(
-            ROOT / "app.py",
-            {
-                "SESSIONLENS_DATABASE_URL": url,
-                "SESSIONLENS_EMBEDDED_WORKER": "false",
-                "SESSIONLENS_SECRET_KEY": "",
-            },
-        )
+        app_env = {
+            "SESSIONLENS_DATABASE_URL": url,
+            "SESSIONLENS_EMBEDDED_WORKER": "false",
+            "SESSIONLENS_SECRET_KEY": "",
+        }
+        app, app_base = _serve(ROOT / "app.py", app_env)
         floor, floor_base = _serve(FLOOR, {})
+        procs = [app, floor]
+        chat = re.compile(r"^Chat · \d+ messages?$")
+        targets = [
+            ("sessionlens", app_base, chat),
+            ("floor", floor_base, re.compile(r"^Chat s\d+$")),
+        ]
+        if args.against:
+            other, other_base = _serve(args.against / "app.py", app_env, cwd=args.against)
+            procs.append(other)
+            targets.append(("against", other_base, chat))
         cookies = _signed_in(url)
-        times: dict[str, dict[str, list[float]]] = {"sessionlens": {}, "floor": {}}
+        times: dict[str, dict[str, list[float]]] = {name: {} for name, _, _ in targets}
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(
                     executable_path="/usr/bin/chromium", args=["--no-sandbox", "--headless"]
                 )
-                targets = [
-                    ("sessionlens", app_base, re.compile(r"^Chat · \d+ messages?$")),
-                    ("floor", floor_base, re.compile(r"^Chat s\d+$")),
-                ]
                 for r in range(args.rounds + 1):  # round 0 warms the servers and is dropped
-                    for name, base, shown in targets if r % 2 else reversed(targets):
+                    # Each round starts with another of the servers, so none always goes first.
+                    turn = r % len(targets)
+                    for name, base, shown in targets[turn:] + targets[:turn]:
                         got = _time_app(browser, name, base, shown, cookies)
                         if r:
                             for k, v in got.items():
                                 times[name].setdefault(k, []).append(v * 1000)
                 browser.close()
         finally:
-            for proc in (app, floor):
+            for proc in procs:
                 proc.terminate()
                 proc.wait(10)
     labels = {
@@ -232,6 +252,24 @@ def main() -> None:
             f"{r['case']:<36}{r['sessionlens_p50_ms']:>13.0f}/{r['sessionlens_p95_ms']:<10.0f}"
             f"{r['floor_p50_ms']:>13.0f}/{r['floor_p95_ms']:<10.0f}{r['ratio_p50']:>8.2f}"
         )
+    if args.against:
+        print(f"\nThe code in {args.against}, in the same run:")
+        print(head.replace("Sessionlens p50/p95 ms", "  --against p50/p95 ms"))
+        print("-" * len(head))
+        for key, label in labels.items():
+            s50, s95 = p50_p95(times["against"][key])
+            f50, f95 = p50_p95(times["floor"][key])
+            print(f"{label:<36}{s50:>13.0f}/{s95:<10.0f}{f50:>13.0f}/{f95:<10.0f}{s50 / f50:>8.2f}")
+            rows.append(
+                {
+                    "case": f"{label} (--against)",
+                    "sessionlens_p50_ms": s50,
+                    "sessionlens_p95_ms": s95,
+                    "floor_p50_ms": f50,
+                    "floor_p95_ms": f95,
+                    "ratio_p50": s50 / f50,
+                }
+            )
     if args.json_path:
         Path(args.json_path).write_text("\n".join(json.dumps(r) for r in rows) + "\n")
 
