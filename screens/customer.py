@@ -21,8 +21,13 @@ tz = tenant.timezone if tenant else "UTC"
 st.header("360 View")
 if flash := st.session_state.pop("flash", None):
     feedback.success(flash)
-if not st.query_params.get("customer"):
-    # Straight from the menu: find the customer here (or open one from a session's panel).
+
+
+def find_customer() -> None:
+    """Find a customer by name, email, phone or id. Above every state of the page: the menu
+    brings back the customer last shown (``selection.sync_from_url``), so this box is how a user
+    moves on to another one; after a link whose customer could not be shown (a message says why)
+    it is the way on."""
     term = st.text_input(
         "Find a customer",
         key="c360_find",
@@ -35,9 +40,9 @@ if not st.query_params.get("customer"):
         if term
         else []
     )
-    if not term:
+    if not term and not st.query_params.get("customer"):
         st.info("Open a customer from a session's Contact info: “Open in 360”, or find one here.")
-    elif not found:
+    elif term and not found:
         feedback.info(f"No customer matches {strict.quote(term)}.")
     # Buttons, not page links: a link to the page it is on opens the customer but leaves their id
     # out of the address, so a reload or a shared link would lose them.
@@ -51,11 +56,15 @@ if not st.query_params.get("customer"):
             on_click=st.query_params.__setitem__,
             args=("customer", choice.id),
         )
-    st.stop()
+
+
 customer_id = url.id_param("customer", "The link's customer")
-if customer_id is None:
-    st.stop()
-contact = run_action(partial(customers.get_contact, customer_id=customer_id, actor=actor))
+contact = (
+    run_action(partial(customers.get_contact, customer_id=customer_id, actor=actor))
+    if customer_id is not None
+    else None
+)
+find_customer()
 if contact is None:
     st.stop()
 

@@ -260,6 +260,33 @@ def test_the_360_view_from_the_menu_finds_a_customer(app_db):
     assert any("No customer matches '<b>nobody</b>'" in i for i in appdb.shown(at.info))
 
 
+def test_the_360_view_moves_on_from_a_customer_and_from_a_bad_link(app_db):
+    """The menu brings back the customer last shown, so the search sits above a profile too:
+    a user moves on to another customer from there, and past a link that shows nobody."""
+    with Session(app_db) as db:
+        first, other = db.scalars(
+            select(Customer)
+            .where(Customer.tenant_id == 1, Customer.email.is_not(None))
+            .order_by(Customer.id)
+            .limit(2)
+        ).all()
+    at = _run({"customer": str(first.id)}, "screens/customer.py")
+    assert any(s.value == md_escape(first.name) for s in at.subheader)
+    at.text_input(key="c360_find").input(other.email).run()
+    at.button(key=f"c360_pick_{other.id}").click().run()
+    assert at.query_params["customer"] == str(other.id)
+    assert any(s.value == md_escape(other.name) for s in at.subheader)
+    assert not any(s.value == md_escape(first.name) for s in at.subheader)
+
+    for link, message in (("99999999", "Customer 99999999 not found"), ("x1", "'x1' is not an id")):
+        at = _run({"customer": link}, "screens/customer.py")
+        assert any(message in e for e in appdb.shown(at.error))
+        assert not at.info  # the message says what is wrong; no hint beside it
+        at.text_input(key="c360_find").input(other.email).run()
+        at.button(key=f"c360_pick_{other.id}").click().run()
+        assert any(s.value == md_escape(other.name) for s in at.subheader)
+
+
 def test_first_start_creates_and_fills_the_embedded_database(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'fresh' / 'sessionlens.db'}"
     monkeypatch.setenv("SESSIONLENS_DATABASE_URL", url)
