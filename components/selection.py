@@ -9,6 +9,9 @@ from components import url
 #: The URL's ``session`` as this browser session last saw it; a run that finds another one there
 #: was started by Back, Forward or an edited address.
 _SEEN = "url_session_seen"
+#: What was wrong with the URL's ``session`` (not an id), shown where the chat would be until
+#: the user picks a session or the address changes.
+_PROBLEM = "url_session_problem"
 
 
 def sync_from_url(page: str) -> bool:
@@ -28,7 +31,7 @@ def sync_from_url(page: str) -> bool:
     if not entering and raw == st.session_state.get(_SEEN, raw):
         return False
     st.session_state[_SEEN] = raw
-    session_id = url.id_param("session", "The link's session", big=True)
+    session_id, st.session_state[_PROBLEM] = url.parse_id("session", "The link's session", big=True)
     if not entering and session_id == selected():
         return False
     st.session_state["selected"] = session_id
@@ -47,6 +50,11 @@ def grid_generation() -> int:
 
 def selected() -> int | None:
     return st.session_state.get("selected")
+
+
+def link_problem() -> str | None:
+    """Why the address's session could not be opened (it is not an id), while no session is."""
+    return None if selected() else st.session_state.get(_PROBLEM)
 
 
 def select(session_id: str) -> None:

@@ -12,14 +12,22 @@ from sessionlens.errors import BadInput
 
 def id_param(key: str, label: str, *, big: bool = False) -> int | None:
     """The id in ``?key=``; None when it is missing or not an id (then a message says so)."""
+    value, problem = parse_id(key, label, big=big)
+    if problem:
+        feedback.error(problem)
+    return value
+
+
+def parse_id(key: str, label: str, *, big: bool = False) -> tuple[int | None, str | None]:
+    """The id in ``?key=`` and, when the link gives one that is not an id, the message naming it
+    (for a page that shows it in its place: where the chat would be, say)."""
     raw = st.query_params.get(key, "")
     if not raw:
-        return None
+        return None, None
     try:
-        return strict.ident(raw, label, big=big)
+        return strict.ident(raw, label, big=big), None
     except BadInput as err:
-        feedback.error(str(err))
-        return None
+        return None, str(err)
 
 
 def warn_repeated() -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import streamlit as st
 from sqlalchemy.orm import Session
 
-from components import selection
+from components import feedback, selection
 from components.chat import detail_listener, message_window, open_trace, render_conversation
 from components.data import run_action
 from components.divider import divider, table_width
@@ -57,6 +57,8 @@ def detail_area(actor: Actor, tz: str, flt: SessionFilter) -> None:
         opened = run_action(lambda db: _open(db, sid, actor)) if sid else None
         detail, traced = opened or (None, set())
         if detail is None:
+            if problem := selection.link_problem():
+                feedback.error(problem)
             st.subheader("Chat")
             st.info(
                 "Select a session in the table to read its conversation.", icon=":material/forum:"

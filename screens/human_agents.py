@@ -72,7 +72,7 @@ counts = (
     or {}
 )
 
-chosen = url.id_param("conversation", "The link's conversation")
+chosen, link_problem = url.parse_id("conversation", "The link's conversation")
 list_col, chat_col, panel_col = st.columns([1.1, 2, 1])
 
 with list_col:
@@ -115,6 +115,8 @@ def _read(session_id: int) -> sessions.SessionDetail | None:
 with chat_col:
     detail = _read(chosen) if chosen else None  # "not found" shows here, where the chat would be
     if detail is None:
+        if link_problem:
+            feedback.error(link_problem)
         st.subheader("Chat")
         st.info("Pick a conversation on the left.", icon=":material/support_agent:")
     else:

@@ -142,7 +142,16 @@ def test_voice_session_offers_its_recording(app_db):
 
 def test_bad_deep_link_is_a_clear_message(app_db):
     at = _run({"session": "abc"})
-    assert any("The link's session: 'abc' is not an id" in e for e in appdb.shown(at.error))
+    # where its conversation would be, as long as the link is the page's (a rerun keeps it)
+    for _ in range(2):
+        chat = appdb.chat_column(at)
+        assert appdb.shown(chat.error) == ["The link's session: 'abc' is not an id"]
+        assert any("Select a session in the table" in i.value for i in chat.info)
+        next(b for b in at.button if b.label == "Load More").click().run()
+    cs = appdb.find_session(app_db, ChatSession.message_count > 2)
+    at = appdb.fire_trigger(at, LISTENER_KEY, "row", str(cs.id))  # picking a row moves on
+    assert not appdb.shown(at.error)
+    assert at.subheader[0].value == appdb.chat_title(cs.message_count)
     at = _run({"session": "99999999"})
     # where its conversation would be (the chat's column), with the hint to pick one instead
     chat = appdb.chat_column(at)
@@ -604,6 +613,9 @@ def test_handoffs_and_human_agents_pages_show_a_handed_over_session(app_db):
     )
     chat = appdb.chat_column(at)
     assert appdb.shown(chat.error) == ["Session 99999999 not found"]  # where the chat would be
+    at = _run({"conversation": "x"}, "screens/human_agents.py", email="grace.kim@northwind.example")
+    chat = appdb.chat_column(at)
+    assert appdb.shown(chat.error) == ["The link's conversation: 'x' is not an id"]
     at = _run(page="screens/handoffs.py", email="grace.kim@northwind.example")
     per_agent, per_day = (d.value for d in at.dataframe)
     # a figure not there yet (no handover accepted) reads ---, as empty values do everywhere
