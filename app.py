@@ -6,18 +6,44 @@ health checks), behind the gate that lets a sign-in
 proxy's header through only from that proxy.
 """
 
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import streamlit as st
 from starlette.middleware import Middleware
 
+from components.data import start_with_server
 from sessionlens import logfmt
 from sessionlens.settings import settings_or_exit
 from web import api, auth, proxy
 
 _settings = settings_or_exit()
 logfmt.configure(_settings.log_format, _settings.log_level)
+log = logging.getLogger("sessionlens.app")
+
+
+@asynccontextmanager
+async def lifespan(_app: st.App) -> AsyncIterator[None]:
+    """On the embedded default the transcription worker lives in this process: it starts with
+    the server, not with the first page view, and stops with it, putting back in the queue a job
+    it was working on (another start picks it up at once instead of after the lease runs out)."""
+    try:
+        worker = await asyncio.to_thread(start_with_server)
+    except Exception:  # noqa: BLE001 - the pages show what is wrong with the database
+        log.exception("the database could not be prepared at start; the pages will say why")
+        worker = None
+    try:
+        yield
+    finally:
+        if worker is not None and not await asyncio.to_thread(worker.stop_thread, 10.0):
+            log.warning("the transcription worker did not stop within 10 s; its job is reclaimed")
+
 
 app = st.App(
     "frame.py",
+    lifespan=lifespan,
     routes=[*auth.routes(), *api.routes()],
     middleware=[Middleware(proxy.ProxyHeaderGate)],
 )

@@ -1,1 +1,1 @@
-"""Streamlit-aware pieces shared by pages. The only layer that touches st.cache_resource."""
+"""Streamlit-aware pieces shared by pages. The only layer that holds per-process resources (``data.once_per_process``)."""

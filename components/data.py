@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
-from functools import cache
-from typing import TypeVar
+from functools import cache, wraps
+from typing import TYPE_CHECKING, TypeVar
 
 import streamlit as st
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,10 +19,31 @@ from sessionlens.errors import DomainError, PermissionDenied
 from sessionlens.permissions import Actor
 from sessionlens.settings import get_settings
 
+if TYPE_CHECKING:
+    from sessionlens.worker import Worker
+
 T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
+_ONCE = threading.RLock()
 
 
-@st.cache_resource(show_spinner="Preparing the database…")
+def once_per_process(fn: Callable[[K], T]) -> Callable[[K], T]:
+    """``fn``'s result for this argument, made once per process by whichever thread asks first
+    (the server's start, a page run, a download) while the others wait for it. Not
+    ``st.cache_resource``: outside a page run that warns "missing ScriptRunContext", and the
+    app menu's "Clear cache" empties it, which would open a second engine and start a second
+    worker beside the first."""
+    made = cache(fn)
+
+    @wraps(fn)
+    def get(key: K) -> T:
+        with _ONCE:
+            return made(key)
+
+    return get
+
+
+@once_per_process
 def _sessionmakers(url: str) -> tuple[sessionmaker[Session], sessionmaker[Session]]:
     """One engine per process and URL. The embedded default is created, migrated and, when empty,
     filled with demo data on first start."""
@@ -30,7 +52,7 @@ def _sessionmakers(url: str) -> tuple[sessionmaker[Session], sessionmaker[Sessio
     )
 
 
-@st.cache_resource
+@once_per_process
 def _locator(path: str | None) -> geo.Locator:
     return geo.get_locator(path)
 
@@ -130,12 +152,12 @@ def keep_imports_out_of_gc() -> None:
     gc.freeze()
 
 
-@st.cache_resource
-def start_embedded_worker(url: str) -> object | None:
+@once_per_process
+def start_embedded_worker(url: str) -> Worker | None:
     """One transcription worker thread per app process on the embedded default (setting
-    SESSIONLENS_EMBEDDED_WORKER; off on Postgres, where `sessionlens worker` processes run)."""
-    import threading
-
+    SESSIONLENS_EMBEDDED_WORKER; off on Postgres, where `sessionlens worker` processes run).
+    The server starts it (``app.py``'s lifespan, ``start_with_server``); a page run finds it
+    running (AppTest and a plain ``streamlit run frame.py`` start it there)."""
     from sessionlens.blobs import default_store
     from sessionlens.worker import Worker
 
@@ -143,5 +165,19 @@ def start_embedded_worker(url: str) -> object | None:
     if not settings.runs_embedded_worker:
         return None
     worker = Worker(_sessionmakers(url)[0], settings, default_store(), name="embedded")
-    threading.Thread(target=worker.run, name="sessionlens-worker", daemon=True).start()
+    worker.start_thread()
     return worker
+
+
+def start_with_server() -> Worker | None:
+    """What the server does before it serves anyone, on the embedded default: create, migrate
+    and fill the database, and start the transcription worker, so that a recording the agent
+    runtime sends before anyone opens the console is transcribed, and jobs a restart left in the
+    queue go on. On Postgres nothing: workers are processes of their own there, and a database
+    that does not answer yet is reported by the pages and /readyz, not by a server that will
+    not start."""
+    settings = get_settings()
+    if not settings.runs_embedded_worker:
+        return None
+    prepare_database()
+    return start_embedded_worker(settings.database_url)

@@ -1,7 +1,8 @@
 """A transcription worker: claims jobs, heartbeats, transcribes, marks them done or failed.
 
-The app runs one in a thread on the embedded default; `sessionlens worker` runs one per process.
-Stopping (SIGTERM, or the app shutting down) puts the current job back in the queue.
+The app runs one in a thread on the embedded default (``Worker.start_thread``, from server start
+to server stop); `sessionlens worker` runs one per process. Stopping (SIGTERM, or the app shutting
+down) puts the current job back in the queue.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ class Worker:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
         self.poll_seconds = poll_seconds
         self.stop = threading.Event()
+        self._thread: threading.Thread | None = None
         self.stale_after = dt.timedelta(seconds=settings.job_reclaim_seconds)
         # Several heartbeats fit in the reclaim interval, so one slow write does not lose a job.
         self.heartbeat_seconds = max(0.5, min(10.0, settings.job_reclaim_seconds / 6))
@@ -72,6 +74,23 @@ class Worker:
         while not self.stop.is_set():
             if not self.run_once():
                 self.stop.wait(self.poll_seconds)
+
+    def start_thread(self) -> threading.Thread:
+        """Run in a thread of this process (the app's embedded worker)."""
+        thread = threading.Thread(target=self.run, name="sessionlens-worker", daemon=True)
+        thread.start()
+        self._thread = thread
+        return thread
+
+    def stop_thread(self, timeout: float) -> bool:
+        """Stop the thread ``start_thread`` started and wait for it: a job it was working on is
+        put back in the queue (the transcription stops at its next segment). False if it had
+        not ended within ``timeout`` seconds."""
+        self.stop.set()
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
 
     def run_once(self) -> bool:
         """Claim and process one job; False when the queue was empty."""

@@ -316,3 +316,76 @@ def test_ctrl_c_stops_a_server_quietly_with_status_zero(tmp_path, args, health):
     assert proc.returncode == 0, out
     assert out.rstrip().endswith("Stopped."), out
     assert "Aborted" not in out and "Traceback" not in out, out
+
+
+def test_the_embedded_server_transcribes_from_its_start_and_puts_a_job_back_when_stopped(
+    tmp_path,
+):
+    """`sessionlens serve` on the embedded default runs the transcription worker from the
+    server's start: a call recording the agent runtime sends before anyone has opened the
+    console is transcribed. Stopped while it transcribes a call, the server puts that job back in
+    the queue (a restart takes it up at once, not after the lease runs out)."""
+    import json
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from db.models import Job
+    from tests.test_deploy import LONG_CALL
+    from tests.test_import import SENTENCE, _espeak
+
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    assert runner.invoke(app, ["demo", "-n", "20", "--database-url", url]).exit_code == 0
+    key = runner.invoke(app, ["api-keys", "create", "--name", "rt", "--database-url", url])
+    port = appdb.free_port()
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("sessionlens")), "serve", "--server.port", str(port)],
+        cwd=tmp_path,
+        env={**os.environ, "SESSIONLENS_DATABASE_URL": url},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def call(path: str, data: bytes | None = None) -> dict:
+        req = urllib.request.Request(
+            base + path,
+            data=data,
+            method="POST" if data else "GET",
+            headers={"Authorization": f"Bearer {key.output.strip()}"},
+        )
+        with urllib.request.urlopen(req, timeout=30) as res:
+            return json.loads(res.read())
+
+    def send(text: str, name: str) -> int:
+        audio = _espeak(text, tmp_path / name).read_bytes()
+        return call(f"/api/v1/recordings?agent=Aria%20(Support)&file_name={name}", audio)["job_id"]
+
+    def wait_for(job_id: int, status: str) -> None:
+        deadline = time.time() + 300
+        while (now := call(f"/api/v1/jobs/{job_id}")["status"]) != status:
+            assert now in ("queued", "running") and time.time() < deadline, now
+            time.sleep(0.2)
+
+    try:
+        deadline = time.time() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=2):
+                    break
+            except OSError:
+                assert proc.poll() is None and time.time() < deadline, "the server did not start"
+                time.sleep(0.3)
+        wait_for(send(SENTENCE, "short.wav"), "done")  # no page was opened: no browser at all
+        long_job = send(LONG_CALL, "long.wav")
+        wait_for(long_job, "running")
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0 and out.rstrip().endswith("Stopped."), out
+    assert "ScriptRunContext" not in out and "Traceback" not in out, out
+    with Session(create_engine(url)) as db:
+        job = db.get_one(Job, long_job)
+    assert (job.status, job.worker, job.attempts) == ("queued", None, 1)
