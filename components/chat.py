@@ -417,8 +417,23 @@ LISTENER_CSS = (
     f".st-key-{LISTENER_KEY}, .st-key-{IMAGE_LISTENER_KEY}{{display:none}}"
     ' [class*="st-key-sl-under-"] [data-testid="stImageContainer"] img{cursor:zoom-in}'
 )
-#: What the frame puts on every page once: the avatars' pictures and the hidden listeners.
-PAGE_CSS = AVATAR_CSS + LISTENER_CSS
+#: The chat and the Parameters & results panel side by side (``DETAIL_KEY``'s columns) while the
+#: chat keeps a readable width; on a narrower window (a laptop with the menu open: at 1,024
+#: pixels the bubbles were a word wide and the panel's links were cut at its edge) the panel goes
+#: under the chat and both take the whole width. Streamlit stacks columns only below 640 pixels
+#: of window, whatever room they have.
+DETAIL_KEY = "sl-detail"
+_DETAIL_ROW = (
+    f".st-key-{DETAIL_KEY} > [data-testid='stLayoutWrapper'] > [data-testid='stHorizontalBlock']"
+)
+DETAIL_CSS = (
+    f"{_DETAIL_ROW}{{flex-wrap:wrap}}"
+    # the chat (the panel is the last column; folded, it is a narrow toggle that never wraps)
+    f" {_DETAIL_ROW} > [data-testid='stColumn']:nth-last-child(2){{min-width:min(14rem,100%)}}"
+)
+#: What the frame puts on every page once: the avatars' pictures, the hidden listeners and the
+#: detail area's wrapping.
+PAGE_CSS = AVATAR_CSS + LISTENER_CSS + DETAIL_CSS
 
 
 def detail_listener(on_row: Callable[[str], None]) -> str | None:

@@ -16,7 +16,7 @@ def sessions_header(
     # together on a narrow window.
     row = st.container(horizontal=True, vertical_alignment="center")
     row.header(md_escape(title), width="stretch")
-    buttons = row.container(horizontal=True, width="content", wrap=False, gap="small")
+    buttons = row.container(horizontal=True, width="content", wrap=True, gap="small")
     n = len(active_filters)
     wants_search = buttons.button(
         f"Search · {n}" if n else "Search",

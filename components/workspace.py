@@ -16,7 +16,13 @@ import streamlit as st
 from sqlalchemy.orm import Session
 
 from components import feedback, selection
-from components.chat import detail_listener, message_window, open_trace, render_conversation
+from components.chat import (
+    DETAIL_KEY,
+    detail_listener,
+    message_window,
+    open_trace,
+    render_conversation,
+)
 from components.data import run_action
 from components.divider import divider, table_width
 from components.logs_view import show_logs_if_open
@@ -49,7 +55,9 @@ def detail_area(actor: Actor, tz: str, flt: SessionFilter) -> None:
     panel beside it (collapsed to its toggle when the user closes it)."""
     clicked = detail_listener(selection.select)  # first: a picked row is the session to show
     panel_open = st.session_state.setdefault("panel_open", True)
-    chat_col, panel_col = st.columns([0.62, 0.38] if panel_open else [0.9, 0.1])
+    chat_col, panel_col = st.container(key=DETAIL_KEY).columns(
+        [0.62, 0.38] if panel_open else [0.9, 0.1]
+    )
     sid = selection.selected()
     with chat_col:
         # Read here, so that a link to a session that is gone or not this tenant's says so

@@ -13,7 +13,7 @@ from functools import partial
 import streamlit as st
 
 from components import feedback, live, url
-from components.chat import message_window, render_conversation
+from components.chat import DETAIL_KEY, message_window, render_conversation
 from components.data import current_actor, run_action, run_read, run_step
 from components.markdown import md_escape
 from components.panel import render_panel
@@ -73,7 +73,7 @@ counts = (
 )
 
 chosen, link_problem = url.parse_id("conversation", "The link's conversation")
-list_col, chat_col, panel_col = st.columns([1.1, 2, 1])
+list_col, chat_col, panel_col = st.container(key=DETAIL_KEY).columns([1.1, 2, 1])
 
 with list_col:
     if not cards:

@@ -1169,11 +1169,12 @@ def test_search_a_phrase_narrows_the_table_and_the_match_is_highlighted(page, se
 CUT = "b => [b, ...b.querySelectorAll('*')].some(e => e.scrollWidth > e.clientWidth + 1)"
 
 
-@pytest.mark.parametrize("width", [1440, 1100])
+@pytest.mark.parametrize("width", [1440, 1100, 420])
 def test_the_header_buttons_show_their_whole_labels(page, server, width):
     """On a laptop's 1440 pixels the buttons were cut to "Import sess…" and "Export sessi…"; on a
-    narrower window they go under the title together, each still whole. The panel's toggle wraps
-    its label rather than show "▸ Paramete…"."""
+    narrower window they go under the title together, each still whole, and on a phone they
+    take two lines rather than run off the screen. The panel's toggle wraps its label rather
+    than show "▸ Paramete…"."""
     from playwright.sync_api import expect
 
     base, _ = server
@@ -1184,6 +1185,8 @@ def test_the_header_buttons_show_their_whole_labels(page, server, width):
         button = main.get_by_role("button", name=label, exact=True)
         expect(button).to_be_visible(timeout=60_000)
         assert not button.evaluate(CUT), f"{label!r} is cut at {width} pixels"
+        box = button.bounding_box()
+        assert box["x"] + box["width"] <= width, f"{label!r} runs off a {width}-pixel window"
     toggle = main.get_by_role("button", name="▸ Parameters & results", exact=True)
     assert not toggle.evaluate(CUT), (
         f"the panel's toggle is cut at {width} pixels (it wraps instead)"
@@ -1192,7 +1195,34 @@ def test_the_header_buttons_show_their_whole_labels(page, server, width):
         main.get_by_role("button", name=label, exact=True).bounding_box()["y"]
         for label in ("Search", "Import session", "Export sessions")
     ]
-    assert max(tops) - min(tops) < 2, "the three buttons stay on one line"
+    if width >= 1100:
+        assert max(tops) - min(tops) < 2, "the three buttons stay on one line"
+
+
+@pytest.mark.parametrize(("width", "beside"), [(1600, True), (1024, False)])
+def test_the_panel_goes_under_the_chat_when_the_chat_would_be_too_narrow(
+    page, server, width, beside
+):
+    """The spec's three areas side by side where the chat has room; at 1,024 pixels with the
+    menu open the chat was a word wide beside the panel, and the panel's "Open in 360" was cut
+    at the window's edge: there the panel goes under the chat, both as wide as the area."""
+    from playwright.sync_api import expect
+
+    base, engine = server
+    cs = _newest(engine, ChatSession.customer_id.is_not(None))
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{base}/?session={cs.id}")
+    heading = page.get_by_role("heading", name=appdb.chat_title(cs.message_count))
+    expect(heading).to_be_visible(timeout=60_000)
+    chat = page.locator("[data-testid='stColumn']", has=heading).last.bounding_box()
+    panel = page.get_by_text("Contact info", exact=True).bounding_box()
+    link = page.get_by_role("link", name="Open in 360").bounding_box()
+    assert link["x"] + link["width"] <= width, "the panel's link is cut at the window's edge"
+    if beside:
+        assert panel["x"] >= chat["x"] + chat["width"] and panel["y"] < chat["y"] + 200
+    else:
+        assert panel["y"] >= chat["y"] + chat["height"], (chat, panel)
+        assert chat["width"] >= 224, f"the chat is {chat['width']} pixels wide"
 
 
 def test_drag_the_divider_between_the_table_and_the_chat(page, server):
