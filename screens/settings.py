@@ -332,4 +332,8 @@ with queue_tab:
                     st.session_state["settings_flash"] = f"Job {job.id} {did}"
                     st.rerun()
     else:
-        st.info("No recordings have been imported yet.", icon=":material/graphic_eq:")
+        st.info(
+            "No transcription jobs yet. Call recordings imported with Import session or sent"
+            " through the API wait here for a worker.",
+            icon=":material/graphic_eq:",
+        )
