@@ -13,7 +13,7 @@ def sessions_header(
     """Render the header; "search", "import" or "export" when the user asked for that dialog."""
     # One row: the title takes the room the buttons leave; the buttons keep their whole labels
     # (in fixed columns they were cut to "Import sess…" at 1440 pixels) and go under the title
-    # together on a narrow window.
+    # together on a narrow window, taking two lines where one is too narrow (a phone).
     row = st.container(horizontal=True, vertical_alignment="center")
     row.header(md_escape(title), width="stretch")
     buttons = row.container(horizontal=True, width="content", wrap=True, gap="small")

@@ -53,9 +53,15 @@ def find_customer() -> None:
             key=f"c360_pick_{choice.id}",
             icon=":material/person:",
             type="tertiary",
-            on_click=st.query_params.__setitem__,
-            args=("customer", choice.id),
+            on_click=_open_customer,
+            args=(choice.id,),
         )
+
+
+def _open_customer(customer_id: int) -> None:
+    """Show the picked customer; the search box empties, its matches go."""
+    st.query_params["customer"] = str(customer_id)
+    st.session_state["c360_find"] = ""
 
 
 customer_id = url.id_param("customer", "The link's customer")

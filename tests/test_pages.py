@@ -286,6 +286,9 @@ def test_the_360_view_moves_on_from_a_customer_and_from_a_bad_link(app_db):
     assert at.query_params["customer"] == str(other.id)
     assert any(s.value == md_escape(other.name) for s in at.subheader)
     assert not any(s.value == md_escape(first.name) for s in at.subheader)
+    # the search is done: its box empties and its matches go
+    assert at.text_input(key="c360_find").value == ""
+    assert not [b for b in at.main.button if b.key.startswith("c360_pick_")]
 
     for link, message in (("99999999", "Customer 99999999 not found"), ("x1", "'x1' is not an id")):
         at = _run({"customer": link}, "screens/customer.py")
