@@ -3,6 +3,7 @@
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -78,14 +79,33 @@ st.dataframe(
     placeholder=EMPTY,
 )
 table = pd.DataFrame([{"Day": r.day.isoformat(), **figures_row(r)} for r in rows])
+
+
+def by_agent(mark: alt.Chart, figure: str, axis: str) -> alt.Chart:
+    """``figure`` per day, a colour per AI agent. The legend takes as many lines as the agents
+    need: in one line (Streamlit's charts) the last agents were cut at the chart's edge. The
+    height is the whole chart's, the days' labels and the legend included."""
+    return mark.encode(
+        x=alt.X("Day:N", title=None),
+        y=alt.Y(f"{figure}:Q", title=axis),
+        color=alt.Color(
+            "AI agent:N", legend=alt.Legend(orient="bottom", columns=3, labelLimit=180)
+        ),
+        tooltip=["Day:N", "AI agent:N", f"{figure}:Q"],
+    ).properties(height=380)
+
+
 left, right = st.columns(2)
 with left:
     st.subheader("Handovers per day")
-    st.bar_chart(table, x="Day", y="Handovers", color="AI agent", height=280)
+    st.altair_chart(
+        by_agent(alt.Chart(table).mark_bar(), "Handovers", "Handovers"), width="stretch"
+    )
 with right:
     st.subheader("Minutes to accept (median)")
     # Points, not lines: a day without an accepted handover has no figure, and a line through
     # the gaps read as a trend that was not there.
-    st.scatter_chart(table, x="Day", y="Accept p50 (min)", color="AI agent", height=280)
+    points = alt.Chart(table).mark_circle(size=60)
+    st.altair_chart(by_agent(points, "Accept p50 (min)", "Minutes"), width="stretch")
 st.subheader("Per day")
 st.dataframe(table, hide_index=True, width="stretch", column_config=config, placeholder=EMPTY)

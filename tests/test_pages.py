@@ -633,6 +633,11 @@ def test_handoffs_and_human_agents_pages_show_a_handed_over_session(app_db):
         "Minutes to accept (median)",
         "Per day",
     ]
+    # both charts name every agent in a legend of several lines (one line cut the last ones)
+    charts = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    assert [c["mark"]["type"] for c in charts] == ["bar", "circle"]
+    for chart in charts:
+        assert chart["encoding"]["color"]["legend"]["columns"] == 3
 
 
 def test_an_admin_sees_the_transcription_queue_and_retries_a_failed_job(app_db):
