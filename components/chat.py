@@ -343,14 +343,38 @@ def _under(
 # It also hears the table pick a row (``grid.ROW_PICKED``, an event the grid's frame sends to the
 # page) and hands that id on: a row click then reruns the detail area alone, not the table.
 _LISTENER_JS = """
-export default function({ data, setTriggerValue }) {
+export default function({ data, setTriggerValue, parentElement }) {
   const heard = (e) => {
     const b = e.target instanceof Element && e.target.closest('button[data-sl-trace]');
     if (b) setTriggerValue('trace', b.getAttribute('data-sl-trace'));
   };
+  // Up to 640 pixels of window Streamlit stacks the columns: the chat is under the table, out
+  // of sight. The session picked there is scrolled to once the run has drawn it.
+  const stacked = matchMedia('(max-width: 640px)');
+  const open = String(data && data.open);
+  if (stacked.matches && window.slScrollToChat === open) {
+    window.slScrollToChat = null;
+    const inPage = parentElement.getRootNode().host || parentElement;  // out of its shadow root
+    requestAnimationFrame(() => {
+      const column = inPage.closest('[data-testid="stColumn"]');
+      let scroller = column && column.parentElement;
+      while (scroller && !(scroller.scrollHeight > scroller.clientHeight
+          && /auto|scroll/.test(getComputedStyle(scroller).overflowY))) {
+        scroller = scroller.parentElement;
+      }
+      if (!scroller) return;
+      // below Streamlit's top bar, which is opaque on a narrow window
+      const bar = document.querySelector('[data-testid="stHeader"]');
+      const below = bar ? bar.getBoundingClientRect().bottom : 0;
+      scroller.scrollBy({ top: column.getBoundingClientRect().top - below - 8 });
+    });
+  }
   const picked = (e) => {
     const id = e.detail == null ? '' : String(e.detail);
-    if (id && id !== String(data && data.open)) setTriggerValue('row', id);
+    if (id && id !== open) {
+      window.slScrollToChat = stacked.matches ? id : null;
+      setTriggerValue('row', id);
+    }
   };
   document.addEventListener('click', heard);
   document.addEventListener('sl-row-picked', picked);

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bench.browser import IDLE  # the page's script run has ended
+from bench.browser import IDLE, PAINTED  # the page's script run has ended; then painted
 from db.engine import make_engine
 from db.models import ChatSession
 from sessionlens.settings import get_settings
@@ -1223,6 +1223,36 @@ def test_the_panel_goes_under_the_chat_when_the_chat_would_be_too_narrow(
     else:
         assert panel["y"] >= chat["y"] + chat["height"], (chat, panel)
         assert chat["width"] >= 224, f"the chat is {chat['width']} pixels wide"
+
+
+@pytest.mark.parametrize(("width", "scrolls"), [(420, True), (1600, False)])
+def test_on_a_phone_a_picked_session_is_scrolled_into_view(page, server, width, scrolls):
+    """Up to 640 pixels Streamlit stacks the columns, so the chat sits under the table, out of
+    sight: a row picked there scrolls the page to the chat's heading, below Streamlit's top bar.
+    On a wide window the page stays where it is."""
+    from playwright.sync_api import expect
+
+    base, engine = server
+    page.set_viewport_size({"width": width, "height": 850})
+    page.goto(base + "/")
+    grid = page.frame_locator(GRID)
+    row = grid.locator(".ag-center-cols-container .ag-row").nth(3)
+    expect(row).to_be_visible(timeout=60_000)
+    sid = int(row.get_attribute("row-id"))
+    with engine.connect() as conn:
+        n = conn.scalar(select(ChatSession.message_count).where(ChatSession.id == sid))
+    row.click()
+    heading = page.get_by_role("heading", name=appdb.chat_title(n))
+    expect(heading).to_be_attached(timeout=60_000)
+    page.wait_for_function(IDLE)
+    page.evaluate(PAINTED)
+    main = page.get_by_test_id("stMain")
+    if scrolls:
+        bar = page.get_by_test_id("stHeader").bounding_box()
+        top = heading.bounding_box()["y"]
+        assert bar["y"] + bar["height"] <= top < 850 / 2, (bar, top)
+    else:
+        assert main.evaluate("m => m.scrollTop") == 0
 
 
 def test_drag_the_divider_between_the_table_and_the_chat(page, server):
