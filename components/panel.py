@@ -12,12 +12,15 @@ import html
 import json
 from collections.abc import Iterable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import streamlit as st
 
+from sessionlens import strict
 from sessionlens.customers import LABELS, Contact
-from sessionlens.sessions import SessionDetail
-from sessionlens.timefmt import EMPTY
+from sessionlens.errors import BadInput
+from sessionlens.sessions import ResultEntry, SessionDetail
+from sessionlens.timefmt import EMPTY, local
 
 CSS = """<style>
 .sl-panel { font-size:0.9rem; }
@@ -61,7 +64,8 @@ def panel_html(detail: SessionDetail) -> str:
     parts.append("<hr><strong>Session results</strong>")
     parts.append(
         key_values_html(
-            (r.label, f"{EMPTY}  ⚠ missing" if r.missing else r.value) for r in detail.results
+            (r.label, f"{EMPTY}  ⚠ missing" if r.missing else result_value(r, detail.timezone))
+            for r in detail.results
         )
         if detail.has_results
         else _none("No results found")
@@ -72,6 +76,19 @@ def panel_html(detail: SessionDetail) -> str:
             f"⚠ Not collected: {html.escape(', '.join(missing))}</p>"
         )
     return '<div class="sl-panel" data-testid="sl-panel">' + "".join(parts) + "</div>"
+
+
+def result_value(result: ResultEntry, tz: str) -> Any:
+    """A result as the panel shows it: a date-and-time field in the tenant's zone and the format
+    of every other time on the page ("2026-12-27 10:00", where the runtime sent
+    "2026-12-27T09:00:00Z"); one without an offset is taken as the tenant's time. A value that is
+    not a date and time is shown as the runtime sent it."""
+    if result.kind == "datetime" and isinstance(result.value, str):
+        try:
+            return local(strict.moment(result.value, result.label, ZoneInfo(tz)), tz)
+        except BadInput:
+            return result.value
+    return result.value
 
 
 def _none(text: str) -> str:

@@ -207,6 +207,7 @@ def _row_select() -> Select[*tuple[Any, ...]]:
 class ResultEntry:
     label: str
     value: Any  # None when the agent has not collected it
+    kind: str = "str"  # the field's type in the tenant's settings: str, int, date, datetime, ...
 
     @property
     def missing(self) -> bool:
@@ -250,7 +251,9 @@ def get_session(
             c.id, c.name, c.email, c.phone, c.telegram, c.whatsapp, c.linkedin, c.external_id
         )
     results = [
-        ResultEntry(f.get("label") or f["key"], (collected or {}).get(f["key"]))
+        ResultEntry(
+            f.get("label") or f["key"], (collected or {}).get(f["key"]), f.get("type") or "str"
+        )
         for f in tenant.result_fields
     ]
     chat = conversation(db, row.id, actor=actor, last=last_messages)

@@ -675,3 +675,23 @@ def test_an_admin_sees_the_transcription_queue_and_retries_a_failed_job(app_db):
         assert db.get(Job, waiting).status == JobStatus.CANCELLED
         assert db.get(Job, waiting).error == "Cancelled by Dana Whitfield"
         assert db.get(Job, other).status == JobStatus.FAILED
+
+
+def test_a_date_and_time_result_reads_in_the_tenants_zone(app_db):
+    """A `datetime` result field shows as every other time on the page does (the tenant's zone,
+    "2026-12-27 10:00"), not as the runtime's ISO text; a value that is not one shows as sent.
+    The session is put back as it was: other tests read the same database."""
+    cs = appdb.find_session(app_db)
+    cases = [
+        ("2026-12-27T09:00:00Z", "Callback At: 2026-12-27 10:00"),  # UTC, the tenant is Berlin
+        ("2026-12-27T09:00", "Callback At: 2026-12-27 09:00"),  # no offset: the tenant's time
+        ("after lunch", "Callback At: after lunch"),
+    ]
+    try:
+        for sent, shown in cases:
+            with Session(app_db) as db, db.begin():
+                db.get_one(ChatSession, cs.id).results = {**(cs.results or {}), "callback_at": sent}
+            assert shown in appdb.panel_text(_run({"session": str(cs.id)})).splitlines()
+    finally:
+        with Session(app_db) as db, db.begin():
+            db.get_one(ChatSession, cs.id).results = cs.results
