@@ -1214,8 +1214,12 @@ def test_the_panel_goes_under_the_chat_when_the_chat_would_be_too_narrow(
     page.goto(f"{base}/?session={cs.id}")
     heading = page.get_by_role("heading", name=appdb.chat_title(cs.message_count))
     expect(heading).to_be_visible(timeout=60_000)
-    chat = page.locator("[data-testid='stColumn']", has=heading).last.bounding_box()
-    panel = page.get_by_text("Contact info", exact=True).bounding_box()
+    page.wait_for_function(IDLE)  # the whole detail area is drawn and laid out
+    page.evaluate(PAINTED)
+    contact = page.get_by_text("Contact info", exact=True)
+    column = page.locator("[data-testid='stColumn']", has=heading).filter(has_not=contact)
+    chat = column.last.bounding_box()
+    panel = contact.bounding_box()
     link = page.get_by_role("link", name="Open in 360").bounding_box()
     assert link["x"] + link["width"] <= width, "the panel's link is cut at the window's edge"
     if beside:

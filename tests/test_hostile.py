@@ -296,10 +296,14 @@ def test_the_panel_shows_any_value_as_text(text):
     from components.panel import panel_html
 
     contact = SimpleNamespace(id=7, **{key: text for key in LABELS})
-    result = SimpleNamespace(label=text, value=text, missing=False)
-    gone = SimpleNamespace(label=text, value=None, missing=True)
+    result = SimpleNamespace(label=text, value=text, missing=False, kind="str")
+    gone = SimpleNamespace(label=text, value=None, missing=True, kind="str")
     detail = SimpleNamespace(
-        contact=contact, parameters={text: text}, results=[result, gone], has_results=True
+        contact=contact,
+        parameters={text: text},
+        results=[result, gone],
+        has_results=True,
+        timezone="UTC",
     )
     out = panel_html(detail)  # type: ignore[arg-type]
     tags = re.findall(r"<[a-z][^>]*>", out)
