@@ -164,6 +164,37 @@ def _time_app(  # type: ignore[no-untyped-def]
     return {"cold": cold, "warm": warm, "click": click, "again": again}
 
 
+def _table(
+    times: dict[str, dict[str, list[float]]],
+    name: str,
+    labels: dict[str, str],
+    title: str,
+    *,
+    suffix: str = "",
+) -> list[dict[str, object]]:
+    """Print ``name``'s medians and p95 beside the bare page's, with their ratio; the rows, for
+    ``--json``."""
+    head = f"{'case':<36}{title + ' p50/p95 ms':>24}{'bare page p50/p95 ms':>24}{'ratio':>8}"
+    print(head)
+    print("-" * len(head))
+    rows: list[dict[str, object]] = []
+    for key, label in labels.items():
+        s50, s95 = p50_p95(times[name][key])
+        f50, f95 = p50_p95(times["floor"][key])
+        print(f"{label:<36}{s50:>13.0f}/{s95:<10.0f}{f50:>13.0f}/{f95:<10.0f}{s50 / f50:>8.2f}")
+        rows.append(
+            {
+                "case": label + suffix,
+                "sessionlens_p50_ms": s50,
+                "sessionlens_p95_ms": s95,
+                "floor_p50_ms": f50,
+                "floor_p95_ms": f95,
+                "ratio_p50": s50 / f50,
+            }
+        )
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=5)
@@ -230,46 +261,10 @@ def main() -> None:
         "click": "click a row -> idle with the chat",
         "again": "next click, a session open",
     }
-    rows = []
-    for key, label in labels.items():
-        s50, s95 = p50_p95(times["sessionlens"][key])
-        f50, f95 = p50_p95(times["floor"][key])
-        rows.append(
-            {
-                "case": label,
-                "sessionlens_p50_ms": s50,
-                "sessionlens_p95_ms": s95,
-                "floor_p50_ms": f50,
-                "floor_p95_ms": f95,
-                "ratio_p50": s50 / f50,
-            }
-        )
-    head = f"{'case':<36}{'Sessionlens p50/p95 ms':>24}{'bare page p50/p95 ms':>24}{'ratio':>8}"
-    print(head)
-    print("-" * len(head))
-    for r in rows:
-        print(
-            f"{r['case']:<36}{r['sessionlens_p50_ms']:>13.0f}/{r['sessionlens_p95_ms']:<10.0f}"
-            f"{r['floor_p50_ms']:>13.0f}/{r['floor_p95_ms']:<10.0f}{r['ratio_p50']:>8.2f}"
-        )
+    rows = _table(times, "sessionlens", labels, "Sessionlens")
     if args.against:
         print(f"\nThe code in {args.against}, in the same run:")
-        print(head.replace("Sessionlens p50/p95 ms", "  --against p50/p95 ms"))
-        print("-" * len(head))
-        for key, label in labels.items():
-            s50, s95 = p50_p95(times["against"][key])
-            f50, f95 = p50_p95(times["floor"][key])
-            print(f"{label:<36}{s50:>13.0f}/{s95:<10.0f}{f50:>13.0f}/{f95:<10.0f}{s50 / f50:>8.2f}")
-            rows.append(
-                {
-                    "case": f"{label} (--against)",
-                    "sessionlens_p50_ms": s50,
-                    "sessionlens_p95_ms": s95,
-                    "floor_p50_ms": f50,
-                    "floor_p95_ms": f95,
-                    "ratio_p50": s50 / f50,
-                }
-            )
+        rows += _table(times, "against", labels, "--against", suffix=" (--against)")
     if args.json_path:
         Path(args.json_path).write_text("\n".join(json.dumps(r) for r in rows) + "\n")
 

@@ -460,6 +460,15 @@ DETAIL_CSS = (
 PAGE_CSS = AVATAR_CSS + LISTENER_CSS + DETAIL_CSS
 
 
+def no_chat(hint: str, icon: str, problem: str | None = None) -> None:
+    """The chat's column while no session is open: why a link's session could not be opened,
+    if that is the reason, the heading, and how to open one."""
+    if problem:
+        feedback.error(problem)
+    st.subheader("Chat")
+    st.info(hint, icon=icon)
+
+
 def detail_listener(on_row: Callable[[str], None]) -> str | None:
     """The element that hears the table pick a row and a click on "View trace" under an AI
     answer; draw it before the detail area reads which session is open.

@@ -9,9 +9,8 @@ from components import url
 #: The URL's ``session`` as this browser session last saw it; a run that finds another one there
 #: was started by Back, Forward or an edited address.
 _SEEN = "url_session_seen"
-#: What was wrong with the URL's ``session`` (not an id), shown where the chat would be until
-#: the user picks a session or the address changes.
-_PROBLEM = "url_session_problem"
+#: How messages name the URL's ``session``.
+_LINK = "The link's session"
 
 
 def sync_from_url(page: str) -> bool:
@@ -31,7 +30,7 @@ def sync_from_url(page: str) -> bool:
     if not entering and raw == st.session_state.get(_SEEN, raw):
         return False
     st.session_state[_SEEN] = raw
-    session_id, st.session_state[_PROBLEM] = url.parse_id("session", "The link's session", big=True)
+    session_id, _ = url.parse_id("session", _LINK, big=True)  # a bad one: ``link_problem``
     if not entering and session_id == selected():
         return False
     st.session_state["selected"] = session_id
@@ -53,8 +52,9 @@ def selected() -> int | None:
 
 
 def link_problem() -> str | None:
-    """Why the address's session could not be opened (it is not an id), while no session is."""
-    return None if selected() else st.session_state.get(_PROBLEM)
+    """Why the address's session could not be opened (it is not an id), while no session is
+    open: read from the address, which keeps the bad value until a row is picked."""
+    return None if selected() else url.parse_id("session", _LINK, big=True)[1]
 
 
 def select(session_id: str) -> None:

@@ -15,11 +15,12 @@ from __future__ import annotations
 import streamlit as st
 from sqlalchemy.orm import Session
 
-from components import feedback, selection
+from components import selection
 from components.chat import (
     DETAIL_KEY,
     detail_listener,
     message_window,
+    no_chat,
     open_trace,
     render_conversation,
 )
@@ -65,11 +66,10 @@ def detail_area(actor: Actor, tz: str, flt: SessionFilter) -> None:
         opened = run_action(lambda db: _open(db, sid, actor)) if sid else None
         detail, traced = opened or (None, set())
         if detail is None:
-            if problem := selection.link_problem():
-                feedback.error(problem)
-            st.subheader("Chat")
-            st.info(
-                "Select a session in the table to read its conversation.", icon=":material/forum:"
+            no_chat(
+                "Select a session in the table to read its conversation.",
+                ":material/forum:",
+                selection.link_problem(),
             )
         else:
             open_trace(detail.row.id, clicked, actor)

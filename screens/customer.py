@@ -23,11 +23,17 @@ if flash := st.session_state.pop("flash", None):
     feedback.success(flash)
 
 
-def find_customer() -> None:
+def _open_customer(customer_id: int) -> None:
+    """Show the picked customer; the search box empties, its matches go."""
+    st.query_params["customer"] = str(customer_id)
+    st.session_state["c360_find"] = ""
+
+
+def find_customer(*, hint: bool) -> None:
     """Find a customer by name, email, phone or id. Above every state of the page: the menu
     brings back the customer last shown (``selection.sync_from_url``), so this box is how a user
     moves on to another one; after a link whose customer could not be shown (a message says why)
-    it is the way on."""
+    it is the way on. With ``hint``, an empty box says how else to open a customer."""
     term = st.text_input(
         "Find a customer",
         key="c360_find",
@@ -40,7 +46,7 @@ def find_customer() -> None:
         if term
         else []
     )
-    if not term and not st.query_params.get("customer"):
+    if not term and hint:
         st.info("Open a customer from a session's Contact info: “Open in 360”, or find one here.")
     elif term and not found:
         feedback.info(f"No customer matches {strict.quote(term)}.")
@@ -58,19 +64,13 @@ def find_customer() -> None:
         )
 
 
-def _open_customer(customer_id: int) -> None:
-    """Show the picked customer; the search box empties, its matches go."""
-    st.query_params["customer"] = str(customer_id)
-    st.session_state["c360_find"] = ""
-
-
 customer_id = url.id_param("customer", "The link's customer")
 contact = (
     run_action(partial(customers.get_contact, customer_id=customer_id, actor=actor))
     if customer_id is not None
     else None
 )
-find_customer()
+find_customer(hint=not st.query_params.get("customer"))
 if contact is None:
     st.stop()
 

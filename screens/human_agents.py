@@ -13,7 +13,7 @@ from functools import partial
 import streamlit as st
 
 from components import feedback, live, url
-from components.chat import DETAIL_KEY, message_window, render_conversation
+from components.chat import DETAIL_KEY, message_window, no_chat, render_conversation
 from components.data import current_actor, run_action, run_read, run_step
 from components.markdown import md_escape
 from components.panel import render_panel
@@ -115,10 +115,7 @@ def _read(session_id: int) -> sessions.SessionDetail | None:
 with chat_col:
     detail = _read(chosen) if chosen else None  # "not found" shows here, where the chat would be
     if detail is None:
-        if link_problem:
-            feedback.error(link_problem)
-        st.subheader("Chat")
-        st.info("Pick a conversation on the left.", icon=":material/support_agent:")
+        no_chat("Pick a conversation on the left.", ":material/support_agent:", link_problem)
     else:
         row = detail.row
         st.subheader(f"Chat · {md_escape(row.customer_name or 'Unknown')}")

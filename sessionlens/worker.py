@@ -75,12 +75,10 @@ class Worker:
             if not self.run_once():
                 self.stop.wait(self.poll_seconds)
 
-    def start_thread(self) -> threading.Thread:
-        """Run in a thread of this process (the app's embedded worker)."""
-        thread = threading.Thread(target=self.run, name="sessionlens-worker", daemon=True)
-        thread.start()
-        self._thread = thread
-        return thread
+    def start_thread(self) -> None:
+        """Run in a thread of this process (the app's embedded worker); ``stop_thread`` ends it."""
+        self._thread = threading.Thread(target=self.run, name="sessionlens-worker", daemon=True)
+        self._thread.start()
 
     def stop_thread(self, timeout: float) -> bool:
         """Stop the thread ``start_thread`` started and wait for it: a job it was working on is

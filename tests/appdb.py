@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
+import urllib.request
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
@@ -24,6 +27,23 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def wait_until_serving(proc, url: str, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]
+    """Until ``url`` (a server's health route) answers 200; fails the test, and stops the server,
+    if the process ends first or ``timeout`` seconds pass."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as res:
+                if res.status == 200:
+                    return
+        except OSError:
+            pass
+        if proc.poll() is not None or time.time() > deadline:
+            proc.kill()
+            pytest.fail(f"the server did not start: {url} did not answer in {timeout:.0f} s")
+        time.sleep(0.3)
 
 
 def streamlit_command(port: int) -> list[str]:

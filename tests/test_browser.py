@@ -52,15 +52,8 @@ def _start(
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(base + "/_stcore/health", timeout=2).read() == b"ok":
-                return proc, base
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    pytest.fail("streamlit did not become healthy in 60 s")
+    appdb.wait_until_serving(proc, base + "/_stcore/health")
+    return proc, base
 
 
 @pytest.fixture(scope="session")

@@ -300,15 +300,7 @@ def test_ctrl_c_stops_a_server_quietly_with_status_zero(tmp_path, args, health):
         text=True,
     )
     try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}{health}", timeout=2) as r:
-                    assert r.status == 200
-                break
-            except OSError:
-                assert proc.poll() is None and time.time() < deadline, "the server did not start"
-                time.sleep(0.3)
+        appdb.wait_until_serving(proc, f"http://127.0.0.1:{port}{health}")
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=30)
     finally:
@@ -369,14 +361,7 @@ def test_the_embedded_server_transcribes_from_its_start_and_puts_a_job_back_when
             time.sleep(0.2)
 
     try:
-        deadline = time.time() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=2):
-                    break
-            except OSError:
-                assert proc.poll() is None and time.time() < deadline, "the server did not start"
-                time.sleep(0.3)
+        appdb.wait_until_serving(proc, f"{base}/healthz", timeout=90)
         wait_for(send(SENTENCE, "short.wav"), "done")  # no page was opened: no browser at all
         long_job = send(LONG_CALL, "long.wav")
         wait_for(long_job, "running")
