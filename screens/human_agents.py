@@ -228,9 +228,13 @@ with chat_col:
                     )
                 ):
                     st.rerun()
+            elif assignee is None:
+                st.caption("Accept the conversation to reply to the customer.")
             else:
+                holder_name = md_escape(mate_names.get(assignee, "A teammate"))
                 st.caption(
-                    "Only the assigned human agent can reply: accept the conversation first."
+                    f"{holder_name} has this conversation: only they can reply. "
+                    "To take it over, assign it to yourself."
                 )
         else:
             st.caption(f"You do not have permission to {Action.WORK_CONVERSATIONS}")

@@ -590,7 +590,7 @@ def test_a_viewer_cannot_export(app_db):
 
 
 def test_handoffs_and_human_agents_pages_show_a_handed_over_session(app_db):
-    from sessionlens import handover, identity
+    from sessionlens import handover, human_agents, identity
 
     with Session(app_db) as db, db.begin():
         boss = identity.default_actor(db)
@@ -611,6 +611,23 @@ def test_handoffs_and_human_agents_pages_show_a_handed_over_session(app_db):
         {"conversation": str(sid)}, "screens/human_agents.py", email="grace.kim@northwind.example"
     )
     assert at.button(key="ha_accept")
+    assert "Accept the conversation to reply to the customer." in appdb.shown(at.caption)
+    # a teammate takes it: no Accept any more, and the caption names who has it and what to do
+    with Session(app_db) as db, db.begin():
+        amara = db.scalar(
+            select(User).where(User.tenant_id == boss.tenant_id, User.name == "Amara Nwosu")
+        )
+        human_agents.accept(
+            db, actor=identity.actor_for(amara), session_id=sid, now=dt.datetime.now(dt.UTC)
+        )
+    at = _run(
+        {"conversation": str(sid)}, "screens/human_agents.py", email="grace.kim@northwind.example"
+    )
+    assert not [b for b in at.button if b.key == "ha_accept"]
+    assert (
+        "Amara Nwosu has this conversation: only they can reply. To take it over, assign it to "
+        "yourself." in appdb.shown(at.caption)
+    )
     at = _run(
         {"conversation": "99999999"}, "screens/human_agents.py", email="grace.kim@northwind.example"
     )
