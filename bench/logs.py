@@ -19,11 +19,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import select, text  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from bench.common import measure, print_table  # noqa: E402
-from db.engine import make_engine, make_sessionmaker  # noqa: E402
+from db.engine import create_database_if_missing, make_engine, make_sessionmaker  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
 from db.models import ChatSession, LogKind, SessionLog  # noqa: E402
 from sessionlens import demo, geo, identity, logs  # noqa: E402
@@ -36,16 +36,8 @@ FILLER = (
 
 
 def build(url: str) -> None:
+    create_database_if_missing(url)
     engine = make_engine(url)
-    if engine.dialect.name == "postgresql":
-        with (
-            make_engine(url.rsplit("/", 1)[0] + "/postgres")
-            .connect()
-            .execution_options(isolation_level="AUTOCOMMIT") as conn
-        ):
-            name = url.rsplit("/", 1)[1]
-            if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
     upgrade(engine)
     with Session(engine) as db, db.begin():
         if db.scalar(

@@ -21,7 +21,7 @@ from sqlalchemy import func, select, text
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import measure, measure_pair, print_table, raw_connect  # noqa: E402
-from db.engine import make_engine, make_sessionmaker  # noqa: E402
+from db.engine import create_database_if_missing, make_engine, make_sessionmaker  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
 from db.models import ChatSession  # noqa: E402
 from sessionlens import demo, geo, identity, sessions  # noqa: E402
@@ -44,6 +44,7 @@ ORDER BY started_at DESC, id DESC OFFSET %(o)s LIMIT 51"""
 
 
 def ensure_data(url: str, n: int) -> None:
+    create_database_if_missing(url)
     engine = make_engine(url)
     upgrade(engine)
     with engine.begin() as conn:

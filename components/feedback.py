@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 import streamlit as st
+from sqlalchemy.exc import OperationalError
 
 from components.markdown import md_escape
 
@@ -14,6 +15,12 @@ log = logging.getLogger("sessionlens.app")
 UNEXPECTED = (
     "Something went wrong while showing this page. The details were written to the server log; "
     "reload the page, and tell your administrator if it happens again."
+)
+#: The same when the database could not be reached or refused (down, restarting, misconfigured):
+#: not the user's doing either, and reloading in a moment may be all it takes.
+NO_DATABASE = (
+    "Sessionlens cannot use its database just now. Reload the page in a moment, and tell your "
+    "administrator if it goes on; the server log says why."
 )
 
 
@@ -41,4 +48,6 @@ def unexpected(exc: BaseException) -> None:
     """A failure that is ours: logged in full on the server, a plain message on the page."""
     # The open session, if any, goes with the line (a field of its own in JSON logs).
     log.error("page failed", exc_info=exc, extra={"session_id": st.session_state.get("selected")})
-    st.error(UNEXPECTED, icon=":material/error:")
+    st.error(
+        NO_DATABASE if isinstance(exc, OperationalError) else UNEXPECTED, icon=":material/error:"
+    )

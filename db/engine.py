@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Engine, Result, create_engine, event
+from sqlalchemy import CursorResult, Engine, Result, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, sessionmaker
@@ -45,6 +45,27 @@ def make_engine(url: str) -> Engine:
         pool_recycle=1800,
         connect_args={"prepare_threshold": None, "options": "-c jit=off"},
     )
+
+
+def create_database_if_missing(url: str) -> bool:
+    """Create the PostgreSQL database that ``url`` names if the server has none by that name
+    (through the server's ``postgres`` database, so the URL's user needs CREATEDB); True if it
+    was created. A SQLite file is created by its first connection, so SQLite is left alone."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql" or not parsed.database:
+        return False
+    admin = make_engine(parsed.set(database="postgres").render_as_string(hide_password=False))
+    try:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            if conn.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}
+            ):
+                return False
+            name = parsed.database.replace('"', '""')
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            return True
+    finally:
+        admin.dispose()
 
 
 def rowcount(result: Result[Any]) -> int:

@@ -63,9 +63,16 @@ UrlOpt = typer.Option(None, "--database-url", help="Defaults to SESSIONLENS_DATA
 @db_app.command("upgrade")
 def db_upgrade(database_url: str | None = UrlOpt) -> None:
     """Create or migrate the database to the newest schema."""
+    from sqlalchemy.engine import make_url
+
+    from db.engine import create_database_if_missing
+
     url = database_url or get_settings().database_url
+    shown = make_url(url).render_as_string(hide_password=True)
+    if create_database_if_missing(url):
+        typer.echo(f"Created the database {make_url(url).database}")
     setup.migrated_engine(url)
-    typer.echo(f"Database is up to date: {url}")
+    typer.echo(f"Database is up to date: {shown}")
 
 
 @app.command()
@@ -452,10 +459,6 @@ def import_audio(
         raise typer.Exit(1)
 
 
-if __name__ == "__main__":
-    app()
-
-
 # --- users ---------------------------------------------------------------------------------------
 
 ROLES_HELP = "admin, lead, operator, viewer or user"
@@ -772,3 +775,25 @@ def export_cmd(
     except DomainError as err:
         _fail(err)
     typer.echo(f"Exported {total} sessions to {output} ({written:,} bytes)")
+
+
+def main() -> None:
+    """The ``sessionlens`` command. A database that cannot be reached or refuses a statement
+    ends the command with the database's own message on one line, not a traceback."""
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        app()
+    except OperationalError as err:
+        reason = " ".join(str(err.orig or err).split())
+        typer.echo(
+            f"Database error: {reason}\n"
+            "(the database comes from --database-url or SESSIONLENS_DATABASE_URL)",
+            err=True,
+        )
+        raise SystemExit(1) from None
+
+
+# Last, so that `python -m sessionlens.cli` has every command defined above.
+if __name__ == "__main__":
+    main()

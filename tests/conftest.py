@@ -16,7 +16,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from db.engine import make_engine
+from db.engine import create_database_if_missing, make_engine
 from db.migrate import upgrade
 from sessionlens import demo, geo
 
@@ -41,18 +41,10 @@ def unavailable(reason: str) -> None:
 def _postgres_engine(database_url: str = PG_URL) -> Engine:
     """An engine on a Postgres database with an empty ``public`` schema (created if missing)."""
     url = make_url(database_url)
-    admin = make_engine(url.set(database="postgres").render_as_string(hide_password=False))
     try:
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            exists = conn.scalar(
-                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": url.database}
-            )
-            if not exists:
-                conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+        create_database_if_missing(url.render_as_string(hide_password=False))
     except Exception as exc:  # noqa: BLE001 - any connection failure means "no Postgres here"
         unavailable(f"Postgres at {url.render_as_string()} is not reachable: {exc}")
-    finally:
-        admin.dispose()
     engine = make_engine(url.render_as_string(hide_password=False))
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))

@@ -259,6 +259,51 @@ def test_a_refused_setting_is_named_not_a_traceback(monkeypatch):
     assert "Error: SESSIONLENS_PAGE_SIZE: Input should be greater than or equal to 1" in res.output
 
 
+def test_db_upgrade_creates_a_missing_postgres_database_and_a_wrong_one_is_one_line():
+    """A new admin points Sessionlens at a Postgres database that is not there yet: any command
+    says so in the server's own words on one line (exit status 1, no traceback), and
+    `db upgrade` ("create or migrate") creates it; the URL it prints hides the password."""
+    from sqlalchemy import text
+
+    from db.engine import make_engine
+    from tests.conftest import PG_URL
+
+    name = "sessionlens_test_created_by_cli"
+    url = make_url(PG_URL).set(database=name, password="hunter2")
+    admin = make_engine(make_url(PG_URL).set(database="postgres").render_as_string(False))
+
+    def drop() -> None:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    drop()
+    try:
+        args = ["users", "list", "--database-url", url.render_as_string(hide_password=False)]
+        res = subprocess.run(
+            [sys.executable, "-m", "sessionlens.cli", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=appdb.ROOT,
+        )
+        assert res.returncode == 1, res.stdout + res.stderr
+        assert "Traceback" not in res.stdout + res.stderr
+        first, second = res.stderr.strip().splitlines()
+        assert first.startswith("Database error: connection failed:")
+        assert f'database "{name}" does not exist' in first
+        assert second == "(the database comes from --database-url or SESSIONLENS_DATABASE_URL)"
+        upgrade = ["db", "upgrade", "--database-url", url.render_as_string(hide_password=False)]
+        res = runner.invoke(app, upgrade)
+        assert res.exit_code == 0, res.output
+        assert f"Created the database {name}" in res.output
+        assert "hunter2" not in res.output and "Database is up to date" in res.output
+        res = runner.invoke(app, upgrade)  # the second time there is nothing to create
+        assert res.exit_code == 0 and "Created" not in res.output
+    finally:
+        drop()
+        admin.dispose()
+
+
 def test_a_worker_on_postgres_settles_live_sessions(monkeypatch):
     """`sessionlens worker` on Postgres starts the settler that puts quiet live sessions back into
     the search index (tests/test_search.py shows what it does), so that they are settled even when

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import make_url, select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
@@ -428,6 +428,27 @@ def test_a_failure_shows_a_plain_message_and_no_traceback(tmp_path, monkeypatch)
     )
     assert "Traceback" not in everything and "sqlite" not in everything.lower()
     assert str(broken) not in everything
+
+
+def test_a_database_that_cannot_be_reached_is_named_as_such(monkeypatch):
+    """Postgres answers but has no database by the configured name (or is down, or restarting):
+    the page says the database cannot be used just now and to reload in a moment, without the
+    server's message, which names the database, to people who may not be signed in."""
+    from components.feedback import NO_DATABASE
+    from tests.conftest import PG_URL
+
+    missing = make_url(PG_URL).set(database="sessionlens_test_not_there")
+    monkeypatch.setenv("SESSIONLENS_DATABASE_URL", missing.render_as_string(hide_password=False))
+    monkeypatch.setenv("SESSIONLENS_EMBEDDED_WORKER", "false")
+    get_settings.cache_clear()
+    try:
+        at = AppTest.from_file(appdb.FRAME, default_timeout=60).run()
+    finally:
+        get_settings.cache_clear()
+    assert not at.exception
+    assert [e.value for e in at.error] == [NO_DATABASE]
+    everything = " ".join(str(e.proto) for e in at.main)
+    assert "sessionlens_test_not_there" not in everything and "Traceback" not in everything
 
 
 def test_error_details_are_hidden_by_the_server_config():
