@@ -14,6 +14,7 @@ import html
 import streamlit as st
 
 from components.data import run_action
+from components.feedback import guarded
 from sessionlens import auth, filter_options, filter_query
 from sessionlens.filters import SessionFilter
 from sessionlens.permissions import Actor
@@ -26,6 +27,7 @@ FORMATS = {
 
 
 @st.dialog("Export sessions")
+@guarded
 def export_dialog(actor: Actor, tz: str, flt: SessionFilter) -> None:
     active = filter_query.active_labels(flt)
     agents = run_action(lambda db: filter_options.agents(db, actor=actor)) or []

@@ -3,7 +3,10 @@ name, a job's error), so it is always shown literally: never as a link, an image
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
+from typing import ParamSpec
 
 import streamlit as st
 from sqlalchemy.exc import OperationalError
@@ -11,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 from components.markdown import md_escape
 
 log = logging.getLogger("sessionlens.app")
+P = ParamSpec("P")
 #: What a user sees when something fails that is not their doing; the details go to the server log.
 UNEXPECTED = (
     "Something went wrong while showing this page. The details were written to the server log; "
@@ -51,3 +55,20 @@ def unexpected(exc: BaseException) -> None:
     st.error(
         NO_DATABASE if isinstance(exc, OperationalError) else UNEXPECTED, icon=":material/error:"
     )
+
+
+def guarded(fn: Callable[P, None]) -> Callable[P, None]:
+    """For the body of an ``st.fragment`` or ``st.dialog``: a failure in it is shown in its place
+    as ``unexpected`` shows one. frame.py catches what fails in a page's full run, but a fragment
+    or dialog also runs alone (a row click, the live poll, a button in a dialog), outside that
+    ``try``, and Streamlit's own message then spoke of Streamlit Cloud and offered to ask a search
+    engine about it. ``st.rerun`` and ``st.stop`` are BaseExceptions and pass through."""
+
+    @functools.wraps(fn)
+    def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            fn(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - shown plainly, logged in full
+            unexpected(exc)
+
+    return run

@@ -91,6 +91,7 @@ def filters_dialog_if_open(
 
 
 @st.dialog("Session Filters", width="large", on_dismiss=close_filters)
+@feedback.guarded
 def _filters_dialog(
     actor: Actor, tz: str, flt: SessionFilter, result_fields: dict[str, str]
 ) -> None:

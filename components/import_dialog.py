@@ -10,6 +10,7 @@ import streamlit as st
 
 from components import feedback, selection
 from components.data import locator, run_action
+from components.feedback import guarded
 from components.markdown import md_escape
 from components.session_list import reload_lists
 from sessionlens import exchange, filter_options, importer, ingest
@@ -22,6 +23,7 @@ from sessionlens.transcription.audio import ACCEPTED
 
 
 @st.dialog("Import session", width="large")
+@guarded
 def import_dialog(actor: Actor, tz: str) -> None:
     kind = st.segmented_control(
         "What to import",

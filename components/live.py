@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from components import selection
 from components.data import run_read
+from components.feedback import guarded
 from components.session_list import reload_lists, shown_ids
 from sessionlens import live
 from sessionlens.permissions import Actor
@@ -33,6 +34,7 @@ def watch(
 
 
 @st.fragment(run_every=_EVERY)
+@guarded
 def _watch(
     name: str, signature: Callable[[Session], object], on_change: Callable[[], None] | None
 ) -> None:

@@ -14,6 +14,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from components.clipboard import copy_button
 from components.data import read_session, run_action
+from components.feedback import guarded
 from sessionlens import logs
 from sessionlens.kinds import LogKind, Plan
 from sessionlens.logs import LogEntry
@@ -59,6 +60,7 @@ def close_logs() -> None:
 
 
 @st.dialog("Logs", width="large", on_dismiss=close_logs)
+@guarded
 def _drawer(detail: SessionDetail, actor: Actor) -> None:
     st.html(CSS)
     default = "Trace Logs" if detail.plan == Plan.PAID else "System Logs"

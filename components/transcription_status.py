@@ -47,6 +47,7 @@ def _state(db: Session, session_id: int, actor: Actor) -> Transcription | None:
 
 
 @st.fragment(run_every=2)
+@feedback.guarded
 def _progress(session_id: int, actor: Actor) -> None:
     """Polls the job every 2 s; when it ends, the whole page reruns to show the transcript."""
     job = run_action(lambda db: _state(db, session_id, actor))

@@ -26,6 +26,7 @@ from components.chat import (
 )
 from components.data import run_action
 from components.divider import divider, table_width
+from components.feedback import guarded
 from components.logs_view import show_logs_if_open
 from components.panel import render_panel
 from components.search_hits import highlight_for, hits_bar
@@ -40,6 +41,7 @@ from sessionlens.sessions import SessionDetail
 
 
 @st.fragment
+@guarded
 def workspace(actor: Actor, tz: str, flt: SessionFilter, *, filtered: bool) -> None:
     width = table_width()
     table_col, detail_col = st.columns([width, 100 - width])
@@ -51,6 +53,7 @@ def workspace(actor: Actor, tz: str, flt: SessionFilter, *, filtered: bool) -> N
 
 
 @st.fragment
+@guarded
 def detail_area(actor: Actor, tz: str, flt: SessionFilter) -> None:
     """The chat of the open session with what sits under it, and the Parameters & results
     panel beside it (collapsed to its toggle when the user closes it)."""

@@ -430,6 +430,28 @@ def test_a_failure_shows_a_plain_message_and_no_traceback(tmp_path, monkeypatch)
     assert str(broken) not in everything
 
 
+def test_a_failure_while_opening_a_session_is_shown_in_its_place(app_db, monkeypatch):
+    """The database goes away as a lead opens a session. A row click reruns the detail area alone,
+    outside the page's own catch-all, so the detail area catches for itself: the chat's place
+    says the database cannot be used just now, and the table and the header are still there
+    (Streamlit's own message spoke of Streamlit Cloud and offered to ask a search engine)."""
+    from sqlalchemy.exc import OperationalError
+
+    from components import workspace
+    from components.feedback import NO_DATABASE
+
+    def gone(*_args: object) -> None:
+        raise OperationalError("SELECT", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(workspace, "_open", gone)
+    cs = appdb.find_session(app_db)
+    at = _run({"session": str(cs.id)})
+    assert not at.exception
+    assert [e.value for e in at.error] == [NO_DATABASE]
+    assert at.button(key="export_open") and [b for b in at.button if b.label == "Load More"]
+    assert not [h for h in at.subheader if h.value.startswith("Chat")]
+
+
 def test_a_database_that_cannot_be_reached_is_named_as_such(monkeypatch):
     """Postgres answers but has no database by the configured name (or is down, or restarting):
     the page says the database cannot be used just now and to reload in a moment, without the
