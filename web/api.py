@@ -33,6 +33,7 @@ from functools import cache
 from typing import Any, TypeVar
 
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -531,7 +532,17 @@ def _counted(
         started, status = time.perf_counter(), 500
         with logfmt.context(session_id=request.path_params.get("external_id")):
             try:
-                response = await endpoint(request)
+                try:
+                    response = await endpoint(request)
+                except OperationalError:
+                    # The database is down, restarting or refusing connections: the runtime
+                    # should send the same request again shortly (what it wrote is all or nothing).
+                    log.exception("%s %s: the database is unavailable", request.method, path)
+                    response = problem(503, "The database is unavailable just now; retry shortly")
+                    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+                except Exception:  # noqa: BLE001 - logged in full; the caller gets JSON, not text
+                    log.exception("%s %s failed", request.method, path)
+                    response = problem(500, "Internal error; the server log has the details")
                 status = response.status_code
                 return response
             finally:
@@ -551,6 +562,8 @@ def _counted(
     return counted
 
 
+#: What a 503 asks the agent runtime to wait before it sends the request again.
+RETRY_AFTER_SECONDS = 5
 #: Asked every few seconds by load balancers and Prometheus: logged at DEBUG only.
 _PROBES = frozenset({"/healthz", "/readyz", "/metrics"})
 
