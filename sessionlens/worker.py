@@ -71,8 +71,24 @@ class Worker:
         return self._engine
 
     def run(self) -> None:
+        """Take jobs until ``stop`` is set. Trouble with the database (Postgres restarting,
+        SQLite busy past its timeout) is logged and waited out, waiting longer each time up to
+        a minute: a worker that ended on it would leave the queue unserved until someone
+        restarted the app. A job claimed before the trouble is taken again once its lease runs
+        out (``SESSIONLENS_JOB_RECLAIM_SECONDS``)."""
+        failures = 0
         while not self.stop.is_set():
-            if not self.run_once():
+            try:
+                worked = self.run_once()
+            # A job's own failure is kept on the job (_process); what comes here is the rest.
+            except Exception:  # noqa: BLE001
+                failures += 1
+                pause = min(60.0, self.poll_seconds * 2**failures)
+                log.exception("the worker could not reach the queue; trying again in %.0f s", pause)
+                self.stop.wait(pause)
+                continue
+            failures = 0
+            if not worked:
                 self.stop.wait(self.poll_seconds)
 
     def start_thread(self) -> None:

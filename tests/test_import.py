@@ -165,6 +165,59 @@ def test_mono_call_becomes_a_transcribed_voice_session(world, settings, speech, 
         assert audio == speech["mono"].read_bytes() and name == "call.wav"
 
 
+def test_a_worker_waits_out_database_trouble_and_then_transcribes(
+    world, settings, speech, engine_model
+):
+    """The database is away for the worker's first two looks at the queue (Postgres restarting,
+    SQLite busy past its timeout): the worker keeps going and transcribes the call once it is
+    back. It used to end on the first error, and the embedded worker with it, leaving every
+    later recording untranscribed until the app was restarted."""
+    import threading
+
+    from sqlalchemy.exc import OperationalError
+
+    maker, actor, _, store = world
+    done = _import(world, settings, speech["mono"])
+    refusals = [OperationalError("SELECT", {}, Exception("the database system is starting up"))]
+    refusals *= 2
+
+    class Flaky:  # the worker's sessionmaker: refuses twice, then is the real one
+        def _ready(self) -> None:
+            if refusals:
+                raise refusals.pop()
+
+        def __call__(self):  # type: ignore[no-untyped-def]
+            self._ready()
+            return maker()
+
+        def begin(self):  # type: ignore[no-untyped-def]
+            self._ready()
+            return maker.begin()
+
+    worker = Worker(
+        Flaky(),  # type: ignore[arg-type]
+        settings,
+        store,
+        engine_factory=lambda s: engine_model,
+        poll_seconds=0.05,
+    )
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    try:
+        for _ in range(600):
+            with maker() as db:
+                if db.get(Job, done.job_id).status == JobStatus.DONE:
+                    break
+            threading.Event().wait(0.1)
+    finally:
+        worker.stop.set()
+        thread.join(30)
+    assert not refusals and not thread.is_alive()
+    with maker() as db:
+        assert db.get(Job, done.job_id).status == JobStatus.DONE
+        assert chat.conversation(db, done.session_id, actor=actor).messages
+
+
 def test_stereo_channels_get_their_own_authors(world, settings, speech, engine_model):
     maker, actor, _, store = world
     done = _import(world, settings, speech["stereo"])
