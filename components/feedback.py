@@ -12,6 +12,7 @@ import streamlit as st
 from sqlalchemy.exc import OperationalError
 
 from components.markdown import md_escape
+from sessionlens.errors import DATABASE_UNAVAILABLE
 
 log = logging.getLogger("sessionlens.app")
 P = ParamSpec("P")
@@ -20,12 +21,8 @@ UNEXPECTED = (
     "Something went wrong while showing this page. The details were written to the server log; "
     "reload the page, and tell your administrator if it happens again."
 )
-#: The same when the database could not be reached or refused (down, restarting, misconfigured):
-#: not the user's doing either, and reloading in a moment may be all it takes.
-NO_DATABASE = (
-    "Sessionlens cannot use its database just now. Reload the page in a moment, and tell your "
-    "administrator if it goes on; the server log says why."
-)
+#: The same when the database could not be reached or refused.
+NO_DATABASE = DATABASE_UNAVAILABLE
 
 
 def error(message: str, *, icon: str = ":material/error:") -> None:

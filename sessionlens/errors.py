@@ -19,3 +19,12 @@ class RuleViolation(DomainError):
 
 class BadInput(DomainError):
     """A value the user gave cannot be used; the message names the value and what was wrong."""
+
+
+#: What a person reads when the database cannot be reached or refused (down, restarting, a wrong
+#: URL): not their doing, and trying again in a moment may be all it takes. The pages and the
+#: sign-in form both say it; the details go to the server log.
+DATABASE_UNAVAILABLE = (
+    "Sessionlens cannot use its database just now. Reload the page in a moment, and tell your "
+    "administrator if it goes on; the server log says why."
+)

@@ -11,16 +11,21 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import logging
 from urllib.parse import parse_qs
 
+from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from sessionlens import auth
+from sessionlens.errors import DATABASE_UNAVAILABLE
 from sessionlens.settings import get_settings
 from web.db import sessions
+
+log = logging.getLogger("sessionlens.auth")
 
 COOKIE = auth.COOKIE
 MAX_FORM = 16 * 1024
@@ -79,11 +84,26 @@ def _demo_admin() -> str | None:
         return auth.demo_admin(db)
 
 
+def _no_database(next_path: str, email: str = "") -> HTMLResponse:
+    """The sign-in form with the reason nobody can sign in just now (the database is down,
+    restarting or misconfigured), logged with its details; 503 tells a proxy it is passing."""
+    log.exception("sign-in: the database is unavailable")
+    return HTMLResponse(
+        page(error=DATABASE_UNAVAILABLE, email=email[:320], next_path=next_path),
+        status_code=503,
+        headers={"Retry-After": "5"},
+    )
+
+
 async def sign_in_form(request: Request) -> Response:
     if off := _password_off():
         return off
-    demo = await run_in_threadpool(_demo_admin)
-    return HTMLResponse(page(next_path=auth.safe_next(request.query_params.get("next")), demo=demo))
+    next_path = auth.safe_next(request.query_params.get("next"))
+    try:
+        demo = await run_in_threadpool(_demo_admin)
+    except OperationalError:
+        return _no_database(next_path)
+    return HTMLResponse(page(next_path=next_path, demo=demo))
 
 
 async def sign_in(request: Request) -> Response:
@@ -116,6 +136,8 @@ async def sign_in(request: Request) -> Response:
 
     try:
         token = await run_in_threadpool(check)
+    except OperationalError:
+        return _no_database(next_path, email)
     except auth.SignInRefused as err:
         status = 429 if str(err).startswith("Too many") else 401
         demo = await run_in_threadpool(_demo_admin)
