@@ -237,7 +237,11 @@ def test_stereo_channels_get_their_own_authors(world, settings, speech, engine_m
     "name, make, message",
     [
         ("empty.wav", lambda d: b"", "The file is empty"),
-        ("notes.wav", lambda d: b"this is a text file, not audio\n" * 50, "not an audio file"),
+        (
+            "notes.wav",
+            lambda d: b"this is a text file, not audio\n" * 50,
+            "not an audio file the importer can read: its contents are in no audio format it",
+        ),
         ("header.wav", lambda d: b"RIFF\x00\x00\x00\x00WAVEfmt " + b"\x00" * 200, "not an audio"),
         ("blip.wav", lambda d: _silence(d, 0.05), "contains no audio"),
         ("silence.wav", lambda d: _silence(d, 1.5), "The recording is silent"),
@@ -255,9 +259,10 @@ def test_bad_files_are_refused_and_create_nothing(world, settings, speech, name,
     strict = settings.model_copy(update={"max_audio_seconds": 2})
     before = _counts(maker)
     blobs = sorted(Path(settings.blob_dir).rglob("*"))
-    with pytest.raises(BadInput, match=message):
+    with pytest.raises(BadInput, match=message) as refused:
         _import(world, strict, path)
     assert _counts(maker) == before and sorted(Path(settings.blob_dir).rglob("*")) == blobs
+    assert "Error" not in str(refused.value)  # the decoder's exception class is not for users
 
 
 def test_over_the_size_limit_is_refused(world, settings, speech):

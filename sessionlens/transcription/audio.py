@@ -67,8 +67,11 @@ def probe(path: Path, *, max_seconds: float, max_bytes: int, min_seconds: float 
     except BadInput:
         raise
     except (av.error.FFmpegError, IndexError, ValueError, OSError) as exc:
+        # The decoder's own error (its class name, FFmpeg's wording) means nothing to the person
+        # who picked the file; what they can act on is that its contents are not audio.
         raise BadInput(
-            f"This is not an audio file the importer can read ({type(exc).__name__})"
+            "This is not an audio file the importer can read: its contents are in no audio "
+            "format it knows, whatever the file's name says"
         ) from exc
     duration = max(duration, _wav_header_seconds(path))
     if rate <= 0 or readable < 0.1:
