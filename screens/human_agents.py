@@ -138,15 +138,19 @@ with chat_col:
         if not waiting:
             st.caption("This conversation is finished or back with the AI: nothing to do here.")
         elif may_work:
-            accept_col, assign_col, resolve_col = st.columns(
-                [1, 1.6, 1], vertical_alignment="bottom"
-            )
-            if assignee is None and accept_col.button("Accept", type="primary", key="ha_accept"):
-                if run_step(
+            # Accept only while nobody has the conversation; without it the row starts with
+            # Assign instead of an empty column.
+            if assignee is None:
+                accept_col, assign_col, resolve_col = st.columns(
+                    [1, 1.6, 1], vertical_alignment="bottom"
+                )
+                if accept_col.button("Accept", type="primary", key="ha_accept") and run_step(
                     lambda db: human_agents.accept(db, actor=actor, session_id=row.id, now=_now())
                 ):
                     st.session_state["ha_flash"] = "You have this conversation now"
                     st.rerun()
+            else:
+                assign_col, resolve_col = st.columns([1.6, 1], vertical_alignment="bottom")
             target = assign_col.selectbox(
                 "Assign to",
                 list(mate_names),
