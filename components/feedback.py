@@ -21,8 +21,6 @@ UNEXPECTED = (
     "Something went wrong while showing this page. The details were written to the server log; "
     "reload the page, and tell your administrator if it happens again."
 )
-#: The same when the database could not be reached or refused.
-NO_DATABASE = DATABASE_UNAVAILABLE
 
 
 def error(message: str, *, icon: str = ":material/error:") -> None:
@@ -50,7 +48,8 @@ def unexpected(exc: BaseException) -> None:
     # The open session, if any, goes with the line (a field of its own in JSON logs).
     log.error("page failed", exc_info=exc, extra={"session_id": st.session_state.get("selected")})
     st.error(
-        NO_DATABASE if isinstance(exc, OperationalError) else UNEXPECTED, icon=":material/error:"
+        DATABASE_UNAVAILABLE if isinstance(exc, OperationalError) else UNEXPECTED,
+        icon=":material/error:",
     )
 
 

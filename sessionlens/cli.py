@@ -68,11 +68,11 @@ def db_upgrade(database_url: str | None = UrlOpt) -> None:
     from db.engine import create_database_if_missing
 
     url = database_url or get_settings().database_url
-    shown = make_url(url).render_as_string(hide_password=True)
+    parsed = make_url(url)
     if create_database_if_missing(url):
-        typer.echo(f"Created the database {make_url(url).database}")
+        typer.echo(f"Created the database {parsed.database}")
     setup.migrated_engine(url)
-    typer.echo(f"Database is up to date: {shown}")
+    typer.echo(f"Database is up to date: {parsed.render_as_string(hide_password=True)}")
 
 
 @app.command()

@@ -18,6 +18,17 @@ from sessionlens import demo, geo
 from sessionlens.messages import append_message
 
 ROOT = Path(__file__).resolve().parent.parent
+#: A database the test Postgres server does not have: what a wrong URL or a dropped database is.
+MISSING_DB = "sessionlens_test_not_there"
+
+
+def missing_database_url() -> str:
+    """The test Postgres server's URL with a database name it does not have."""
+    from sqlalchemy import make_url
+
+    from tests.conftest import PG_URL
+
+    return make_url(PG_URL).set(database=MISSING_DB).render_as_string(hide_password=False)
 
 
 def free_port() -> int:

@@ -454,16 +454,13 @@ def test_a_database_that_cannot_be_reached_answers_503_with_retry_after(monkeypa
     """Postgres restarting or refusing connections: the runtime gets 503 in the API's error format
     and is told when to send the same request again (it was all or nothing, so nothing was half
     written); Starlette's default was a plain-text 500, which reads as a bug to retry never."""
-    from sqlalchemy import make_url
+    from tests import appdb
 
-    from tests.conftest import PG_URL
-
-    missing = make_url(PG_URL).set(database="sessionlens_test_not_there")
-    monkeypatch.setenv("SESSIONLENS_DATABASE_URL", missing.render_as_string(hide_password=False))
+    monkeypatch.setenv("SESSIONLENS_DATABASE_URL", appdb.missing_database_url())
     for c in api_client():
         r = c.patch("/api/v1/sessions/conv-1", json={"status": "x"}, headers=h("slk_anything"))
         assert r.status_code == 503
         assert r.headers["retry-after"] == str(api.RETRY_AFTER_SECONDS)
         assert r.json()["error"] == "The database is unavailable just now; retry shortly"
-        assert "sessionlens_test_not_there" not in r.text
+        assert appdb.MISSING_DB not in r.text
     web_db.sessionmaker_for.cache_clear()

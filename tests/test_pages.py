@@ -6,7 +6,7 @@ import datetime as dt
 import json
 
 import pytest
-from sqlalchemy import make_url, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
@@ -407,6 +407,17 @@ def test_odd_customer_ids_on_the_360_view(app_db):
         assert any(message in e for e in appdb.shown(at.error))
 
 
+def _frame_on(monkeypatch, database_url: str) -> AppTest:
+    """The app's first page run on ``database_url`` (no embedded worker), as a visitor gets it."""
+    monkeypatch.setenv("SESSIONLENS_DATABASE_URL", database_url)
+    monkeypatch.setenv("SESSIONLENS_EMBEDDED_WORKER", "false")
+    get_settings.cache_clear()
+    try:
+        return AppTest.from_file(appdb.FRAME, default_timeout=60).run()
+    finally:
+        get_settings.cache_clear()
+
+
 def test_a_failure_shows_a_plain_message_and_no_traceback(tmp_path, monkeypatch):
     """A database file that is not a database: the user reads a plain message, with no SQL, path
     or traceback; the details go to the server log."""
@@ -414,13 +425,7 @@ def test_a_failure_shows_a_plain_message_and_no_traceback(tmp_path, monkeypatch)
 
     broken = tmp_path / "broken.db"
     broken.write_bytes(b"this is not a SQLite database" * 100)
-    monkeypatch.setenv("SESSIONLENS_DATABASE_URL", f"sqlite:///{broken}")
-    monkeypatch.setenv("SESSIONLENS_EMBEDDED_WORKER", "false")
-    get_settings.cache_clear()
-    try:
-        at = AppTest.from_file(appdb.FRAME, default_timeout=60).run()
-    finally:
-        get_settings.cache_clear()
+    at = _frame_on(monkeypatch, f"sqlite:///{broken}")
     assert not at.exception
     assert [e.value for e in at.error] == [UNEXPECTED]
     everything = " ".join(str(e.proto) for e in at.main) + " ".join(
@@ -438,7 +443,7 @@ def test_a_failure_while_opening_a_session_is_shown_in_its_place(app_db, monkeyp
     from sqlalchemy.exc import OperationalError
 
     from components import workspace
-    from components.feedback import NO_DATABASE
+    from sessionlens.errors import DATABASE_UNAVAILABLE as NO_DATABASE
 
     def gone(*_args: object) -> None:
         raise OperationalError("SELECT", {}, Exception("server closed the connection"))
@@ -456,21 +461,13 @@ def test_a_database_that_cannot_be_reached_is_named_as_such(monkeypatch):
     """Postgres answers but has no database by the configured name (or is down, or restarting):
     the page says the database cannot be used just now and to reload in a moment, without the
     server's message, which names the database, to people who may not be signed in."""
-    from components.feedback import NO_DATABASE
-    from tests.conftest import PG_URL
+    from sessionlens.errors import DATABASE_UNAVAILABLE as NO_DATABASE
 
-    missing = make_url(PG_URL).set(database="sessionlens_test_not_there")
-    monkeypatch.setenv("SESSIONLENS_DATABASE_URL", missing.render_as_string(hide_password=False))
-    monkeypatch.setenv("SESSIONLENS_EMBEDDED_WORKER", "false")
-    get_settings.cache_clear()
-    try:
-        at = AppTest.from_file(appdb.FRAME, default_timeout=60).run()
-    finally:
-        get_settings.cache_clear()
+    at = _frame_on(monkeypatch, appdb.missing_database_url())
     assert not at.exception
     assert [e.value for e in at.error] == [NO_DATABASE]
     everything = " ".join(str(e.proto) for e in at.main)
-    assert "sessionlens_test_not_there" not in everything and "Traceback" not in everything
+    assert appdb.MISSING_DB not in everything and "Traceback" not in everything
 
 
 def test_error_details_are_hidden_by_the_server_config():

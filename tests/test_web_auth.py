@@ -111,13 +111,10 @@ def test_while_the_database_is_away_the_form_says_so(monkeypatch):
     """Postgres is down, restarting or the URL names no database: the sign-in page (and a sign-in
     sent anyway) is the form with the reason and the email kept, 503 with Retry-After, not
     Starlette's plain-text "Internal Server Error"."""
-    from sqlalchemy import make_url
-
     from sessionlens.errors import DATABASE_UNAVAILABLE
-    from tests.conftest import PG_URL
+    from tests import appdb
 
-    missing = make_url(PG_URL).set(database="sessionlens_test_not_there")
-    monkeypatch.setenv("SESSIONLENS_DATABASE_URL", missing.render_as_string(hide_password=False))
+    monkeypatch.setenv("SESSIONLENS_DATABASE_URL", appdb.missing_database_url())
     monkeypatch.setenv("SESSIONLENS_AUTH", "local")
     get_settings.cache_clear()
     web_db.sessionmaker_for.cache_clear()
@@ -127,7 +124,7 @@ def test_while_the_database_is_away_the_form_says_so(monkeypatch):
                 assert res.status_code == 503 and res.headers["retry-after"] == "5"
                 assert DATABASE_UNAVAILABLE in res.text
                 assert 'name="password" type="password"' in res.text  # the form, to try again
-                assert "sessionlens_test_not_there" not in res.text
+                assert appdb.MISSING_DB not in res.text
             assert 'value="grace.kim@northwind.example"' in res.text
     finally:
         get_settings.cache_clear()

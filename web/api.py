@@ -61,7 +61,7 @@ from sessionlens.errors import BadInput, DomainError, NotFound, PermissionDenied
 from sessionlens.permissions import Actor
 from sessionlens.settings import get_settings
 from sessionlens.strict import MAX_BIG_ID
-from web.db import sessions
+from web.db import RETRY_AFTER_SECONDS, sessions
 
 T = TypeVar("T")
 log = logging.getLogger("sessionlens.api")
@@ -562,8 +562,6 @@ def _counted(
     return counted
 
 
-#: What a 503 asks the agent runtime to wait before it sends the request again.
-RETRY_AFTER_SECONDS = 5
 #: Asked every few seconds by load balancers and Prometheus: logged at DEBUG only.
 _PROBES = frozenset({"/healthz", "/readyz", "/metrics"})
 

@@ -23,7 +23,7 @@ from starlette.routing import BaseRoute, Route
 from sessionlens import auth
 from sessionlens.errors import DATABASE_UNAVAILABLE
 from sessionlens.settings import get_settings
-from web.db import sessions
+from web.db import RETRY_AFTER_SECONDS, sessions
 
 log = logging.getLogger("sessionlens.auth")
 
@@ -91,7 +91,7 @@ def _no_database(next_path: str, email: str = "") -> HTMLResponse:
     return HTMLResponse(
         page(error=DATABASE_UNAVAILABLE, email=email[:320], next_path=next_path),
         status_code=503,
-        headers={"Retry-After": "5"},
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
 
 

@@ -11,6 +11,9 @@ from db.engine import make_sessionmaker
 from sessionlens import setup
 from sessionlens.settings import get_settings
 
+#: What a 503 (the database cannot be reached) asks a client to wait before it tries again.
+RETRY_AFTER_SECONDS = 5
+
 
 @cache
 def sessionmaker_for(url: str) -> sessionmaker[Session]:
