@@ -349,15 +349,18 @@ export default function({ data, setTriggerValue, parentElement }) {
     if (b) setTriggerValue('trace', b.getAttribute('data-sl-trace'));
   };
   // Up to 640 pixels of window Streamlit stacks the columns: the chat is under the table, out
-  // of sight. The session picked there is scrolled to once the run has drawn it.
+  // of sight. The session picked there is scrolled to. This element is drawn first in its run,
+  // before the chat that makes the page tall enough to scroll that far, so the page is aligned
+  // again each time the chat's column or what stands above it changes size, for a few seconds
+  // or until the reader scrolls, clicks, taps or presses a key.
   const stacked = matchMedia('(max-width: 640px)');
   const open = String(data && data.open);
   if (stacked.matches && window.slScrollToChat === open) {
     window.slScrollToChat = null;
     const inPage = parentElement.getRootNode().host || parentElement;  // out of its shadow root
-    requestAnimationFrame(() => {
-      const column = inPage.closest('[data-testid="stColumn"]');
-      let scroller = column && column.parentElement;
+    const column = inPage.closest('[data-testid="stColumn"]');
+    const align = () => {
+      let scroller = column.parentElement;
       while (scroller && !(scroller.scrollHeight > scroller.clientHeight
           && /auto|scroll/.test(getComputedStyle(scroller).overflowY))) {
         scroller = scroller.parentElement;
@@ -366,8 +369,24 @@ export default function({ data, setTriggerValue, parentElement }) {
       // below Streamlit's top bar, which is opaque on a narrow window
       const bar = document.querySelector('[data-testid="stHeader"]');
       const below = bar ? bar.getBoundingClientRect().bottom : 0;
-      scroller.scrollBy({ top: column.getBoundingClientRect().top - below - 8 });
-    });
+      const by = column.getBoundingClientRect().top - below - 8;
+      if (Math.abs(by) >= 1) scroller.scrollBy({ top: by });
+    };
+    if (column) {
+      const watch = new ResizeObserver(align);  // it also calls align once, on observe
+      watch.observe(column);
+      if (column.parentElement) watch.observe(column.parentElement);
+      const stop = () => {
+        watch.disconnect();
+        for (const type of ['wheel', 'pointerdown', 'keydown']) {
+          removeEventListener(type, stop, true);
+        }
+      };
+      for (const type of ['wheel', 'pointerdown', 'keydown']) {
+        addEventListener(type, stop, { capture: true, passive: true });
+      }
+      setTimeout(stop, 3000);
+    }
   }
   const picked = (e) => {
     const id = e.detail == null ? '' : String(e.detail);
