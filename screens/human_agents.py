@@ -115,7 +115,7 @@ def _read(session_id: int) -> sessions.SessionDetail | None:
 with chat_col:
     detail = _read(chosen) if chosen else None  # "not found" shows here, where the chat would be
     if detail is None:
-        no_chat("Pick a conversation on the left.", ":material/support_agent:", link_problem)
+        no_chat("Pick a conversation in the list.", ":material/support_agent:", link_problem)
     else:
         row = detail.row
         st.subheader(f"Chat · {md_escape(row.customer_name or 'Unknown')}")

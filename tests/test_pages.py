@@ -647,6 +647,8 @@ def test_handoffs_and_human_agents_pages_show_a_handed_over_session(app_db):
     links = [p.proto.label for p in at.sidebar.get("page_link")]
     assert any(name.startswith("Human Agents · ") for name in links), links
     assert any(b.key == f"ha_card_{sid}" for b in at.button)
+    # none picked yet: the hint names the list, wherever a narrow window puts it
+    assert [i.value for i in appdb.chat_column(at).info] == ["Pick a conversation in the list."]
     at = _run(
         {"conversation": str(sid)}, "screens/human_agents.py", email="grace.kim@northwind.example"
     )
