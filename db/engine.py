@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Engine, Result, create_engine, event, text
+from sqlalchemy import CursorResult, Engine, Result, create_engine, event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
+
+#: A pooled Postgres connection that has sat unused this long is checked before it is handed
+#: out (see ``_ping_if_idle``).
+PING_AFTER_IDLE_SECONDS = 10.0
 
 
 def is_postgres(url: str) -> bool:
@@ -35,16 +41,46 @@ def make_engine(url: str) -> Engine:
         return engine
     # prepare_threshold=None: the list query is dynamic, and generic plans cannot use
     # parameter-dependent partial indexes (docs/engineering-notes.md, "Postgres").
-    # No pre-ping: it costs a round trip on every checkout, a third of a list page; stale
-    # connections are recycled instead.
+    # No pre-ping on every checkout: it costs a round trip, a third of a list page. Only a
+    # connection that has been idle a while is checked (``_ping_if_idle``), and old ones are
+    # recycled.
     # jit=off: a search whose plan walks the table with a per-row check is costed high enough to
     # be JIT-compiled, which took 400 ms for a query that runs in 2 ms; no query here is long
     # enough to gain from it.
-    return create_engine(
+    engine = create_engine(
         url,
         pool_recycle=1800,
         connect_args={"prepare_threshold": None, "options": "-c jit=off"},
     )
+    event.listen(engine, "checkin", _note_checkin)
+    event.listen(engine, "checkout", _ping_if_idle)
+    return engine
+
+
+def _note_checkin(_dbapi_conn: DBAPIConnection | None, record: ConnectionPoolEntry) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(
+    dbapi_conn: DBAPIConnection, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection
+) -> None:
+    """Check a pooled connection that has been idle for ``PING_AFTER_IDLE_SECONDS`` before it is
+    used. After Postgres restarts (an upgrade, a failover) every pooled connection is dead, and
+    without this the first page or API call of each process failed with "cannot use its database"
+    although the database was back. A dead one raises ``DisconnectionError``, on which the pool
+    drops it and hands out a new connection. Connections in steady use skip the round trip."""
+    since = record.info.get("idle_since")
+    if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        cur = dbapi_conn.cursor()
+        try:
+            cur.execute("SELECT 1")
+        finally:
+            cur.close()
+        dbapi_conn.rollback()  # end the transaction the ping began; the pool hands out none open
+    except Exception as err:  # any failure here means this connection cannot be used
+        raise exc.DisconnectionError(f"a pooled connection was dead: {err}") from err
 
 
 def create_database_if_missing(url: str) -> bool:

@@ -396,3 +396,39 @@ def _their_agent(app_db) -> str:
     with Session(app_db) as db:
         other = actor(db, 1)
         return db.scalar(select(Agent.name).where(Agent.tenant_id == other.tenant_id).limit(1))
+
+
+def test_after_postgres_drops_its_connections_the_next_call_gets_a_new_one(monkeypatch):
+    """Postgres restarting (an upgrade, a failover) leaves every pooled connection dead. One that
+    has been idle a while is checked before it is handed out, so the first page or API call after
+    the restart works instead of saying the database cannot be used."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    import db.engine
+    from tests.conftest import pg_database
+
+    eng = pg_database("sessionlens_reconnect")
+
+    def backend() -> int:
+        with eng.connect() as conn:
+            return conn.scalar(text("SELECT pg_backend_pid()"))
+
+    def terminate(pid: int) -> None:  # what a restart does to each connection
+        other = db.engine.make_engine(eng.url.render_as_string(hide_password=False))
+        with other.connect() as conn:
+            assert conn.scalar(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+        other.dispose()
+
+    first = backend()
+    assert backend() == first  # the pool hands the same connection out again
+    terminate(first)
+    monkeypatch.setattr(db.engine, "PING_AFTER_IDLE_SECONDS", 0.0)
+    second = backend()  # not an error: the dead connection was replaced
+    assert second != first
+    # Without the check (a connection in steady use) the dead one is what the caller gets.
+    monkeypatch.setattr(db.engine, "PING_AFTER_IDLE_SECONDS", 1e9)
+    terminate(second)
+    with pytest.raises(OperationalError):
+        backend()
+    eng.dispose()
