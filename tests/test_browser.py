@@ -1045,9 +1045,12 @@ def test_human_agents_hand_over_accept_reply_note_resolve(browser, server):
     page.get_by_role("button", name="Hand over to the operator").click(timeout=60_000)
     expect(page.get_by_text("Session set to operator")).to_be_visible(timeout=30_000)
 
-    card = work.get_by_role("button", name=re.compile(re.escape(customer)))
-    expect(card.first).to_be_visible(timeout=30_000)  # no reload: the page polls
-    card.first.click()
+    # This conversation's card: the demo has several customers of one name, and the list may
+    # already hold a card of another conversation with the same name.
+    card = work.locator(f".st-key-ha_card_{cs.id}").get_by_role("button")
+    expect(card).to_be_visible(timeout=30_000)  # no reload: the page polls
+    expect(card).to_contain_text(customer)
+    card.click()
     work.get_by_role("button", name="Accept").click(timeout=30_000)
     expect(work.get_by_text("You have this conversation now")).to_be_visible(timeout=30_000)
     expect(work.get_by_text("Human agent Grace Kim assigned at", exact=False)).to_be_visible()
