@@ -337,56 +337,63 @@ def _under(
             _attachment(a, content)
 
 
+# Up to 640 pixels of window Streamlit stacks a page's columns, so the chat of a session picked
+# in the table (or a conversation picked in the list) is under it, out of sight: the page is
+# scrolled to the top of the chat's column, below Streamlit's top bar (opaque on a narrow
+# window). The element asking for it is drawn before the chat that makes the page tall enough
+# to scroll that far, so the page is aligned again each time the column or what stands above it
+# changes size, for three seconds or until the reader scrolls, clicks or presses a key.
+PHONE_SCROLL_JS = """
+const STACKED = '(max-width: 640px)';
+function slScrollToColumn(parentElement) {
+  const inPage = parentElement.getRootNode().host || parentElement;  // out of its shadow root
+  const column = inPage.closest('[data-testid="stColumn"]');
+  if (!column) return;
+  const align = () => {
+    let scroller = column.parentElement;
+    while (scroller && !(scroller.scrollHeight > scroller.clientHeight
+        && /auto|scroll/.test(getComputedStyle(scroller).overflowY))) {
+      scroller = scroller.parentElement;
+    }
+    if (!scroller) return;
+    const bar = document.querySelector('[data-testid="stHeader"]');
+    const below = bar ? bar.getBoundingClientRect().bottom : 0;
+    const by = column.getBoundingClientRect().top - below - 8;
+    if (Math.abs(by) >= 1) scroller.scrollBy({ top: by });
+  };
+  const watch = new ResizeObserver(align);  // it also calls align once, on observe
+  watch.observe(column);
+  if (column.parentElement) watch.observe(column.parentElement);
+  const inputs = ['wheel', 'pointerdown', 'keydown'];
+  const stop = () => {
+    watch.disconnect();
+    for (const type of inputs) removeEventListener(type, stop, true);
+  };
+  for (const type of inputs) addEventListener(type, stop, { capture: true, passive: true });
+  setTimeout(stop, 3000);
+}
+"""
+
 # The "View trace" buttons are part of the chat's HTML, not a widget each: a widget per AI message
 # made a row click send and draw three elements per answer (bench/browser.py). This one element
 # hears a click on any of them and hands the message id to the script as a trigger value.
 # It also hears the table pick a row (``grid.ROW_PICKED``, an event the grid's frame sends to the
 # page) and hands that id on: a row click then reruns the detail area alone, not the table.
-_LISTENER_JS = """
+_LISTENER_JS = (
+    PHONE_SCROLL_JS
+    + """
 export default function({ data, setTriggerValue, parentElement }) {
   const heard = (e) => {
     const b = e.target instanceof Element && e.target.closest('button[data-sl-trace]');
     if (b) setTriggerValue('trace', b.getAttribute('data-sl-trace'));
   };
   // Up to 640 pixels of window Streamlit stacks the columns: the chat is under the table, out
-  // of sight. The session picked there is scrolled to. This element is drawn first in its run,
-  // before the chat that makes the page tall enough to scroll that far, so the page is aligned
-  // again each time the chat's column or what stands above it changes size, for a few seconds
-  // or until the reader scrolls, clicks, taps or presses a key.
-  const stacked = matchMedia('(max-width: 640px)');
+  // of sight. The session picked there is scrolled to (PHONE_SCROLL_JS).
+  const stacked = matchMedia(STACKED);
   const open = String(data && data.open);
   if (stacked.matches && window.slScrollToChat === open) {
     window.slScrollToChat = null;
-    const inPage = parentElement.getRootNode().host || parentElement;  // out of its shadow root
-    const column = inPage.closest('[data-testid="stColumn"]');
-    const align = () => {
-      let scroller = column.parentElement;
-      while (scroller && !(scroller.scrollHeight > scroller.clientHeight
-          && /auto|scroll/.test(getComputedStyle(scroller).overflowY))) {
-        scroller = scroller.parentElement;
-      }
-      if (!scroller) return;
-      // below Streamlit's top bar, which is opaque on a narrow window
-      const bar = document.querySelector('[data-testid="stHeader"]');
-      const below = bar ? bar.getBoundingClientRect().bottom : 0;
-      const by = column.getBoundingClientRect().top - below - 8;
-      if (Math.abs(by) >= 1) scroller.scrollBy({ top: by });
-    };
-    if (column) {
-      const watch = new ResizeObserver(align);  // it also calls align once, on observe
-      watch.observe(column);
-      if (column.parentElement) watch.observe(column.parentElement);
-      const stop = () => {
-        watch.disconnect();
-        for (const type of ['wheel', 'pointerdown', 'keydown']) {
-          removeEventListener(type, stop, true);
-        }
-      };
-      for (const type of ['wheel', 'pointerdown', 'keydown']) {
-        addEventListener(type, stop, { capture: true, passive: true });
-      }
-      setTimeout(stop, 3000);
-    }
+    slScrollToColumn(parentElement);
   }
   const picked = (e) => {
     const id = e.detail == null ? '' : String(e.detail);
@@ -403,6 +410,7 @@ export default function({ data, setTriggerValue, parentElement }) {
   };
 }
 """
+)
 _listener = st.components.v2.component("sessionlens_detail_events", js=_LISTENER_JS)
 LISTENER_KEY = "detail_events"
 
@@ -444,6 +452,7 @@ export default function() {
 }
 """
 _image_clicks = st.components.v2.component("sessionlens_image_clicks", js=_IMAGE_CLICKS_JS)
+
 IMAGE_LISTENER_KEY = "image_clicks"
 
 
@@ -454,10 +463,30 @@ def image_listener() -> None:
     _image_clicks(key=IMAGE_LISTENER_KEY)
 
 
+_PHONE_SCROLL_ELEMENT_JS = (
+    PHONE_SCROLL_JS
+    + """
+export default function({ parentElement }) {
+  if (matchMedia(STACKED).matches) slScrollToColumn(parentElement);
+}
+"""
+)
+_phone_scroll = st.components.v2.component("sessionlens_phone_scroll", js=_PHONE_SCROLL_ELEMENT_JS)
+PHONE_SCROLL_KEY = "phone_scroll"
+
+
+def scroll_here_on_a_phone(pick: int) -> None:
+    """Draw in the chat's column in the run that follows a pick (``pick`` changes with each):
+    on a window narrow enough for Streamlit to stack the columns, the page scrolls to the
+    column's top, as the Sessions page does for a picked row."""
+    _phone_scroll(key=PHONE_SCROLL_KEY, data={"pick": pick})
+
+
 #: The listeners draw nothing, but their elements' empty boxes would add a gap: the frame hides
 #: them. A chat's images show they can be clicked.
 LISTENER_CSS = (
-    f".st-key-{LISTENER_KEY}, .st-key-{IMAGE_LISTENER_KEY}{{display:none}}"
+    f".st-key-{LISTENER_KEY}, .st-key-{IMAGE_LISTENER_KEY}, .st-key-{PHONE_SCROLL_KEY}"
+    "{display:none}"
     ' [class*="st-key-sl-under-"] [data-testid="stImageContainer"] img{cursor:zoom-in}'
 )
 #: The chat and the Parameters & results panel side by side (``DETAIL_KEY``'s columns) while the

@@ -13,7 +13,13 @@ from functools import partial
 import streamlit as st
 
 from components import feedback, live, url
-from components.chat import DETAIL_KEY, message_window, no_chat, render_conversation
+from components.chat import (
+    DETAIL_KEY,
+    message_window,
+    no_chat,
+    render_conversation,
+    scroll_here_on_a_phone,
+)
 from components.data import current_actor, run_action, run_read, run_step
 from components.markdown import md_escape
 from components.panel import render_panel
@@ -36,6 +42,8 @@ def _now() -> dt.datetime:
 
 def _open(conversation_id: int) -> None:
     st.query_params["conversation"] = str(conversation_id)
+    st.session_state["ha_picks"] = st.session_state.get("ha_picks", 0) + 1
+    st.session_state["ha_picked"] = True  # this run scrolls a phone to the chat
 
 
 mates = run_read(lambda db: human_agents.teammates(db, actor=actor)) or []
@@ -113,6 +121,8 @@ def _read(session_id: int) -> sessions.SessionDetail | None:
 
 
 with chat_col:
+    if st.session_state.pop("ha_picked", False):  # on a phone the list is above, the chat below
+        scroll_here_on_a_phone(st.session_state["ha_picks"])
     detail = _read(chosen) if chosen else None  # "not found" shows here, where the chat would be
     if detail is None:
         no_chat("Pick a conversation in the list.", ":material/support_agent:", link_problem)

@@ -1259,6 +1259,44 @@ def test_on_a_phone_a_picked_session_is_scrolled_into_view(page, server, width, 
         assert main.evaluate("m => m.scrollTop") == 0
 
 
+def test_on_a_phone_a_picked_conversation_is_scrolled_into_view(page, server):
+    """Human Agents on a phone: the list is above the chat, which starts out of sight; picking
+    a conversation scrolls the page to its chat, and the reader can scroll back up freely."""
+    import datetime as dt
+
+    from playwright.sync_api import expect
+
+    from db.models import User
+    from sessionlens import handover, identity
+
+    base, engine = server
+    cs = appdb.find_session(engine, ChatSession.finished_at.is_(None), ChatSession.mode == "ai")
+    with Session(engine) as db, db.begin():  # a lead hands one over, so the list holds it
+        lead = db.scalar(select(User).where(User.email == "luis.ortega@northwind.example"))
+        handover.hand_over(
+            db, actor=identity.actor_for(lead), session_id=cs.id, now=dt.datetime.now(dt.UTC)
+        )
+    height = 420  # a phone held sideways: with one card, the chat starts below this
+    page.set_viewport_size({"width": 420, "height": height})
+    page.goto(base + "/human_agents")
+    card = page.locator(f".st-key-ha_card_{cs.id}").get_by_role("button")
+    expect(card).to_be_visible(timeout=60_000)
+    page.wait_for_function(IDLE)
+    assert page.get_by_role("heading", name="Chat", exact=True).bounding_box()["y"] > height
+    card.click()
+    heading = page.get_by_role("heading", name=re.compile(r"^Chat · "))
+    expect(heading).to_be_attached(timeout=60_000)
+    page.wait_for_function(IDLE)
+    page.evaluate(PAINTED)
+    bar = page.get_by_test_id("stHeader").bounding_box()
+    top = heading.bounding_box()["y"]
+    assert bar["y"] + bar["height"] <= top < height / 2, (bar, top)
+    page.mouse.move(200, 300)
+    page.mouse.wheel(0, -150)  # the page does not pull the reader back
+    page.wait_for_timeout(600)
+    assert heading.bounding_box()["y"] > top + 100
+
+
 def test_drag_the_divider_between_the_table_and_the_chat(page, server):
     """Dragging the divider gives the table more room; a plain click on it changes nothing; ← and
     → move it by 5 %; the width outlives a visit to another page; a double-click puts it back."""
