@@ -132,3 +132,39 @@ def test_upgrading_a_database_with_messages_makes_them_searchable(tmp_path):
     with engine.begin() as conn:
         for fts in ("chat_sessions_fts", "customers_fts"):
             conn.execute(text(f"INSERT INTO {fts}({fts}) VALUES ('integrity-check')"))
+
+
+def test_postgres_vacuums_the_sessions_table_after_one_percent_of_it_changed():
+    """The Human Agents poll is an index-only scan, fast only over pages a VACUUM has marked;
+    autovacuum's default waits for 20 % of a million sessions to change. The migration sets the
+    sessions table's own thresholds, and downgrading takes them away again."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from db.migrate import alembic_config
+    from tests.conftest import pg_database
+
+    eng = pg_database("sessionlens_vacuum")
+
+    def options() -> set[str]:
+        with eng.connect() as conn:
+            found = conn.scalar(
+                text("SELECT reloptions FROM pg_class WHERE oid = 'chat_sessions'::regclass")
+            )
+        return set(found or [])
+
+    def migrate(step, revision: str) -> None:
+        config = alembic_config()
+        with eng.begin() as conn:
+            config.attributes["connection"] = conn
+            step(config, revision)
+
+    migrate(command.upgrade, "head")
+    assert options() == {
+        "autovacuum_vacuum_scale_factor=0.01",
+        "autovacuum_vacuum_insert_scale_factor=0.01",
+        "autovacuum_analyze_scale_factor=0.02",
+    }
+    migrate(command.downgrade, "0014")
+    assert options() == set()
+    eng.dispose()
