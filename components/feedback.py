@@ -58,11 +58,17 @@ def guarded(fn: Callable[P, None]) -> Callable[P, None]:
     as ``unexpected`` shows one. frame.py catches what fails in a page's full run, but a fragment
     or dialog also runs alone (a row click, the live poll, a button in a dialog), outside that
     ``try``, and Streamlit's own message then spoke of Streamlit Cloud and offered to ask a search
-    engine about it. ``st.rerun`` and ``st.stop`` are BaseExceptions and pass through."""
+    engine about it. ``st.rerun`` and ``st.stop`` are BaseExceptions and pass through.
+
+    It also checks the sign-in again first when the fragment runs alone (``recheck_sign_in``),
+    since the frame's check runs only in a full run."""
 
     @functools.wraps(fn)
     def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        from components.signin import recheck_sign_in  # signin -> data -> feedback at import
+
         try:
+            recheck_sign_in()
             fn(*args, **kwargs)
         except Exception as exc:  # noqa: BLE001 - shown plainly, logged in full
             unexpected(exc)

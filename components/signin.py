@@ -19,6 +19,7 @@ import html
 from urllib.parse import urlencode
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from components.data import run_action, signed_in_actor
 from sessionlens import auth, identity
@@ -48,12 +49,39 @@ def require_sign_in() -> Actor:
     return actor
 
 
-def _from_proxy() -> Actor | None:
+def _who() -> Actor | None:
+    """Who this browser is signed in as now, by the way in of ``SESSIONLENS_AUTH``, checked
+    against the users table; draws nothing."""
     settings = get_settings()
-    headers = st.context.headers
-    # web/proxy.py removes the header from any request that did not come from a trusted proxy.
-    email = headers.get(settings.auth_header) if headers else None
-    actor = run_action(lambda db: auth.actor_for_email(db, email))
+    if settings.auth == "local":
+        return signed_in_actor()
+    if settings.auth == "oidc":
+        if not st.user.is_logged_in:
+            return None
+        email = st.user.get("email")
+    else:
+        # web/proxy.py removes the header from any request that did not come from a trusted proxy.
+        headers = st.context.headers
+        email = headers.get(settings.auth_header) if headers else None
+    return run_action(lambda db: auth.actor_for_email(db, str(email) if email else None))
+
+
+def recheck_sign_in() -> None:
+    """For a fragment or dialog that runs alone (a row click, the live poll, a button in a
+    dialog): check the sign-in again, as every full run does. ``require_sign_in`` runs only in a
+    full run, so a page left open went on answering clicks in its detail area for a user who had
+    signed out in another tab, been deactivated or had their role changed. When who is signed in
+    has changed in any way, the whole page runs again, and the frame shows the way in, or the
+    page as the new role may see it. A full run is not checked twice."""
+    ctx = get_script_run_ctx()
+    if ctx is None or not ctx.fragment_ids_this_run:
+        return
+    if _who() != st.session_state.get("actor"):
+        st.rerun()
+
+
+def _from_proxy() -> Actor | None:
+    actor = _who()
     if actor is None:
         st.title("Sessionlens")
         st.subheader("Ask your administrator for access")
@@ -69,9 +97,9 @@ def _from_oidc() -> Actor | None:
         st.title("Sessionlens")
         st.button("Sign in", icon=":material/login:", type="primary", on_click=st.login)
         return None
-    email = st.user.get("email")
-    actor = run_action(lambda db: auth.actor_for_email(db, str(email) if email else None))
+    actor = _who()
     if actor is None:
+        email = st.user.get("email")
         st.title("Sessionlens")
         st.subheader("Ask your administrator for access")
         st.text(

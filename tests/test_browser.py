@@ -716,6 +716,33 @@ def test_a_tampered_or_expired_cookie_signs_out(browser, server, signed_in_cooki
         context.close()
 
 
+def test_a_page_left_open_stops_answering_once_its_user_signed_out(browser, server):
+    """Two tabs of one user. Signing out in one ends the other's sign-in too, although what
+    runs there next reruns only part of the page, outside the frame's sign-in check: a row click
+    (the detail area alone) or the live poll, whichever comes first. Before, the row click
+    opened the session for a user who had signed out; now the tab goes to the sign-in form."""
+    from playwright.sync_api import expect
+
+    base, engine = server
+    context = _as(browser, server, "kenji.sato@northwind.example")
+    left_open = context.new_page()
+    left_open.goto(f"{base}/")
+    cs = _newest(engine, ChatSession.message_count > 2)
+    expect(_row(left_open, cs.id)).to_be_visible(timeout=60_000)
+    left_open.wait_for_function(IDLE)
+    other = context.new_page()
+    other.goto(f"{base}/auth/sign-out")
+    expect(other.get_by_role("heading", name="Sign in to Sessionlens")).to_be_visible(
+        timeout=30_000
+    )
+    _row(left_open, cs.id).locator('[col-id="agent"]').click()
+    expect(left_open.get_by_role("heading", name="Sign in to Sessionlens")).to_be_visible(
+        timeout=30_000
+    )
+    assert left_open.get_by_role("heading", name=appdb.chat_title(cs.message_count)).count() == 0
+    context.close()
+
+
 @pytest.mark.parametrize("proxies, signed_in", [("127.0.0.1", True), ("10.0.0.1", False)])
 def test_header_mode_believes_only_the_configured_proxy(
     browser, server, tmp_path, proxies, signed_in
