@@ -452,7 +452,6 @@ export default function() {
 }
 """
 _image_clicks = st.components.v2.component("sessionlens_image_clicks", js=_IMAGE_CLICKS_JS)
-
 IMAGE_LISTENER_KEY = "image_clicks"
 
 
@@ -475,8 +474,8 @@ _phone_scroll = st.components.v2.component("sessionlens_phone_scroll", js=_PHONE
 PHONE_SCROLL_KEY = "phone_scroll"
 
 
-def scroll_here_on_a_phone(pick: int) -> None:
-    """Draw in the chat's column in the run that follows a pick (``pick`` changes with each):
+def scroll_here_on_a_phone(pick: str) -> None:
+    """Draw in the chat's column in the run that follows a pick (``pick`` differs for each):
     on a window narrow enough for Streamlit to stack the columns, the page scrolls to the
     column's top, as the Sessions page does for a picked row."""
     _phone_scroll(key=PHONE_SCROLL_KEY, data={"pick": pick})

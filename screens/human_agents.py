@@ -7,6 +7,7 @@ changes hands or gets a message (a cheap signature polled every SESSIONLENS_LIVE
 """
 
 import datetime as dt
+import secrets
 from collections import defaultdict
 from functools import partial
 
@@ -42,8 +43,8 @@ def _now() -> dt.datetime:
 
 def _open(conversation_id: int) -> None:
     st.query_params["conversation"] = str(conversation_id)
-    st.session_state["ha_picks"] = st.session_state.get("ha_picks", 0) + 1
-    st.session_state["ha_picked"] = True  # this run scrolls a phone to the chat
+    # The run that follows scrolls a phone to the chat; a token of its own for each pick.
+    st.session_state["ha_scroll"] = secrets.token_hex(4)
 
 
 mates = run_read(lambda db: human_agents.teammates(db, actor=actor)) or []
@@ -121,8 +122,8 @@ def _read(session_id: int) -> sessions.SessionDetail | None:
 
 
 with chat_col:
-    if st.session_state.pop("ha_picked", False):  # on a phone the list is above, the chat below
-        scroll_here_on_a_phone(st.session_state["ha_picks"])
+    if pick := st.session_state.pop("ha_scroll", None):  # on a phone the chat is under the list
+        scroll_here_on_a_phone(pick)
     detail = _read(chosen) if chosen else None  # "not found" shows here, where the chat would be
     if detail is None:
         no_chat("Pick a conversation in the list.", ":material/support_agent:", link_problem)

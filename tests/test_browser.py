@@ -1256,6 +1256,15 @@ def test_the_panel_goes_under_the_chat_when_the_chat_would_be_too_narrow(
         assert chat["width"] >= 224, f"the chat is {chat['width']} pixels wide"
 
 
+def _at_the_top(page, heading, height: int) -> float:
+    """Where ``heading`` is once a phone was scrolled to it: below Streamlit's top bar (opaque on
+    a narrow window) and in the upper half of a window ``height`` pixels high."""
+    bar = page.get_by_test_id("stHeader").bounding_box()
+    top = heading.bounding_box()["y"]
+    assert bar["y"] + bar["height"] <= top < height / 2, (bar, top)
+    return top
+
+
 @pytest.mark.parametrize(("width", "scrolls"), [(420, True), (1600, False)])
 def test_on_a_phone_a_picked_session_is_scrolled_into_view(page, server, width, scrolls):
     """Up to 640 pixels Streamlit stacks the columns, so the chat sits under the table, out of
@@ -1279,9 +1288,7 @@ def test_on_a_phone_a_picked_session_is_scrolled_into_view(page, server, width, 
     page.evaluate(PAINTED)
     main = page.get_by_test_id("stMain")
     if scrolls:
-        bar = page.get_by_test_id("stHeader").bounding_box()
-        top = heading.bounding_box()["y"]
-        assert bar["y"] + bar["height"] <= top < 850 / 2, (bar, top)
+        _at_the_top(page, heading, 850)
     else:
         assert main.evaluate("m => m.scrollTop") == 0
 
@@ -1315,9 +1322,7 @@ def test_on_a_phone_a_picked_conversation_is_scrolled_into_view(page, server):
     expect(heading).to_be_attached(timeout=60_000)
     page.wait_for_function(IDLE)
     page.evaluate(PAINTED)
-    bar = page.get_by_test_id("stHeader").bounding_box()
-    top = heading.bounding_box()["y"]
-    assert bar["y"] + bar["height"] <= top < height / 2, (bar, top)
+    top = _at_the_top(page, heading, height)
     page.mouse.move(200, 300)
     page.mouse.wheel(0, -150)  # the page does not pull the reader back
     page.wait_for_timeout(600)

@@ -14,6 +14,7 @@ from components import divider
 from components.chat import LISTENER_KEY
 from components.markdown import md_escape
 from db.models import Attachment, ChatSession, Customer, Mode, User
+from sessionlens.errors import DATABASE_UNAVAILABLE
 from sessionlens.settings import get_settings
 from tests import appdb
 
@@ -443,7 +444,6 @@ def test_a_failure_while_opening_a_session_is_shown_in_its_place(app_db, monkeyp
     from sqlalchemy.exc import OperationalError
 
     from components import workspace
-    from sessionlens.errors import DATABASE_UNAVAILABLE as NO_DATABASE
 
     def gone(*_args: object) -> None:
         raise OperationalError("SELECT", {}, Exception("server closed the connection"))
@@ -452,7 +452,7 @@ def test_a_failure_while_opening_a_session_is_shown_in_its_place(app_db, monkeyp
     cs = appdb.find_session(app_db)
     at = _run({"session": str(cs.id)})
     assert not at.exception
-    assert [e.value for e in at.error] == [NO_DATABASE]
+    assert [e.value for e in at.error] == [DATABASE_UNAVAILABLE]
     assert at.button(key="export_open") and [b for b in at.button if b.label == "Load More"]
     assert not [h for h in at.subheader if h.value.startswith("Chat")]
 
@@ -461,11 +461,10 @@ def test_a_database_that_cannot_be_reached_is_named_as_such(monkeypatch):
     """Postgres answers but has no database by the configured name (or is down, or restarting):
     the page says the database cannot be used just now and to reload in a moment, without the
     server's message, which names the database, to people who may not be signed in."""
-    from sessionlens.errors import DATABASE_UNAVAILABLE as NO_DATABASE
 
     at = _frame_on(monkeypatch, appdb.missing_database_url())
     assert not at.exception
-    assert [e.value for e in at.error] == [NO_DATABASE]
+    assert [e.value for e in at.error] == [DATABASE_UNAVAILABLE]
     everything = " ".join(str(e.proto) for e in at.main)
     assert appdb.MISSING_DB not in everything and "Traceback" not in everything
 
