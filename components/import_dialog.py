@@ -12,7 +12,7 @@ from components import feedback, selection
 from components.data import locator, run_action
 from components.feedback import guarded
 from components.markdown import md_escape
-from components.session_list import reload_lists
+from components.session_list import refresh_lists
 from sessionlens import exchange, filter_options, importer, ingest
 from sessionlens.blobs import default_store
 from sessionlens.channels import CHANNELS
@@ -103,7 +103,7 @@ def import_dialog(actor: Actor, tz: str) -> None:
         )
         if done:
             selection.show(done.session_id)
-            reload_lists()  # the new session heads the table
+            refresh_lists()  # the new session heads the table
             st.session_state["flash"] = f"Imported {upload.name}: transcription started"
             st.rerun()
 
@@ -142,6 +142,6 @@ def _sessions_file(actor: Actor) -> None:
             )
         )
         if report is not None:
-            reload_lists()
+            refresh_lists()
             st.session_state["flash"] = f"{upload.name}: {report.summary(dry_run=False)}"
             st.rerun()

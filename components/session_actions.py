@@ -8,7 +8,7 @@ import streamlit as st
 
 from components.data import read_session, run_action, run_step
 from components.logs_view import open_logs
-from components.session_list import reload_lists
+from components.session_list import refresh_lists
 from sessionlens import auth, chat, handover
 from sessionlens.chat import AttachmentInfo
 from sessionlens.kinds import Plan
@@ -34,7 +34,7 @@ def render_actions(detail: SessionDetail, actor: Actor) -> None:
             )
         ):
             st.session_state["flash"] = "Session set to operator"
-            reload_lists()  # the Responsible column changes
+            refresh_lists()  # the Responsible column changes
             st.rerun()
     rec = detail.conversation.recording
     if rec is not None:

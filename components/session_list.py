@@ -1,7 +1,8 @@
 """The table column of the Sessions page: sort switch, grid, Load More, empty state.
 
 Loaded rows are kept per sort key in ``st.session_state`` together with the filter they were
-loaded for; a new filter or Refresh starts again from the newest page.
+loaded for; a new filter or Refresh starts again from the newest page, and a change made
+elsewhere (``refresh_lists``) reads as many rows as were loaded again.
 """
 
 from __future__ import annotations
@@ -30,12 +31,16 @@ class LoadedList:
     rows: list[SessionRow] = field(default_factory=list)
     cursor: str | None = None
     loaded: bool = False
+    stale: bool = False  # read again from the newest, as many rows as were loaded
 
 
-def reload_lists() -> None:
-    """Forget the loaded rows, so the table starts again from the newest sessions."""
+def refresh_lists() -> None:
+    """Have the table read its rows again when it next draws: as many as the user had loaded,
+    from the newest, so that what changed elsewhere shows (a new session at the top, a count,
+    a finish) and the pages a lead loaded with Load More stay loaded."""
     for sort in SortKey:
-        st.session_state.pop(f"list_{sort.value}", None)
+        if (state := st.session_state.get(f"list_{sort.value}")) is not None:
+            state.stale = True
 
 
 def shown_ids(limit: int = 200) -> list[int]:
@@ -141,6 +146,8 @@ def _loaded(sort: SortKey, flt: SessionFilter, actor: Actor) -> LoadedList:
         state = st.session_state[key] = LoadedList(flt)
     if not state.loaded:
         _load_more(state, sort, actor)
+    elif state.stale:
+        _read_again(state, sort, actor)
     return state
 
 
@@ -155,3 +162,14 @@ def _load_more(state: LoadedList, sort: SortKey, actor: Actor) -> None:
         state.rows = state.rows + page.rows
         state.cursor = page.next_cursor
         state.loaded = True
+
+
+def _read_again(state: LoadedList, sort: SortKey, actor: Actor) -> None:
+    """Replace ``state``'s rows with as many from the newest (at least a page): the rows below
+    that a new session pushed down come with the next Load More."""
+    size = max(get_settings().page_size, len(state.rows))
+    page = run_read(
+        lambda db: sessions.list_page(db, state.flt, sort, None, actor=actor, limit=size)
+    )
+    if page is not None:
+        state.rows, state.cursor, state.stale = page.rows, page.next_cursor, False

@@ -68,6 +68,12 @@ show: human_agents.Show = (
     )
     or "all"
 )
+chosen, link_problem = url.parse_id("conversation", "The link's conversation")
+# Before the list and the conversation are read: see components/live.py.
+live_poll = live.watch(
+    "human_agents",
+    lambda db: human_agents.signature(db, actor=actor, open_session=chosen),
+)
 cards = run_read(lambda db: human_agents.conversations(db, actor=actor, show=show)) or []
 counts = (
     run_read(
@@ -81,7 +87,6 @@ counts = (
     or {}
 )
 
-chosen, link_problem = url.parse_id("conversation", "The link's conversation")
 list_col, chat_col, panel_col = st.container(key=DETAIL_KEY).columns([1.1, 2, 1])
 
 with list_col:
@@ -259,7 +264,4 @@ with panel_col:
         render_panel(detail)
 
 
-live.watch(
-    "human_agents",
-    lambda db: human_agents.signature(db, actor=actor, open_session=chosen),
-)
+live_poll()

@@ -13,7 +13,7 @@ from components.filter_bar import (
 )
 from components.header import sessions_header
 from components.import_dialog import import_dialog
-from components.live import live_watch
+from components.live import sessions_watch
 from components.logs_view import close_logs
 from components.views_bar import open_view_from_url, views_sidebar
 from components.workspace import workspace
@@ -27,6 +27,8 @@ if selection.sync_from_url("sessions"):
     # A dialog left open when the user went to another page does not follow them back.
     close_filters()
     close_logs()
+# Before the table and the chat are read: see components/live.py.
+live_poll = sessions_watch(actor)
 # The table is what a lead waits for: it is sent first, and the header above it and the saved
 # views beside it are drawn into their places afterwards (bench/browser.py, first rows).
 head = st.container()
@@ -57,5 +59,5 @@ else:  # one dialog at a time
     filters_dialog_if_open(actor, tz, flt, fields)
 with views:
     views_sidebar(actor)
-live_watch(actor)
+live_poll()
 selection.remember_url("sessions")

@@ -11,6 +11,7 @@ the spec's marker and finishes the session.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -171,19 +172,13 @@ def holder(db: Session, *, actor: Actor, session_id: int) -> int | None:
     return access.session(db, actor, session_id).assigned_user_id
 
 
-def signature(db: Session, *, actor: Actor, open_session: int | None = None) -> tuple[object, ...]:
+def signature(
+    db: Session, *, actor: Actor, open_session: int | None = None
+) -> dict[Hashable, object]:
     """Changes when a conversation arrives, leaves, changes hands or gets a message, and when the
-    open one gets anything at all (a Copilot draft, a note, a marker)."""
+    open one gets anything at all (a Copilot draft, a note, a marker). Keyed as ``live.signature``
+    explains: opening another conversation is a new key, not a change."""
     require(actor, Action.VIEW_SESSIONS)
-    newest = (
-        db.scalar(
-            select(func.max(Message.seq)).where(
-                Message.tenant_id == actor.tenant_id, Message.session_id == open_session
-            )
-        )
-        if open_session
-        else None
-    )
     row = db.execute(
         select(
             func.count(),
@@ -192,7 +187,14 @@ def signature(db: Session, *, actor: Actor, open_session: int | None = None) -> 
             func.sum(ChatSession.message_count),
         ).where(ChatSession.tenant_id == actor.tenant_id, OPEN)
     ).one()
-    return (*row, newest)
+    if not open_session:
+        return {"queue": tuple(row)}
+    newest = db.scalar(
+        select(func.max(Message.seq)).where(
+            Message.tenant_id == actor.tenant_id, Message.session_id == open_session
+        )
+    )
+    return {"queue": tuple(row), f"conversation {open_session}": newest}
 
 
 def _handoff(db: Session, session_id: int) -> Handoff | None:

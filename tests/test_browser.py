@@ -974,6 +974,49 @@ def test_import_a_sessions_file_then_the_same_file_again(page, server, tmp_path)
     )
 
 
+def test_rows_loaded_with_load_more_stay_loaded_when_a_change_made_elsewhere_shows(page, server):
+    """The live poll reads the table's rows again when one of them changes elsewhere: as many as
+    the lead loaded, in place. (It used to start again from the first page a few seconds after
+    any Load More, and after every change.) The message is written to the database directly, as
+    an agent runtime's would be."""
+    import datetime as dt
+
+    from playwright.sync_api import expect
+    from sqlalchemy.orm import Session
+
+    from sessionlens import identity, messages, sessions
+    from sessionlens.filters import SessionFilter
+
+    base, engine = server
+    page.goto(base + "/")
+    page.get_by_role("button", name="Load More").click(timeout=60_000)
+    expect(page.get_by_text("100 sessions loaded")).to_be_visible(timeout=20_000)
+    page.wait_for_timeout(2 * get_settings().live_seconds * 1000)  # two polls: nothing changed
+    expect(page.get_by_text("100 sessions loaded")).to_be_visible()
+    with Session(engine) as db:
+        rows = sessions.list_page(
+            db, SessionFilter(), actor=identity.default_actor(db), limit=100
+        ).rows
+    changed, last = rows[12], rows[99]
+    viewport = _grid(page).locator(".ag-body-viewport")
+    viewport.evaluate("e => { e.scrollTop = 300; }")
+    cell = _row(page, changed.id).locator('[col-id="messages"]')
+    expect(cell).to_have_text(str(changed.message_count))
+    with Session(engine) as db, db.begin():
+        messages.append_message(
+            db,
+            db.get_one(ChatSession, changed.id),
+            author_kind="customer",
+            text="One more thing",
+            sent_at=changed.last_message_at + dt.timedelta(seconds=1),
+        )
+    expect(cell).to_have_text(str(changed.message_count + 1), timeout=20_000)
+    expect(page.get_by_text("100 sessions loaded")).to_be_visible()
+    assert viewport.evaluate("e => e.scrollTop") == 300  # the rows were updated in place
+    viewport.evaluate("e => { e.scrollTop = e.scrollHeight; }")
+    expect(_row(page, last.id)).to_be_visible()
+
+
 def test_a_message_sent_through_the_api_appears_in_the_open_chat_without_a_click(page, server):
     import datetime as dt
 

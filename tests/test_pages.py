@@ -14,6 +14,7 @@ from components import divider
 from components.chat import LISTENER_KEY
 from components.markdown import md_escape
 from db.models import Attachment, ChatSession, Customer, Mode, User
+from sessionlens import human_agents
 from sessionlens.errors import DATABASE_UNAVAILABLE
 from sessionlens.settings import get_settings
 from tests import appdb
@@ -753,3 +754,46 @@ def test_a_date_and_time_result_reads_in_the_tenants_zone(app_db):
     finally:
         with Session(app_db) as db, db.begin():
             db.get_one(ChatSession, cs.id).results = cs.results
+
+
+@pytest.mark.parametrize(
+    ("page", "param", "name"),
+    [(None, "session", "sessions"), ("screens/human_agents.py", "conversation", "human_agents")],
+)
+def test_a_message_landing_while_the_page_draws_is_shown_at_the_next_poll(
+    app_db, monkeypatch, page, param, name
+):
+    """An agent runtime's message that lands just after the page read the conversation is not on
+    screen; the signature the page keeps for its poll is the one read before it drew, so the next
+    poll sees the message and redraws (it used to be read after, and the message waited for some
+    other change)."""
+    from sessionlens import live, messages, sessions
+    from tests.helpers import actor
+
+    cs = appdb.find_session(app_db, ChatSession.finished_at.is_(None))
+    read = sessions.get_session
+
+    def read_then_a_message_lands(db, session_id, **kw):  # type: ignore[no-untyped-def]
+        detail = read(db, session_id, **kw)
+        if session_id == cs.id:
+            with Session(app_db) as other, other.begin():
+                messages.append_message(
+                    other,
+                    other.get_one(ChatSession, cs.id),
+                    author_kind="customer",
+                    text="Is anyone there?",
+                    sent_at=dt.datetime.now(dt.UTC),
+                )
+        return detail
+
+    monkeypatch.setattr(sessions, "get_session", read_then_a_message_lands)
+    at = _run({param: str(cs.id)}, page, email="grace.kim@northwind.example")
+    assert "Is anyone there?" not in _texts(at)
+    with Session(app_db) as db:
+        who = actor(db)
+        now = (
+            live.signature(db, actor=who, open_session=cs.id, shown=[])
+            if name == "sessions"
+            else human_agents.signature(db, actor=who, open_session=cs.id)
+        )
+    assert live.changed(at.session_state[f"live_signature_{name}"], now)
