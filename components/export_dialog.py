@@ -14,6 +14,7 @@ import html
 import streamlit as st
 
 from components.data import run_action
+from components.dialogs import close_dialog
 from components.feedback import guarded
 from sessionlens import auth, filter_options, filter_query
 from sessionlens.filters import SessionFilter
@@ -26,7 +27,7 @@ FORMATS = {
 }
 
 
-@st.dialog("Export sessions")
+@st.dialog("Export sessions", on_dismiss=close_dialog)
 @guarded
 def export_dialog(actor: Actor, tz: str, flt: SessionFilter) -> None:
     active = filter_query.active_labels(flt)

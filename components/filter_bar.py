@@ -17,6 +17,7 @@ import streamlit as st
 
 from components import feedback
 from components.data import run_action, run_step
+from components.dialogs import close_dialog, open_dialog, open_one
 from components.markdown import md_escape
 from sessionlens import filter_options, filter_query, search
 from sessionlens.channels import CHANNELS
@@ -30,7 +31,6 @@ SEARCH_HELP = (
     "refund OR return for either, -voucher to leave sessions with that word out."
 )
 P = "d_"  # the form's widget key prefix
-OPEN = "filters_open"  # the dialog is open: it is drawn again on every run until closed
 RESPONSIBLE = {"": "Any", "human": "Human Agent", "ai": "AI Agent"}
 OPS = {"": "Any number", **{code: op.value for code, op in filter_query.OPS.items()}}
 
@@ -73,11 +73,11 @@ def open_filters() -> None:
     """The Search button: open the dialog with what the URL holds now (not edits left in it
     unapplied the last time)."""
     st.session_state.pop(P + "seeded", None)
-    st.session_state[OPEN] = True
+    open_dialog("search")
 
 
 def close_filters() -> None:
-    st.session_state.pop(OPEN, None)
+    close_dialog()
 
 
 def filters_dialog_if_open(
@@ -86,11 +86,11 @@ def filters_dialog_if_open(
     """Draw the dialog while it is open. A widget in it reruns only the dialog; a run of the whole
     page (a live update, a saved view) draws it again, so it stays open until Apply, Reset or the
     user closes it."""
-    if st.session_state.get(OPEN):
+    if open_one() == "search":
         _filters_dialog(actor, tz, flt, result_fields)
 
 
-@st.dialog("Session Filters", width="large", on_dismiss=close_filters)
+@st.dialog("Session Filters", width="large", on_dismiss=close_dialog)
 @feedback.guarded
 def _filters_dialog(
     actor: Actor, tz: str, flt: SessionFilter, result_fields: dict[str, str]

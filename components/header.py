@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components.dialogs import Dialog
 from components.markdown import md_escape
 
 
 def sessions_header(
     title: str, active_filters: list[str], *, can_import: bool = False, can_export: bool = False
-) -> str | None:
+) -> Dialog | None:
     """Render the header; "search", "import" or "export" when the user asked for that dialog."""
     # One row: the title takes the room the buttons leave; the buttons keep their whole labels
     # (in fixed columns they were cut to "Import sess…" at 1440 pixels) and go under the title

@@ -10,6 +10,7 @@ import streamlit as st
 
 from components import feedback, selection
 from components.data import locator, run_action
+from components.dialogs import close_dialog
 from components.feedback import guarded
 from components.markdown import md_escape
 from components.session_list import refresh_lists
@@ -22,7 +23,7 @@ from sessionlens.settings import get_settings
 from sessionlens.transcription.audio import ACCEPTED
 
 
-@st.dialog("Import session", width="large")
+@st.dialog("Import session", width="large", on_dismiss=close_dialog)
 @guarded
 def import_dialog(actor: Actor, tz: str) -> None:
     kind = st.segmented_control(
@@ -104,6 +105,7 @@ def import_dialog(actor: Actor, tz: str) -> None:
         if done:
             selection.show(done.session_id)
             refresh_lists()  # the new session heads the table
+            close_dialog()
             st.session_state["flash"] = f"Imported {upload.name}: transcription started"
             st.rerun()
 
@@ -143,5 +145,6 @@ def _sessions_file(actor: Actor) -> None:
         )
         if report is not None:
             refresh_lists()
+            close_dialog()
             st.session_state["flash"] = f"{upload.name}: {report.summary(dry_run=False)}"
             st.rerun()

@@ -4,9 +4,9 @@ import streamlit as st
 
 from components import feedback, selection
 from components.data import current_actor, run_action
+from components.dialogs import close_dialog, open_dialog, open_one
 from components.export_dialog import export_dialog
 from components.filter_bar import (
-    close_filters,
     current_filter,
     filters_dialog_if_open,
     open_filters,
@@ -25,7 +25,7 @@ tenant = run_action(lambda db: identity.tenant_info(db, actor=actor))
 tz = tenant.timezone if tenant else "UTC"
 if selection.sync_from_url("sessions"):
     # A dialog left open when the user went to another page does not follow them back.
-    close_filters()
+    close_dialog()
     close_logs()
 # Before the table and the chat are read: see components/live.py.
 live_poll = sessions_watch(actor)
@@ -49,14 +49,17 @@ with head:
         can_import=can(actor, Action.IMPORT),
         can_export=can(actor, Action.EXPORT),
     )
-if asked == "import":
-    import_dialog(actor, tz)
-elif asked == "export":
-    export_dialog(actor, tz, flt)
-else:  # one dialog at a time
-    if asked == "search":
-        open_filters()
-    filters_dialog_if_open(actor, tz, flt, fields)
+if asked == "search":
+    open_filters()
+elif asked is not None:
+    open_dialog(asked)
+match open_one():  # drawn while open: a redraw the user did not ask for leaves it open
+    case "import":
+        import_dialog(actor, tz)
+    case "export":
+        export_dialog(actor, tz, flt)
+    case "search":
+        filters_dialog_if_open(actor, tz, flt, fields)
 with views:
     views_sidebar(actor)
 live_poll()

@@ -931,6 +931,51 @@ def test_export_sessions_downloads_what_was_picked(page, server):
         assert err.code == 401
 
 
+def test_the_import_dialog_stays_open_with_its_file_while_the_table_changes(page, server, tmp_path):
+    """A session that changes elsewhere redraws the page (the live poll); an open dialog is
+    drawn again with it, the chosen file still in it, and closes when the import is done. (The
+    redraw used to close Import and Export within seconds on a busy tenant.) The message is
+    written to the database directly, as an agent runtime's would be."""
+    import datetime as dt
+
+    from playwright.sync_api import expect
+    from sqlalchemy.orm import Session
+
+    from sessionlens import messages
+    from tests.test_exchange import doc
+
+    base, engine = server
+    path = tmp_path / "while-busy.jsonl"
+    path.write_text(json.dumps(doc(external_id="ui-import-busy", agent="File Agent")) + "\n")
+    page.goto(base + "/")
+    rows = _grid(page).locator(".ag-center-cols-container .ag-row")
+    expect(rows.first).to_be_visible(timeout=60_000)
+    sid = int(rows.nth(1).get_attribute("row-id"))
+    count = _row(page, sid).locator('[col-id="messages"]')
+    before = int(count.inner_text())
+    page.get_by_role("button", name="Import session").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_text("Sessions file (JSON)").click()
+    dialog.locator('[data-testid="stFileUploaderDropzoneInput"][accept*=".jsonl"]').set_input_files(
+        str(path)
+    )
+    valid = dialog.get_by_text("1 session in while-busy.jsonl, all valid.")
+    expect(valid).to_be_visible(timeout=20_000)
+    with Session(engine) as db, db.begin():
+        messages.append_message(
+            db,
+            db.get_one(ChatSession, sid),
+            author_kind="customer",
+            text="Meanwhile, elsewhere",
+            sent_at=dt.datetime.now(dt.UTC),
+        )
+    expect(count).to_have_text(str(before + 1), timeout=20_000)  # the page was redrawn
+    expect(valid).to_be_visible()
+    dialog.get_by_role("button", name="Import", exact=True).click()
+    expect(page.get_by_text("while-busy.jsonl: 1 session: created 1")).to_be_visible(timeout=30_000)
+    expect(dialog).to_have_count(0)
+
+
 def test_import_a_sessions_file_then_the_same_file_again(page, server, tmp_path):
     from playwright.sync_api import expect
 

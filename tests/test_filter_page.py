@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from components import dialogs
 from sessionlens.settings import get_settings
 from tests import appdb
 
@@ -52,7 +53,7 @@ def test_the_dialog_opens_with_the_url_not_with_edits_left_unapplied(app_db):
     at.button(key="search_button").click().run()
     at.multiselect(key="d_channel").select("email").run()
     assert at.multiselect(key="d_channel").value == ["web", "email"]
-    at.session_state["filters_open"] = False  # what closing it with X does (on_dismiss)
+    at.session_state[dialogs.OPEN] = None  # what closing it with X does (on_dismiss)
     at.run()
     assert not at.multiselect
     at.button(key="search_button").click().run()
