@@ -2,74 +2,116 @@
 ``SESSIONLENS_LIVE_SECONDS`` and redraws the page only when it has changed (a message through the
 API, a finish, a handover, a new session, another operator's accept).
 
-The signature a poll compares with is read when the page run starts, before the page reads what
-it draws: a change that lands while the page draws is then still a change at the next poll (read
-after the drawing, it would have been taken for what the page shows, and missed until something
-else changed). What the page shows for the first time in a run (rows it loaded) is added when the
-run ends. Runs of the page's other fragments (a row click, Load More) only add and drop keys,
-which ``sessionlens.live.changed`` does not count as changes.
+The poll compares the signature read now with the same values as the page drew them, read no
+later than what they stand for (``sessionlens.live``): a change that lands while the page draws,
+or between a table's load and a later run, is still a change at the next poll. The Sessions page
+takes them from what it drew (the table's rows as loaded, the open session as its chat read it);
+the Human Agents page, which reads everything again on every run, reads the signature before it
+reads the list and the conversation (``seen_now``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
 import streamlit as st
 from sqlalchemy.orm import Session
 
-from components import selection
+from components import dialogs
 from components.data import run_read
 from components.feedback import guarded
-from components.session_list import refresh_lists, shown_ids
+from components.session_list import State, displayed_list, refresh_lists
 from sessionlens import live
 from sessionlens.permissions import Actor
+from sessionlens.sessions import SessionRow
 from sessionlens.settings import get_settings
 
 _EVERY = get_settings().live_seconds or None  # read once per process
+_OPEN = "live_open_drawn"  # the open session as the Sessions page's chat drew it
+WATCHED_ROWS = 200  # the table's first rows; further down, a change shows with the next redraw
 
 Reader = Callable[[Session], live.Signature]
+Drawn = Callable[[], live.Signature | None]
 
 
 def watch(
-    name: str, signature: Reader, on_change: Callable[[], None] | None = None
-) -> Callable[[], None]:
-    """Call once per page run, before the page reads what ``signature`` covers (a cheap domain
-    read); call what it returns after everything is drawn, to start the poll. ``on_change``
-    forgets what the page keeps between runs before it redraws."""
-    if _EVERY is None:
-        return lambda: None
-    st.session_state[f"live_signature_{name}"] = run_read(signature)
-
-    def poll() -> None:
+    name: str,
+    signature: Reader,
+    drawn: Drawn,
+    *,
+    on_change: Callable[[], None] | None = None,
+    paused: Callable[[], bool] = lambda: False,
+) -> None:
+    """Start the poll: call once per page run, after everything is drawn. ``signature`` is a
+    cheap domain read of what ``drawn()`` says the page shows; ``on_change`` forgets what the
+    page keeps between runs before it redraws; while ``paused()`` the poll does not look."""
+    if _EVERY is not None:
         st.session_state[f"live_page_run_{name}"] = True  # not set when only the fragment runs
-        _watch(name, signature, on_change)
-
-    return poll
+        _watch(name, signature, drawn, on_change, paused)
 
 
 @st.fragment(run_every=_EVERY)
 @guarded
-def _watch(name: str, signature: Reader, on_change: Callable[[], None] | None) -> None:
-    page_run = st.session_state.pop(f"live_page_run_{name}", False)
+def _watch(
+    name: str,
+    signature: Reader,
+    drawn: Drawn,
+    on_change: Callable[[], None] | None,
+    paused: Callable[[], bool],
+) -> None:
+    if st.session_state.pop(f"live_page_run_{name}", False) or paused():
+        return  # a page run has just drawn what is there
+    before = drawn()
     now = run_read(signature)
-    if now is None:
-        return  # the database did not answer: the next poll tries again
-    before = st.session_state.get(f"live_signature_{name}")
-    if not page_run and before is not None and live.changed(before, now):
+    if before is not None and now is not None and live.changed(before, now):
         if on_change is not None:
             on_change()
         st.rerun()
-    st.session_state[f"live_signature_{name}"] = (
-        now if before is None else live.carried(before, now)
-    )
 
 
-def sessions_watch(actor: Actor) -> Callable[[], None]:
+def seen_now(name: str, signature: Reader) -> Drawn:
+    """For a page that reads all it shows on every run: read ``signature`` now, before the page
+    reads the rest, and keep it as what the page drew."""
+    if _EVERY is None:
+        return lambda: None
+    st.session_state[f"live_seen_{name}"] = run_read(signature)
+    return lambda: st.session_state.get(f"live_seen_{name}")
+
+
+def drawn_open(row: SessionRow | None) -> None:
+    """The Sessions page's chat shows ``row`` (None: no session open)."""
+    st.session_state[_OPEN] = None if row is None else (row.id, live.state(row))
+
+
+def sessions_drawn(state: State = st.session_state) -> live.Signature:
+    """What the Sessions page shows, as it read it: the table's rows and the open session.
+    ``state``: the page's session state."""
+    shown: dict[Hashable, object] = {}
+    if (listing := displayed_list(state)) is not None:
+        shown["newest"] = listing.newest
+        shown |= {r.id: live.state(r) for r in listing.rows[:WATCHED_ROWS]}
+    if opened := (state[_OPEN] if _OPEN in state else None):
+        shown[("open", opened[0])] = opened[1]
+    return shown
+
+
+def sessions_watch(actor: Actor) -> None:
     """The Sessions page: the open session, the rows the table shows, and new sessions."""
-    return watch(
+
+    def now(db: Session) -> live.Signature:
+        drawn = sessions_drawn()
+        ids = [k for k in drawn if isinstance(k, int)]
+        opened = next((k[1] for k in drawn if isinstance(k, tuple)), None)
+        sig = live.signature(db, actor=actor, ids=[*ids, *([opened] if opened else [])])
+        if opened in sig:
+            sig[("open", opened)] = sig[opened]
+        return sig
+
+    watch(
         "sessions",
-        lambda db: live.signature(
-            db, actor=actor, open_session=selection.selected(), shown=shown_ids()
-        ),
+        now,
+        sessions_drawn,
         on_change=refresh_lists,  # the table reads the rows it shows again
+        # A redraw of the whole page would draw an open dialog again, and lose text typed in it.
+        paused=lambda: dialogs.open_one() is not None,
     )

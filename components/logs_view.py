@@ -14,6 +14,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from components.clipboard import copy_button
 from components.data import read_session, run_action
+from components.dialogs import close_dialog, open_dialog, open_one
 from components.feedback import guarded
 from sessionlens import logs
 from sessionlens.kinds import LogKind, Plan
@@ -43,6 +44,7 @@ button.sl-copy-all:hover { border-color:#ff4b4b; color:#ff4b4b; }
 
 def open_logs(session_id: int, *, tab: str = "System Logs", focus: int | None = None) -> None:
     """Open the drawer on ``tab``; ``focus`` is a trace entry to show (from a chat message)."""
+    open_dialog("logs")
     st.session_state["logs_for"] = session_id
     st.session_state["logs_tab"] = tab
     st.session_state["logs_focus"] = focus
@@ -57,6 +59,8 @@ def show_logs_if_open(detail: SessionDetail, actor: Actor) -> None:
 
 def close_logs() -> None:
     st.session_state.pop("logs_for", None)
+    if open_one() == "logs":
+        close_dialog()
 
 
 @st.dialog("Logs", width="large", on_dismiss=close_logs)

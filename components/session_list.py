@@ -8,6 +8,7 @@ elsewhere (``refresh_lists``) reads as many rows as were loaded again.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import streamlit as st
 
@@ -15,7 +16,7 @@ from components import feedback, selection
 from components.data import run_read
 from components.filter_bar import reset_filters
 from components.grid import GridEvent, sessions_grid
-from sessionlens import sessions, strict
+from sessionlens import live, sessions, strict
 from sessionlens.errors import BadInput
 from sessionlens.filters import SessionFilter
 from sessionlens.permissions import Actor
@@ -25,6 +26,13 @@ from sessionlens.settings import get_settings
 SORT_LABELS = {SortKey.STARTED: "Start", SortKey.LAST_MESSAGE: "Last message"}
 
 
+class State(Protocol):
+    """A page's session state: ``st.session_state``, or AppTest's after a run."""
+
+    def __contains__(self, key: str) -> bool: ...
+    def __getitem__(self, key: str) -> Any: ...
+
+
 @dataclass
 class LoadedList:
     flt: SessionFilter
@@ -32,6 +40,7 @@ class LoadedList:
     cursor: str | None = None
     loaded: bool = False
     stale: bool = False  # read again from the newest, as many rows as were loaded
+    newest: int | None = None  # the tenant's newest session id, read just before the first rows
 
 
 def refresh_lists() -> None:
@@ -43,13 +52,15 @@ def refresh_lists() -> None:
             state.stale = True
 
 
-def shown_ids(limit: int = 200) -> list[int]:
-    """The ids of the rows the table holds (both sort orders, at most ``limit`` each)."""
-    return [
-        r.id
-        for sort in SortKey
-        for r in getattr(st.session_state.get(f"list_{sort.value}"), "rows", [])[:limit]
-    ]
+def displayed_list(state: State = st.session_state) -> LoadedList | None:
+    """The rows the table shows in its sort (``sort_pick`` follows it) as they were read, with
+    the newest session id read just before them (what the live poll watches); None before they
+    are loaded. ``state``: the page's session state."""
+    picked = state["sort_pick"] if "sort_pick" in state else None
+    sort = picked if picked in set(SortKey) else SortKey.STARTED  # None for a moment after a click
+    key = f"list_{SortKey(sort).value}"
+    listing: LoadedList | None = state[key] if key in state else None
+    return listing if listing is not None and listing.loaded else None
 
 
 def current_sort() -> SortKey:
@@ -153,12 +164,17 @@ def _loaded(sort: SortKey, flt: SessionFilter, actor: Actor) -> LoadedList:
 
 def _load_more(state: LoadedList, sort: SortKey, actor: Actor) -> None:
     """Append the next older page (keyset cursor) to ``state``."""
-    page = run_read(
-        lambda db: sessions.list_page(
-            db, state.flt, sort, state.cursor, actor=actor, limit=get_settings().page_size
+    first = not state.loaded
+    read = run_read(
+        lambda db: (
+            live.newest(db, actor=actor) if first else state.newest,  # before the rows
+            sessions.list_page(
+                db, state.flt, sort, state.cursor, actor=actor, limit=get_settings().page_size
+            ),
         )
     )
-    if page is not None:
+    if read is not None:
+        state.newest, page = read
         state.rows = state.rows + page.rows
         state.cursor = page.next_cursor
         state.loaded = True
@@ -168,8 +184,12 @@ def _read_again(state: LoadedList, sort: SortKey, actor: Actor) -> None:
     """Replace ``state``'s rows with as many from the newest (at least a page): the rows below
     that a new session pushed down come with the next Load More."""
     size = max(get_settings().page_size, len(state.rows))
-    page = run_read(
-        lambda db: sessions.list_page(db, state.flt, sort, None, actor=actor, limit=size)
+    read = run_read(
+        lambda db: (
+            live.newest(db, actor=actor),  # before the rows
+            sessions.list_page(db, state.flt, sort, None, actor=actor, limit=size),
+        )
     )
-    if page is not None:
+    if read is not None:
+        state.newest, page = read
         state.rows, state.cursor, state.stale = page.rows, page.next_cursor, False

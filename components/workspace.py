@@ -27,6 +27,7 @@ from components.chat import (
 from components.data import run_action
 from components.divider import divider, table_width
 from components.feedback import guarded
+from components.live import drawn_open
 from components.logs_view import show_logs_if_open
 from components.panel import render_panel
 from components.search_hits import highlight_for, hits_bar
@@ -68,6 +69,7 @@ def detail_area(actor: Actor, tz: str, flt: SessionFilter) -> None:
         # where its conversation would be, not under the table.
         opened = run_action(lambda db: _open(db, sid, actor)) if sid else None
         detail, traced = opened or (None, set())
+        drawn_open(detail.row if detail else None)  # what the live poll compares the chat with
         if detail is None:
             no_chat(
                 "Select a session in the table to read its conversation.",

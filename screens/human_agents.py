@@ -69,11 +69,8 @@ show: human_agents.Show = (
     or "all"
 )
 chosen, link_problem = url.parse_id("conversation", "The link's conversation")
-# Before the list and the conversation are read: see components/live.py.
-live_poll = live.watch(
-    "human_agents",
-    lambda db: human_agents.signature(db, actor=actor, open_session=chosen),
-)
+watched = partial(human_agents.signature, actor=actor, open_session=chosen)
+seen = live.seen_now("human_agents", watched)  # before the list and the conversation are read
 cards = run_read(lambda db: human_agents.conversations(db, actor=actor, show=show)) or []
 counts = (
     run_read(
@@ -264,4 +261,4 @@ with panel_col:
         render_panel(detail)
 
 
-live_poll()
+live.watch("human_agents", watched, seen)

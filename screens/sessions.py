@@ -27,8 +27,6 @@ if selection.sync_from_url("sessions"):
     # A dialog left open when the user went to another page does not follow them back.
     close_dialog()
     close_logs()
-# Before the table and the chat are read: see components/live.py.
-live_poll = sessions_watch(actor)
 # The table is what a lead waits for: it is sent first, and the header above it and the saved
 # views beside it are drawn into their places afterwards (bench/browser.py, first rows).
 head = st.container()
@@ -62,5 +60,5 @@ match open_one():  # drawn while open: a redraw the user did not ask for leaves 
         filters_dialog_if_open(actor, tz, flt, fields)
 with views:
     views_sidebar(actor)
-live_poll()
+sessions_watch(actor)
 selection.remember_url("sessions")

@@ -64,6 +64,7 @@ class SessionRow:
     city: str | None
     geo_note: str | None
     has_attachments: bool
+    assigned_user_id: int | None
 
     @property
     def active(self) -> bool:
@@ -192,6 +193,7 @@ def _row_select() -> Select[*tuple[Any, ...]]:
             s.city,
             s.geo_note,
             s.has_attachments,
+            s.assigned_user_id,
         )
         .select_from(s)
         .join(Agent, Agent.id == s.agent_id)

@@ -931,11 +931,14 @@ def test_export_sessions_downloads_what_was_picked(page, server):
         assert err.code == 401
 
 
-def test_the_import_dialog_stays_open_with_its_file_while_the_table_changes(page, server, tmp_path):
-    """A session that changes elsewhere redraws the page (the live poll); an open dialog is
-    drawn again with it, the chosen file still in it, and closes when the import is done. (The
-    redraw used to close Import and Export within seconds on a busy tenant.) The message is
-    written to the database directly, as an agent runtime's would be."""
+def test_an_open_dialog_keeps_what_was_typed_and_chosen_while_sessions_change(
+    page, server, tmp_path
+):
+    """Streamlit draws an open dialog again on every run of the whole page, and text typed in
+    it but not yet entered is lost when it does; and Import and Export were drawn only in their
+    button's run, so the live poll's redraw closed them within seconds on a busy tenant. While a
+    dialog is open the poll waits; closing the dialog shows what changed meanwhile. The messages
+    are written to the database directly, as an agent runtime's would be."""
     import datetime as dt
 
     from playwright.sync_api import expect
@@ -945,35 +948,50 @@ def test_the_import_dialog_stays_open_with_its_file_while_the_table_changes(page
     from tests.test_exchange import doc
 
     base, engine = server
-    path = tmp_path / "while-busy.jsonl"
-    path.write_text(json.dumps(doc(external_id="ui-import-busy", agent="File Agent")) + "\n")
     page.goto(base + "/")
     rows = _grid(page).locator(".ag-center-cols-container .ag-row")
     expect(rows.first).to_be_visible(timeout=60_000)
     sid = int(rows.nth(1).get_attribute("row-id"))
     count = _row(page, sid).locator('[col-id="messages"]')
     before = int(count.inner_text())
-    page.get_by_role("button", name="Import session").click()
+
+    def a_message_lands_and_two_polls_pass() -> None:
+        with Session(engine) as db, db.begin():
+            messages.append_message(
+                db,
+                db.get_one(ChatSession, sid),
+                author_kind="customer",
+                text="Meanwhile, elsewhere",
+                sent_at=dt.datetime.now(dt.UTC),
+            )
+        page.wait_for_timeout((2 * get_settings().live_seconds + 1) * 1000)
+
+    page.get_by_role("button", name="Search").click()
     dialog = page.get_by_role("dialog")
+    words = dialog.get_by_role("textbox").first
+    words.fill("refund")  # typed, not entered
+    a_message_lands_and_two_polls_pass()
+    assert words.input_value() == "refund"
+    assert count.inner_text() == str(before)  # the page waits for the dialog
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+    expect(count).to_have_text(str(before + 1), timeout=20_000)
+
+    path = tmp_path / "while-busy.jsonl"
+    path.write_text(json.dumps(doc(external_id="ui-import-busy", agent="File Agent")) + "\n")
+    page.get_by_role("button", name="Import session").click()
     dialog.get_by_text("Sessions file (JSON)").click()
     dialog.locator('[data-testid="stFileUploaderDropzoneInput"][accept*=".jsonl"]').set_input_files(
         str(path)
     )
     valid = dialog.get_by_text("1 session in while-busy.jsonl, all valid.")
     expect(valid).to_be_visible(timeout=20_000)
-    with Session(engine) as db, db.begin():
-        messages.append_message(
-            db,
-            db.get_one(ChatSession, sid),
-            author_kind="customer",
-            text="Meanwhile, elsewhere",
-            sent_at=dt.datetime.now(dt.UTC),
-        )
-    expect(count).to_have_text(str(before + 1), timeout=20_000)  # the page was redrawn
+    a_message_lands_and_two_polls_pass()
     expect(valid).to_be_visible()
     dialog.get_by_role("button", name="Import", exact=True).click()
     expect(page.get_by_text("while-busy.jsonl: 1 session: created 1")).to_be_visible(timeout=30_000)
     expect(dialog).to_have_count(0)
+    expect(count).to_have_text(str(before + 2))
 
 
 def test_import_a_sessions_file_then_the_same_file_again(page, server, tmp_path):

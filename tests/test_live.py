@@ -20,17 +20,38 @@ def _rows(db, who, n: int) -> list[int]:
     return [r.id for r in sessions.list_page(db, SessionFilter(), actor=who, limit=n).rows]
 
 
+def test_rows_as_the_table_drew_them_match_the_signature_until_one_changes(db):
+    """The poll compares the table's rows as they were loaded with the signature read now: the
+    same values, on both databases, until something happens to one of them."""
+    who = actor(db)
+    newest = live.newest(db, actor=who)
+    page = sessions.list_page(db, SessionFilter(), actor=who, limit=20)
+    drawn = {"newest": newest} | {r.id: live.state(r) for r in page.rows}
+    now = live.signature(db, actor=who, ids=[r.id for r in page.rows])
+    assert now == drawn
+    messages.append_message(
+        db,
+        db.get_one(ChatSession, page.rows[7].id),
+        author_kind="ai",
+        text="Anything else?",
+        sent_at=NOW + dt.timedelta(hours=1),
+    )
+    now = live.signature(db, actor=who, ids=[r.id for r in page.rows])
+    assert live.changed(drawn, now)
+    assert [k for k in now if now[k] != drawn[k]] == [page.rows[7].id]
+
+
 def test_a_message_in_a_shown_row_is_a_change_and_loading_more_rows_is_not(db):
     who = actor(db)
     first, more = _rows(db, who, 5), _rows(db, who, 10)
-    seen = live.signature(db, actor=who, open_session=None, shown=first)
-    assert not live.changed(seen, live.signature(db, actor=who, open_session=None, shown=more))
-    assert not live.changed(seen, live.signature(db, actor=who, open_session=None, shown=[]))
+    seen = live.signature(db, actor=who, ids=first)
+    assert not live.changed(seen, live.signature(db, actor=who, ids=more))
+    assert not live.changed(seen, live.signature(db, actor=who, ids=[]))
     cs = db.get_one(ChatSession, first[2])
     messages.append_message(
         db, cs, author_kind="customer", text="Still there?", sent_at=NOW + dt.timedelta(hours=1)
     )
-    assert live.changed(seen, live.signature(db, actor=who, open_session=None, shown=more))
+    assert live.changed(seen, live.signature(db, actor=who, ids=more))
 
 
 def test_a_handover_of_the_open_session_and_a_new_session_are_changes(db):
@@ -44,10 +65,10 @@ def test_a_handover_of_the_open_session_and_a_new_session_are_changes(db):
         )
         .limit(1)
     )
-    seen = live.signature(db, actor=who, open_session=cs.id, shown=[])
+    seen = live.signature(db, actor=who, ids=[cs.id])
     handover.hand_over(db, actor=who, session_id=cs.id, now=NOW + dt.timedelta(minutes=1))
-    assert live.changed(seen, live.signature(db, actor=who, open_session=cs.id, shown=[]))
-    seen = live.signature(db, actor=who, open_session=None, shown=[])
+    assert live.changed(seen, live.signature(db, actor=who, ids=[cs.id]))
+    seen = live.signature(db, actor=who, ids=[])
     db.add(
         ChatSession(
             tenant_id=who.tenant_id,
@@ -59,18 +80,7 @@ def test_a_handover_of_the_open_session_and_a_new_session_are_changes(db):
         )
     )
     db.flush()
-    assert live.changed(seen, live.signature(db, actor=who, open_session=None, shown=[]))
-
-
-def test_what_was_read_before_the_page_drew_stays_the_reference():
-    """A page records the signature it read before drawing; rows it showed for the first time
-    come in with the values read after. A change that landed while it drew is still a change."""
-    before_drawing = {"newest": 9, 1: ("2 messages",)}
-    after_drawing = {"newest": 9, 1: ("3 messages",), 2: ("1 message",)}  # row 2: loaded now
-    recorded = live.carried(before_drawing, after_drawing)
-    assert recorded == {"newest": 9, 1: ("2 messages",), 2: ("1 message",)}
-    assert live.changed(recorded, after_drawing)  # the next poll redraws: the chat shows 3
-    assert not live.changed(after_drawing, after_drawing)
+    assert live.changed(seen, live.signature(db, actor=who, ids=[]))
 
 
 def test_human_agents_another_conversation_opened_is_not_a_change_a_message_in_it_is(db):

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from components import divider
 from components.chat import LISTENER_KEY
+from components.live import sessions_drawn
 from components.markdown import md_escape
 from db.models import Attachment, ChatSession, Customer, Mode, User
 from sessionlens import human_agents
@@ -757,16 +758,15 @@ def test_a_date_and_time_result_reads_in_the_tenants_zone(app_db):
 
 
 @pytest.mark.parametrize(
-    ("page", "param", "name"),
-    [(None, "session", "sessions"), ("screens/human_agents.py", "conversation", "human_agents")],
+    ("page", "param"), [(None, "session"), ("screens/human_agents.py", "conversation")]
 )
 def test_a_message_landing_while_the_page_draws_is_shown_at_the_next_poll(
-    app_db, monkeypatch, page, param, name
+    app_db, monkeypatch, page, param
 ):
     """An agent runtime's message that lands just after the page read the conversation is not on
-    screen; the signature the page keeps for its poll is the one read before it drew, so the next
-    poll sees the message and redraws (it used to be read after, and the message waited for some
-    other change)."""
+    screen; what the page keeps as drawn for its poll was read no later than the chat, so the
+    next poll sees the message and redraws. (The poll's reference used to be read after the
+    drawing, and the message waited for some other change.)"""
     from sessionlens import live, messages, sessions
     from tests.helpers import actor
 
@@ -791,9 +791,35 @@ def test_a_message_landing_while_the_page_draws_is_shown_at_the_next_poll(
     assert "Is anyone there?" not in _texts(at)
     with Session(app_db) as db:
         who = actor(db)
-        now = (
-            live.signature(db, actor=who, open_session=cs.id, shown=[])
-            if name == "sessions"
-            else human_agents.signature(db, actor=who, open_session=cs.id)
+        if page is None:
+            drawn = sessions_drawn(at.session_state)
+            now = live.signature(db, actor=who, ids=[cs.id])
+            now[("open", cs.id)] = now[cs.id]
+        else:
+            drawn = at.session_state["live_seen_human_agents"]
+            now = human_agents.signature(db, actor=who, open_session=cs.id)
+    assert live.changed(drawn, now)
+
+
+def test_the_poll_compares_with_the_rows_as_the_table_read_them_not_with_a_later_run(app_db):
+    """The table keeps its rows between runs; a run of the whole page that does not read them
+    again (a dialog closed, a saved view) must not make a row that changed meanwhile look
+    current to the poll."""
+    from sessionlens import live, messages
+    from tests.helpers import actor
+
+    at = _run()
+    row = at.session_state["list_started"].rows[3]
+    with Session(app_db) as db, db.begin():
+        messages.append_message(
+            db,
+            db.get_one(ChatSession, row.id),
+            author_kind="customer",
+            text="One more question",
+            sent_at=dt.datetime.now(dt.UTC),
         )
-    assert live.changed(at.session_state[f"live_signature_{name}"], now)
+    at.run()  # a run of the whole page: the table draws the rows it has
+    drawn = sessions_drawn(at.session_state)
+    with Session(app_db) as db:
+        now = live.signature(db, actor=actor(db), ids=[k for k in drawn if isinstance(k, int)])
+    assert [k for k in now if k in drawn and now[k] != drawn[k]] == [row.id]
