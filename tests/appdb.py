@@ -167,6 +167,19 @@ def _odd_session(db: Session, cs: ChatSession) -> None:
     cs.parameters = {**cs.parameters, "odd": "attachments"}
 
 
+def message_lands(engine: Engine, session_id: int, text: str, *, author: str = "customer") -> None:
+    """A message written to the database and committed, sent now, as an agent runtime's would
+    be while a page is open (the runtime is another process; its HTTP API has tests of its own)."""
+    with Session(engine) as db, db.begin():
+        append_message(
+            db,
+            db.get_one(ChatSession, session_id),
+            author_kind=author,
+            text=text,
+            sent_at=dt.datetime.now(dt.UTC),
+        )
+
+
 def _long_session(db: Session, cs: ChatSession) -> None:
     from db.models import LogKind, SessionLog
 

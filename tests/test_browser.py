@@ -939,12 +939,9 @@ def test_an_open_dialog_keeps_what_was_typed_and_chosen_while_sessions_change(
     button's run, so the live poll's redraw closed them within seconds on a busy tenant. While a
     dialog is open the poll waits; closing the dialog shows what changed meanwhile. The messages
     are written to the database directly, as an agent runtime's would be."""
-    import datetime as dt
 
     from playwright.sync_api import expect
-    from sqlalchemy.orm import Session
 
-    from sessionlens import messages
     from tests.test_exchange import doc
 
     base, engine = server
@@ -956,14 +953,7 @@ def test_an_open_dialog_keeps_what_was_typed_and_chosen_while_sessions_change(
     before = int(count.inner_text())
 
     def a_message_lands_and_two_polls_pass() -> None:
-        with Session(engine) as db, db.begin():
-            messages.append_message(
-                db,
-                db.get_one(ChatSession, sid),
-                author_kind="customer",
-                text="Meanwhile, elsewhere",
-                sent_at=dt.datetime.now(dt.UTC),
-            )
+        appdb.message_lands(engine, sid, "Meanwhile, elsewhere")
         page.wait_for_timeout((2 * get_settings().live_seconds + 1) * 1000)
 
     page.get_by_role("button", name="Search").click()
@@ -1042,12 +1032,11 @@ def test_rows_loaded_with_load_more_stay_loaded_when_a_change_made_elsewhere_sho
     the lead loaded, in place. (It used to start again from the first page a few seconds after
     any Load More, and after every change.) The message is written to the database directly, as
     an agent runtime's would be."""
-    import datetime as dt
 
     from playwright.sync_api import expect
     from sqlalchemy.orm import Session
 
-    from sessionlens import identity, messages, sessions
+    from sessionlens import identity, sessions
     from sessionlens.filters import SessionFilter
 
     base, engine = server
@@ -1065,14 +1054,7 @@ def test_rows_loaded_with_load_more_stay_loaded_when_a_change_made_elsewhere_sho
     viewport.evaluate("e => { e.scrollTop = 300; }")
     cell = _row(page, changed.id).locator('[col-id="messages"]')
     expect(cell).to_have_text(str(changed.message_count))
-    with Session(engine) as db, db.begin():
-        messages.append_message(
-            db,
-            db.get_one(ChatSession, changed.id),
-            author_kind="customer",
-            text="One more thing",
-            sent_at=changed.last_message_at + dt.timedelta(seconds=1),
-        )
+    appdb.message_lands(engine, changed.id, "One more thing")
     expect(cell).to_have_text(str(changed.message_count + 1), timeout=20_000)
     expect(page.get_by_text("100 sessions loaded")).to_be_visible()
     assert viewport.evaluate("e => e.scrollTop") == 300  # the rows were updated in place

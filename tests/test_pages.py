@@ -767,7 +767,7 @@ def test_a_message_landing_while_the_page_draws_is_shown_at_the_next_poll(
     screen; what the page keeps as drawn for its poll was read no later than the chat, so the
     next poll sees the message and redraws. (The poll's reference used to be read after the
     drawing, and the message waited for some other change.)"""
-    from sessionlens import live, messages, sessions
+    from sessionlens import live, sessions
     from tests.helpers import actor
 
     cs = appdb.find_session(app_db, ChatSession.finished_at.is_(None))
@@ -776,14 +776,7 @@ def test_a_message_landing_while_the_page_draws_is_shown_at_the_next_poll(
     def read_then_a_message_lands(db, session_id, **kw):  # type: ignore[no-untyped-def]
         detail = read(db, session_id, **kw)
         if session_id == cs.id:
-            with Session(app_db) as other, other.begin():
-                messages.append_message(
-                    other,
-                    other.get_one(ChatSession, cs.id),
-                    author_kind="customer",
-                    text="Is anyone there?",
-                    sent_at=dt.datetime.now(dt.UTC),
-                )
+            appdb.message_lands(app_db, cs.id, "Is anyone there?")
         return detail
 
     monkeypatch.setattr(sessions, "get_session", read_then_a_message_lands)
@@ -805,19 +798,12 @@ def test_the_poll_compares_with_the_rows_as_the_table_read_them_not_with_a_later
     """The table keeps its rows between runs; a run of the whole page that does not read them
     again (a dialog closed, a saved view) must not make a row that changed meanwhile look
     current to the poll."""
-    from sessionlens import live, messages
+    from sessionlens import live
     from tests.helpers import actor
 
     at = _run()
     row = at.session_state["list_started"].rows[3]
-    with Session(app_db) as db, db.begin():
-        messages.append_message(
-            db,
-            db.get_one(ChatSession, row.id),
-            author_kind="customer",
-            text="One more question",
-            sent_at=dt.datetime.now(dt.UTC),
-        )
+    appdb.message_lands(app_db, row.id, "One more question")
     at.run()  # a run of the whole page: the table draws the rows it has
     drawn = sessions_drawn(at.session_state)
     with Session(app_db) as db:
