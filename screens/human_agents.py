@@ -138,7 +138,9 @@ with chat_col:
         def use_draft(text: str) -> None:
             st.session_state["ha_reply"] = text  # the reply box shows it, to edit and send
 
-        with st.container(height=520, border=False):
+        # An operator answers the newest message: the chat opens at its end and follows new
+        # messages while it is scrolled to the end (Streamlit's autoscroll).
+        with st.container(height=520, border=False, autoscroll=True):
             render_conversation(
                 detail.conversation,
                 tz,

@@ -1411,10 +1411,52 @@ def test_on_a_phone_a_picked_conversation_is_scrolled_into_view(page, server):
     page.wait_for_function(IDLE)
     page.evaluate(PAINTED)
     top = _at_the_top(page, heading, height)
-    page.mouse.move(200, 300)
+    box = heading.bounding_box()  # over the heading: below it, the chat scrolls on its own
+    page.mouse.move(box["x"] + 20, box["y"] + box["height"] / 2)
     page.mouse.wheel(0, -150)  # the page does not pull the reader back
     page.wait_for_timeout(600)
     assert heading.bounding_box()["y"] > top + 100
+
+
+def test_the_human_agents_chat_opens_at_its_newest_message_and_follows_new_ones(page, server):
+    """An operator answers the newest message: the conversation opens scrolled to its end, and a
+    message that arrives while they read shows without scrolling."""
+    import datetime as dt
+
+    from playwright.sync_api import expect
+
+    from db.models import Message, User
+    from sessionlens import handover, identity
+
+    base, engine = server
+    cs = appdb.find_session(
+        engine,
+        ChatSession.finished_at.is_(None),
+        ChatSession.mode == "ai",
+        ChatSession.message_count >= 12,
+    )
+    with Session(engine) as db, db.begin():  # a lead hands it over, so Human Agents holds it
+        lead = db.scalar(select(User).where(User.email == "luis.ortega@northwind.example"))
+        handover.hand_over(
+            db, actor=identity.actor_for(lead), session_id=cs.id, now=dt.datetime.now(dt.UTC)
+        )
+        first, last = (
+            db.scalar(
+                select(Message.text)
+                .where(Message.session_id == cs.id, Message.author_kind == "customer")
+                .order_by(order)
+                .limit(1)
+            )
+            for order in (Message.seq, Message.seq.desc())
+        )
+    page.goto(f"{base}/human_agents?conversation={cs.id}")
+    chat = page.get_by_test_id("stMain")
+    expect(chat.get_by_text(last, exact=True).last).to_be_in_viewport(timeout=60_000)
+    expect(chat.get_by_text(first, exact=True).first).not_to_be_in_viewport()
+    appdb.message_lands(engine, cs.id, "Sorry, one more question about the invoice")
+    expect(chat.get_by_text("Sorry, one more question about the invoice")).to_be_in_viewport(
+        timeout=20_000
+    )
 
 
 def test_drag_the_divider_between_the_table_and_the_chat(page, server):
