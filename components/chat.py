@@ -481,11 +481,63 @@ def scroll_here_on_a_phone(pick: str) -> None:
     _phone_scroll(key=PHONE_SCROLL_KEY, data={"pick": pick})
 
 
+# A chat opens at its newest message, and stays at its end as messages arrive while the reader is
+# there; a reader who scrolled up is left where they are. Streamlit's own ``autoscroll`` was tried
+# and not kept: it takes a moment in a redraw when the chat's content is shorter than its box for
+# the reader being at the end, and pulled a reader who had scrolled up down to the newest message
+# in two redraws of five (a redraw comes with every change the live poll sees). Here only the
+# reader's own scrolling (a wheel, a touch, a key, the scroll bar) moves them off the end.
+_FOLLOW_JS = """
+export default function({ parentElement, data }) {
+  const inPage = parentElement.getRootNode().host || parentElement;  // out of its shadow root
+  let box = inPage.parentElement;
+  while (box && !/auto|scroll/.test(getComputedStyle(box).overflowY)) box = box.parentElement;
+  if (!box) return;
+  // Kept on the box, which outlives this element's runs: where the reader is, in which chat.
+  const follow = box.slFollow || (box.slFollow = { atEnd: true, session: null, intent: 0 });
+  if (follow.session !== data.session) {
+    follow.session = data.session;
+    follow.atEnd = true;
+  }
+  const toEnd = () => requestAnimationFrame(() => {
+    if (follow.atEnd) box.scrollTop = box.scrollHeight;
+  });
+  const intent = () => { follow.intent = Date.now(); };
+  const scrolled = () => {
+    if (Date.now() - follow.intent < 1000) {
+      follow.atEnd = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
+    }
+  };
+  const inputs = ['wheel', 'touchmove', 'keydown', 'pointerdown'];
+  for (const type of inputs) box.addEventListener(type, intent, { passive: true });
+  box.addEventListener('scroll', scrolled, { passive: true });
+  box.addEventListener('load', toEnd, true);  // an image that makes the chat taller
+  const grown = new MutationObserver(toEnd);
+  grown.observe(box, { childList: true, subtree: true, characterData: true });
+  toEnd();
+  return () => {
+    for (const type of inputs) box.removeEventListener(type, intent);
+    box.removeEventListener('scroll', scrolled);
+    box.removeEventListener('load', toEnd, true);
+    grown.disconnect();
+  };
+}
+"""
+_follow = st.components.v2.component("sessionlens_chat_follow", js=_FOLLOW_JS)
+FOLLOW_KEY = "chat_follow"
+
+
+def follow_the_end(session_id: int) -> None:
+    """Draw last inside a chat's scrolling box: the chat opens at its newest message and follows
+    new ones while the reader is at its end (see ``_FOLLOW_JS``)."""
+    _follow(key=FOLLOW_KEY, data={"session": session_id})
+
+
 #: The listeners draw nothing, but their elements' empty boxes would add a gap: the frame hides
 #: them. A chat's images show they can be clicked.
 LISTENER_CSS = (
-    f".st-key-{LISTENER_KEY}, .st-key-{IMAGE_LISTENER_KEY}, .st-key-{PHONE_SCROLL_KEY}"
-    "{display:none}"
+    f".st-key-{LISTENER_KEY}, .st-key-{IMAGE_LISTENER_KEY}, .st-key-{PHONE_SCROLL_KEY},"
+    f" .st-key-{FOLLOW_KEY}{{display:none}}"
     ' [class*="st-key-sl-under-"] [data-testid="stImageContainer"] img{cursor:zoom-in}'
 )
 #: The chat and the Parameters & results panel side by side (``DETAIL_KEY``'s columns) while the

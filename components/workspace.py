@@ -19,6 +19,7 @@ from components import selection
 from components.chat import (
     DETAIL_KEY,
     detail_listener,
+    follow_the_end,
     message_window,
     no_chat,
     open_trace,
@@ -91,6 +92,8 @@ def detail_area(actor: Actor, tz: str, flt: SessionFilter) -> None:
                     traced=traced,
                     highlight=light,
                 )
+                if light is None:  # a search opens the chat at its first match instead
+                    follow_the_end(detail.row.id)
             if light is not None:
                 with bar:
                     hits_bar(detail.row.id, light, earlier=detail.conversation.earlier)

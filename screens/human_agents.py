@@ -16,6 +16,7 @@ import streamlit as st
 from components import feedback, live, url
 from components.chat import (
     DETAIL_KEY,
+    follow_the_end,
     message_window,
     no_chat,
     render_conversation,
@@ -138,9 +139,7 @@ with chat_col:
         def use_draft(text: str) -> None:
             st.session_state["ha_reply"] = text  # the reply box shows it, to edit and send
 
-        # An operator answers the newest message: the chat opens at its end and follows new
-        # messages while it is scrolled to the end (Streamlit's autoscroll).
-        with st.container(height=520, border=False, autoscroll=True):
+        with st.container(height=520, border=False):
             render_conversation(
                 detail.conversation,
                 tz,
@@ -148,6 +147,7 @@ with chat_col:
                 session_id=row.id,
                 use_draft=use_draft if drafts_usable else None,
             )
+            follow_the_end(row.id)  # an operator answers the newest message
         waiting = row.finished_at is None and row.mode != "ai"
         mine = waiting and assignee == actor.user_id
         if not waiting:

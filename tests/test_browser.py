@@ -1418,6 +1418,43 @@ def test_on_a_phone_a_picked_conversation_is_scrolled_into_view(page, server):
     assert heading.bounding_box()["y"] > top + 100
 
 
+def test_the_chat_opens_at_its_newest_message_wherever_the_last_one_was_left(page, server):
+    """Sessions: a chat opens scrolled to its newest message; a reader who scrolled up is left
+    there when a message arrives; the next session opened starts at its own newest message."""
+    from playwright.sync_api import expect
+
+    base, engine = server
+    a, b = (
+        appdb.find_session(
+            engine, ChatSession.message_count >= 12, where=lambda r, i=i: r.id % 2 == i
+        )
+        for i in (0, 1)
+    )
+    appdb.message_lands(engine, a.id, "The newest line of the first session")
+    appdb.message_lands(engine, b.id, "The newest line of the second session")
+    page.goto(f"{base}/?session={a.id}")
+    main = page.get_by_test_id("stMain")
+    newest = main.get_by_text("The newest line of the first session")
+    expect(newest).to_be_in_viewport(timeout=60_000)
+    opening = main.get_by_text(re.compile(r"started the session at")).first
+    expect(opening).not_to_be_in_viewport()
+    box = newest.bounding_box()  # the reader scrolls up with the wheel, over the chat
+    page.mouse.move(box["x"] + 10, box["y"] + box["height"] / 2)
+    page.mouse.wheel(0, -20_000)
+    expect(opening).to_be_in_viewport()
+    appdb.message_lands(engine, a.id, "Another line while the reader is at the top")
+    expect(page.get_by_role("heading", name=appdb.chat_title(a.message_count + 2))).to_be_visible(
+        timeout=20_000
+    )
+    page.wait_for_function(IDLE)
+    page.evaluate(PAINTED)
+    expect(opening).to_be_in_viewport()  # not pulled down to the new message
+    _row(page, b.id).locator('[col-id="agent"]').click()
+    expect(main.get_by_text("The newest line of the second session")).to_be_in_viewport(
+        timeout=20_000
+    )
+
+
 def test_the_human_agents_chat_opens_at_its_newest_message_and_follows_new_ones(page, server):
     """An operator answers the newest message: the conversation opens scrolled to its end, and a
     message that arrives while they read shows without scrolling."""
