@@ -17,7 +17,7 @@ import streamlit as st
 
 from components import feedback
 from components.data import run_action, run_step
-from components.dialogs import close_dialog, open_dialog, open_one
+from components.dialogs import close_dialog, open_dialog
 from components.markdown import md_escape
 from sessionlens import filter_options, filter_query, search
 from sessionlens.channels import CHANNELS
@@ -66,7 +66,7 @@ def reset_filters() -> None:
     leave_view()
     write_query({})
     st.session_state.pop(P + "seeded", None)
-    close_filters()
+    close_dialog()
 
 
 def open_filters() -> None:
@@ -76,25 +76,13 @@ def open_filters() -> None:
     open_dialog("search")
 
 
-def close_filters() -> None:
-    close_dialog()
-
-
-def filters_dialog_if_open(
-    actor: Actor, tz: str, flt: SessionFilter, result_fields: dict[str, str]
-) -> None:
-    """Draw the dialog while it is open. A widget in it reruns only the dialog; a run of the whole
-    page (a live update, a saved view) draws it again, so it stays open until Apply, Reset or the
-    user closes it."""
-    if open_one() == "search":
-        _filters_dialog(actor, tz, flt, result_fields)
-
-
 @st.dialog("Session Filters", width="large", on_dismiss=close_dialog)
 @feedback.guarded
-def _filters_dialog(
+def filters_dialog(
     actor: Actor, tz: str, flt: SessionFilter, result_fields: dict[str, str]
 ) -> None:
+    """Session Filters; the page draws it on every run while it is open (components/dialogs.py),
+    a widget in it reruns only the dialog, and Apply, Reset or × closes it."""
     filter_form(actor, tz, flt, result_fields)
 
 
@@ -270,5 +258,5 @@ def _apply(actor: Actor, tz: str, result_keys: list[str]) -> None:
         leave_view()
         write_query(clean)
         st.session_state[P + "seeded"] = clean
-        close_filters()
+        close_dialog()
         st.rerun()  # the whole page: the table reloads and the dialog closes

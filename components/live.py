@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from components import dialogs
 from components.data import run_read
 from components.feedback import guarded
-from components.session_list import State, displayed_list, refresh_lists
+from components.session_list import LoadedList, State, displayed_list, refresh_lists
 from sessionlens import live
 from sessionlens.permissions import Actor
 from sessionlens.sessions import SessionRow
@@ -84,27 +84,32 @@ def drawn_open(row: SessionRow | None) -> None:
 
 
 def sessions_drawn(state: State = st.session_state) -> live.Signature:
-    """What the Sessions page shows, as it read it: the table's rows and the open session.
-    ``state``: the page's session state."""
+    """What the Sessions page shows, as it read it: the table's rows (by id) and the open
+    session (``("open", id)``). ``state``: the page's session state."""
+    rows, opened = _shown(state)
     shown: dict[Hashable, object] = {}
-    if (listing := displayed_list(state)) is not None:
-        shown["newest"] = listing.newest
-        shown |= {r.id: live.state(r) for r in listing.rows[:WATCHED_ROWS]}
-    if opened := (state[_OPEN] if _OPEN in state else None):
+    if rows is not None:
+        shown["newest"] = rows.newest
+        shown |= {r.id: live.state(r) for r in rows.rows[:WATCHED_ROWS]}
+    if opened is not None:
         shown[("open", opened[0])] = opened[1]
     return shown
+
+
+def _shown(state: State) -> tuple[LoadedList | None, tuple[int, object] | None]:
+    """The table's rows in its current sort, and the open session's id with its values."""
+    return displayed_list(state), (state[_OPEN] if _OPEN in state else None)
 
 
 def sessions_watch(actor: Actor) -> None:
     """The Sessions page: the open session, the rows the table shows, and new sessions."""
 
     def now(db: Session) -> live.Signature:
-        drawn = sessions_drawn()
-        ids = [k for k in drawn if isinstance(k, int)]
-        opened = next((k[1] for k in drawn if isinstance(k, tuple)), None)
-        sig = live.signature(db, actor=actor, ids=[*ids, *([opened] if opened else [])])
-        if opened in sig:
-            sig[("open", opened)] = sig[opened]
+        rows, opened = _shown(st.session_state)
+        ids = [r.id for r in rows.rows[:WATCHED_ROWS]] if rows is not None else []
+        sig = live.signature(db, actor=actor, ids=ids + ([opened[0]] if opened else []))
+        if opened is not None and opened[0] in sig:
+            sig[("open", opened[0])] = sig[opened[0]]
         return sig
 
     watch(

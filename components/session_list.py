@@ -164,15 +164,7 @@ def _loaded(sort: SortKey, flt: SessionFilter, actor: Actor) -> LoadedList:
 
 def _load_more(state: LoadedList, sort: SortKey, actor: Actor) -> None:
     """Append the next older page (keyset cursor) to ``state``."""
-    first = not state.loaded
-    read = run_read(
-        lambda db: (
-            live.newest(db, actor=actor) if first else state.newest,  # before the rows
-            sessions.list_page(
-                db, state.flt, sort, state.cursor, actor=actor, limit=get_settings().page_size
-            ),
-        )
-    )
+    read = _read(state, sort, actor, after=state.cursor, limit=get_settings().page_size)
     if read is not None:
         state.newest, page = read
         state.rows = state.rows + page.rows
@@ -184,12 +176,21 @@ def _read_again(state: LoadedList, sort: SortKey, actor: Actor) -> None:
     """Replace ``state``'s rows with as many from the newest (at least a page): the rows below
     that a new session pushed down come with the next Load More."""
     size = max(get_settings().page_size, len(state.rows))
-    read = run_read(
-        lambda db: (
-            live.newest(db, actor=actor),  # before the rows
-            sessions.list_page(db, state.flt, sort, None, actor=actor, limit=size),
-        )
-    )
+    read = _read(state, sort, actor, after=None, limit=size)
     if read is not None:
         state.newest, page = read
         state.rows, state.cursor, state.stale = page.rows, page.next_cursor, False
+
+
+def _read(
+    state: LoadedList, sort: SortKey, actor: Actor, *, after: str | None, limit: int
+) -> tuple[int | None, sessions.Page] | None:
+    """``limit`` rows of ``state``'s filter after the cursor ``after``; from the newest (None)
+    with the tenant's newest session id read just before them (the live poll's reference),
+    further down with the one ``state`` has."""
+    return run_read(
+        lambda db: (
+            live.newest(db, actor=actor) if after is None else state.newest,
+            sessions.list_page(db, state.flt, sort, after, actor=actor, limit=limit),
+        )
+    )

@@ -8,7 +8,7 @@ from components.dialogs import close_dialog, open_dialog, open_one
 from components.export_dialog import export_dialog
 from components.filter_bar import (
     current_filter,
-    filters_dialog_if_open,
+    filters_dialog,
     open_filters,
 )
 from components.header import sessions_header
@@ -51,13 +51,13 @@ if asked == "search":
     open_filters()
 elif asked is not None:
     open_dialog(asked)
-match open_one():  # drawn while open: a redraw the user did not ask for leaves it open
+match open_one():  # drawn on every run while open (components/dialogs.py)
     case "import":
         import_dialog(actor, tz)
     case "export":
         export_dialog(actor, tz, flt)
     case "search":
-        filters_dialog_if_open(actor, tz, flt, fields)
+        filters_dialog(actor, tz, flt, fields)
 with views:
     views_sidebar(actor)
 sessions_watch(actor)
