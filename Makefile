@@ -12,8 +12,10 @@ run: $(VENV)/.app
 	$(BIN)/sessionlens demo --if-empty
 	$(BIN)/sessionlens serve
 
+# Two processes (pytest-xdist), a whole test file to each in turn: a file's servers and browser are
+# started once, and the second process's tests run while the first waits on a browser or a server.
 test: $(VENV)/.test
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 lint: $(VENV)/.test
 	$(BIN)/ruff check .

@@ -38,7 +38,9 @@ async def lifespan(_app: st.App) -> AsyncIterator[None]:
         yield
     finally:
         if worker is not None and not await asyncio.to_thread(worker.stop_thread, 10.0):
-            log.warning("the transcription worker did not stop within 10 s; its job is reclaimed")
+            log.warning(
+                "the transcription worker did not stop within 10 s; its job is queued again"
+            )
 
 
 app = st.App(

@@ -11,7 +11,7 @@ from components import chat, feedback
 from components.data import keep_imports_out_of_gc, prepare_database, start_embedded_worker
 from components.frame import navigation
 from components.signin import require_sign_in
-from components.url import warn_repeated
+from components.url import restore, warn_repeated
 from sessionlens.settings import get_settings
 
 # An emoji icon: Streamlit draws it as a data: URL, where a Material icon is an SVG fetched from
@@ -25,6 +25,7 @@ st.html(
     " @media (max-width:767.98px){.block-container{padding-top:4.25rem}}"
     f" {chat.PAGE_CSS}</style>"
 )
+restore()  # the link a rerun carried, should the browser's older one have come in with it
 chat.image_listener()
 try:
     prepare_database()

@@ -16,6 +16,7 @@ import streamlit as st
 from components import feedback
 from components.clipboard import copy_button
 from components.data import run_action
+from components.element_js import REWIRE_JS
 from components.logs_view import open_logs
 from components.markdown import Highlight, md_escape, message_html
 from sessionlens import chat, logs, media, strict
@@ -343,18 +344,29 @@ def _under(
 # window). The element asking for it is drawn before the chat that makes the page tall enough
 # to scroll that far, so the page is aligned again each time the column or what stands above it
 # changes size, for three seconds or until the reader scrolls, clicks or presses a key.
-PHONE_SCROLL_JS = """
+# Where an element of ``st.components.v2`` is in the page (out of its shadow root), and the
+# nearest box around an element that scrolls (``overflowing``: only one whose content is taller
+# than it, i.e. one that can scroll now).
+SCROLL_BOX_JS = """
+function slInPage(parentElement) { return parentElement.getRootNode().host || parentElement; }
+function slScrollBox(el, overflowing) {
+  while (el && !((!overflowing || el.scrollHeight > el.clientHeight)
+      && /auto|scroll/.test(getComputedStyle(el).overflowY))) {
+    el = el.parentElement;
+  }
+  return el;
+}
+"""
+
+PHONE_SCROLL_JS = (
+    SCROLL_BOX_JS
+    + """
 const STACKED = '(max-width: 640px)';
 function slScrollToColumn(parentElement) {
-  const inPage = parentElement.getRootNode().host || parentElement;  // out of its shadow root
-  const column = inPage.closest('[data-testid="stColumn"]');
+  const column = slInPage(parentElement).closest('[data-testid="stColumn"]');
   if (!column) return;
   const align = () => {
-    let scroller = column.parentElement;
-    while (scroller && !(scroller.scrollHeight > scroller.clientHeight
-        && /auto|scroll/.test(getComputedStyle(scroller).overflowY))) {
-      scroller = scroller.parentElement;
-    }
+    const scroller = slScrollBox(column.parentElement, true);
     if (!scroller) return;
     const bar = document.querySelector('[data-testid="stHeader"]');
     const below = bar ? bar.getBoundingClientRect().bottom : 0;
@@ -373,6 +385,7 @@ function slScrollToColumn(parentElement) {
   setTimeout(stop, 3000);
 }
 """
+)
 
 # The "View trace" buttons are part of the chat's HTML, not a widget each: a widget per AI message
 # made a row click send and draw three elements per answer (bench/browser.py). This one element
@@ -380,9 +393,13 @@ function slScrollToColumn(parentElement) {
 # It also hears the table pick a row (``grid.ROW_PICKED``, an event the grid's frame sends to the
 # page) and hands that id on: a row click then reruns the detail area alone, not the table.
 _LISTENER_JS = (
-    PHONE_SCROLL_JS
+    REWIRE_JS
+    + PHONE_SCROLL_JS
     + """
 export default function({ data, setTriggerValue, parentElement }) {
+  return slRewire(parentElement, () => wire(data, setTriggerValue, parentElement));
+}
+function wire(data, setTriggerValue, parentElement) {
   const heard = (e) => {
     const b = e.target instanceof Element && e.target.closest('button[data-sl-trace]');
     if (b) setTriggerValue('trace', b.getAttribute('data-sl-trace'));
@@ -487,11 +504,15 @@ def scroll_here_on_a_phone(pick: str) -> None:
 # the reader being at the end, and pulled a reader who had scrolled up down to the newest message
 # in two redraws of five (a redraw comes with every change the live poll sees). Here only the
 # reader's own scrolling (a wheel, a touch, a key, the scroll bar) moves them off the end.
-_FOLLOW_JS = """
+_FOLLOW_JS = (
+    REWIRE_JS
+    + SCROLL_BOX_JS
+    + """
 export default function({ parentElement, data }) {
-  const inPage = parentElement.getRootNode().host || parentElement;  // out of its shadow root
-  let box = inPage.parentElement;
-  while (box && !/auto|scroll/.test(getComputedStyle(box).overflowY)) box = box.parentElement;
+  return slRewire(parentElement, () => wire(parentElement, data));
+}
+function wire(parentElement, data) {
+  const box = slScrollBox(slInPage(parentElement).parentElement, false);
   if (!box) return;
   // Kept on the box, which outlives this element's runs: where the reader is, in which chat.
   const follow = box.slFollow || (box.slFollow = { atEnd: true, session: null, intent: 0 });
@@ -523,6 +544,7 @@ export default function({ parentElement, data }) {
   };
 }
 """
+)
 _follow = st.components.v2.component("sessionlens_chat_follow", js=_FOLLOW_JS)
 FOLLOW_KEY = "chat_follow"
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components.element_js import REWIRE_JS
 from sessionlens import strict
 from sessionlens.errors import BadInput
 
@@ -23,8 +24,13 @@ MIN, MAX, DEFAULT, STEP = 30, 75, 60, 5
 KEY = "table_divider"
 WIDTH_KEY = "table_width"
 
-_JS = """
+_JS = (
+    REWIRE_JS
+    + """
 export default function({ data, parentElement, setStateValue }) {
+  return slRewire(parentElement, () => wire(data, parentElement, setStateValue));
+}
+function wire(data, parentElement, setStateValue) {
   const { width, min, max, step, initial } = data;
   let bar = parentElement.querySelector('.sl-divider');
   if (!bar) {
@@ -104,6 +110,7 @@ export default function({ data, parentElement, setStateValue }) {
   };
 }
 """
+)
 # The element sits in the 16-pixel gap left of the chat column, as tall as the column; the
 # column is its reference box. The line shows on hover, focus and drag.
 CSS = f"""

@@ -15,7 +15,7 @@ import datetime as dt
 
 import streamlit as st
 
-from components import feedback
+from components import feedback, url
 from components.data import run_action, run_step
 from components.dialogs import close_dialog, open_dialog
 from components.markdown import md_escape
@@ -40,12 +40,13 @@ def current_query() -> dict[str, str]:
 
 
 def current_filter(tz: str, result_fields: dict[str, str]) -> SessionFilter:
-    """The filter in the URL; a value that cannot be used is reported and the filter dropped."""
-    try:
-        return filter_query.parse(current_query(), tz, list(result_fields))
-    except BadInput as err:
-        feedback.error(f"{err}. Showing all sessions instead.", icon=":material/filter_alt_off:")
-        return SessionFilter()
+    """The filters in the URL. Each value that cannot be used is named in a message and its
+    filter left out; the others apply (a shared link with one mistyped value still narrows the
+    table by the rest, and the caption above it says which filters are active)."""
+    flt, problems = filter_query.parse_each(current_query(), tz, list(result_fields))
+    for err in problems:
+        feedback.error(f"{err}. This filter is left out.", icon=":material/filter_alt_off:")
+    return flt
 
 
 def write_query(params: dict[str, str]) -> None:
@@ -88,10 +89,10 @@ def filters_dialog(
 
 def filter_form(actor: Actor, tz: str, flt: SessionFilter, result_fields: dict[str, str]) -> None:
     """The search box, the thirteen filters, Results missing, Apply and Reset."""
-    url = current_query()
-    if st.session_state.get(P + "seeded") != url or P + "agent" not in st.session_state:
+    query = current_query()
+    if st.session_state.get(P + "seeded") != query or P + "agent" not in st.session_state:
         _seed(flt, tz)
-        st.session_state[P + "seeded"] = url
+        st.session_state[P + "seeded"] = query
     agents, humans, statuses, countries = run_action(
         lambda db: (
             filter_options.agents(db, actor=actor),
@@ -171,7 +172,7 @@ def filter_form(actor: Actor, tz: str, flt: SessionFilter, result_fields: dict[s
         _apply(actor, tz, list(result_fields))
     if reset.button("Reset", key=P + "reset", use_container_width=True):
         reset_filters()
-        st.rerun()  # the whole page: the table reloads and the dialog closes
+        url.rerun()  # the whole page: the table reloads and the dialog closes
 
 
 def _users(actor: Actor) -> None:
@@ -259,4 +260,4 @@ def _apply(actor: Actor, tz: str, result_keys: list[str]) -> None:
         write_query(clean)
         st.session_state[P + "seeded"] = clean
         close_dialog()
-        st.rerun()  # the whole page: the table reloads and the dialog closes
+        url.rerun()  # the whole page: the table reloads and the dialog closes

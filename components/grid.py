@@ -276,6 +276,25 @@ class GridEvent:
     click: float | None = None
 
 
+def grid_key(sort_key: str, generation: int = 0) -> str:
+    """The grid's widget key: each sort has its own grid, and a new generation mounts it anew."""
+    return f"sessions_grid_{sort_key}" + (f"_{generation}" if generation else "")
+
+
+def header_click(sort_key: str, generation: int = 0) -> GridEvent:
+    """The header click the browser sent with this run (unchecked), read before the grid is
+    drawn: the grid's value waits in the session state under its key (a dict), so the run can
+    draw the table in the new sort at once instead of asking for another run."""
+    value = st.session_state.get(grid_key(sort_key, generation))
+    if not isinstance(value, dict):
+        return GridEvent()
+    sort, stamp = value.get("sort"), value.get("sortClick")
+    return GridEvent(
+        sort=sort if isinstance(sort, str) else None,
+        click=stamp if isinstance(stamp, int | float) else None,
+    )
+
+
 def _grid_inputs(
     rows: list[SessionRow], tz: str, sort_key: str, initial_selection: list[str]
 ) -> tuple[pd.DataFrame, dict]:
@@ -303,15 +322,15 @@ def sessions_grid(
     initial_selection: list[str],
     generation: int = 0,
     height: int = 560,
-) -> GridEvent:
-    """Show the rows; return the column header the user last clicked to sort by (as the
-    browser says it: unchecked). A new ``generation`` mounts the grid anew, so that it shows
-    ``initial_selection`` selected."""
+) -> None:
+    """Show the rows. A header click comes back as the grid's value, read by ``header_click``
+    in the next run before the grid is drawn. A new ``generation`` mounts the grid anew, so that
+    it shows ``initial_selection`` selected."""
     frame, options = _grid_inputs(rows, tz, sort_key, initial_selection)
-    resp = AgGrid(
+    AgGrid(
         frame,
         gridOptions=options,
-        key=f"sessions_grid_{sort_key}" + (f"_{generation}" if generation else ""),
+        key=grid_key(sort_key, generation),
         update_on=["sortChanged"],  # a picked row goes to the detail area (ROW_PICKED)
         allow_unsafe_jscode=True,
         height=height,
@@ -327,11 +346,4 @@ def sessions_grid(
             }
             return out; }"""),
         pro_assets=[{"css": CSS + SORT_CSS}],
-    )
-    if resp is None:  # the custom collector's response: a dict-like wrapper
-        return GridEvent()
-    stamp = resp.get("sortClick")
-    return GridEvent(
-        sort=resp.get("sort") if isinstance(resp.get("sort"), str) else None,
-        click=stamp if isinstance(stamp, int | float) else None,
     )

@@ -8,7 +8,7 @@ import datetime as dt
 
 import streamlit as st
 
-from components import feedback, selection
+from components import feedback, selection, url
 from components.data import locator, run_action
 from components.dialogs import close_dialog
 from components.feedback import guarded
@@ -107,7 +107,7 @@ def import_dialog(actor: Actor, tz: str) -> None:
             refresh_lists()  # the new session heads the table
             close_dialog()
             st.session_state["flash"] = f"Imported {upload.name}: transcription started"
-            st.rerun()
+            url.rerun()
 
 
 def _sessions_file(actor: Actor) -> None:

@@ -85,31 +85,41 @@ def drawn_open(row: SessionRow | None) -> None:
 
 def sessions_drawn(state: State = st.session_state) -> live.Signature:
     """What the Sessions page shows, as it read it: the table's rows (by id) and the open
-    session (``("open", id)``). ``state``: the page's session state."""
-    rows, opened = _shown(state)
-    shown: dict[Hashable, object] = {}
-    if rows is not None:
-        shown["newest"] = rows.newest
-        shown |= {r.id: live.state(r) for r in rows.rows[:WATCHED_ROWS]}
+    session (``_open_key``). ``state``: the page's session state."""
+    listing, watched, opened = _shown(state)
+    shown: dict[Hashable, object] = {r.id: live.state(r) for r in watched}
+    if listing is not None:
+        shown["newest"] = listing.newest
     if opened is not None:
-        shown[("open", opened[0])] = opened[1]
+        shown[_open_key(opened[0])] = opened[1]
     return shown
 
 
-def _shown(state: State) -> tuple[LoadedList | None, tuple[int, object] | None]:
-    """The table's rows in its current sort, and the open session's id with its values."""
-    return displayed_list(state), (state[_OPEN] if _OPEN in state else None)
+def _shown(
+    state: State,
+) -> tuple[LoadedList | None, list[SessionRow], tuple[int, object] | None]:
+    """The table's rows in its current sort, the first of them that the poll watches, and the
+    open session's id with its values."""
+    listing = displayed_list(state)
+    watched = listing.rows[:WATCHED_ROWS] if listing is not None else []
+    return listing, watched, (state[_OPEN] if _OPEN in state else None)
+
+
+def _open_key(session_id: int) -> tuple[str, int]:
+    """The open session's key in a signature, beside its row's (the row may be in the table
+    too, read at another time)."""
+    return ("open", session_id)
 
 
 def sessions_watch(actor: Actor) -> None:
     """The Sessions page: the open session, the rows the table shows, and new sessions."""
 
     def now(db: Session) -> live.Signature:
-        rows, opened = _shown(st.session_state)
-        ids = [r.id for r in rows.rows[:WATCHED_ROWS]] if rows is not None else []
-        sig = live.signature(db, actor=actor, ids=ids + ([opened[0]] if opened else []))
+        _, watched, opened = _shown(st.session_state)
+        ids = [r.id for r in watched] + ([opened[0]] if opened else [])
+        sig = live.signature(db, actor=actor, ids=ids)
         if opened is not None and opened[0] in sig:
-            sig[("open", opened[0])] = sig[opened[0]]
+            sig[_open_key(opened[0])] = sig[opened[0]]
         return sig
 
     watch(

@@ -16,6 +16,7 @@ from components.clipboard import copy_button
 from components.data import read_session, run_action
 from components.dialogs import close_dialog, open_dialog, open_one
 from components.feedback import guarded
+from components.search_hits import step
 from sessionlens import logs
 from sessionlens.kinds import LogKind, Plan
 from sessionlens.logs import LogEntry
@@ -85,7 +86,12 @@ def _drawer(detail: SessionDetail, actor: Actor) -> None:
     search = bar.container(width="stretch")
     counter = bar.container(width="content", key="logs_counter")
     prev, nxt, copy, refresh = (bar.container(width="content") for _ in range(4))
-    term = search.text_input("Search", key="logs_q", placeholder="Search this tab")
+    term = search.text_input(
+        "Search",
+        key="logs_q",
+        placeholder="Search this tab",
+        on_change=lambda: st.session_state.update(logs_pos=0),  # a new search: its first match
+    )
     # A click reruns the drawer, and every run reads the logs afresh.
     refresh.button(
         "Refresh",
@@ -99,23 +105,27 @@ def _drawer(detail: SessionDetail, actor: Actor) -> None:
     matches = run_action(lambda db: logs.search(db, sid, kind, term, actor=actor)) or []
     spots = [(m.entry_id, k) for m in matches for k in range(m.count)]
     pos = min(st.session_state.get("logs_pos", 0), max(len(spots) - 1, 0))
-    if prev.button(
+    st.session_state["logs_pos"] = pos
+    # Callbacks, not the buttons' values: a step is taken before the run, so a run that another
+    # request cuts short (the requests are merged) cannot lose it.
+    prev.button(
         "",
         icon=":material/keyboard_arrow_up:",
         key="logs_prev",
         disabled=not spots,
         help="Previous match",
-    ):
-        pos = (pos - 1) % len(spots)
-    if nxt.button(
+        on_click=step,
+        args=("logs_pos", pos - 1, len(spots)),
+    )
+    nxt.button(
         "",
         icon=":material/keyboard_arrow_down:",
         key="logs_next",
         disabled=not spots,
         help="Next match",
-    ):
-        pos = (pos + 1) % len(spots)
-    st.session_state["logs_pos"] = pos
+        on_click=step,
+        args=("logs_pos", pos + 1, len(spots)),
+    )
     counter.markdown(
         f"**{pos + 1} of {len(spots)}**" if spots else ("No matches" if term else "&nbsp;")
     )

@@ -46,7 +46,7 @@ def hits_bar(session_id: int, light: Highlight, *, earlier: int) -> None:
         icon=":material/keyboard_arrow_up:",
         key=f"hit_prev_{session_id}",
         help="Previous match",
-        on_click=_step,
+        on_click=step,
         args=(key, light.current - 1, light.count),
     )
     down.button(
@@ -54,7 +54,7 @@ def hits_bar(session_id: int, light: Highlight, *, earlier: int) -> None:
         icon=":material/keyboard_arrow_down:",
         key=f"hit_next_{session_id}",
         help="Next match",
-        on_click=_step,
+        on_click=step,
         args=(key, light.current + 1, light.count),
     )
     # Bring the current match into view inside the chat's scroll box, and again once images
@@ -68,5 +68,7 @@ def hits_bar(session_id: int, light: Highlight, *, earlier: int) -> None:
     )
 
 
-def _step(key: str, to: int, count: int) -> None:
+def step(key: str, to: int, count: int) -> None:
+    """An arrow's callback: the match at ``to`` of ``count``, round the ends (the Logs drawer's
+    arrows too)."""
     st.session_state[key] = to % count

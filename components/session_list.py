@@ -12,10 +12,10 @@ from typing import Any, Protocol
 
 import streamlit as st
 
-from components import feedback, selection
+from components import feedback, selection, url
 from components.data import run_read
 from components.filter_bar import reset_filters
-from components.grid import GridEvent, sessions_grid
+from components.grid import header_click, sessions_grid
 from sessionlens import live, sessions, strict
 from sessionlens.errors import BadInput
 from sessionlens.filters import SessionFilter
@@ -77,7 +77,7 @@ def current_sort() -> SortKey:
 
 
 def sessions_table(actor: Actor, tz: str, flt: SessionFilter, *, filtered: bool) -> None:
-    sort = current_sort()
+    sort = _sort_by_header(current_sort())
     # The switch shows the sort in force, whichever way it was chosen (a header click, the URL,
     # Back and Forward), and never nothing (a click on the picked option would clear it).
     if st.session_state.get("sort_pick") != sort:
@@ -101,15 +101,14 @@ def sessions_table(actor: Actor, tz: str, flt: SessionFilter, *, filtered: bool)
         )
         if filtered and st.button("Reset", key="empty_reset"):
             reset_filters()
-            st.rerun()
-    event = sessions_grid(
+            url.rerun()
+    sessions_grid(  # a picked row goes to the detail area (chat.detail_listener)
         listing.rows,
         tz,
         sort_key=sort,
         initial_selection=st.session_state.get("grid_initial", []),
         generation=selection.grid_generation(),
     )
-    _sort_by_header(event, sort)  # a picked row goes to the detail area (chat.detail_listener)
     st.button(
         "Load More",
         disabled=listing.cursor is None,
@@ -128,20 +127,24 @@ def _sort_picked() -> None:
         _switch_sort(SortKey(picked))
 
 
-def _sort_by_header(event: GridEvent, sort: SortKey) -> None:
-    """A click on the Start or Last message header sorts the table by that column: the URL
-    takes the new sort and the table's fragment runs again with it. Each click is acted on once
-    (its stamp is kept), and a column the grid names must be one of the two."""
+def _sort_by_header(sort: SortKey) -> SortKey:
+    """The sort this run draws: ``sort``, or the column whose header the user clicked (Start or
+    Last message), which the URL then takes. The click comes with this run as the grid's value
+    and is read before the table is drawn, so the table, the switch and the link change in one
+    run (asking for another one let Streamlit merge it with the live poll's request, and under
+    load the table could stay dimmed). Each click is acted on once (its stamp is kept), and a
+    column the grid names must be one of the two."""
+    event = header_click(sort.value, selection.grid_generation())
     if event.click is None or event.click == st.session_state.get("sort_click_seen"):
-        return
+        return sort
     st.session_state["sort_click_seen"] = event.click
     try:
         picked = SortKey(strict.choice(str(event.sort), "The sort", {s.value for s in SortKey}))
     except BadInput:
-        return
+        return sort
     if picked != sort:
         _switch_sort(picked)
-        st.rerun(scope="fragment")
+    return picked
 
 
 def _switch_sort(sort: SortKey) -> None:

@@ -3,11 +3,16 @@ that cannot be used is named in a message and treated as absent, so a bad link n
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from components import feedback
 from sessionlens import strict
 from sessionlens.errors import BadInput
+
+_CARRIED = "url_carried"  # (page, link) a rerun carries into the run it asks for
 
 
 def id_param(key: str, label: str, *, big: bool = False) -> int | None:
@@ -44,3 +49,29 @@ def warn_repeated() -> None:
                 f"The link gives {strict.quote(key)} {len(values)} times ({shown}); "
                 f"using the last, {strict.quote(values[-1])}."
             )
+
+
+def rerun() -> NoReturn:
+    """``st.rerun`` of the whole page for a run that has changed the link (filters applied, a
+    saved view, an imported session opened): the run it asks for starts from this link.
+
+    A request the browser sends at the same moment (the live poll's timer) carries the link the
+    browser had before this run changed it, and Streamlit merges the two into one run that starts
+    from that older link: the change was undone while the address bar showed it. ``restore``, at
+    the start of that run, puts this link back."""
+    ctx = get_script_run_ctx()
+    st.session_state[_CARRIED] = (ctx.page_script_hash if ctx else "", st.query_params.to_dict())
+    st.rerun()
+
+
+def restore() -> None:
+    """Call first in a run that ``rerun`` may have asked for (the frame does):
+    the link that rerun carried, if the run started from another one. Not on Back and Forward,
+    which Streamlit marks, nor on another page."""
+    carried = st.session_state.pop(_CARRIED, None)
+    ctx = get_script_run_ctx()
+    if carried is None or ctx is None or ctx.is_history_navigation:
+        return
+    page, link = carried
+    if page == ctx.page_script_hash and st.query_params.to_dict() != link:
+        st.query_params.from_dict(link)

@@ -66,4 +66,4 @@ def views_sidebar(actor: Actor) -> None:
                 if saved:
                     st.query_params["view"] = str(saved.id)
                     st.session_state["view_applied"] = str(saved.id)
-                    st.rerun()
+                    url.rerun()

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from db.models import ChatSession
@@ -66,51 +68,96 @@ def parse(params: Mapping[str, str], tz: str, result_keys: Sequence[str] = ()) -
     ``q`` is a search (``sessionlens.search``); ``missing`` is ``any`` or one of ``result_keys``,
     the tenant's configured result fields.
     """
+    flt, problems = parse_each(params, tz, result_keys)
+    if problems:
+        raise problems[0]
+    return flt
+
+
+def parse_each(
+    params: Mapping[str, str], tz: str, result_keys: Sequence[str] = ()
+) -> tuple[SessionFilter, list[BadInput]]:
+    """What a link's filters describe, filter by filter: the ones that can be used, and a
+    BadInput naming each one that cannot (left out), in the dialog's order. For a page that
+    opens a shared link: one mistyped value costs its own filter, not all of them."""
     zone = ZoneInfo(tz)
-    values: dict = {
-        "text": search.parse(params.get("q", ""), people=_flag(params, "people")),
-        **_missing(params.get("missing", "").strip(), result_keys),
-        "agent_ids": strict.idents(params.get("agent", ""), "Agents filter"),
-        "human_agent_ids": strict.idents(params.get("human", ""), "Human Agent filter"),
-        "customer_ids": strict.idents(params.get("user", ""), "Users filter"),
-        "channels": tuple(
-            strict.choice(c, "Channel filter", CHANNELS.keys(), noun="channel")
-            for c in _list(params, "channel")
+    values: dict[str, Any] = {"has_attachments": _flag(params, "attachments")}
+    problems: list[BadInput] = []
+    steps: list[Callable[[], dict[str, Any]]] = [
+        lambda: {"text": search.parse(params.get("q", ""), people=_flag(params, "people"))},
+        lambda: _missing(params.get("missing", "").strip(), result_keys),
+        lambda: {"agent_ids": strict.idents(params.get("agent", ""), "Agents filter")},
+        lambda: {
+            "channels": tuple(
+                strict.choice(c, "Channel filter", CHANNELS.keys(), noun="channel")
+                for c in _list(params, "channel")
+            )
+        },
+        lambda: _responsible(params.get("responsible", "")),
+        lambda: {"human_agent_ids": strict.idents(params.get("human", ""), "Human Agent filter")},
+        lambda: {"customer_ids": strict.idents(params.get("user", ""), "Users filter")},
+        lambda: {
+            "statuses": tuple(
+                strict.text(s, "Statuses filter", max_len=STATUS_LEN, required=True)
+                for s in _list(params, "status")
+            )
+        },
+        lambda: {
+            "countries": tuple(
+                strict.choice(c.upper(), "Country filter", CODES, noun="country code")
+                for c in _list(params, "country")
+            )
+        },
+        lambda: _ip(params.get("ip", "").strip()),
+        *(
+            partial(_range, params, prefix, field, label, zone)
+            for prefix, (field, label) in RANGES.items()
         ),
-        "statuses": tuple(
-            strict.text(s, "Statuses filter", max_len=STATUS_LEN, required=True)
-            for s in _list(params, "status")
-        ),
-        "countries": tuple(
-            strict.choice(c.upper(), "Country filter", CODES, noun="country code")
-            for c in _list(params, "country")
-        ),
-        "has_attachments": _flag(params, "attachments"),
-    }
-    if resp := params.get("responsible"):
-        if resp not in {r.value for r in Responsible}:
-            raise BadInput(f"Responsible filter: {strict.quote(resp)} is neither 'human' nor 'ai'")
-        values["responsible"] = Responsible(resp)
-    if ip := params.get("ip", "").strip():
+        lambda: _messages(params.get("msg_op", ""), params.get("msg_n", "")),
+    ]
+    for step in steps:
         try:
-            if not ip.isascii() or len(ip) > 45:
-                raise ValueError
-            values["ip"] = str(ipaddress.ip_address(ip))
-        except ValueError:
-            raise BadInput(f"IP filter: {strict.quote(ip)} is not a valid IP address") from None
-    for prefix, (field, label) in RANGES.items():
-        lo = _when(params, f"{prefix}_from", label, zone)
-        hi = _when(params, f"{prefix}_to", label, zone)
-        if lo and hi and lo >= hi:
-            raise BadInput(f"{label} filter: the range ends before it starts")
-        values[f"{field}_from"], values[f"{field}_to"] = lo, hi
-    op, n = params.get("msg_op", ""), params.get("msg_n", "")
-    if op or n:
-        if op not in OPS:
-            raise BadInput(f"Messages filter: pick a comparison, not {strict.quote(op)}")
-        values["messages_op"] = OPS[op]
-        values["messages_count"] = strict.count(n, "Messages filter")
-    return SessionFilter(**values)
+            values.update(step())
+        except BadInput as err:
+            problems.append(err)
+    return SessionFilter(**values), problems
+
+
+def _responsible(resp: str) -> dict[str, Any]:
+    if not resp:
+        return {}
+    if resp not in {r.value for r in Responsible}:
+        raise BadInput(f"Responsible filter: {strict.quote(resp)} is neither 'human' nor 'ai'")
+    return {"responsible": Responsible(resp)}
+
+
+def _ip(ip: str) -> dict[str, Any]:
+    if not ip:
+        return {}
+    try:
+        if not ip.isascii() or len(ip) > 45:
+            raise ValueError
+        return {"ip": str(ipaddress.ip_address(ip))}
+    except ValueError:
+        raise BadInput(f"IP filter: {strict.quote(ip)} is not a valid IP address") from None
+
+
+def _range(
+    params: Mapping[str, str], prefix: str, field: str, label: str, zone: ZoneInfo
+) -> dict[str, Any]:
+    lo = _when(params, f"{prefix}_from", label, zone)
+    hi = _when(params, f"{prefix}_to", label, zone)
+    if lo and hi and lo >= hi:
+        raise BadInput(f"{label} filter: the range ends before it starts")
+    return {f"{field}_from": lo, f"{field}_to": hi}
+
+
+def _messages(op: str, n: str) -> dict[str, Any]:
+    if not (op or n):
+        return {}
+    if op not in OPS:
+        raise BadInput(f"Messages filter: pick a comparison, not {strict.quote(op)}")
+    return {"messages_op": OPS[op], "messages_count": strict.count(n, "Messages filter")}
 
 
 def encode(flt: SessionFilter, tz: str) -> dict[str, str]:

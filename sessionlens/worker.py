@@ -60,6 +60,7 @@ class Worker:
         self.poll_seconds = poll_seconds
         self.stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._holding: tuple[int, int] | None = None  # the job being processed, and its attempt
         self.stale_after = dt.timedelta(seconds=settings.job_reclaim_seconds)
         # Several heartbeats fit in the reclaim interval, so one slow write does not lose a job.
         self.heartbeat_seconds = max(0.5, min(10.0, settings.job_reclaim_seconds / 6))
@@ -98,13 +99,25 @@ class Worker:
 
     def stop_thread(self, timeout: float) -> bool:
         """Stop the thread ``start_thread`` started and wait for it: a job it was working on is
-        put back in the queue (the transcription stops at its next segment). False if it had
-        not ended within ``timeout`` seconds."""
+        put back in the queue (the transcription stops before the model's next 30-second
+        decoding window). False if it had not ended within ``timeout`` seconds; its job is then
+        put back from here, so that the next start takes it at once and not after its lease,
+        and whatever the thread still writes for it is refused (the job is no longer its)."""
         self.stop.set()
         if self._thread is None:
             return True
         self._thread.join(timeout)
-        return not self._thread.is_alive()
+        if not self._thread.is_alive():
+            return True
+        if (held := self._holding) is not None:
+            try:
+                with self.maker.begin() as db:
+                    jobs.release(db, held[0], worker=self.name, attempt=held[1])
+            except Exception:  # noqa: BLE001 - the lease still runs out; say why it was not now
+                log.exception(
+                    "job %s could not be put back; it is taken again after its lease", held[0]
+                )
+        return False
 
     def run_once(self) -> bool:
         """Claim and process one job; False when the queue was empty."""
@@ -120,7 +133,11 @@ class Worker:
         )
         with logfmt.context(job_id=job_id, session_id=session_id):
             log.info("job %s claimed (attempt %s)", job_id, attempt)
-            outcome = self._process(job_id, session_id, tenant_id, attempt)
+            self._holding = (job_id, attempt)
+            try:
+                outcome = self._process(job_id, session_id, tenant_id, attempt)
+            finally:
+                self._holding = None
             took = (_now() - (claimed_at or _now())).total_seconds()
             metrics.JOB_RUN.labels(jobs.TRANSCRIPTION, outcome.name).observe(took)
             if outcome.audio_seconds:

@@ -391,3 +391,22 @@ def transcription_jobs(db: Session, *jobs: tuple[int, int, str, str | None]) -> 
     db.add_all(rows)
     db.flush()
     return [j.id for j in rows]
+
+
+def rerun_from_older_link(monkeypatch, older: str = "") -> None:  # type: ignore[no-untyped-def]
+    """Make each ``st.rerun`` the app asks for start from ``older``, the query string of the link
+    the browser showed before that run changed it: what happens when a request the browser sent
+    at the same moment (the live poll's timer) is merged with the rerun (Streamlit takes the later
+    request's link). The app's own runs are otherwise unchanged."""
+    import streamlit as st
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    rerun = st.rerun
+
+    def from_older_link(*args, **kwargs):  # type: ignore[no-untyped-def]
+        ctx = get_script_run_ctx()
+        assert ctx is not None
+        ctx.query_string = older
+        rerun(*args, **kwargs)
+
+    monkeypatch.setattr(st, "rerun", from_older_link)

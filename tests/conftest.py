@@ -24,9 +24,24 @@ ROOT = Path(__file__).resolve().parent.parent
 # MaxMind's test databases (MIT / Apache 2.0), copied from shared/testdata/geoip.
 TESTDATA = ROOT / "tests" / "data" / "geoip"
 IN_CI = os.environ.get("CI", "").lower() == "true"
-PG_URL = os.environ.get(
+_PG_SERVER = os.environ.get(
     "SESSIONLENS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/sessionlens_test"
 )
+# `make test` runs the suite in two processes (pytest-xdist, a test file to each in turn); each
+# uses databases of its own on the one Postgres server, named after the process ("_gw0").
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def pg_url(name: str) -> str:
+    """The URL of the test Postgres database ``name`` for this test process."""
+    return (
+        make_url(_PG_SERVER)
+        .set(database=f"{name}_{_WORKER}" if _WORKER else name)
+        .render_as_string(hide_password=False)
+    )
+
+
+PG_URL = pg_url(make_url(_PG_SERVER).database or "sessionlens_test")
 NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
 DEMO_SESSIONS = 400
 
@@ -54,7 +69,7 @@ def _postgres_engine(database_url: str = PG_URL) -> Engine:
 def pg_database(name: str) -> Engine:
     """An empty database ``name`` on the test Postgres server, for tests that need their own
     (committed writes from several connections or processes)."""
-    return _postgres_engine(make_url(PG_URL).set(database=name).render_as_string(False))
+    return _postgres_engine(pg_url(name))
 
 
 def seeded(eng: Engine, *, sessions: int, seed: int) -> Engine:
@@ -115,3 +130,12 @@ def app_db(tmp_path_factory) -> Iterator[Engine]:
     yield make_engine(url)
     mp.undo()
     get_settings.cache_clear()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test (``item.rep_call``), for fixtures that add what
+    helps read a failure (the browser tests print their server's log)."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report

@@ -79,6 +79,20 @@ def test_keys_are_required_and_checked(client, keys):
         assert res.status_code == 401 and "unknown or revoked" in res.json()["error"]
 
 
+def test_a_wrong_path_or_method_under_api_gets_json_naming_it(client, keys):
+    """A runtime with a mistyped URL or the wrong method learns which, in JSON: 404 for a path the
+    API does not have, 405 with Allow for a method its path does not take."""
+    r = client.get("/api/v1/sesions", headers=h(keys["mine"]))
+    assert r.status_code == 404
+    assert r.json()["error"] == "No such API endpoint: GET /api/v1/sesions"
+    r = client.get("/api/v1/sessions", headers=h(keys["mine"]))
+    assert (r.status_code, r.headers["allow"]) == (405, "POST")
+    assert r.json()["error"] == "GET /api/v1/sessions is not allowed; use POST"
+    r = client.put("/api/v1/sessions/ext-1", json={}, headers=h(keys["mine"]))
+    assert (r.status_code, r.headers["allow"]) == (405, "PATCH")
+    assert client.post("/api/v1/jobs/1").headers["allow"] == "GET, HEAD"
+
+
 def test_create_twice_makes_one_session_then_append_and_finish(client, keys, app_db):
     body = doc(external_id="api-1")
     res = client.post("/api/v1/sessions", json=body, headers=h(keys["mine"]))

@@ -266,10 +266,10 @@ def test_db_upgrade_creates_a_missing_postgres_database_and_a_wrong_one_is_one_l
     from sqlalchemy import text
 
     from db.engine import make_engine
-    from tests.conftest import PG_URL
+    from tests.conftest import PG_URL, pg_url
 
-    name = "sessionlens_test_created_by_cli"
-    url = make_url(PG_URL).set(database=name, password="hunter2")
+    url = make_url(pg_url("sessionlens_test_created_by_cli")).set(password="hunter2")
+    name = url.database
     admin = make_engine(make_url(PG_URL).set(database="postgres").render_as_string(False))
 
     def drop() -> None:

@@ -17,17 +17,16 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from db.models import Agent, Job, JobStatus, Message, SessionLog
 from sessionlens import admin, identity
 from tests import appdb
-from tests.conftest import NOW, PG_URL, pg_database, seeded
+from tests.conftest import NOW, pg_database, pg_url, seeded
 from tests.test_import import SENTENCE, _espeak
 
 DEPLOY_DB = "sessionlens_deploy"
-DEPLOY_PG = make_url(PG_URL).set(database=DEPLOY_DB).render_as_string(False)
+DEPLOY_PG = pg_url(DEPLOY_DB)
 RECLAIM = 6
 LONG_CALL = (
     "Hello, I am calling about my internet connection at home. Since Monday the router keeps "

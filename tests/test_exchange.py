@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from db.engine import make_engine
@@ -20,7 +19,7 @@ from db.models import ChatSession, Message, SessionLog
 from sessionlens import admin, auth, exchange, export, geo, identity, ingest
 from sessionlens.errors import NotFound
 from sessionlens.exchange import Invalid, SessionIn
-from tests.conftest import PG_URL, TESTDATA, _postgres_engine
+from tests.conftest import TESTDATA, _postgres_engine, pg_url
 from tests.helpers import actor
 
 NOW = dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC)
@@ -184,9 +183,7 @@ def _empty(engine: Engine, tmp_path: Path) -> Engine:
     if engine.dialect.name == "sqlite":
         fresh = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
     else:
-        fresh = _postgres_engine(
-            make_url(PG_URL).set(database="sessionlens_roundtrip").render_as_string(False)
-        )
+        fresh = _postgres_engine(pg_url("sessionlens_roundtrip"))
     upgrade(fresh)
     return fresh
 

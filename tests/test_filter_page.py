@@ -48,6 +48,25 @@ def test_apply_writes_the_url_and_reset_clears_it(app_db):
     assert at.multiselect(key="d_channel").value == []
 
 
+def test_applied_filters_hold_when_the_poll_brings_the_older_link(app_db, monkeypatch):
+    """Apply writes the filters into the link and reruns the page; the live poll's request, sent
+    a moment before, carries the link without them and is merged with that rerun. The table is
+    filtered all the same, and the link keeps the filters."""
+    at = _run()
+    at.button(key="search_button").click().run()
+    at.multiselect(key="d_channel").select("email").run()
+    appdb.rerun_from_older_link(monkeypatch)
+    at.button(key="d_apply").click().run()
+    assert not at.exception
+    assert at.query_params.get("channel") == "email"
+    assert any("1 filter active: Channel" in c for c in _captions(at))
+    rows = at.session_state["list_started"].rows
+    assert rows and {r.channel for r in rows} == {"email"}
+    at.query_params.pop("channel")  # then the user's own link, without it, is taken as it comes
+    at.run()
+    assert not any("active" in c for c in _captions(at))
+
+
 def test_the_dialog_opens_with_the_url_not_with_edits_left_unapplied(app_db):
     at = _run({"channel": "web"})
     at.button(key="search_button").click().run()
@@ -92,8 +111,24 @@ def test_invalid_ip_is_a_message_and_changes_nothing(app_db):
 
 def test_bad_url_value_is_named_and_all_sessions_shown(app_db):
     at = _run({"start_from": "2026-03-02T00:00", "start_to": "2026-03-01T00:00"})
-    assert any("the range ends before it starts" in e for e in appdb.shown(at.error))
+    assert appdb.shown(at.error) == [
+        "Start time filter: the range ends before it starts. This filter is left out."
+    ]
     assert any(f"{PAGE} sessions loaded" in c for c in _captions(at))
+    assert not any("active" in c for c in _captions(at))
+
+
+def test_a_link_with_bad_values_keeps_its_good_filters_and_names_each_bad_one(app_db):
+    """A shared link with two mistyped values: each is named, and the table is still narrowed by
+    the filter that can be used, which the caption names."""
+    at = _run({"channel": "email", "country": "XX", "msg_op": "ge", "msg_n": "-3"})
+    errors = appdb.shown(at.error)
+    assert len(errors) == 2 and all(e.endswith("This filter is left out.") for e in errors)
+    assert errors[0].startswith("Country filter: ") and "'XX'" in errors[0]
+    assert errors[1].startswith("Messages filter: ") and "'-3'" in errors[1]
+    assert any("1 filter active: Channel" in c for c in _captions(at))
+    rows = at.session_state["list_started"].rows
+    assert rows and {r.channel for r in rows} == {"email"}
 
 
 def test_empty_result_says_so_and_offers_reset(app_db):

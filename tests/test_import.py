@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from sqlalchemy import func, select, update
-from sqlalchemy.engine import make_url
 
 from db.engine import make_engine, make_sessionmaker
 from db.migrate import upgrade
@@ -27,7 +26,7 @@ from sessionlens.importer import NewCustomer, import_recording
 from sessionlens.settings import Settings
 from sessionlens.transcription.engine import ModelError, WhisperEngine, resolve_model
 from sessionlens.worker import Worker
-from tests.conftest import NOW, PG_URL, _postgres_engine, unavailable
+from tests.conftest import NOW, _postgres_engine, pg_url, unavailable
 
 SENTENCE = "Please reset my router password before Friday."
 OTHER = "Your parcel will arrive on Monday morning."
@@ -93,7 +92,7 @@ def queue_world(request, tmp_path, settings):
     database blob store, its default."""
     if request.param == "sqlite":
         return _world(make_engine(f"sqlite:///{tmp_path / 'queue.db'}"), settings)
-    url = make_url(PG_URL).set(database="sessionlens_queue").render_as_string(False)
+    url = pg_url("sessionlens_queue")
     return _world(_postgres_engine(url), settings)
 
 
@@ -325,8 +324,8 @@ def test_a_stalled_worker_that_resumes_writes_nothing(queue_world, settings, spe
     class Stalling:  # the real model; only the moment after the last segment is held back
         settings = engine_model.settings
 
-        def transcribe(self, audio):
-            yield from engine_model.transcribe(audio)
+        def transcribe(self, audio, stop):
+            yield from engine_model.transcribe(audio, stop)
             stalled.set()
             resume.wait(60)
 
@@ -522,6 +521,74 @@ def test_the_same_recording_gives_the_same_transcript(speech, engine_model):
     assert list(engine_model.transcribe(audio)) == list(engine_model.transcribe(audio))
 
 
+def test_a_stop_ends_a_long_transcription_at_the_next_decoding_window(
+    tmp_path, engine_model, monkeypatch
+):
+    """A call longer than one of the model's 30-second decoding windows, and the worker is told to
+    stop (the server is shutting down) while the first window is decoded: no further window is
+    decoded, so the shutdown waits for one window, not for the whole five-minute chunk."""
+    from sessionlens.transcription.audio import decode
+    from sessionlens.transcription.engine import Stopped
+
+    text = " ".join([SENTENCE, OTHER] * 7)  # about 40 seconds of speech
+    audio = decode(_espeak(text, tmp_path / "long.wav"), stereo=False).channels[0]
+    stop, windows = threading.Event(), []
+    decode_window = engine_model.model.generate_with_fallback
+
+    def counted(*args, **kwargs):
+        windows.append(len(windows))
+        return decode_window(*args, **kwargs)
+
+    monkeypatch.setattr(engine_model.model, "generate_with_fallback", counted)
+    assert list(engine_model.transcribe(audio, stop)) and len(windows) >= 2  # not stopped
+
+    windows.clear()
+
+    def stopping(*args, **kwargs):
+        stop.set()  # SIGTERM while the model is at work on the first window
+        return counted(*args, **kwargs)
+
+    monkeypatch.setattr(engine_model.model, "generate_with_fallback", stopping)
+    with pytest.raises(Stopped):
+        list(engine_model.transcribe(audio, stop))
+    assert windows == [0]
+
+
+def test_a_worker_thread_that_outlasts_the_stop_wait_has_its_job_put_back(
+    queue_world, settings, speech, engine_model, monkeypatch
+):
+    """The server stops while the model decodes a window that takes longer than the server's
+    wait (a slow machine; held here until the test lets it go). The job is put back in the
+    queue at once, not after its lease runs out, and what the thread writes once the window is
+    done is refused: the job is no longer its."""
+    maker, _, _, store = queue_world
+    done = _import(queue_world, settings, speech["mono"])
+    decoding, finish = threading.Event(), threading.Event()
+    decode_window = engine_model.model.generate_with_fallback
+
+    def slow_window(*args, **kwargs):
+        decoding.set()
+        finish.wait(60)
+        return decode_window(*args, **kwargs)
+
+    monkeypatch.setattr(engine_model.model, "generate_with_fallback", slow_window)
+    worker = Worker(
+        maker, settings, store, engine_factory=lambda s: engine_model, poll_seconds=0.05
+    )
+    worker.start_thread()
+    assert decoding.wait(60)
+    assert worker.stop_thread(0.2) is False
+    with maker() as db:
+        job = db.get(Job, done.job_id)
+        assert (job.status, job.worker, job.attempts) == (JobStatus.QUEUED, None, 1)
+    finish.set()
+    assert worker.stop_thread(60) is True
+    with maker() as db:
+        job = db.get(Job, done.job_id, populate_existing=True)
+        assert (job.status, job.worker) == (JobStatus.QUEUED, None)
+        assert not _transcript(db, done.session_id)
+
+
 def test_uncovered_finds_only_long_stretches_without_text():
     from sessionlens.transcription.engine import Segment, uncovered
 
@@ -583,8 +650,8 @@ def test_a_cancelled_running_job_stops_writes_nothing_and_can_be_retried(
     class Paused:  # the real model, held after its first segment until the job is cancelled
         settings = engine_model.settings
 
-        def transcribe(self, audio):
-            for seg in engine_model.transcribe(audio):
+        def transcribe(self, audio, stop):
+            for seg in engine_model.transcribe(audio, stop):
                 heard.set()
                 cancelled.wait(60)
                 yield seg

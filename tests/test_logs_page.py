@@ -51,6 +51,8 @@ def test_trace_tab_search_counts_and_steps(app_db):
     assert _counter(at) == [f"**1 of {total}**"]  # wraps around
     at.button(key="logs_prev").click().run()
     assert _counter(at) == [f"**{total} of {total}**"]
+    at.text_input(key="logs_q").input("returns").run()  # a new search starts at its first match
+    assert _counter(at) == [f"**1 of {total}**"]
     at.text_input(key="logs_q").input("[a-z]+").run()  # regex characters are literal
     assert _counter(at) == ["No matches"]
 

@@ -177,6 +177,44 @@ def test_sort_by_last_message(app_db):
     assert columns["started"]["headerClass"] == "sort-other"
 
 
+def test_a_header_click_sorts_the_table_in_its_own_run(app_db):
+    """A lead clicks the Last message header: the grid's value comes with the run it asks for
+    (Streamlit keeps it under the grid's key), and that run draws the table sorted by Last
+    message, with the switch and the link saying so, without asking for another run. The same
+    click seen again (the value stays until the grid is drawn anew) changes nothing."""
+    from components.grid import grid_key
+
+    at = _run()
+    assert at.session_state["sort_pick"] == "started"
+    at.session_state[grid_key("started")] = {"sort": "last_message", "sortClick": 1_764_000_000_000}
+    at.run()
+    assert not at.exception
+    assert at.session_state["sort_pick"] == "last_message"
+    assert at.query_params.get("sort") == "last_message"
+    (grid,) = at.get("component_instance")
+    columns = {c["field"]: c for c in json.loads(grid.proto.json_args)["gridOptions"]["columnDefs"]}
+    assert columns["last_message"]["sort"] == "desc" and columns["started"].get("sort") is None
+    at.session_state["sort_pick"] = "started"  # the switch back to Start ...
+    at.query_params["sort"] = "started"
+    at.run()
+    at.session_state[grid_key("started")] = {"sort": "last_message", "sortClick": 1_764_000_000_000}
+    at.run()  # ... and the old click once more: acted on once
+    assert at.query_params.get("sort") == "started"
+
+
+def test_a_header_naming_another_column_changes_nothing(app_db):
+    """The grid's value is the browser's word: a column that is not Start or Last message is
+    ignored, and the table keeps its sort."""
+    from components.grid import grid_key
+
+    at = _run()
+    at.session_state[grid_key("started")] = {"sort": "agent; drop", "sortClick": 5}
+    at.run()
+    assert not at.exception
+    assert at.session_state["sort_pick"] == "started"
+    assert at.query_params.get("sort") in (None, "", "started")
+
+
 def test_customer_360_page(app_db):
     cs = appdb.find_session(app_db, ChatSession.customer_id.is_not(None))
     at = appdb.app_test()

@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Match, Route
 
 from db.models import Tenant
 from sessionlens import (
@@ -567,10 +567,39 @@ _PROBES = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 def routes() -> list[BaseRoute]:
-    return [
+    served = [
         Route(path, _counted(path, endpoint), methods=methods)
         for path, endpoint, methods in _ROUTES
     ]
+    return [*served, _unknown_api_route(served)]
+
+
+_ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+def _unknown_api_route(served: list[Route]) -> Route:
+    """Every other request under /api/ gets a JSON answer: 404 for a path the API does not have,
+    405 with ``Allow`` for a method its path does not take. Without it, in the app's server a GET
+    fell through to Streamlit's page route and an agent runtime with a wrong URL or method was
+    answered 200 with the console's HTML."""
+
+    async def unknown(request: Request) -> Response:
+        allowed = sorted(
+            {
+                method
+                for route in served
+                for method in route.methods or ()
+                if route.matches({**request.scope, "method": method})[0] == Match.FULL
+            }
+        )
+        where = f"{request.method} {request.url.path}"
+        if not allowed:
+            return problem(404, f"No such API endpoint: {where}")
+        response = problem(405, f"{where} is not allowed; use {', '.join(allowed)}")
+        response.headers["Allow"] = ", ".join(allowed)
+        return response
+
+    return Route("/api/{rest:path}", _counted("/api/{rest}", unknown), methods=_ANY_METHOD)
 
 
 _BASE = "/api/v1/sessions"

@@ -17,6 +17,7 @@ A transcript must not lose speech silently, and the same file must give the same
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,10 @@ DEFAULT_MODEL = "base"
 
 class ModelError(DomainError):
     """The speech model cannot be used as configured."""
+
+
+class Stopped(Exception):
+    """``transcribe`` was told to stop (the worker is shutting down) before it had finished."""
 
 
 @dataclass(frozen=True)
@@ -120,17 +125,29 @@ class WhisperEngine:
                 f"{settings.whisper_language!r}; use a multilingual model or 'en'"
             )
 
-    def transcribe(self, audio: np.ndarray) -> Iterator[Segment]:
+    def transcribe(
+        self, audio: np.ndarray, stop: threading.Event | None = None
+    ) -> Iterator[Segment]:
         """Segments of 16 kHz mono ``audio`` with times in seconds from its start, in order; the
-        same audio and settings always give the same segments."""
+        same audio and settings always give the same segments.
+
+        A chunk's segments come out only once the whole chunk (up to CHUNK_SECONDS) is decoded,
+        so ``stop`` is looked at between the model's 30-second decoding windows too, not only
+        between the segments handed out: once it is set, Stopped is raised before the next
+        window or segment, and a server shutting down waits for one window at most, not for
+        five minutes of audio."""
         for offset, chunk in _chunks(audio):
-            found = list(self._decode(chunk, vad=self.settings.whisper_vad))
+            found = list(self._decode(chunk, vad=self.settings.whisper_vad, stop=stop))
             if self.settings.whisper_vad:
-                found = self._fill_gaps(chunk, found)
+                found = self._fill_gaps(chunk, found, stop)
             for seg in found:
+                _check(stop)
                 yield Segment(offset + seg.start, offset + seg.end, seg.text, seg.inaudible)
 
-    def _decode(self, audio: np.ndarray, *, vad: bool) -> Iterator[Segment]:
+    def _decode(
+        self, audio: np.ndarray, *, vad: bool, stop: threading.Event | None = None
+    ) -> Iterator[Segment]:
+        _check(stop)
         s = self.settings
         segments, _ = self.model.transcribe(
             audio,
@@ -143,13 +160,16 @@ class WhisperEngine:
             word_timestamps=True,
             condition_on_previous_text=False,
         )
-        for seg in segments:
+        for seg in segments:  # each window is decoded when the one before is used up
+            _check(stop)
             if not vad and seg.no_speech_prob > 0.6 and seg.avg_logprob < -1:
                 continue  # without a detector, a hallucination on silence
             for start, end, text in _split_at_pauses(seg):
                 yield Segment(start, end, text)
 
-    def _fill_gaps(self, audio: np.ndarray, found: list[Segment]) -> list[Segment]:
+    def _fill_gaps(
+        self, audio: np.ndarray, found: list[Segment], stop: threading.Event | None = None
+    ) -> list[Segment]:
         """Transcribe again, alone, each stretch of detected speech that got no text."""
         out = list(found)
         for start, end in uncovered(speech_stretches(audio), found):
@@ -157,10 +177,15 @@ class WhisperEngine:
             piece = audio[lo : int((end + 0.3) * SAMPLE_RATE)]
             again = [
                 Segment(lo / SAMPLE_RATE + g.start, lo / SAMPLE_RATE + g.end, g.text)
-                for g in self._decode(piece, vad=False)
+                for g in self._decode(piece, vad=False, stop=stop)
             ]
             out += again or [Segment(start, end, "", inaudible=True)]
         return sorted(out, key=lambda g: (g.start, g.end))
+
+
+def _check(stop: threading.Event | None) -> None:
+    if stop is not None and stop.is_set():
+        raise Stopped
 
 
 def speech_stretches(audio: np.ndarray) -> list[tuple[float, float]]:

@@ -23,7 +23,7 @@ from sessionlens.blobs import BlobStore
 from sessionlens.errors import DomainError
 from sessionlens.messages import append_message
 from sessionlens.transcription.audio import decode
-from sessionlens.transcription.engine import Segment, WhisperEngine
+from sessionlens.transcription.engine import Segment, Stopped, WhisperEngine
 
 
 class Interrupted(Exception):
@@ -70,17 +70,18 @@ def transcribe_session(
     else:
         sides = [(AuthorKind.CUSTOMER, audio.channels[0])]
     segments: list[tuple[Segment, str]] = []
-    for side, (kind, samples) in enumerate(sides):
-        for seg in engine.transcribe(samples):
-            if stop.is_set():
-                raise Interrupted
-            segments.append((seg, kind))
-            progress = (side + min(seg.end / total, 1.0)) / len(sides)
-            with maker.begin() as db:
-                if not jobs.heartbeat(
-                    db, job_id, worker=worker, attempt=attempt, now=now(), progress=progress
-                ):
-                    raise Interrupted
+    try:
+        for side, (kind, samples) in enumerate(sides):
+            for seg in engine.transcribe(samples, stop):  # Stopped once ``stop`` is set
+                segments.append((seg, kind))
+                progress = (side + min(seg.end / total, 1.0)) / len(sides)
+                with maker.begin() as db:
+                    if not jobs.heartbeat(
+                        db, job_id, worker=worker, attempt=attempt, now=now(), progress=progress
+                    ):
+                        raise Interrupted
+    except Stopped:
+        raise Interrupted from None
     segments.sort(key=lambda s: s[0].start)
     with maker.begin() as db:
         if not jobs.heartbeat(db, job_id, worker=worker, attempt=attempt, now=now()):
