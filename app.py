@@ -15,7 +15,7 @@ import streamlit as st
 from starlette.middleware import Middleware
 
 from components.data import start_with_server
-from sessionlens import logfmt
+from sessionlens import logfmt, shutdown
 from sessionlens.settings import settings_or_exit
 from web import api, auth, proxy
 
@@ -37,10 +37,13 @@ async def lifespan(_app: st.App) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        if worker is not None and not await asyncio.to_thread(worker.stop_thread, 10.0):
+        wait = _settings.worker_stop_seconds
+        if worker is not None and not await asyncio.to_thread(worker.stop_thread, wait):
             log.warning(
-                "the transcription worker did not stop within 10 s; its job is queued again"
+                "the transcription worker did not stop within %g s; its job is queued again", wait
             )
+            if worker.thread is not None:
+                shutdown.outlived(worker.thread)  # the process ends without finalization
 
 
 app = st.App(

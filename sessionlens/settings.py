@@ -106,6 +106,9 @@ class Settings(BaseSettings):
     whisper_beam_size: int = Field(5, ge=1)
     #: Voice activity detection: stops hallucinations on silence and tones.
     whisper_vad: bool = True
+    #: How long the embedded server waits at its stop for its transcription worker to finish the
+    #: 30-second window it is decoding, in seconds; past it the job goes back in the queue.
+    worker_stop_seconds: float = Field(10, ge=0, le=600)
     #: In a stereo recording, the channel that carries the customer ("left" or "right").
     customer_channel: Literal["left", "right"] = "left"
 

@@ -10,10 +10,24 @@ and exits 0; so does Sessionlens now.
 
 from __future__ import annotations
 
+import logging
+import os
 import signal
 import sys
 import threading
 from types import FrameType
+
+#: Threads that outlived their stop (the embedded transcription worker inside CTranslate2).
+_outliving: list[threading.Thread] = []
+
+
+def outlived(thread: threading.Thread) -> None:
+    """``thread`` did not end when asked and may be inside native code (the transcription model
+    decoding a 30-second window takes longer than the server's wait on a busy machine). If it is
+    still alive when Ctrl-C ends the process, the process ends without Python's finalization,
+    which would free the interpreter under that thread: seen as a crash at exit (SIGSEGV or
+    SIGABRT, status -11 or -6) after "Stopped.", with the job already back in the queue."""
+    _outliving.append(thread)
 
 
 def quiet_ctrl_c() -> None:
@@ -29,4 +43,8 @@ def quiet_ctrl_c() -> None:
 
 def _stopped(_signum: int, _frame: FrameType | None) -> None:
     print("  Stopped.", file=sys.stderr, flush=True)
+    if any(t.is_alive() for t in _outliving):
+        logging.shutdown()  # what os._exit would not flush
+        sys.stdout.flush()
+        os._exit(0)
     raise SystemExit(0)

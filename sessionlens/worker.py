@@ -97,6 +97,11 @@ class Worker:
         self._thread = threading.Thread(target=self.run, name="sessionlens-worker", daemon=True)
         self._thread.start()
 
+    @property
+    def thread(self) -> threading.Thread | None:
+        """The thread ``start_thread`` started, if any."""
+        return self._thread
+
     def stop_thread(self, timeout: float) -> bool:
         """Stop the thread ``start_thread`` started and wait for it: a job it was working on is
         put back in the queue (the transcription stops before the model's next 30-second
