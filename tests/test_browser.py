@@ -495,6 +495,32 @@ def test_showcase_session_reads_as_it_happened(page, server):
     expect(close).to_have_count(0, timeout=10_000)
 
 
+_SCROLL_BOX_OF = """e => {
+  let box = e.parentElement;
+  while (box && !(box.scrollHeight > box.clientHeight
+      && /auto|scroll/.test(getComputedStyle(box).overflowY))) box = box.parentElement;
+  const b = box ? box.getBoundingClientRect() : null, t = e.getBoundingClientRect();
+  return b && {x: b.left + b.width / 2, y: b.top + b.height / 2, top: b.top, bottom: b.bottom,
+               t: t.top, tb: t.bottom};
+}"""
+
+
+def _wheel_chat_to(page, target) -> None:
+    """Bring ``target`` into view in the chat's box with the mouse wheel, as a reader does. The
+    chat follows its end until the reader scrolls it (``components/chat.py``, ``_FOLLOW_JS``), so
+    a scroll the test makes for itself (``scroll_into_view_if_needed``) is undone by the next
+    change in the page, and a hover on the element then points at another message."""
+    page.wait_for_function(IDLE)
+    for _ in range(40):
+        at = target.evaluate(_SCROLL_BOX_OF)
+        if at is None or (at["t"] >= at["top"] and at["tb"] <= at["bottom"]):
+            return
+        page.mouse.move(at["x"], at["y"])
+        page.mouse.wheel(0, max(-400, min(400, at["t"] - at["y"])))
+        page.wait_for_timeout(100)
+    raise AssertionError("the chat did not scroll to the element")
+
+
 def test_delivery_tooltip_shows_utc_time_and_note(page, server):
     from playwright.sync_api import expect
 
@@ -509,7 +535,7 @@ def test_delivery_tooltip_shows_utc_time_and_note(page, server):
     target = main.locator(".sl-tip", has_text="⚠️ failed").first
     tip = target.locator(".sl-tiptext")
     expect(tip).to_be_hidden()  # shown on hover only
-    target.scroll_into_view_if_needed()
+    _wheel_chat_to(page, target)
     target.hover()
     expect(tip).to_be_visible()
     expect(tip).to_contain_text("UTC", timeout=10_000)
