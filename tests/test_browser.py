@@ -33,6 +33,14 @@ SHOTS = appdb.ROOT / "artifacts"  # screenshots to look at; ignored by git
 _SERVER_LOGS: dict[str, Path] = {}
 
 
+def _server_tail(base: str, lines: int = 40) -> str:
+    """The last lines of the log of the server at ``base``, for an assertion's message (the end
+    of a failure's output is the part a truncated CI log keeps)."""
+    log = _SERVER_LOGS.get(base)
+    tail = log.read_text(errors="replace").splitlines()[-lines:] if log else []
+    return f"the last lines of {base}'s log:\n" + "\n".join(tail)
+
+
 @pytest.fixture(autouse=True)
 def _server_log_on_failure(request):
     """After a failed test, the last lines its servers wrote (a race in a run shows there as
@@ -586,12 +594,16 @@ def test_logs_drawer_search_step_copy_and_trace_link(page, server, context):
     expect(counter).to_be_visible(timeout=20_000)
     total = int(counter.inner_text().split(" of ")[1])
     expect(dialog.locator("mark.sl-now")).to_have_count(1)
+    page.wait_for_function(IDLE)  # a reader sees the first match, then steps
     dialog.get_by_role("button").filter(
         has=page.locator('[data-testid="stIconMaterial"]', has_text="keyboard_arrow_down")
     ).click()
-    expect(dialog.get_by_text(f"2 of {total}" if total > 1 else "1 of 1")).to_be_visible(
-        timeout=20_000
-    )
+    try:
+        expect(dialog.get_by_text(f"2 of {total}" if total > 1 else "1 of 1")).to_be_visible(
+            timeout=20_000
+        )
+    except AssertionError as lost:  # twice in CI, never here: say more than the page does
+        raise AssertionError("the step was not taken; " + _server_tail(base)) from lost
     # the copy button is ours (it copies without a rerun) but reads like the Refresh beside it
     look = "e => { const s = getComputedStyle(e); return [s.fontSize, s.borderColor]; }"
     copy = dialog.get_by_role("button", name="Copy to clipboard")
