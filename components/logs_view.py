@@ -40,7 +40,20 @@ button.sl-copy-all:hover { border-color:#ff4b4b; color:#ff4b4b; }
 .sl-call { border:1px solid #e5e7eb; border-radius:8px; padding:6px 10px; margin:6px 0; }
 .sl-call.sl-focus { border-color:#2563eb; box-shadow:0 0 0 2px #bfdbfe; }
 .st-key-logs_counter { min-height:2.5rem; justify-content:center; }  /* level with the buttons */
+/* as tall as the window leaves below the drawer's title, tabs, toolbar and pager */
+.st-key-logs_entries { max-height:max(12rem, calc(100vh - 26rem)); overflow-y:auto; }
 </style>"""
+# The current match (or the entry a chat message's "View trace" opened) to the middle of the
+# entries' box, once drawn (and again while the drawer's new lines are laid out); the box alone
+# scrolls. ``{at}`` names the match, so that the script is
+# a new one, and runs again, at each step.
+_TO_CURRENT = """<script>/* {at} */ for (const ms of [80, 300, 900]) setTimeout(() => {
+  const box = document.querySelector('.st-key-logs_entries');
+  const el = box && (box.querySelector('.sl-now') || box.querySelector('.sl-focus'));
+  if (!el) return;
+  const at = el.getBoundingClientRect(), frame = box.getBoundingClientRect();
+  box.scrollTop += at.top - frame.top - (box.clientHeight - Math.min(at.height, box.clientHeight)) / 2;
+}, ms);</script>"""
 
 
 def open_logs(session_id: int, *, tab: str = "System Logs", focus: int | None = None) -> None:
@@ -140,14 +153,16 @@ def _drawer(detail: SessionDetail, actor: Actor) -> None:
         or []
     )
     _pager(page, len(ids), tab)
-    for e in items:
-        _entry(e, kind, detail.timezone, term, current, focus)
+    # The entries scroll in a box of their own, and only that box is scrolled to bring the current
+    # match to its middle: the search field and the arrows above stay where the reader's pointer
+    # is (scrolling the whole drawer moved them up under it, and a quick second click on the
+    # arrow landed on a log line instead).
+    with st.container(key="logs_entries"):
+        for e in items:
+            _entry(e, kind, detail.timezone, term, current, focus)
     if current or focus:
-        st.html(
-            "<script>setTimeout(() => { const el = document.querySelector('.sl-now, "
-            ".sl-focus'); if (el) el.scrollIntoView({block: 'center'}); }, 80);</script>",
-            unsafe_allow_javascript=True,
-        )
+        at = f"{sid}:{kind}:{current or focus}"
+        st.html(_TO_CURRENT.replace("{at}", at), unsafe_allow_javascript=True)
 
 
 def _page_of(ids: list[int], entry: int | None, fallback: int) -> int:

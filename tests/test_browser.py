@@ -594,16 +594,22 @@ def test_logs_drawer_search_step_copy_and_trace_link(page, server, context):
     expect(counter).to_be_visible(timeout=20_000)
     total = int(counter.inner_text().split(" of ")[1])
     expect(dialog.locator("mark.sl-now")).to_have_count(1)
-    page.wait_for_function(IDLE)  # a reader sees the first match, then steps
-    dialog.get_by_role("button").filter(
+    down = dialog.get_by_role("button").filter(
         has=page.locator('[data-testid="stIconMaterial"]', has_text="keyboard_arrow_down")
-    ).click()
+    )
+    where = down.bounding_box()
+    down.click()  # at once: the drawer scrolling to the match must not move the arrow away
     try:
         expect(dialog.get_by_text(f"2 of {total}" if total > 1 else "1 of 1")).to_be_visible(
             timeout=20_000
         )
-    except AssertionError as lost:  # twice in CI, never here: say more than the page does
+    except AssertionError as lost:
         raise AssertionError("the step was not taken; " + _server_tail(base)) from lost
+    page.wait_for_timeout(1_000)  # the entries' box has scrolled to the match
+    assert down.bounding_box() == where  # the arrows stay under the reader's pointer
+    box, now = dialog.locator(".st-key-logs_entries"), dialog.locator("mark.sl-now")
+    b, m = box.bounding_box(), now.bounding_box()
+    assert b["y"] <= m["y"] and m["y"] + m["height"] <= b["y"] + b["height"]  # in sight
     # the copy button is ours (it copies without a rerun) but reads like the Refresh beside it
     look = "e => { const s = getComputedStyle(e); return [s.fontSize, s.borderColor]; }"
     copy = dialog.get_by_role("button", name="Copy to clipboard")
