@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -87,12 +87,7 @@ def parse_each(
         lambda: {"text": search.parse(params.get("q", ""), people=_flag(params, "people"))},
         lambda: _missing(params.get("missing", "").strip(), result_keys),
         lambda: {"agent_ids": strict.idents(params.get("agent", ""), "Agents filter")},
-        lambda: {
-            "channels": tuple(
-                strict.choice(c, "Channel filter", CHANNELS.keys(), noun="channel")
-                for c in _list(params, "channel")
-            )
-        },
+        lambda: {"channels": _choices(params, "channel", "Channel filter", CHANNELS, "channel")},
         lambda: _responsible(params.get("responsible", "")),
         lambda: {"human_agent_ids": strict.idents(params.get("human", ""), "Human Agent filter")},
         lambda: {"customer_ids": strict.idents(params.get("user", ""), "Users filter")},
@@ -103,9 +98,8 @@ def parse_each(
             )
         },
         lambda: {
-            "countries": tuple(
-                strict.choice(c.upper(), "Country filter", CODES, noun="country code")
-                for c in _list(params, "country")
+            "countries": _choices(
+                params, "country", "Country filter", CODES, "country code", str.upper
             )
         },
         lambda: _ip(params.get("ip", "").strip()),
@@ -121,6 +115,18 @@ def parse_each(
         except BadInput as err:
             problems.append(err)
     return SessionFilter(**values), problems
+
+
+def _choices(
+    params: Mapping[str, str],
+    key: str,
+    label: str,
+    allowed: Collection[str],
+    noun: str,
+    fold: Callable[[str], str] = str,
+) -> tuple[str, ...]:
+    """The values of the list filter ``key``, each (after ``fold``) one of ``allowed``."""
+    return tuple(strict.choice(fold(v), label, allowed, noun=noun) for v in _list(params, key))
 
 
 def _responsible(resp: str) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bench.browser import IDLE, PAINTED  # the page's script run has ended; then painted
+from components.chat import SCROLL_BOX_JS
 from db.engine import make_engine
 from db.models import ChatSession
 from sessionlens.settings import get_settings
@@ -54,8 +55,7 @@ def _server_log_on_failure(request):
     for base, log in _SERVER_LOGS.items():
         # the shared server it used, or one it started
         if (shared and base == shared[0]) or log.stat().st_ctime >= began:
-            tail = log.read_text(errors="replace").splitlines()[-60:]
-            print(f"--- the last lines of {base}'s log ({log}) ---", *tail, sep="\n")
+            print("---", _server_tail(base, 60))
 
 
 def _start(
@@ -503,14 +503,18 @@ def test_showcase_session_reads_as_it_happened(page, server):
     expect(close).to_have_count(0, timeout=10_000)
 
 
-_SCROLL_BOX_OF = """e => {
-  let box = e.parentElement;
-  while (box && !(box.scrollHeight > box.clientHeight
-      && /auto|scroll/.test(getComputedStyle(box).overflowY))) box = box.parentElement;
+# The chat's own way of finding the box that scrolls (components/chat.py), then where the box and
+# the element are in the window.
+_SCROLL_BOX_OF = (
+    "e => {"
+    + SCROLL_BOX_JS
+    + """
+  const box = slScrollBox(e.parentElement, true);
   const b = box ? box.getBoundingClientRect() : null, t = e.getBoundingClientRect();
   return b && {x: b.left + b.width / 2, y: b.top + b.height / 2, top: b.top, bottom: b.bottom,
                t: t.top, tb: t.bottom};
 }"""
+)
 
 
 def _wheel_chat_to(page, target) -> None:
