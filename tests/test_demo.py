@@ -56,12 +56,14 @@ def test_demo_covers_every_kind_the_screen_shows(db):
 
 
 def test_the_ai_never_says_the_customers_lines(db):
-    """Long demo conversations go round their topic again; the customer and the AI keep their
-    own lines (a topic of odd length once swapped them from the second round on)."""
+    """The customer and the AI keep their own lines, also in conversations that go on with
+    another topic (a topic of odd length once swapped them from the second round on)."""
     from sessionlens.demo import content
 
-    customer_lines = {line for topic in content.TOPICS for line in topic[0::2]}
-    ai_lines = {line for topic in content.TOPICS for line in topic[1::2]}
+    customer_lines = {
+        line for t in content.TOPICS for line in [*t.lines[0::2], t.follow_up] if line
+    }
+    ai_lines = {line for t in content.TOPICS for line in t.lines[1::2]}
     said = lambda kind: set(db.scalars(select(Message.text).where(Message.author_kind == kind)))  # noqa: E731
     assert said(AuthorKind.AI) & ai_lines and said(AuthorKind.CUSTOMER) & customer_lines
     assert not said(AuthorKind.AI) & (customer_lines - ai_lines)
@@ -70,6 +72,34 @@ def test_the_ai_never_says_the_customers_lines(db):
         db.scalars(select(SessionLog.action_input).where(SessionLog.kind == LogKind.TRACE))
     )
     assert not traced & (customer_lines - ai_lines)
+
+
+def test_a_long_demo_conversation_never_repeats_itself(db):
+    """A reader opening a 30-message demo session reads one conversation, not one topic said
+    over and over: it goes on with other topics of its language, each brought up once, and a
+    copilot draft differs from the one before it."""
+    from sessionlens.demo import content
+
+    rows = db.execute(
+        select(Message.session_id, Message.text)
+        .where(
+            Message.author_kind.in_([AuthorKind.CUSTOMER, AuthorKind.AI, AuthorKind.COPILOT_DRAFT])
+        )
+        .order_by(Message.session_id, Message.seq)
+    ).all()
+    by_session: dict[int, list[str]] = {}
+    for sid, text in rows:
+        by_session.setdefault(sid, []).append(text)
+    long = {sid: texts for sid, texts in by_session.items() if len(texts) >= 20}
+    assert long, "the demo has long conversations"
+    repeated = {
+        sid: sorted({t for t in texts if texts.count(t) > 1}) for sid, texts in by_session.items()
+    }
+    assert not {sid: r for sid, r in repeated.items() if r}
+    follow_ups = {t.follow_up for t in content.TOPICS if t.follow_up}
+    assert any(follow_ups & set(texts) for texts in long.values())
+    openers = {t.lines[0] for t in content.TOPICS}
+    assert all(len(openers & set(texts)) == 1 for texts in long.values())
 
 
 def test_demo_sessions_carry_parameters_results_and_real_locations(db):

@@ -1,6 +1,20 @@
 """Word lists and conversation scripts the demo draws from. Data only."""
 
+from typing import NamedTuple
+
 from sessionlens.kinds import HandoffTrigger
+
+
+class Topic(NamedTuple):
+    """One conversation script: ``lines`` alternate customer and AI, the customer first. A long
+    demo conversation goes on with other topics of the same ``language``, each brought up with its
+    ``follow_up`` line instead of its first (no second greeting); ``None`` where the language has
+    no other topic to come after."""
+
+    language: str
+    follow_up: str | None
+    lines: list[str]
+
 
 FIRST = [
     "Olivia",
@@ -63,94 +77,130 @@ LAST = [
 ]
 
 TOPICS = [
-    [
-        "Hi, my order hasn't arrived yet. It was supposed to come on Monday.",
-        "I'm sorry your order is late. Could you share your **order number**? It starts with `NW-`.",
-        "Sure, it's NW-48213.",
-        "Thanks! Order NW-48213 left our warehouse on Friday and is now with the carrier:\n\n"
-        "- Carrier: DHL Express\n- Status: *in transit*\n- Expected: tomorrow before 18:00\n\n"
-        "You can follow it on the [tracking page](https://example.com/track/NW-48213).",
-        "Can I change the delivery address? I'll be at work tomorrow.",
-        "Yes. I've asked the carrier to deliver to a nearby pick-up point instead. "
-        "You'll get an SMS with the code when it's ready.",
-        "Great, thank you!",
-        "You're welcome! Is there anything else I can help with?",
-    ],
-    [
-        "I was charged twice for my subscription this month.",
-        "I can help with that. I see two charges of **€29.00** on the 3rd. One of them is a duplicate.",
-        "Can you refund it?",
-        "I've started a refund of €29.00 to your card ending 4421. Refunds take 3–5 business days.",
-        "OK. Will this happen again next month?",
-        "No — the duplicate came from a payment retry during a bank outage. "
-        "Your next charge is scheduled once, on the 3rd.",
-        "Fine. Please also send me the invoice.",
-        "Done: the corrected invoice is in your account under *Billing → Invoices*.",
-    ],
-    [
-        "How do I reset my password? The reset email never arrives.",
-        "Let's fix that. Please check these first:\n\n1. Your spam folder\n2. That you used the "
-        "address you signed up with\n3. That your mailbox isn't full",
-        "Checked all of those. Still nothing.",
-        "Thanks for checking. I've sent a new reset link from a different mail server. "
-        "It's valid for 30 minutes.",
-        "Got it now, thanks.",
-        "Glad it worked! For security, the old links have been disabled.",
-    ],
-    [
-        "Do you have the trail jacket in size M in dark green?",
-        "Yes! The **Ridge Trail Jacket** in *Forest Green*, size M, is in stock. Would you like a "
-        "link to order it?",
-        "What's the difference to the Summit model?",
-        "The Summit is fully waterproof (20,000 mm) and heavier; the Ridge is lighter and more "
-        "breathable for hiking in mixed weather.",
-        "I'll take the Ridge. Is there a discount for newsletter subscribers?",
-        "Subscribers get 10% off their first order with code `WELCOME10`.",
-        "Perfect, ordering now.",
-    ],
-    [
-        "I want to return boots I bought two weeks ago. They are too small.",
-        "No problem — returns are free within 30 days. I've created return label **RT-77120** "
-        "for you.",
-        "Can I exchange them for a bigger size instead?",
-        "Yes. I've reserved size 44 for you; it ships as soon as the carrier scans your return.",
-        "Thanks, that's easy.",
-    ],
-    [
-        "Your app keeps crashing when I open my orders.",
-        "Sorry about that. Which version of the app are you using? You'll find it under "
-        "*Settings → About*.",
-        "Version 5.2.1 on Android.",
-        "Thanks. This is a known issue in 5.2.1. Please update to 5.2.2:\n\n```\nPlay Store → "
-        "Northwind → Update\n```",
-        "Updated, it works now.",
-        "Great to hear! Thanks for your patience.",
-    ],
+    Topic(
+        "en",
+        "One more thing: another order of mine hasn't arrived either. It was due on Monday.",
+        [
+            "Hi, my order hasn't arrived yet. It was supposed to come on Monday.",
+            "I'm sorry your order is late. Could you share your **order number**? It starts with `NW-`.",
+            "Sure, it's NW-48213.",
+            "Thanks! Order NW-48213 left our warehouse on Friday and is now with the carrier:\n\n"
+            "- Carrier: DHL Express\n- Status: *in transit*\n- Expected: tomorrow before 18:00\n\n"
+            "You can follow it on the [tracking page](https://example.com/track/NW-48213).",
+            "Can I change the delivery address? I'll be at work tomorrow.",
+            "Yes. I've asked the carrier to deliver to a nearby pick-up point instead. "
+            "You'll get an SMS with the code when it's ready.",
+            "Great, thank you!",
+            "You're welcome! Is there anything else I can help with?",
+        ],
+    ),
+    Topic(
+        "en",
+        "While I have you: I was charged twice for my subscription this month.",
+        [
+            "I was charged twice for my subscription this month.",
+            "I can help with that. I see two charges of **€29.00** on the 3rd. One of them is a duplicate.",
+            "Can you refund it?",
+            "I've started a refund of €29.00 to your card ending 4421. Refunds take 3–5 business days.",
+            "OK. Will this happen again next month?",
+            "No — the duplicate came from a payment retry during a bank outage. "
+            "Your next charge is scheduled once, on the 3rd.",
+            "Fine. Please also send me the invoice.",
+            "Done: the corrected invoice is in your account under *Billing → Invoices*.",
+        ],
+    ),
+    Topic(
+        "en",
+        "Also, how do I reset my password? The reset email never arrives.",
+        [
+            "How do I reset my password? The reset email never arrives.",
+            "Let's fix that. Please check these first:\n\n1. Your spam folder\n2. That you used the "
+            "address you signed up with\n3. That your mailbox isn't full",
+            "Checked all of those. Still nothing.",
+            "Thanks for checking. I've sent a new reset link from a different mail server. "
+            "It's valid for 30 minutes.",
+            "Got it now, thanks.",
+            "Glad it worked! For security, the old links have been disabled.",
+        ],
+    ),
+    Topic(
+        "en",
+        "Unrelated, but do you have the trail jacket in size M in dark green?",
+        [
+            "Do you have the trail jacket in size M in dark green?",
+            "Yes! The **Ridge Trail Jacket** in *Forest Green*, size M, is in stock. Would you like a "
+            "link to order it?",
+            "What's the difference to the Summit model?",
+            "The Summit is fully waterproof (20,000 mm) and heavier; the Ridge is lighter and more "
+            "breathable for hiking in mixed weather.",
+            "I'll take the Ridge. Is there a discount for newsletter subscribers?",
+            "Subscribers get 10% off their first order with code `WELCOME10`.",
+            "Perfect, ordering now.",
+        ],
+    ),
+    Topic(
+        "en",
+        "One more thing: I want to return boots I bought two weeks ago. They are too small.",
+        [
+            "I want to return boots I bought two weeks ago. They are too small.",
+            "No problem — returns are free within 30 days. I've created return label **RT-77120** "
+            "for you.",
+            "Can I exchange them for a bigger size instead?",
+            "Yes. I've reserved size 44 for you; it ships as soon as the carrier scans your return.",
+            "Thanks, that's easy.",
+        ],
+    ),
+    Topic(
+        "en",
+        "Another thing: your app keeps crashing when I open my orders.",
+        [
+            "Your app keeps crashing when I open my orders.",
+            "Sorry about that. Which version of the app are you using? You'll find it under "
+            "*Settings → About*.",
+            "Version 5.2.1 on Android.",
+            "Thanks. This is a known issue in 5.2.1. Please update to 5.2.2:\n\n```\nPlay Store → "
+            "Northwind → Update\n```",
+            "Updated, it works now.",
+            "Great to hear! Thanks for your patience.",
+        ],
+    ),
     # Customers write in their own language; the agent answers in it (and Search finds it).
-    [
-        "Hallo, ich möchte die Wanderschuhe zurückgeben. Sie sind zu groß.",
-        "Kein Problem! Die Rücksendung ist 30 Tage kostenlos. Ihr Rücksendeetikett: **RT-88214**.",
-        "Wann bekomme ich meine Rückerstattung?",
-        "Sobald das Paket bei uns ankommt, erstatten wir den Betrag innerhalb von 3–5 Werktagen.",
-        "Danke, das ist sehr freundlich.",
-        "Gern geschehen! Schönen Tag noch.",
-    ],
-    [
-        "Здравствуйте! Заказ NW-55102 пришёл повреждённым, коробка была разорвана.",
-        "Очень жаль! Пришлите, пожалуйста, фото повреждений, и я оформлю возврат денег.",
-        "Фото отправил. Когда вернутся деньги?",
-        "Возврат оформлен: деньги поступят на карту в течение 3–5 рабочих дней.",
-        "Спасибо за быструю помощь.",
-        "Всегда рады помочь!",
-    ],
-    [
-        "こんにちは。注文したジャケットがまだ届きません。",
-        "ご不便をおかけして申し訳ございません。注文番号を教えていただけますか？",
-        "NW-61873 です。",
-        "確認しました。荷物は東京の配送センターにあり、明日の午前中にお届け予定です。",
-        "わかりました、ありがとうございます。",
-        "どういたしまして。またお気軽にお問い合わせください。",
-    ],
+    Topic(
+        "de",
+        None,
+        [
+            "Hallo, ich möchte die Wanderschuhe zurückgeben. Sie sind zu groß.",
+            "Kein Problem! Die Rücksendung ist 30 Tage kostenlos. Ihr Rücksendeetikett: **RT-88214**.",
+            "Wann bekomme ich meine Rückerstattung?",
+            "Sobald das Paket bei uns ankommt, erstatten wir den Betrag innerhalb von 3–5 Werktagen.",
+            "Danke, das ist sehr freundlich.",
+            "Gern geschehen! Schönen Tag noch.",
+        ],
+    ),
+    Topic(
+        "ru",
+        None,
+        [
+            "Здравствуйте! Заказ NW-55102 пришёл повреждённым, коробка была разорвана.",
+            "Очень жаль! Пришлите, пожалуйста, фото повреждений, и я оформлю возврат денег.",
+            "Фото отправил. Когда вернутся деньги?",
+            "Возврат оформлен: деньги поступят на карту в течение 3–5 рабочих дней.",
+            "Спасибо за быструю помощь.",
+            "Всегда рады помочь!",
+        ],
+    ),
+    Topic(
+        "ja",
+        None,
+        [
+            "こんにちは。注文したジャケットがまだ届きません。",
+            "ご不便をおかけして申し訳ございません。注文番号を教えていただけますか？",
+            "NW-61873 です。",
+            "確認しました。荷物は東京の配送センターにあり、明日の午前中にお届け予定です。",
+            "わかりました、ありがとうございます。",
+            "どういたしまして。またお気軽にお問い合わせください。",
+        ],
+    ),
 ]
 
 HUMAN_LINES = [
@@ -170,9 +220,13 @@ HANDOFF_REASONS = {
     HandoffTrigger.MANUAL: ["Taken over from the console"],
 }
 
+# Copilot's suggestion before each of HUMAN_LINES, which the human agent then edits and sends.
 DRAFTS = [
-    "Thanks for waiting! I've checked your order and I can offer express re-shipping at no cost.",
-    "I understand this is frustrating. Let me look into it right away.",
+    "Hello, I'm taking over from our assistant. I've read the conversation and I'm here to help.",
+    "I've checked with the warehouse: we can re-send your parcel today with express shipping at "
+    "no cost.",
+    "I'm sorry for the trouble. As an apology, I can add a €10 voucher to your account.",
+    "Is there anything else I can help you with today?",
 ]
 
 NOTES = [

@@ -74,8 +74,9 @@ def session(
     msgs = Messages(ctx, t, sid, started, active)
     msgs.system(SystemEvent.STARTED, {"initiator": initiator_label})
     topic = rng.choice(C.TOPICS)
-    n_lines = rng.randint(2, len(topic)) if rng.random() < 0.65 else rng.randint(12, 40)
-    transfer_at = n_lines * 0.6 if mode != Mode.AI else None
+    n_lines = rng.randint(2, len(topic.lines)) if rng.random() < 0.65 else rng.randint(12, 40)
+    lines = script(topic, n_lines, sid)
+    transfer_at = len(lines) * 0.6 if mode != Mode.AI else None
     reacting = channel == Channel.WEB
     delivering = channel in DELIVERY_CHANNELS
     name = customer.name.split()[0] if customer else "there"
@@ -86,14 +87,10 @@ def session(
             template=True,
             delivery=True,
         )
-    # Lines alternate customer, AI, customer...; a long conversation goes round the topic again
-    # over an even number of its lines, so that the AI never says the customer's words.
-    again = len(topic) - len(topic) % 2
-    for j in range(n_lines):
+    for j, (author, line) in enumerate(lines):
         if transfer_at is not None and j >= transfer_at:
             break
-        line = topic[j] if j < len(topic) else topic[j % again]
-        if j % 2 == 0:
+        if author == AuthorKind.CUSTOMER:
             att = None
             if rng.random() < 0.03:
                 att = (
@@ -128,7 +125,7 @@ def session(
                 msgs.say(AuthorKind.PRIVATE_NOTE, rng.choice(C.NOTES), user=human[0])
             for k, line in enumerate(C.HUMAN_LINES[: rng.randint(1, 4)]):
                 if mode == Mode.COPILOT:
-                    msgs.say(AuthorKind.COPILOT_DRAFT, C.DRAFTS[k % 2], user=human[0])
+                    msgs.say(AuthorKind.COPILOT_DRAFT, C.DRAFTS[k], user=human[0])
                 msgs.say(
                     AuthorKind.HUMAN,
                     line.format(name=human[1].split()[0]),
@@ -192,6 +189,25 @@ def session(
         system_logs(ctx, t.id, sid, channel, agent_name, started, finished, mode)
     msgs.flush()
     ctx.w.maybe_flush()
+
+
+def script(topic: C.Topic, n_lines: int, sid: int) -> list[tuple[AuthorKind, str]]:
+    """Up to ``n_lines`` (author, line) pairs: ``topic``'s lines, then, while more are wanted, the
+    other topics of its language in an order that follows from the session id (so the demo's
+    random draws, and with them every other session, stay as they were), each opened with its
+    follow-up line. A conversation never repeats itself; one in a language with a single topic
+    ends with it."""
+    others = [t for t in C.TOPICS if t.language == topic.language and t is not topic]
+    others = others[sid % len(others) :] + others[: sid % len(others)] if others else []
+    said: list[tuple[AuthorKind, str]] = []
+    for k, t in enumerate([topic, *others]):
+        if len(said) >= n_lines:
+            break
+        for j, line in enumerate(t.lines):
+            if k and j == 0:
+                line = t.follow_up or line
+            said.append((AuthorKind.CUSTOMER if j % 2 == 0 else AuthorKind.AI, line))
+    return said[:n_lines]
 
 
 def _status(ctx: DemoContext, t: Tenant, active: bool, mode: str) -> str:
