@@ -57,15 +57,33 @@ def hits_bar(session_id: int, light: Highlight, *, earlier: int) -> None:
         on_click=step,
         args=(key, light.current + 1, light.count),
     )
-    # Bring the current match into view inside the chat's scroll box, and again once images
-    # above it have loaded and pushed it down. The session and the index are part of the script,
-    # so it runs again only when either changes.
     st.html(
-        f"<script>/* {session_id}:{light.current} */ for (const ms of [150, 700, 1600]) "
-        "setTimeout(() => document.querySelector('mark.sl-hit.sl-now')"
-        "?.scrollIntoView({block: 'nearest'}), ms);</script>",
-        unsafe_allow_javascript=True,
+        _TO_CURRENT.replace("{at}", f"{session_id}:{light.current}"), unsafe_allow_javascript=True
     )
+
+
+# Bring the current match into view by scrolling the chat's own box (the middle of the part of it
+# the window shows), and again once images above it have loaded and pushed it down. The page
+# scrolls only when the box leaves the match no room in the window: ``scrollIntoView`` alone
+# scrolled the page too whenever the box ran below the window's edge (a laptop screen), moving
+# the arrows from under the pointer between two clicks (the Logs drawer had the same fault, see
+# docs/engineering-notes.md). ``{at}`` names the session and the match, so that the script is a
+# new one, and runs again, at each step.
+_TO_CURRENT = """<script>/* {at} */ for (const ms of [150, 700, 1600]) setTimeout(() => {
+  const mark = document.querySelector('mark.sl-hit.sl-now');
+  if (!mark) return;
+  let box = mark.parentElement;
+  while (box && !(box.scrollHeight > box.clientHeight
+      && /auto|scroll/.test(getComputedStyle(box).overflowY))) box = box.parentElement;
+  const seen = m => { const r = m.getBoundingClientRect(), b = box.getBoundingClientRect();
+    return r.top >= Math.max(b.top, 0) && r.bottom <= Math.min(b.bottom, innerHeight); };
+  if (box && !seen(mark)) {
+    const r = mark.getBoundingClientRect(), b = box.getBoundingClientRect();
+    const top = Math.max(b.top, 0), bottom = Math.min(b.bottom, innerHeight);
+    box.scrollTop += r.top - (top + bottom - r.height) / 2;
+  }
+  if (!box || !seen(mark)) mark.scrollIntoView({block: 'nearest'});
+}, ms);</script>"""
 
 
 def step(key: str, to: int, count: int) -> None:

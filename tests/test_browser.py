@@ -1413,6 +1413,52 @@ def test_search_a_phrase_narrows_the_table_and_the_match_is_highlighted(page, se
     page.screenshot(path=str(SHOTS / "search.png"))
 
 
+def test_stepping_through_matches_keeps_the_arrows_under_the_pointer(page, server):
+    """On a laptop's short window the chat's box runs below the window's edge. Each step to the
+    next match scrolls the chat's own box, so the match is in sight and the page stays where it
+    is: the arrows do not move between two clicks (the page's scroll moved them up, and the next
+    click landed on whatever came under the pointer)."""
+    from playwright.sync_api import expect
+    from sqlalchemy import func
+
+    from db.models import Message
+
+    base, engine = server
+    with Session(engine) as db:
+        counts = db.execute(
+            select(Message.session_id, func.count())
+            .where(Message.text.ilike("%order%"))
+            .group_by(Message.session_id)
+            .having(func.count() >= 5)
+        ).all()
+    many = {sid for sid, _ in counts}
+    sid = _newest(engine, ChatSession.id.in_(many)).id
+    page.set_viewport_size({"width": 1280, "height": 680})
+    page.goto(base + f"/?q=order&session={sid}")
+    counter = page.get_by_text(re.compile(r"^1 of \d+$"))
+    expect(counter).to_be_visible(timeout=60_000)
+    total = int(re.search(r"of (\d+)", counter.inner_text()).group(1))
+    assert total >= 5
+    down = page.locator(f".st-key-hit_next_{sid}").get_by_role("button")  # one of two is hidden
+    chat_box = page.locator("mark.sl-hit").first.evaluate_handle(
+        f"m => {{ {SCROLL_BOX_JS} return slScrollBox(m.parentElement, true); }}"
+    )
+    assert chat_box.evaluate("b => b.getBoundingClientRect().bottom") > 680, (
+        "the chat's box runs below the window, as on a laptop"
+    )
+    page.wait_for_timeout(2000)  # the first match's scripts have run
+    before = down.bounding_box()
+    for n in range(2, 6):
+        down.click()
+        expect(page.get_by_text(re.compile(rf"^{n} of {total}$"))).to_be_visible(timeout=20_000)
+        page.wait_for_timeout(400)  # the step's script has scrolled
+        assert down.bounding_box() == before, f"the arrow moved at match {n}"
+        expect(page.locator("mark.sl-hit.sl-now")).to_be_in_viewport()
+    page.wait_for_timeout(1600)  # the script's last pass, once images above have loaded
+    assert down.bounding_box() == before
+    expect(page.locator("mark.sl-hit.sl-now")).to_be_in_viewport()
+
+
 # A button's label is cut (an ellipsis): some part of it is wider than the box that shows it.
 CUT = "b => [b, ...b.querySelectorAll('*')].some(e => e.scrollWidth > e.clientWidth + 1)"
 
