@@ -147,4 +147,6 @@ def check(db: Session, flt: SessionFilter, *, actor: Actor) -> None:
 
 
 def _customer_label(cid: int, name: str | None, email: str | None) -> str:
-    return f"{name or 'Unnamed'} · {email or '#' + str(cid)}"
+    """How a customer is offered in a list: two profiles may share a name and even an email (one
+    person reaching out from two channels), so the id always tells them apart."""
+    return f"{name or 'Unnamed'} · {email + ' · ' if email else ''}#{cid}"

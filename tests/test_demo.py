@@ -199,3 +199,20 @@ def test_every_handover_in_the_chats_is_on_the_handoffs_page(db):
     assert {h.trigger for h in handoffs.values()} == {"manual", "automatic", "customer_request"}
     assert any(h.resolved_at for h in handoffs.values())
     assert any(h.accepted_at is None for h in handoffs.values())  # some wait for a person
+
+
+def test_demo_customers_of_one_name_have_addresses_of_their_own(db):
+    """Names repeat among the demo's customers, as in life; their emails do not."""
+    names = db.execute(
+        select(Customer.tenant_id, Customer.name)
+        .group_by(Customer.tenant_id, Customer.name)
+        .having(func.count() > 1)
+    ).all()
+    assert names, "some demo customers share a name"
+    shared = db.execute(
+        select(Customer.tenant_id, Customer.email)
+        .where(Customer.email.is_not(None))
+        .group_by(Customer.tenant_id, Customer.email)
+        .having(func.count() > 1)
+    ).all()
+    assert shared == []

@@ -164,6 +164,33 @@ def test_customer_search_finds_by_name_prefix_and_exact_id_only_in_tenant(db):
     ]
 
 
+def test_two_customers_of_one_name_and_email_are_offered_apart(db):
+    """One person reaching out from two channels can have two profiles with the same name and
+    email; 360 View's finder, the Users filter and the import's customer picker list both, and
+    a user must be able to tell which is which."""
+    from db.models import Customer
+    from sessionlens.customers import customer_name_key
+
+    who = actor(db)
+    twins = [
+        Customer(
+            tenant_id=who.tenant_id,
+            name="Zelda Quist",
+            name_key=customer_name_key("Zelda Quist"),
+            email="zq@example.com",
+        )
+        for _ in range(2)
+    ]
+    db.add_all(twins)
+    db.flush()
+    found = filter_options.search_customers(db, "zelda q", actor=who)
+    assert sorted(c.id for c in found) == sorted(str(t.id) for t in twins)
+    assert len({c.label for c in found}) == 2
+    assert all(c.label.startswith("Zelda Quist · zq@example.com") for c in found)
+    picked = filter_options.customers_by_id(db, (twins[0].id,), actor=who)
+    assert [c.label for c in picked] == [f"Zelda Quist · zq@example.com · #{twins[0].id}"]
+
+
 def test_countries_list_those_in_use(db):
     codes = {c.id for c in filter_options.countries(db, actor=actor(db))}
     assert {"GB", "SE", "US"} <= codes

@@ -169,11 +169,14 @@ def tenants(ctx: DemoContext) -> list[Tenant]:
 def customers(ctx: DemoContext, t: Tenant, count: int) -> None:
     """``count`` customers of ``t`` with a mix of known and missing contact fields."""
     rng = ctx.rng
+    taken: dict[str, int] = {}  # two people of one name have addresses of their own
     for _ in range(count):
         cid = ctx.next_id("customers")
         first, last = rng.choice(C.FIRST), rng.choice(C.LAST)
         name = f"{first} {last}"
         handle = f"{first}.{last}".lower().replace("'", "")
+        taken[handle] = taken.get(handle, 0) + 1
+        handle += str(taken[handle]) if taken[handle] > 1 else ""
         phone = f"+49 151 {rng.randrange(1000000, 9999999)}" if rng.random() < 0.7 else None
         ctx.w.add(
             "customers",
