@@ -216,3 +216,22 @@ def test_demo_customers_of_one_name_have_addresses_of_their_own(db):
         .having(func.count() > 1)
     ).all()
     assert shared == []
+
+
+def test_the_demo_voice_agent_takes_the_calls(db):
+    """ "Echo (Voice)" answers the phone lines, and an e-mail is never its."""
+    from sessionlens.channels import VOICE_CHANNELS
+
+    rows = db.execute(
+        select(Agent.name, ChatSession.channel)
+        .join(Agent, Agent.id == ChatSession.agent_id)
+        .where(Agent.name == "Echo (Voice)")
+    ).all()
+    assert rows and {channel for _, channel in rows} <= VOICE_CHANNELS
+    calls = db.execute(
+        select(Agent.name)
+        .join(ChatSession, ChatSession.agent_id == Agent.id)
+        .where(ChatSession.channel.in_(VOICE_CHANNELS), ChatSession.tenant_id == Agent.tenant_id)
+        .distinct()
+    ).scalars()
+    assert "Echo (Voice)" in set(calls)

@@ -58,7 +58,7 @@ def session(
     rng = ctx.rng
     sid = ctx.next_id("chat_sessions")
     channel = rng.choices(_CHANNELS, cum_weights=_WEIGHTS)[0]
-    agent_id, agent_name = rng.choice(t.agents)
+    agent_id, agent_name = _agent_for(t, channel, rng.choice(t.agents))
     customer = rng.choice(t.customers) if rng.random() < 0.85 else None
     customer_id = customer.id if customer else None
     outbound = channel == Channel.WHATSAPP and rng.random() < 0.25
@@ -189,6 +189,17 @@ def session(
         system_logs(ctx, t.id, sid, channel, agent_name, started, finished, mode)
     msgs.flush()
     ctx.w.maybe_flush()
+
+
+def _agent_for(t: Tenant, channel: str, drawn: tuple[int, str]) -> tuple[int, str]:
+    """The tenant's voice agent takes its calls and only those; any other channel keeps the agent
+    drawn, or the next one in the list when the voice agent was drawn (no extra random draw)."""
+    voice = [a for a in t.agents if a[1].endswith("(Voice)")]
+    if channel in VOICE_CHANNELS and voice:
+        return voice[0]
+    if drawn in voice:
+        return t.agents[(t.agents.index(drawn) + 1) % len(t.agents)]
+    return drawn
 
 
 def script(topic: C.Topic, n_lines: int, sid: int) -> list[tuple[AuthorKind, str]]:
