@@ -16,7 +16,7 @@ from sqlalchemy import select
 from db.engine import make_engine
 from sessionlens import demo as demo_data
 from sessionlens import geo, setup, shutdown
-from sessionlens.settings import get_settings
+from sessionlens.settings import get_settings, settings_or_exit
 
 if TYPE_CHECKING:  # types only: the commands import what they need when they run
     import socket
@@ -49,7 +49,6 @@ app.add_typer(blobs_app, name="blobs")
 def _logging() -> None:
     """Sessionlens: the console for AI-agent customer sessions."""
     from sessionlens import logfmt
-    from sessionlens.settings import settings_or_exit
 
     settings = settings_or_exit()
     logfmt.configure(settings.log_format, settings.log_level)
@@ -174,6 +173,12 @@ def serve(ctx: typer.Context) -> None:
     root = Path(__file__).resolve().parent.parent
     if not (root / "app.py").is_file():
         raise typer.BadParameter(f"{root / 'app.py'} is missing: serve runs from a checkout")
+    # Streamlit reads .streamlit/config.toml in the directory it runs in, so the console runs
+    # from the checkout; its settings stay those of the directory this command was started in,
+    # as for every other command (that directory's .env, its data/ for the embedded database),
+    # handed over as environment variables. It once opened the checkout's data/sessionlens.db
+    # while `sessionlens db upgrade`, `demo` and `users add` run from elsewhere used another.
+    os.environ.update(settings_or_exit().as_environment(Path.cwd()))
     # The console is the web layer's (web/serve.py); this process becomes it.
     os.chdir(root)
     os.execv(sys.executable, [sys.executable, "-m", "web.serve", *ctx.args])

@@ -137,6 +137,37 @@ class Settings(BaseSettings):
         path = self.geoip_db or _bundled_geoip_db()
         return Path(path) if path else None
 
+    def as_environment(self, base: Path) -> dict[str, str]:
+        """These settings as ``SESSIONLENS_*`` variables, with relative paths (the embedded
+        database's file, the blob and model directories, the GeoIP file, a model directory)
+        made absolute against ``base``: what a process started in another directory needs to
+        use the same ones (``sessionlens serve`` runs Streamlit from the checkout)."""
+        out: dict[str, str] = {}
+        for name, value in self.model_dump().items():
+            if value is None:
+                continue
+            if name == "database_url":
+                value = _sqlite_file_from(value, base)
+            elif name in ("blob_dir", "model_dir", "geoip_db") and value:
+                value = str(base / value)  # an absolute value stays as it is
+            elif name == "whisper_model" and value and (base / value).is_dir():
+                value = str(base / value)
+            out[f"SESSIONLENS_{name.upper()}"] = str(value)
+        return out
+
+
+def _sqlite_file_from(url: str, base: Path) -> str:
+    """``url`` with a relative SQLite file made absolute against ``base``; any other URL as is."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    db = parsed.database
+    if not parsed.drivername.startswith("sqlite") or not db or db == ":memory:":
+        return url
+    if db.startswith("file:") or Path(db).is_absolute():
+        return url
+    return parsed.set(database=str(base / db)).render_as_string(hide_password=False)
+
 
 def problems(err: ValidationError) -> list[str]:
     """Each refused setting as its variable and the reason ("SESSIONLENS_PAGE_SIZE: Input should

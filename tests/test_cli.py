@@ -355,6 +355,61 @@ def test_ctrl_c_stops_a_server_quietly_with_status_zero(tmp_path, args, health):
     assert "Aborted" not in out and "Traceback" not in out, out
 
 
+@pytest.mark.parametrize(
+    ("url", "handed"),
+    [
+        ("sqlite:///data/sessionlens.db", "sqlite:////srv/app/data/sessionlens.db"),
+        ("sqlite:///data/s.db?timeout=30", "sqlite:////srv/app/data/s.db?timeout=30"),
+        ("sqlite:////var/lib/s.db", "sqlite:////var/lib/s.db"),
+        ("sqlite://", "sqlite://"),
+        ("postgresql+psycopg://u:p@db/x", "postgresql+psycopg://u:p@db/x"),
+    ],
+)
+def test_settings_handed_to_a_process_elsewhere_name_the_same_files(url, handed):
+    from sessionlens.settings import Settings
+
+    env = Settings(database_url=url, blob_dir="data/blobs", model_dir="/opt/m").as_environment(
+        Path("/srv/app")
+    )
+    assert env["SESSIONLENS_DATABASE_URL"] == handed
+    assert env["SESSIONLENS_BLOB_DIR"] == "/srv/app/data/blobs"
+    assert env["SESSIONLENS_MODEL_DIR"] == "/opt/m"
+    assert "SESSIONLENS_EMBEDDED_WORKER" not in env  # unset stays unset: decided by the URL
+
+
+def test_serve_uses_the_settings_of_the_directory_it_is_started_in(tmp_path):
+    """`sessionlens serve` runs Streamlit from the checkout (for its .streamlit/config.toml), yet
+    an operator who runs `sessionlens db upgrade`, `demo` or `users add` in a directory must find
+    the console on the same database: that directory's .env is read and its data/ holds the
+    embedded database and the recordings (serve used to open the checkout's data/ instead)."""
+    from sqlalchemy import create_engine, inspect
+
+    (tmp_path / ".env").write_text("SESSIONLENS_DEMO_ON_FIRST_START=false\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SESSIONLENS_")}
+    port = appdb.free_port()
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("sessionlens")), "serve", "--server.port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        appdb.wait_until_serving(proc, f"http://127.0.0.1:{port}/_stcore/health")
+        db = tmp_path / "data" / "sessionlens.db"
+        assert db.is_file(), "the embedded database is created in the directory serve ran in"
+        engine = create_engine(f"sqlite:///{db}")
+        with engine.connect() as conn:
+            assert "chat_sessions" in inspect(conn).get_table_names()
+            assert conn.exec_driver_sql("select count(*) from chat_sessions").scalar() == 0
+        engine.dispose()  # the .env's "no demo data" was read
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, out
+
+
 @pytest.mark.parametrize("stop_wait", ["10", "0"], ids=["worker-stops", "worker-outlives-the-wait"])
 def test_the_embedded_server_transcribes_from_its_start_and_puts_a_job_back_when_stopped(
     tmp_path, stop_wait
