@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.orm import Session
 
-from db.models import ApiKey, AuditEvent, Tenant, User
+from db.models import ApiKey, AuditEvent, ChatSession, Tenant, User
 from sessionlens import audit, auth, strict
 from sessionlens.errors import BadInput, NotFound
 from sessionlens.kinds import Plan, Role
@@ -196,6 +196,7 @@ def update_tenant(
     fields = _result_fields(settings.result_fields)
     t = db.scalar(select(Tenant).where(Tenant.id == actor.tenant_id).with_for_update())
     assert t is not None
+    _keep_statuses_in_use(db, t, statuses)
     new = {
         "name": name,
         "timezone": settings.timezone,
@@ -209,6 +210,26 @@ def update_tenant(
     if changed:
         audit.record(db, actor, "tenant_changed", "tenant", t.id, now=now, changed=changed)
     return changed
+
+
+def _keep_statuses_in_use(db: Session, t: Tenant, statuses: list[str]) -> None:
+    """Refuse to drop a status that sessions still have: the Statuses filter offers the
+    tenant's list only, so they could no longer be found by it (nor by a link naming it)."""
+    removed = [s for s in t.statuses or [] if s not in statuses]
+    if not removed:
+        return
+    in_use = db.execute(
+        select(ChatSession.status, func.count())
+        .where(ChatSession.tenant_id == t.id, ChatSession.status.in_(removed))
+        .group_by(ChatSession.status)
+        .order_by(ChatSession.status)
+    ).all()
+    if in_use:
+        named = ", ".join(f"{s!r} ({n:,} session{'' if n == 1 else 's'})" for s, n in in_use)
+        raise BadInput(
+            f"A status that sessions still have cannot be removed: {named}; the Statuses "
+            "filter could no longer find them. Keep it in the list"
+        )
 
 
 def _result_fields(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:

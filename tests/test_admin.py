@@ -143,6 +143,45 @@ def test_tenant_settings_save_and_are_audited(db):
     assert _audit(db, "tenant_changed")[0].details == {"changed": changed}
 
 
+def test_a_status_sessions_still_have_cannot_be_removed(db):
+    """The Statuses filter offers the tenant's list: dropping a status sessions still carry
+    would leave them unfindable by it. The refusal names the status and how many have it;
+    removing one no session has is saved."""
+    from sqlalchemy import func, select
+
+    from db.models import ChatSession
+
+    boss = actor(db)
+    before = admin.tenant_settings(db, actor=boss)
+    used = db.execute(
+        select(ChatSession.status, func.count())
+        .where(ChatSession.tenant_id == boss.tenant_id)
+        .group_by(ChatSession.status)
+        .order_by(func.count().desc())
+    ).first()
+    assert used is not None and used[0] in before.statuses
+    status, n = used
+    kept = [s for s in before.statuses if s != status]
+    with pytest.raises(BadInput, match=rf"cannot be removed: '{status}' \({n:,} sessions\)"):
+        admin.update_tenant(
+            db,
+            actor=boss,
+            settings=admin.TenantSettings(**{**before.__dict__, "statuses": kept}),
+            now=NOW,
+        )
+    assert admin.tenant_settings(db, actor=boss) == before
+    added = [*before.statuses, "on hold"]
+    admin.update_tenant(
+        db,
+        actor=boss,
+        settings=admin.TenantSettings(**{**before.__dict__, "statuses": added}),
+        now=NOW,
+    )
+    changed = admin.update_tenant(db, actor=boss, settings=before, now=NOW)  # unused: removed
+    assert changed == ["statuses"]
+    assert admin.tenant_settings(db, actor=boss).statuses == before.statuses
+
+
 def test_api_keys_are_shown_once_kept_as_hashes_and_revoked(db):
     boss, other = actor(db), actor(db, 1)
     key = admin.create_api_key(db, actor=boss, name="production runtime", now=NOW)
