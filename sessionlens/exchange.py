@@ -21,6 +21,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
 )
 
@@ -134,6 +135,23 @@ class SessionIn(_Strict):
     ip: str | None = Field(None, max_length=45)
     messages: list[MessageIn] = Field(default_factory=list, max_length=MAX_MESSAGES)
     logs: list[LogIn] = Field(default_factory=list, max_length=MAX_MESSAGES)
+
+    @field_validator("finished_at")
+    @classmethod
+    def _not_before_start(cls, value: dt.datetime | None, info: ValidationInfo) -> Any:
+        started = info.data.get("started_at")
+        if value is not None and started is not None:
+            check_finish(value, started)
+        return value
+
+
+def check_finish(finished: dt.datetime, started: dt.datetime) -> None:
+    """A session cannot end before it began (the table would show a finish time before its
+    start, and the Handoffs page a negative duration)."""
+    if finished < started:
+        raise ValueError(
+            f"before the session's start, {started.astimezone(dt.UTC):%Y-%m-%dT%H:%M:%SZ}"
+        )
 
 
 class MessagesIn(_Strict):

@@ -36,7 +36,7 @@ from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Session
 
 from db.models import Agent, Attachment, ChatSession, Customer, Handoff, Message, SessionLog
-from sessionlens import access, audit, bulk, handover, logs, media, metrics, search
+from sessionlens import access, audit, bulk, exchange, handover, logs, media, metrics, search
 from sessionlens.customers import customer_name_key
 from sessionlens.errors import NotFound, RuleViolation
 from sessionlens.exchange import FieldsIn, FinishIn, HandoverIn, LogIn, MessageIn, SessionIn
@@ -351,6 +351,11 @@ def finish(
     waiting for ``search.settle_live_words``."""
     require(actor, Action.IMPORT)
     cs = find(db, actor, external_id, for_update=True)
+    if cs.finished_at is None and change.finished_at is not None:
+        try:
+            exchange.check_finish(change.finished_at, cs.started_at)
+        except ValueError as err:
+            raise exchange.Invalid([f"$.finished_at: {err}"]) from None
     if cs.finished_at is None:
         cs.finished_at = change.finished_at or now
     cs.search_live = False

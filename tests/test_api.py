@@ -139,6 +139,31 @@ def test_create_twice_makes_one_session_then_append_and_finish(client, keys, app
     assert cs.finished_at == dt.datetime(2026, 11, 26, 9, 7, tzinfo=dt.UTC)
 
 
+def test_a_session_cannot_finish_before_it_started(client, keys, app_db):
+    """The Finish time column would show a time before Start, and the Handoffs page a negative
+    duration: a finish before the start is named (422) and nothing is written."""
+    res = client.post(
+        "/api/v1/sessions",
+        json=doc(external_id="api-early", finished_at="2026-11-26T08:59:00Z"),
+        headers=h(keys["mine"]),
+    )
+    assert res.status_code == 422
+    assert res.json()["errors"] == [
+        "$.finished_at: before the session's start, 2026-11-26T09:00:00Z"
+    ]
+    with Session(app_db) as db:
+        assert db.scalar(select(ChatSession).where(ChatSession.external_id == "api-early")) is None
+    client.post("/api/v1/sessions", json=doc(external_id="api-late"), headers=h(keys["mine"]))
+    res = client.post(
+        "/api/v1/sessions/api-late/finish",
+        json={"finished_at": "2026-11-26T10:00:00+02:00"},  # 08:00 UTC
+        headers=h(keys["mine"]),
+    )
+    assert res.status_code == 422
+    assert res.json()["error"] == "$.finished_at: before the session's start, 2026-11-26T09:00:00Z"
+    assert _session(app_db, "api-late").finished_at is None
+
+
 def test_a_batch_with_one_bad_message_writes_nothing_and_names_it(client, keys, app_db):
     client.post("/api/v1/sessions", json=doc(external_id="api-2"), headers=h(keys["mine"]))
     before = _count(app_db, Message, session_id=_session(app_db, "api-2").id)
