@@ -1,12 +1,15 @@
-"""What sits under the chat: Logs, Hand over to the operator, and the recording download."""
+"""What sits under the chat: Logs, Hand over to the operator, and a voice session's recording (a
+download and a player)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
-from components.data import read_session, run_action, run_step
+from components.data import run_action, run_step
 from components.logs_view import open_logs
 from components.session_list import refresh_lists
 from sessionlens import auth, chat, handover
@@ -38,37 +41,69 @@ def render_actions(detail: SessionDetail, actor: Actor) -> None:
             st.rerun()
     rec = detail.conversation.recording
     if rec is not None:
-        # Read only when asked: a recording can be hundreds of megabytes, and this part of the
-        # page reruns on every click.
-        row.download_button(
-            "Download recording",
-            lambda: _recording(rec.id, actor),
-            file_name=rec.file_name,
-            mime=rec.mime_type,
-            icon=":material/download:",
-            on_click="ignore",
-            key="download_recording",
-        )
-        _player(rec, actor)
+        _recording(row, rec, actor)
 
 
-def _recording(attachment_id: int, actor: Actor) -> bytes:
-    """The recording's bytes, read with the viewer's rights (the download runs outside the
-    script, so it opens its own read session)."""
-    with read_session() as db:
-        auth.require_active(db, actor)  # deactivated since the page ran: nothing
-        return chat.attachment_content(db, attachment_id, actor=actor)[2]
+#: The link's look: Streamlit's secondary button, with a download arrow drawn in CSS (st.html
+#: keeps no inline SVG). Colours from the text's own, so a dark theme reads as well.
+_CSS = (
+    "<style>"
+    ".sl-rec-dl{display:inline-flex;align-items:center;gap:0.4rem;min-height:2.5rem;"
+    "padding:0.25rem 0.75rem;border:1px solid rgba(128,128,128,0.35);border-radius:0.5rem;"
+    "color:inherit!important;text-decoration:none!important;white-space:nowrap}"
+    ".sl-rec-dl:hover{border-color:#ff4b4b;color:#ff4b4b!important}"
+    ".sl-rec-dl::before{content:'';width:1.1rem;height:1.1rem;background:currentColor;"
+    "-webkit-mask:var(--sl-dl) center/contain no-repeat;mask:var(--sl-dl) center/contain no-repeat}"
+    ".sl-rec{--sl-dl:url(\"data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' "
+    "viewBox='0 0 24 24'%3E%3Cpath d='M5 20h14v-2H5v2zm14-11h-4V3H9v6H5l7 7 7-7z'/%3E%3C/svg%3E\")}"
+    ".sl-rec audio{width:100%;max-width:32rem;height:2.5rem;margin-top:0.25rem}"
+    "</style>"
+)
 
 
-def _player(rec: AttachmentInfo, actor: Actor) -> None:
-    """A player, loaded on the first Play and kept for this browser session while it shows the
-    same recording."""
-    held = st.session_state.get("player")
-    if held and held[0] == rec.id:
-        st.audio(held[1], format=rec.mime_type)
+def _recording(row: DeltaGenerator, rec: AttachmentInfo, actor: Actor) -> None:
+    """ "Download recording" beside the other actions, and a player under them. Both stream the
+    file from the server's recording route (web/media.py) when the user asks for it: nothing is
+    read here, and a player that seeks reads only from where it jumps to."""
+    url = recording_url(rec.id, actor)
+    if url is None:
         return
-    if st.button("Play recording", icon=":material/play_arrow:", key=f"play_{rec.id}"):
-        content = run_action(lambda db: chat.attachment_content(db, rec.id, actor=actor))
-        if content is not None:
-            st.session_state["player"] = (rec.id, content[2])
-            st.audio(content[2], format=rec.mime_type)
+    href = html.escape(url)
+    name = html.escape(rec.file_name)
+    row.html(
+        _CSS
+        + f'<div class="sl-rec"><a class="sl-rec-dl" href="{href}&amp;download=1" download="{name}"'
+        + ' target="_self" data-testid="sl-recording-download">Download recording</a></div>',
+        width="content",
+    )
+    st.html(
+        f'<div class="sl-rec"><audio controls preload="none" src="{href}"'
+        + f' title="{name}" aria-label="Recording of the call: {name}"'
+        + ' data-testid="sl-recording-player"></audio></div>'
+    )
+
+
+def recording_url(attachment_id: int, actor: Actor) -> str | None:
+    """The address of a recording for this user, signed for ``chat.RECORDING_LINK_MINUTES``.
+    Kept while it has more than half its time left, so that the player's address, and with it the
+    player, stays the same from one run to the next (a new address would stop it playing)."""
+    held = st.session_state.setdefault("recording_links", {})
+    now = dt.datetime.now(dt.UTC)
+    got = held.get(attachment_id)
+    if got is not None and now - got[1] < dt.timedelta(minutes=chat.RECORDING_LINK_MINUTES / 2):
+        return str(got[0])
+    ticket = run_action(
+        lambda db: auth.issue_ticket(
+            actor,
+            db,
+            secret=auth.app_secret(),
+            now=now,
+            what={"recording": attachment_id},
+            minutes=chat.RECORDING_LINK_MINUTES,
+        )
+    )
+    if ticket is None:
+        return None
+    url = f"/recordings/{attachment_id}?ticket={ticket}"
+    held[attachment_id] = (url, now)
+    return url

@@ -196,12 +196,20 @@ def _holder(db: Session, payload: dict[str, Any], now: dt.datetime) -> Actor | N
 
 
 def issue_ticket(
-    actor: Actor, db: Session, *, secret: str, now: dt.datetime, what: dict[str, Any]
+    actor: Actor,
+    db: Session,
+    *,
+    secret: str,
+    now: dt.datetime,
+    what: dict[str, Any],
+    minutes: float = 10,
 ) -> str:
-    """A signed ticket, valid ten minutes, that lets ``actor`` fetch one download (``what``)
-    from an HTTP route, whichever way they signed in."""
+    """A signed ticket, valid ``minutes``, that lets ``actor`` fetch one download (``what``)
+    from an HTTP route, whichever way they signed in. Like a sign-in, it stops working when the
+    user signs out, is deactivated or has their password reset, and the route checks the user's
+    rights as they are when it is used."""
     user = db.get_one(User, actor.user_id)
-    exp = int((now + dt.timedelta(minutes=10)).timestamp())
+    exp = int((now + dt.timedelta(minutes=minutes)).timestamp())
     return _sign({"t": what, "u": user.id, "v": user.auth_version, "exp": exp}, secret)
 
 

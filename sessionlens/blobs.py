@@ -60,15 +60,28 @@ class BlobStore(abc.ABC):
         """Store ``chunks`` under ``key`` (replacing any blob there); the number of bytes."""
 
     @abc.abstractmethod
-    def _read(self, key: str) -> Iterator[bytes]:
-        """The blob's bytes, a chunk at a time; FileNotFoundError when there is none."""
+    def _read(self, key: str, start: int = 0) -> Iterator[bytes]:
+        """The blob's bytes from byte ``start`` on, a chunk at a time; FileNotFoundError when
+        there is none."""
 
-    def chunks(self, key: str) -> Iterator[bytes]:
-        """The blob's bytes, a chunk at a time; ``Missing`` when there is none."""
+    @abc.abstractmethod
+    def _size(self, key: str) -> int:
+        """The blob's length in bytes; FileNotFoundError when there is none."""
+
+    def chunks(self, key: str, start: int = 0) -> Iterator[bytes]:
+        """The blob's bytes from byte ``start`` on (a player seeking in a recording), a chunk at
+        a time; ``Missing`` when there is none."""
         try:
-            yield from self._read(key)
+            yield from self._read(key, start)
         except Missing:
             raise
+        except FileNotFoundError:
+            raise Missing(self, key) from None
+
+    def size(self, key: str) -> int:
+        """The blob's length in bytes; ``Missing`` when there is none."""
+        try:
+            return self._size(key)
         except FileNotFoundError:
             raise Missing(self, key) from None
 
@@ -165,9 +178,13 @@ class LocalBlobStore(BlobStore):
             tmp.unlink(missing_ok=True)
         return n
 
-    def _read(self, key: str) -> Iterator[bytes]:
+    def _read(self, key: str, start: int = 0) -> Iterator[bytes]:
         with open(self.path(key), "rb") as f:
+            f.seek(start)
             yield from iter(lambda: f.read(CHUNK), b"")
+
+    def _size(self, key: str) -> int:
+        return self.path(key).stat().st_size
 
     def download(self, key: str, path: Path) -> int:
         try:
@@ -224,19 +241,28 @@ class DatabaseBlobStore(BlobStore):
             )
         return n
 
-    def _read(self, key: str) -> Iterator[bytes]:
+    def _read(self, key: str, start: int = 0) -> Iterator[bytes]:
         with self.engine.connect() as conn:
             count = conn.scalar(select(Blob.chunks).where(Blob.key == key))
         if count is None:
             raise FileNotFoundError(f"no blob {key!r} in the database")
-        for seq in range(count):
+        skip = start % CHUNK  # every chunk but the last is CHUNK bytes (_rechunk)
+        for seq in range(start // CHUNK, count):
             with self.engine.connect() as conn:  # not held between chunks
                 data = conn.scalar(
                     select(BlobChunk.data).where(BlobChunk.key == key, BlobChunk.seq == seq)
                 )
             if data is None:  # deleted while being read
                 raise FileNotFoundError(f"blob {key!r} was deleted while it was read")
-            yield data
+            yield data[skip:] if skip else data
+            skip = 0
+
+    def _size(self, key: str) -> int:
+        with self.engine.connect() as conn:
+            size = conn.scalar(select(Blob.size).where(Blob.key == key))
+        if size is None:
+            raise FileNotFoundError(f"no blob {key!r} in the database")
+        return size
 
     def sha256(self, key: str) -> str:
         with self.engine.connect() as conn:
@@ -292,9 +318,13 @@ class FsspecBlobStore(BlobStore):
                 self.fs.rm(tmp)
         return n
 
-    def _read(self, key: str) -> Iterator[bytes]:
+    def _read(self, key: str, start: int = 0) -> Iterator[bytes]:
         with self.fs.open(self._path(key), "rb") as f:
+            f.seek(start)
             yield from iter(lambda: f.read(CHUNK), b"")
+
+    def _size(self, key: str) -> int:
+        return int(self.fs.size(self._path(key)))
 
     def exists(self, key: str) -> bool:
         return bool(self.fs.isfile(self._path(key)))

@@ -8,6 +8,7 @@ workspace), so conversations read the same way everywhere.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -21,6 +22,10 @@ from sessionlens.permissions import Action, Actor, require
 
 #: How many of the newest messages a chat opens with; older ones load on demand.
 WINDOW = 200
+#: How long the console's address of a recording works (the player's and the download's,
+#: ``web/media.py``): a player stays on a page for hours and asks again whenever the listener
+#: seeks. Signing out or a password reset ends it early; it names one recording.
+RECORDING_LINK_MINUTES = 12 * 60
 #: Characters of a message read and shown at first; a longer one offers "Show all" (full_text).
 TEXT_PREVIEW = 5_000
 
@@ -227,6 +232,50 @@ def attachment_content(
             raise NotFound(f"The file of attachment {attachment_id} is missing")
         return row.file_name, mime, (store or blobs.default_store()).get(key)
     return row.file_name, mime, row.content
+
+
+@dataclass(frozen=True)
+class RecordingFile:
+    """A session's call recording as a player or a download reads it: a byte range at a time,
+    never the whole file in memory."""
+
+    file_name: str
+    mime_type: str  # cleaned: safe in a Content-Type header (media.safe_mime)
+    size: int
+    key: str | None  # in the blob store; None for one kept in the database row (``inline``)
+    inline: bytes | None
+    store: blobs.BlobStore | None
+
+    def chunks(self, start: int = 0) -> Iterator[bytes]:
+        """The bytes from ``start`` on."""
+        if self.inline is not None:
+            yield self.inline[start:]
+        elif self.key is not None and self.store is not None:
+            yield from self.store.chunks(self.key, start)
+
+
+def recording_file(
+    db: Session, attachment_id: int, *, actor: Actor, store: blobs.BlobStore | None = None
+) -> RecordingFile:
+    """The call recording ``attachment_id`` of the actor's tenant, ready to stream; NotFound for
+    another tenant's, for a chat attachment and for one whose file is gone from the store."""
+    require(actor, Action.VIEW_SESSIONS)
+    row = db.execute(
+        select(Attachment.file_name, Attachment.mime_type, Attachment.storage_key).where(
+            Attachment.tenant_id == actor.tenant_id,
+            Attachment.id == attachment_id,
+            Attachment.is_recording,
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"Recording {attachment_id} not found")
+    mime = media.safe_mime(row.mime_type)
+    if row.storage_key is None:
+        data = db.scalar(select(Attachment.content).where(Attachment.id == attachment_id)) or b""
+        return RecordingFile(row.file_name, mime, len(data), None, data, None)
+    store = store or blobs.default_store()
+    size = store.size(row.storage_key)  # Missing (a NotFound) when the file is gone
+    return RecordingFile(row.file_name, mime, size, row.storage_key, None, store)
 
 
 def attachment_files(

@@ -58,6 +58,19 @@ def test_a_recording_comes_back_byte_for_byte_in_chunks(store, tmp_path):
     store.delete(key)
     assert not store.exists(key) and list(store.keys()) == []
     store.delete(key)  # deleting what is gone is no error
+
+
+@pytest.mark.parametrize("start", [0, 1, CHUNK - 1, CHUNK, 2 * CHUNK + 7, 3 * CHUNK + 12344])
+def test_a_player_seeking_reads_from_any_byte(store, start):
+    """A browser's player asks for the recording from where the listener jumped to; every store
+    gives the bytes from there on and the length the response announces."""
+    data = _audio(3 * CHUNK + 12345)
+    key = store.put(data, suffix=".wav")
+    assert store.size(key) == len(data)
+    assert b"".join(store.chunks(key, start)) == data[start:]
+    store.delete(key)
+    with pytest.raises(NotFound):
+        store.size(key)
     with pytest.raises(FileNotFoundError):
         store.get(key)
 

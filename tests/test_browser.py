@@ -9,6 +9,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+import wave
 from pathlib import Path
 
 import pytest
@@ -656,7 +657,23 @@ def test_import_a_recording_and_watch_it_fill_in(page, server, tmp_path):
     expect(main.get_by_text(re.compile(r"router password", re.IGNORECASE))).to_be_visible(
         timeout=90_000
     )
-    expect(main.get_by_role("button", name="Download recording")).to_be_visible()
+    # The recording streams from the server: the player reads how long the call is, and the
+    # download link saves the file under its name, byte for byte.
+    player = main.get_by_test_id("sl-recording-player")
+    expect(player).to_be_visible()
+    duration = player.evaluate(
+        """a => new Promise((done, fail) => {
+            a.addEventListener('loadedmetadata', () => done(a.duration));
+            a.addEventListener('error', () => fail(new Error('player: ' + a.error.code)));
+            a.preload = 'metadata'; a.load();
+        })"""
+    )
+    with wave.open(str(wav)) as w:
+        assert abs(duration - w.getnframes() / w.getframerate()) < 0.1
+    with page.expect_download() as got:
+        main.get_by_role("link", name="Download recording").click()
+    assert got.value.suggested_filename == "support-call.wav"
+    assert Path(got.value.path()).read_bytes() == wav.read_bytes()
     page.screenshot(path=str(SHOTS / "imported.png"))
 
 

@@ -14,6 +14,7 @@ Errors are JSON: ``{"error": "...", "errors": ["$.messages[3].sent_at: not a dat
 | ``POST /api/v1/sessions/{id}/finish`` | ``{"finished_at"?, "status"?}`` | finish |
 | ``POST /api/v1/sessions/{id}/handover`` | ``{"trigger", "reason"}`` | hand over to a human |
 | ``POST /api/v1/sessions/{id}/assignee`` | ``{"is_bot": false}`` | Intercom assignee change |
+| ``GET /recordings/{id}`` | ``?ticket=…&download=1`` | a recording for the console's player (``web/media.py``) |
 | ``GET /api/v1/sessions/export`` | ``?format=json|jsonl|csv&agent=NAME`` | stream an export |
 | ``POST /api/v1/recordings`` | the audio file; ``?agent=NAME&file_name=call.wav&channel=sip&external_id=ID`` | a voice session, transcription queued (201); the same ``external_id`` again: the session there (200) |
 | ``GET /api/v1/jobs/{job_id}`` | | a transcription's status, progress and error |
@@ -61,6 +62,7 @@ from sessionlens.errors import BadInput, DomainError, NotFound, PermissionDenied
 from sessionlens.permissions import Actor
 from sessionlens.settings import get_settings
 from sessionlens.strict import MAX_BIG_ID
+from web import media
 from web.db import RETRY_AFTER_SECONDS, sessions
 
 T = TypeVar("T")
@@ -357,10 +359,10 @@ def stream_export(
             )
 
     name = export.file_name(tenant, fmt, what, dt.date.today())
-    media = {"json": "application/json", "jsonl": "application/x-ndjson", "csv": "text/csv"}[fmt]
+    mime = {"json": "application/json", "jsonl": "application/x-ndjson", "csv": "text/csv"}[fmt]
     return StreamingResponse(
         chunks(),
-        media_type=f"{media}; charset=utf-8",
+        media_type=f"{mime}; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
@@ -607,6 +609,7 @@ _ROUTES: list[tuple[str, Callable[[Request], Awaitable[Response]], list[str]]] =
     ("/healthz", healthz, ["GET"]),
     ("/metrics", metrics_page, ["GET"]),
     ("/export/sessions", download_export, ["GET"]),
+    ("/recordings/{attachment_id}", media.recording, ["GET"]),
     ("/readyz", readyz, ["GET"]),
     (f"{_BASE}/export", export_sessions, ["GET"]),
     ("/api/v1/outbox", outbox, ["GET"]),

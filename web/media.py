@@ -1,0 +1,130 @@
+"""A voice session's recording, streamed to the console's player and its "Download recording".
+
+``GET /recordings/{id}?ticket=…`` (``&download=1`` for a download). The Sessions page signs
+the ticket for the user who sees the session (``sessionlens.auth.issue_ticket``, valid
+``chat.RECORDING_LINK_MINUTES``), so the route works whichever way they signed in; the domain checks, when the ticket is used, that the user is
+still active and may read the tenant's sessions. The file is read from the blob store a chunk at a
+time, from where a ``Range`` request asks: a listener who jumps to minute 40 of a two-hour call
+gets the bytes from there, and no process holds the whole file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from urllib.parse import quote
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from sessionlens import auth, chat, strict
+from sessionlens.chat import RecordingFile
+from sessionlens.errors import DomainError, NotFound, PermissionDenied
+from web.db import sessions
+
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+
+
+class Unsatisfiable(Exception):
+    """A ``Range`` that starts past the end of the file (answered 416)."""
+
+
+def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """The first and last byte a ``Range`` header asks for, or None for the whole file. Only a
+    single range of bytes is served as a range; a header that is not one (several ranges, another
+    unit, nonsense) gets the whole file, as HTTP allows."""
+    m = _RANGE.fullmatch((header or "").strip())
+    if m is None or not (m[1] or m[2]) or len(m[1]) > 18 or len(m[2]) > 18:
+        return None
+    if not m[1]:  # the last N bytes
+        suffix = int(m[2])
+        if suffix == 0 or size == 0:
+            raise Unsatisfiable
+        return max(0, size - suffix), size - 1
+    first = int(m[1])
+    last = int(m[2]) if m[2] else size - 1
+    if m[2] and last < first:
+        return None  # not a range
+    if first >= size:
+        raise Unsatisfiable
+    return first, min(last, size - 1)
+
+
+def disposition(kind: str, file_name: str) -> str:
+    """A Content-Disposition header naming the uploaded file (the uploader's text): an ASCII
+    fallback with quotes, backslashes and control characters replaced, and the name in UTF-8."""
+    fallback = "".join(c if " " <= c < "\x7f" and c not in '"\\' else "_" for c in file_name)
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(file_name, safe='')}"
+
+
+def _problem(status: int, error: str) -> JSONResponse:
+    return JSONResponse({"error": error, "errors": [error]}, status_code=status)
+
+
+def _part(chunks: Iterator[bytes], length: int) -> Iterator[bytes]:
+    """The first ``length`` bytes of ``chunks``."""
+    for chunk in chunks:
+        if length <= 0:
+            return
+        yield chunk[:length]
+        length -= len(chunk)
+
+
+async def recording(request: Request) -> Response:
+    """The recording a page's ticket names, whole or the byte range asked for."""
+    raw = request.path_params.get("attachment_id", "")
+    try:
+        attachment_id = strict.ident(raw, "recording", big=True)
+    except DomainError:
+        return _problem(404, f"Recording {strict.quote(raw)} not found")
+    ticket = request.query_params.get("ticket", "")
+    now = dt.datetime.now(dt.UTC)
+
+    def prepare() -> RecordingFile | None:
+        with sessions()() as db:
+            held = auth.ticket_holder(db, ticket, secret=auth.app_secret(), now=now)
+            if held is None or held[1].get("recording") != attachment_id:
+                return None
+            return chat.recording_file(db, attachment_id, actor=held[0])
+
+    try:
+        rec = await run_in_threadpool(prepare)
+    except NotFound as err:
+        return _problem(404, str(err))
+    except PermissionDenied as err:  # a role taken away since the page was drawn
+        return _problem(403, str(err))
+    if rec is None:
+        return _problem(401, "This recording's link has expired: open the session again")
+    download = request.query_params.get("download") == "1"
+    playable = rec.mime_type.startswith(("audio/", "video/"))
+    headers = {
+        "Accept-Ranges": "bytes",
+        "Content-Disposition": disposition(
+            "attachment" if download or not playable else "inline", rec.file_name
+        ),
+        # The ticket makes the address this user's; a reload or a seek may reuse what was read.
+        "Cache-Control": "private, max-age=3600",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "sandbox",  # never a page of this site, whatever was uploaded
+    }
+    media_type = rec.mime_type if playable else "application/octet-stream"
+    try:
+        span = byte_range(request.headers.get("range"), rec.size)
+    except Unsatisfiable:
+        return Response(
+            status_code=416, headers={**headers, "Content-Range": f"bytes */{rec.size}"}
+        )
+    if span is None:
+        first, last, status = 0, rec.size - 1, 200
+    else:
+        (first, last), status = span, 206
+        headers["Content-Range"] = f"bytes {first}-{last}/{rec.size}"
+    length = last - first + 1
+    headers["Content-Length"] = str(length)
+    if request.method == "HEAD":
+        return Response(status_code=status, headers=headers, media_type=media_type)
+    return StreamingResponse(
+        _part(rec.chunks(first), length), status_code=status, headers=headers, media_type=media_type
+    )
