@@ -52,6 +52,7 @@ _CSS = (
     "padding:0.25rem 0.75rem;border:1px solid rgba(128,128,128,0.35);border-radius:0.5rem;"
     "color:inherit!important;text-decoration:none!important;white-space:nowrap}"
     ".sl-rec-dl:hover{border-color:#ff4b4b;color:#ff4b4b!important}"
+    ".sl-rec-dl:focus-visible{outline:2px solid #ff4b4b;outline-offset:2px}"
     ".sl-rec-dl::before{content:'';width:1.1rem;height:1.1rem;background:currentColor;"
     "-webkit-mask:var(--sl-dl) center/contain no-repeat;mask:var(--sl-dl) center/contain no-repeat}"
     ".sl-rec{--sl-dl:url(\"data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' "
@@ -62,7 +63,7 @@ _CSS = (
 
 
 def _recording(row: DeltaGenerator, rec: AttachmentInfo, actor: Actor) -> None:
-    """ "Download recording" beside the other actions, and a player under them. Both stream the
+    """The "Download recording" link beside the other actions, and a player under them. Both stream the
     file from the server's recording route (web/media.py) when the user asks for it: nothing is
     read here, and a player that seeks reads only from where it jumps to."""
     url = recording_url(rec.id, actor)
