@@ -42,9 +42,20 @@ def import_dialog(actor: Actor, tz: str) -> None:
         key="import_file",
         max_upload_size=settings.max_upload_mb,
     )
-    agents = run_action(lambda db: filter_options.agents(db, actor=actor)) or []
+    agents, voice = run_action(
+        lambda db: (
+            filter_options.agents(db, actor=actor),
+            filter_options.voice_agent(db, actor=actor),
+        )
+    ) or ([], None)
     names = {c.id: c.label for c in agents}
-    agent = st.selectbox("AI agent", list(names), format_func=names.__getitem__, key="import_agent")
+    agent = st.selectbox(
+        "AI agent",
+        list(names),
+        index=list(names).index(voice) if voice in names else 0,  # the agent that takes calls
+        format_func=names.__getitem__,
+        key="import_agent",
+    )
     channel = st.selectbox(
         "Channel",
         list(CHANNELS),

@@ -5,12 +5,14 @@ Customers are searched, never listed: a tenant can have hundreds of thousands of
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from db.models import Agent, ChatSession, Customer, Tenant, User
+from sessionlens.channels import VOICE_CHANNELS
 from sessionlens.customers import customer_name_key
 from sessionlens.errors import BadInput
 from sessionlens.filters import SessionFilter
@@ -29,6 +31,23 @@ def agents(db: Session, *, actor: Actor) -> list[Choice]:
         select(Agent.id, Agent.name).where(Agent.tenant_id == actor.tenant_id).order_by(Agent.name)
     )
     return [Choice(str(i), n) for i, n in rows]
+
+
+def voice_agent(db: Session, *, actor: Actor) -> str | None:
+    """The id of the agent that took the tenant's newest call (a session on a voice channel): what
+    an imported call recording most likely belongs to. None when the tenant has had no calls."""
+    require(actor, Action.VIEW_SESSIONS)
+    newest: tuple[dt.datetime, int] | None = None
+    for channel in sorted(VOICE_CHANNELS):  # one index seek each (tenant, channel, started_at)
+        row = db.execute(
+            select(ChatSession.started_at, ChatSession.agent_id)
+            .where(ChatSession.tenant_id == actor.tenant_id, ChatSession.channel == channel)
+            .order_by(ChatSession.started_at.desc(), ChatSession.id.desc())
+            .limit(1)
+        ).first()
+        if row is not None and (newest is None or row.started_at > newest[0]):
+            newest = (row.started_at, row.agent_id)
+    return str(newest[1]) if newest else None
 
 
 def human_agents(db: Session, *, actor: Actor) -> list[Choice]:

@@ -32,8 +32,8 @@ class Action(enum.StrEnum):
 
 _READ = frozenset({Action.VIEW_SESSIONS, Action.VIEW_TRACES})
 # Admin: everything. Lead (a support lead): everything but what only an admin may. Operator: works
-# sessions (hand over, import, export, edit contacts, the Human Agents workspace). Viewer: reads sessions, chats, logs and the
-# 360 View. User: signed in, no sessions at all.
+# sessions (hand over, import, export, edit contacts, the Human Agents workspace). Viewer: reads
+# sessions, chats, logs and the 360 View. User: signed in, no sessions at all.
 _ALLOWED: dict[str, frozenset[Action]] = {
     Role.ADMIN: frozenset(Action),
     Role.LEAD: frozenset(Action) - {Action.ADMINISTER},

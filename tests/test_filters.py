@@ -196,6 +196,37 @@ def test_countries_list_those_in_use(db):
     assert {"GB", "SE", "US"} <= codes
 
 
+def test_an_imported_call_goes_to_the_agent_that_takes_calls(db):
+    """The import dialog's AI agent starts at the agent of the tenant's newest call; a tenant
+    with no calls has none to suggest, and another tenant's calls do not count."""
+    from db.models import Agent
+    from sessionlens.channels import VOICE_CHANNELS
+
+    who = actor(db)
+    newest = db.scalars(
+        select(ChatSession)
+        .where(ChatSession.tenant_id == who.tenant_id, ChatSession.channel.in_(VOICE_CHANNELS))
+        .order_by(ChatSession.started_at.desc())
+    ).first()
+    assert filter_options.voice_agent(db, actor=who) == str(newest.agent_id)
+    assert db.get(Agent, newest.agent_id).name == "Echo (Voice)"  # the demo's voice agent
+    # the newest call taken by another agent changes the suggestion
+    other = db.scalar(
+        select(Agent.id).where(Agent.tenant_id == who.tenant_id, Agent.id != newest.agent_id)
+    )
+    newest.agent_id = other
+    db.flush()
+    assert filter_options.voice_agent(db, actor=who) == str(other)
+    # no calls in the tenant: nothing to suggest, whatever other tenants have
+    db.execute(
+        ChatSession.__table__.update()
+        .where(ChatSession.tenant_id == who.tenant_id, ChatSession.channel.in_(VOICE_CHANNELS))
+        .values(channel="web")
+    )
+    assert filter_options.voice_agent(db, actor=who) is None
+    assert filter_options.voice_agent(db, actor=actor(db, 1)) is not None
+
+
 # --- the URL form -------------------------------------------------------------------------------
 
 

@@ -653,6 +653,14 @@ def test_a_viewer_sees_every_action_disabled_with_the_reason(app_db):
     assert edit.disabled and edit.proto.help == "You do not have permission to edit customers"
 
 
+def test_import_dialog_starts_at_the_agent_that_takes_calls(app_db):
+    at = _run()
+    at.button(key="import_open").click().run()
+    agent = at.selectbox(key="import_agent")
+    assert agent.value is not None and agent.format_func(agent.value) == "Echo (Voice)"
+    assert at.selectbox(key="import_channel").value == "sip"
+
+
 def test_export_dialog_offers_a_signed_download_link(app_db):
     at = _run()
     at.button(key="export_open").click().run()
