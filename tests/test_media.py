@@ -147,6 +147,13 @@ def test_a_seek_reads_the_range_asked_for(app_db, stored, client, header, status
         assert got.headers["content-length"] == str(last - first + 1)
 
 
+def test_a_head_request_tells_the_length_and_sends_nothing(app_db, stored, client):
+    got = client.head(_url(app_db, stored["mine"]), headers={"Range": "bytes=0-99"})
+    assert got.status_code == 206 and got.content == b""
+    assert got.headers["content-length"] == "100"
+    assert got.headers["content-range"] == f"bytes 0-99/{len(AUDIO)}"
+
+
 def test_a_range_past_the_end_is_refused_with_the_length(app_db, stored, client):
     got = client.get(_url(app_db, stored["mine"]), headers={"Range": f"bytes={len(AUDIO)}-"})
     assert got.status_code == 416 and got.headers["content-range"] == f"bytes */{len(AUDIO)}"
