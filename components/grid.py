@@ -169,7 +169,16 @@ def _options(sort_key: str, initial_selection: list[str]) -> dict:
         autoSizeStrategy={"type": "fitGridWidth"},
     )
     if initial_selection:
-        gb.configure_grid_options(initialState={"rowSelection": initial_selection})
+        gb.configure_grid_options(
+            initialState={"rowSelection": initial_selection},
+            # A link to a session further down the page, or another sort's grid: the open
+            # session's row is scrolled into the middle of the table once, when the grid first
+            # shows its rows (not on Load More or a redraw, which keep the reader's place).
+            onFirstDataRendered=JsCode("""function(e) {
+                const node = e.api.getSelectedNodes()[0];
+                if (node) e.api.ensureNodeVisible(node, 'middle');
+            }"""),
+        )
     gb.configure_default_column(
         sortable=False,
         resizable=True,

@@ -348,6 +348,29 @@ def test_deep_link_opens_the_session(page, server):
     expect(page.get_by_text("started the session at").first).to_be_visible()
 
 
+def test_a_link_to_a_session_down_the_page_shows_its_row(page, server):
+    """A link to a session that is on the table's first page but below its fold: the table opens
+    scrolled to the session's row, selected, next to its chat."""
+    from playwright.sync_api import expect
+
+    base, engine = server
+    with engine.connect() as conn:
+        tenant = conn.scalar(select(ChatSession.tenant_id).order_by(ChatSession.id).limit(1))
+        sid = conn.scalar(
+            select(ChatSession.id)
+            .where(ChatSession.tenant_id == tenant)
+            .order_by(ChatSession.started_at.desc(), ChatSession.id.desc())
+            .offset(40)
+            .limit(1)
+        )
+    page.goto(f"{base}/?session={sid}")
+    row = _row(page, sid)
+    expect(row).to_have_class(re.compile(r"\bag-row-selected\b"), timeout=60_000)
+    expect(row).to_be_in_viewport()
+    box, view = row.bounding_box(), _grid(page).locator(".ag-body-viewport").bounding_box()
+    assert view["y"] <= box["y"] and box["y"] + box["height"] <= view["y"] + view["height"]
+
+
 def test_filter_by_ip_in_the_dialog_then_reset(page, server):
     from playwright.sync_api import expect
 
