@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
 from sqlalchemy import func, select
 
@@ -100,6 +101,40 @@ def test_a_long_demo_conversation_never_repeats_itself(db):
     assert any(follow_ups & set(texts) for texts in long.values())
     openers = {t.lines[0] for t in content.TOPICS}
     assert all(len(openers & set(texts)) == 1 for texts in long.values())
+
+
+def test_a_demo_conversation_stays_in_its_customers_language(db):
+    """A customer who wrote in German, Russian or Japanese is answered in that language by the AI
+    and, after a handover, by the person and their Copilot drafts; the customer thanks them in it."""
+    from sessionlens.demo import content
+
+    language: dict[str, str] = {}
+    patterns: list[tuple[re.Pattern[str], str]] = []
+    for topic in content.TOPICS:
+        for line in [*topic.lines, topic.follow_up or ""]:
+            language[line] = topic.language
+    for lang in content.HUMAN_LINES:
+        for line in [*content.HUMAN_LINES[lang], *content.DRAFTS[lang], content.THANKS[lang]]:
+            if "{name}" in line:
+                patterns.append((re.compile(re.escape(line).replace(r"\{name\}", ".+")), lang))
+            else:
+                language[line] = lang
+    rows = db.execute(
+        select(Message.session_id, Message.text).where(
+            Message.author_kind.in_(
+                [AuthorKind.CUSTOMER, AuthorKind.AI, AuthorKind.HUMAN, AuthorKind.COPILOT_DRAFT]
+            )
+        )
+    ).all()
+    spoken: dict[int, set[str]] = {}
+    for sid, text in rows:
+        lang = language.get(text) or next((g for p, g in patterns if p.fullmatch(text)), None)
+        if lang is not None:
+            spoken.setdefault(sid, set()).add(lang)
+    assert not {sid: langs for sid, langs in spoken.items() if len(langs) > 1}
+    # what only comes after a handover: the demo has such sessions in every language
+    after = {t: g for g in content.THANKS for t in [content.THANKS[g], *content.DRAFTS[g]]}
+    assert {after[t] for _, t in rows if t in after} == {"en", "de", "ru", "ja"}
 
 
 def test_demo_sessions_carry_parameters_results_and_real_locations(db):

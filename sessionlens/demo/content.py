@@ -203,12 +203,43 @@ TOPICS = [
     ),
 ]
 
-HUMAN_LINES = [
-    "Hi, this is {name} from the support team. I've read the conversation and I'll take it from here.",
-    "I've checked with our warehouse: your parcel will be re-sent today with express shipping.",
-    "I've added a €10 voucher to your account for the trouble.",
-    "Is there anything else I can do for you today?",
-]
+# What the human agent says after a handover, in the conversation's language (a customer who wrote
+# in Russian is answered in Russian by the person too), and the customer's thanks after the first.
+HUMAN_LINES = {
+    "en": [
+        "Hi, this is {name} from the support team. I've read the conversation and I'll take it "
+        "from here.",
+        "I've checked with our warehouse: your parcel will be re-sent today with express shipping.",
+        "I've added a €10 voucher to your account for the trouble.",
+        "Is there anything else I can do for you today?",
+    ],
+    "de": [
+        "Hallo, hier ist {name} vom Support-Team. Ich habe das Gespräch gelesen und übernehme ab "
+        "hier.",
+        "Ich habe mit unserem Lager gesprochen: Ihr Paket geht heute per Express noch einmal raus.",
+        "Für die Umstände habe ich Ihrem Konto einen Gutschein über 10 € gutgeschrieben.",
+        "Kann ich sonst noch etwas für Sie tun?",
+    ],
+    "ru": [
+        "Здравствуйте, на связи {name} из службы поддержки. Всю переписку вижу, дальше вопросом "
+        "займусь я.",
+        "Связались со складом: сегодня отправим посылку повторно экспресс-доставкой.",
+        "За доставленные неудобства на ваш счёт начислен ваучер на 10 €.",
+        "Могу ли я ещё чем-нибудь помочь?",
+    ],
+    "ja": [
+        "サポート担当の{name}です。これまでのやり取りを確認しましたので、ここからは私が対応いたします。",
+        "倉庫に確認いたしました。本日、速達で再発送いたします。",
+        "お詫びとして、お客様のアカウントに10ユーロ分のクーポンを追加いたしました。",
+        "ほかに何かお手伝いできることはございますか？",
+    ],
+}
+THANKS = {
+    "en": "Thank you, that would be great.",
+    "de": "Danke, das wäre super.",
+    "ru": "Спасибо, это было бы здорово.",
+    "ja": "ありがとうございます、助かります。",
+}
 
 # Why the AI handed a conversation over, by trigger (the Handoffs page's rows).
 HANDOFF_REASONS = {
@@ -220,14 +251,38 @@ HANDOFF_REASONS = {
     HandoffTrigger.MANUAL: ["Taken over from the console"],
 }
 
-# Copilot's suggestion before each of HUMAN_LINES, which the human agent then edits and sends.
-DRAFTS = [
-    "Hello, I'm taking over from our assistant. I've read the conversation and I'm here to help.",
-    "I've checked with the warehouse: we can re-send your parcel today with express shipping at "
-    "no cost.",
-    "I'm sorry for the trouble. As an apology, I can add a €10 voucher to your account.",
-    "Is there anything else I can help you with today?",
-]
+# Copilot's suggestion before each of HUMAN_LINES, in the same language, which the human agent
+# then edits and sends.
+DRAFTS = {
+    "en": [
+        "Hello, I'm taking over from our assistant. I've read the conversation and I'm here to "
+        "help.",
+        "I've checked with the warehouse: we can re-send your parcel today with express shipping "
+        "at no cost.",
+        "I'm sorry for the trouble. As an apology, I can add a €10 voucher to your account.",
+        "Is there anything else I can help you with today?",
+    ],
+    "de": [
+        "Hallo, ich übernehme von unserem Assistenten. Ich habe das Gespräch gelesen und helfe "
+        "Ihnen gern weiter.",
+        "Laut Lager können wir Ihr Paket heute kostenlos per Express neu verschicken.",
+        "Entschuldigen Sie die Umstände. Ich kann Ihrem Konto einen Gutschein über 10 € "
+        "gutschreiben.",
+        "Kann ich Ihnen sonst noch weiterhelfen?",
+    ],
+    "ru": [
+        "Здравствуйте! Дальше с вами сотрудник поддержки: переписку вижу, помогу разобраться.",
+        "Склад подтвердил: можем бесплатно отправить посылку повторно сегодня экспресс-доставкой.",
+        "Приносим извинения за неудобства. Могу начислить на ваш счёт ваучер на 10 €.",
+        "Чем ещё могу помочь?",
+    ],
+    "ja": [
+        "アシスタントから引き継ぎました。これまでのやり取りを確認し、対応いたします。",
+        "倉庫に確認したところ、本日無料で速達にて再発送できます。",
+        "ご迷惑をおかけして申し訳ございません。お詫びとして10ユーロ分のクーポンをお付けできます。",
+        "ほかにお手伝いできることはございますか？",
+    ],
+}
 
 NOTES = [
     "Customer is upset about the second delay this month — offer a voucher.",

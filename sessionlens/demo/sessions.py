@@ -123,9 +123,10 @@ def session(
             accepted = None if msgs.stopped else (msgs.last, human[0])
             if rng.random() < 0.4:
                 msgs.say(AuthorKind.PRIVATE_NOTE, rng.choice(C.NOTES), user=human[0])
-            for k, line in enumerate(C.HUMAN_LINES[: rng.randint(1, 4)]):
+            said = C.HUMAN_LINES[topic.language]  # the customer's language, the person's too
+            for k, line in enumerate(said[: rng.randint(1, len(said))]):
                 if mode == Mode.COPILOT:
-                    msgs.say(AuthorKind.COPILOT_DRAFT, C.DRAFTS[k], user=human[0])
+                    msgs.say(AuthorKind.COPILOT_DRAFT, C.DRAFTS[topic.language][k], user=human[0])
                 msgs.say(
                     AuthorKind.HUMAN,
                     line.format(name=human[1].split()[0]),
@@ -134,7 +135,7 @@ def session(
                 )
                 if k == 0:
                     first_reply = None if msgs.stopped else msgs.last
-                    msgs.say(AuthorKind.CUSTOMER, "Thank you, that would be great.")
+                    msgs.say(AuthorKind.CUSTOMER, C.THANKS[topic.language])
     finished = None if active else msgs.last + dt.timedelta(seconds=rng.randint(30, 600))
     if finished is not None and finished > ctx.now:
         finished = None  # it would close in the future: it is still running
