@@ -199,6 +199,22 @@ def test_only_decodable_images_are_previewed(mime, data, previewable):
     assert media.previewable_image(mime, data) is previewable
 
 
+def test_an_image_is_decoded_once_however_often_its_chat_is_drawn(monkeypatch):
+    """A chat is drawn again on every click in its session; the photo in it is decoded the first
+    time only, and a damaged copy of it is judged on its own."""
+    opened = []
+    real = Image.open
+    monkeypatch.setattr(Image, "open", lambda *a, **k: opened.append(1) or real(*a, **k))
+    out = io.BytesIO()
+    Image.new("RGB", (9, 7), "teal").save(out, "PNG")  # an image no other test shows
+    photo = out.getvalue()
+    for _ in range(3):
+        assert media.previewable_image("image/png", photo) is True
+    assert len(opened) == 1
+    assert media.previewable_image("image/png", photo[:40]) is False
+    assert len(opened) == 2
+
+
 @pytest.mark.parametrize(
     "raw, clean",
     [
