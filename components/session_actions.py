@@ -58,30 +58,48 @@ _CSS = (
     ".sl-rec{--sl-dl:url(\"data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' "
     "viewBox='0 0 24 24'%3E%3Cpath d='M5 20h14v-2H5v2zm14-11h-4V3H9v6H5l7 7 7-7z'/%3E%3C/svg%3E\")}"
     ".sl-rec audio{width:100%;max-width:32rem;height:2.5rem;margin-top:0.25rem}"
+    ".sl-rec-line{display:flex;flex-wrap:wrap;align-items:center;gap:0.75rem}"
+    ".sl-rec-line .sl-rec:first-child{flex:1 1 16rem;max-width:32rem}"
+    ".sl-rec-line audio{margin-top:0}"
     "</style>"
 )
 
 
 def _recording(row: DeltaGenerator, rec: AttachmentInfo, actor: Actor) -> None:
-    """The "Download recording" link beside the other actions, and a player under them. Both stream the
-    file from the server's recording route (web/media.py) when the user asks for it: nothing is
-    read here, and a player that seeks reads only from where it jumps to."""
+    """The "Download recording" link beside the other actions, and a player under them. Both
+    stream the file from the server's recording route (web/media.py) when the user asks for it:
+    nothing is read here, and a player that seeks reads only from where it jumps to."""
+    parts = recording_html(rec, actor)
+    if parts is not None:
+        row.html(_CSS + parts[0], width="content")
+        st.html(parts[1])
+
+
+def recording_line(rec: AttachmentInfo, actor: Actor) -> None:
+    """The player and "Download recording" on one line, under a call's conversation in the
+    360 View."""
+    parts = recording_html(rec, actor)
+    if parts is not None:
+        st.html(_CSS + f'<div class="sl-rec-line">{parts[1]}{parts[0]}</div>')
+
+
+def recording_html(rec: AttachmentInfo, actor: Actor) -> tuple[str, str] | None:
+    """The download link and the player of a recording, as HTML (every value escaped)."""
     url = recording_url(rec.id, actor)
     if url is None:
-        return
+        return None
     href = html.escape(url)
     name = html.escape(rec.file_name)
-    row.html(
-        _CSS
-        + f'<div class="sl-rec"><a class="sl-rec-dl" href="{href}&amp;download=1" download="{name}"'
-        + ' target="_self" data-testid="sl-recording-download">Download recording</a></div>',
-        width="content",
+    link = (
+        f'<div class="sl-rec"><a class="sl-rec-dl" href="{href}&amp;download=1" download="{name}"'
+        ' target="_self" data-testid="sl-recording-download">Download recording</a></div>'
     )
-    st.html(
-        f'<div class="sl-rec"><audio controls preload="none" src="{href}"'
-        + f' title="{name}" aria-label="Recording of the call: {name}"'
-        + ' data-testid="sl-recording-player"></audio></div>'
+    player = (
+        f'<div class="sl-rec"><audio controls preload="none" src="{href}" title="{name}"'
+        f' aria-label="Recording of the call: {name}" data-testid="sl-recording-player"></audio>'
+        "</div>"
     )
+    return link, player
 
 
 def recording_url(attachment_id: int, actor: Actor) -> str | None:

@@ -10,6 +10,7 @@ from components.chat import message_window, render_conversation
 from components.contact import contact_block
 from components.data import current_actor, run_action
 from components.markdown import md_escape
+from components.session_actions import recording_line
 from sessionlens import chat, customers, filter_options, identity, strict
 from sessionlens.channels import channel_info
 from sessionlens.timefmt import local
@@ -108,3 +109,5 @@ with history:
             )
             if (conv := chats.get(h.id)) is not None:
                 render_conversation(conv, tz, actor=actor, session_id=h.id)
+                if conv.recording is not None:  # a call: listen to it here too
+                    recording_line(conv.recording, actor)

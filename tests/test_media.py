@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -234,3 +234,32 @@ def test_a_session_without_a_recording_shows_neither(app_db, stored):
     at = appdb.run_app({"session": str(sid)})
     body = "".join(h.proto.body for h in at.get("html"))
     assert "<audio" not in body and "Download recording" not in body
+
+
+def test_the_360_view_plays_a_customers_calls(app_db, stored, client):
+    """Under each call in a customer's history, its player and download, signed as on the
+    Sessions page; a chat session has neither."""
+    with Session(app_db) as db:
+        customer = db.scalar(
+            select(ChatSession.customer_id).where(
+                ChatSession.customer_id.is_not(None),
+                ChatSession.id.in_(select(Attachment.session_id).where(Attachment.is_recording)),
+                ChatSession.tenant_id
+                == select(Attachment.tenant_id)
+                .where(Attachment.id == stored["mine"])
+                .scalar_subquery(),
+            )
+        )
+        calls = db.scalar(
+            select(func.count())
+            .select_from(Attachment)
+            .join(ChatSession, ChatSession.id == Attachment.session_id)
+            .where(Attachment.is_recording, ChatSession.customer_id == customer)
+        )
+    at = appdb.run_app({"customer": str(customer)}, "screens/customer.py")
+    body = "".join(h.proto.body for h in at.get("html"))
+    players = re.findall(r'<audio [^>]*src="([^"]+)"', body)
+    assert len(players) == calls >= 1
+    assert body.count(">Download recording</a>") == calls
+    got = client.get(html.unescape(players[0]), headers={"Range": "bytes=0-3"})
+    assert got.status_code == 206 and len(got.content) == 4
