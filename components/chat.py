@@ -644,11 +644,15 @@ def open_trace(session_id: int, clicked: str | None, actor: Actor) -> None:
     open_logs(session_id, tab="Trace Logs", focus=entry)
 
 
+#: How wide an image attachment is shown in a chat, in pixels.
+IMAGE_WIDTH = 260
+
+
 def _attachment(a: AttachmentInfo, content: tuple[str, str, bytes]) -> None:
     name, mime, data = content
-    if media.previewable_image(mime, data):
+    if (shown := media.preview(mime, data, IMAGE_WIDTH)) is not None:
         # A click on it opens it full size (``image_listener``), as the image's toolbar does.
-        st.image(data, caption=md_escape(name), width=260)
+        st.image(shown, caption=md_escape(name), width=IMAGE_WIDTH)
         return
     with st.container(border=True):
         st.markdown(f":material/description: **{md_escape(name)}**")

@@ -69,3 +69,57 @@ def _decodes(data: bytes) -> bool:
     except Exception:  # noqa: BLE001 - every way of failing to decode means "not previewable"
         return False
     return True
+
+
+def preview(mime: str, data: bytes, width: int) -> bytes | None:
+    """The image as a chat shows it, ``width`` pixels wide at most: None when it is not
+    previewable (``previewable_image``), the bytes themselves when they are narrow enough, else a
+    smaller copy, turned upright as the camera's EXIF orientation says (JPEG, or PNG where the
+    image has transparency). Remembered by the bytes' digest, so a chat drawn on every click in
+    its session does not decode and shrink a phone's photo every time (Streamlit would shrink it
+    to the element's width on each draw)."""
+    global _PREVIEW_BYTES
+    if not previewable_image(mime, data):
+        return None
+    key = (hashlib.blake2b(data, digest_size=16).digest(), width)
+    with _VERDICTS_LOCK:
+        known = _PREVIEWS.get(key)
+        if known is not None:
+            _PREVIEWS.move_to_end(key)
+            return known
+    small = _shrink(data, width)
+    with _VERDICTS_LOCK:
+        if key not in _PREVIEWS:
+            _PREVIEWS[key] = small
+            _PREVIEW_BYTES += len(small)
+        while _PREVIEW_BYTES > _PREVIEW_BYTES_KEPT and len(_PREVIEWS) > 1:
+            _PREVIEW_BYTES -= len(_PREVIEWS.popitem(last=False)[1])
+    return small
+
+
+#: Previews by (digest, width), the most recently used last, up to this many bytes in all.
+_PREVIEWS: OrderedDict[tuple[bytes, int], bytes] = OrderedDict()
+_PREVIEW_BYTES = 0
+_PREVIEW_BYTES_KEPT = 32 * 1024 * 1024
+
+
+def _shrink(data: bytes, width: int) -> bytes:
+    from PIL import Image, ImageOps
+
+    with Image.open(io.BytesIO(data)) as img:
+        turned = img.getexif().get(0x0112, 1) not in (1, None)  # EXIF orientation
+        if img.width <= width and not turned:
+            return data
+        upright = ImageOps.exif_transpose(img)
+        if upright.width > width:
+            upright = upright.resize(
+                (width, max(1, round(upright.height * width / upright.width))),
+                Image.Resampling.LANCZOS,
+            )
+        alpha = upright.mode in ("RGBA", "LA") or "transparency" in upright.info
+        out = io.BytesIO()
+        if alpha:
+            upright.save(out, "PNG", optimize=True)
+        else:
+            upright.convert("RGB").save(out, "JPEG", quality=85)
+        return out.getvalue()

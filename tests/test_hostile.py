@@ -215,6 +215,39 @@ def test_an_image_is_decoded_once_however_often_its_chat_is_drawn(monkeypatch):
     assert len(opened) == 2
 
 
+def _photo(size: tuple[int, int], mode: str = "RGB", fmt: str = "JPEG", **save) -> bytes:
+    out = io.BytesIO()
+    Image.new(mode, size, (200, 40, 40, 128)[: len(mode)]).save(out, fmt, **save)
+    return out.getvalue()
+
+
+def test_a_chat_shows_a_small_upright_copy_of_a_photo_made_once(monkeypatch):
+    """A phone's photo is shown as a copy as wide as the chat shows it, made the first time only;
+    an image already narrow enough is shown as it is; one the camera stored on its side is shown
+    upright; a transparent one keeps its transparency; a file that is no image shows none."""
+    wide = _photo((1200, 800))
+    opened = []
+    real = Image.open
+    monkeypatch.setattr(Image, "open", lambda *a, **k: opened.append(1) or real(*a, **k))
+    small = media.preview("image/jpeg", wide, 260)
+    assert small is not None and len(small) < len(wide)
+    with real(io.BytesIO(small)) as img:
+        assert (img.format, img.size) == ("JPEG", (260, 173))
+    first = len(opened)
+    assert media.preview("image/jpeg", wide, 260) == small and len(opened) == first
+    narrow = _photo((120, 90), fmt="PNG")
+    assert media.preview("image/png", narrow, 260) == narrow
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90° clockwise to view"
+    sideways = _photo((400, 200), exif=exif.tobytes())
+    with real(io.BytesIO(media.preview("image/jpeg", sideways, 260))) as img:
+        assert img.size == (200, 400)
+    clear = _photo((600, 300), "RGBA", "PNG")
+    with real(io.BytesIO(media.preview("image/png", clear, 260))) as img:
+        assert (img.format, img.mode, img.size) == ("PNG", "RGBA", (260, 130))
+    assert media.preview("image/png", b"not an image", 260) is None
+
+
 @pytest.mark.parametrize(
     "raw, clean",
     [
