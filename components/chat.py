@@ -17,6 +17,7 @@ from components import feedback
 from components.clipboard import copy_button
 from components.data import run_action
 from components.element_js import REWIRE_JS
+from components.file_links import signed_url
 from components.logs_view import open_logs
 from components.markdown import Highlight, md_escape, message_html
 from sessionlens import chat, logs, media, strict
@@ -184,8 +185,8 @@ def render_conversation(
     if not conv.messages and not conv.transcribing:
         st.info("No messages in this session yet.", icon=":material/forum:")
     wanted = [a.id for m in conv.messages for a in m.attachments]
-    files = (
-        (run_action(lambda db: chat.attachment_files(db, wanted, actor=actor)) or {})
+    images = (
+        (run_action(lambda db: chat.attachment_images(db, wanted, actor=actor)) or {})
         if wanted
         else {}
     )
@@ -203,7 +204,7 @@ def render_conversation(
             continue
         text, cut = _text(m, actor)
         run.append(bubble_html(m, tz, text, highlight, traced=m.id in traced))
-        with_files = [a for a in m.attachments if a.id in files]
+        with_files = m.attachments
         if m.author_kind == AuthorKind.COPILOT_DRAFT or cut or with_files:
             flush()
             _under(
@@ -211,7 +212,7 @@ def render_conversation(
                 session_id,
                 actor,
                 cut=cut,
-                files=[(a, files[a.id]) for a in with_files],
+                files=[(a, images.get(a.id)) for a in with_files],
                 use_draft=use_draft,
             )
     flush()
@@ -307,7 +308,7 @@ def _under(
     actor: Actor,
     *,
     cut: bool,
-    files: list[tuple[AttachmentInfo, tuple[str, str, bytes]]],
+    files: list[tuple[AttachmentInfo, bytes | None]],
     use_draft: Callable[[str], None] | None = None,
 ) -> None:
     """The widgets of one message, under its bubble: Copy or "Use draft", "Show all", files."""
@@ -335,7 +336,7 @@ def _under(
                 args=(f"full_{m.id}", True),
             )
         for a, content in files:
-            _attachment(a, content)
+            _attachment(a, content, actor)
 
 
 # Up to 640 pixels of window Streamlit stacks a page's columns, so the chat of a session picked
@@ -646,26 +647,43 @@ def open_trace(session_id: int, clicked: str | None, actor: Actor) -> None:
 
 #: How wide an image attachment is shown in a chat, in pixels.
 IMAGE_WIDTH = 260
+#: A file's card: its name, type and size, and a Download link drawn like Streamlit's button.
+FILE_CARD_CSS = (
+    "<style>"
+    ".sl-file{border:1px solid rgba(49,51,63,0.2);border-radius:0.5rem;padding:0.6rem 0.8rem;"
+    "max-width:22rem;display:flex;flex-direction:column;gap:0.2rem}"
+    ".sl-file-name{font-weight:600;overflow-wrap:anywhere}"
+    ".sl-file-meta{font-size:0.85rem;color:rgba(49,51,63,0.6);overflow-wrap:anywhere}"
+    ".sl-file-dl{align-self:flex-start;margin-top:0.3rem;padding:0.25rem 0.75rem;"
+    "border:1px solid rgba(49,51,63,0.2);border-radius:0.5rem;color:inherit!important;"
+    "text-decoration:none!important}"
+    ".sl-file-dl:hover{border-color:#ff4b4b;color:#ff4b4b!important}"
+    ".sl-file-dl:focus-visible{outline:2px solid #ff4b4b;outline-offset:2px}"
+    '[class*="st-key-sl-under-right-"] .sl-file{margin-left:auto}'  # under the customer's bubble
+    "</style>"
+)
 
 
-def _attachment(a: AttachmentInfo, content: tuple[str, str, bytes]) -> None:
-    name, mime, data = content
-    if (shown := media.preview(mime, data, IMAGE_WIDTH)) is not None:
+def _attachment(a: AttachmentInfo, image: bytes | None, actor: Actor) -> None:
+    """An image that decodes, shown; any other file as a card whose Download streams it from the
+    server (``web/media.py``): its bytes are not read to draw the chat."""
+    if image is not None and (shown := media.preview(a.mime_type, image, IMAGE_WIDTH)) is not None:
         # A click on it opens it full size (``image_listener``), as the image's toolbar does.
-        st.image(shown, caption=md_escape(name), width=IMAGE_WIDTH)
+        st.image(shown, caption=md_escape(a.file_name), width=IMAGE_WIDTH)
         return
-    with st.container(border=True):
-        st.markdown(f":material/description: **{md_escape(name)}**")
-        st.caption(md_escape(f"{mime} · {_size(a.size_bytes)}"))
-        st.download_button(
-            "Download",
-            data,
-            file_name=name,
-            mime=mime,
-            on_click="ignore",
-            key=f"file_{a.id}",
-            icon=":material/download:",
-        )
+    url = signed_url("file", a.id, actor)
+    download = (
+        f'<a class="sl-file-dl" href="{html.escape(url)}" download="{html.escape(a.file_name)}"'
+        ' target="_self">Download</a>'
+        if url
+        else ""
+    )
+    st.html(
+        FILE_CARD_CSS + '<div class="sl-file" data-testid="sl-file">'
+        f'<div class="sl-file-name">{html.escape(a.file_name)}</div>'
+        f'<div class="sl-file-meta">{html.escape(f"{a.mime_type} · {_size(a.size_bytes)}")}</div>'
+        f"{download}</div>"
+    )
 
 
 def _size(n: int) -> str:

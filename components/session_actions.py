@@ -9,10 +9,11 @@ import html
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from components.data import run_action, run_step
+from components.data import run_step
+from components.file_links import signed_url
 from components.logs_view import open_logs
 from components.session_list import refresh_lists
-from sessionlens import auth, chat, handover
+from sessionlens import handover
 from sessionlens.chat import AttachmentInfo
 from sessionlens.kinds import Plan
 from sessionlens.permissions import Actor
@@ -85,7 +86,7 @@ def recording_line(rec: AttachmentInfo, actor: Actor) -> None:
 
 def recording_html(rec: AttachmentInfo, actor: Actor) -> tuple[str, str] | None:
     """The download link and the player of a recording, as HTML (every value escaped)."""
-    url = recording_url(rec.id, actor)
+    url = signed_url("recording", rec.id, actor)
     if url is None:
         return None
     href = html.escape(url)
@@ -100,29 +101,3 @@ def recording_html(rec: AttachmentInfo, actor: Actor) -> tuple[str, str] | None:
         "</div>"
     )
     return link, player
-
-
-def recording_url(attachment_id: int, actor: Actor) -> str | None:
-    """The address of a recording for this user, signed for ``chat.RECORDING_LINK_MINUTES``.
-    Kept while it has more than half its time left, so that the player's address, and with it the
-    player, stays the same from one run to the next (a new address would stop it playing)."""
-    held = st.session_state.setdefault("recording_links", {})
-    now = dt.datetime.now(dt.UTC)
-    got = held.get(attachment_id)
-    if got is not None and now - got[1] < dt.timedelta(minutes=chat.RECORDING_LINK_MINUTES / 2):
-        return str(got[0])
-    ticket = run_action(
-        lambda db: auth.issue_ticket(
-            actor,
-            db,
-            secret=auth.app_secret(),
-            now=now,
-            what={"recording": attachment_id},
-            minutes=chat.RECORDING_LINK_MINUTES,
-        )
-    )
-    if ticket is None:
-        return None
-    url = f"/recordings/{attachment_id}?ticket={ticket}"
-    held[attachment_id] = (url, now)
-    return url

@@ -22,10 +22,10 @@ from sessionlens.permissions import Action, Actor, require
 
 #: How many of the newest messages a chat opens with; older ones load on demand.
 WINDOW = 200
-#: How long the console's address of a recording works (the player's and the download's,
-#: ``web/media.py``): a player stays on a page for hours and asks again whenever the listener
-#: seeks. Signing out or a password reset ends it early; it names one recording.
-RECORDING_LINK_MINUTES = 12 * 60
+#: How long the console's address of a recording or a chat's file works (``web/media.py``): a
+#: player stays on a page for hours and asks again whenever the listener seeks. Signing out or a
+#: password reset ends it early; it names one file.
+FILE_LINK_MINUTES = 12 * 60
 #: Characters of a message read and shown at first; a longer one offers "Show all" (full_text).
 TEXT_PREVIEW = 5_000
 
@@ -235,9 +235,9 @@ def attachment_content(
 
 
 @dataclass(frozen=True)
-class RecordingFile:
-    """A session's call recording as a player or a download reads it: a byte range at a time,
-    never the whole file in memory."""
+class StoredFile:
+    """A call recording or a chat's file as a player or a download reads it: a byte range at a
+    time, never the whole file in memory."""
 
     file_name: str
     mime_type: str  # cleaned: safe in a Content-Type header (media.safe_mime)
@@ -254,46 +254,52 @@ class RecordingFile:
             yield from self.store.chunks(self.key, start)
 
 
-def recording_file(
-    db: Session, attachment_id: int, *, actor: Actor, store: blobs.BlobStore | None = None
-) -> RecordingFile:
-    """The call recording ``attachment_id`` of the actor's tenant, ready to stream; NotFound for
-    another tenant's, for a chat attachment and for one whose file is gone from the store."""
+def stored_file(
+    db: Session,
+    attachment_id: int,
+    *,
+    actor: Actor,
+    recording: bool,
+    store: blobs.BlobStore | None = None,
+) -> StoredFile:
+    """The call recording (``recording``) or the chat's file ``attachment_id`` of the actor's
+    tenant, ready to stream; NotFound for another tenant's, for one of the other kind and for one
+    whose file is gone from the store."""
     require(actor, Action.VIEW_SESSIONS)
     row = db.execute(
         select(Attachment.file_name, Attachment.mime_type, Attachment.storage_key).where(
             Attachment.tenant_id == actor.tenant_id,
             Attachment.id == attachment_id,
-            Attachment.is_recording,
+            Attachment.is_recording.is_(recording),
         )
     ).first()
     if row is None:
-        raise NotFound(f"Recording {attachment_id} not found")
+        raise NotFound(f"{'Recording' if recording else 'File'} {attachment_id} not found")
     mime = media.safe_mime(row.mime_type)
     if row.storage_key is None:
         data = db.scalar(select(Attachment.content).where(Attachment.id == attachment_id)) or b""
-        return RecordingFile(row.file_name, mime, len(data), None, data, None)
+        return StoredFile(row.file_name, mime, len(data), None, data, None)
     store = store or blobs.default_store()
     size = store.size(row.storage_key)  # Missing (a NotFound) when the file is gone
-    return RecordingFile(row.file_name, mime, size, row.storage_key, None, store)
+    return StoredFile(row.file_name, mime, size, row.storage_key, None, store)
 
 
-def attachment_files(
-    db: Session, attachment_ids: list[int], *, actor: Actor
-) -> dict[int, tuple[str, str, bytes]]:
-    """(file name, MIME type, bytes) of the chat's file attachments of the actor's tenant, in one
-    query; recordings are left out (they stream from the blob store on demand)."""
+def attachment_images(db: Session, attachment_ids: list[int], *, actor: Actor) -> dict[int, bytes]:
+    """The bytes of those of the chat's attachments that say they are images (the chat previews
+    them), of the actor's tenant, in one query. Other files are not read: their cards link to
+    the server's file route (web/media.py), which streams them when they are downloaded."""
     require(actor, Action.VIEW_SESSIONS)
     if not attachment_ids:
         return {}
     rows = db.execute(
-        select(Attachment.id, Attachment.file_name, Attachment.mime_type, Attachment.content).where(
+        select(Attachment.id, Attachment.content).where(
             Attachment.tenant_id == actor.tenant_id,
             Attachment.id.in_(attachment_ids),
             Attachment.content.is_not(None),
+            func.lower(Attachment.mime_type).like("image/%"),
         )
     )
-    return {r.id: (r.file_name, media.safe_mime(r.mime_type), r.content) for r in rows}
+    return {r.id: r.content for r in rows}
 
 
 def full_text(db: Session, message_id: int, *, actor: Actor) -> str:

@@ -773,11 +773,14 @@ def test_odd_attachments_and_remote_images_break_nothing_and_load_nothing(page, 
     expect(main.get_by_role("button", name="Hand over to the operator")).to_be_visible()
     expect(page.get_by_text("Contact info")).to_be_visible()
     assert main.get_by_role("link", name="Verify").count() == 0  # a file name is never a link
-    # Download each odd file: the media route answers with a clean MIME type, never a 500.
-    for button in main.get_by_role("button", name="Download").all():
+    # Download each odd file: the file route answers with its name and bytes, never a 500.
+    links = main.get_by_role("link", name="Download", exact=True).all()
+    assert len(links) >= len(appdb.ODD_FILES)
+    for link in links:
         with page.expect_download() as dl:
-            button.click()
-        assert dl.value.suggested_filename
+            link.click()
+        saved = dl.value.suggested_filename  # the browser makes a name safe for the disk
+        assert saved and "/" not in saved and Path(dl.value.path()).stat().st_size > 0
     page.wait_for_timeout(500)
     assert not [u for u in requests if "track.png" in u]  # the tracking pixel was never fetched
     assert not failures, failures

@@ -44,11 +44,11 @@ def test_every_message_kind_marker_and_attachment(app_db):
     assert '<a href="https://example.com/returns">returns policy</a>' in html  # a live link
     assert 'class="sl-chip"' in html  # quick replies
     assert "Customer reaction: 👍" in html and "Customer reaction: 👎" in html
-    captions = [c.value for c in at.caption]
     assert len(at.get("image")) >= 1  # the image attachment shows inline
-    labels = [b.proto.label for b in at.get("download_button")]
-    assert "Download" in labels  # the PDF shows as a file card
-    assert any("application/pdf" in c for c in captions)
+    # the PDF shows as a file card: its name, type and size, and a Download of the server's copy
+    card = re.search(r'<div class="sl-file".*?</div>\s*<a class="sl-file-dl" href="([^"]+)"', html)
+    assert card and "invoice-2026-11.pdf" in card[0] and "application/pdf" in card[0]
+    assert card[1].startswith("/files/") and "ticket=" in card[1]
 
 
 def test_template_and_delivery_status(app_db):

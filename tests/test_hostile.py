@@ -404,15 +404,22 @@ def test_settings_with_a_fixed_set_of_values_refuse_others(monkeypatch, variable
     assert variable.removeprefix("SESSIONLENS_").lower() in str(err.value)
 
 
-def test_attachment_files_are_read_in_one_query_within_the_tenant(db):
+def test_a_chats_images_are_read_in_one_query_within_the_tenant_and_files_not_at_all(db):
+    from sqlalchemy import func
+
     from db.models import Attachment
 
     mine, theirs = actor(db, 0), actor(db, 1)
-    ids = db.scalars(
-        select(Attachment.id).where(
+    rows = db.execute(
+        select(Attachment.id, func.lower(Attachment.mime_type)).where(
             Attachment.tenant_id == theirs.tenant_id, Attachment.content.is_not(None)
         )
     ).all()
-    assert ids, "the demo data must hold file attachments for this test to mean anything"
-    assert set(chat.attachment_files(db, list(ids), actor=theirs)) == set(ids)
-    assert chat.attachment_files(db, list(ids), actor=mine) == {}
+    images = {i for i, mime in rows if mime.startswith("image/")}
+    others = {i for i, mime in rows if not mime.startswith("image/")}
+    assert images and others, (
+        "the demo data must hold images and other files for this to mean anything"
+    )
+    got = chat.attachment_images(db, [i for i, _ in rows], actor=theirs)
+    assert set(got) == images and all(isinstance(b, bytes) and b for b in got.values())
+    assert chat.attachment_images(db, [i for i, _ in rows], actor=mine) == {}

@@ -80,7 +80,7 @@ def _url(app_db, attachment_id: int, *, tenant: int = 0, role: str = Role.ADMIN,
             secret=auth.app_secret(),
             now=kw.get("now", dt.datetime.now(dt.UTC)),
             what={"recording": kw.get("names", attachment_id)},
-            minutes=chat.RECORDING_LINK_MINUTES,
+            minutes=chat.FILE_LINK_MINUTES,
         )
     return f"/recordings/{attachment_id}?ticket={ticket}"
 
@@ -187,7 +187,7 @@ def test_a_ticket_opens_its_own_tenants_recording_and_nothing_else(app_db, store
 
 
 def test_a_link_stops_working_when_it_expires_or_its_user_signs_out(app_db, stored, client):
-    old = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=chat.RECORDING_LINK_MINUTES + 1)
+    old = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=chat.FILE_LINK_MINUTES + 1)
     assert client.get(_url(app_db, stored["mine"], now=old)).status_code == 401
     url = _url(app_db, stored["mine"], role=Role.VIEWER)  # a viewer may listen
     assert client.get(url).content == AUDIO
@@ -263,3 +263,63 @@ def test_the_360_view_plays_a_customers_calls(app_db, stored, client):
     assert body.count(">Download recording</a>") == calls
     got = client.get(html.unescape(players[0]), headers={"Range": "bytes=0-3"})
     assert got.status_code == 206 and len(got.content) == 4
+
+
+def test_a_chats_file_downloads_from_its_card(app_db, stored, client):
+    """A file card's Download streams the file as it was sent, under its name; the same ticket
+    opens no recording, and a recording's ticket no file."""
+    with Session(app_db) as db:
+        a = db.scalars(
+            select(Attachment).where(
+                ~Attachment.is_recording,
+                Attachment.mime_type == "application/pdf",
+                Attachment.tenant_id  # the demo admin's, who draws the page
+                == select(Attachment.tenant_id)
+                .where(Attachment.id == stored["mine"])
+                .scalar_subquery(),
+            )
+        ).first()
+        sid, fid, data, name = a.session_id, a.id, a.content, a.file_name
+    at = appdb.run_app({"session": str(sid)})
+    body = "".join(h.proto.body for h in at.get("html"))
+    url = html.unescape(re.search(rf'href="(/files/{fid}\?ticket=[^"]+)"', body)[1])
+    got = client.get(url)
+    assert got.status_code == 200 and got.content == data
+    assert got.headers["content-type"] == "application/pdf"
+    assert got.headers["content-disposition"].startswith(f'attachment; filename="{name}"')
+    assert got.headers["content-security-policy"] == "sandbox"
+    ticket = url.split("ticket=", 1)[1]
+    got = client.get(f"/recordings/{fid}?ticket={ticket}")
+    assert got.status_code == 401  # a file's ticket is not a recording's
+    rec_ticket = _url(app_db, stored["mine"]).split("ticket=", 1)[1]
+    got = client.get(f"/files/{stored['mine']}?ticket={rec_ticket}")
+    assert got.status_code == 401 and "file's link has expired" in got.json()["error"]
+
+
+def _file_url(app_db, attachment_id: int, *, tenant: int = 0) -> str:
+    with Session(app_db) as db, db.begin():
+        ticket = auth.issue_ticket(
+            actor(db, tenant),
+            db,
+            secret=auth.app_secret(),
+            now=dt.datetime.now(dt.UTC),
+            what={"file": attachment_id},
+        )
+    return f"/files/{attachment_id}?ticket={ticket}"
+
+
+def test_a_file_is_another_tenants_to_nobody_here(app_db, stored, client):
+    with Session(app_db) as db:
+        theirs = db.scalar(
+            select(Attachment.id).where(
+                ~Attachment.is_recording,
+                Attachment.tenant_id
+                != select(Attachment.tenant_id)
+                .where(Attachment.id == stored["mine"])
+                .scalar_subquery(),
+            )
+        )
+    got = client.get(_file_url(app_db, theirs))
+    assert got.status_code == 404 and got.json()["error"] == f"File {theirs} not found"
+    got = client.get(_file_url(app_db, stored["mine"]))  # a recording is not a chat's file
+    assert got.status_code == 404

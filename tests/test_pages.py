@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
+import re
 
 import pytest
 from sqlalchemy import select
@@ -364,19 +366,16 @@ def test_first_start_creates_and_fills_the_embedded_database(tmp_path, monkeypat
 def test_undecodable_images_and_odd_mime_types_leave_the_page_whole(app_db):
     sid = appdb.odd_session(app_db, "attachments")
     at = _run({"session": str(sid)})
-    from components.markdown import md_escape
-
-    cards = "".join(m.value for m in at.markdown)
+    cards = "".join(h.proto.body for h in at.get("html") if 'class="sl-file"' in h.proto.body)
     for name, _, _ in appdb.ODD_FILES:  # every odd file is offered as a card, none inline
-        assert md_escape(name) in cards, name
-    assert len(at.get("download_button")) >= len(appdb.ODD_FILES)
-    captions = [c.value for c in at.caption]
-    assert not any("\n" in c or "\x00" in c or "\u202e" in c for c in captions)
-    assert any("application/octet" in c for c in captions)  # the broken MIME types, cleaned
+        assert html.escape(name) in cards, name
+    assert cards.count('class="sl-file-dl"') >= len(appdb.ODD_FILES)
+    metas = re.findall(r'<div class="sl-file-meta">([^<]*)</div>', cards)
+    assert not any("\n" in c or "\x00" in c or "\u202e" in c for c in metas)
+    assert any("application/octet" in c for c in metas)  # the broken MIME types, cleaned
     assert any(b.proto.label == "Hand over to the operator" for b in at.button)  # actions shown
     assert "Contact info" in appdb.panel_text(at)
-    names = "".join(m.value for m in at.markdown)
-    assert "](https://evil.example" not in names  # the file name is text, not a live link
+    assert 'href="https://evil.example' not in cards  # the file name is text, not a live link
 
 
 def test_remote_images_in_messages_are_links_naming_the_host(app_db):
@@ -543,7 +542,7 @@ def test_opening_a_voice_session_reads_no_audio(app_db, monkeypatch):
     from sessionlens import blobs, chat
 
     reads = []
-    for module, name in ((chat, "attachment_content"), (chat, "recording_file")):
+    for module, name in ((chat, "attachment_content"), (chat, "stored_file")):
         real = getattr(module, name)
         monkeypatch.setattr(module, name, lambda *a, _r=real, **k: reads.append(1) or _r(*a, **k))
     monkeypatch.setattr(blobs.BlobStore, "chunks", lambda *a, **k: reads.append(1) or iter(()))

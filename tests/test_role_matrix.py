@@ -55,7 +55,10 @@ VERBS = {
     "sessions.get_session": (READ, lambda db, a, s, c, m: sessions.get_session(db, s, actor=a)),
     "chat.conversation": (READ, lambda db, a, s, c, m: chat.conversation(db, s, actor=a)),
     "chat.full_text": (READ, lambda db, a, s, c, m: chat.full_text(db, m, actor=a)),
-    "chat.attachment_files": (READ, lambda db, a, s, c, m: chat.attachment_files(db, [1], actor=a)),
+    "chat.attachment_images": (
+        READ,
+        lambda db, a, s, c, m: chat.attachment_images(db, [1], actor=a),
+    ),
     "customers.get_contact": (READ, lambda db, a, s, c, m: customers.get_contact(db, c, actor=a)),
     "customers.customer_sessions": (
         READ,

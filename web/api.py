@@ -15,6 +15,7 @@ Errors are JSON: ``{"error": "...", "errors": ["$.messages[3].sent_at: not a dat
 | ``POST /api/v1/sessions/{id}/handover`` | ``{"trigger", "reason"}`` | hand over to a human |
 | ``POST /api/v1/sessions/{id}/assignee`` | ``{"is_bot": false}`` | Intercom assignee change |
 | ``GET /recordings/{id}`` | ``?ticket=…&download=1`` | a recording for the console's player (``web/media.py``) |
+| ``GET /files/{id}`` | ``?ticket=…`` | a chat's file for its card's Download (``web/media.py``) |
 | ``GET /api/v1/sessions/export`` | ``?format=json|jsonl|csv&agent=NAME`` | stream an export |
 | ``POST /api/v1/recordings`` | the audio file; ``?agent=NAME&file_name=call.wav&channel=sip&external_id=ID`` | a voice session, transcription queued (201); the same ``external_id`` again: the session there (200) |
 | ``GET /api/v1/jobs/{job_id}`` | | a transcription's status, progress and error |
@@ -610,6 +611,7 @@ _ROUTES: list[tuple[str, Callable[[Request], Awaitable[Response]], list[str]]] =
     ("/metrics", metrics_page, ["GET"]),
     ("/export/sessions", download_export, ["GET"]),
     ("/recordings/{attachment_id}", media.recording, ["GET"]),
+    ("/files/{attachment_id}", media.file, ["GET"]),
     ("/readyz", readyz, ["GET"]),
     (f"{_BASE}/export", export_sessions, ["GET"]),
     ("/api/v1/outbox", outbox, ["GET"]),

@@ -1,8 +1,10 @@
-"""A voice session's recording, streamed to the console's player and its "Download recording".
+"""A voice session's recording, streamed to the console's player and its "Download recording", and
+a chat's files, to their cards' "Download".
 
-``GET /recordings/{id}?ticket=…`` (``&download=1`` for a download). The Sessions page signs
+``GET /recordings/{id}?ticket=…`` (``&download=1`` for a download) and ``GET /files/{id}?ticket=…``
+(always a download). The Sessions page signs
 the ticket for the user who sees the session (``sessionlens.auth.issue_ticket``, valid
-``chat.RECORDING_LINK_MINUTES``), so the route works whichever way they signed in; the domain checks, when the ticket is used, that the user is
+``chat.FILE_LINK_MINUTES``), so the route works whichever way they signed in; the domain checks, when the ticket is used, that the user is
 still active and may read the tenant's sessions. The file is read from the blob store a chunk at a
 time, from where a ``Range`` request asks: a listener who jumps to minute 40 of a two-hour call
 gets the bytes from there, and no process holds the whole file.
@@ -20,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from sessionlens import auth, chat, strict
-from sessionlens.chat import RecordingFile
+from sessionlens.chat import StoredFile
 from sessionlens.errors import DomainError, NotFound, PermissionDenied
 from web.db import sessions
 
@@ -74,57 +76,69 @@ def _part(chunks: Iterator[bytes], length: int) -> Iterator[bytes]:
 
 async def recording(request: Request) -> Response:
     """The recording a page's ticket names, whole or the byte range asked for."""
+    return await _serve(request, recording=True)
+
+
+async def file(request: Request) -> Response:
+    """A file of a chat (a message's attachment) a page's ticket names, as a download."""
+    return await _serve(request, recording=False)
+
+
+async def _serve(request: Request, *, recording: bool) -> Response:
+    noun, ticket_kind = ("Recording", "recording") if recording else ("File", "file")
     raw = request.path_params.get("attachment_id", "")
     try:
-        attachment_id = strict.ident(raw, "recording", big=True)
+        attachment_id = strict.ident(raw, noun.lower(), big=True)
     except DomainError:
-        return _problem(404, f"Recording {strict.quote(raw)} not found")
+        return _problem(404, f"{noun} {strict.quote(raw)} not found")
     ticket = request.query_params.get("ticket", "")
     now = dt.datetime.now(dt.UTC)
 
-    def prepare() -> RecordingFile | None:
+    def prepare() -> StoredFile | None:
         with sessions()() as db:
             held = auth.ticket_holder(db, ticket, secret=auth.app_secret(), now=now)
-            if held is None or held[1].get("recording") != attachment_id:
+            if held is None or held[1].get(ticket_kind) != attachment_id:
                 return None
-            return chat.recording_file(db, attachment_id, actor=held[0])
+            return chat.stored_file(db, attachment_id, actor=held[0], recording=recording)
 
     try:
-        rec = await run_in_threadpool(prepare)
+        got = await run_in_threadpool(prepare)
     except NotFound as err:
         return _problem(404, str(err))
     except PermissionDenied as err:  # a role taken away since the page was drawn
         return _problem(403, str(err))
-    if rec is None:
-        return _problem(401, "This recording's link has expired: open the session again")
-    download = request.query_params.get("download") == "1"
-    playable = rec.mime_type.startswith(("audio/", "video/"))
+    if got is None:
+        return _problem(401, f"This {noun.lower()}'s link has expired: open the session again")
+    download = not recording or request.query_params.get("download") == "1"
+    playable = got.mime_type.startswith(("audio/", "video/"))
     headers = {
         "Accept-Ranges": "bytes",
         "Content-Disposition": disposition(
-            "attachment" if download or not playable else "inline", rec.file_name
+            "attachment" if download or not playable else "inline", got.file_name
         ),
         # The ticket makes the address this user's; a reload or a seek may reuse what was read.
         "Cache-Control": "private, max-age=3600",
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "sandbox",  # never a page of this site, whatever was uploaded
     }
-    media_type = rec.mime_type if playable else "application/octet-stream"
+    # A download is never shown by the browser, so it keeps its type; anything shown in place is
+    # audio or video, or nothing the browser would render.
+    media_type = got.mime_type if playable or download else "application/octet-stream"
     try:
-        span = byte_range(request.headers.get("range"), rec.size)
+        span = byte_range(request.headers.get("range"), got.size)
     except Unsatisfiable:
         return Response(
-            status_code=416, headers={**headers, "Content-Range": f"bytes */{rec.size}"}
+            status_code=416, headers={**headers, "Content-Range": f"bytes */{got.size}"}
         )
     if span is None:
-        first, last, status = 0, rec.size - 1, 200
+        first, last, status = 0, got.size - 1, 200
     else:
         (first, last), status = span, 206
-        headers["Content-Range"] = f"bytes {first}-{last}/{rec.size}"
+        headers["Content-Range"] = f"bytes {first}-{last}/{got.size}"
     length = last - first + 1
     headers["Content-Length"] = str(length)
     if request.method == "HEAD":
         return Response(status_code=status, headers=headers, media_type=media_type)
     return StreamingResponse(
-        _part(rec.chunks(first), length), status_code=status, headers=headers, media_type=media_type
+        _part(got.chunks(first), length), status_code=status, headers=headers, media_type=media_type
     )
