@@ -213,27 +213,6 @@ def _attachments(
     return files, recordings
 
 
-def attachment_content(
-    db: Session, attachment_id: int, *, actor: Actor, store: blobs.BlobStore | None = None
-) -> tuple[str, str, bytes]:
-    """(file name, MIME type, bytes) of an attachment or recording of the actor's tenant."""
-    require(actor, Action.VIEW_SESSIONS)
-    row = db.execute(
-        select(Attachment.file_name, Attachment.mime_type, Attachment.content).where(
-            Attachment.tenant_id == actor.tenant_id, Attachment.id == attachment_id
-        )
-    ).first()
-    if row is None:
-        raise NotFound(f"Attachment {attachment_id} not found")
-    mime = media.safe_mime(row.mime_type)
-    if row.content is None:  # a recording in the blob store
-        key = db.scalar(select(Attachment.storage_key).where(Attachment.id == attachment_id))
-        if key is None:
-            raise NotFound(f"The file of attachment {attachment_id} is missing")
-        return row.file_name, mime, (store or blobs.default_store()).get(key)
-    return row.file_name, mime, row.content
-
-
 @dataclass(frozen=True)
 class StoredFile:
     """A call recording or a chat's file as a player or a download reads it: a byte range at a

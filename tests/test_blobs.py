@@ -255,9 +255,9 @@ def test_cli_moves_recordings_into_the_database_and_the_app_reads_them_there(
             for attachment_id, key in rows:
                 if key == lost:  # a clear message, not a traceback
                     with pytest.raises(NotFound, match="is missing from the blob store; an admin"):
-                        chat.attachment_content(db, attachment_id, actor=actor)
+                        chat.stored_file(db, attachment_id, actor=actor, recording=True)
                     continue
-                _, _, content = chat.attachment_content(db, attachment_id, actor=actor)
-                assert content == made[key]
+                got = chat.stored_file(db, attachment_id, actor=actor, recording=True)
+                assert b"".join(got.chunks()) == made[key] and got.size == len(made[key])
     finally:
         get_settings.cache_clear()

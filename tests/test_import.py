@@ -160,8 +160,8 @@ def test_mono_call_becomes_a_transcribed_voice_session(world, settings, speech, 
         logs = db.scalars(select(SessionLog.text).where(SessionLog.session_id == cs.id)).all()
         assert any(t.startswith("Recording imported") for t in logs)
         assert any(t.startswith("Transcription finished") for t in logs)
-        name, _, audio = chat.attachment_content(db, conv.recording.id, actor=actor, store=store)
-        assert audio == speech["mono"].read_bytes() and name == "call.wav"
+        got = chat.stored_file(db, conv.recording.id, actor=actor, recording=True, store=store)
+        assert b"".join(got.chunks()) == speech["mono"].read_bytes() and got.file_name == "call.wav"
 
 
 def test_a_worker_waits_out_database_trouble_and_then_transcribes(

@@ -542,9 +542,8 @@ def test_opening_a_voice_session_reads_no_audio(app_db, monkeypatch):
     from sessionlens import blobs, chat
 
     reads = []
-    for module, name in ((chat, "attachment_content"), (chat, "stored_file")):
-        real = getattr(module, name)
-        monkeypatch.setattr(module, name, lambda *a, _r=real, **k: reads.append(1) or _r(*a, **k))
+    real = chat.stored_file
+    monkeypatch.setattr(chat, "stored_file", lambda *a, **k: reads.append(1) or real(*a, **k))
     monkeypatch.setattr(blobs.BlobStore, "chunks", lambda *a, **k: reads.append(1) or iter(()))
     recorded = select(Attachment.session_id).where(Attachment.is_recording)
     at, _ = _open(app_db, ChatSession.id.in_(recorded))

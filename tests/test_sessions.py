@@ -92,10 +92,13 @@ def test_other_tenants_rows_never_appear_through_any_read(db):
     )
     with pytest.raises(NotFound):
         customers.get_contact(db, cust, actor=mine)
-    att = db.scalar(select(Attachment.id).where(Attachment.session_id.in_(their_ids)))
-    assert att is not None, "the demo data must give the other tenant an attachment"
-    with pytest.raises(NotFound):
-        chat.attachment_content(db, att, actor=mine)
+    atts = db.execute(
+        select(Attachment.id, Attachment.is_recording).where(Attachment.session_id.in_(their_ids))
+    ).all()
+    assert {r for _, r in atts} == {True, False}, "the other tenant needs a recording and a file"
+    for att, recording in atts:
+        with pytest.raises(NotFound):
+            chat.stored_file(db, att, actor=mine, recording=recording)
     # The filter cannot widen the scope either.
     with pytest.raises(BadInput, match="no such user"):
         sessions.list_page(db, SessionFilter(customer_ids=(cust,)), actor=mine)
