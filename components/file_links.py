@@ -23,7 +23,8 @@ def signed_url(kind: Literal["recording", "file"], attachment_id: int, actor: Ac
     would stop it playing), and a chat drawn on every click signs nothing new."""
     held = st.session_state.setdefault("file_links", {})
     now = dt.datetime.now(dt.UTC)
-    got = held.get((kind, attachment_id))
+    key = (actor.user_id, kind, attachment_id)  # a link is its user's, whoever signs in next
+    got = held.get(key)
     if got is not None and now - got[1] < dt.timedelta(minutes=chat.FILE_LINK_MINUTES / 2):
         return str(got[0])
     ticket = run_action(
@@ -39,5 +40,5 @@ def signed_url(kind: Literal["recording", "file"], attachment_id: int, actor: Ac
     if ticket is None:
         return None
     url = f"{_PATHS[kind]}/{attachment_id}?ticket={ticket}"
-    held[(kind, attachment_id)] = (url, now)
+    held[key] = (url, now)
     return url
