@@ -2,10 +2,10 @@
 a chat's files, to their cards' "Download".
 
 ``GET /recordings/{id}?ticket=…`` (``&download=1`` for a download) and ``GET /files/{id}?ticket=…``
-(always a download). The Sessions page signs
-the ticket for the user who sees the session (``sessionlens.auth.issue_ticket``, valid
-``chat.FILE_LINK_MINUTES``), so the route works whichever way they signed in; the domain checks, when the ticket is used, that the user is
-still active and may read the tenant's sessions. The file is read from the blob store a chunk at a
+(always a download). The page signs the ticket for the user who sees the session
+(``sessionlens.auth.issue_ticket``, valid ``chat.FILE_LINK_MINUTES``), so the routes work
+whichever way they signed in; when the ticket is used, the domain checks that the user is still
+active and may read the tenant's sessions. The file is read from the blob store a chunk at a
 time, from where a ``Range`` request asks: a listener who jumps to minute 40 of a two-hour call
 gets the bytes from there, and no process holds the whole file.
 """
