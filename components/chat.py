@@ -17,7 +17,7 @@ from components import feedback
 from components.clipboard import copy_button
 from components.data import run_action
 from components.element_js import REWIRE_JS
-from components.file_links import signed_url
+from components.file_links import FILE_CSS, signed_url
 from components.logs_view import open_logs
 from components.markdown import Highlight, md_escape, message_html
 from sessionlens import chat, logs, media, strict
@@ -204,15 +204,14 @@ def render_conversation(
             continue
         text, cut = _text(m, actor)
         run.append(bubble_html(m, tz, text, highlight, traced=m.id in traced))
-        with_files = m.attachments
-        if m.author_kind == AuthorKind.COPILOT_DRAFT or cut or with_files:
+        if m.author_kind == AuthorKind.COPILOT_DRAFT or cut or m.attachments:
             flush()
             _under(
                 m,
                 session_id,
                 actor,
                 cut=cut,
-                files=[(a, images.get(a.id)) for a in with_files],
+                files=[(a, images.get(a.id)) for a in m.attachments],
                 use_draft=use_draft,
             )
     flush()
@@ -577,9 +576,9 @@ DETAIL_CSS = (
     # the chat (the panel is the last column; folded, it is a narrow toggle that never wraps)
     f" {_DETAIL_ROW} > [data-testid='stColumn']:nth-last-child(2){{min-width:min(14rem,100%)}}"
 )
-#: What the frame puts on every page once: the avatars' pictures, the hidden listeners and the
-#: detail area's wrapping.
-PAGE_CSS = AVATAR_CSS + LISTENER_CSS + DETAIL_CSS
+#: What the frame puts on every page once: the avatars' pictures, the hidden listeners, the
+#: detail area's wrapping and the file links' look.
+PAGE_CSS = AVATAR_CSS + LISTENER_CSS + DETAIL_CSS + FILE_CSS
 
 
 def no_chat(hint: str, icon: str, problem: str | None = None) -> None:
@@ -647,21 +646,6 @@ def open_trace(session_id: int, clicked: str | None, actor: Actor) -> None:
 
 #: How wide an image attachment is shown in a chat, in pixels.
 IMAGE_WIDTH = 260
-#: A file's card: its name, type and size, and a Download link drawn like Streamlit's button.
-FILE_CARD_CSS = (
-    "<style>"
-    ".sl-file{border:1px solid rgba(49,51,63,0.2);border-radius:0.5rem;padding:0.6rem 0.8rem;"
-    "max-width:22rem;display:flex;flex-direction:column;gap:0.2rem}"
-    ".sl-file-name{font-weight:600;overflow-wrap:anywhere}"
-    ".sl-file-meta{font-size:0.85rem;color:rgba(49,51,63,0.6);overflow-wrap:anywhere}"
-    ".sl-file-dl{align-self:flex-start;margin-top:0.3rem;padding:0.25rem 0.75rem;"
-    "border:1px solid rgba(49,51,63,0.2);border-radius:0.5rem;color:inherit!important;"
-    "text-decoration:none!important}"
-    ".sl-file-dl:hover{border-color:#ff4b4b;color:#ff4b4b!important}"
-    ".sl-file-dl:focus-visible{outline:2px solid #ff4b4b;outline-offset:2px}"
-    '[class*="st-key-sl-under-right-"] .sl-file{margin-left:auto}'  # under the customer's bubble
-    "</style>"
-)
 
 
 def _attachment(a: AttachmentInfo, image: bytes | None, actor: Actor) -> None:
@@ -679,7 +663,7 @@ def _attachment(a: AttachmentInfo, image: bytes | None, actor: Actor) -> None:
         else ""
     )
     st.html(
-        FILE_CARD_CSS + '<div class="sl-file" data-testid="sl-file">'
+        '<div class="sl-file" data-testid="sl-file">'
         f'<div class="sl-file-name">{html.escape(a.file_name)}</div>'
         f'<div class="sl-file-meta">{html.escape(f"{a.mime_type} · {_size(a.size_bytes)}")}</div>'
         f"{download}</div>"

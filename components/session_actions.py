@@ -45,34 +45,13 @@ def render_actions(detail: SessionDetail, actor: Actor) -> None:
         _recording(row, rec, actor)
 
 
-#: The link's look: Streamlit's secondary button, with a download arrow drawn in CSS (st.html
-#: keeps no inline SVG). Colours from the text's own, so a dark theme reads as well.
-_CSS = (
-    "<style>"
-    ".sl-rec-dl{display:inline-flex;align-items:center;gap:0.4rem;min-height:2.5rem;"
-    "padding:0.25rem 0.75rem;border:1px solid rgba(128,128,128,0.35);border-radius:0.5rem;"
-    "color:inherit!important;text-decoration:none!important;white-space:nowrap}"
-    ".sl-rec-dl:hover{border-color:#ff4b4b;color:#ff4b4b!important}"
-    ".sl-rec-dl:focus-visible{outline:2px solid #ff4b4b;outline-offset:2px}"
-    ".sl-rec-dl::before{content:'';width:1.1rem;height:1.1rem;background:currentColor;"
-    "-webkit-mask:var(--sl-dl) center/contain no-repeat;mask:var(--sl-dl) center/contain no-repeat}"
-    ".sl-rec{--sl-dl:url(\"data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' "
-    "viewBox='0 0 24 24'%3E%3Cpath d='M5 20h14v-2H5v2zm14-11h-4V3H9v6H5l7 7 7-7z'/%3E%3C/svg%3E\")}"
-    ".sl-rec audio{width:100%;max-width:32rem;height:2.5rem;margin-top:0.25rem}"
-    ".sl-rec-line{display:flex;flex-wrap:wrap;align-items:center;gap:0.75rem}"
-    ".sl-rec-line .sl-rec:first-child{flex:1 1 16rem;max-width:32rem}"
-    ".sl-rec-line audio{margin-top:0}"
-    "</style>"
-)
-
-
 def _recording(row: DeltaGenerator, rec: AttachmentInfo, actor: Actor) -> None:
     """The "Download recording" link beside the other actions, and a player under them. Both
     stream the file from the server's recording route (web/media.py) when the user asks for it:
     nothing is read here, and a player that seeks reads only from where it jumps to."""
     parts = recording_html(rec, actor)
     if parts is not None:
-        row.html(_CSS + parts[0], width="content")
+        row.html(parts[0], width="content")
         st.html(parts[1])
 
 
@@ -81,7 +60,7 @@ def recording_line(rec: AttachmentInfo, actor: Actor) -> None:
     360 View."""
     parts = recording_html(rec, actor)
     if parts is not None:
-        st.html(_CSS + f'<div class="sl-rec-line">{parts[1]}{parts[0]}</div>')
+        st.html(f'<div class="sl-rec-line">{parts[1]}{parts[0]}</div>')
 
 
 def recording_html(rec: AttachmentInfo, actor: Actor) -> tuple[str, str] | None:

@@ -8,8 +8,9 @@ workspace), so conversations read the same way everywhere.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, NamedTuple
 
 from sqlalchemy import case, func, select
@@ -221,16 +222,11 @@ class StoredFile:
     file_name: str
     mime_type: str  # cleaned: safe in a Content-Type header (media.safe_mime)
     size: int
-    key: str | None  # in the blob store; None for one kept in the database row (``inline``)
-    inline: bytes | None
-    store: blobs.BlobStore | None
+    read: Callable[[int], Iterator[bytes]] = field(repr=False)  # the bytes from an offset on
 
     def chunks(self, start: int = 0) -> Iterator[bytes]:
         """The bytes from ``start`` on."""
-        if self.inline is not None:
-            yield self.inline[start:]
-        elif self.key is not None and self.store is not None:
-            yield from self.store.chunks(self.key, start)
+        return self.read(start)
 
 
 def stored_file(
@@ -255,12 +251,12 @@ def stored_file(
     if row is None:
         raise NotFound(f"{'Recording' if recording else 'File'} {attachment_id} not found")
     mime = media.safe_mime(row.mime_type)
-    if row.storage_key is None:
+    if row.storage_key is None:  # kept in its row
         data = db.scalar(select(Attachment.content).where(Attachment.id == attachment_id)) or b""
-        return StoredFile(row.file_name, mime, len(data), None, data, None)
+        return StoredFile(row.file_name, mime, len(data), lambda start: iter([data[start:]]))
     store = store or blobs.default_store()
     size = store.size(row.storage_key)  # Missing (a NotFound) when the file is gone
-    return StoredFile(row.file_name, mime, size, row.storage_key, None, store)
+    return StoredFile(row.file_name, mime, size, partial(store.chunks, row.storage_key))
 
 
 def attachment_images(db: Session, attachment_ids: list[int], *, actor: Actor) -> dict[int, bytes]:

@@ -13,6 +13,11 @@ import re
 import threading
 import warnings
 from collections import OrderedDict
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 OCTET_STREAM = "application/octet-stream"
 _MIME = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,62}/[a-z0-9][a-z0-9!#$&^_.+-]{0,62}")
@@ -34,26 +39,60 @@ def previewable_image(mime: str, data: bytes) -> bool:
     The answer is remembered by the bytes' digest: a chat is drawn again on every click in its
     session, and decoding a phone's 12-megapixel photo takes about 190 ms on this project's
     machine, hashing it about 20 ms."""
+    return _previewable(mime, data) is not None
+
+
+def preview(mime: str, data: bytes, width: int) -> bytes | None:
+    """The image as a chat shows it, ``width`` pixels wide at most: None when it is not
+    previewable (``previewable_image``), the bytes themselves when they are narrow enough, else a
+    smaller copy, turned upright as the camera's EXIF orientation says (JPEG, or PNG where the
+    image has transparency). Remembered by the bytes' digest, so a chat drawn on every click in
+    its session does not decode and shrink a phone's photo every time (Streamlit would shrink it
+    to the element's width on each draw)."""
+    digest = _previewable(mime, data)
+    if digest is None:
+        return None
+    return _PREVIEWS.get((digest, width), lambda: _shrink(data, width))
+
+
+class _Remembered(Generic[K, V]):
+    """The most recently used values by key, as many as ``budget`` allows (each value costing
+    ``cost(value)``), shared by the pages of several browsers, which run in threads of one
+    process."""
+
+    def __init__(self, budget: int, cost: Callable[[V], int]) -> None:
+        self._values: OrderedDict[K, V] = OrderedDict()
+        self._budget, self._cost, self._spent = budget, cost, 0
+        self._lock = threading.Lock()
+
+    def get(self, key: K, make: Callable[[], V]) -> V:
+        """The value kept for ``key``, or ``make()``'s, then kept (made outside the lock)."""
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+        value = make()
+        with self._lock:
+            if key not in self._values:
+                self._values[key] = value
+                self._spent += self._cost(value)
+            while self._spent > self._budget and len(self._values) > 1:
+                self._spent -= self._cost(self._values.popitem(last=False)[1])
+        return value
+
+
+#: Verdicts by digest (10,000 of them: a few hundred KB), and previews by (digest, width) up to
+#: 32 MB of them.
+_VERDICTS: _Remembered[bytes, bool] = _Remembered(10_000, lambda _: 1)
+_PREVIEWS: _Remembered[tuple[bytes, int], bytes] = _Remembered(32 * 1024 * 1024, len)
+
+
+def _previewable(mime: str, data: bytes) -> bytes | None:
+    """The digest of ``data`` when it is a previewable image (decoded the first time only)."""
     if not safe_mime(mime).startswith("image/") or not data:
-        return False
-    key = hashlib.blake2b(data, digest_size=16).digest()
-    with _VERDICTS_LOCK:
-        known = _VERDICTS.get(key)
-        if known is not None:
-            _VERDICTS.move_to_end(key)
-            return known
-    verdict = _decodes(data)
-    with _VERDICTS_LOCK:
-        _VERDICTS[key] = verdict
-        while len(_VERDICTS) > _VERDICTS_KEPT:
-            _VERDICTS.popitem(last=False)
-    return verdict
-
-
-#: Verdicts of ``previewable_image`` by digest, the most recently used last; a few hundred KB.
-_VERDICTS: OrderedDict[bytes, bool] = OrderedDict()
-_VERDICTS_LOCK = threading.Lock()  # the pages of several browsers run in threads of one process
-_VERDICTS_KEPT = 10_000
+        return None
+    digest = hashlib.blake2b(data, digest_size=16).digest()
+    return digest if _VERDICTS.get(digest, lambda: _decodes(data)) else None
 
 
 def _decodes(data: bytes) -> bool:
@@ -69,38 +108,6 @@ def _decodes(data: bytes) -> bool:
     except Exception:  # noqa: BLE001 - every way of failing to decode means "not previewable"
         return False
     return True
-
-
-def preview(mime: str, data: bytes, width: int) -> bytes | None:
-    """The image as a chat shows it, ``width`` pixels wide at most: None when it is not
-    previewable (``previewable_image``), the bytes themselves when they are narrow enough, else a
-    smaller copy, turned upright as the camera's EXIF orientation says (JPEG, or PNG where the
-    image has transparency). Remembered by the bytes' digest, so a chat drawn on every click in
-    its session does not decode and shrink a phone's photo every time (Streamlit would shrink it
-    to the element's width on each draw)."""
-    global _PREVIEW_BYTES
-    if not previewable_image(mime, data):
-        return None
-    key = (hashlib.blake2b(data, digest_size=16).digest(), width)
-    with _VERDICTS_LOCK:
-        known = _PREVIEWS.get(key)
-        if known is not None:
-            _PREVIEWS.move_to_end(key)
-            return known
-    small = _shrink(data, width)
-    with _VERDICTS_LOCK:
-        if key not in _PREVIEWS:
-            _PREVIEWS[key] = small
-            _PREVIEW_BYTES += len(small)
-        while _PREVIEW_BYTES > _PREVIEW_BYTES_KEPT and len(_PREVIEWS) > 1:
-            _PREVIEW_BYTES -= len(_PREVIEWS.popitem(last=False)[1])
-    return small
-
-
-#: Previews by (digest, width), the most recently used last, up to this many bytes in all.
-_PREVIEWS: OrderedDict[tuple[bytes, int], bytes] = OrderedDict()
-_PREVIEW_BYTES = 0
-_PREVIEW_BYTES_KEPT = 32 * 1024 * 1024
 
 
 def _shrink(data: bytes, width: int) -> bytes:

@@ -48,6 +48,7 @@ from sessionlens import (
     admin,
     exchange,
     export,
+    file_links,
     geo,
     human_agents,
     importer,
@@ -65,6 +66,7 @@ from sessionlens.settings import get_settings
 from sessionlens.strict import MAX_BIG_ID
 from web import media
 from web.db import RETRY_AFTER_SECONDS, sessions
+from web.problems import problem
 
 T = TypeVar("T")
 log = logging.getLogger("sessionlens.api")
@@ -73,10 +75,6 @@ log = logging.getLogger("sessionlens.api")
 @cache
 def _locate(path: str | None) -> Callable[[str | None], geo.Location]:
     return geo.get_locator(path).locate
-
-
-def problem(status: int, error: str, errors: list[str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": error, "errors": errors or [error]}, status_code=status)
 
 
 def _key(request: Request) -> str | None:
@@ -610,8 +608,8 @@ _ROUTES: list[tuple[str, Callable[[Request], Awaitable[Response]], list[str]]] =
     ("/healthz", healthz, ["GET"]),
     ("/metrics", metrics_page, ["GET"]),
     ("/export/sessions", download_export, ["GET"]),
-    ("/recordings/{attachment_id}", media.recording, ["GET"]),
-    ("/files/{attachment_id}", media.file, ["GET"]),
+    (f"{file_links.PATHS['recording']}/{{attachment_id}}", media.recording, ["GET"]),
+    (f"{file_links.PATHS['file']}/{{attachment_id}}", media.file, ["GET"]),
     ("/readyz", readyz, ["GET"]),
     (f"{_BASE}/export", export_sessions, ["GET"]),
     ("/api/v1/outbox", outbox, ["GET"]),

@@ -19,12 +19,14 @@ from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 
-from sessionlens import auth, chat, strict
+from sessionlens import file_links, strict
 from sessionlens.chat import StoredFile
 from sessionlens.errors import DomainError, NotFound, PermissionDenied
+from sessionlens.file_links import Kind
 from web.db import sessions
+from web.problems import problem
 
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 
@@ -61,10 +63,6 @@ def disposition(kind: str, file_name: str) -> str:
     return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(file_name, safe='')}"
 
 
-def _problem(status: int, error: str) -> JSONResponse:
-    return JSONResponse({"error": error, "errors": [error]}, status_code=status)
-
-
 def _part(chunks: Iterator[bytes], length: int) -> Iterator[bytes]:
     """The first ``length`` bytes of ``chunks``."""
     for chunk in chunks:
@@ -76,40 +74,37 @@ def _part(chunks: Iterator[bytes], length: int) -> Iterator[bytes]:
 
 async def recording(request: Request) -> Response:
     """The recording a page's ticket names, whole or the byte range asked for."""
-    return await _serve(request, recording=True)
+    return await _serve(request, "recording")
 
 
 async def file(request: Request) -> Response:
     """A file of a chat (a message's attachment) a page's ticket names, as a download."""
-    return await _serve(request, recording=False)
+    return await _serve(request, "file")
 
 
-async def _serve(request: Request, *, recording: bool) -> Response:
-    noun, ticket_kind = ("Recording", "recording") if recording else ("File", "file")
+async def _serve(request: Request, kind: Kind) -> Response:
+    noun = kind.capitalize()
     raw = request.path_params.get("attachment_id", "")
     try:
-        attachment_id = strict.ident(raw, noun.lower(), big=True)
+        attachment_id = strict.ident(raw, kind, big=True)
     except DomainError:
-        return _problem(404, f"{noun} {strict.quote(raw)} not found")
+        return problem(404, f"{noun} {strict.quote(raw)} not found")
     ticket = request.query_params.get("ticket", "")
     now = dt.datetime.now(dt.UTC)
 
     def prepare() -> StoredFile | None:
         with sessions()() as db:
-            held = auth.ticket_holder(db, ticket, secret=auth.app_secret(), now=now)
-            if held is None or held[1].get(ticket_kind) != attachment_id:
-                return None
-            return chat.stored_file(db, attachment_id, actor=held[0], recording=recording)
+            return file_links.opened(db, kind, attachment_id, ticket, now=now)
 
     try:
         got = await run_in_threadpool(prepare)
     except NotFound as err:
-        return _problem(404, str(err))
+        return problem(404, str(err))
     except PermissionDenied as err:  # a role taken away since the page was drawn
-        return _problem(403, str(err))
+        return problem(403, str(err))
     if got is None:
-        return _problem(401, f"This {noun.lower()}'s link has expired: open the session again")
-    download = not recording or request.query_params.get("download") == "1"
+        return problem(401, f"This {kind}'s link has expired: open the session again")
+    download = kind == "file" or request.query_params.get("download") == "1"
     playable = got.mime_type.startswith(("audio/", "video/"))
     headers = {
         "Accept-Ranges": "bytes",
