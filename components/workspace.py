@@ -97,7 +97,11 @@ def detail_area(actor: Actor, tz: str, flt: SessionFilter) -> None:
             if light is not None:
                 with bar:
                     hits_bar(detail.row.id, light, earlier=detail.conversation.earlier)
-            transcription_status(detail.row.id, detail.conversation.transcription, actor)
+            # A slot of its own, there even when empty: when the transcription ends and the
+            # page reruns, the actions and the player keep their places, instead of moving up
+            # one while the previous run's player still shows (two players until the run ends).
+            with st.empty().container():
+                transcription_status(detail.row.id, detail.conversation.transcription, actor)
             render_actions(detail, actor)
             show_logs_if_open(detail, actor)
 

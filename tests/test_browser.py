@@ -672,6 +672,19 @@ def test_import_a_recording_and_watch_it_fill_in(page, server, tmp_path):
     dialog = page.get_by_role("dialog")
     dialog.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(wav))
     expect(dialog.get_by_text("support-call.wav")).to_be_visible(timeout=20_000)
+    # While the call is transcribed its player shows under the chat; when the transcript comes,
+    # the page reruns. From the import on, every change of the page is watched: never two
+    # players at once (the old one left in place while the new one is drawn one slot higher).
+    page.evaluate(
+        """() => {
+            window.slPlayersSeen = 0;
+            const count = () => document.querySelectorAll(
+                '[data-testid="stMain"] [data-testid="sl-recording-player"]').length;
+            new MutationObserver(() => {
+                window.slPlayersSeen = Math.max(window.slPlayersSeen, count());
+            }).observe(document.body, {subtree: true, childList: true});
+        }"""
+    )
     dialog.get_by_role("button", name="Import", exact=True).click()
     expect(page.get_by_text("Imported support-call.wav: transcription started")).to_be_visible(
         timeout=30_000
@@ -680,6 +693,12 @@ def test_import_a_recording_and_watch_it_fill_in(page, server, tmp_path):
     expect(main.get_by_text(re.compile(r"router password", re.IGNORECASE))).to_be_visible(
         timeout=90_000
     )
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=\"stApp\"]')"
+        "?.getAttribute('data-test-script-state') === 'notRunning'",
+        timeout=30_000,
+    )
+    assert page.evaluate("() => window.slPlayersSeen") == 1
     # The recording streams from the server: the player reads how long the call is, and the
     # download link saves the file under its name, byte for byte.
     player = main.get_by_test_id("sl-recording-player")
