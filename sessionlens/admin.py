@@ -188,7 +188,7 @@ def update_tenant(
     plan = strict.choice(settings.plan, "The plan", {p.value for p in Plan}, noun="plan")
     statuses: list[str] = []
     for raw in settings.statuses:
-        status = strict.text(raw, "A status", max_len=40)
+        status = strict.text(raw, "A status", max_len=strict.limit(ChatSession.status))
         if status and status not in statuses:
             statuses.append(status)
     if not statuses:

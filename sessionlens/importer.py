@@ -21,9 +21,8 @@ from db.models import (
     Job,
     Mode,
     SystemEvent,
-    Tenant,
 )
-from sessionlens import audit, jobs, logs, metrics, strict
+from sessionlens import audit, jobs, logs, metrics, statuses, strict
 from sessionlens.blobs import BlobStore
 from sessionlens.channels import CHANNELS
 from sessionlens.customers import PHONE, customer_name_key
@@ -190,7 +189,6 @@ def _create(
         db.add(c)
         db.flush()
         customer_id = c.id
-    statuses = db.get_one(Tenant, actor.tenant_id).statuses
     cs = ChatSession(
         tenant_id=actor.tenant_id,
         external_id=external_id,
@@ -198,7 +196,7 @@ def _create(
         channel=channel,
         customer_id=customer_id,
         mode=Mode.AI,
-        status=("open" if "open" in statuses else (statuses or ["open"])[0]),
+        status=statuses.opening(statuses.of_tenant(db, actor.tenant_id)),
         initiator=Initiator.CLIENT,
         started_at=started,
         last_message_at=started,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, NamedTuple
 
@@ -35,15 +35,35 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Session
 
-from db.models import Agent, Attachment, ChatSession, Customer, Handoff, Message, SessionLog
-from sessionlens import access, audit, bulk, exchange, handover, logs, media, metrics, search
+from db.models import (
+    Agent,
+    Attachment,
+    ChatSession,
+    Customer,
+    Handoff,
+    Message,
+    SessionLog,
+    Tenant,
+)
+from sessionlens import (
+    access,
+    audit,
+    bulk,
+    exchange,
+    handover,
+    logs,
+    media,
+    metrics,
+    search,
+    statuses,
+)
 from sessionlens.customers import customer_name_key
 from sessionlens.errors import NotFound, RuleViolation
 from sessionlens.exchange import FieldsIn, FinishIn, HandoverIn, LogIn, MessageIn, SessionIn
 from sessionlens.geo import Location
 from sessionlens.kinds import AuthorKind, Channel, LogKind, Mode
 from sessionlens.messages import COUNTED_KINDS
-from sessionlens.permissions import Action, Actor, require
+from sessionlens.permissions import Action, Actor, can, require
 from sessionlens.search_tokens import SESSION_WORDS, document, tsvector_literal, words_literal
 
 Locate = Callable[[str | None], Location]
@@ -91,6 +111,8 @@ def upsert_session(
         .where(ChatSession.tenant_id == actor.tenant_id, ChatSession.external_id == doc.external_id)
         .with_for_update()
     )
+    if existing is None or existing.status != doc.status:
+        _check_status(db, actor, doc.status)
     cache = agents if agents is not None else {}
     if doc.agent not in cache:
         cache[doc.agent] = _agent(db, actor, doc.agent)
@@ -298,7 +320,7 @@ def _continue(
             customer_id=old.customer_id,
             mode=Mode.AI,
             initiator="client",
-            status="open",
+            status=statuses.opening(statuses.of_tenant(db, old.tenant_id)),
             started_at=started,
             last_message_at=started,
             message_count=0,
@@ -340,6 +362,8 @@ def set_fields(db: Session, external_id: str, change: FieldsIn, *, actor: Actor)
     if change.results is not None:
         cs.results = change.results
     if change.status is not None:
+        if change.status != cs.status:
+            _check_status(db, actor, change.status)
         cs.status = change.status
 
 
@@ -360,6 +384,8 @@ def finish(
         cs.finished_at = change.finished_at or now
     cs.search_live = False
     if change.status is not None:
+        if change.status != cs.status:
+            _check_status(db, actor, change.status)
         cs.status = change.status
 
 
@@ -404,6 +430,12 @@ def intercom_assignee(
 
 
 # --- the parts -----------------------------------------------------------------------------------
+
+
+def _check_status(db: Session, actor: Actor, status: str) -> None:
+    why = statuses.unknown(status, statuses.of_tenant(db, actor.tenant_id))
+    if why is not None:
+        raise exchange.Invalid([f"$.status: {why}"])
 
 
 def _agent(db: Session, actor: Actor, name: str) -> int:
@@ -698,14 +730,17 @@ class FileReport:
     unchanged: int
     messages_added: int
     logs_added: int
+    statuses_added: list[str] = field(default_factory=list)
 
     def summary(self, *, dry_run: bool) -> str:
         verb = "would create" if dry_run else "created"
+        added = ", ".join(repr(s) for s in self.statuses_added)
         return (
             f"{self.sessions} session{'s' if self.sessions != 1 else ''}: {verb} {self.created}, "
             f"{'would update' if dry_run else 'updated'} {self.updated}, "
             f"unchanged {self.unchanged}; {self.messages_added} new messages, "
             f"{self.logs_added} new log lines"
+            + (f"; {'would add' if dry_run else 'added'} the statuses {added}" if added else "")
         )
 
 
@@ -743,6 +778,33 @@ def read_file(raw: bytes, name: str) -> list[SessionIn]:
     return docs
 
 
+def _file_statuses(
+    db: Session, docs: list[SessionIn], actor: Actor, *, now: dt.datetime
+) -> list[str]:
+    """The statuses the file's sessions have that the workspace lacks, checked before anything is
+    written. An admin's import adds them to the workspace's list (audited), so that the Statuses
+    filter finds the sessions; anyone else's is refused, naming every session at fault."""
+    configured = statuses.of_tenant(db, actor.tenant_id)
+    new = list(dict.fromkeys(d.status for d in docs if statuses.unknown(d.status, configured)))
+    if not new:
+        return []
+    if not can(actor, Action.ADMINISTER):
+        raise exchange.Invalid(
+            [
+                f"session {d.external_id!r}: $.status: {statuses.unknown(d.status, configured)}"
+                for d in docs
+                if d.status in new
+            ]
+        )
+    t = db.scalar(select(Tenant).where(Tenant.id == actor.tenant_id).with_for_update())
+    assert t is not None
+    t.statuses = [*(t.statuses or []), *(s for s in new if s not in (t.statuses or []))]
+    audit.record(
+        db, actor, "tenant_changed", "tenant", t.id, now=now, changed=["statuses"], added=new
+    )
+    return new
+
+
 def import_documents(
     db: Session,
     docs: list[SessionIn],
@@ -756,6 +818,7 @@ def import_documents(
     any error, and for a dry run)."""
     created = updated = unchanged = messages = logs_added = 0
     agents: dict[str, int] = {}
+    added = _file_statuses(db, docs, actor, now=now)
     for doc in docs:
         w = upsert_session(
             db,
@@ -779,7 +842,7 @@ def import_documents(
             updated += 1
         else:
             unchanged += 1
-    report = FileReport(len(docs), created, updated, unchanged, messages, logs_added)
+    report = FileReport(len(docs), created, updated, unchanged, messages, logs_added, added)
     if not dry_run:
         audit.record(
             db,

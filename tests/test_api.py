@@ -164,6 +164,40 @@ def test_a_session_cannot_finish_before_it_started(client, keys, app_db):
     assert _session(app_db, "api-late").finished_at is None
 
 
+def test_a_status_the_workspace_does_not_have_is_refused_naming_the_list(client, keys, app_db):
+    """The Statuses filter offers the workspace's statuses only: a session the runtime gave
+    another status could never be found by it. The runtime is told the list (422) and nothing
+    is written; a configured status goes through."""
+    listed = "(open, resolved, escalated, abandoned, spam)"
+    res = client.post(
+        "/api/v1/sessions",
+        json=doc(external_id="api-pending", status="pending"),
+        headers=h(keys["mine"]),
+    )
+    assert res.status_code == 422
+    assert res.json()["errors"] == [
+        f"$.status: 'pending' is not one of this workspace's statuses {listed}; an admin can "
+        "add it under Settings → Tenant"
+    ]
+    assert _count(app_db, ChatSession, external_id="api-pending") == 0
+    client.post("/api/v1/sessions", json=doc(external_id="api-st"), headers=h(keys["mine"]))
+    for method, path, body in [
+        ("patch", "/api/v1/sessions/api-st", {"status": "Resolved", "results": {"x": 1}}),
+        ("post", "/api/v1/sessions/api-st/finish", {"status": "done"}),
+    ]:
+        res = getattr(client, method)(path, json=body, headers=h(keys["mine"]))
+        assert (
+            res.status_code == 422
+            and "is not one of this workspace's statuses" in (res.json()["error"])
+        ), path
+    cs = _session(app_db, "api-st")  # neither the results nor the finish were half-written
+    assert (cs.status, cs.results, cs.finished_at) == ("open", {}, None)
+    res = client.patch(
+        "/api/v1/sessions/api-st", json={"status": "escalated"}, headers=h(keys["mine"])
+    )
+    assert res.status_code == 200 and _session(app_db, "api-st").status == "escalated"
+
+
 def test_a_batch_with_one_bad_message_writes_nothing_and_names_it(client, keys, app_db):
     client.post("/api/v1/sessions", json=doc(external_id="api-2"), headers=h(keys["mine"]))
     before = _count(app_db, Message, session_id=_session(app_db, "api-2").id)

@@ -207,12 +207,21 @@ def test_api_keys_import_sessions_and_export_from_the_command_line(tmp_path):
             other,
         ],
     )
+    # The new workspace has the statuses open and closed; the file's others are added to its
+    # list (the Statuses filter offers that list), said in the summary, once.
+    used = sorted({d["status"] for d in docs} - {"open", "closed"})
+    assert used
     res = runner.invoke(app, ["import-sessions", str(out), "--dry-run", "--database-url", other])
     assert res.exit_code == 0 and f"would create {len(docs)}" in res.output
+    assert "would add the statuses" in res.output
     res = runner.invoke(app, ["import-sessions", str(out), "--database-url", other])
     assert res.exit_code == 0 and f"created {len(docs)}," in res.output
+    assert "; added the statuses" in res.output
+    added = res.output.split("added the statuses ")[1].strip()
+    assert sorted(added.replace("'", "").split(", ")) == used
     res = runner.invoke(app, ["import-sessions", str(out), "--database-url", other])
     assert res.exit_code == 0 and f"unchanged {len(docs)}; 0 new messages" in res.output
+    assert "statuses" not in res.output
 
     bad = tmp_path / "bad.jsonl"
     lines = out.read_text().splitlines()

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from db.engine import make_engine
 from db.migrate import upgrade
-from db.models import ChatSession, Message, SessionLog
-from sessionlens import admin, auth, exchange, export, geo, identity, ingest
+from db.models import AuditEvent, ChatSession, Message, Role, SessionLog
+from sessionlens import admin, auth, exchange, export, geo, identity, ingest, statuses
 from sessionlens.errors import NotFound
 from sessionlens.exchange import Invalid, SessionIn
 from tests.conftest import TESTDATA, _postgres_engine, pg_url
@@ -194,6 +194,35 @@ def _export(engine: Engine, fmt: str) -> bytes:
         return b"".join(export.stream(db, fmt, actor=who, now=NOW))
 
 
+def test_a_file_with_statuses_the_workspace_lacks_is_refused_unless_an_admin_imports_it(db):
+    """Only an admin changes the workspace's statuses: an operator's import of a file whose
+    sessions have statuses the workspace lacks names every such session and writes nothing; an
+    admin's adds them to the list, in the file's order, with an audit row."""
+    before = statuses.of_tenant(db, actor(db).tenant_id)
+    docs = [
+        exchange.parse(SessionIn, doc(external_id="st-1", status="waiting")),
+        exchange.parse(SessionIn, doc(external_id="st-2", status="open")),
+        exchange.parse(SessionIn, doc(external_id="st-3", status="on hold")),
+        exchange.parse(SessionIn, doc(external_id="st-4", status="waiting")),
+    ]
+    with pytest.raises(Invalid) as err:
+        ingest.import_documents(
+            db, docs, actor=actor(db, role=Role.OPERATOR), now=NOW, locate=LOCATE
+        )
+    assert [e.split(": $.status: ")[0] for e in err.value.errors] == [
+        "session 'st-1'",
+        "session 'st-3'",
+        "session 'st-4'",
+    ]
+    assert "'on hold' is not one of this workspace's statuses" in err.value.errors[1]
+    assert db.scalar(select(func.count()).where(ChatSession.external_id.like("st-%"))) == 0
+    report = ingest.import_documents(db, docs, actor=actor(db), now=NOW, locate=LOCATE)
+    assert report.created == 4 and report.statuses_added == ["waiting", "on hold"]
+    assert statuses.of_tenant(db, actor(db).tenant_id) == [*before, "waiting", "on hold"]
+    row = db.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(2)).all()[-1]
+    assert (row.action, row.details["added"]) == ("tenant_changed", ["waiting", "on hold"])
+
+
 def test_export_import_export_gives_the_same_bytes(engine, tmp_path):
     first = _export(engine, "jsonl")
     fresh = _empty(engine, tmp_path)
@@ -208,9 +237,9 @@ def test_export_import_export_gives_the_same_bytes(engine, tmp_path):
             tenant=str(tenant.id),
         )
         who = identity.actor_for(boss)
-        for n, line in enumerate(first.decode().splitlines()):
-            d = exchange.parse(SessionIn, json.loads(line), (n,))
-            ingest.upsert_session(db, d, actor=who, now=NOW, locate=LOCATE)
+        ingest.import_documents(
+            db, ingest.read_file(first, "all.jsonl"), actor=who, now=NOW, locate=LOCATE
+        )
     second = _export(fresh, "jsonl")
     assert first.count(b"\n") > 10 and second == first
     assert json.loads(_export(fresh, "json")) == [

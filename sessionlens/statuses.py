@@ -1,0 +1,35 @@
+"""A session's status is one of its tenant's configured statuses (Settings → Tenant).
+
+The Statuses filter offers that list only, so a session with any other status could not be found
+by it; Settings refuses to drop a status that sessions still have for the same reason. Every write
+that sets a status checks it here: the agent runtime's API and the session-v1 import are told
+which statuses there are, and the sessions the console opens itself take the tenant's opening
+status.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from db.models import Tenant
+
+
+def of_tenant(db: Session, tenant_id: int) -> list[str]:
+    """The tenant's statuses, in display order."""
+    return list(db.get_one(Tenant, tenant_id).statuses or [])
+
+
+def opening(statuses: list[str]) -> str:
+    """The status a new session starts with: "open" where the tenant has it, else its first."""
+    return "open" if "open" in statuses or not statuses else statuses[0]
+
+
+def unknown(status: str, statuses: list[str]) -> str | None:
+    """Why ``status`` cannot be set (it is not in the list), or None. A tenant without a list
+    (Settings never saves one; only a database written by hand) takes any status."""
+    if not statuses or status in statuses:
+        return None
+    return (
+        f"{status!r} is not one of this workspace's statuses ({', '.join(statuses)}); "
+        "an admin can add it under Settings → Tenant"
+    )
