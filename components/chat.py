@@ -8,6 +8,7 @@ An attachment shows inline only when its bytes decode as an image; anything else
 
 from __future__ import annotations
 
+import base64
 import html
 from collections.abc import Callable
 
@@ -19,7 +20,7 @@ from components.data import run_action
 from components.element_js import REWIRE_JS
 from components.file_links import FILE_CSS, signed_url
 from components.logs_view import open_logs
-from components.markdown import Highlight, md_escape, message_html
+from components.markdown import Highlight, message_html
 from sessionlens import chat, logs, media, strict
 from sessionlens.chat import AttachmentInfo, Conversation, MessageView
 from sessionlens.errors import BadInput
@@ -431,18 +432,48 @@ function wire(data, setTriggerValue, parentElement) {
 _listener = st.components.v2.component("sessionlens_detail_events", js=_LISTENER_JS)
 LISTENER_KEY = "detail_events"
 
-# An image in a chat opens full size when clicked (the spec), as Streamlit's own toolbar button
-# above it does: a click on the picture presses that button. Images of a chat are the ones in the
-# containers under a bubble (``sl-under-``); a click on one shown full size closes it again.
+# An image in a chat opens full size when clicked (the spec): over the page, the whole picture from
+# the server (the preview's link, ``_picture``), as large as the window allows; a click anywhere,
+# the close button or Escape closes it and gives the focus back to the preview. A click with a
+# modifier or the middle button follows the link (a new tab) as any link does.
 _IMAGE_CLICKS_JS = """
 export default function() {
   const heard = (e) => {
-    const img = e.target instanceof Element
-      && e.target.closest('[class*="st-key-sl-under-"] [data-testid="stImageContainer"] img');
-    const frame = img && img.closest('[data-testid="stFullScreenFrame"]');
-    const button = frame
-      && frame.querySelector('button[data-testid="stBaseButton-elementToolbar"]');
-    if (button) button.click();
+    const hit = e.target instanceof Element && e.target.closest('.sl-img img, .sl-img a');
+    const img = hit && (hit.tagName === 'IMG' ? hit : hit.querySelector('img'));
+    if (!img || e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey || e.altKey) return;
+    e.preventDefault();  // a link's Enter comes here too
+    const link = img.closest('a.sl-img-open');
+    const box = document.createElement('div');
+    box.className = 'sl-lightbox';
+    box.setAttribute('role', 'dialog');
+    box.setAttribute('aria-modal', 'true');
+    box.setAttribute('aria-label', img.alt);
+    const big = document.createElement('img');
+    big.src = link ? link.href : img.src;
+    big.alt = img.alt;
+    const caption = document.createElement('div');
+    caption.className = 'sl-lightbox-cap';
+    caption.textContent = img.alt;
+    const close = document.createElement('button');
+    close.type = 'button';
+    close.className = 'sl-lightbox-close';
+    close.setAttribute('aria-label', 'Close ' + img.alt);
+    close.textContent = '\u00d7';
+    box.append(close, big, caption);
+    const shut = () => {
+      box.remove();
+      document.removeEventListener('keydown', key, true);
+      (link || img).focus?.();
+    };
+    const key = (k) => {
+      if (k.key === 'Escape') { k.preventDefault(); k.stopPropagation(); shut(); }
+      else if (k.key === 'Tab') { k.preventDefault(); close.focus(); }  // the focus stays in it
+    };
+    box.addEventListener('click', shut);
+    document.addEventListener('keydown', key, true);
+    document.body.appendChild(box);
+    close.focus();
   };
   document.addEventListener('click', heard);
   // Messages in italics (Markdown *...*) and code use font files no other part of the page
@@ -560,7 +591,20 @@ def follow_the_end(session_id: int) -> None:
 LISTENER_CSS = (
     f".st-key-{LISTENER_KEY}, .st-key-{IMAGE_LISTENER_KEY}, .st-key-{PHONE_SCROLL_KEY},"
     f" .st-key-{FOLLOW_KEY}{{display:none}}"
-    ' [class*="st-key-sl-under-"] [data-testid="stImageContainer"] img{cursor:zoom-in}'
+    " .sl-img{margin:0;display:flex;flex-direction:column;gap:0.25rem;align-items:flex-start}"
+    ' [class*="st-key-sl-under-right-"] .sl-img{align-items:flex-end}'  # the customer's side
+    " .sl-img img{display:block;height:auto;max-width:100%;border-radius:0.5rem;cursor:zoom-in}"
+    " .sl-img-open{display:block;max-width:100%;border-radius:0.5rem}"
+    " .sl-img-open:focus-visible{outline:2px solid #ff4b4b;outline-offset:2px}"
+    " .sl-img figcaption{font-size:0.875rem;color:rgba(49,51,63,0.6);overflow-wrap:anywhere}"
+    " .sl-lightbox{position:fixed;inset:0;z-index:1000100;background:rgba(14,17,23,0.92);"
+    "display:flex;flex-direction:column;align-items:center;justify-content:center;gap:0.5rem;"
+    "padding:2.5rem 1rem 1rem;cursor:zoom-out}"
+    " .sl-lightbox img{max-width:100%;max-height:calc(100% - 2rem);object-fit:contain}"
+    " .sl-lightbox-cap{color:#fafafa;font-size:0.875rem;overflow-wrap:anywhere;text-align:center}"
+    " .sl-lightbox-close{position:absolute;top:0.5rem;right:0.75rem;background:none;border:0;"
+    "color:#fafafa;font-size:2rem;line-height:1;cursor:pointer}"
+    " .sl-lightbox-close:focus-visible{outline:2px solid #ff4b4b}"
 )
 #: The chat and the Parameters & results panel side by side (``DETAIL_KEY``'s columns) while the
 #: chat keeps a readable width; on a narrower window (a laptop with the menu open: at 1,024
@@ -652,8 +696,7 @@ def _attachment(a: AttachmentInfo, image: bytes | None, actor: Actor) -> None:
     """An image that decodes, shown; any other file as a card whose Download streams it from the
     server (``web/media.py``): its bytes are not read to draw the chat."""
     if image is not None and (shown := media.preview(a.mime_type, image, IMAGE_WIDTH)) is not None:
-        # A click on it opens it full size (``image_listener``), as the image's toolbar does.
-        st.image(shown, caption=md_escape(a.file_name), width=IMAGE_WIDTH)
+        st.html(_picture(a, shown, actor))
         return
     url = signed_url("file", a.id, actor)
     download = (
@@ -667,6 +710,23 @@ def _attachment(a: AttachmentInfo, image: bytes | None, actor: Actor) -> None:
         f'<div class="sl-file-name">{html.escape(a.file_name)}</div>'
         f'<div class="sl-file-meta">{html.escape(f"{a.mime_type} · {_size(a.size_bytes)}")}</div>'
         f"{download}</div>"
+    )
+
+
+def _picture(a: AttachmentInfo, shown: media.Preview, actor: Actor) -> str:
+    """An image attachment as the chat shows it: its preview (at most ``IMAGE_WIDTH`` wide, sent
+    with the chat) with the file name under it, in a link to the whole picture from the server
+    (``web/media.py``, shown in place when it is in a format every browser shows). A click opens
+    the whole picture over the page (``image_listener``); a middle click, in a new tab."""
+    name = html.escape(a.file_name)
+    thumb = f"data:{shown.mime};base64,{base64.b64encode(shown.data).decode()}"
+    img = f'<img src="{thumb}" alt="{name}" title="{name}" style="max-width:{IMAGE_WIDTH}px">'
+    url = signed_url("file", a.id, actor) if media.shown_as_is(a.mime_type) else None
+    if url is not None:
+        img = f'<a class="sl-img-open" href="{html.escape(url)}&amp;view=1">{img}</a>'
+    return (
+        f'<figure class="sl-img" data-testid="sl-image">{img}'
+        f"<figcaption>{name}</figcaption></figure>"
     )
 
 

@@ -1,8 +1,9 @@
 """Signed links to the files the console offers: a call's recording (played and downloaded) and a
-chat's file (downloaded). The page makes the link for its user; the server's routes
-(``web/media.py``) open the file the link names. A link names one file of one kind, works for
-``chat.FILE_LINK_MINUTES`` whichever way its user signed in, ends early when they sign out, are
-deactivated or have their password reset, and the user's rights are checked when it is used."""
+chat's file (downloaded, or a picture shown full size). The page makes the link for its user; the
+server's routes (``web/media.py``) open the file the link names. A link names one file of one
+kind, works for ``chat.FILE_LINK_MINUTES`` whichever way its user signed in, ends early when they
+sign out, are deactivated or have their password reset, and the user's rights are checked when it
+is used."""
 
 from __future__ import annotations
 

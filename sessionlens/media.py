@@ -14,7 +14,7 @@ import threading
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -42,17 +42,34 @@ def previewable_image(mime: str, data: bytes) -> bool:
     return _previewable(mime, data) is not None
 
 
-def preview(mime: str, data: bytes, width: int) -> bytes | None:
+#: The image formats every browser shows, by Pillow's name, and the type each is served as.
+BROWSER_IMAGES = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
+
+
+class Preview(NamedTuple):
+    """A picture a browser shows: its bytes and their type (one of ``BROWSER_IMAGES``)."""
+
+    mime: str
+    data: bytes
+
+
+def preview(mime: str, data: bytes, width: int) -> Preview | None:
     """The image as a chat shows it, ``width`` pixels wide at most: None when it is not
-    previewable (``previewable_image``), the bytes themselves when they are narrow enough, else a
-    smaller copy, turned upright as the camera's EXIF orientation says (JPEG, or PNG where the
-    image has transparency). Remembered by the bytes' digest, so a chat drawn on every click in
-    its session does not decode and shrink a phone's photo every time (Streamlit would shrink it
-    to the element's width on each draw)."""
+    previewable (``previewable_image``), the bytes themselves when they are narrow enough and in
+    a format every browser shows, else a smaller copy, turned upright as the camera's EXIF
+    orientation says (JPEG, or PNG where the image has transparency). Remembered by the bytes'
+    digest, so a chat drawn on every click in its session does not decode and shrink a phone's
+    photo every time."""
     digest = _previewable(mime, data)
     if digest is None:
         return None
     return _PREVIEWS.get((digest, width), lambda: _shrink(data, width))
+
+
+def shown_as_is(mime: str) -> bool:
+    """Whether a file of this (uploaded) type is one a browser shows as a picture, so that the
+    server may send it to be shown full size (``web/media.py``) rather than only downloaded."""
+    return safe_mime(mime) in BROWSER_IMAGES.values()
 
 
 class _Remembered(Generic[K, V]):
@@ -84,7 +101,9 @@ class _Remembered(Generic[K, V]):
 #: Verdicts by digest (10,000 of them: a few hundred KB), and previews by (digest, width) up to
 #: 32 MB of them.
 _VERDICTS: _Remembered[bytes, bool] = _Remembered(10_000, lambda _: 1)
-_PREVIEWS: _Remembered[tuple[bytes, int], bytes] = _Remembered(32 * 1024 * 1024, len)
+_PREVIEWS: _Remembered[tuple[bytes, int], Preview] = _Remembered(
+    32 * 1024 * 1024, lambda p: len(p.data)
+)
 
 
 def _previewable(mime: str, data: bytes) -> bytes | None:
@@ -110,13 +129,13 @@ def _decodes(data: bytes) -> bool:
     return True
 
 
-def _shrink(data: bytes, width: int) -> bytes:
+def _shrink(data: bytes, width: int) -> Preview:
     from PIL import Image, ImageOps
 
     with Image.open(io.BytesIO(data)) as img:
         turned = img.getexif().get(0x0112, 1) not in (1, None)  # EXIF orientation
-        if img.width <= width and not turned:
-            return data
+        if img.width <= width and not turned and img.format in BROWSER_IMAGES:
+            return Preview(BROWSER_IMAGES[img.format], data)
         upright = ImageOps.exif_transpose(img)
         if upright.width > width:
             upright = upright.resize(
@@ -127,6 +146,6 @@ def _shrink(data: bytes, width: int) -> bytes:
         out = io.BytesIO()
         if alpha:
             upright.save(out, "PNG", optimize=True)
-        else:
-            upright.convert("RGB").save(out, "JPEG", quality=85)
-        return out.getvalue()
+            return Preview("image/png", out.getvalue())
+        upright.convert("RGB").save(out, "JPEG", quality=85)
+        return Preview("image/jpeg", out.getvalue())

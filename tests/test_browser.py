@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -13,13 +14,14 @@ import wave
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from PIL import Image as PILImage
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bench.browser import IDLE, PAINTED  # the page's script run has ended; then painted
 from components.chat import SCROLL_BOX_JS
 from db.engine import make_engine
-from db.models import ChatSession
+from db.models import Attachment, ChatSession
 from sessionlens.settings import get_settings
 from tests import appdb
 from tests.conftest import unavailable
@@ -491,6 +493,14 @@ def test_showcase_session_reads_as_it_happened(page, server):
 
     base, engine = server
     cs = appdb.showcase(engine)
+    photo = io.BytesIO()  # the customer's photo of the torn sleeve, as a phone sends it
+    PILImage.new("RGB", (900, 600), "teal").save(photo, "PNG")
+    with Session(engine) as db, db.begin():
+        db.execute(
+            update(Attachment)
+            .where(Attachment.session_id == cs.id, Attachment.file_name == "torn-sleeve.png")
+            .values(content=photo.getvalue(), size_bytes=len(photo.getvalue()))
+        )
     page.set_viewport_size({"width": 1600, "height": 2200})
     page.goto(f"{base}/?session={cs.id}")
     main = page.get_by_test_id("stMain")
@@ -503,7 +513,7 @@ def test_showcase_session_reads_as_it_happened(page, server):
     expect(main.get_by_role("link", name="returns policy")).to_have_attribute(
         "href", "https://example.com/returns"
     )
-    expect(main.get_by_test_id("stImage").filter(has_text="torn-sleeve.png")).to_be_visible()
+    expect(main.get_by_test_id("sl-image").filter(has_text="torn-sleeve.png")).to_be_visible()
     expect(main.get_by_text("invoice-2026-11.pdf")).to_be_visible()
     dashed = main.locator(".sl-bubble.sl-dashed").first
     assert "dashed" in dashed.evaluate("e => getComputedStyle(e).borderStyle")
@@ -518,16 +528,28 @@ def test_showcase_session_reads_as_it_happened(page, server):
     assert all(image.startswith('url("data:image/svg+xml,') for _, image in pictures), pictures
     assert len({image for _, image in pictures}) >= 5
     page.screenshot(path=str(SHOTS / "chat-showcase.png"))
-    # A click on the image opens it full size (the whole window); another click closes it.
-    image = main.get_by_test_id("stImage").filter(has_text="torn-sleeve.png").locator("img")
+    # A click on the image opens the whole picture over the page, loaded from the server (its
+    # own pixels, not the preview's); a click closes it, and so does Escape, on a keyboard too.
+    image = main.get_by_test_id("sl-image").filter(has_text="torn-sleeve.png").locator("img")
     assert image.evaluate("i => getComputedStyle(i).cursor") == "zoom-in"
-    close = page.get_by_role("button", name="Close fullscreen: torn-sleeve.png")
+    size = [900, 600]
+    assert image.evaluate("i => i.naturalWidth") == 260  # the chat has the preview
     image.click()
-    expect(close).to_have_count(1, timeout=10_000)
-    frame = image.evaluate("i => i.closest('[data-testid=stFullScreenFrame]').offsetWidth")
-    assert frame == page.viewport_size["width"]
-    image.click()
-    expect(close).to_have_count(0, timeout=10_000)
+    shown = page.get_by_role("dialog", name="torn-sleeve.png")
+    expect(shown).to_be_visible(timeout=10_000)
+    big = shown.get_by_role("img", name="torn-sleeve.png")
+    big.evaluate("i => i.decode()")
+    assert big.evaluate("i => [i.naturalWidth, i.naturalHeight]") == size
+    assert shown.evaluate("e => e.offsetWidth") == page.viewport_size["width"]
+    expect(shown.get_by_role("button", name="Close torn-sleeve.png")).to_be_focused()
+    shown.click(position={"x": 5, "y": 5})
+    expect(shown).to_have_count(0, timeout=10_000)
+    main.get_by_role("link", name="torn-sleeve.png").focus()
+    page.keyboard.press("Enter")
+    expect(shown).to_be_visible(timeout=10_000)
+    page.keyboard.press("Escape")
+    expect(shown).to_have_count(0, timeout=10_000)
+    expect(main.get_by_role("link", name="torn-sleeve.png")).to_be_focused()
 
 
 # The chat's own way of finding the box that scrolls (components/chat.py), then where the box and

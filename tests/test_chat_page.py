@@ -44,7 +44,7 @@ def test_every_message_kind_marker_and_attachment(app_db):
     assert '<a href="https://example.com/returns">returns policy</a>' in html  # a live link
     assert 'class="sl-chip"' in html  # quick replies
     assert "Customer reaction: 👍" in html and "Customer reaction: 👎" in html
-    assert len(at.get("image")) >= 1  # the image attachment shows inline
+    assert '<figure class="sl-img"' in html  # the image attachment shows inline
     # the PDF shows as a file card: its name, type and size, and a Download of the server's copy
     card = re.search(r'<div class="sl-file".*?</div>\s*<a class="sl-file-dl" href="([^"]+)"', html)
     assert card and "invoice-2026-11.pdf" in card[0] and "application/pdf" in card[0]

@@ -230,22 +230,33 @@ def test_a_chat_shows_a_small_upright_copy_of_a_photo_made_once(monkeypatch):
     real = Image.open
     monkeypatch.setattr(Image, "open", lambda *a, **k: opened.append(1) or real(*a, **k))
     small = media.preview("image/jpeg", wide, 260)
-    assert small is not None and len(small) < len(wide)
-    with real(io.BytesIO(small)) as img:
+    assert small is not None and small.mime == "image/jpeg" and len(small.data) < len(wide)
+    with real(io.BytesIO(small.data)) as img:
         assert (img.format, img.size) == ("JPEG", (260, 173))
     first = len(opened)
     assert media.preview("image/jpeg", wide, 260) == small and len(opened) == first
     narrow = _photo((120, 90), fmt="PNG")
-    assert media.preview("image/png", narrow, 260) == narrow
+    assert media.preview("image/png", narrow, 260) == ("image/png", narrow)
     exif = Image.Exif()
     exif[0x0112] = 6  # "rotate 90° clockwise to view"
     sideways = _photo((400, 200), exif=exif.tobytes())
-    with real(io.BytesIO(media.preview("image/jpeg", sideways, 260))) as img:
+    with real(io.BytesIO(media.preview("image/jpeg", sideways, 260).data)) as img:
         assert img.size == (200, 400)
     clear = _photo((600, 300), "RGBA", "PNG")
-    with real(io.BytesIO(media.preview("image/png", clear, 260))) as img:
-        assert (img.format, img.mode, img.size) == ("PNG", "RGBA", (260, 130))
+    shown = media.preview("image/png", clear, 260)
+    with real(io.BytesIO(shown.data)) as img:
+        assert (shown.mime, img.format, img.mode, img.size) == (
+            "image/png",
+            "PNG",
+            "RGBA",
+            (260, 130),
+        )
     assert media.preview("image/png", b"not an image", 260) is None
+    # A small TIFF (Pillow reads it, browsers do not) is shown as a copy a browser shows.
+    tiff = media.preview("image/tiff", _photo((50, 40), fmt="TIFF"), 260)
+    assert tiff is not None and tiff.mime == "image/jpeg"
+    with real(io.BytesIO(tiff.data)) as img:
+        assert (img.format, img.size) == ("JPEG", (50, 40))
 
 
 @pytest.mark.parametrize(

@@ -296,6 +296,50 @@ def test_a_chats_file_downloads_from_its_card(app_db, stored, client):
     assert got.status_code == 401 and "file's link has expired" in got.json()["error"]
 
 
+def test_a_chats_picture_shows_its_preview_and_opens_whole_from_the_server(app_db, stored, client):
+    """An image attachment is drawn as a preview no wider than the chat shows it, sent with the
+    chat, in a link whose ``view=1`` serves the whole picture to be shown in place (its own type,
+    inline, still sandboxed); the same link without ``view`` downloads it, and ``view`` on a file
+    that is no picture still downloads it as bytes no browser renders."""
+    with Session(app_db) as db:
+        mine = select(Attachment.tenant_id).where(Attachment.id == stored["mine"])
+        a = db.scalars(
+            select(Attachment).where(
+                ~Attachment.is_recording,
+                Attachment.mime_type == "image/png",
+                Attachment.tenant_id == mine.scalar_subquery(),
+            )
+        ).first()
+        sid, fid, data, name = a.session_id, a.id, a.content, a.file_name
+        pdf = db.scalar(
+            select(Attachment.id).where(
+                Attachment.mime_type == "application/pdf",
+                Attachment.tenant_id == mine.scalar_subquery(),
+            )
+        )
+    at = appdb.run_app({"session": str(sid)})
+    body = "".join(h.proto.body for h in at.get("html"))
+    figure = re.search(rf'<figure class="sl-img"[^>]*>.*?{re.escape(name)}</figcaption>', body)
+    assert figure, "the picture is not in the chat"
+    href, preview = re.search(
+        r'<a class="sl-img-open" href="([^"]+)"><img src="([^"]+)"', figure[0]
+    ).groups()
+    assert preview.startswith("data:image/") and len(preview) < 200_000
+    url = html.unescape(href)
+    assert url.startswith(f"/files/{fid}?ticket=") and url.endswith("&view=1")
+    got = client.get(url)
+    assert got.status_code == 200 and got.content == data
+    assert got.headers["content-type"] == "image/png"
+    assert got.headers["content-disposition"].startswith("inline;")
+    assert got.headers["content-security-policy"] == "sandbox"
+    assert got.headers["x-content-type-options"] == "nosniff"
+    got = client.get(url.removesuffix("&view=1"))
+    assert got.headers["content-disposition"].startswith("attachment;")
+    got = client.get(_file_url(app_db, pdf) + "&view=1")
+    assert got.headers["content-type"] == "application/pdf"
+    assert got.headers["content-disposition"].startswith("attachment;")
+
+
 def _file_url(app_db, attachment_id: int, *, tenant: int = 0) -> str:
     with Session(app_db) as db, db.begin():
         ticket = auth.issue_ticket(

@@ -1,13 +1,14 @@
 """A voice session's recording, streamed to the console's player and its "Download recording", and
-a chat's files, to their cards' "Download".
+a chat's files, to their cards' "Download" and to the full-size view of a chat's picture.
 
 ``GET /recordings/{id}?ticket=…`` (``&download=1`` for a download) and ``GET /files/{id}?ticket=…``
-(always a download). The page signs the ticket for the user who sees the session
-(``sessionlens.auth.issue_ticket``, valid ``chat.FILE_LINK_MINUTES``), so the routes work
-whichever way they signed in; when the ticket is used, the domain checks that the user is still
-active and may read the tenant's sessions. The file is read from the blob store a chunk at a
-time, from where a ``Range`` request asks: a listener who jumps to minute 40 of a two-hour call
-gets the bytes from there, and no process holds the whole file.
+(a download; ``&view=1`` shows a picture in place when it is PNG, JPEG, GIF or WebP). The page
+signs the ticket for the user who sees the session (``sessionlens.auth.issue_ticket``, valid
+``chat.FILE_LINK_MINUTES``), so the routes work whichever way they signed in; when the ticket is
+used, the domain checks that the user is still active and may read the tenant's sessions. The
+file is read from the blob store a chunk at a time, from where a ``Range`` request asks: a
+listener who jumps to minute 40 of a two-hour call gets the bytes from there, and no process
+holds the whole file.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from sessionlens import file_links, strict
+from sessionlens import file_links, media, strict
 from sessionlens.chat import StoredFile
 from sessionlens.errors import DomainError, NotFound, PermissionDenied
 from sessionlens.file_links import Kind
@@ -104,8 +105,11 @@ async def _serve(request: Request, kind: Kind) -> Response:
         return problem(403, str(err))
     if got is None:
         return problem(401, f"This {kind}'s link has expired: open the session again")
-    download = kind == "file" or request.query_params.get("download") == "1"
-    playable = got.mime_type.startswith(("audio/", "video/"))
+    asked = request.query_params
+    # A chat's picture, opened full size, is shown in place; any other file is downloaded.
+    shown = kind == "file" and asked.get("view") == "1" and media.shown_as_is(got.mime_type)
+    download = (kind == "file" and not shown) or asked.get("download") == "1"
+    playable = shown or got.mime_type.startswith(("audio/", "video/"))
     headers = {
         "Accept-Ranges": "bytes",
         "Content-Disposition": disposition(
@@ -117,7 +121,7 @@ async def _serve(request: Request, kind: Kind) -> Response:
         "Content-Security-Policy": "sandbox",  # never a page of this site, whatever was uploaded
     }
     # A download is never shown by the browser, so it keeps its type; anything shown in place is
-    # audio or video, or nothing the browser would render.
+    # audio, video or a picture in a format every browser shows, or nothing it would render.
     media_type = got.mime_type if playable or download else "application/octet-stream"
     try:
         span = byte_range(request.headers.get("range"), got.size)
