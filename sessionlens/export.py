@@ -52,6 +52,20 @@ CSV_COLUMNS = [
 
 _iso = timefmt.iso
 
+#: What a spreadsheet reads as the start of a formula when a cell begins with it.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """A CSV cell a spreadsheet shows as the text it is: a customer's message, a name or a file
+    name beginning with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return would be run as a
+    formula when the file is opened in Excel or LibreOffice (``=HYPERLINK(…)``, ``=cmd|…``), so it
+    gets a leading apostrophe, which spreadsheets read as "this is text" and do not show.
+    Everything else is written as it is."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
 
 def _ref(external_id: str | None, row_id: int) -> str:
     return external_id or f"sl-{row_id}"
@@ -334,7 +348,8 @@ def stream(
             customer = doc["customer"] or {}
             for n, m in enumerate(doc["messages"], 1):
                 w.writerow(
-                    [
+                    csv_cell(v)
+                    for v in [
                         doc["external_id"],
                         doc["agent"],
                         doc["channel"],

