@@ -86,7 +86,9 @@ DELIVERY_ICONS = {
 }
 # Customers on the right in dark bubbles, the AI and people of the tenant on the left; drafts and
 # private notes dashed (they never reach the customer). Widgets that belong to a message (files,
-# "Show all", "View trace") sit in a container keyed ``sl-under-<side>-<id>`` under its bubble.
+# "Show all", "View trace") sit in a container keyed ``sl-under-<side>-<id>`` under its bubble,
+# indented by padding: Streamlit makes the container as wide as the chat, so margins would push
+# it past the chat's right edge (a customer's file card was cut off there).
 CSS = """<style>
 .sl-chat { display:flex; flex-direction:column; gap:0.55rem; }
 .sl-msg { display:flex; gap:0.5rem; align-items:flex-start; margin-right:12%; }
@@ -123,8 +125,9 @@ CSS = """<style>
   color:#1d4ed8; cursor:pointer; text-decoration:underline dotted; }
 .sl-copy { margin-left:0.5rem; font-family:inherit; font-size:0.75rem; border:1px solid #d1d5db;
   border-radius:6px; background:white; cursor:pointer; padding:0 6px; }
-[class*="st-key-sl-under-left-"] { margin-left:2.5rem; margin-right:12%; }
-[class*="st-key-sl-under-right-"] { margin-left:12%; margin-right:2.5rem; }
+[class*="st-key-sl-under-"] { box-sizing:border-box; }
+[class*="st-key-sl-under-left-"] { padding-left:2.5rem; padding-right:12%; }
+[class*="st-key-sl-under-right-"] { padding-left:12%; padding-right:2.5rem; }
 </style>"""
 
 

@@ -515,6 +515,19 @@ def test_showcase_session_reads_as_it_happened(page, server):
     )
     expect(main.get_by_test_id("sl-image").filter(has_text="torn-sleeve.png")).to_be_visible()
     expect(main.get_by_text("invoice-2026-11.pdf")).to_be_visible()
+    # What sits under a bubble (a file's card, a picture, "View trace") stays within the chat's
+    # column: the customer's line up with their bubbles instead of running past the column's
+    # right edge into the panel.
+    spill = main.evaluate(
+        """m => [...m.querySelectorAll('[class*="st-key-sl-under-"]')].map(e => {
+            const col = e.closest('[data-testid="stColumn"]').getBoundingClientRect();
+            const r = e.getBoundingClientRect();
+            const inner = [...e.querySelectorAll('.sl-file, .sl-img')].map(
+                x => x.getBoundingClientRect().right);
+            return Math.max(r.right, ...inner) - col.right;
+        })"""
+    )
+    assert len(spill) >= 2 and max(spill) <= 0.5, spill
     dashed = main.locator(".sl-bubble.sl-dashed").first
     assert "dashed" in dashed.evaluate("e => getComputedStyle(e).borderStyle")
     # Every avatar shows its picture (the frame's CSS; the chat's own CSS comes later and must
