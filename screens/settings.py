@@ -164,7 +164,10 @@ with tenant_tab:
                 help="Trace Logs are shown on the Paid plan only",
             )
             statuses = st.text_area(
-                "Session statuses, one per line, in display order", "\n".join(current.statuses)
+                "Session statuses, one per line, in display order",
+                "\n".join(current.statuses),
+                # every status in sight and a line to add one (the label included; least 96 px)
+                height=max(96, 26 * (len(current.statuses) + 1) + 16),
             )
             st.markdown("**Session result fields**")
             fields = st.data_editor(
