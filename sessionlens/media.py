@@ -43,7 +43,12 @@ def previewable_image(mime: str, data: bytes) -> bool:
 
 
 #: The image formats every browser shows, by Pillow's name, and the type each is served as.
-BROWSER_IMAGES = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
+BROWSER_IMAGES = {
+    "PNG": "image/png",
+    "JPEG": "image/jpeg",
+    "GIF": "image/gif",
+    "WEBP": "image/webp",
+}
 
 
 class Preview(NamedTuple):

@@ -270,3 +270,20 @@ def test_the_demo_voice_agent_takes_the_calls(db):
         .distinct()
     ).scalars()
     assert "Echo (Voice)" in set(calls)
+
+
+def test_the_demos_pictures_are_pictures_wider_than_the_chats_preview():
+    """The demo's screenshot and the showcase's photo decode, are wider than the chat shows them
+    (so a click on one shows more than the preview) and stay a few KB each in the database."""
+    import io
+
+    from PIL import Image
+
+    from components.chat import IMAGE_WIDTH
+    from sessionlens.demo import assets
+
+    for made, size in ((assets.png(), assets.SCREEN), (assets.photo(), assets.PHOTO)):
+        with Image.open(io.BytesIO(made)) as img:
+            img.load()
+            assert img.size == size and img.width > IMAGE_WIDTH
+        assert len(made) < 8_000

@@ -167,6 +167,7 @@ class DemoContext:
             w.table(name, cols)
         self._ids = {t: w.next_id(t) for t in w.counts}
         self.png, self.pdf, self.wav = assets.png(), assets.pdf(), assets.wav()
+        self.photo = assets.photo()
 
     def next_id(self, table: str) -> int:
         """The id the next row of ``table`` gets (ids are assigned here, not by the database)."""

@@ -26,7 +26,7 @@ def showcase(
     m.say(
         AuthorKind.CUSTOMER,
         "Hi! My jacket arrived with a torn sleeve, see the photo.",
-        attachment=("torn-sleeve.png", "image/png", ctx.png),
+        attachment=("torn-sleeve.png", "image/png", ctx.photo),
     )
     m.say(
         AuthorKind.AI,
