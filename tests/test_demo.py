@@ -105,7 +105,8 @@ def test_a_long_demo_conversation_never_repeats_itself(db):
 
 def test_a_demo_conversation_stays_in_its_customers_language(db):
     """A customer who wrote in German, Russian or Japanese is answered in that language by the AI
-    and, after a handover, by the person and their Copilot drafts; the customer thanks them in it."""
+    and, after a handover, by the person and their Copilot drafts; the customer thanks them in it.
+    A customer writes in one language in all their sessions (their 360 View reads as one person's)."""
     from sessionlens.demo import content
 
     language: dict[str, str] = {}
@@ -120,18 +121,26 @@ def test_a_demo_conversation_stays_in_its_customers_language(db):
             else:
                 language[line] = lang
     rows = db.execute(
-        select(Message.session_id, Message.text).where(
+        select(Message.session_id, ChatSession.customer_id, Message.text)
+        .join(ChatSession, ChatSession.id == Message.session_id)
+        .where(
             Message.author_kind.in_(
                 [AuthorKind.CUSTOMER, AuthorKind.AI, AuthorKind.HUMAN, AuthorKind.COPILOT_DRAFT]
             )
         )
     ).all()
     spoken: dict[int, set[str]] = {}
-    for sid, text in rows:
+    writes: dict[int, set[str]] = {}
+    for sid, customer, text in rows:
         lang = language.get(text) or next((g for p, g in patterns if p.fullmatch(text)), None)
         if lang is not None:
             spoken.setdefault(sid, set()).add(lang)
+            if customer is not None:
+                writes.setdefault(customer, set()).add(lang)
     assert not {sid: langs for sid, langs in spoken.items() if len(langs) > 1}
+    assert not {c: langs for c, langs in writes.items() if len(langs) > 1}
+    assert set.union(*writes.values()) == {"en", "de", "ru", "ja"}
+    rows = [(sid, text) for sid, _, text in rows]
     # what only comes after a handover: the demo has such sessions in every language
     after = {t: g for g in content.THANKS for t in [content.THANKS[g], *content.DRAFTS[g]]}
     assert {after[t] for _, t in rows if t in after} == {"en", "de", "ru", "ja"}

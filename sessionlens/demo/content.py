@@ -203,6 +203,10 @@ TOPICS = [
     ),
 ]
 
+#: The languages demo customers write in, one per customer in turn: as many writers of each
+#: language as it has topics.
+LANGUAGES = tuple(t.language for t in TOPICS)
+
 # What the human agent says after a handover, in the conversation's language (a customer who wrote
 # in Russian is answered in Russian by the person too), and the customer's thanks after the first.
 HUMAN_LINES = {

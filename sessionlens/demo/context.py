@@ -135,11 +135,13 @@ TABLES: list[tuple[str, list[str]]] = [
 
 
 class Customer(NamedTuple):
-    """A demo customer as the sessions need it: who, and the phone on file (if any)."""
+    """A demo customer as the sessions need it: who, the phone on file (if any), and the language
+    they write in (every session of theirs is in it)."""
 
     id: int
     name: str
     phone: str | None
+    language: str = "en"
 
 
 @dataclass
@@ -156,6 +158,8 @@ class Tenant:
     humans: list[tuple[int, str]] = field(default_factory=list)
     admin: tuple[int, str] = (0, "")
     customers: list[Customer] = field(default_factory=list)
+    #: The customers by the language they write in.
+    speakers: dict[str, list[Customer]] = field(default_factory=dict)
 
 
 class DemoContext:

@@ -196,4 +196,6 @@ def customers(ctx: DemoContext, t: Tenant, count: int) -> None:
                 {"segment": rng.choice(["retail", "b2b", "vip"])},
             ),
         )
-        t.customers.append(Customer(cid, name, phone))
+        customer = Customer(cid, name, phone, C.LANGUAGES[len(t.customers) % len(C.LANGUAGES)])
+        t.customers.append(customer)
+        t.speakers.setdefault(customer.language, []).append(customer)

@@ -74,6 +74,14 @@ def session(
     msgs = Messages(ctx, t, sid, started, active)
     msgs.system(SystemEvent.STARTED, {"initiator": initiator_label})
     topic = rng.choice(C.TOPICS)
+    if customer is not None and customer.language != topic.language:
+        # A customer writes in their own language in every session: the one drawn gives way to a
+        # customer who writes in the topic's, picked without a draw, so that every later draw,
+        # and with it every other session, stays as it was (the results draw from three phones
+        # and three names whoever the customer is).
+        pool = t.speakers[topic.language]
+        customer = pool[customer.id % len(pool)]
+        customer_id = customer.id
     n_lines = rng.randint(2, len(topic.lines)) if rng.random() < 0.65 else rng.randint(12, 40)
     lines = script(topic, n_lines, sid)
     transfer_at = len(lines) * 0.6 if mode != Mode.AI else None
@@ -264,6 +272,9 @@ def _results(ctx: DemoContext, t: Tenant, customer: Customer | None) -> dict[str
 
 # Text values by what the field's key names, three each (every choice draws alike, so the rest of
 # the generated data does not depend on which kind a field is).
+# Three of each, as many as the customer's own value is repeated in ``_result_value``: a draw
+# takes the same randomness whoever the customer is (``session`` picks customers by language
+# after the draw and relies on it).
 _NAMES = ["John Smith", "Maria Garcia", "Wei Chen"]
 _PHONES = ["+1-555-0123", "+49 30 1234567", "+44 20 7946 0958"]
 _CODES = ["A-558812", "B-204417", "NW-31877"]

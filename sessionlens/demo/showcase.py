@@ -19,7 +19,7 @@ def showcase(
     attachment kind the Chat panel shows, so a new user sees them all in one place."""
     sid = ctx.next_id("chat_sessions")
     agent_id, agent_name = t.agents[0]
-    customer_id, customer_name, _ = t.customers[0]
+    customer_id, customer_name = t.customers[0].id, t.customers[0].name
     human_id, human_name = t.humans[0]
     m = Messages(ctx, t, sid, started - dt.timedelta(minutes=30), active=False)
     m.system(SystemEvent.STARTED, {"initiator": "Client"})
