@@ -596,7 +596,9 @@ LISTENER_CSS = (
     f" .st-key-{FOLLOW_KEY}{{display:none}}"
     " .sl-img{margin:0;display:flex;flex-direction:column;gap:0.25rem;align-items:flex-start}"
     ' [class*="st-key-sl-under-right-"] .sl-img{align-items:flex-end}'  # the customer's side
-    " .sl-img img{display:block;height:auto;max-width:100%;border-radius:0.5rem;cursor:zoom-in}"
+    # a phone's tall screenshot is shown as tall as a few messages, not as the whole chat box
+    " .sl-img img{display:block;width:auto;height:auto;max-width:100%;max-height:20rem;"
+    "border-radius:0.5rem;cursor:zoom-in}"
     " .sl-img-open{display:block;max-width:100%;border-radius:0.5rem}"
     " .sl-img-open:focus-visible{outline:2px solid #ff4b4b;outline-offset:2px}"
     " .sl-img figcaption{font-size:0.875rem;color:rgba(49,51,63,0.6);overflow-wrap:anywhere}"
@@ -723,7 +725,7 @@ def _picture(a: AttachmentInfo, shown: media.Preview, actor: Actor) -> str:
     the whole picture over the page (``image_listener``); a middle click, in a new tab."""
     name = html.escape(a.file_name)
     thumb = f"data:{shown.mime};base64,{base64.b64encode(shown.data).decode()}"
-    img = f'<img src="{thumb}" alt="{name}" title="{name}" style="max-width:{IMAGE_WIDTH}px">'
+    img = f'<img src="{thumb}" alt="{name}" title="{name}">'
     url = signed_url("file", a.id, actor) if media.shown_as_is(a.mime_type) else None
     if url is not None:
         img = f'<a class="sl-img-open" href="{html.escape(url)}&amp;view=1">{img}</a>'

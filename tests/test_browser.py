@@ -493,8 +493,8 @@ def test_showcase_session_reads_as_it_happened(page, server):
 
     base, engine = server
     cs = appdb.showcase(engine)
-    photo = io.BytesIO()  # the customer's photo of the torn sleeve, as a phone sends it
-    PILImage.new("RGB", (900, 600), "teal").save(photo, "PNG")
+    photo = io.BytesIO()  # the customer's photo of the torn sleeve, as a phone sends it: upright
+    PILImage.new("RGB", (1170, 2532), "teal").save(photo, "PNG")
     with Session(engine) as db, db.begin():
         db.execute(
             update(Attachment)
@@ -545,8 +545,11 @@ def test_showcase_session_reads_as_it_happened(page, server):
     # own pixels, not the preview's); a click closes it, and so does Escape, on a keyboard too.
     image = main.get_by_test_id("sl-image").filter(has_text="torn-sleeve.png").locator("img")
     assert image.evaluate("i => getComputedStyle(i).cursor") == "zoom-in"
-    size = [900, 600]
-    assert image.evaluate("i => i.naturalWidth") == 260  # the chat has the preview
+    size = [1170, 2532]
+    assert image.evaluate("i => [i.naturalWidth, i.naturalHeight]") == [260, 563]  # the preview
+    # shown no taller than a few messages, not as tall as the chat's box, and not squashed
+    shown_w, shown_h = image.evaluate("i => [i.clientWidth, i.clientHeight]")
+    assert shown_h == 320 and abs(shown_w / shown_h - 260 / 563) < 0.01
     image.click()
     shown = page.get_by_role("dialog", name="torn-sleeve.png")
     expect(shown).to_be_visible(timeout=10_000)
