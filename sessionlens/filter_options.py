@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from db.models import Agent, ChatSession, Customer, Tenant, User
+from db.models import Agent, ChatSession, Customer, User
+from sessionlens import statuses as session_statuses
 from sessionlens.channels import VOICE_CHANNELS
 from sessionlens.customers import customer_name_key
 from sessionlens.errors import BadInput
@@ -61,8 +62,9 @@ def human_agents(db: Session, *, actor: Actor) -> list[Choice]:
 
 
 def statuses(db: Session, *, actor: Actor) -> list[str]:
+    """The Statuses filter's choices: the tenant's statuses (no session has any other)."""
     require(actor, Action.VIEW_SESSIONS)
-    return list(db.get_one(Tenant, actor.tenant_id).statuses)
+    return session_statuses.of_tenant(db, actor.tenant_id)
 
 
 def countries(db: Session, *, actor: Actor) -> list[Choice]:

@@ -19,8 +19,8 @@ from sqlalchemy import ColumnElement, and_, func, select, true, update
 from sqlalchemy.orm import Session, aliased
 
 from db.engine import rowcount
-from db.models import Agent, ChatSession, Customer, Handoff, Message, Tenant, User
-from sessionlens import access, audit, logs, strict
+from db.models import Agent, ChatSession, Customer, Handoff, Message, User
+from sessionlens import access, audit, logs, statuses, strict
 from sessionlens.errors import NotFound, PermissionDenied, RuleViolation
 from sessionlens.kinds import AuthorKind, Mode, Role, SystemEvent
 from sessionlens.messages import append_marker, append_message
@@ -359,8 +359,7 @@ def resolve(db: Session, *, actor: Actor, session_id: int, now: dt.datetime) -> 
     record = _handoff(db, cs.id)
     if record is not None:
         record.resolved_at, record.resolved_by = now, actor.user_id
-    statuses = db.get_one(Tenant, cs.tenant_id).statuses or []
-    if "resolved" in statuses:
+    if "resolved" in statuses.of_tenant(db, cs.tenant_id):
         cs.status = "resolved"
     logs.append_system(
         db,
