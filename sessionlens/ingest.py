@@ -433,6 +433,7 @@ def intercom_assignee(
 
 
 def _check_status(db: Session, actor: Actor, status: str) -> None:
+    """Invalid, naming the workspace's statuses, unless ``status`` is one of them."""
     why = statuses.unknown(status, statuses.of_tenant(db, actor.tenant_id))
     if why is not None:
         raise exchange.Invalid([f"$.status: {why}"])
