@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import streamlit as st
+from sqlalchemy.orm import Session
 
 from components import feedback, selection, url
 from components.data import locator, run_action
@@ -17,6 +18,7 @@ from components.session_list import refresh_lists
 from sessionlens import exchange, filter_options, importer, ingest
 from sessionlens.blobs import default_store
 from sessionlens.channels import CHANNELS
+from sessionlens.exchange import SessionIn
 from sessionlens.filter_query import local_to_utc
 from sessionlens.permissions import Actor
 from sessionlens.settings import get_settings
@@ -121,6 +123,15 @@ def import_dialog(actor: Actor, tz: str) -> None:
             url.rerun()
 
 
+def _new_statuses(db: Session, docs: list[SessionIn], actor: Actor) -> tuple[list[str], list[str]]:
+    """The statuses importing ``docs`` adds to the workspace's list, or why it cannot (one line
+    per session at fault), before the user presses Import."""
+    try:
+        return ingest.new_statuses(db, docs, actor=actor), []
+    except exchange.Invalid as err:
+        return [], err.errors
+
+
 def _sessions_file(actor: Actor) -> None:
     """Sessions exported from Sessionlens or written by an agent runtime (docs/schema)."""
     settings = get_settings()
@@ -146,8 +157,24 @@ def _sessions_file(actor: Actor) -> None:
     except UnicodeDecodeError:
         feedback.error(f"{upload.name} is not UTF-8 text: nothing imported")
         return
+    checked = run_action(lambda db: _new_statuses(db, docs, actor))
+    if checked is None:
+        return
+    added, wrong = checked
+    if wrong:  # statuses the workspace lacks, and no right to add them
+        feedback.error(f"{upload.name}: nothing can be imported, {len(wrong)} error(s)")
+        st.text("\n".join(wrong[:50]) + ("\n…" if len(wrong) > 50 else ""))
+        return
     n = len(docs)
     st.caption(md_escape(f"{n} session{'s' if n != 1 else ''} in {upload.name}, all valid."))
+    if added:
+        st.caption(
+            md_escape(
+                "Importing adds the statuses "
+                + ", ".join(repr(s) for s in added)
+                + " to this workspace's list."
+            )
+        )
     if st.button("Import", type="primary", key="import_json_go"):
         report = run_action(
             lambda db: ingest.import_documents(

@@ -779,17 +779,15 @@ def read_file(raw: bytes, name: str) -> list[SessionIn]:
     return docs
 
 
-def _file_statuses(
-    db: Session, docs: list[SessionIn], actor: Actor, *, now: dt.datetime
-) -> list[str]:
-    """The statuses the file's sessions have that the workspace lacks, checked before anything is
-    written. An admin's import adds them to the workspace's list (audited), so that the Statuses
-    filter finds the sessions; anyone else's is refused, naming every session at fault."""
+def new_statuses(db: Session, docs: list[SessionIn], *, actor: Actor) -> list[str]:
+    """The statuses the file's sessions have that the workspace lacks, in the file's order: an
+    admin's import adds them to the workspace's list, so that the Statuses filter finds the
+    sessions. Anyone else's import of such a file is refused: Invalid names every session at
+    fault (the import dialog shows the same before the Import button)."""
+    require(actor, Action.IMPORT)
     configured = statuses.of_tenant(db, actor.tenant_id)
     new = list(dict.fromkeys(d.status for d in docs if statuses.unknown(d.status, configured)))
-    if not new:
-        return []
-    if not can(actor, Action.ADMINISTER):
+    if new and not can(actor, Action.ADMINISTER):
         raise exchange.Invalid(
             [
                 f"session {d.external_id!r}: $.status: {statuses.unknown(d.status, configured)}"
@@ -797,13 +795,17 @@ def _file_statuses(
                 if d.status in new
             ]
         )
+    return new
+
+
+def _add_statuses(db: Session, new: list[str], actor: Actor, *, now: dt.datetime) -> None:
+    """Append ``new`` to the workspace's statuses (an admin's file import), audited."""
     t = db.scalar(select(Tenant).where(Tenant.id == actor.tenant_id).with_for_update())
     assert t is not None
     t.statuses = [*(t.statuses or []), *(s for s in new if s not in (t.statuses or []))]
     audit.record(
         db, actor, "tenant_changed", "tenant", t.id, now=now, changed=["statuses"], added=new
     )
-    return new
 
 
 def import_documents(
@@ -819,7 +821,9 @@ def import_documents(
     any error, and for a dry run)."""
     created = updated = unchanged = messages = logs_added = 0
     agents: dict[str, int] = {}
-    added = _file_statuses(db, docs, actor, now=now)
+    added = new_statuses(db, docs, actor=actor)  # checked before anything is written
+    if added:
+        _add_statuses(db, added, actor, now=now)
     for doc in docs:
         w = upsert_session(
             db,

@@ -1245,6 +1245,47 @@ def test_import_a_sessions_file_then_the_same_file_again(page, server, tmp_path)
     )
 
 
+def test_an_operator_is_told_before_importing_a_file_with_statuses_the_workspace_lacks(
+    browser, server, tmp_path
+):
+    """Only an admin adds statuses to the workspace's list: an operator who picks a file whose
+    sessions have statuses the list lacks is told which sessions, before any Import button, and
+    nothing is written."""
+    from playwright.sync_api import expect
+
+    from tests.test_exchange import doc
+
+    base, engine = server
+    path = tmp_path / "their-statuses.jsonl"
+    path.write_text(
+        "".join(
+            json.dumps(doc(external_id=f"ui-status-{i}", status=status)) + "\n"
+            for i, status in enumerate(["waiting", "open", "on hold"])
+        )
+    )
+    context = _as(browser, server, "grace.kim@northwind.example")
+    page = context.new_page()
+    page.goto(base + "/")
+    page.get_by_role("button", name="Import session").click(timeout=60_000)
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_text("Sessions file (JSON)").click()
+    dialog.locator('[data-testid="stFileUploaderDropzoneInput"][accept*=".jsonl"]').set_input_files(
+        str(path)
+    )
+    expect(
+        dialog.get_by_text("their-statuses.jsonl: nothing can be imported, 2 error(s)")
+    ).to_be_visible(timeout=20_000)
+    expect(
+        dialog.get_by_text("session 'ui-status-2': $.status: 'on hold' is not one of", exact=False)
+    ).to_be_visible()
+    expect(dialog.get_by_role("button", name="Import", exact=True)).to_have_count(0)
+    with Session(engine) as db:
+        assert not db.scalars(
+            select(ChatSession.id).where(ChatSession.external_id.like("ui-status-%"))
+        ).all()
+    context.close()
+
+
 def test_rows_loaded_with_load_more_stay_loaded_when_a_change_made_elsewhere_shows(page, server):
     """The live poll reads the table's rows again when one of them changes elsewhere: as many as
     the lead loaded, in place. (It used to start again from the first page a few seconds after
