@@ -453,11 +453,17 @@ export default function() {
     box.setAttribute('aria-modal', 'true');
     box.setAttribute('aria-label', img.alt);
     const big = document.createElement('img');
-    big.src = link ? link.href : img.src;
     big.alt = img.alt;
     const caption = document.createElement('div');
     caption.className = 'sl-lightbox-cap';
-    caption.textContent = img.alt;
+    caption.textContent = img.alt + ' · loading…';
+    big.addEventListener('load', () => { caption.textContent = img.alt; });
+    big.addEventListener('error', () => {  // a link gone stale (signed out, expired), the server
+      big.remove();
+      caption.setAttribute('role', 'alert');
+      caption.textContent = img.alt + ': the picture could not be loaded. Open the session again.';
+    });
+    big.src = link ? link.href : img.src;
     const close = document.createElement('button');
     close.type = 'button';
     close.className = 'sl-lightbox-close';

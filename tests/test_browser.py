@@ -566,6 +566,17 @@ def test_showcase_session_reads_as_it_happened(page, server):
     page.keyboard.press("Escape")
     expect(shown).to_have_count(0, timeout=10_000)
     expect(main.get_by_role("link", name="torn-sleeve.png")).to_be_focused()
+    # A link that no longer opens the picture (here, its ticket altered) says so in words.
+    main.get_by_role("link", name="torn-sleeve.png").evaluate(
+        "a => { a.href = a.href.replace('ticket=', 'ticket=x'); }"
+    )
+    image.click()
+    expect(
+        shown.get_by_role("alert").filter(has_text="the picture could not be loaded")
+    ).to_be_visible(timeout=10_000)
+    expect(shown.get_by_role("img")).to_have_count(0)
+    page.keyboard.press("Escape")
+    expect(shown).to_have_count(0, timeout=10_000)
 
 
 # The chat's own way of finding the box that scrolls (components/chat.py), then where the box and
