@@ -596,11 +596,15 @@ def follow_the_end(session_id: int) -> None:
 
 
 #: The listeners draw nothing, but their elements' empty boxes would add a gap: the frame hides
-#: them. A chat's images show they can be clicked.
+#: them.
 LISTENER_CSS = (
     f".st-key-{LISTENER_KEY}, .st-key-{IMAGE_LISTENER_KEY}, .st-key-{PHONE_SCROLL_KEY},"
     f" .st-key-{FOLLOW_KEY}{{display:none}}"
-    " .sl-img{margin:0;display:flex;flex-direction:column;gap:0.25rem;align-items:flex-start}"
+)
+#: A chat's pictures (``_picture``) and the whole picture shown over the page when one is clicked
+#: (``image_listener``).
+PICTURE_CSS = (
+    ".sl-img{margin:0;display:flex;flex-direction:column;gap:0.25rem;align-items:flex-start}"
     ' [class*="st-key-sl-under-right-"] .sl-img{align-items:flex-end}'  # the customer's side
     # a phone's tall screenshot is shown as tall as a few messages, not as the whole chat box
     " .sl-img img{display:block;width:auto;height:auto;max-width:100%;max-height:20rem;"
@@ -632,8 +636,8 @@ DETAIL_CSS = (
     f" {_DETAIL_ROW} > [data-testid='stColumn']:nth-last-child(2){{min-width:min(14rem,100%)}}"
 )
 #: What the frame puts on every page once: the avatars' pictures, the hidden listeners, the
-#: detail area's wrapping and the file links' look.
-PAGE_CSS = AVATAR_CSS + LISTENER_CSS + DETAIL_CSS + FILE_CSS
+#: chat's pictures, the detail area's wrapping and the file links' look.
+PAGE_CSS = AVATAR_CSS + LISTENER_CSS + PICTURE_CSS + DETAIL_CSS + FILE_CSS
 
 
 def no_chat(hint: str, icon: str, problem: str | None = None) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 
 import streamlit as st
-from sqlalchemy.orm import Session
 
 from components import feedback, selection, url
 from components.data import locator, run_action
@@ -18,7 +17,6 @@ from components.session_list import refresh_lists
 from sessionlens import exchange, filter_options, importer, ingest
 from sessionlens.blobs import default_store
 from sessionlens.channels import CHANNELS
-from sessionlens.exchange import SessionIn
 from sessionlens.filter_query import local_to_utc
 from sessionlens.permissions import Actor
 from sessionlens.settings import get_settings
@@ -123,13 +121,10 @@ def import_dialog(actor: Actor, tz: str) -> None:
             url.rerun()
 
 
-def _new_statuses(db: Session, docs: list[SessionIn], actor: Actor) -> tuple[list[str], list[str]]:
-    """The statuses importing ``docs`` adds to the workspace's list, or why it cannot (one line
-    per session at fault), before the user presses Import."""
-    try:
-        return ingest.new_statuses(db, docs, actor=actor), []
-    except exchange.Invalid as err:
-        return [], err.errors
+def _refused(headline: str, errors: list[str]) -> None:
+    """Why a sessions file cannot be imported: how many errors, and the first 50 of them."""
+    feedback.error(f"{headline}, {len(errors)} error(s)")
+    st.text("\n".join(errors[:50]) + ("\n…" if len(errors) > 50 else ""))
 
 
 def _sessions_file(actor: Actor) -> None:
@@ -151,19 +146,17 @@ def _sessions_file(actor: Actor) -> None:
     try:
         docs = ingest.read_file(upload.getvalue(), upload.name)
     except exchange.Invalid as err:
-        feedback.error(f"{upload.name}: nothing imported, {len(err.errors)} error(s)")
-        st.text("\n".join(err.errors[:50]) + ("\n…" if len(err.errors) > 50 else ""))
+        _refused(f"{upload.name}: nothing imported", err.errors)
         return
     except UnicodeDecodeError:
         feedback.error(f"{upload.name} is not UTF-8 text: nothing imported")
         return
-    checked = run_action(lambda db: _new_statuses(db, docs, actor))
+    checked = run_action(lambda db: ingest.new_statuses(db, docs, actor=actor))
     if checked is None:
         return
-    added, wrong = checked
-    if wrong:  # statuses the workspace lacks, and no right to add them
-        feedback.error(f"{upload.name}: nothing can be imported, {len(wrong)} error(s)")
-        st.text("\n".join(wrong[:50]) + ("\n…" if len(wrong) > 50 else ""))
+    added, refused = checked
+    if refused:  # statuses the workspace lacks, and no right to add them
+        _refused(f"{upload.name}: nothing can be imported", refused)
         return
     n = len(docs)
     st.caption(md_escape(f"{n} session{'s' if n != 1 else ''} in {upload.name}, all valid."))

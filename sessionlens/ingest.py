@@ -43,7 +43,6 @@ from db.models import (
     Handoff,
     Message,
     SessionLog,
-    Tenant,
 )
 from sessionlens import (
     access,
@@ -362,9 +361,7 @@ def set_fields(db: Session, external_id: str, change: FieldsIn, *, actor: Actor)
     if change.results is not None:
         cs.results = change.results
     if change.status is not None:
-        if change.status != cs.status:
-            _check_status(db, actor, change.status)
-        cs.status = change.status
+        _set_status(db, actor, cs, change.status)
 
 
 def finish(
@@ -384,9 +381,7 @@ def finish(
         cs.finished_at = change.finished_at or now
     cs.search_live = False
     if change.status is not None:
-        if change.status != cs.status:
-            _check_status(db, actor, change.status)
-        cs.status = change.status
+        _set_status(db, actor, cs, change.status)
 
 
 def request_handover(
@@ -437,6 +432,14 @@ def _check_status(db: Session, actor: Actor, status: str) -> None:
     why = statuses.unknown(status, statuses.of_tenant(db, actor.tenant_id))
     if why is not None:
         raise exchange.Invalid([f"$.status: {why}"])
+
+
+def _set_status(db: Session, actor: Actor, cs: ChatSession, status: str) -> None:
+    """Give ``cs`` the runtime's ``status``, checked unless the session already has it (a status
+    dropped from the list since stays on the sessions that have it)."""
+    if status != cs.status:
+        _check_status(db, actor, status)
+    cs.status = status
 
 
 def _agent(db: Session, actor: Actor, name: str) -> int:
@@ -779,32 +782,30 @@ def read_file(raw: bytes, name: str) -> list[SessionIn]:
     return docs
 
 
-def new_statuses(db: Session, docs: list[SessionIn], *, actor: Actor) -> list[str]:
-    """The statuses the file's sessions have that the workspace lacks, in the file's order: an
-    admin's import adds them to the workspace's list, so that the Statuses filter finds the
-    sessions. Anyone else's import of such a file is refused: Invalid names every session at
-    fault (the import dialog shows the same before the Import button)."""
+class NewStatuses(NamedTuple):
+    """What importing a file does to the workspace's statuses, known before anything is written."""
+
+    added: list[str]  # the file's statuses the list lacks, in the file's order (an admin's import)
+    refused: list[str]  # one line per session with such a status (anyone else's import)
+
+
+def new_statuses(db: Session, docs: list[SessionIn], *, actor: Actor) -> NewStatuses:
+    """The statuses the file's sessions have that the workspace lacks: an admin's import adds them
+    to the workspace's list, so that the Statuses filter finds the sessions; anyone else's import
+    of such a file is refused, naming every session at fault (the import dialog shows either
+    before its Import button)."""
     require(actor, Action.IMPORT)
     configured = statuses.of_tenant(db, actor.tenant_id)
     new = list(dict.fromkeys(d.status for d in docs if statuses.unknown(d.status, configured)))
-    if new and not can(actor, Action.ADMINISTER):
-        raise exchange.Invalid(
-            [
-                f"session {d.external_id!r}: $.status: {statuses.unknown(d.status, configured)}"
-                for d in docs
-                if d.status in new
-            ]
-        )
-    return new
-
-
-def _add_statuses(db: Session, new: list[str], actor: Actor, *, now: dt.datetime) -> None:
-    """Append ``new`` to the workspace's statuses (an admin's file import), audited."""
-    t = db.scalar(select(Tenant).where(Tenant.id == actor.tenant_id).with_for_update())
-    assert t is not None
-    t.statuses = [*(t.statuses or []), *(s for s in new if s not in (t.statuses or []))]
-    audit.record(
-        db, actor, "tenant_changed", "tenant", t.id, now=now, changed=["statuses"], added=new
+    if not new or can(actor, Action.ADMINISTER):
+        return NewStatuses(new, [])
+    return NewStatuses(
+        [],
+        [
+            f"session {d.external_id!r}: $.status: {statuses.unknown(d.status, configured)}"
+            for d in docs
+            if d.status in new
+        ],
     )
 
 
@@ -821,9 +822,11 @@ def import_documents(
     any error, and for a dry run)."""
     created = updated = unchanged = messages = logs_added = 0
     agents: dict[str, int] = {}
-    added = new_statuses(db, docs, actor=actor)  # checked before anything is written
+    added, refused = new_statuses(db, docs, actor=actor)  # before anything is written
+    if refused:
+        raise exchange.Invalid(refused)
     if added:
-        _add_statuses(db, added, actor, now=now)
+        statuses.add(db, added, actor=actor, now=now)
     for doc in docs:
         w = upsert_session(
             db,

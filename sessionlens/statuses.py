@@ -9,9 +9,14 @@ status.
 
 from __future__ import annotations
 
+import datetime as dt
+
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Tenant
+from sessionlens import audit
+from sessionlens.permissions import Action, Actor, require
 
 
 def of_tenant(db: Session, tenant_id: int) -> list[str]:
@@ -32,4 +37,17 @@ def unknown(status: str, statuses: list[str]) -> str | None:
     return (
         f"{status!r} is not one of this workspace's statuses ({', '.join(statuses)}); "
         "an admin can add it under Settings → Tenant"
+    )
+
+
+def add(db: Session, new: list[str], *, actor: Actor, now: dt.datetime) -> None:
+    """Append ``new`` to the actor's tenant's statuses (an admin's import of a file that has
+    them), audited as a change of the tenant's settings."""
+    require(actor, Action.ADMINISTER)
+    t = db.scalar(select(Tenant).where(Tenant.id == actor.tenant_id).with_for_update())
+    assert t is not None
+    have = list(t.statuses or [])
+    t.statuses = [*have, *(s for s in new if s not in have)]
+    audit.record(
+        db, actor, "tenant_changed", "tenant", t.id, now=now, changed=["statuses"], added=new
     )

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
@@ -83,6 +83,22 @@ async def file(request: Request) -> Response:
     return await _serve(request, "file")
 
 
+def _presented(kind: Kind, mime: str, asked: Mapping[str, str]) -> tuple[str, str]:
+    """How a file goes out (its Content-Disposition and type). Shown in place: a recording the
+    browser plays, and a chat's picture asked for with ``view=1`` in a format every browser
+    shows. Otherwise a download, which the browser never shows, so it keeps its type when one
+    was asked for (a chat's file always is); a recording in no playable format that was not
+    asked to download goes as bytes no browser renders."""
+    if asked.get("download") != "1":
+        if kind == "recording" and mime.startswith(("audio/", "video/")):
+            return "inline", mime
+        if kind == "file" and asked.get("view") == "1" and media.shown_as_is(mime):
+            return "inline", mime
+    if kind == "file" or asked.get("download") == "1":
+        return "attachment", mime
+    return "attachment", media.OCTET_STREAM
+
+
 async def _serve(request: Request, kind: Kind) -> Response:
     noun = kind.capitalize()
     raw = request.path_params.get("attachment_id", "")
@@ -105,24 +121,15 @@ async def _serve(request: Request, kind: Kind) -> Response:
         return problem(403, str(err))
     if got is None:
         return problem(401, f"This {kind}'s link has expired: open the session again")
-    asked = request.query_params
-    # A chat's picture, opened full size, is shown in place; any other file is downloaded.
-    shown = kind == "file" and asked.get("view") == "1" and media.shown_as_is(got.mime_type)
-    download = (kind == "file" and not shown) or asked.get("download") == "1"
-    playable = shown or got.mime_type.startswith(("audio/", "video/"))
+    how, media_type = _presented(kind, got.mime_type, request.query_params)
     headers = {
         "Accept-Ranges": "bytes",
-        "Content-Disposition": disposition(
-            "attachment" if download or not playable else "inline", got.file_name
-        ),
+        "Content-Disposition": disposition(how, got.file_name),
         # The ticket makes the address this user's; a reload or a seek may reuse what was read.
         "Cache-Control": "private, max-age=3600",
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "sandbox",  # never a page of this site, whatever was uploaded
     }
-    # A download is never shown by the browser, so it keeps its type; anything shown in place is
-    # audio, video or a picture in a format every browser shows, or nothing it would render.
-    media_type = got.mime_type if playable or download else "application/octet-stream"
     try:
         span = byte_range(request.headers.get("range"), got.size)
     except Unsatisfiable:

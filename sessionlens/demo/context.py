@@ -141,7 +141,7 @@ class Customer(NamedTuple):
     id: int
     name: str
     phone: str | None
-    language: str = "en"
+    language: str
 
 
 @dataclass

@@ -270,11 +270,10 @@ def _results(ctx: DemoContext, t: Tenant, customer: Customer | None) -> dict[str
     return out
 
 
-# Text values by what the field's key names, three each (every choice draws alike, so the rest of
-# the generated data does not depend on which kind a field is).
-# Three of each, as many as the customer's own value is repeated in ``_result_value``: a draw
-# takes the same randomness whoever the customer is (``session`` picks customers by language
-# after the draw and relies on it).
+# Text values by what the field's key names, three each, as many as the customer's own name or
+# phone is repeated in ``_result_value``: every choice draws alike, so the rest of the generated
+# data depends neither on which kind a field is nor on who the customer is (``session`` picks a
+# customer of the topic's language after the draws and relies on it).
 _NAMES = ["John Smith", "Maria Garcia", "Wei Chen"]
 _PHONES = ["+1-555-0123", "+49 30 1234567", "+44 20 7946 0958"]
 _CODES = ["A-558812", "B-204417", "NW-31877"]
