@@ -164,6 +164,7 @@ def _options(sort_key: str, initial_selection: list[str]) -> dict:
         # detail area's listener (chat.detail_listener) hands it to the script, so a row click
         # reruns the detail area alone and the table is not sent again.
         onSelectionChanged=ROW_PICKED,
+        onRowSelected=ROW_LEFT,
         suppressColumnVirtualisation=True,
         suppressMultiSort=True,
         autoSizeStrategy={"type": "fitGridWidth"},
@@ -259,11 +260,23 @@ def _options(sort_key: str, initial_selection: list[str]) -> dict:
 
 ROW_PICKED = JsCode("""function(e) {
     const row = e.api.getSelectedRows()[0];
-    if (!row) return;
+    if (!row) {
+        // Space or Ctrl+click on the open session's row unselects it (AG Grid toggles); the
+        // session stays open in the chat, so its row stays highlighted (ROW_LEFT names it).
+        const user = e.source === 'spaceKey' || e.source === 'rowClicked';
+        const node = user && e.api.slLeft != null && e.api.getRowNode(e.api.slLeft);
+        if (node) node.setSelected(true, true, 'slKept');
+        return;
+    }
+    if (e.source === 'slKept') return;  // the open session already
     try {
         window.parent.document.dispatchEvent(
             new CustomEvent('sl-row-picked', {detail: String(row.id)}));
     } catch (err) { console.error('Sessionlens: the row could not be opened', err); }
+}""")
+# The row last unselected, for ROW_PICKED to select again when nothing else was picked.
+ROW_LEFT = JsCode("""function(e) {
+    if (!e.node.isSelected()) e.api.slLeft = e.node.id;
 }""")
 # The loaded rows stay in the server's order whichever column is marked sorted.
 KEEP_ORDER = JsCode("function() { return 0; }")

@@ -337,6 +337,30 @@ def test_up_and_down_open_the_next_and_previous_session(page, server):
     expect(page.get_by_role("heading", name=appdb.chat_title(n))).to_be_visible()
 
 
+def test_space_or_ctrl_click_on_the_open_row_keeps_it_open_and_highlighted(page, server):
+    """AG Grid unselects a selected row on Space or Ctrl+click; the chat still shows that
+    session, so its row stays highlighted (it used to lose its highlight while the chat stayed)."""
+    from playwright.sync_api import expect
+
+    base, _ = server
+    page.goto(base + "/")
+    rows = _grid(page).locator(".ag-center-cols-container .ag-row")
+    expect(rows.first).to_be_visible(timeout=60_000)
+    page.wait_for_function(IDLE)
+    sid = int(rows.nth(2).get_attribute("row-id"))
+    rows.nth(2).locator('[col-id="user"]').click()
+    expect(page).to_have_url(re.compile(rf"[?&]session={sid}\b"))
+    page.wait_for_function(IDLE)
+    selected = re.compile(r"\bag-row-selected\b")
+    page.keyboard.press("Space")
+    page.wait_for_timeout(300)
+    expect(_row(page, sid)).to_have_class(selected)
+    _row(page, sid).locator('[col-id="user"]').click(modifiers=["Control"])
+    page.wait_for_timeout(300)
+    expect(_row(page, sid)).to_have_class(selected)
+    assert _grid(page).locator(".ag-row-selected").count() == 1
+    expect(page).to_have_url(re.compile(rf"[?&]session={sid}\b"))
+
 def test_deep_link_opens_the_session(page, server):
     from playwright.sync_api import expect
 
