@@ -262,6 +262,20 @@ def test_demo_customers_of_one_name_have_addresses_of_their_own(db):
     assert shared == []
 
 
+def test_demo_addresses_are_spelled_as_providers_allow(db):
+    """A customer named María Müller has maria.muller@…, @maria_muller and linkedin.com/in/
+    maria-muller: e-mail providers, Telegram and LinkedIn take no accented letters there."""
+    rows = db.execute(
+        select(Customer.name, Customer.email, Customer.telegram, Customer.linkedin)
+    ).all()
+    accented = [r for r in rows if not r.name.isascii()]
+    assert accented, "some demo customers have accented names"
+    for r in accented:
+        for value in (r.email, r.telegram, r.linkedin):
+            assert value is None or value.isascii(), (r.name, value)
+    assert any(r.email and "muller" in r.email for r in accented)
+
+
 def test_the_demo_voice_agent_takes_the_calls(db):
     """ "Echo (Voice)" answers the phone lines, and an e-mail is never its."""
     from sessionlens.channels import VOICE_CHANNELS

@@ -4,6 +4,7 @@ a pool of client addresses located by the same GeoIP reader the app uses."""
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from typing import Any
 
 from sessionlens import auth
@@ -174,7 +175,7 @@ def customers(ctx: DemoContext, t: Tenant, count: int) -> None:
         cid = ctx.next_id("customers")
         first, last = rng.choice(C.FIRST), rng.choice(C.LAST)
         name = f"{first} {last}"
-        handle = f"{first}.{last}".lower().replace("'", "")
+        handle = _ascii(f"{first}.{last}".lower().replace("'", ""))
         taken[handle] = taken.get(handle, 0) + 1
         handle += str(taken[handle]) if taken[handle] > 1 else ""
         phone = f"+49 151 {rng.randrange(1000000, 9999999)}" if rng.random() < 0.7 else None
@@ -199,3 +200,8 @@ def customers(ctx: DemoContext, t: Tenant, count: int) -> None:
         customer = Customer(cid, name, phone, C.LANGUAGES[len(t.customers) % len(C.LANGUAGES)])
         t.customers.append(customer)
         t.speakers.setdefault(customer.language, []).append(customer)
+
+
+def _ascii(handle: str) -> str:
+    """``maría.müller`` as a mail provider, Telegram or LinkedIn would spell it: ``maria.muller``."""
+    return unicodedata.normalize("NFKD", handle).encode("ascii", "ignore").decode()
