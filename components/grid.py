@@ -104,6 +104,7 @@ CSS = """
 .avatar { display:inline-block; min-width:22px; text-align:center; border-radius:11px;
   background:#e0e7ff; padding:0 4px; }
 .flag, .channel-icon { font-size:16px; }
+.ag-cell.count, .ag-header-cell.count { padding-left:6px; padding-right:6px; }
 .ag-cell-focus:not(:focus-visible) { border-color:transparent !important; }  /* a click: no frame */
 .user-popover { background:#fff; border:1px solid #d1d5db; border-radius:8px; padding:8px 10px;
   box-shadow:0 4px 14px rgba(0,0,0,.15); font-size:12px; line-height:1.6; }
@@ -242,7 +243,15 @@ def _options(sort_key: str, initial_selection: list[str]) -> dict:
             wrapHeaderText=True,
             autoHeaderHeight=True,
         )
-    gb.configure_column("messages", header_name="💬", headerTooltip="Messages", width=50)
+    gb.configure_column(
+        "messages",
+        header_name="💬",
+        headerTooltip="Messages",
+        cellClass="count",  # narrower padding: five digits fit where two used to
+        headerClass="count",
+        width=56,
+        minWidth=54,
+    )
     gb.configure_column(
         "location", header_name="📍", headerTooltip="Location", cellRenderer=LOCATION, width=44
     )

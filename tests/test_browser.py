@@ -189,6 +189,30 @@ def test_table_cells_show_channel_location_and_responsible(page, server):
     page.screenshot(path=str(SHOTS / "sessions.png"))
 
 
+def test_a_long_conversations_message_count_shows_whole(page, server):
+    """A chat of thousands of messages (an e-mail thread, a bot loop) shows its count, not "3…"
+    (the column held two digits)."""
+    from playwright.sync_api import expect
+
+    base, engine = server
+    newest = _newest(engine)
+    was = newest.message_count
+    with engine.begin() as conn:
+        conn.execute(
+            update(ChatSession).where(ChatSession.id == newest.id).values(message_count=12345)
+        )
+    try:
+        page.goto(base + "/")
+        cell = _row(page, newest.id).locator('[col-id="messages"]')
+        expect(cell).to_have_text("12345", timeout=60_000)
+        assert cell.evaluate("e => e.scrollWidth <= e.clientWidth"), "the count is cut off"
+    finally:
+        with engine.begin() as conn:
+            conn.execute(
+                update(ChatSession).where(ChatSession.id == newest.id).values(message_count=was)
+            )
+
+
 def test_user_popover_and_finish_time(page, server):
     from playwright.sync_api import expect
 
@@ -360,6 +384,7 @@ def test_space_or_ctrl_click_on_the_open_row_keeps_it_open_and_highlighted(page,
     expect(_row(page, sid)).to_have_class(selected)
     assert _grid(page).locator(".ag-row-selected").count() == 1
     expect(page).to_have_url(re.compile(rf"[?&]session={sid}\b"))
+
 
 def test_deep_link_opens_the_session(page, server):
     from playwright.sync_api import expect
