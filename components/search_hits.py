@@ -37,10 +37,10 @@ def hits_bar(session_id: int, light: Highlight, *, earlier: int) -> None:
         return
     light.current %= light.count
     text, up, down = st.columns([5, 1, 1], vertical_alignment="center")
-    text.markdown(
-        f":material/search: **{light.current + 1} of {light.count}** "
-        f"match{'' if light.count == 1 else 'es'}"
-    )
+    counted = f"match{'' if light.count == 1 else 'es'}"
+    if earlier:  # the count is of the loaded window, not of the whole conversation
+        counted += f" in the messages shown ({earlier} earlier not loaded: Show earlier)"
+    text.markdown(f":material/search: **{light.current + 1} of {light.count}** {counted}")
     up.button(
         "",
         icon=":material/keyboard_arrow_up:",

@@ -124,3 +124,34 @@ def test_the_search_button_opens_the_session_filters_dialog_filled_from_the_url(
     assert at.text_input(key="d_q").value == "refund*"
     assert at.multiselect(key="d_channel").value == ["web"]
     assert at.button(key="d_apply").label == "Apply" and at.button(key="d_reset").label == "Reset"
+
+
+def test_matches_in_a_long_chat_are_counted_in_the_messages_shown(app_db):
+    """A chat opens at its newest messages: "1 of n" counts the matches there and says that
+    earlier messages are not loaded, instead of passing n off as the whole conversation's."""
+    import datetime as dt
+
+    from db.models import AuthorKind, ChatSession
+    from sessionlens import chat
+    from sessionlens.messages import append_message
+
+    with Session(app_db) as db:
+        cs = db.scalars(select(ChatSession).order_by(ChatSession.started_at.desc())).first()
+        for i in range(chat.WINDOW + 30):
+            append_message(
+                db,
+                cs,
+                author_kind=AuthorKind.CUSTOMER,
+                text=f"kestrel sighting {i}",
+                sent_at=cs.started_at + dt.timedelta(minutes=5, seconds=i),
+            )
+        db.commit()
+        who = identity.default_actor(db)
+        sid, earlier = cs.id, chat.conversation(db, cs.id, actor=who).earlier
+    assert earlier >= 30
+    at = _run({"q": "kestrel", "session": str(sid)})
+    counter = [m.value for m in at.markdown if " of " in m.value and "match" in m.value]
+    assert counter == [
+        f":material/search: **1 of {chat.WINDOW}** matches in the messages shown "
+        f"({earlier} earlier not loaded: Show earlier)"
+    ]
