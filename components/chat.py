@@ -272,7 +272,8 @@ def bubble_html(
     dashed = " sl-dashed" if kind in (AuthorKind.COPILOT_DRAFT, AuthorKind.PRIVATE_NOTE) else ""
     picture, who = (kind, AVATARS[kind]) if kind in AVATARS else ("other", "Message")
     return (
-        f'<div class="sl-msg sl-{html.escape(kind)}" data-author="{html.escape(kind)}">'
+        f'<div class="sl-msg sl-{html.escape(kind)}" data-author="{html.escape(kind)}"'
+        f' data-msg="{m.id}">'
         f'<div class="sl-avatar sl-av-{picture}" role="img" aria-label="{who}" title="{who}"></div>'
         f'<div class="sl-bubble{dashed}">{"".join(parts)}</div></div>'
     )
@@ -544,6 +545,9 @@ def scroll_here_on_a_phone(pick: str) -> None:
 # the reader being at the end, and pulled a reader who had scrolled up down to the newest message
 # in two redraws of five (a redraw comes with every change the live poll sees). Here only the
 # reader's own scrolling (a wheel, a touch, a key, the scroll bar) moves them off the end.
+# A reader who is not at the end keeps the message they were reading where it was when the chat
+# is drawn again: "Show earlier" puts 200 messages above it, which left the reader at the oldest
+# of them, scrolling back down to find their place.
 _FOLLOW_JS = (
     REWIRE_JS
     + SCROLL_BOX_JS
@@ -555,18 +559,31 @@ function wire(parentElement, data) {
   const box = slScrollBox(slInPage(parentElement).parentElement, false);
   if (!box) return;
   // Kept on the box, which outlives this element's runs: where the reader is, in which chat.
-  const follow = box.slFollow || (box.slFollow = { atEnd: true, session: null, intent: 0 });
+  const follow = box.slFollow
+    || (box.slFollow = { atEnd: true, session: null, intent: 0, anchor: null });
   if (follow.session !== data.session) {
     follow.session = data.session;
     follow.atEnd = true;
+    follow.anchor = null;
   }
+  const top = (el) => el.getBoundingClientRect().top - box.getBoundingClientRect().top;
+  // The first message the reader sees, and how far below the box's top it is.
+  const mark = () => {
+    const seen = [...box.querySelectorAll('.sl-msg[data-msg]')]
+      .find((el) => el.getBoundingClientRect().bottom > box.getBoundingClientRect().top);
+    follow.anchor = seen ? { id: seen.dataset.msg, at: top(seen) } : null;
+  };
   const toEnd = () => requestAnimationFrame(() => {
-    if (follow.atEnd) box.scrollTop = box.scrollHeight;
+    if (follow.atEnd) { box.scrollTop = box.scrollHeight; return; }
+    const was = follow.anchor;
+    const el = was && box.querySelector(`.sl-msg[data-msg="${was.id}"]`);
+    if (el) box.scrollTop += top(el) - was.at;
   });
   const intent = () => { follow.intent = Date.now(); };
   const scrolled = () => {
     if (Date.now() - follow.intent < 1000) {
       follow.atEnd = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
+      mark();
     }
   };
   const inputs = ['wheel', 'touchmove', 'keydown', 'pointerdown'];

@@ -1854,6 +1854,49 @@ def test_the_chat_opens_at_its_newest_message_wherever_the_last_one_was_left(pag
     )
 
 
+def test_show_earlier_keeps_the_reader_at_the_message_they_were_reading(page, server):
+    """A chat of more than 200 messages opens at its newest 200. A reader who scrolls up to
+    "Show earlier" and clicks it still sees the message they were reading, where it was; the
+    earlier messages are above it (it used to leave them at the oldest message loaded)."""
+    import datetime as dt
+
+    from playwright.sync_api import expect
+
+    from sessionlens import chat
+    from sessionlens.messages import append_message
+
+    base, engine = server
+    cs = appdb.find_session(engine, ChatSession.channel == "email")
+    with Session(engine) as db, db.begin():
+        row = db.get_one(ChatSession, cs.id)
+        for i in range(chat.WINDOW + 20):
+            append_message(
+                db,
+                row,
+                author_kind="customer" if i % 2 == 0 else "ai",
+                text=f"Thread line {i}",
+                sent_at=row.last_message_at + dt.timedelta(seconds=1),
+            )
+    page.goto(f"{base}/?session={cs.id}")
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_text(f"Thread line {chat.WINDOW + 19}")).to_be_in_viewport(timeout=60_000)
+    earlier = main.get_by_role("button", name=re.compile(r"^Show \d+ earlier messages"))
+    _wheel_chat_to(page, earlier)
+    # The first message the reader sees under the button, and how far down the box it is.
+    first_seen = """b => { const box = b.getBoundingClientRect();
+        const m = [...document.querySelectorAll('.sl-msg[data-msg]')]
+          .find(e => e.getBoundingClientRect().top >= box.bottom);
+        return {id: m.dataset.msg, y: Math.round(m.getBoundingClientRect().top)}; }"""
+    before = earlier.evaluate(first_seen)
+    earlier.click()
+    expect(earlier).to_have_count(0, timeout=20_000)  # all loaded: the button goes
+    page.wait_for_function(IDLE)
+    page.evaluate(PAINTED)
+    reading = page.locator(f'.sl-msg[data-msg="{before["id"]}"]')
+    assert abs(reading.bounding_box()["y"] - before["y"]) <= 2
+    expect(main.get_by_text(re.compile(r"started the session at"))).not_to_be_in_viewport()
+
+
 def test_the_human_agents_chat_opens_at_its_newest_message_and_follows_new_ones(page, server):
     """An operator answers the newest message: the conversation opens scrolled to its end, and a
     message that arrives while they read shows without scrolling."""
