@@ -358,6 +358,24 @@ def test_export_streams_the_tenants_sessions_as_a_download(client, keys, app_db)
     )
 
 
+def test_an_agent_named_in_another_script_exports_under_its_name(client, keys, app_db):
+    """A file name holding "Ассистент Ольга" cannot go in an HTTP header as it is: the export
+    was a 500. The header has an ASCII fallback and the name in UTF-8 (RFC 6266)."""
+    from urllib.parse import unquote
+
+    agent = "Ассистент Ольга"
+    client.post(
+        "/api/v1/sessions", json=doc(external_id="api-cyr", agent=agent), headers=h(keys["mine"])
+    )
+    res = client.get(
+        "/api/v1/sessions/export", params={"format": "csv", "agent": agent}, headers=h(keys["mine"])
+    )
+    assert res.status_code == 200 and "api-cyr" in res.text
+    header = res.headers["content-disposition"]
+    assert header.isascii() and header.startswith('attachment; filename="')
+    assert "_agent-ассистент-ольга_" in unquote(header.split("filename*=UTF-8''")[1])
+
+
 def test_health_and_readiness(client):
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")

@@ -362,7 +362,8 @@ def stream_export(
     return StreamingResponse(
         chunks(),
         media_type=f"{mime}; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        # the name holds the tenant's and agent's names, in any script: UTF-8, with a fallback
+        headers={"Content-Disposition": media.disposition("attachment", name)},
     )
 
 
