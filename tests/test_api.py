@@ -376,6 +376,44 @@ def test_an_agent_named_in_another_script_exports_under_its_name(client, keys, a
     assert "_agent-ассистент-ольга_" in unquote(header.split("filename*=UTF-8''")[1])
 
 
+def test_a_session_id_with_a_slash_can_be_appended_to_and_finished(client, keys, app_db):
+    """A runtime's id such as an e-mail thread's "<CAF/x9@mail>" was created, then every append,
+    PATCH and finish was a 404: the slash split the path."""
+    from urllib.parse import quote
+
+    ext = "<CAF/x9+a@mail.example>"
+    assert (
+        client.post(
+            "/api/v1/sessions", json=doc(external_id=ext), headers=h(keys["mine"])
+        ).status_code
+        == 201
+    )
+    for path in (quote(ext, safe=""), ext):  # percent-encoded, and as it is
+        res = client.post(
+            f"/api/v1/sessions/{path}/messages",
+            json={"author": "customer", "text": f"by {path}", "sent_at": "2026-11-26T09:01:00Z"},
+            headers=h(keys["mine"]),
+        )
+        assert res.status_code == 200 and res.json()["external_id"] == ext
+    res = client.patch(
+        f"/api/v1/sessions/{quote(ext, safe='')}",
+        json={"results": {"k": "v"}},
+        headers=h(keys["mine"]),
+    )
+    assert res.status_code == 200
+    res = client.post(
+        f"/api/v1/sessions/{quote(ext, safe='')}/finish", json={}, headers=h(keys["mine"])
+    )
+    assert res.status_code == 200
+    cs = _session(app_db, ext)
+    assert cs.finished_at is not None and cs.results == {"k": "v"}
+    with Session(app_db) as db:
+        texts = db.scalars(select(Message.text).where(Message.session_id == cs.id)).all()
+    assert {"by <CAF/x9+a@mail.example>", f"by {quote(ext, safe='')}"} <= set(texts)
+    res = client.post("/api/v1/sessions/no/such/thread/finish", json={}, headers=h(keys["mine"]))
+    assert res.status_code == 404 and "no/such/thread" in res.json()["error"]
+
+
 def test_health_and_readiness(client):
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")

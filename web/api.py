@@ -570,7 +570,7 @@ _PROBES = frozenset({"/healthz", "/readyz", "/metrics"})
 
 def routes() -> list[BaseRoute]:
     served = [
-        Route(path, _counted(path, endpoint), methods=methods)
+        Route(path, _counted(path.replace(":path}", "}"), endpoint), methods=methods)
         for path, endpoint, methods in _ROUTES
     ]
     return [*served, _unknown_api_route(served)]
@@ -605,6 +605,9 @@ def _unknown_api_route(served: list[Route]) -> Route:
 
 
 _BASE = "/api/v1/sessions"
+# A runtime's session id is its own text and may hold a slash (an e-mail thread's Message-ID,
+# "whatsapp/4915112345"): ``:path`` takes it whole, sent as is or percent-encoded ("%2F"), so a
+# session the API created can always be appended to.
 _ROUTES: list[tuple[str, Callable[[Request], Awaitable[Response]], list[str]]] = [
     ("/healthz", healthz, ["GET"]),
     ("/metrics", metrics_page, ["GET"]),
@@ -618,10 +621,10 @@ _ROUTES: list[tuple[str, Callable[[Request], Awaitable[Response]], list[str]]] =
     ("/api/v1/recordings", import_recording, ["POST"]),
     ("/api/v1/jobs/{job_id}", job_state, ["GET"]),
     (_BASE, create_session, ["POST"]),
-    (f"{_BASE}/{{external_id}}/messages", add_messages, ["POST"]),
-    (f"{_BASE}/{{external_id}}/logs", add_logs, ["POST"]),
-    (f"{_BASE}/{{external_id}}", set_fields, ["PATCH"]),
-    (f"{_BASE}/{{external_id}}/finish", finish, ["POST"]),
-    (f"{_BASE}/{{external_id}}/handover", handover, ["POST"]),
-    (f"{_BASE}/{{external_id}}/assignee", assignee, ["POST"]),
+    (f"{_BASE}/{{external_id:path}}/messages", add_messages, ["POST"]),
+    (f"{_BASE}/{{external_id:path}}/logs", add_logs, ["POST"]),
+    (f"{_BASE}/{{external_id:path}}", set_fields, ["PATCH"]),
+    (f"{_BASE}/{{external_id:path}}/finish", finish, ["POST"]),
+    (f"{_BASE}/{{external_id:path}}/handover", handover, ["POST"]),
+    (f"{_BASE}/{{external_id:path}}/assignee", assignee, ["POST"]),
 ]
