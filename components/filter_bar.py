@@ -39,11 +39,16 @@ def current_query() -> dict[str, str]:
     return {k: st.query_params[k] for k in filter_query.FILTER_KEYS if k in st.query_params}
 
 
-def current_filter(tz: str, result_fields: dict[str, str]) -> SessionFilter:
+def current_filter(actor: Actor, tz: str, result_fields: dict[str, str]) -> SessionFilter:
     """The filters in the URL. Each value that cannot be used is named in a message and its
     filter left out; the others apply (a shared link with one mistyped value still narrows the
-    table by the rest, and the caption above it says which filters are active)."""
+    table by the rest, and the caption above it says which filters are active). So is an id or
+    status this workspace does not have (an agent since deleted, another workspace's link)."""
     flt, problems = filter_query.parse_each(current_query(), tz, list(result_fields))
+    known = run_action(lambda db: filter_options.known_only(db, flt, actor=actor))
+    if known is not None:
+        flt, unknown = known
+        problems += unknown
     for err in problems:
         feedback.error(f"{err}. This filter is left out.", icon=":material/filter_alt_off:")
     return flt

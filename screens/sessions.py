@@ -34,7 +34,7 @@ views = st.sidebar.container()
 
 open_view_from_url(actor)
 fields = tenant.result_fields if tenant else {}
-flt = current_filter(tz, fields)
+flt = current_filter(actor, tz, fields)
 active = filter_query.active_labels(flt)
 workspace(actor, tz, flt, filtered=bool(active))
 

@@ -5,6 +5,7 @@ Customers are searched, never listed: a tenant can have hundreds of thousands of
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
@@ -139,11 +140,24 @@ def customers_by_id(db: Session, ids: tuple[int, ...], *, actor: Actor) -> list[
 
 def check(db: Session, flt: SessionFilter, *, actor: Actor) -> None:
     """Refuse ids that do not exist in the actor's tenant, naming the first one."""
+    _, problems = known_only(db, flt, actor=actor)
+    if problems:
+        raise problems[0]
+
+
+def known_only(
+    db: Session, flt: SessionFilter, *, actor: Actor
+) -> tuple[SessionFilter, list[BadInput]]:
+    """``flt`` without each filter that names what the actor's tenant does not have (an agent
+    since deleted, an id from another workspace's link, a status since renamed), and a BadInput
+    naming the first unknown value of each, in the dialog's order."""
     require(actor, Action.VIEW_SESSIONS)
-    for label, ids, model, extra in (
-        ("Agents", flt.agent_ids, Agent, ()),
-        ("Human Agent", flt.human_agent_ids, User, (User.is_human_agent,)),
-        ("Users", flt.customer_ids, Customer, ()),
+    problems: list[BadInput] = []
+    unknown: set[str] = set()  # the SessionFilter fields to leave out
+    for field, ids, label, model, extra in (
+        ("agent_ids", flt.agent_ids, "Agents", Agent, ()),
+        ("human_agent_ids", flt.human_agent_ids, "Human Agent", User, (User.is_human_agent,)),
+        ("customer_ids", flt.customer_ids, "Users", Customer, ()),
     ):
         if not ids:
             continue
@@ -156,15 +170,25 @@ def check(db: Session, flt: SessionFilter, *, actor: Actor) -> None:
         )
         missing = [i for i in ids if i not in found]
         if missing:
-            raise BadInput(
-                f"{label} filter: no such {label.lower().rstrip('s')} with id {missing[0]}"
+            noun = label.lower().rstrip("s")
+            problems.append(BadInput(f"{label} filter: no such {noun} with id {missing[0]}"))
+            unknown.add(field)
+    if flt.statuses:
+        known = statuses(db, actor=actor)
+        if strange := [s for s in flt.statuses if s not in known]:
+            problems.append(
+                BadInput(f"Statuses filter: {strange[0]!r} is not a status of this workspace")
             )
-    if not flt.statuses:
-        return
-    known = statuses(db, actor=actor)
-    unknown = [s for s in flt.statuses if s not in known]
+            unknown.add("statuses")
     if unknown:
-        raise BadInput(f"Statuses filter: {unknown[0]!r} is not a status of this workspace")
+        flt = dataclasses.replace(
+            flt,
+            agent_ids=() if "agent_ids" in unknown else flt.agent_ids,
+            human_agent_ids=() if "human_agent_ids" in unknown else flt.human_agent_ids,
+            customer_ids=() if "customer_ids" in unknown else flt.customer_ids,
+            statuses=() if "statuses" in unknown else flt.statuses,
+        )
+    return flt, problems
 
 
 def _customer_label(cid: int, name: str | None, email: str | None) -> str:

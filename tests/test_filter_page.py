@@ -131,6 +131,22 @@ def test_a_link_with_bad_values_keeps_its_good_filters_and_names_each_bad_one(ap
     assert rows and {r.channel for r in rows} == {"email"}
 
 
+def test_a_link_naming_what_this_workspace_lacks_leaves_that_filter_out(app_db):
+    """An agent since deleted or another workspace's ids in a link, a status not in this
+    workspace: each filter is named and left out, and the table shows what the rest match
+    (it used to be empty, with AG Grid's own "No Rows To Show")."""
+    at = _run({"channel": "email", "agent": "999999", "status": "nope", "user": "888888"})
+    errors = appdb.shown(at.error)
+    assert errors == [
+        "Agents filter: no such agent with id 999999. This filter is left out.",
+        "Users filter: no such user with id 888888. This filter is left out.",
+        "Statuses filter: 'nope' is not a status of this workspace. This filter is left out.",
+    ]
+    assert any("1 filter active: Channel" in c for c in _captions(at))
+    rows = at.session_state["list_started"].rows
+    assert rows and {r.channel for r in rows} == {"email"}
+
+
 def test_empty_result_says_so_and_offers_reset(app_db):
     at = _run({"ip": "203.0.113.250"})
     assert any("No sessions match these filters." in i.value for i in at.info)
