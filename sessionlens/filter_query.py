@@ -161,8 +161,12 @@ def _range(
 def _messages(op: str, n: str) -> dict[str, Any]:
     if not (op or n):
         return {}
+    if not op:
+        raise BadInput(f"Messages filter: pick a comparison for the count {strict.quote(n)}")
     if op not in OPS:
         raise BadInput(f"Messages filter: pick a comparison, not {strict.quote(op)}")
+    if not n:
+        raise BadInput("Messages filter: enter the count to compare with")
     return {"messages_op": OPS[op], "messages_count": strict.count(n, "Messages filter")}
 
 
