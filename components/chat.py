@@ -453,18 +453,24 @@ export default function() {
     box.setAttribute('role', 'dialog');
     box.setAttribute('aria-modal', 'true');
     box.setAttribute('aria-label', img.alt);
+    // The preview at once, as large as the whole picture will be shown (data-whole: its size),
+    // until the picture itself has arrived and takes its place.
     const big = document.createElement('img');
     big.alt = img.alt;
+    big.src = img.src;
+    const [w, h] = (img.dataset.whole || '').split('x').map(Number);
+    if (w > 0 && h > 0) { big.width = w; big.height = h; }
     const caption = document.createElement('div');
     caption.className = 'sl-lightbox-cap';
     caption.textContent = img.alt + ' · loading…';
-    big.addEventListener('load', () => { caption.textContent = img.alt; });
-    big.addEventListener('error', () => {  // a link gone stale (signed out, expired), the server
+    const whole = new Image();
+    whole.addEventListener('load', () => { big.src = whole.src; caption.textContent = img.alt; });
+    whole.addEventListener('error', () => {  // a link gone stale (signed out, expired), the server
       big.remove();
       caption.setAttribute('role', 'alert');
       caption.textContent = img.alt + ': the picture could not be loaded. Open the session again.';
     });
-    big.src = link ? link.href : img.src;
+    whole.src = link ? link.href : img.src;
     const close = document.createElement('button');
     close.type = 'button';
     close.className = 'sl-lightbox-close';
@@ -752,7 +758,10 @@ def _picture(a: AttachmentInfo, shown: media.Preview, actor: Actor) -> str:
     the whole picture over the page (``image_listener``); a middle click, in a new tab."""
     name = html.escape(a.file_name)
     thumb = f"data:{shown.mime};base64,{base64.b64encode(shown.data).decode()}"
-    img = f'<img src="{thumb}" alt="{name}" title="{name}">'
+    img = (
+        f'<img src="{thumb}" alt="{name}" title="{name}"'
+        f' data-whole="{shown.width}x{shown.height}">'
+    )
     url = signed_url("file", a.id, actor) if media.shown_as_is(a.mime_type) else None
     if url is not None:
         img = f'<a class="sl-img-open" href="{html.escape(url)}&amp;view=1">{img}</a>'

@@ -52,10 +52,13 @@ BROWSER_IMAGES = {
 
 
 class Preview(NamedTuple):
-    """A picture a browser shows: its bytes and their type (one of ``BROWSER_IMAGES``)."""
+    """A picture a browser shows: its bytes and their type (one of ``BROWSER_IMAGES``), and the
+    size of the whole picture it stands for (upright), which the full-size view takes at once."""
 
     mime: str
     data: bytes
+    width: int
+    height: int
 
 
 def preview(mime: str, data: bytes, width: int) -> Preview | None:
@@ -140,8 +143,9 @@ def _shrink(data: bytes, width: int) -> Preview:
     with Image.open(io.BytesIO(data)) as img:
         turned = img.getexif().get(0x0112, 1) not in (1, None)  # EXIF orientation
         if img.width <= width and not turned and img.format in BROWSER_IMAGES:
-            return Preview(BROWSER_IMAGES[img.format], data)
+            return Preview(BROWSER_IMAGES[img.format], data, img.width, img.height)
         upright = ImageOps.exif_transpose(img)
+        whole = upright.size
         if upright.width > width:
             upright = upright.resize(
                 (width, max(1, round(upright.height * width / upright.width))),
@@ -151,6 +155,6 @@ def _shrink(data: bytes, width: int) -> Preview:
         out = io.BytesIO()
         if alpha:
             upright.save(out, "PNG", optimize=True)
-            return Preview("image/png", out.getvalue())
+            return Preview("image/png", out.getvalue(), *whole)
         upright.convert("RGB").save(out, "JPEG", quality=85)
-        return Preview("image/jpeg", out.getvalue())
+        return Preview("image/jpeg", out.getvalue(), *whole)

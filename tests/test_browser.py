@@ -599,10 +599,24 @@ def test_showcase_session_reads_as_it_happened(page, server):
     # shown no taller than a few messages, not as tall as the chat's box, and not squashed
     shown_w, shown_h = image.evaluate("i => [i.clientWidth, i.clientHeight]")
     assert shown_h == 320 and abs(shown_w / shown_h - 260 / 563) < 0.01
+    # On a slow network (the picture's request held here until released), the preview shows at
+    # once in the place and size of the whole picture, then the picture takes its place.
+    held = []
+    page.route(re.compile(r"/files/\d+\?.*view=1"), lambda route: held.append(route))
     image.click()
     shown = page.get_by_role("dialog", name="torn-sleeve.png")
     expect(shown).to_be_visible(timeout=10_000)
     big = shown.get_by_role("img", name="torn-sleeve.png")
+    expect(shown).to_contain_text("loading…")
+    got = "i => [i.naturalWidth, +i.getAttribute('width'), +i.getAttribute('height'), i.height]"
+    natural, width, height, drawn = big.evaluate(got)
+    assert [natural, width, height] == [260, *size] and drawn > 563  # larger than the preview
+    assert big.get_attribute("src").startswith("data:image/")
+    page.wait_for_timeout(200)  # the route handler has run (Playwright calls it between steps)
+    assert len(held) == 1
+    held[0].continue_()
+    page.unroute(re.compile(r"/files/\d+\?.*view=1"))
+    expect(shown).not_to_contain_text("loading…", timeout=10_000)
     big.evaluate("i => i.decode()")
     assert big.evaluate("i => [i.naturalWidth, i.naturalHeight]") == size
     assert shown.evaluate("e => e.offsetWidth") == page.viewport_size["width"]

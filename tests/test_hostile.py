@@ -236,12 +236,14 @@ def test_a_chat_shows_a_small_upright_copy_of_a_photo_made_once(monkeypatch):
     first = len(opened)
     assert media.preview("image/jpeg", wide, 260) == small and len(opened) == first
     narrow = _photo((120, 90), fmt="PNG")
-    assert media.preview("image/png", narrow, 260) == ("image/png", narrow)
+    assert media.preview("image/png", narrow, 260) == ("image/png", narrow, 120, 90)
+    assert (small.width, small.height) == (1200, 800)  # the whole picture's size, for its view
     exif = Image.Exif()
     exif[0x0112] = 6  # "rotate 90° clockwise to view"
     sideways = _photo((400, 200), exif=exif.tobytes())
-    with real(io.BytesIO(media.preview("image/jpeg", sideways, 260).data)) as img:
-        assert img.size == (200, 400)
+    upright = media.preview("image/jpeg", sideways, 260)
+    with real(io.BytesIO(upright.data)) as img:
+        assert img.size == (200, 400) and (upright.width, upright.height) == (200, 400)
     clear = _photo((600, 300), "RGBA", "PNG")
     shown = media.preview("image/png", clear, 260)
     with real(io.BytesIO(shown.data)) as img:
