@@ -110,7 +110,7 @@ CSS = """<style>
   border-radius:0.5rem; padding:0 0.45rem; margin-bottom:0.25rem; }
 .sl-chip { display:inline-block; font-size:0.8rem; color:#1d4ed8; background:#dbeafe;
   border-radius:0.5rem; padding:0 0.45rem; margin:0.25rem 0.25rem 0 0; }
-.sl-meta { font-size:0.75rem; color:#6b7280; margin-top:0.25rem; }
+.sl-meta { font-size:0.75rem; color:#4b5563; margin-top:0.25rem; }
 .sl-tip { position:relative; cursor:help; border-bottom:1px dotted currentColor; }
 .sl-tiptext { display:none; position:absolute; left:0; bottom:1.4em; z-index:10; width:max-content;
   max-width:22rem; background:#111827; color:#f9fafb; padding:0.3rem 0.5rem; border-radius:0.4rem;
@@ -633,8 +633,8 @@ PICTURE_CSS = (
     " .sl-img img{display:block;width:auto;height:auto;max-width:100%;max-height:20rem;"
     "border-radius:0.5rem;cursor:zoom-in}"
     " .sl-img-open{display:block;max-width:100%;border-radius:0.5rem}"
-    " .sl-img-open:focus-visible{outline:2px solid #ff4b4b;outline-offset:2px}"
-    " .sl-img figcaption{font-size:0.875rem;color:rgba(49,51,63,0.6);overflow-wrap:anywhere}"
+    " .sl-img-open:focus-visible{outline:2px solid #c62828;outline-offset:2px}"
+    " .sl-img figcaption{font-size:0.875rem;color:#4b5563;overflow-wrap:anywhere}"
     " .sl-lightbox{position:fixed;inset:0;z-index:1000100;background:rgba(14,17,23,0.92);"
     "display:flex;flex-direction:column;align-items:center;justify-content:center;gap:0.5rem;"
     "padding:2.5rem 1rem 1rem;cursor:zoom-out}"
@@ -642,7 +642,7 @@ PICTURE_CSS = (
     " .sl-lightbox-cap{color:#fafafa;font-size:0.875rem;overflow-wrap:anywhere;text-align:center}"
     " .sl-lightbox-close{position:absolute;top:0.5rem;right:0.75rem;background:none;border:0;"
     "color:#fafafa;font-size:2rem;line-height:1;cursor:pointer}"
-    " .sl-lightbox-close:focus-visible{outline:2px solid #ff4b4b}"
+    " .sl-lightbox-close:focus-visible{outline:2px solid #c62828}"
 )
 #: The chat and the Parameters & results panel side by side (``DETAIL_KEY``'s columns) while the
 #: chat keeps a readable width; on a narrower window (a laptop with the menu open: at 1,024

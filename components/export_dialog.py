@@ -75,7 +75,7 @@ def export_dialog(actor: Actor, tz: str, flt: SessionFilter) -> None:
     st.html(
         f'<a class="sl-export" href="{href}" download target="_self">Download</a>'
         "<style>.sl-export{display:inline-block;padding:0.45rem 1rem;border-radius:0.5rem;"
-        "background:#ff4b4b;color:white!important;text-decoration:none;font-weight:600}</style>"
+        "background:#c62828;color:white!important;text-decoration:none;font-weight:600}</style>"
     )
     st.caption(
         "The file is read from the database while it downloads; large exports take a while. "

@@ -19,8 +19,8 @@ from sessionlens.permissions import Actor
 FILE_CSS = (
     ".sl-rec-dl,.sl-file-dl{padding:0.25rem 0.75rem;border:1px solid rgba(49,51,63,0.2);"
     "border-radius:0.5rem;color:inherit!important;text-decoration:none!important}"
-    ".sl-rec-dl:hover,.sl-file-dl:hover{border-color:#ff4b4b;color:#ff4b4b!important}"
-    ".sl-rec-dl:focus-visible,.sl-file-dl:focus-visible{outline:2px solid #ff4b4b;"
+    ".sl-rec-dl:hover,.sl-file-dl:hover{border-color:#c62828;color:#c62828!important}"
+    ".sl-rec-dl:focus-visible,.sl-file-dl:focus-visible{outline:2px solid #c62828;"
     "outline-offset:2px}"
     ".sl-rec-dl{display:inline-flex;align-items:center;gap:0.4rem;min-height:2.5rem;"
     "white-space:nowrap}"
@@ -35,7 +35,7 @@ FILE_CSS = (
     ".sl-file{border:1px solid rgba(49,51,63,0.2);border-radius:0.5rem;padding:0.6rem 0.8rem;"
     "max-width:22rem;display:flex;flex-direction:column;gap:0.2rem}"
     ".sl-file-name{font-weight:600;overflow-wrap:anywhere}"
-    ".sl-file-meta{font-size:0.85rem;color:rgba(49,51,63,0.6);overflow-wrap:anywhere}"
+    ".sl-file-meta{font-size:0.85rem;color:#4b5563;overflow-wrap:anywhere}"
     ".sl-file-dl{align-self:flex-start;margin-top:0.3rem}"
     '[class*="st-key-sl-under-right-"] .sl-file{margin-left:auto}'  # under the customer's bubble
 )

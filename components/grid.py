@@ -100,7 +100,7 @@ CSS = """
 [data-pulse="4"] .dot-active { box-shadow:0 0 0 6px rgba(34,197,94,.15); }
 [data-pulse="5"] .dot-active { box-shadow:0 0 0 7px rgba(34,197,94,.06); }
 @media (prefers-reduced-motion: reduce) { .dot-active { box-shadow:none !important; } }
-.resp-ai { font-weight:600; color:#6d28d9; } .resp-none { color:#9ca3af; font-style:italic; }
+.resp-ai { font-weight:600; color:#6d28d9; } .resp-none { color:#6b7280; font-style:italic; font-size:12px; }
 .avatar { display:inline-block; min-width:22px; text-align:center; border-radius:11px;
   background:#e0e7ff; padding:0 4px; }
 .flag, .channel-icon { font-size:16px; }
@@ -211,7 +211,10 @@ def _options(sort_key: str, initial_selection: list[str]) -> dict:
         header_name="🎧",
         headerTooltip="Responsible",
         cellRenderer=RESPONSIBLE,
-        width=58,
+        cellClass="count",  # narrower padding: "Unassigned" shows whole, not "U…"
+        headerClass="count",
+        width=80,
+        minWidth=80,
     )
     gb.configure_column(
         "user",

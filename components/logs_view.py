@@ -34,9 +34,9 @@ CSS = """<style>
 .sl-log details summary { cursor:pointer; color:#4b5563; font-size:0.8rem; }
 /* Looks like the Streamlit buttons beside it (Refresh): their label size and border colour. */
 button.sl-copy-all { font:inherit; font-size:0.875rem; line-height:1.6; min-height:2.5rem;
-  padding:0.25rem 0.75rem; border:1px solid rgb(220,216,212); border-radius:0.5rem;
+  padding:0.25rem 0.75rem; border:1px solid rgba(47,45,43,0.2); border-radius:0.5rem;
   background:white; color:inherit; cursor:pointer; white-space:nowrap; }
-button.sl-copy-all:hover { border-color:#ff4b4b; color:#ff4b4b; }
+button.sl-copy-all:hover { border-color:#c62828; color:#c62828; }
 .sl-call { border:1px solid #e5e7eb; border-radius:8px; padding:6px 10px; margin:6px 0; }
 .sl-call.sl-focus { border-color:#2563eb; box-shadow:0 0 0 2px #bfdbfe; }
 .st-key-logs_counter { min-height:2.5rem; justify-content:center; }  /* level with the buttons */

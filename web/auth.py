@@ -52,13 +52,13 @@ form {{ background:white; border:1px solid #e5e7eb; border-radius:12px; padding:
 h1 {{ font-size:1.4rem; margin:0 0 0.5rem; }}
 label {{ display:flex; flex-direction:column; gap:0.3rem; font-size:0.9rem; }}
 input {{ font-size:1rem; padding:0.45rem 0.6rem; border:1px solid #d1d5db; border-radius:8px; }}
-button {{ font-size:1rem; padding:0.5rem; border:0; border-radius:8px; background:#ff4b4b;
+button {{ font-size:1rem; padding:0.5rem; border:0; border-radius:8px; background:#c62828;
   color:white; cursor:pointer; }}
 .error {{ color:#b91c1c; background:#fef2f2; border-radius:8px; padding:0.5rem; margin:0; }}
 .hint {{ color:#1e3a8a; background:#eff6ff; border-radius:8px; padding:0.5rem; margin:0;
   font-size:0.85rem; overflow-wrap:anywhere; }}
 </style></head>
-<body><form method="post" action="/auth/sign-in">
+<body><main><form method="post" action="/auth/sign-in">
 <h1>Sign in to Sessionlens</h1>{message}
 <label>Email <input name="email" type="email" autocomplete="username" required autofocus
   value="{e(email)}"></label>
@@ -66,7 +66,7 @@ button {{ font-size:1rem; padding:0.5rem; border:0; border-radius:8px; backgroun
   required></label>
 <input type="hidden" name="next" value="{e(next_path)}">
 <button type="submit">Sign in</button>
-</form></body></html>"""
+</form></main></body></html>"""
 
 
 def _password_off() -> Response | None:
