@@ -7,7 +7,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 from rich.progress import Progress
@@ -487,9 +487,18 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _fail(err: Exception) -> None:
+def _fail(err: Exception) -> NoReturn:
     typer.echo(f"Error: {err}", err=True)
     raise typer.Exit(1)
+
+
+def _umask() -> int:
+    """The process's umask (reading it means setting it; it is put back at once)."""
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 @users_app.command("add")
@@ -746,7 +755,11 @@ def export_cmd(
     tenant: str | None = TenantOpt,
     database_url: str | None = UrlOpt,
 ) -> None:
-    """Export sessions (streamed to the file, with a progress bar)."""
+    """Export sessions (streamed to the file, with a progress bar). The file appears whole or not
+    at all: it is written beside OUTPUT under a temporary name and renamed when complete."""
+    import os
+    import tempfile
+
     from sqlalchemy import func
 
     from sessionlens import export
@@ -764,19 +777,31 @@ def export_cmd(
                 select(func.count()).select_from(export.statement(who, None, agent_id).subquery())
             )
             written = 0
-            with output.open("wb") as out, Progress(disable=not sys.stdout.isatty()) as bar:
-                task = bar.add_task("Exporting", total=total)
-                for chunk in export.stream(
-                    db,
-                    chosen,
-                    actor=who,
-                    agent_id=agent_id,
-                    now=_now(),
-                    describe=f"agent {agent}" if agent else "all sessions",
-                    progress=lambda n: bar.advance(task, n),
-                ):
-                    out.write(chunk)
-                    written += len(chunk)
+            try:
+                fd, part = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent or ".")
+            except OSError as err:
+                _fail(ValueError(f"cannot write {output}: {err.strerror}"))
+            try:
+                with os.fdopen(fd, "wb") as out, Progress(disable=not sys.stdout.isatty()) as bar:
+                    task = bar.add_task("Exporting", total=total)
+                    for chunk in export.stream(
+                        db,
+                        chosen,
+                        actor=who,
+                        agent_id=agent_id,
+                        now=_now(),
+                        describe=f"agent {agent}" if agent else "all sessions",
+                        progress=lambda n: bar.advance(task, n),
+                    ):
+                        out.write(chunk)
+                        written += len(chunk)
+                os.chmod(part, 0o666 & ~_umask())  # as open() would have made it
+                os.replace(part, output)
+            except OSError as err:  # the disk filled up, OUTPUT is a directory, ...
+                _fail(ValueError(f"cannot write {output}: {err.strerror}"))
+            finally:
+                if os.path.exists(part):
+                    os.unlink(part)
     except DomainError as err:
         _fail(err)
     typer.echo(f"Exported {total} sessions to {output} ({written:,} bytes)")

@@ -253,6 +253,33 @@ def test_api_keys_import_sessions_and_export_from_the_command_line(tmp_path):
     assert "Exported 0 sessions" in res.output  # the good first line was not written either
 
 
+def test_an_export_that_cannot_be_written_says_why_and_leaves_no_half_file(tmp_path, monkeypatch):
+    """A folder that does not exist, or a disk that fills up halfway: a message naming the file
+    and the reason, exit status 1, no traceback, and the file as it was before (here, an older
+    export that is kept rather than replaced by half of a new one)."""
+    from sessionlens import export
+
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    assert runner.invoke(app, ["demo", "-n", "5", "--database-url", url]).exit_code == 0
+    res = runner.invoke(
+        app, ["export", "-o", str(tmp_path / "no" / "x.jsonl"), "--database-url", url]
+    )
+    assert res.exit_code == 1 and "Traceback" not in res.output
+    assert f"cannot write {tmp_path / 'no' / 'x.jsonl'}: No such file or directory" in res.output
+    older = tmp_path / "sessions.jsonl"
+    older.write_text("yesterday's export\n")
+
+    def disk_full(*args, **kwargs):  # the file system is the boundary faked here: ENOSPC
+        yield b'{"format": "sessionlens.session/v1"}\n'
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(export, "stream", disk_full)
+    res = runner.invoke(app, ["export", "-o", str(older), "--database-url", url])
+    assert res.exit_code == 1 and "No space left on device" in res.output
+    assert older.read_text() == "yesterday's export\n"
+    assert not [p.name for p in tmp_path.iterdir() if "jsonl" in p.name and p != older]
+
+
 def test_a_refused_setting_is_named_not_a_traceback(monkeypatch):
     monkeypatch.setenv("SESSIONLENS_BLOB_STORE", "nas")
     monkeypatch.setenv("SESSIONLENS_PAGE_SIZE", "0")
