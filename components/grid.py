@@ -100,11 +100,12 @@ CSS = """
 [data-pulse="4"] .dot-active { box-shadow:0 0 0 6px rgba(34,197,94,.15); }
 [data-pulse="5"] .dot-active { box-shadow:0 0 0 7px rgba(34,197,94,.06); }
 @media (prefers-reduced-motion: reduce) { .dot-active { box-shadow:none !important; } }
-.resp-ai { font-weight:600; color:#6d28d9; } .resp-none { color:#6b7280; font-style:italic; font-size:12px; }
+.resp-ai { font-weight:600; color:#6d28d9; }
+.resp-none { color:#6b7280; font-style:italic; font-size:12px; }
 .avatar { display:inline-block; min-width:22px; text-align:center; border-radius:11px;
   background:#e0e7ff; padding:0 4px; }
 .flag, .channel-icon { font-size:16px; }
-.ag-cell.count, .ag-header-cell.count { padding-left:6px; padding-right:6px; }
+.ag-cell.narrow, .ag-header-cell.narrow { padding-left:6px; padding-right:6px; }
 .ag-cell-focus:not(:focus-visible) { border-color:transparent !important; }  /* a click: no frame */
 .user-popover { background:#fff; border:1px solid #d1d5db; border-radius:8px; padding:8px 10px;
   box-shadow:0 4px 14px rgba(0,0,0,.15); font-size:12px; line-height:1.6; }
@@ -211,8 +212,8 @@ def _options(sort_key: str, initial_selection: list[str]) -> dict:
         header_name="🎧",
         headerTooltip="Responsible",
         cellRenderer=RESPONSIBLE,
-        cellClass="count",  # narrower padding: "Unassigned" shows whole, not "U…"
-        headerClass="count",
+        cellClass="narrow",  # less padding: "Unassigned" shows whole, not "U…"
+        headerClass="narrow",
         width=80,
         minWidth=80,
     )
@@ -250,8 +251,8 @@ def _options(sort_key: str, initial_selection: list[str]) -> dict:
         "messages",
         header_name="💬",
         headerTooltip="Messages",
-        cellClass="count",  # narrower padding: five digits fit where two used to
-        headerClass="count",
+        cellClass="narrow",  # less padding: five digits fit where two used to
+        headerClass="narrow",
         width=56,
         minWidth=54,
     )

@@ -494,8 +494,6 @@ def _fail(err: Exception) -> NoReturn:
 
 def _umask() -> int:
     """The process's umask (reading it means setting it; it is put back at once)."""
-    import os
-
     mask = os.umask(0)
     os.umask(mask)
     return mask
@@ -757,7 +755,6 @@ def export_cmd(
 ) -> None:
     """Export sessions (streamed to the file, with a progress bar). The file appears whole or not
     at all: it is written beside OUTPUT under a temporary name and renamed when complete."""
-    import os
     import tempfile
 
     from sqlalchemy import func
