@@ -12,6 +12,7 @@ import base64
 import binascii
 import datetime as dt
 import json
+import math
 from typing import Annotated, Any, Final, Literal, TypeVar
 
 from pydantic import (
@@ -258,15 +259,33 @@ def parse(model: type[M], data: Any, prefix: tuple[int | str, ...] = ()) -> M:
 
 
 def loads(raw: bytes | str) -> Any:
-    """Decoded JSON, or Invalid saying where it stops being JSON."""
+    """Decoded JSON, or Invalid saying where it stops being JSON. Python's decoder also takes
+    NaN, Infinity and numbers too large for a float (1e999 becomes infinity), which no JSON
+    column holds (Postgres refuses them; an export would write them as invalid JSON): refused,
+    as is nesting deeper than the decoder's recursion allows (a 500 before)."""
     try:
-        return json.loads(raw)
+        return json.loads(raw, parse_constant=_not_a_number, parse_float=_finite)
     except json.JSONDecodeError as err:
         raise Invalid(
             [f"$: not JSON ({err.msg} at line {err.lineno}, column {err.colno})"]
         ) from None
     except UnicodeDecodeError:
         raise Invalid(["$: not UTF-8 text"]) from None
+    except ValueError as err:  # an integer of more than 4,300 digits
+        raise Invalid([f"$: not JSON ({err})"]) from None
+    except RecursionError:
+        raise Invalid(["$: nested too deeply (arrays or objects inside each other)"]) from None
+
+
+def _not_a_number(word: str) -> float:
+    raise Invalid([f"$: not JSON ({word} is not a JSON number)"])
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise Invalid([f"$: the number {text[:40]} is too large"])
+    return value
 
 
 def schema() -> dict[str, Any]:

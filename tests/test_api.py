@@ -252,6 +252,30 @@ def test_missing_fields_and_broken_json(client, keys):
     assert res.status_code == 422 and res.json()["errors"][0].startswith("$: not JSON")
 
 
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        # Python's decoder takes these; no JSON column holds them (Postgres refuses them, an
+        # export would write invalid JSON): they were stored, or a 500 on Postgres.
+        (b'{"results": {"total": NaN}}', "$: not JSON (NaN is not a JSON number)"),
+        (b'{"results": {"total": -Infinity}}', "$: not JSON (-Infinity is not a JSON number)"),
+        (b'{"parameters": {"x": 1e999}}', "$: the number 1e999 is too large"),
+        (b'{"parameters": {"x": ' + b"9" * 5000 + b"}}", "$: not JSON (Exceeds the limit"),
+        # a 500 before: the decoder ran out of recursion
+        (b'{"parameters": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "$: nested too deeply"),
+    ],
+)
+def test_json_no_database_can_store_is_refused_and_nothing_changes(
+    client, keys, app_db, body, error
+):
+    client.post("/api/v1/sessions", json=doc(external_id="api-json"), headers=h(keys["mine"]))
+    before = _session(app_db, "api-json")
+    res = client.patch("/api/v1/sessions/api-json", content=body, headers=h(keys["mine"]))
+    assert res.status_code == 422 and res.json()["errors"][0].startswith(error)
+    after = _session(app_db, "api-json")
+    assert (after.parameters, after.results) == (before.parameters, before.results)
+
+
 def test_a_50_mb_message_is_refused(client, keys, monkeypatch):
     client.post("/api/v1/sessions", json=doc(external_id="api-4"), headers=h(keys["mine"]))
     huge = {
