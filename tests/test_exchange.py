@@ -103,6 +103,31 @@ def test_errors_deep_in_the_messages_name_their_index_and_a_huge_message_is_refu
     ]
 
 
+def test_a_nul_character_is_refused_on_both_databases_and_nothing_is_written(db):
+    """Postgres stores no NUL character in text or JSON (the API answered 500), SQLite stored it:
+    a file or request holding one is refused on both, naming where, and nothing is written."""
+    import json
+
+    bad = doc(external_id="nul-1")
+    bad["customer"]["name"] = "Eve\x00Null"
+    bad["parameters"] = {"page\x00": "/checkout"}
+    bad["messages"][1]["text"] = "It ships \x00today."
+    raw = json.dumps([bad]).encode()
+    before = db.scalar(select(func.count()).select_from(ChatSession))
+    with pytest.raises(exchange.Invalid) as refused:
+        ingest.read_file(raw, "sessions.json")
+    assert refused.value.errors == [
+        "$[0].customer.name: holds a NUL character (\\u0000)",
+        "$[0].parameters.'page\\x00': holds a NUL character (\\u0000)",
+        "$[0].messages[1].text: holds a NUL character (\\u0000)",
+    ]
+    assert db.scalar(select(func.count()).select_from(ChatSession)) == before
+    fine = json.loads(json.dumps(bad).replace("\\u0000", ""))
+    docs = ingest.read_file(json.dumps(fine).encode(), "sessions.json")
+    ingest.import_documents(db, docs, actor=actor(db), now=NOW, locate=LOCATE)
+    assert db.scalar(select(func.count()).select_from(ChatSession)) == before + 1
+
+
 def test_the_same_document_twice_makes_one_session(db):
     who = actor(db)
     first = ingest.upsert_session(
