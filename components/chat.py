@@ -21,6 +21,7 @@ from components.element_js import REWIRE_JS
 from components.file_links import FILE_CSS, signed_url
 from components.logs_view import open_logs
 from components.markdown import Highlight, message_html
+from components.theme import ACCENT
 from sessionlens import chat, logs, media, strict
 from sessionlens.chat import AttachmentInfo, Conversation, MessageView
 from sessionlens.errors import BadInput
@@ -633,7 +634,7 @@ PICTURE_CSS = (
     " .sl-img img{display:block;width:auto;height:auto;max-width:100%;max-height:20rem;"
     "border-radius:0.5rem;cursor:zoom-in}"
     " .sl-img-open{display:block;max-width:100%;border-radius:0.5rem}"
-    " .sl-img-open:focus-visible{outline:2px solid #c62828;outline-offset:2px}"
+    f" .sl-img-open:focus-visible{{outline:2px solid {ACCENT};outline-offset:2px}}"
     " .sl-img figcaption{font-size:0.875rem;color:#4b5563;overflow-wrap:anywhere}"
     " .sl-lightbox{position:fixed;inset:0;z-index:1000100;background:rgba(14,17,23,0.92);"
     "display:flex;flex-direction:column;align-items:center;justify-content:center;gap:0.5rem;"
@@ -642,7 +643,7 @@ PICTURE_CSS = (
     " .sl-lightbox-cap{color:#fafafa;font-size:0.875rem;overflow-wrap:anywhere;text-align:center}"
     " .sl-lightbox-close{position:absolute;top:0.5rem;right:0.75rem;background:none;border:0;"
     "color:#fafafa;font-size:2rem;line-height:1;cursor:pointer}"
-    " .sl-lightbox-close:focus-visible{outline:2px solid #c62828}"
+    f" .sl-lightbox-close:focus-visible{{outline:2px solid {ACCENT}}}"
 )
 #: The chat and the Parameters & results panel side by side (``DETAIL_KEY``'s columns) while the
 #: chat keeps a readable width; on a narrower window (a laptop with the menu open: at 1,024
@@ -759,8 +760,7 @@ def _picture(a: AttachmentInfo, shown: media.Preview, actor: Actor) -> str:
     name = html.escape(a.file_name)
     thumb = f"data:{shown.mime};base64,{base64.b64encode(shown.data).decode()}"
     img = (
-        f'<img src="{thumb}" alt="{name}" title="{name}"'
-        f' data-whole="{shown.width}x{shown.height}">'
+        f'<img src="{thumb}" alt="{name}" title="{name}" data-whole="{shown.width}x{shown.height}">'
     )
     url = signed_url("file", a.id, actor) if media.shown_as_is(a.mime_type) else None
     if url is not None:

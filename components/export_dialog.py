@@ -16,6 +16,7 @@ import streamlit as st
 from components.data import run_action
 from components.dialogs import close_dialog
 from components.feedback import guarded
+from components.theme import ACCENT
 from sessionlens import auth, filter_options, filter_query
 from sessionlens.filters import SessionFilter
 from sessionlens.permissions import Actor
@@ -75,7 +76,7 @@ def export_dialog(actor: Actor, tz: str, flt: SessionFilter) -> None:
     st.html(
         f'<a class="sl-export" href="{href}" download target="_self">Download</a>'
         "<style>.sl-export{display:inline-block;padding:0.45rem 1rem;border-radius:0.5rem;"
-        "background:#c62828;color:white!important;text-decoration:none;font-weight:600}</style>"
+        f"background:{ACCENT};color:white!important;text-decoration:none;font-weight:600}}</style>"
     )
     st.caption(
         "The file is read from the database while it downloads; large exports take a while. "

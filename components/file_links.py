@@ -8,6 +8,7 @@ import datetime as dt
 import streamlit as st
 
 from components.data import run_action
+from components.theme import ACCENT
 from sessionlens import chat, file_links
 from sessionlens.file_links import Kind
 from sessionlens.permissions import Actor
@@ -19,8 +20,8 @@ from sessionlens.permissions import Actor
 FILE_CSS = (
     ".sl-rec-dl,.sl-file-dl{padding:0.25rem 0.75rem;border:1px solid rgba(49,51,63,0.2);"
     "border-radius:0.5rem;color:inherit!important;text-decoration:none!important}"
-    ".sl-rec-dl:hover,.sl-file-dl:hover{border-color:#c62828;color:#c62828!important}"
-    ".sl-rec-dl:focus-visible,.sl-file-dl:focus-visible{outline:2px solid #c62828;"
+    f".sl-rec-dl:hover,.sl-file-dl:hover{{border-color:{ACCENT};color:{ACCENT}!important}}"
+    f".sl-rec-dl:focus-visible,.sl-file-dl:focus-visible{{outline:2px solid {ACCENT};"
     "outline-offset:2px}"
     ".sl-rec-dl{display:inline-flex;align-items:center;gap:0.4rem;min-height:2.5rem;"
     "white-space:nowrap}"

@@ -17,6 +17,7 @@ from components.data import read_session, run_action
 from components.dialogs import close_dialog, open_dialog, open_one
 from components.feedback import guarded
 from components.search_hits import step
+from components.theme import ACCENT
 from sessionlens import logs
 from sessionlens.kinds import LogKind, Plan
 from sessionlens.logs import LogEntry
@@ -28,7 +29,8 @@ from sessionlens.trace_text import find_all
 PAGE = 20
 COPY_LIMIT = 2_000_000  # characters; a longer tab offers a download instead
 TABS = {"Trace Logs": LogKind.TRACE, "System Logs": LogKind.SYSTEM}
-CSS = """<style>
+CSS = (
+    """<style>
 .sl-log pre { white-space:pre-wrap; word-break:break-word; font-size:0.8rem; margin:0; }
 .sl-log mark { background:#fde68a; } .sl-log mark.sl-now { background:#f97316; color:white; }
 .sl-log details summary { cursor:pointer; color:#4b5563; font-size:0.8rem; }
@@ -36,13 +38,14 @@ CSS = """<style>
 button.sl-copy-all { font:inherit; font-size:0.875rem; line-height:1.6; min-height:2.5rem;
   padding:0.25rem 0.75rem; border:1px solid rgba(47,45,43,0.2); border-radius:0.5rem;
   background:white; color:inherit; cursor:pointer; white-space:nowrap; }
-button.sl-copy-all:hover { border-color:#c62828; color:#c62828; }
 .sl-call { border:1px solid #e5e7eb; border-radius:8px; padding:6px 10px; margin:6px 0; }
 .sl-call.sl-focus { border-color:#2563eb; box-shadow:0 0 0 2px #bfdbfe; }
 .st-key-logs_counter { min-height:2.5rem; justify-content:center; }  /* level with the buttons */
 /* as tall as the window leaves below the drawer's title, tabs, toolbar and pager */
 .st-key-logs_entries { max-height:max(12rem, calc(100vh - 26rem)); overflow-y:auto; }
-</style>"""
+"""
+    + f"button.sl-copy-all:hover {{ border-color:{ACCENT}; color:{ACCENT}; }}\n</style>"
+)
 # The current match (or the entry a chat message's "View trace" opened) to the middle of the
 # entries' box, once drawn (and again while the drawer's new lines are laid out); the box alone
 # scrolls. ``{at}`` names the match, so that the script is

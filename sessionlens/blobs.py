@@ -148,6 +148,26 @@ def _rechunk(chunks: Iterable[bytes]) -> Iterator[bytes]:
         yield bytes(buf)
 
 
+def write_whole(target: Path, chunks: Iterable[bytes]) -> int:
+    """Write ``chunks`` to ``target`` so that no reader ever sees half of it, and return how many
+    bytes: into a file beside it, flushed to disk, then renamed over it. When anything fails
+    (the disk fills up, the folder is missing) the partial file goes and ``target`` is as it was;
+    the OSError is the caller's to report."""
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
+    n = 0
+    try:
+        with open(tmp, "wb") as out:
+            for chunk in chunks:
+                out.write(chunk)
+                n += len(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return n
+
+
 class LocalBlobStore(BlobStore):
     """Blobs as files under one directory."""
 
@@ -164,19 +184,7 @@ class LocalBlobStore(BlobStore):
     def write(self, key: str, chunks: Iterable[bytes]) -> int:
         target = self.path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f"{target.name}.{uuid.uuid4().hex[:8]}.part")
-        n = 0
-        try:
-            with open(tmp, "wb") as out:
-                for chunk in chunks:
-                    out.write(chunk)
-                    n += len(chunk)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, target)  # a reader never sees half a file
-        finally:
-            tmp.unlink(missing_ok=True)
-        return n
+        return write_whole(target, chunks)
 
     def _read(self, key: str, start: int = 0) -> Iterator[bytes]:
         with open(self.path(key), "rb") as f:

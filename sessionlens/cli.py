@@ -492,13 +492,6 @@ def _fail(err: Exception) -> NoReturn:
     raise typer.Exit(1)
 
 
-def _umask() -> int:
-    """The process's umask (reading it means setting it; it is put back at once)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 @users_app.command("add")
 def users_add(
     email: str,
@@ -755,11 +748,10 @@ def export_cmd(
 ) -> None:
     """Export sessions (streamed to the file, with a progress bar). The file appears whole or not
     at all: it is written beside OUTPUT under a temporary name and renamed when complete."""
-    import tempfile
-
     from sqlalchemy import func
 
     from sessionlens import export
+    from sessionlens.blobs import write_whole
     from sessionlens.errors import DomainError
 
     chosen = next((f for f in export.FORMATS if f == fmt), None)
@@ -773,32 +765,21 @@ def export_cmd(
             total = db.scalar(
                 select(func.count()).select_from(export.statement(who, None, agent_id).subquery())
             )
-            written = 0
-            try:
-                fd, part = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent or ".")
-            except OSError as err:
-                _fail(ValueError(f"cannot write {output}: {err.strerror}"))
-            try:
-                with os.fdopen(fd, "wb") as out, Progress(disable=not sys.stdout.isatty()) as bar:
-                    task = bar.add_task("Exporting", total=total)
-                    for chunk in export.stream(
-                        db,
-                        chosen,
-                        actor=who,
-                        agent_id=agent_id,
-                        now=_now(),
-                        describe=f"agent {agent}" if agent else "all sessions",
-                        progress=lambda n: bar.advance(task, n),
-                    ):
-                        out.write(chunk)
-                        written += len(chunk)
-                os.chmod(part, 0o666 & ~_umask())  # as open() would have made it
-                os.replace(part, output)
-            except OSError as err:  # the disk filled up, OUTPUT is a directory, ...
-                _fail(ValueError(f"cannot write {output}: {err.strerror}"))
-            finally:
-                if os.path.exists(part):
-                    os.unlink(part)
+            with Progress(disable=not sys.stdout.isatty()) as bar:
+                task = bar.add_task("Exporting", total=total)
+                chunks = export.stream(
+                    db,
+                    chosen,
+                    actor=who,
+                    agent_id=agent_id,
+                    now=_now(),
+                    describe=f"agent {agent}" if agent else "all sessions",
+                    progress=lambda n: bar.advance(task, n),
+                )
+                try:
+                    written = write_whole(output, chunks)
+                except OSError as err:  # the disk filled up, OUTPUT is a folder or in none
+                    _fail(ValueError(f"cannot write {output}: {err.strerror}"))
     except DomainError as err:
         _fail(err)
     typer.echo(f"Exported {total} sessions to {output} ({written:,} bytes)")

@@ -276,18 +276,21 @@ def loads(raw: bytes | str) -> Any:
     except ValueError as err:  # an integer of more than 4,300 digits
         raise Invalid([f"$: not JSON ({err})"]) from None
     except RecursionError:
-        raise Invalid(["$: nested too deeply (arrays or objects inside each other)"]) from None
+        raise Invalid([_TOO_DEEP]) from None
     # A NUL character: Postgres stores none in text or JSON (a 500 there), SQLite would store
     # it; refused on both. JSON can only spell it \u0000, so most documents skip the walk.
-    spelt = raw.find(b"\\u0000") if isinstance(raw, bytes) else raw.find("\\u0000")
-    if spelt >= 0:
+    spelt = (b"\\u0000" in raw) if isinstance(raw, bytes) else ("\\u0000" in raw)
+    if spelt:
         try:
             found = list(itertools.islice(_nul_paths(data, "$"), 5))
         except RecursionError:
-            raise Invalid(["$: nested too deeply (arrays or objects inside each other)"]) from None
+            raise Invalid([_TOO_DEEP]) from None
         if found:
             raise Invalid([f"{path}: holds a NUL character (\\u0000)" for path in found])
     return data
+
+
+_TOO_DEEP = "$: nested too deeply (arrays or objects inside each other)"
 
 
 def _nul_paths(value: Any, path: str) -> Iterator[str]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Tenant
@@ -44,8 +43,7 @@ def add(db: Session, new: list[str], *, actor: Actor, now: dt.datetime) -> None:
     """Append ``new`` to the actor's tenant's statuses (an admin's import of a file that has
     them), audited as a change of the tenant's settings."""
     require(actor, Action.ADMINISTER)
-    t = db.scalar(select(Tenant).where(Tenant.id == actor.tenant_id).with_for_update())
-    assert t is not None
+    t = db.get_one(Tenant, actor.tenant_id, with_for_update=True)
     have = list(t.statuses or [])
     t.statuses = [*have, *(s for s in new if s not in have)]
     audit.record(

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
+from streamlit import config
 
 from sessionlens import auth
 from sessionlens.errors import DATABASE_UNAVAILABLE
@@ -35,6 +36,8 @@ def page(*, error: str = "", email: str = "", next_path: str = "/", demo: str | 
     """The sign-in page; every value in it is escaped. ``demo``: the demo admin to name, while
     the demo's accounts still have the demo's password."""
     e = html.escape
+    # the theme's accent (.streamlit/config.toml), as the console's buttons have it
+    accent = config.get_option("theme.primaryColor") or "#ff4b4b"
     message = f'<p class="error" role="alert">{e(error)}</p>' if error else ""
     if demo:
         message += (
@@ -52,7 +55,7 @@ form {{ background:white; border:1px solid #e5e7eb; border-radius:12px; padding:
 h1 {{ font-size:1.4rem; margin:0 0 0.5rem; }}
 label {{ display:flex; flex-direction:column; gap:0.3rem; font-size:0.9rem; }}
 input {{ font-size:1rem; padding:0.45rem 0.6rem; border:1px solid #d1d5db; border-radius:8px; }}
-button {{ font-size:1rem; padding:0.5rem; border:0; border-radius:8px; background:#c62828;
+button {{ font-size:1rem; padding:0.5rem; border:0; border-radius:8px; background:{accent};
   color:white; cursor:pointer; }}
 .error {{ color:#b91c1c; background:#fef2f2; border-radius:8px; padding:0.5rem; margin:0; }}
 .hint {{ color:#1e3a8a; background:#eff6ff; border-radius:8px; padding:0.5rem; margin:0;
