@@ -79,6 +79,9 @@ def navigation() -> StreamlitPage:
         ],
         position="hidden",
     )
+    # The browser's tab names the screen (a lead keeps Sessions and a customer's 360 View open side
+    # by side; an operator sees the waiting count in a tab in the background).
+    st.set_page_config(page_title=f"{page.title} · Sessionlens")
     with st.sidebar:
         st.page_link(sessions)
         st.page_link(agents_page)

@@ -276,6 +276,7 @@ def test_click_a_row_then_load_more_keeps_the_selection(page, server):
     row = _row(page, cs.id)
     expect(row).to_be_visible(timeout=60_000)
     page.wait_for_function(IDLE)
+    expect(page).to_have_title("Sessions · Sessionlens")  # the tab names the screen
     # The chat's "View trace" listener comes with the page, before any session is open: a first
     # row click does not wait for its code.
     loaded = page.evaluate("() => performance.getEntriesByType('resource').map(e => e.name)")
@@ -289,6 +290,7 @@ def test_click_a_row_then_load_more_keeps_the_selection(page, server):
     with page.context.expect_page() as opened:  # the panel's link: the customer, in a new tab
         page.get_by_role("link", name="Open in 360").click()
     expect(opened.value).to_have_url(re.compile(rf"/customer\?customer={cs.customer_id}$"))
+    expect(opened.value).to_have_title("360 View · Sessionlens")
     opened.value.close()
     viewport = _grid(page).locator(".ag-body-viewport")
     viewport.evaluate("e => { e.scrollTop = 300; }")
