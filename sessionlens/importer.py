@@ -113,7 +113,7 @@ def import_recording(
     ):
         raise BadInput(f"No AI agent with id {agent_id}")
     if channel not in CHANNELS:
-        raise BadInput(f"Unknown channel {channel!r}")
+        raise BadInput(f"Unknown channel {strict.quote(channel)} (one of: {', '.join(CHANNELS)})")
     if customer_id is not None and not db.scalar(
         select(Customer.id).where(Customer.tenant_id == actor.tenant_id, Customer.id == customer_id)
     ):

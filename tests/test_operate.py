@@ -107,7 +107,9 @@ def test_a_refused_recording_says_why_and_creates_nothing(client, keys, wav, app
     res = _record(client, keys, wav, agent="Nobody")
     assert res.status_code == 404 and res.json()["error"] == "Agent 'Nobody' not found"
     res = _record(client, keys, wav, channel="pigeon")
-    assert res.status_code == 422 and "Unknown channel 'pigeon'" in res.json()["error"]
+    assert (
+        res.status_code == 422 and "Unknown channel 'pigeon' (one of: web, " in res.json()["error"]
+    )
     assert client.get("/api/v1/jobs/abc", headers=h(keys["mine"])).status_code == 404
     assert _sessions(app_db) == before
 
