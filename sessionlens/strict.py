@@ -67,12 +67,13 @@ def idents(raw: str, label: str, *, big: bool = False) -> tuple[int, ...]:
 def count(raw: str, label: str, *, limit: int = 10**9) -> int:
     """A whole number from 0 to ``limit``."""
     raw = raw.strip()
-    value = _digits(raw, limit)
-    if value is None:
+    if not raw or not raw.isascii() or not raw.isdigit():
         raise BadInput(f"{label}: {quote(raw)} is not a whole number")
-    if value > limit:
+    # The length first: 5,000 digits are refused as too large, not converted.
+    significant = raw.lstrip("0") or "0"
+    if len(significant) > len(str(limit)) or int(significant) > limit:
         raise BadInput(f"{label}: {quote(raw)} is larger than {limit:,}")
-    return value
+    return int(significant)
 
 
 def moment(raw: str, label: str, zone: ZoneInfo) -> dt.datetime:

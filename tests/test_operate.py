@@ -358,7 +358,9 @@ def test_the_outbox_paging_numbers_are_checked(client, keys):
     for query, message in (
         ("after=²", "after: '²' is not a whole number"),
         ("limit=5000", "limit: '5000' is larger than 1,000"),
-        ("after=" + "9" * 40, "is not a whole number"),
+        ("limit=100000", "limit: '100000' is larger than 1,000"),
+        ("after=" + "9" * 40, "is larger than 9,223,372,036,854,775,807"),
+        ("after=-1", "after: '-1' is not a whole number"),
     ):
         res = client.get(f"/api/v1/outbox?{query}", headers=h(keys["mine"]))
         assert res.status_code == 422 and message in res.json()["error"], res.json()
