@@ -234,6 +234,12 @@ def problems(err: ValidationError, prefix: tuple[int | str, ...] = ()) -> list[s
             msg = f"longer than {e['ctx']['max_length']:,} characters"
         if msg is None and kind == "too_long":
             msg = f"more than {e['ctx']['max_length']:,} items"
+        if (
+            msg is None
+            and kind in ("too_short", "string_too_short")
+            and e["ctx"]["min_length"] == 1
+        ):
+            msg = "empty" if kind == "string_too_short" else "empty; at least one is needed"
         if msg is None:
             msg = str(e["msg"]).removeprefix("Value error, ")
         out.append(f"{json_path(loc)}: {msg}")

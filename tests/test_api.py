@@ -252,6 +252,24 @@ def test_missing_fields_and_broken_json(client, keys):
     assert res.status_code == 422 and res.json()["errors"][0].startswith("$: not JSON")
 
 
+def test_empty_values_are_named_in_plain_words(client, keys, app_db):
+    """An empty name or an empty batch says so, not in the validation library's words."""
+    res = client.post(
+        "/api/v1/sessions", json=doc(external_id="api-4", agent=""), headers=h(keys["mine"])
+    )
+    assert res.status_code == 422 and res.json()["errors"] == ["$.agent: empty"]
+    assert (
+        client.post(
+            "/api/v1/sessions", json=doc(external_id="api-4"), headers=h(keys["mine"])
+        ).status_code
+        == 201
+    )
+    for path, body in (("messages", {"messages": []}), ("logs", {"logs": []})):
+        res = client.post(f"/api/v1/sessions/api-4/{path}", json=body, headers=h(keys["mine"]))
+        assert res.status_code == 422
+        assert res.json()["errors"] == [f"$.{path}: empty; at least one is needed"]
+
+
 @pytest.mark.parametrize(
     ("body", "error"),
     [
