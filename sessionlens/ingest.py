@@ -110,7 +110,8 @@ def upsert_session(
         .where(ChatSession.tenant_id == actor.tenant_id, ChatSession.external_id == doc.external_id)
         .with_for_update()
     )
-    if existing is None or existing.status != doc.status:
+    given = doc.model_fields_set
+    if existing is None or ("status" in given and existing.status != doc.status):
         _check_status(db, actor, doc.status)
     cache = agents if agents is not None else {}
     if doc.agent not in cache:
@@ -160,16 +161,21 @@ def upsert_session(
         assert sid is not None
         cs = Target(sid, actor.tenant_id, doc.started_at)
     else:
+        # Only the fields the document gives change (a late retry of the first document must not
+        # reopen the session or undo a PATCH), and a finish is for good: the customer's next
+        # message after one starts a new session, it does not reopen this one.
         cs = existing
-        for name, value in (
-            ("agent_id", agent_id),
-            ("channel", doc.channel.value),
-            ("customer_id", customer_id),
-            ("status", doc.status),
-            ("finished_at", doc.finished_at),
-            ("parameters", doc.parameters),
-            ("results", doc.results),
+        for name, value, field in (
+            ("agent_id", agent_id, "agent"),
+            ("channel", doc.channel.value, "channel"),
+            ("customer_id", customer_id, "customer"),
+            ("status", doc.status, "status"),
+            ("finished_at", doc.finished_at, "finished_at"),
+            ("parameters", doc.parameters, "parameters"),
+            ("results", doc.results, "results"),
         ):
+            if field not in given or (name == "finished_at" and value is None):
+                continue
             if getattr(cs, name) != value:
                 setattr(cs, name, value)
     added, skipped = add_messages(db, cs, doc.messages, new=created)

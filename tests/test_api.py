@@ -137,6 +137,20 @@ def test_create_twice_makes_one_session_then_append_and_finish(client, keys, app
     cs = _session(app_db, "api-1")
     assert res.status_code == 200 and cs.status == "resolved"
     assert cs.finished_at == dt.datetime(2026, 11, 26, 9, 7, tzinfo=dt.UTC)
+    # The runtime sends its first document again (a late retry, or a sync of what it has): the
+    # fields it leaves out keep their values, and the session stays finished.
+    res = client.post("/api/v1/sessions", json=body, headers=h(keys["mine"]))
+    cs = _session(app_db, "api-1")
+    assert res.status_code == 200 and (cs.status, cs.results) == ("resolved", {"order": "NW-1"})
+    assert cs.finished_at == dt.datetime(2026, 11, 26, 9, 7, tzinfo=dt.UTC)
+    res = client.post(
+        "/api/v1/sessions",
+        json={**body, "finished_at": None, "results": {}},
+        headers=h(keys["mine"]),
+    )
+    cs = _session(app_db, "api-1")
+    assert res.status_code == 200 and cs.results == {}  # a field it gives is set
+    assert cs.finished_at == dt.datetime(2026, 11, 26, 9, 7, tzinfo=dt.UTC)  # a finish is for good
 
 
 def test_a_session_cannot_finish_before_it_started(client, keys, app_db):
