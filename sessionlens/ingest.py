@@ -178,7 +178,9 @@ def upsert_session(
                 continue
             if getattr(cs, name) != value:
                 setattr(cs, name, value)
-    added, skipped = add_messages(db, cs, doc.messages, new=created)
+    written = with_start_marker(doc.messages, doc.started_at) if created else doc.messages
+    added, skipped = add_messages(db, cs, written, new=created)
+    added -= len(written) - len(doc.messages)  # the runtime is told of its own messages
     logs = add_logs(db, cs, doc.logs, new=created)
     if created and audit_each:
         audit.record(
@@ -262,7 +264,9 @@ def append_messages(
     continued = row[4] is not None and _resolved_by_a_human(db, row[0])
     if continued:
         target, current = _continue(db, row[0], external_id, messages, actor=actor)
-    added, skipped = add_messages(db, target, messages)  # it takes the row's lock
+    written = with_start_marker(messages, target.started_at) if continued else messages
+    added, skipped = add_messages(db, target, written)  # it takes the row's lock
+    added -= len(written) - len(messages)
     _counted(db, "api", sessions=int(continued), messages=added)
     return Written(target.id, current, continued, added, skipped, 0)
 
@@ -648,6 +652,17 @@ def _bump_statement(counted: bool, files: bool, words: bool, live: bool) -> Upda
             else_=SESSIONS.c.search,
         )
     return update(SESSIONS).where(SESSIONS.c.id == bindparam("sid")).values(values)
+
+
+def with_start_marker(messages: list[MessageIn], at: dt.datetime) -> list[MessageIn]:
+    """``messages`` of a new session, opened by the chat's "Client started the session at …"
+    line when the runtime sent none (every conversation opens with one, as in the spec)."""
+    if any(m.author == AuthorKind.SYSTEM and m.event == "started" for m in messages):
+        return messages
+    marker = MessageIn(
+        author="system", sent_at=at, event="started", event_data={"initiator": "Client"}
+    )
+    return [marker, *messages]
 
 
 def _counts(messages: list[MessageIn], floor: dt.datetime) -> tuple[int, dt.datetime, bool]:

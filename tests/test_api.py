@@ -72,6 +72,39 @@ def _session(app_db, external_id):
         return db.scalars(select(ChatSession).where(ChatSession.external_id == external_id)).one()
 
 
+def _markers(app_db, session_id):
+    with Session(app_db) as db:
+        rows = db.execute(
+            select(Message.system_event, Message.sent_at)
+            .where(Message.session_id == session_id, Message.author_kind == "system")
+            .order_by(Message.seq)
+        ).all()
+    return [(event, at if at.tzinfo else at.replace(tzinfo=dt.UTC)) for event, at in rows]
+
+
+def test_a_session_the_runtime_opens_starts_with_the_start_marker(client, keys, app_db):
+    """The chat opens with "Client started the session at …" also when the runtime sent no such
+    marker; one it sent itself is not doubled, and the runtime is told of its own messages only."""
+    res = client.post(
+        "/api/v1/sessions", json=doc(external_id="api-start"), headers=h(keys["mine"])
+    )
+    assert res.status_code == 201 and res.json()["messages_added"] == 2
+    cs = _session(app_db, "api-start")
+    assert _markers(app_db, cs.id) == [("started", dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC))]
+    assert cs.message_count == 2
+    own = {
+        "author": "system",
+        "event": "started",
+        "sent_at": "2026-11-26T09:00:00Z",
+        "event_data": {"initiator": "Max (Sales)"},
+    }
+    body = doc(external_id="api-start-own")
+    body["messages"] = [own, *body["messages"]]
+    res = client.post("/api/v1/sessions", json=body, headers=h(keys["mine"]))
+    assert res.status_code == 201 and res.json()["messages_added"] == 3
+    assert len(_markers(app_db, _session(app_db, "api-start-own").id)) == 1
+
+
 def test_keys_are_required_and_checked(client, keys):
     assert client.post("/api/v1/sessions", json=doc()).status_code == 401
     for key in ("slk_not-a-key", keys["revoked"]):
@@ -573,6 +606,9 @@ def test_after_a_human_resolves_the_customers_next_message_starts_a_new_ai_sessi
         old.agent_id,
     )
     assert new.message_count == 1 and old.message_count == 2
+    assert _markers(app_db, new.id) == [
+        ("started", dt.datetime(2026, 11, 26, 10, 30, tzinfo=dt.UTC))
+    ]
     more = {"author": "ai", "text": "Sure, ask away.", "sent_at": "2026-11-26T10:30:05Z"}
     res = client.post("/api/v1/sessions/api-again/messages", json=more, headers=h(keys["mine"]))
     assert res.json()["external_id"] == "api-again~2" and not res.json()["created"]

@@ -185,10 +185,18 @@ def test_appending_a_batch_is_idempotent_and_ordered(db):
     out = ingest.append_messages(db, "rt-1001", batch.messages, actor=who)
     assert (out.messages_added, out.messages_skipped) == (2, 2)
     cs = db.get_one(ChatSession, out.session_id)
-    texts = db.scalars(
-        select(Message.text).where(Message.session_id == cs.id).order_by(Message.seq)
+    rows = db.execute(
+        select(Message.system_event, Message.text)
+        .where(Message.session_id == cs.id)
+        .order_by(Message.seq)
     ).all()
-    assert texts == ["Hi, where is my order?", "It ships **today**.", "Great", "VIP"]
+    assert [tuple(r) for r in rows] == [
+        ("started", ""),  # "Client started the session at …", written with the session
+        (None, "Hi, where is my order?"),
+        (None, "It ships **today**."),
+        (None, "Great"),
+        (None, "VIP"),
+    ]
     assert cs.message_count == 3  # the private note is shown, not counted
 
 
@@ -311,13 +319,18 @@ def test_a_csv_cell_that_would_run_as_a_formula_is_written_as_text(db):
     )
     raw = b"".join(export.stream(db, "csv", actor=who, now=NOW)).decode("utf-8-sig")
     rows = [r for r in csv.DictReader(io.StringIO(raw)) if r["session_external_id"] == "formula-1"]
-    assert [r["text"] for r in rows] == ["'" + link, "'-1 for the wait", "Sorry = not fine"]
+    assert [r["text"] for r in rows if r["author"] != "system"] == [
+        "'" + link,
+        "'-1 for the wait",
+        "Sorry = not fine",
+    ]
     assert {r["customer"] for r in rows} == {"'" + customer["name"]}
     docs = [
         json.loads(x) for x in b"".join(export.stream(db, "jsonl", actor=who, now=NOW)).splitlines()
     ]
     ours = next(d for d in docs if d["external_id"] == "formula-1")
-    assert ours["messages"][0]["text"] == link and ours["customer"]["name"] == customer["name"]
+    assert ours["messages"][0]["event"] == "started"
+    assert ours["messages"][1]["text"] == link and ours["customer"]["name"] == customer["name"]
 
 
 def test_csv_opens_with_pythons_csv_module_one_row_per_message(engine):
