@@ -81,10 +81,15 @@ def parse_each(
     BadInput naming each one that cannot (left out), in the dialog's order. For a page that
     opens a shared link: one mistyped value costs its own filter, not all of them."""
     zone = ZoneInfo(tz)
-    values: dict[str, Any] = {"has_attachments": _flag(params, "attachments")}
+    values: dict[str, Any] = {}
     problems: list[BadInput] = []
     steps: list[Callable[[], dict[str, Any]]] = [
-        lambda: {"text": search.parse(params.get("q", ""), people=_flag(params, "people"))},
+        lambda: {
+            "text": search.parse(
+                params.get("q", ""),
+                people=strict.flag(params.get("people", ""), "Search, customer names option"),
+            )
+        },
         lambda: _missing(params.get("missing", "").strip(), result_keys),
         lambda: {"agent_ids": strict.idents(params.get("agent", ""), "Agents filter")},
         lambda: {"channels": _choices(params, "channel", "Channel filter", CHANNELS, "channel")},
@@ -108,6 +113,9 @@ def parse_each(
             for prefix, (field, label) in RANGES.items()
         ),
         lambda: _messages(params.get("msg_op", ""), params.get("msg_n", "")),
+        lambda: {
+            "has_attachments": strict.flag(params.get("attachments", ""), "Has Attachments filter")
+        },
     ]
     for step in steps:
         try:
@@ -227,10 +235,6 @@ def local_to_utc(value: dt.datetime, tz: str) -> dt.datetime:
     """A wall-clock time in the tenant's zone as aware UTC. In a DST gap or overlap the earlier
     reading (fold=0) is used, as zoneinfo does."""
     return value.replace(tzinfo=ZoneInfo(tz)).astimezone(dt.UTC)
-
-
-def _flag(params: Mapping[str, str], key: str) -> bool:
-    return params.get(key, "") in ("1", "true", "yes")
 
 
 def _missing(raw: str, keys: Sequence[str]) -> dict:

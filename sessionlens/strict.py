@@ -76,6 +76,16 @@ def count(raw: str, label: str, *, limit: int = 10**9) -> int:
     return int(significant)
 
 
+def flag(raw: str, label: str) -> bool:
+    """Yes or no: ``1``, ``true`` or ``yes``; ``0``, ``false``, ``no`` or nothing."""
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes"):
+        return True
+    if value in ("", "0", "false", "no"):
+        return False
+    raise BadInput(f"{label}: {quote(raw)} is not yes or no (1 or 0)")
+
+
 def moment(raw: str, label: str, zone: ZoneInfo) -> dt.datetime:
     """An ISO date and time (``2026-11-01T09:30``, an offset allowed), read in ``zone`` when it has
     none, as aware UTC within EARLIEST..LATEST."""

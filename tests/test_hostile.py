@@ -52,6 +52,8 @@ BERLIN = ZoneInfo("Europe/Berlin")
         ({"ip": "1.1.1.1\x00"}, "IP filter: '1.1.1.1\\x00' is not a valid IP address"),
         ({"msg_op": "ge", "msg_n": "²"}, "Messages filter: '²' is not a whole number"),
         ({"msg_op": "ge", "msg_n": "9" * 400}, "…' is larger than 1,000,000,000"),
+        ({"attachments": "maybe"}, "Has Attachments filter: 'maybe' is not yes or no (1 or 0)"),
+        ({"q": "refund", "people": "both"}, "Search, customer names option: 'both' is not yes"),
     ],
 )
 def test_odd_url_values_get_a_message_naming_them(params, message):
