@@ -39,6 +39,9 @@ COLUMNS = [
     "location",
     "ip",
     "finished",
+    "started_whole",
+    "last_message_whole",
+    "finished_whole",
 ]
 
 AGENT = JsCode("""class {
@@ -117,6 +120,9 @@ def rows_frame(rows: list[SessionRow], tz: str, now: dt.datetime | None = None) 
     now = now or dt.datetime.now(dt.UTC)
     records = []
     for r in rows:
+        started, started_whole = compact(r.started_at, tz, now)
+        last, last_whole = compact(r.last_message_at, tz, now) if r.message_count else (EMPTY, None)
+        finished, finished_whole = compact(r.finished_at, tz, now)
         info = channel_info(r.channel)
         web = r.channel in WEB_CHANNELS
         place = ", ".join(x for x in (r.country_name, r.city) if x) if r.country else r.geo_note
@@ -135,13 +141,17 @@ def rows_frame(rows: list[SessionRow], tz: str, now: dt.datetime | None = None) 
                 "is_mobile": ""
                 if r.channel != "web" or r.is_mobile is None
                 else str(r.is_mobile).lower(),
-                "started": compact(r.started_at, tz, now),
-                "last_message": compact(r.last_message_at, tz, now) if r.message_count else EMPTY,
+                "started": started,
+                "last_message": last,
                 "messages": r.message_count,
                 "country": r.country or "",
                 "location": (place or "") if web else "",
                 "ip": (r.ip or "") if web else "",
-                "finished": compact(r.finished_at, tz, now),
+                "finished": finished,
+                # The whole time, to hover, where the cell shows only the date (another year).
+                "started_whole": started_whole,
+                "last_message_whole": last_whole,
+                "finished_whole": finished_whole,
             }
         )
     return pd.DataFrame.from_records(records, columns=COLUMNS)
@@ -199,6 +209,9 @@ def _options(sort_key: str, initial_selection: list[str]) -> dict:
         "external_id",
         "is_mobile",
         "country",
+        "started_whole",
+        "last_message_whole",
+        "finished_whole",
     ):
         gb.configure_column(hidden, hide=True)
     sorted_by = {"started": "Start", "last_message": "🕒 Last message"}
@@ -241,6 +254,7 @@ def _options(sort_key: str, initial_selection: list[str]) -> dict:
             sortingOrder=["desc"],
             sort="desc" if active else None,
             comparator=KEEP_ORDER,
+            tooltipField=f"{col}_whole",
             width=104,
             minWidth=98,
             # "🕒 Last message" and its sort icon do not fit the width of a time: two lines.
@@ -263,6 +277,7 @@ def _options(sort_key: str, initial_selection: list[str]) -> dict:
     gb.configure_column(
         "finished",
         header_name="🕒 Finish time",
+        tooltipField="finished_whole",
         width=104,
         minWidth=98,
         wrapHeaderText=True,

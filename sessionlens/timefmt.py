@@ -25,15 +25,17 @@ def iso(when: dt.datetime | None) -> str | None:
     return when.isoformat().replace("+00:00", "Z") if when else None
 
 
-def compact(when: dt.datetime | None, tz: str, now: dt.datetime) -> str:
-    """A table cell's time: "20 Nov 12:55" this year, "20 Nov 2025 12:55" before; ``---`` if none."""
+def compact(when: dt.datetime | None, tz: str, now: dt.datetime) -> tuple[str, str | None]:
+    """A table cell's time and, where the cell leaves part out, the whole time for its tooltip:
+    "20 Nov 12:55" this year; "20 Nov 2025" in another (a year and a time would not fit the
+    column), with "2025-11-20 12:55" to hover; ``---`` if none."""
     if when is None:
-        return EMPTY
+        return EMPTY, None
     zone = ZoneInfo(tz)
     local_when = when.astimezone(zone)
     if local_when.year == now.astimezone(zone).year:
-        return local_when.strftime("%d %b %H:%M")
-    return local_when.strftime("%d %b %Y %H:%M")
+        return local_when.strftime("%d %b %H:%M"), None
+    return local_when.strftime("%d %b %Y"), local_when.strftime("%Y-%m-%d %H:%M")
 
 
 def age(since: dt.datetime, now: dt.datetime) -> str:

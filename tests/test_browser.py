@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import os
@@ -211,6 +212,33 @@ def test_a_long_conversations_message_count_shows_whole(page, server):
             conn.execute(
                 update(ChatSession).where(ChatSession.id == newest.id).values(message_count=was)
             )
+
+
+def test_a_time_of_another_year_shows_its_date_whole_and_the_time_on_hover(page, server):
+    """In January, December's sessions showed "30 Dec 2026…": a year and a time do not fit the
+    column. Another year's time shows its date, and the whole time on hover."""
+    from playwright.sync_api import expect
+
+    base, engine = server
+    cs = _newest(engine, ChatSession.finished_at.is_not(None))
+    was = cs.finished_at
+    last_year = dt.datetime.now(dt.UTC).year - 1
+    with engine.begin() as conn:
+        conn.execute(
+            update(ChatSession)
+            .where(ChatSession.id == cs.id)
+            .values(finished_at=dt.datetime(last_year, 6, 15, 10, 0, tzinfo=dt.UTC))
+        )
+    try:
+        page.goto(base + "/")
+        cell = _row(page, cs.id).locator('[col-id="finished"]')
+        expect(cell).to_have_text(f"15 Jun {last_year}", timeout=60_000)
+        assert cell.evaluate("e => e.scrollWidth <= e.clientWidth"), "the date is cut off"
+        cell.hover()
+        expect(_grid(page).locator(".ag-tooltip")).to_contain_text(f"{last_year}-06-15 1")
+    finally:
+        with engine.begin() as conn:
+            conn.execute(update(ChatSession).where(ChatSession.id == cs.id).values(finished_at=was))
 
 
 def test_a_handed_over_session_nobody_took_says_unassigned_whole(page, server):
