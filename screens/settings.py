@@ -26,6 +26,16 @@ if not can(actor, Action.ADMINISTER):
     st.stop()
 
 ROLE_LABELS = {r.value: r.value.title() for r in Role}
+#: What an admin reads for a result field's type (the stored values are the format's names).
+FIELD_TYPE_LABELS = {
+    "str": "Text",
+    "int": "Whole number",
+    "bool": "Yes or no",
+    "date": "Date",
+    "datetime": "Date and time",
+    "list": "List",
+    "choice": "Choice",
+}
 
 
 def _now() -> dt.datetime:
@@ -185,7 +195,11 @@ with tenant_tab:
                     "label": st.column_config.TextColumn("Name", required=True),
                     "key": st.column_config.TextColumn("Key", help="Empty: made from the name"),
                     "type": st.column_config.SelectboxColumn(
-                        "Type", options=list(admin.FIELD_TYPES), default="str", required=True
+                        "Type",
+                        options=list(admin.FIELD_TYPES),
+                        format_func=lambda t: FIELD_TYPE_LABELS.get(str(t), str(t)),
+                        default="str",
+                        required=True,
                     ),
                     "choices": st.column_config.TextColumn(
                         "Choices", help="For the choice type: comma-separated"

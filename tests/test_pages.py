@@ -17,7 +17,7 @@ from components.chat import LISTENER_KEY
 from components.live import sessions_drawn
 from components.markdown import md_escape
 from db.models import Attachment, ChatSession, Customer, Mode, User
-from sessionlens import human_agents
+from sessionlens import admin, human_agents
 from sessionlens.errors import DATABASE_UNAVAILABLE
 from sessionlens.settings import get_settings
 from tests import appdb
@@ -603,6 +603,15 @@ def test_bad_tenant_settings_are_named_on_the_page(app_db):
     at.text_area[0].input("")
     at.button(key="FormSubmitter:settings_tenant-Save").click().run()
     assert any("at least one session status" in e for e in appdb.shown(at.error))
+
+
+def test_result_field_types_read_in_words(app_db):
+    """An admin picks "Whole number" or "Yes or no", not the format's "int" or "bool"."""
+    at = _run(page="screens/settings.py")
+    editor = json.loads(next(d for d in at.dataframe if '"Type"' in d.proto.columns).proto.columns)
+    labels = {o["value"]: o["label"] for o in editor["type"]["type_config"]["options"]}
+    assert labels["int"] == "Whole number" and labels["bool"] == "Yes or no"
+    assert labels["str"] == "Text" and set(labels) == set(admin.FIELD_TYPES)
 
 
 def test_operators_have_no_settings_or_audit(app_db):
