@@ -52,7 +52,7 @@ from sessionlens.kinds import (  # noqa: F401 - re-exported for the code that im
     Role,
     SystemEvent,
 )
-from sessionlens.search_tokens import document, people_document, tsvector_literal
+from sessionlens.search_tokens import document, people_document, phone_key, tsvector_literal
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -231,6 +231,7 @@ class Customer(Base):
         Index(None, "tenant_id", "external_id"),
         Index(None, "tenant_id", "email"),
         Index(None, "tenant_id", "phone"),
+        Index(None, "tenant_id", "phone_key"),
         Index("ix_customers_search", "tenant_id", "search", postgresql_using="gin").ddl_if(
             dialect="postgresql"
         ),
@@ -245,6 +246,11 @@ class Customer(Base):
     )
     email: Mapped[str | None] = mapped_column(String(320))
     phone: Mapped[str | None] = mapped_column(String(64))
+    # The phone's digits reversed (``search_tokens.phone_key``): the end of a number typed any
+    # way is a prefix of it. Byte order, so a prefix is an index range on any server.
+    phone_key: Mapped[str | None] = mapped_column(
+        String(64).with_variant(String(64, collation="C"), "postgresql")
+    )
     telegram: Mapped[str | None] = mapped_column(String(128))
     whatsapp: Mapped[str | None] = mapped_column(String(64))
     linkedin: Mapped[str | None] = mapped_column(String(300))
@@ -258,6 +264,7 @@ class Customer(Base):
 @event.listens_for(Customer, "before_update")
 def _customer_search(mapper: Any, connection: Any, target: Customer) -> None:
     target.search = people_document(target.name, target.email, target.phone)
+    target.phone_key = phone_key(target.phone, target.whatsapp)
 
 
 class ChatSession(Base):

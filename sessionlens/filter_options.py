@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import select, text
@@ -19,6 +20,7 @@ from sessionlens.customers import customer_name_key
 from sessionlens.errors import BadInput
 from sessionlens.filters import SessionFilter
 from sessionlens.permissions import Action, Actor, require
+from sessionlens.search_tokens import PHONE_DIGITS, phone_key
 
 
 @dataclass(frozen=True)
@@ -93,10 +95,16 @@ def countries(db: Session, *, actor: Actor) -> list[Choice]:
     return sorted(out, key=lambda c: c.label)
 
 
+#: What a typed phone number is made of: digits, spaces and + ( ) - . / (as the contact edit takes).
+_PHONE_TYPED = re.compile(r"[0-9 +()\-./]+")
+
+
 def search_customers(db: Session, term: str, *, actor: Actor, limit: int = 20) -> list[Choice]:
-    """Customers whose name starts with ``term`` (any case), or whose id, external id, email or
-    phone equals it. Each kind of match is its own index range, so this stays fast however many
-    customers a tenant has."""
+    """Customers whose name starts with ``term`` (any case), whose id, external id or email
+    equals it, or whose phone (else WhatsApp number) ends with the number it is, typed any way
+    ("0151 1912563", "1912563" and "+49 151 1912563" all find "+49 151 1912563"; at least
+    ``PHONE_DIGITS`` digits). Each kind of match is its own index range, so this stays fast
+    however many customers a tenant has."""
     require(actor, Action.VIEW_SESSIONS)
     term = term.strip()
     key = customer_name_key(term)
@@ -115,6 +123,14 @@ def search_customers(db: Session, term: str, *, actor: Actor, limit: int = 20) -
             for col in (c.external_id, c.email, c.phone)
         ),
     ]
+    number = phone_key(term) if _PHONE_TYPED.fullmatch(term) else None
+    if number and len(number) >= PHONE_DIGITS:
+        queries.append(
+            select(*cols)
+            .where(mine, c.phone_key >= number, c.phone_key < number + ":")  # ":" follows "9"
+            .order_by(c.phone_key, c.id)
+            .limit(limit)
+        )
     if term.isdigit():
         queries.append(select(*cols).where(mine, c.id == int(term)))
     found: dict[int, Choice] = {}

@@ -102,6 +102,22 @@ def people_document(name: str | None, email: str | None, phone: str | None) -> l
     return toks
 
 
+#: The fewest digits a typed number needs to be looked up as the end of a phone number.
+PHONE_DIGITS = 6
+
+
+def phone_key(*numbers: str | None) -> str | None:
+    """A customer's phone search key: the digits of the first of ``numbers`` that has any (their
+    phone, else their WhatsApp number), leading zeros dropped, reversed. The end of a number typed
+    any way ("1912563", "0151 191-2563", "+49 151 1912563") is then a prefix of the key: an index
+    range, whatever the country code or trunk prefix in front."""
+    for number in numbers:
+        digits = "".join(ch for ch in number or "" if "0" <= ch <= "9").lstrip("0")
+        if digits:
+            return digits[::-1]
+    return None
+
+
 def _quoted(tok: str) -> str:
     return "'" + tok.replace("\\", "\\\\").replace("'", "''") + "'"
 

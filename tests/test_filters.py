@@ -164,6 +164,47 @@ def test_customer_search_finds_by_name_prefix_and_exact_id_only_in_tenant(db):
     ]
 
 
+def test_a_customer_is_found_by_the_end_of_their_number_typed_any_way(db):
+    """360 View's finder takes a phone number as a lead has it: with or without the country code
+    or trunk zero, spaced or dashed, or only its last digits; not fewer than six of them."""
+    from db.models import Customer
+    from sessionlens import customers
+
+    who = actor(db)
+    c = db.scalars(
+        select(Customer)
+        .where(Customer.tenant_id == who.tenant_id, Customer.phone.like("+49 151 %"))
+        .limit(1)
+    ).one()
+    local = c.phone.removeprefix("+49 151 ")
+    for typed in (
+        c.phone,
+        f"0151 {local}",
+        f"0151-{local[:3]}-{local[3:]}",
+        local,
+        f"+49151{local}",
+    ):
+        assert str(c.id) in [x.id for x in filter_options.search_customers(db, typed, actor=who)], (
+            typed
+        )
+    assert str(c.id) not in [
+        x.id for x in filter_options.search_customers(db, local[-5:], actor=who)
+    ]
+    assert str(c.id) not in [
+        x.id for x in filter_options.search_customers(db, c.phone, actor=actor(db, 1))
+    ]
+    customers.update_contact(
+        db, actor=who, customer_id=c.id, fields={"phone": "+1 (555) 010-9988"}, now=NOW
+    )
+    assert str(c.id) in [
+        x.id for x in filter_options.search_customers(db, "555 0109988", actor=who)
+    ]
+    if not c.whatsapp:  # a number of the past finds them no more (unless it is their WhatsApp)
+        assert str(c.id) not in [
+            x.id for x in filter_options.search_customers(db, local, actor=who)
+        ]
+
+
 def test_two_customers_of_one_name_and_email_are_offered_apart(db):
     """One person reaching out from two channels can have two profiles with the same name and
     email; 360 View's finder, the Users filter and the import's customer picker list both, and

@@ -107,6 +107,7 @@ TABLES: list[tuple[str, list[str]]] = [
             "linkedin",
             "external_id",
             "custom_fields",
+            "phone_key",
         ],
     ),
     ("chat_sessions", SESSION_COLS),

@@ -13,6 +13,7 @@ from sessionlens.demo import content as C
 from sessionlens.demo.context import Customer, DemoContext, Tenant
 from sessionlens.geo import Locator
 from sessionlens.kinds import Plan, Role
+from sessionlens.search_tokens import phone_key
 
 # Public /16 prefixes in several regions; addresses in them resolve to real countries and cities.
 PUBLIC_PREFIXES = [
@@ -179,6 +180,7 @@ def customers(ctx: DemoContext, t: Tenant, count: int) -> None:
         taken[handle] = taken.get(handle, 0) + 1
         handle += str(taken[handle]) if taken[handle] > 1 else ""
         phone = f"+49 151 {rng.randrange(1000000, 9999999)}" if rng.random() < 0.7 else None
+        whatsapp = phone if phone and rng.random() < 0.5 else None
         ctx.w.add(
             "customers",
             (
@@ -189,12 +191,13 @@ def customers(ctx: DemoContext, t: Tenant, count: int) -> None:
                 f"{handle}@example.com" if rng.random() < 0.8 else None,
                 phone,
                 f"@{handle.replace('.', '_')}" if rng.random() < 0.3 else None,
-                phone if phone and rng.random() < 0.5 else None,
+                whatsapp,
                 f"https://www.linkedin.com/in/{handle.replace('.', '-')}"
                 if rng.random() < 0.2
                 else None,
                 f"CRM-{cid:06d}" if rng.random() < 0.9 else None,
                 {"segment": rng.choice(["retail", "b2b", "vip"])},
+                phone_key(phone, whatsapp),
             ),
         )
         customer = Customer(cid, name, phone, C.LANGUAGES[len(t.customers) % len(C.LANGUAGES)])
