@@ -760,6 +760,26 @@ def test_hostile_messages_run_nothing_and_still_show(page, server):
     assert main.locator("img[onerror]").count() == 0
 
 
+def test_copy_works_where_the_browser_has_no_clipboard_api(page, server):
+    """Over plain HTTP on a team's network (not localhost) a browser offers no Clipboard API:
+    Copy copies all the same (from a selected, hidden text area), and says so."""
+    from playwright.sync_api import expect
+
+    base, engine = server
+    cs = appdb.showcase(engine)
+    page.add_init_script(
+        "Object.defineProperty(Navigator.prototype, 'clipboard', {get: () => undefined});"
+        "document.addEventListener('copy', () => {"
+        " window.__copied = document.getSelection().toString()"
+        " || (document.activeElement && document.activeElement.value); });"
+    )
+    page.goto(f"{base}/?session={cs.id}")
+    main = page.get_by_test_id("stMain")
+    main.get_by_role("button", name="Copy", exact=True).click(timeout=60_000)  # the draft
+    expect(main.get_by_role("button", name="Copied")).to_be_visible(timeout=5_000)
+    assert (page.evaluate("() => window.__copied") or "").startswith("I'm sorry")
+
+
 def test_logs_drawer_search_step_copy_and_trace_link(page, server, context):
     from playwright.sync_api import expect
 
