@@ -162,8 +162,8 @@ def upsert_session(
         cs = Target(sid, actor.tenant_id, doc.started_at)
     else:
         # Only the fields the document gives change (a late retry of the first document must not
-        # reopen the session or undo a PATCH), and a finish is for good: the customer's next
-        # message after one starts a new session, it does not reopen this one.
+        # undo a PATCH), and a finish is for good: a document without a finish time, or with a
+        # null one, does not reopen a finished session.
         cs = existing
         for name, value, field in (
             ("agent_id", agent_id, "agent"),
@@ -178,7 +178,7 @@ def upsert_session(
                 continue
             if getattr(cs, name) != value:
                 setattr(cs, name, value)
-    written = with_start_marker(doc.messages, doc.started_at) if created else doc.messages
+    written = _with_start_marker(doc.messages, doc.started_at) if created else doc.messages
     added, skipped = add_messages(db, cs, written, new=created)
     added -= len(written) - len(doc.messages)  # the runtime is told of its own messages
     logs = add_logs(db, cs, doc.logs, new=created)
@@ -264,7 +264,7 @@ def append_messages(
     continued = row[4] is not None and _resolved_by_a_human(db, row[0])
     if continued:
         target, current = _continue(db, row[0], external_id, messages, actor=actor)
-    written = with_start_marker(messages, target.started_at) if continued else messages
+    written = _with_start_marker(messages, target.started_at) if continued else messages
     added, skipped = add_messages(db, target, written)  # it takes the row's lock
     added -= len(written) - len(messages)
     _counted(db, "api", sessions=int(continued), messages=added)
@@ -654,7 +654,7 @@ def _bump_statement(counted: bool, files: bool, words: bool, live: bool) -> Upda
     return update(SESSIONS).where(SESSIONS.c.id == bindparam("sid")).values(values)
 
 
-def with_start_marker(messages: list[MessageIn], at: dt.datetime) -> list[MessageIn]:
+def _with_start_marker(messages: list[MessageIn], at: dt.datetime) -> list[MessageIn]:
     """``messages`` of a new session, opened by the chat's "Client started the session at …"
     line when the runtime sent none (every conversation opens with one, as in the spec)."""
     if any(m.author == AuthorKind.SYSTEM and m.event == "started" for m in messages):
