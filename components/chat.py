@@ -25,7 +25,7 @@ from components.theme import ACCENT
 from sessionlens import chat, logs, media, strict
 from sessionlens.chat import AttachmentInfo, Conversation, MessageView
 from sessionlens.errors import BadInput
-from sessionlens.kinds import AuthorKind, SystemEvent
+from sessionlens.kinds import AuthorKind
 from sessionlens.permissions import Actor
 from sessionlens.settings import get_settings
 from sessionlens.timefmt import local, utc
@@ -143,20 +143,7 @@ def message_window(session_id: int) -> int:
 
 def marker_text(m: MessageView, tz: str) -> str:
     """The centred grey line of a system marker, in the words of the spec."""
-    d, at = m.event_data, local(m.sent_at, tz)
-    if d.get("inaudible"):
-        return m.text
-    if m.system_event == SystemEvent.STARTED:
-        return f"{d.get('initiator', 'Client')} started the session at {at}"
-    if m.system_event == SystemEvent.TRANSFER:
-        return f"Transfer to human agent at {at}"
-    if m.system_event == SystemEvent.ASSIGNED:
-        if d.get("by"):
-            return f"{d.get('name')} was assigned by {d['by']} at {at}"
-        return f"Human agent {d.get('name')} assigned at {at}"
-    if m.system_event == SystemEvent.RESOLVED:
-        return f"The session was resolved by {d.get('name')} at {at}"
-    return f"{m.text or m.system_event} at {at}"
+    return chat.marker_words(m.system_event, m.event_data, m.text, local(m.sent_at, tz))
 
 
 def render_conversation(

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, defer
 from db.models import Attachment, ChatSession, Message, User
 from sessionlens import blobs, jobs, media
 from sessionlens.errors import NotFound
+from sessionlens.kinds import SystemEvent
 from sessionlens.permissions import Action, Actor, require
 
 #: How many of the newest messages a chat opens with; older ones load on demand.
@@ -37,6 +38,26 @@ class AttachmentInfo:
     file_name: str
     mime_type: str  # cleaned: safe in a Content-Type header (media.safe_mime)
     size_bytes: int
+
+
+def marker_words(event: str | None, data: dict[str, Any] | None, text: str, at: str) -> str:
+    """A system marker in the words of the spec ("Transfer to human agent at …"), ``at`` being
+    its time as the reader should see it: the chat's centred grey line, and the text of the
+    marker's row in a CSV export."""
+    d = data or {}
+    if d.get("inaudible"):
+        return text
+    if event == SystemEvent.STARTED:
+        return f"{d.get('initiator', 'Client')} started the session at {at}"
+    if event == SystemEvent.TRANSFER:
+        return f"Transfer to human agent at {at}"
+    if event == SystemEvent.ASSIGNED:
+        if d.get("by"):
+            return f"{d.get('name')} was assigned by {d['by']} at {at}"
+        return f"Human agent {d.get('name')} assigned at {at}"
+    if event == SystemEvent.RESOLVED:
+        return f"The session was resolved by {d.get('name')} at {at}"
+    return f"{text or event} at {at}"
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,10 @@ from sqlalchemy.orm import Session
 
 from db.models import Agent, Attachment, ChatSession, Customer, Message, SessionLog, User
 from sessionlens import audit, timefmt
+from sessionlens.chat import marker_words
 from sessionlens.exchange import FORMAT, MAX_INLINE_BYTES
 from sessionlens.filters import SessionFilter
+from sessionlens.kinds import AuthorKind
 from sessionlens.permissions import Action, Actor, require
 
 Format = Literal["json", "jsonl", "csv"]
@@ -362,7 +364,10 @@ def stream(
                         m["author"],
                         m["author_name"] or "",
                         m["sent_at"],
-                        m["text"],
+                        # A marker's row reads as the chat's grey line does (its text is empty).
+                        marker_words(m["event"], m["event_data"], m["text"], m["sent_at"])
+                        if m["author"] == AuthorKind.SYSTEM
+                        else m["text"],
                         (m["delivery"] or {}).get("status") or "",
                         m["reaction"] or "",
                         "; ".join(a["file_name"] for a in m["attachments"]),

@@ -319,6 +319,8 @@ def test_a_csv_cell_that_would_run_as_a_formula_is_written_as_text(db):
     )
     raw = b"".join(export.stream(db, "csv", actor=who, now=NOW)).decode("utf-8-sig")
     rows = [r for r in csv.DictReader(io.StringIO(raw)) if r["session_external_id"] == "formula-1"]
+    # a marker's row reads as the chat's line does
+    assert rows[0]["text"] == "Client started the session at 2026-11-26T09:00:00Z"
     assert [r["text"] for r in rows if r["author"] != "system"] == [
         "'" + link,
         "'-1 for the wait",
