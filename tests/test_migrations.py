@@ -134,6 +134,50 @@ def test_upgrading_a_database_with_messages_makes_them_searchable(tmp_path):
             conn.execute(text(f"INSERT INTO {fts}({fts}) VALUES ('integrity-check')"))
 
 
+def test_customers_of_an_earlier_version_are_found_by_phone_after_the_upgrade(tmp_path):
+    """Migration 0016 gives the customers already there their phone key (else their WhatsApp
+    number's), so 360 View finds them by the end of their number."""
+    from alembic import command
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    from db.engine import make_engine
+    from db.migrate import alembic_config, upgrade
+    from sessionlens import filter_options
+    from sessionlens.identity import default_actor
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0015")
+        conn.execute(
+            text(
+                "INSERT INTO tenants (id, name, timezone, plan, statuses, result_fields, "
+                "created_at) VALUES (1, 'T', 'UTC', 'paid', '[]', '[]', '2026-01-01 00:00:00')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO users (id, tenant_id, name, email, role, is_human_agent, is_active, "
+                "auth_version) VALUES (1, 1, 'Ann', 'ann@example.com', 'admin', 0, 1, 0)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO customers (id, tenant_id, name, phone, whatsapp, custom_fields) VALUES"
+                " (1, 1, 'Pia', '+49 151 1912563', NULL, '{}'),"
+                " (2, 1, 'Ole', NULL, '+45 20 12 34 56', '{}'), (3, 1, 'Eva', NULL, NULL, '{}')"
+            )
+        )
+    upgrade(engine)
+    with Session(engine) as db:
+        who = default_actor(db)
+        for typed, name in (("0151 1912563", "Pia"), ("20123456", "Ole")):
+            found = filter_options.search_customers(db, typed, actor=who)
+            assert [c.label.split(" ·")[0] for c in found] == [name], typed
+
+
 def test_postgres_vacuums_the_sessions_table_after_one_percent_of_it_changed():
     """The Human Agents poll is an index-only scan, fast only over pages a VACUUM has marked;
     autovacuum's default waits for 20 % of a million sessions to change. The migration sets the
