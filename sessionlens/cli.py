@@ -16,6 +16,7 @@ from sqlalchemy import select
 from db.engine import make_engine
 from sessionlens import demo as demo_data
 from sessionlens import geo, setup, shutdown
+from sessionlens.errors import BadInput
 from sessionlens.settings import get_settings, settings_or_exit
 
 if TYPE_CHECKING:  # types only: the commands import what they need when they run
@@ -102,9 +103,14 @@ def demo(
                 if not sys.stdout.isatty() and done[0] % 100_000 == 0:
                     typer.echo(f"{done[0]:,} sessions written", err=True)
 
-            summary = demo_data.generate(
-                conn, locator=locator, sessions=sessions, seed=seed, progress=progress
-            )
+            try:
+                summary = demo_data.generate(
+                    conn, locator=locator, sessions=sessions, seed=seed, progress=progress
+                )
+            except BadInput as err:
+                bar.stop()
+                typer.echo(f"{err} (--if-empty skips this quietly)", err=True)
+                raise typer.Exit(1) from None
     took = (dt.datetime.now() - started).total_seconds()
     typer.echo(", ".join(f"{n} {t}" for t, n in summary.counts.items()) + f" in {took:.1f} s")
 

@@ -9,9 +9,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from sqlalchemy import make_url
+from sqlalchemy import make_url, text
 from typer.testing import CliRunner
 
+from db.engine import make_engine
 from sessionlens.cli import app
 from sessionlens.settings import get_settings
 from tests import appdb
@@ -27,6 +28,12 @@ def test_upgrade_demo_and_geo_refresh(tmp_path, monkeypatch):
     assert res.exit_code == 0 and "30 chat_sessions" in res.output
     res = runner.invoke(app, ["demo", "--if-empty", "--database-url", url])
     assert res.exit_code == 0 and "demo data not added" in res.output
+    # A second copy would give every demo person two accounts (sign-in would take the first).
+    res = runner.invoke(app, ["demo", "-n", "30", "--database-url", url])
+    assert res.exit_code == 1 and "already holds the demo data" in res.output
+    with make_engine(url).connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM tenants")) == 2
+        assert conn.scalar(text("SELECT count(*) FROM chat_sessions")) == 30
     monkeypatch.setenv("SESSIONLENS_DATABASE_URL", url)
     get_settings.cache_clear()
     res = runner.invoke(app, ["geo", "refresh"])

@@ -22,13 +22,15 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, func, or_, select
 
+from db.models import User
 from sessionlens.demo import reference
 from sessionlens.demo.context import DemoContext
 from sessionlens.demo.sessions import session
 from sessionlens.demo.showcase import showcase
 from sessionlens.demo.writer import BulkWriter
+from sessionlens.errors import BadInput
 from sessionlens.geo import Locator
 
 
@@ -47,6 +49,17 @@ def generate(
     progress: Callable[[int], None] | None = None,
 ) -> DemoSummary:
     """Write the demo data set with ``sessions`` chat sessions through ``conn`` (caller commits)."""
+    taken = conn.scalar(
+        select(User.email)
+        .where(or_(*(func.lower(User.email).like(f"%@{d}") for d in reference.DEMO_DOMAINS)))
+        .limit(1)
+    )
+    if taken is not None:
+        raise BadInput(
+            f"This database already holds the demo data ({taken} is one of its users): a second"
+            " copy would give each of its people a second account. Demo data goes into an empty"
+            " database."
+        )
     now = (now or dt.datetime.now(dt.UTC)).replace(second=0, microsecond=0)
     n = sessions
     w = BulkWriter(conn)

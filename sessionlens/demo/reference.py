@@ -78,6 +78,10 @@ def ip_pool(ctx: DemoContext, locator: Locator) -> list[tuple[str, Any]]:
     return pool
 
 
+#: Where the demo's people have their addresses (``tenants``: the tenant name's first word).
+DEMO_DOMAINS = ("northwind.example", "bluebird.example")
+
+
 def tenants(ctx: DemoContext) -> list[Tenant]:
     """A paid tenant in Berlin with result fields of every type, and a Free one in New York; each
     with an admin, operators who are human agents, a viewer and its AI agents."""
