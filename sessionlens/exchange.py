@@ -26,6 +26,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from sessionlens.errors import BadInput
@@ -171,6 +172,12 @@ class FieldsIn(_Strict):
     parameters: dict[str, Any] | None = None
     results: dict[str, Any] | None = None
     status: str | None = Field(None, min_length=1, max_length=64)
+
+    @model_validator(mode="after")
+    def _something(self) -> FieldsIn:
+        if self.parameters is None and self.results is None and self.status is None:
+            raise ValueError("nothing to change: give parameters, results or status")
+        return self
 
 
 class FinishIn(_Strict):

@@ -311,6 +311,9 @@ def test_empty_values_are_named_in_plain_words(client, keys, app_db):
         ).status_code
         == 201
     )
+    res = client.patch("/api/v1/sessions/api-4", json={}, headers=h(keys["mine"]))
+    assert res.status_code == 422
+    assert res.json()["errors"] == ["$: nothing to change: give parameters, results or status"]
     for path, body in (("messages", {"messages": []}), ("logs", {"logs": []})):
         res = client.post(f"/api/v1/sessions/api-4/{path}", json=body, headers=h(keys["mine"]))
         assert res.status_code == 422
