@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from typing import Annotated, Any, Final, Literal, TypeVar
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -45,7 +46,21 @@ def _iso_text(v: Any) -> Any:
     return v
 
 
-Moment = Annotated[AwareDatetime, BeforeValidator(_iso_text)]
+#: How far ahead of the server's clock a time may lie (a sender's clock a little fast is fine;
+#: a message dated next year would head the table by last message for a year).
+MAX_AHEAD = dt.timedelta(days=1)
+
+
+def _not_far_ahead(v: dt.datetime) -> dt.datetime:
+    limit = dt.datetime.now(dt.UTC) + MAX_AHEAD
+    if v > limit:
+        raise ValueError(
+            f"more than a day ahead of the server's clock (now {limit - MAX_AHEAD:%Y-%m-%dT%H:%M}Z)"
+        )
+    return v
+
+
+Moment = Annotated[AwareDatetime, BeforeValidator(_iso_text), AfterValidator(_not_far_ahead)]
 
 
 class _Strict(BaseModel):

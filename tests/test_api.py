@@ -299,8 +299,9 @@ def test_missing_fields_and_broken_json(client, keys):
     assert res.status_code == 422 and res.json()["errors"][0].startswith("$: not JSON")
 
 
-def test_empty_values_are_named_in_plain_words(client, keys, app_db):
-    """An empty name or an empty batch says so, not in the validation library's words."""
+def test_values_that_cannot_be_right_are_named_in_plain_words(client, keys, app_db):
+    """An empty name, an empty batch, a time far ahead of the server's clock or a PATCH that
+    changes nothing says so, not in the validation library's words."""
     res = client.post(
         "/api/v1/sessions", json=doc(external_id="api-4", agent=""), headers=h(keys["mine"])
     )
@@ -310,6 +311,12 @@ def test_empty_values_are_named_in_plain_words(client, keys, app_db):
             "/api/v1/sessions", json=doc(external_id="api-4"), headers=h(keys["mine"])
         ).status_code
         == 201
+    )
+    ahead = {"author": "ai", "text": "x", "sent_at": "2099-01-01T00:00:00Z"}
+    res = client.post("/api/v1/sessions/api-4/messages", json=ahead, headers=h(keys["mine"]))
+    assert res.status_code == 422
+    assert res.json()["errors"][0].startswith(
+        "$.sent_at: more than a day ahead of the server's clock (now "
     )
     res = client.patch("/api/v1/sessions/api-4", json={}, headers=h(keys["mine"]))
     assert res.status_code == 422
