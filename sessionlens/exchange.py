@@ -30,8 +30,10 @@ from pydantic import (
     model_validator,
 )
 
+from db.models import Customer
 from sessionlens.errors import BadInput
 from sessionlens.kinds import Channel, Mode
+from sessionlens.strict import limit
 
 FORMAT: Final = "sessionlens.session/v1"
 MAX_TEXT = 1_000_000  # characters of one message, log line or trace part
@@ -70,10 +72,11 @@ class _Strict(BaseModel):
 class CustomerIn(_Strict):
     """The customer: matched by ``external_id`` within the tenant, else created."""
 
-    external_id: str | None = Field(None, min_length=1, max_length=200)
-    name: str | None = Field(None, max_length=200)
-    email: str | None = Field(None, max_length=320)
-    phone: str | None = Field(None, max_length=64)
+    # The customer's columns' lengths (its external id is shorter than a session's).
+    external_id: str | None = Field(None, min_length=1, max_length=limit(Customer.external_id))
+    name: str | None = Field(None, max_length=limit(Customer.name))
+    email: str | None = Field(None, max_length=limit(Customer.email))
+    phone: str | None = Field(None, max_length=limit(Customer.phone))
 
 
 class DeliveryIn(_Strict):

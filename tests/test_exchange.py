@@ -80,6 +80,8 @@ def test_the_schema_file_is_the_models():
         ({"started_at": "2026-11-26T09:00:00"}, "$.started_at: a datetime needs its time zone"),
         ({"agent": None}, "$.agent: not a string"),
         ({"colour": "red"}, "$.colour: unknown field"),
+        # the customers table holds 128 characters of an external id (a session's holds 200)
+        ({"customer": {"external_id": "c" * 129}}, "$.customer.external_id: longer than 128"),
     ],
 )
 def test_bad_documents_name_the_field(change, expected):
