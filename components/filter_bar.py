@@ -181,7 +181,9 @@ def filter_form(actor: Actor, tz: str, flt: SessionFilter, result_fields: dict[s
 
 
 def _users(actor: Actor) -> None:
-    term = st.text_input("Users", key=P + "user_search", placeholder="Type a name, email or id")
+    term = st.text_input(
+        "Users", key=P + "user_search", placeholder="Type a name, email, phone or id"
+    )
     chosen = [int(i) for i in st.session_state.get(P + "user", [])]
     found = (
         run_action(

@@ -68,7 +68,9 @@ def import_dialog(actor: Actor, tz: str) -> None:
     )
     customer_id, new = None, None
     if who == "Existing customer":
-        term = st.text_input("Search customers", key="import_customer_q")
+        term = st.text_input(
+            "Search customers", key="import_customer_q", placeholder="Name, email, phone or id"
+        )
         found = run_action(lambda db: filter_options.search_customers(db, term, actor=actor)) or []
         labels = {c.id: c.label for c in found}
         picked = st.selectbox(
