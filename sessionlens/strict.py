@@ -64,8 +64,8 @@ def idents(raw: str, label: str, *, big: bool = False) -> tuple[int, ...]:
     return tuple(ident(v, label, big=big) for v in raw.split(",") if v.strip())
 
 
-def count(raw: str, label: str, *, limit: int = 10**9) -> int:
-    """A whole number from 0 to ``limit``."""
+def count(raw: str, label: str, *, limit: int = 10**9, least: int = 0) -> int:
+    """A whole number from ``least`` (0 unless given) to ``limit``."""
     raw = raw.strip()
     if not raw or not raw.isascii() or not raw.isdigit():
         raise BadInput(f"{label}: {quote(raw)} is not a whole number")
@@ -73,6 +73,8 @@ def count(raw: str, label: str, *, limit: int = 10**9) -> int:
     significant = raw.lstrip("0") or "0"
     if len(significant) > len(str(limit)) or int(significant) > limit:
         raise BadInput(f"{label}: {quote(raw)} is larger than {limit:,}")
+    if int(significant) < least:
+        raise BadInput(f"{label}: {quote(raw)} is smaller than {least:,}")
     return int(significant)
 
 

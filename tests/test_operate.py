@@ -359,6 +359,7 @@ def test_the_outbox_paging_numbers_are_checked(client, keys):
         ("after=²", "after: '²' is not a whole number"),
         ("limit=5000", "limit: '5000' is larger than 1,000"),
         ("limit=100000", "limit: '100000' is larger than 1,000"),
+        ("limit=0", "limit: '0' is smaller than 1"),  # a poller would get nothing, for ever
         ("after=" + "9" * 40, "is larger than 9,223,372,036,854,775,807"),
         ("after=-1", "after: '-1' is not a whole number"),
     ):

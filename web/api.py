@@ -259,7 +259,7 @@ async def outbox(request: Request) -> Response:
     """Human agents' replies waiting for the runtime to deliver them, oldest first."""
     try:
         after = strict.count(request.query_params.get("after", "0"), "after", limit=MAX_BIG_ID)
-        limit = strict.count(request.query_params.get("limit", "100"), "limit", limit=1000)
+        limit = strict.count(request.query_params.get("limit", "100"), "limit", limit=1000, least=1)
     except BadInput as err:
         return problem(422, str(err))
 
