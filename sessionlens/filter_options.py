@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import re
 from dataclasses import dataclass
 
 from sqlalchemy import select, text
@@ -16,7 +15,7 @@ from sqlalchemy.orm import Session
 from db.models import Agent, ChatSession, Customer, User
 from sessionlens import statuses as session_statuses
 from sessionlens.channels import VOICE_CHANNELS
-from sessionlens.customers import customer_name_key
+from sessionlens.customers import PHONE, customer_name_key
 from sessionlens.errors import BadInput
 from sessionlens.filters import SessionFilter
 from sessionlens.permissions import Action, Actor, require
@@ -95,10 +94,6 @@ def countries(db: Session, *, actor: Actor) -> list[Choice]:
     return sorted(out, key=lambda c: c.label)
 
 
-#: What a typed phone number is made of: digits, spaces and + ( ) - . / (as the contact edit takes).
-_PHONE_TYPED = re.compile(r"[0-9 +()\-./]+")
-
-
 def search_customers(db: Session, term: str, *, actor: Actor, limit: int = 20) -> list[Choice]:
     """Customers whose name starts with ``term`` (any case), whose id, external id or email
     equals it, or whose phone (else WhatsApp number) ends with the number it is, typed any way
@@ -123,7 +118,7 @@ def search_customers(db: Session, term: str, *, actor: Actor, limit: int = 20) -
             for col in (c.external_id, c.email, c.phone)
         ),
     ]
-    number = phone_key(term) if _PHONE_TYPED.fullmatch(term) else None
+    number = phone_key(term) if PHONE.match(term) else None  # as the contact edit takes it
     if number and len(number) >= PHONE_DIGITS:
         queries.append(
             select(*cols)

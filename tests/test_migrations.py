@@ -7,6 +7,25 @@ from db.migrate import include_name, include_object_for
 from db.models import Base
 
 
+def _old_database(tmp_path, revision: str, *rows: str):
+    """A SQLite database at an earlier ``revision`` holding ``rows`` (INSERT statements), as an
+    install of that version would have it; upgrade it with ``db.migrate.upgrade``."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from db.engine import make_engine
+    from db.migrate import alembic_config
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+        for sql in rows:
+            conn.execute(text(sql))
+    return engine
+
+
 def test_migrated_schema_matches_models(engine):
     with engine.connect() as conn:
         context = MigrationContext.configure(
@@ -44,36 +63,21 @@ def test_plain_alembic_reads_the_same_settings_as_the_app(tmp_path):
 def test_upgrading_a_database_with_data_keeps_it(tmp_path):
     """An install of an earlier version, with tenants, users and sessions in it, upgrades to the
     newest schema in place (SQLite rebuilds of referenced tables would fail here)."""
-    from alembic import command
     from sqlalchemy import text
 
-    from db.engine import make_engine
-    from db.migrate import alembic_config, upgrade
+    from db.migrate import upgrade
     from sessionlens import auth
 
-    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    cfg = alembic_config()
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0004")
-        conn.execute(
-            text(
-                "INSERT INTO tenants (id, name, timezone, plan, statuses, result_fields, created_at) "
-                "VALUES (1, 'T', 'UTC', 'paid', '[]', '[]', '2026-01-01 00:00:00')"
-            )
-        )
-        conn.execute(
-            text(
-                "INSERT INTO users (id, tenant_id, name, email, role, is_human_agent) "
-                "VALUES (1, 1, 'Ann', 'ann@example.com', 'admin', 0)"
-            )
-        )
-        conn.execute(
-            text(
-                "INSERT INTO audit_events (tenant_id, actor_user_id, action, target_type, target_id, at, details) "
-                "VALUES (1, 1, 'x', 'user', '1', '2026-01-01 00:00:00', '{}')"
-            )
-        )
+    engine = _old_database(
+        tmp_path,
+        "0004",
+        "INSERT INTO tenants (id, name, timezone, plan, statuses, result_fields, created_at) "
+        "VALUES (1, 'T', 'UTC', 'paid', '[]', '[]', '2026-01-01 00:00:00')",
+        "INSERT INTO users (id, tenant_id, name, email, role, is_human_agent) "
+        "VALUES (1, 1, 'Ann', 'ann@example.com', 'admin', 0)",
+        "INSERT INTO audit_events (tenant_id, actor_user_id, action, target_type, target_id, at, details) "
+        "VALUES (1, 1, 'x', 'user', '1', '2026-01-01 00:00:00', '{}')",
+    )
     upgrade(engine)
     with engine.connect() as conn:
         row = conn.execute(
@@ -90,18 +94,14 @@ def test_upgrading_a_database_with_data_keeps_it(tmp_path):
 def test_upgrading_a_database_with_messages_makes_them_searchable(tmp_path):
     """Sessions, messages and customers written before search existed are found after the upgrade,
     and SQLite's FTS5 indexes pass their own integrity check."""
-    from alembic import command
     from sqlalchemy import text
     from sqlalchemy.orm import Session
 
-    from db.engine import make_engine
-    from db.migrate import alembic_config, upgrade
+    from db.migrate import upgrade
     from sessionlens import search, sessions
     from sessionlens.filters import SessionFilter
     from sessionlens.identity import default_actor
 
-    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    cfg = alembic_config()
     rows = [
         "INSERT INTO tenants (id, name, timezone, plan, statuses, result_fields, created_at) "
         "VALUES (1, 'T', 'UTC', 'paid', '[]', '[]', '2026-01-01 00:00:00')",
@@ -117,11 +117,7 @@ def test_upgrading_a_database_with_messages_makes_them_searchable(tmp_path):
         "is_template) VALUES (1, 1, 1, 1, 'customer', 'Die Rückerstattung bitte', "
         "'2026-01-01 00:00:00', 0), (2, 1, 1, 2, 'ai', 'Gern, erledigt', '2026-01-01 00:00:00', 0)",
     ]
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0009")
-        for sql in rows:
-            conn.execute(text(sql))
+    engine = _old_database(tmp_path, "0009", *rows)
     upgrade(engine)
     with Session(engine) as db:
         who = default_actor(db)
@@ -137,39 +133,23 @@ def test_upgrading_a_database_with_messages_makes_them_searchable(tmp_path):
 def test_customers_of_an_earlier_version_are_found_by_phone_after_the_upgrade(tmp_path):
     """Migration 0016 gives the customers already there their phone key (else their WhatsApp
     number's), so 360 View finds them by the end of their number."""
-    from alembic import command
-    from sqlalchemy import text
     from sqlalchemy.orm import Session
 
-    from db.engine import make_engine
-    from db.migrate import alembic_config, upgrade
+    from db.migrate import upgrade
     from sessionlens import filter_options
     from sessionlens.identity import default_actor
 
-    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    cfg = alembic_config()
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0015")
-        conn.execute(
-            text(
-                "INSERT INTO tenants (id, name, timezone, plan, statuses, result_fields, "
-                "created_at) VALUES (1, 'T', 'UTC', 'paid', '[]', '[]', '2026-01-01 00:00:00')"
-            )
-        )
-        conn.execute(
-            text(
-                "INSERT INTO users (id, tenant_id, name, email, role, is_human_agent, is_active, "
-                "auth_version) VALUES (1, 1, 'Ann', 'ann@example.com', 'admin', 0, 1, 0)"
-            )
-        )
-        conn.execute(
-            text(
-                "INSERT INTO customers (id, tenant_id, name, phone, whatsapp, custom_fields) VALUES"
-                " (1, 1, 'Pia', '+49 151 1912563', NULL, '{}'),"
-                " (2, 1, 'Ole', NULL, '+45 20 12 34 56', '{}'), (3, 1, 'Eva', NULL, NULL, '{}')"
-            )
-        )
+    engine = _old_database(
+        tmp_path,
+        "0015",
+        "INSERT INTO tenants (id, name, timezone, plan, statuses, result_fields, created_at) "
+        "VALUES (1, 'T', 'UTC', 'paid', '[]', '[]', '2026-01-01 00:00:00')",
+        "INSERT INTO users (id, tenant_id, name, email, role, is_human_agent, is_active, "
+        "auth_version) VALUES (1, 1, 'Ann', 'ann@example.com', 'admin', 0, 1, 0)",
+        "INSERT INTO customers (id, tenant_id, name, phone, whatsapp, custom_fields) VALUES"
+        " (1, 1, 'Pia', '+49 151 1912563', NULL, '{}'),"
+        " (2, 1, 'Ole', NULL, '+45 20 12 34 56', '{}'), (3, 1, 'Eva', NULL, NULL, '{}')",
+    )
     upgrade(engine)
     with Session(engine) as db:
         who = default_actor(db)
