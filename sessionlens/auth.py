@@ -321,9 +321,7 @@ def add_user(
     tenant: str | None = None,
 ) -> User:
     """A new user of ``tenant`` (its name or id; the first tenant if None) for the CLI."""
-    email = email.strip()
-    if "@" not in email or len(email) > 320:
-        raise BadInput(f"{email!r} is not an email address")
+    email = strict.email(email, "The email", required=True) or ""
     name = strict.text(name, "The name", max_len=strict.limit(User.name), required=True) or ""
     role = strict.choice(role, "The role", {r.value for r in Role}, noun="role")
     if db.scalar(select(User.id).where(func.lower(User.email) == email_key(email))):

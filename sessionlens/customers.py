@@ -43,7 +43,6 @@ def get_contact(db: Session, customer_id: int, *, actor: Actor) -> Contact:
     )
 
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{4,30}$")
 EDITABLE = ("name", "email", "phone", "telegram", "whatsapp", "linkedin")
 LABELS = {
@@ -69,9 +68,10 @@ def update_contact(
     for key, raw in fields.items():
         if key not in EDITABLE:
             raise BadInput(f"{key!r} is not a contact field")
-        value = strict.text(raw, LABELS[key], max_len=strict.limit(getattr(Customer, key)))
-        if value and key == "email" and not EMAIL.match(value):
-            raise BadInput(f"Email {strict.quote(value)} is not an email address")
+        if key == "email":
+            value = strict.email(raw, LABELS[key])
+        else:
+            value = strict.text(raw, LABELS[key], max_len=strict.limit(getattr(Customer, key)))
         if value and key in ("phone", "whatsapp") and not PHONE.match(value):
             raise BadInput(
                 f"{LABELS[key]} {strict.quote(value)} is not a phone number "

@@ -9,6 +9,7 @@ so that no odd value reaches a database as something it cannot store.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from collections.abc import Container
 from zoneinfo import ZoneInfo
@@ -142,6 +143,30 @@ def text(
         return None
     if len(value) > max_len:
         raise BadInput(f"{label} is at most {max_len:,} characters; this one has {len(value):,}")
+    return value
+
+
+#: One "@", nothing blank, a dot in the domain (the shape every mailbox a console user or a
+#: customer has takes; "dana@localhost" is refused as a typo far more often than it is meant).
+_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
+#: RFC 5321: a mailbox's local part is at most 64 octets and a whole address at most 254.
+_EMAIL_LOCAL, _EMAIL_WHOLE = 64, 254
+
+
+def email(raw: str, label: str, *, required: bool = False) -> str | None:
+    """A typed email address (a console user's, a customer's), as ``text`` tidies it, with one
+    message for anything that is not one: a space or a tab in it, no "@" or two, no dot after it,
+    an empty part, longer than RFC 5321 allows. None when empty and not ``required``."""
+    value = text(raw, label, max_len=10 * _EMAIL_WHOLE, required=required)
+    if value is None:
+        return None
+    if not _EMAIL.fullmatch(value):
+        raise BadInput(f"{label} {quote(value)} is not an email address (name@example.com)")
+    if len(value.partition("@")[0]) > _EMAIL_LOCAL or len(value) > _EMAIL_WHOLE:
+        raise BadInput(
+            f"{label} is longer than an email address can be: at most {_EMAIL_LOCAL} characters"
+            f" before the @ and {_EMAIL_WHOLE} in all; this one has {len(value):,}"
+        )
     return value
 
 

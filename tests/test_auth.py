@@ -4,9 +4,10 @@ may do what; on SQLite and Postgres. The HTTP form itself is tried in tests/test
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from db.models import AuditEvent, User
 from sessionlens import auth, permissions
@@ -123,6 +124,32 @@ def test_passwords_are_stored_as_argon2id_and_short_ones_refused(db):
         )
     with pytest.raises(BadInput, match="unknown role 'boss'"):
         auth.add_user(db, email="x@northwind.example", name="X", role="boss", password=None)
+
+
+@pytest.mark.parametrize(
+    "typed, message",
+    [
+        ("", "The email is required"),
+        ("dana", "The email 'dana' is not an email address"),
+        ("tab\there@northwind.example", "The email 'tab here@northwind.example' is not an email"),
+        ("two@@northwind.example", "The email 'two@@northwind.example' is not an email"),
+        ("dana@localhost", "The email 'dana@localhost' is not an email"),
+        ("dana@northwind.", "The email 'dana@northwind.' is not an email"),
+        ("x" * 65 + "@northwind.example", "at most 64 characters before the @ and 254 in all"),
+        ("d" * 60 + "@" + "n" * 200 + ".example", "254 in all; this one has 269"),
+    ],
+)
+def test_an_invited_user_needs_a_real_email_address(db, typed, message):
+    """The admin's Invite form and `sessionlens users add` take one parser's word for an email
+    (the contact edit takes the same): a tab or a missing dot was once invited as it was typed,
+    and that user could never be found by the address they sign in with."""
+    with pytest.raises(BadInput, match=re.escape(message)):
+        auth.add_user(db, email=typed, name="New Op", role="operator", password=None)
+    assert db.scalar(select(func.count()).select_from(User).where(User.name == "New Op")) == 0
+    user = auth.add_user(
+        db, email="  new.op@northwind.example ", name="New Op", role="operator", password=None
+    )
+    assert user.email == "new.op@northwind.example"  # blanks around it are not kept
 
 
 @pytest.mark.parametrize(
