@@ -232,6 +232,11 @@ def _keep_statuses_in_use(db: Session, t: Tenant, statuses: list[str]) -> None:
         )
 
 
+#: A result field's key is what the agent runtime sends its value under (``results`` in the API):
+#: a name, not a text.
+MAX_RESULT_KEY = 64
+
+
 def _result_fields(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     keys: set[str] = set()
@@ -247,18 +252,25 @@ def _result_fields(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
         key = str(f.get("key") or "").strip() or "_".join(label.lower().split())
         if not key.replace("_", "").isalnum():
             raise BadInput(
-                f"Result field {label!r}: the key {key!r} may hold letters, digits and _"
+                f"Result field {label!r}: the key {strict.quote(key)} may hold letters, digits"
+                " and _"
+            )
+        if len(key) > MAX_RESULT_KEY:
+            raise BadInput(
+                f"Result field {label!r}: the key is at most {MAX_RESULT_KEY} characters;"
+                f" this one has {len(key):,}"
             )
         if key in keys:
             raise BadInput(f"Two result fields have the key {key!r}")
         keys.add(key)
         field: dict[str, Any] = {"key": key, "label": label, "type": kind}
         if kind == "choice":
-            choices = (
-                [c.strip() for c in str(f.get("choices") or "").split(",") if c.strip()]
-                if not isinstance(f.get("choices"), list)
-                else list(f["choices"])
-            )
+            given = f.get("choices")
+            choices: list[str] = []
+            for raw_choice in given if isinstance(given, list) else str(given or "").split(","):
+                choice = strict.text(str(raw_choice), f"A choice of {label!r}", max_len=80)
+                if choice and choice not in choices:  # "size, size" is one choice
+                    choices.append(choice)
             if not choices:
                 raise BadInput(
                     f"Result field {label!r}: a choice needs its choices, comma-separated"

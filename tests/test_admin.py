@@ -99,6 +99,14 @@ def test_only_admins_administer_and_only_their_own_tenant(db):
             "Two result fields",
         ),
         ({"result_fields": [{"label": "Amount", "type": "money"}]}, "unknown type 'money'"),
+        (
+            {"result_fields": [{"label": "Total", "key": "t" * 65}]},
+            "'Total': the key is at most 64 characters; this one has 65",
+        ),
+        (
+            {"result_fields": [{"label": "Pick", "type": "choice", "choices": "a, b\x07"}]},
+            "A choice of 'Pick' contains a control character",
+        ),
     ],
 )
 def test_bad_tenant_settings_are_named_and_nothing_changes(db, change, message):
@@ -117,7 +125,7 @@ def test_tenant_settings_save_and_are_audited(db):
     before = admin.tenant_settings(db, actor=boss)
     fields = [
         *before.result_fields,
-        {"label": "Refund Reason", "type": "choice", "choices": "size, damage"},
+        {"label": "Refund Reason", "type": "choice", "choices": "size, damage, , size"},
     ]
     changed = admin.update_tenant(
         db,
