@@ -90,7 +90,7 @@ DELIVERY_ICONS = {
 # "Show all", "View trace") sit in a container keyed ``sl-under-<side>-<id>`` under its bubble,
 # indented by padding: Streamlit makes the container as wide as the chat, so margins would push
 # it past the chat's right edge (a customer's file card was cut off there).
-CSS = """<style>
+CHAT_CSS = """
 .sl-chat { display:flex; flex-direction:column; gap:0.55rem; }
 .sl-msg { display:flex; gap:0.5rem; align-items:flex-start; margin-right:12%; }
 .sl-msg.sl-customer { flex-direction:row-reverse; margin-right:0; margin-left:12%; }
@@ -129,7 +129,16 @@ CSS = """<style>
 [class*="st-key-sl-under-"] { box-sizing:border-box; }
 [class*="st-key-sl-under-left-"] { padding-left:2.5rem; padding-right:12%; }
 [class*="st-key-sl-under-right-"] { padding-left:12%; padding-right:2.5rem; }
-</style>"""
+"""
+#: The Sessions page's chat drawn as one element (``whole_chat``): its heading as Streamlit draws
+#: a subheader, and the box of the height the scrolling container has elsewhere.
+CHAT_BOX = "sl-chat-box"
+WHOLE_CHAT_CSS = (
+    ".sl-chat-title{font-size:1.75rem;font-weight:600;line-height:1.2;letter-spacing:-0.005em;"
+    "margin:0;padding:0.75rem 0 1rem}"
+    f" .{CHAT_BOX}{{height:620px;overflow-y:auto}}"
+    f" .{CHAT_BOX}:focus-visible{{outline:2px solid {ACCENT};outline-offset:2px}}"
+)
 
 
 def window_key(session_id: int) -> str:
@@ -165,7 +174,6 @@ def render_conversation(
     with nothing to click goes to the page as one element: a click on a row then sends and draws a
     few elements instead of five per message (bench/browser.py).
     """
-    st.html(CSS)
     if conv.earlier:
         st.button(
             f"Show {min(conv.earlier, chat.WINDOW)} earlier messages ({conv.earlier} not shown)",
@@ -192,7 +200,7 @@ def render_conversation(
 
     for m in conv.messages:
         if m.author_kind == AuthorKind.SYSTEM:
-            run.append(f'<div class="sl-marker">{html.escape(marker_text(m, tz))}</div>')
+            run.append(_marker_html(m, tz))
             continue
         text, cut = _text(m, actor)
         run.append(bubble_html(m, tz, text, highlight, traced=m.id in traced))
@@ -212,6 +220,48 @@ def render_conversation(
             "The transcript of this call is still being produced. Refresh in a moment.",
             icon=":material/hourglass_top:",
         )
+
+
+def whole_chat(
+    conv: Conversation, tz: str, heading: str, *, actor: Actor, traced: set[int]
+) -> bool:
+    """Draw ``heading`` and the conversation in its scrolling box as one element, when nothing
+    in it needs an element of its own: no earlier messages to show, no attachment, no cut text,
+    no Copilot draft, no transcript on its way. Returns False, drawing nothing, otherwise: the
+    caller then draws the heading, a scrolling container and ``render_conversation``.
+
+    Most sessions are such; a row click then sends the Sessions page one element for its chat
+    where the heading, the container, the chat's CSS and the HTML were four, and the browser
+    updates one (bench/browser.py; docs/engineering-notes.md, "A row click").
+    ``follow_the_end`` drawn right after it keeps the box at its newest message."""
+    if (
+        not conv.messages
+        or conv.earlier
+        or conv.transcribing
+        or any(
+            m.attachments
+            or m.author_kind == AuthorKind.COPILOT_DRAFT
+            or m.text_length > len(m.text)  # "Show all" (or a text shown whole after it)
+            for m in conv.messages
+        )
+    ):
+        return False
+    items = "".join(
+        _marker_html(m, tz)
+        if m.author_kind == AuthorKind.SYSTEM
+        else bubble_html(m, tz, m.text, traced=m.id in traced)
+        for m in conv.messages
+    )
+    st.html(
+        f'<h3 class="sl-chat-title">{html.escape(heading)}</h3>'
+        f'<div class="{CHAT_BOX}" tabindex="0" role="region" aria-label="Conversation">'
+        f'<div class="sl-chat">{items}</div></div>'
+    )
+    return True
+
+
+def _marker_html(m: MessageView, tz: str) -> str:
+    return f'<div class="sl-marker">{html.escape(marker_text(m, tz))}</div>'
 
 
 def _show_earlier(session_id: int) -> None:
@@ -550,51 +600,68 @@ export default function({ parentElement, data }) {
   return slRewire(parentElement, () => wire(parentElement, data));
 }
 function wire(parentElement, data) {
-  const box = slScrollBox(slInPage(parentElement).parentElement, false);
-  if (!box) return;
-  // Kept on the box, which outlives this element's runs: where the reader is, in which chat.
-  const follow = box.slFollow
-    || (box.slFollow = { atEnd: true, session: null, intent: 0, anchor: null });
-  if (follow.session !== data.session) {
-    follow.session = data.session;
+  const host = slInPage(parentElement);
+  // The Sessions page draws most chats as one element (whole_chat), just before this one, and
+  // draws its box anew with every change: what lasts is the element around the box, so the
+  // listeners and the reader's place are kept there. Elsewhere the chat is in a scrolling
+  // container around this element, which lasts itself.
+  const before = host.closest('[data-testid="stElementContainer"]')?.previousElementSibling;
+  const whole = before && before.querySelector('.CHAT_BOX') ? before : null;
+  const holder = whole || slScrollBox(host.parentElement, false);
+  if (!holder) return;
+  const boxOf = () => (whole ? whole.querySelector('.CHAT_BOX') : holder);
+  // Where the reader is, in which chat: kept by the page, as the holder may change under the
+  // reader ("Show earlier" loads the last older messages, and the chat becomes one element).
+  const follow = window.slFollow
+    || (window.slFollow = { atEnd: true, session: null, intent: 0, anchor: null });
+  holder.slFollow = follow;  // which element hears the reader (tests/test_browser.py counts)
+  const chat = `${location.pathname} ${data.session}`;
+  if (follow.session !== chat) {
+    follow.session = chat;
     follow.atEnd = true;
     follow.anchor = null;
   }
-  const top = (el) => el.getBoundingClientRect().top - box.getBoundingClientRect().top;
+  const top = (box, el) => el.getBoundingClientRect().top - box.getBoundingClientRect().top;
   // The first message the reader sees, and how far below the box's top it is.
-  const mark = () => {
+  const mark = (box) => {
     const seen = [...box.querySelectorAll('.sl-msg[data-msg]')]
       .find((el) => el.getBoundingClientRect().bottom > box.getBoundingClientRect().top);
-    follow.anchor = seen ? { id: seen.dataset.msg, at: top(seen) } : null;
+    follow.anchor = seen ? { id: seen.dataset.msg, at: top(box, seen) } : null;
   };
   const toEnd = () => requestAnimationFrame(() => {
+    const box = boxOf();
+    if (!box) return;
     if (follow.atEnd) { box.scrollTop = box.scrollHeight; return; }
     const was = follow.anchor;
     const el = was && box.querySelector(`.sl-msg[data-msg="${was.id}"]`);
-    if (el) box.scrollTop += top(el) - was.at;
+    if (el) box.scrollTop += top(box, el) - was.at;
   });
   const intent = () => { follow.intent = Date.now(); };
-  const scrolled = () => {
+  const scrolled = (e) => {
+    const box = boxOf();
+    if (e.target !== box) return;  // a wide code block scrolled sideways, say
     if (Date.now() - follow.intent < 1000) {
       follow.atEnd = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
-      mark();
+      mark(box);
     }
   };
   const inputs = ['wheel', 'touchmove', 'keydown', 'pointerdown'];
-  for (const type of inputs) box.addEventListener(type, intent, { passive: true });
-  box.addEventListener('scroll', scrolled, { passive: true });
-  box.addEventListener('load', toEnd, true);  // an image that makes the chat taller
+  for (const type of inputs) holder.addEventListener(type, intent, { passive: true });
+  // Scroll events do not bubble; heard on the way down to the box (capture).
+  holder.addEventListener('scroll', scrolled, { passive: true, capture: true });
+  holder.addEventListener('load', toEnd, true);  // an image that makes the chat taller
   const grown = new MutationObserver(toEnd);
-  grown.observe(box, { childList: true, subtree: true, characterData: true });
+  grown.observe(holder, { childList: true, subtree: true, characterData: true });
   toEnd();
   return () => {
-    for (const type of inputs) box.removeEventListener(type, intent);
-    box.removeEventListener('scroll', scrolled);
-    box.removeEventListener('load', toEnd, true);
+    for (const type of inputs) holder.removeEventListener(type, intent);
+    holder.removeEventListener('scroll', scrolled, true);
+    holder.removeEventListener('load', toEnd, true);
     grown.disconnect();
+    delete holder.slFollow;
   };
 }
-"""
+""".replace("CHAT_BOX", CHAT_BOX)
 )
 _follow = st.components.v2.component("sessionlens_chat_follow", js=_FOLLOW_JS)
 FOLLOW_KEY = "chat_follow"
@@ -646,9 +713,12 @@ DETAIL_CSS = (
     # the chat (the panel is the last column; folded, it is a narrow toggle that never wraps)
     f" {_DETAIL_ROW} > [data-testid='stColumn']:nth-last-child(2){{min-width:min(14rem,100%)}}"
 )
-#: What the frame puts on every page once: the avatars' pictures, the hidden listeners, the
-#: chat's pictures, the detail area's wrapping and the file links' look.
-PAGE_CSS = AVATAR_CSS + LISTENER_CSS + PICTURE_CSS + DETAIL_CSS + FILE_CSS
+#: What the frame puts on every page once: the avatars' pictures, the chat's look, the hidden
+#: listeners, the chat's pictures, the detail area's wrapping and the file links' look. (The
+#: chat's CSS came with every drawing of a chat: 4 KB more a row click, and one element more.)
+PAGE_CSS = (
+    AVATAR_CSS + CHAT_CSS + WHOLE_CHAT_CSS + LISTENER_CSS + PICTURE_CSS + DETAIL_CSS + FILE_CSS
+)
 
 
 def no_chat(hint: str, icon: str, problem: str | None = None) -> None:

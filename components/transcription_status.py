@@ -42,6 +42,12 @@ def transcription_status(session_id: int, job: Transcription | None, actor: Acto
         feedback.warning(error)
 
 
+def shows_status(job: Transcription | None) -> bool:
+    """Whether ``transcription_status`` draws anything for ``job``: not for a session never
+    transcribed, nor for a transcription done without a note."""
+    return job is not None and (job.status != JobStatus.DONE or bool(job.error))
+
+
 def _state(db: Session, session_id: int, actor: Actor) -> Transcription | None:
     return chat.transcriptions(db, [session_id], actor=actor).get(session_id)
 

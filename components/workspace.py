@@ -24,6 +24,7 @@ from components.chat import (
     no_chat,
     open_trace,
     render_conversation,
+    whole_chat,
 )
 from components.data import run_action
 from components.divider import divider, table_width
@@ -34,7 +35,7 @@ from components.panel import render_panel
 from components.search_hits import highlight_for, hits_bar
 from components.session_actions import render_actions
 from components.session_list import sessions_table
-from components.transcription_status import transcription_status
+from components.transcription_status import shows_status, transcription_status
 from sessionlens import logs, sessions
 from sessionlens.filters import SessionFilter
 from sessionlens.kinds import AuthorKind
@@ -79,29 +80,11 @@ def detail_area(actor: Actor, tz: str, flt: SessionFilter) -> None:
             )
         else:
             open_trace(detail.row.id, clicked, actor)
-            n = detail.row.message_count
-            st.subheader(f"Chat · {n} message{'' if n == 1 else 's'}")
-            light = highlight_for(detail.row.id, flt.text)
-            bar = st.container()
-            with st.container(height=620, border=False):
-                render_conversation(
-                    detail.conversation,
-                    tz,
-                    actor=actor,
-                    session_id=detail.row.id,
-                    traced=traced,
-                    highlight=light,
-                )
-                if light is None:  # a search opens the chat at its first match instead
-                    follow_the_end(detail.row.id)
-            if light is not None:
-                with bar:
-                    hits_bar(detail.row.id, light, earlier=detail.conversation.earlier)
-            # A slot of its own, there even when empty: when the transcription ends and the
-            # page reruns, the actions and the player keep their places, instead of moving up
-            # one while the previous run's player still shows (two players until the run ends).
-            with st.empty().container():
-                transcription_status(detail.row.id, detail.conversation.transcription, actor)
+            # One block whichever way the chat is drawn, so that what follows keeps its place
+            # in the page when the way changes (a transcript that arrives: the player is not
+            # drawn a second time a slot higher while the run lasts).
+            with st.container():
+                _chat(detail, tz, flt, actor, traced)
             render_actions(detail, actor)
             show_logs_if_open(detail, actor)
 
@@ -120,6 +103,35 @@ def detail_area(actor: Actor, tz: str, flt: SessionFilter) -> None:
             st.button("Refresh", icon=":material/refresh:", key="refresh_panel")  # a click rereads
 
     selection.remember_url("sessions")
+
+
+def _chat(
+    detail: SessionDetail, tz: str, flt: SessionFilter, actor: Actor, traced: set[int]
+) -> None:
+    """The open session's heading and conversation, and where its transcription stands."""
+    n = detail.row.message_count
+    heading = f"Chat · {n} message{'' if n == 1 else 's'}"
+    conv, sid = detail.conversation, detail.row.id
+    light = highlight_for(sid, flt.text)
+    # Most conversations are one element: a click draws them without a container around them.
+    if light is None and not shows_status(conv.transcription):
+        if whole_chat(conv, tz, heading, actor=actor, traced=traced):
+            follow_the_end(sid)
+            return
+    st.subheader(heading)
+    bar = st.container()
+    with st.container(height=620, border=False):
+        render_conversation(conv, tz, actor=actor, session_id=sid, traced=traced, highlight=light)
+        if light is None:  # a search opens the chat at its first match instead
+            follow_the_end(sid)
+    if light is not None:
+        with bar:
+            hits_bar(sid, light, earlier=conv.earlier)
+    # A slot of its own, there even when empty: when the transcription ends and the page
+    # reruns, the actions and the player keep their places, instead of moving up one while the
+    # previous run's player still shows (two players until the run ends).
+    with st.empty().container():
+        transcription_status(sid, conv.transcription, actor)
 
 
 def _open(db: Session, sid: int, actor: Actor) -> tuple[SessionDetail, set[int]]:

@@ -344,6 +344,19 @@ def read_html(body: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", body))
 
 
+def chat_heading(at, default: str | None = None) -> str | None:  # type: ignore[no-untyped-def]
+    """The Chat panel's heading as a user reads it: a subheader, or the heading of a chat drawn
+    as one element (``components.chat.whole_chat``); ``default`` when there is no chat."""
+    import html
+    import re
+
+    for h in at.get("html"):
+        found = re.search(r'<h3 class="sl-chat-title">(.*?)</h3>', h.proto.body)
+        if found:
+            return html.unescape(found.group(1))
+    return next((s.value for s in at.subheader if s.value.startswith("Chat")), default)
+
+
 def chat_column(at):  # type: ignore[no-untyped-def]
     """The column the chat is drawn in: the innermost one with the Chat heading (on Sessions it
     sits inside the detail area's column)."""

@@ -29,7 +29,9 @@ def test_every_message_kind_marker_and_attachment(app_db):
     assert "was assigned by Dana Whitfield at" in html
     assert "The session was resolved by" in html
     assert (
-        "Draft from Copilot" in html and "sl-copy" in html and 'data-copy="I&#x27;m sorry' in html
+        "Draft from Copilot" in html
+        and 'class="sl-copy' in html
+        and 'data-copy="I&#x27;m sorry' in html
     )
     assert "Private note" in html
     authors = set(re.findall(r'data-author="([a-z_]+)"', html))

@@ -16,7 +16,7 @@ from components import divider
 from components.chat import LISTENER_KEY
 from components.live import sessions_drawn
 from components.markdown import md_escape
-from db.models import Attachment, ChatSession, Customer, Mode, User
+from db.models import Attachment, ChatSession, Customer, Message, Mode, User
 from sessionlens import admin, human_agents
 from sessionlens.errors import DATABASE_UNAVAILABLE
 from sessionlens.settings import get_settings
@@ -59,13 +59,47 @@ def test_clicking_a_row_opens_its_chat_and_sets_the_url(app_db):
     cs = appdb.find_session(app_db, ChatSession.message_count > 2)
     # what a click on its row does: the grid's frame tells the detail area, which reruns alone
     at = appdb.fire_trigger(at, LISTENER_KEY, "row", str(cs.id))
-    assert at.subheader[0].value == appdb.chat_title(cs.message_count)
+    assert appdb.chat_heading(at) == appdb.chat_title(cs.message_count)
     assert at.query_params["session"] == str(cs.id)
     # what the browser sends is checked: a row id that is not one is named, the open one stays
     at = appdb.fire_trigger(at, LISTENER_KEY, "row", "12x")
     assert "The picked row: '12x' is not an id" in appdb.shown(at.error)
     assert at.query_params["session"] == str(cs.id)
-    assert at.subheader[0].value == appdb.chat_title(cs.message_count)
+    assert appdb.chat_heading(at) == appdb.chat_title(cs.message_count)
+
+
+def test_a_chat_with_nothing_to_click_in_it_is_one_element_and_reads_the_same(app_db):
+    """Most sessions have no file, no cut text, no Copilot draft: their heading and whole
+    conversation are one element, which a row click sends and the browser updates at once
+    (bench/browser.py). A session with files is drawn with its widgets under the messages; both
+    show every message, and the same heading."""
+
+    def chats(at: AppTest) -> list[str]:
+        return [h.proto.body for h in at.get("html") if 'class="sl-msg ' in h.proto.body]
+
+    plain = appdb.find_session(  # an AI session: no Copilot drafts
+        app_db,
+        ChatSession.has_attachments.is_(False),
+        ChatSession.mode == Mode.AI,
+        ChatSession.message_count > 3,
+    )
+    at = _run({"session": str(plain.id)})
+    (whole,) = chats(at)
+    assert whole.startswith(f'<h3 class="sl-chat-title">{appdb.chat_title(plain.message_count)}')
+    assert 'class="sl-chat-box"' in whole
+    assert not [s for s in at.subheader if s.value.startswith("Chat")]
+    with Session(app_db) as db:
+        shown = db.scalars(
+            select(Message.id).where(
+                Message.session_id == plain.id, Message.author_kind != "system"
+            )
+        ).all()
+    assert {int(i) for i in re.findall(r'data-msg="(\d+)"', whole)} == set(shown)
+
+    showcase = appdb.showcase(app_db)  # pictures, a file, a Copilot draft
+    at = _run({"session": str(showcase.id)})
+    assert len(chats(at)) > 1 and not any("sl-chat-title" in c for c in chats(at))
+    assert appdb.chat_heading(at) == appdb.chat_title(showcase.message_count)
 
 
 def test_no_customer_no_parameters_no_results(app_db):
@@ -158,7 +192,7 @@ def test_bad_deep_link_is_a_clear_message(app_db):
     cs = appdb.find_session(app_db, ChatSession.message_count > 2)
     at = appdb.fire_trigger(at, LISTENER_KEY, "row", str(cs.id))  # picking a row moves on
     assert not appdb.shown(at.error)
-    assert at.subheader[0].value == appdb.chat_title(cs.message_count)
+    assert appdb.chat_heading(at) == appdb.chat_title(cs.message_count)
     at = _run({"session": "99999999"})
     # where its conversation would be (the chat's column), with the hint to pick one instead
     chat = appdb.chat_column(at)
@@ -435,7 +469,7 @@ def test_a_parameter_given_twice_is_named_and_the_last_one_used(app_db):
         f"'{last.id}'." in w
         for w in warned
     ), warned
-    assert appdb.chat_title(3) in [h.value for h in at.subheader]
+    assert appdb.chat_heading(at) == appdb.chat_title(3)
     at = _run({"[Log in again](https://evil.example)": ["a", "9" * 5000]})
     (warned,) = appdb.shown(at.warning)
     assert warned.startswith("The link gives '[Log in again](https://evil.example)' 2 times")
@@ -495,7 +529,7 @@ def test_a_failure_while_opening_a_session_is_shown_in_its_place(app_db, monkeyp
     assert not at.exception
     assert [e.value for e in at.error] == [DATABASE_UNAVAILABLE]
     assert at.button(key="export_open") and [b for b in at.button if b.label == "Load More"]
-    assert not [h for h in at.subheader if h.value.startswith("Chat")]
+    assert appdb.chat_heading(at) is None
 
 
 def test_a_database_that_cannot_be_reached_is_named_as_such(monkeypatch):
@@ -560,7 +594,7 @@ def test_a_viewer_reads_the_chat_and_sees_hand_over_disabled_with_the_reason(app
     at = _run({"session": str(cs.id)}, email="viewer.vic@northwind.example")
     hand = next(b for b in at.button if b.proto.label == "Hand over to the operator")
     assert hand.disabled and hand.proto.help == "You do not have permission to hand over sessions"
-    assert "sl-msg" in "".join(h.proto.body for h in at.get("html"))  # the chat is readable
+    assert 'class="sl-msg ' in "".join(h.proto.body for h in at.get("html"))  # the chat is readable
 
 
 def test_a_user_without_a_role_sees_no_sessions_and_whom_to_ask(app_db):
@@ -569,7 +603,9 @@ def test_a_user_without_a_role_sees_no_sessions_and_whom_to_ask(app_db):
     texts = " ".join(t.value for t in at.text)
     assert "You have no access to sessions yet" in [s.value for s in at.subheader]
     assert "Ask your administrator (Dana Whitfield)" in texts
-    assert not at.get("html") or "sl-msg" not in "".join(h.proto.body for h in at.get("html"))
+    assert not at.get("html") or 'class="sl-msg ' not in "".join(
+        h.proto.body for h in at.get("html")
+    )
     assert not at.get("component_instance")  # no sessions table
 
 
