@@ -22,7 +22,8 @@ from sessionlens.errors import BadInput
 from sessionlens.sessions import ResultEntry, SessionDetail
 from sessionlens.timefmt import EMPTY, local
 
-CSS = """<style>
+#: Sent once per page by the frame (frame.py), not with every drawing of the panel.
+PANEL_CSS = """
 .sl-panel { font-size:0.9rem; }
 .sl-panel-head { display:flex; justify-content:space-between; align-items:baseline; gap:0.5rem; }
 .sl-panel-head a { white-space:nowrap; }
@@ -31,18 +32,18 @@ CSS = """<style>
 .sl-k { color:#6b7280; }
 .sl-panel-none { color:#6b7280; font-size:0.85rem; margin:0.4rem 0 0; }
 .sl-panel hr { margin:0.8rem 0; border:none; border-top:1px solid #e5e7eb; }
-</style>"""
+"""
 
 MISSING_HELP = "Result fields configured for this tenant that the agent did not fill in"
 
 
 def render_panel(detail: SessionDetail) -> None:
-    st.html(CSS + panel_html(detail))
+    st.html(panel_html(detail))
 
 
 def render_contact(contact: Contact) -> None:
     """The contact info's lines alone, as the panel shows them (the 360 View's profile)."""
-    st.html(CSS + f'<div class="sl-panel" data-testid="sl-contact">{_contact_html(contact)}</div>')
+    st.html(f'<div class="sl-panel" data-testid="sl-contact">{_contact_html(contact)}</div>')
 
 
 def panel_html(detail: SessionDetail) -> str:
