@@ -233,7 +233,7 @@ def whole_chat(
     Most sessions are such; a row click then sends the Sessions page one element for its chat
     where the heading, the container, the chat's CSS and the HTML were four, and the browser
     updates one (bench/browser.py; docs/engineering-notes.md, "A row click").
-    ``follow_the_end`` drawn right after it keeps the box at its newest message."""
+    The page's ``detail_listener`` keeps the box at its newest message."""
     if (
         not conv.messages
         or conv.earlier
@@ -435,9 +435,78 @@ function slScrollToColumn(parentElement) {
 # hears a click on any of them and hands the message id to the script as a trigger value.
 # It also hears the table pick a row (``grid.ROW_PICKED``, an event the grid's frame sends to the
 # page) and hands that id on: a row click then reruns the detail area alone, not the table.
+# A chat opens at its newest message, and stays at its end as messages arrive while the reader is
+# there; a reader who scrolled up is left where they are. Streamlit's own ``autoscroll`` was tried
+# and not kept: it takes a moment in a redraw when the chat's content is shorter than its box for
+# the reader being at the end, and pulled a reader who had scrolled up down to the newest message
+# in two redraws of five (a redraw comes with every change the live poll sees). Here only the
+# reader's own scrolling (a wheel, a touch, a key, the scroll bar) moves them off the end.
+# A reader who is not at the end keeps the message they were reading where it was when the chat
+# is drawn again: "Show earlier" puts 200 messages above it, which left the reader at the oldest
+# of them, scrolling back down to find their place.
+# The follow itself, for a chat's scrolling box: ``holder`` is an element that lasts while the chat
+# is drawn again (the box itself, or an element around it when the box is drawn anew with each
+# change, as ``whole_chat``'s is), ``boxOf`` finds the box in it now. Where the reader is, in
+# which chat, is kept by the page, as the holder may change under the reader ("Show earlier"
+# loads the last older messages, and the chat becomes one element). Returns the undo.
+FOLLOW_CORE_JS = """
+function slFollowChat(holder, boxOf, session) {
+  const follow = window.slFollow
+    || (window.slFollow = { atEnd: true, session: null, intent: 0, anchor: null });
+  holder.slFollow = follow;  // which element hears the reader (tests/test_browser.py counts)
+  const chat = `${location.pathname} ${session}`;
+  if (follow.session !== chat) {
+    follow.session = chat;
+    follow.atEnd = true;
+    follow.anchor = null;
+  }
+  const top = (box, el) => el.getBoundingClientRect().top - box.getBoundingClientRect().top;
+  // The first message the reader sees, and how far below the box's top it is.
+  const mark = (box) => {
+    const seen = [...box.querySelectorAll('.sl-msg[data-msg]')]
+      .find((el) => el.getBoundingClientRect().bottom > box.getBoundingClientRect().top);
+    follow.anchor = seen ? { id: seen.dataset.msg, at: top(box, seen) } : null;
+  };
+  const toEnd = () => requestAnimationFrame(() => {
+    const box = boxOf();
+    if (!box) return;
+    if (follow.atEnd) { box.scrollTop = box.scrollHeight; return; }
+    const was = follow.anchor;
+    const el = was && box.querySelector(`.sl-msg[data-msg="${was.id}"]`);
+    if (el) box.scrollTop += top(box, el) - was.at;
+  });
+  const intent = () => { follow.intent = Date.now(); };
+  const scrolled = (e) => {
+    const box = boxOf();
+    if (!box || e.target !== box) return;  // a wide code block scrolled sideways, say
+    if (Date.now() - follow.intent < 1000) {
+      follow.atEnd = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
+      mark(box);
+    }
+  };
+  const inputs = ['wheel', 'touchmove', 'keydown', 'pointerdown'];
+  for (const type of inputs) holder.addEventListener(type, intent, { passive: true });
+  // Scroll events do not bubble; heard on the way down to the box (capture).
+  holder.addEventListener('scroll', scrolled, { passive: true, capture: true });
+  holder.addEventListener('load', toEnd, true);  // an image that makes the chat taller
+  const grown = new MutationObserver(toEnd);
+  grown.observe(holder, { childList: true, subtree: true, characterData: true });
+  toEnd();
+  return () => {
+    for (const type of inputs) holder.removeEventListener(type, intent);
+    holder.removeEventListener('scroll', scrolled, true);
+    holder.removeEventListener('load', toEnd, true);
+    grown.disconnect();
+    delete holder.slFollow;
+  };
+}
+""".replace("CHAT_BOX", CHAT_BOX)
+
+
 _LISTENER_JS = (
     REWIRE_JS
     + PHONE_SCROLL_JS
+    + FOLLOW_CORE_JS
     + """
 export default function({ data, setTriggerValue, parentElement }) {
   return slRewire(parentElement, () => wire(data, setTriggerValue, parentElement));
@@ -464,12 +533,20 @@ function wire(data, setTriggerValue, parentElement) {
   };
   document.addEventListener('click', heard);
   document.addEventListener('sl-row-picked', picked);
+  // The open chat, when it is one element (whole_chat), follows its end from here: its box is
+  // drawn anew with each change, so the column around the detail area, which lasts, holds the
+  // listeners. (An element of its own after the chat cost a row click about 15 ms.)
+  const column = slInPage(parentElement).closest('[data-testid="stVerticalBlock"]');
+  const unfollow = column && data && data.open != null
+    ? slFollowChat(column, () => column.querySelector('.CHAT_BOX'), data.open)
+    : () => {};
   return () => {
     document.removeEventListener('click', heard);
     document.removeEventListener('sl-row-picked', picked);
+    unfollow();
   };
 }
-"""
+""".replace("CHAT_BOX", CHAT_BOX)
 )
 _listener = st.components.v2.component("sessionlens_detail_events", js=_LISTENER_JS)
 LISTENER_KEY = "detail_events"
@@ -583,85 +660,22 @@ def scroll_here_on_a_phone(pick: str) -> None:
     _phone_scroll(key=PHONE_SCROLL_KEY, data={"pick": pick})
 
 
-# A chat opens at its newest message, and stays at its end as messages arrive while the reader is
-# there; a reader who scrolled up is left where they are. Streamlit's own ``autoscroll`` was tried
-# and not kept: it takes a moment in a redraw when the chat's content is shorter than its box for
-# the reader being at the end, and pulled a reader who had scrolled up down to the newest message
-# in two redraws of five (a redraw comes with every change the live poll sees). Here only the
-# reader's own scrolling (a wheel, a touch, a key, the scroll bar) moves them off the end.
-# A reader who is not at the end keeps the message they were reading where it was when the chat
-# is drawn again: "Show earlier" puts 200 messages above it, which left the reader at the oldest
-# of them, scrolling back down to find their place.
+# The follow for a chat in a scrolling container of Streamlit's (Human Agents, and the Sessions
+# page's chats with files or drafts in them), drawn last inside the container.
 _FOLLOW_JS = (
     REWIRE_JS
     + SCROLL_BOX_JS
+    + FOLLOW_CORE_JS
     + """
 export default function({ parentElement, data }) {
   return slRewire(parentElement, () => wire(parentElement, data));
 }
 function wire(parentElement, data) {
-  const host = slInPage(parentElement);
-  // The Sessions page draws most chats as one element (whole_chat), just before this one, and
-  // draws its box anew with every change: what lasts is the element around the box, so the
-  // listeners and the reader's place are kept there. Elsewhere the chat is in a scrolling
-  // container around this element, which lasts itself.
-  const before = host.closest('[data-testid="stElementContainer"]')?.previousElementSibling;
-  const whole = before && before.querySelector('.CHAT_BOX') ? before : null;
-  const holder = whole || slScrollBox(host.parentElement, false);
+  const holder = slScrollBox(slInPage(parentElement).parentElement, false);
   if (!holder) return;
-  const boxOf = () => (whole ? whole.querySelector('.CHAT_BOX') : holder);
-  // Where the reader is, in which chat: kept by the page, as the holder may change under the
-  // reader ("Show earlier" loads the last older messages, and the chat becomes one element).
-  const follow = window.slFollow
-    || (window.slFollow = { atEnd: true, session: null, intent: 0, anchor: null });
-  holder.slFollow = follow;  // which element hears the reader (tests/test_browser.py counts)
-  const chat = `${location.pathname} ${data.session}`;
-  if (follow.session !== chat) {
-    follow.session = chat;
-    follow.atEnd = true;
-    follow.anchor = null;
-  }
-  const top = (box, el) => el.getBoundingClientRect().top - box.getBoundingClientRect().top;
-  // The first message the reader sees, and how far below the box's top it is.
-  const mark = (box) => {
-    const seen = [...box.querySelectorAll('.sl-msg[data-msg]')]
-      .find((el) => el.getBoundingClientRect().bottom > box.getBoundingClientRect().top);
-    follow.anchor = seen ? { id: seen.dataset.msg, at: top(box, seen) } : null;
-  };
-  const toEnd = () => requestAnimationFrame(() => {
-    const box = boxOf();
-    if (!box) return;
-    if (follow.atEnd) { box.scrollTop = box.scrollHeight; return; }
-    const was = follow.anchor;
-    const el = was && box.querySelector(`.sl-msg[data-msg="${was.id}"]`);
-    if (el) box.scrollTop += top(box, el) - was.at;
-  });
-  const intent = () => { follow.intent = Date.now(); };
-  const scrolled = (e) => {
-    const box = boxOf();
-    if (e.target !== box) return;  // a wide code block scrolled sideways, say
-    if (Date.now() - follow.intent < 1000) {
-      follow.atEnd = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
-      mark(box);
-    }
-  };
-  const inputs = ['wheel', 'touchmove', 'keydown', 'pointerdown'];
-  for (const type of inputs) holder.addEventListener(type, intent, { passive: true });
-  // Scroll events do not bubble; heard on the way down to the box (capture).
-  holder.addEventListener('scroll', scrolled, { passive: true, capture: true });
-  holder.addEventListener('load', toEnd, true);  // an image that makes the chat taller
-  const grown = new MutationObserver(toEnd);
-  grown.observe(holder, { childList: true, subtree: true, characterData: true });
-  toEnd();
-  return () => {
-    for (const type of inputs) holder.removeEventListener(type, intent);
-    holder.removeEventListener('scroll', scrolled, true);
-    holder.removeEventListener('load', toEnd, true);
-    grown.disconnect();
-    delete holder.slFollow;
-  };
+  return slFollowChat(holder, () => holder, data.session);
 }
-""".replace("CHAT_BOX", CHAT_BOX)
+"""
 )
 _follow = st.components.v2.component("sessionlens_chat_follow", js=_FOLLOW_JS)
 FOLLOW_KEY = "chat_follow"

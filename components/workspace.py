@@ -116,8 +116,7 @@ def _chat(
     # Most conversations are one element: a click draws them without a container around them.
     if light is None and not shows_status(conv.transcription):
         if whole_chat(conv, tz, heading, actor=actor, traced=traced):
-            follow_the_end(sid)
-            return
+            return  # its box follows the end by the page's detail_listener
     st.subheader(heading)
     bar = st.container()
     with st.container(height=620, border=False):
