@@ -516,9 +516,13 @@ def users_add(
 ) -> None:
     """Add a user who signs in with EMAIL and a password (or, with --no-password, through the
     identity provider or proxy of SESSIONLENS_AUTH)."""
-    from sessionlens import audit, auth
+    from sessionlens import audit, auth, strict
     from sessionlens.errors import DomainError
 
+    try:  # a mistyped address is named before a password is typed (twice) for nothing
+        strict.email(email, "The email", required=True)
+    except DomainError as err:
+        _fail(err)
     password = None if no_password else _password(password_stdin)
     try:
         with _users_db(database_url).begin() as db:

@@ -84,6 +84,12 @@ def test_users_add_sign_in_set_role_reset_and_deactivate(tmp_path):
         input="long enough pw\n",
     )
     assert res.exit_code == 1 and "unknown role 'boss'" in res.output
+    # A mistyped address is named before the password is asked for: nothing is read from stdin.
+    typo = ["users", "add", "ops@example", "--name", "Ops", "--role", "viewer"]
+    res = runner.invoke(app, [*typo, "--database-url", url], input="")
+    assert res.exit_code == 1
+    assert "The email 'ops@example' is not an email address" in res.output
+    assert "Password" not in res.output
     res = runner.invoke(app, ["users", "list", "--database-url", url])
     assert "ops@example.com\tOps Lead\tadmin\tactive" in res.output
 
