@@ -344,8 +344,9 @@ def tenant_by_ref(db: Session, ref: str | None) -> Tenant:
     """The tenant named or numbered ``ref`` (the first tenant if None), or BadInput."""
     stmt = select(Tenant).order_by(Tenant.id).limit(1)
     if ref:
+        tid = strict.id_or_none(ref)
         stmt = select(Tenant).where(
-            Tenant.id == int(ref) if ref.isdigit() else func.lower(Tenant.name) == ref.lower()
+            Tenant.id == tid if tid is not None else func.lower(Tenant.name) == ref.lower()
         )
     found = db.scalar(stmt)
     if found is None:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from db.models import Agent, ChatSession, Customer, User
 from sessionlens import statuses as session_statuses
+from sessionlens import strict
 from sessionlens.channels import VOICE_CHANNELS
 from sessionlens.customers import PHONE, customer_name_key
 from sessionlens.errors import BadInput
@@ -126,8 +127,10 @@ def search_customers(db: Session, term: str, *, actor: Actor, limit: int = 20) -
             .order_by(c.phone_key, c.id)
             .limit(limit)
         )
-    if term.isdigit():
-        queries.append(select(*cols).where(mine, c.id == int(term)))
+    # An id as ids are taken everywhere: ASCII digits within the column ("²" or twenty digits
+    # once went to int() and the database as they were, and the box failed).
+    if (cid := strict.id_or_none(term, big=True)) is not None:
+        queries.append(select(*cols).where(mine, c.id == cid))
     found: dict[int, Choice] = {}
     for q in queries:
         for i, n, e in db.execute(q):

@@ -60,6 +60,13 @@ def ident(raw: str, label: str, *, big: bool = False) -> int:
     return value
 
 
+def id_or_none(raw: str, *, big: bool = False) -> int | None:
+    """``raw`` as an id when it is one by ``ident``'s rule, None when it is not: for a box that
+    takes an id or a name (a customer's, a tenant's), where anything else is a name."""
+    value = _digits(raw.strip(), MAX_BIG_ID if big else MAX_ID)
+    return value if value is not None and value > 0 else None
+
+
 def idents(raw: str, label: str, *, big: bool = False) -> tuple[int, ...]:
     """A comma-separated list of ids (empty parts ignored)."""
     return tuple(ident(v, label, big=big) for v in raw.split(",") if v.strip())

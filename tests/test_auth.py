@@ -152,6 +152,17 @@ def test_an_invited_user_needs_a_real_email_address(db, typed, message):
     assert user.email == "new.op@northwind.example"  # blanks around it are not kept
 
 
+def test_a_tenant_is_named_by_its_name_or_its_id(db):
+    """`sessionlens users add --tenant` and `demo`'s tenant take a name or an id; what only
+    looks like an id ("²", twenty digits) is a name no tenant has, not a crash in int()."""
+    first = auth.tenant_by_ref(db, None)
+    assert auth.tenant_by_ref(db, str(first.id)).id == first.id
+    assert auth.tenant_by_ref(db, first.name.upper()).id == first.id
+    for ref in ("²", "9" * 20):
+        with pytest.raises(BadInput, match=re.escape(f"No tenant {ref!r}")):
+            auth.tenant_by_ref(db, ref)
+
+
 @pytest.mark.parametrize(
     "raw, expected",
     [

@@ -158,6 +158,10 @@ def test_customer_search_finds_by_name_prefix_and_exact_id_only_in_tenant(db):
         c.label.lower().startswith(name[:3].lower()) or c.id == str(cid) for c in by_name
     )
     assert filter_options.search_customers(db, "%", actor=who) == []
+    # What looks like an id and is not one is no id: a superscript, a number past the column
+    # (a 500 on SQLite: "Python int too large"), thousands of digits, another script's digits.
+    for typed in ("²", "9" * 20, "1" * 5000, "١٢", "0"):
+        assert filter_options.search_customers(db, typed, actor=who) == [], typed
     other = actor(db, 1)
     assert str(cid) not in [
         c.id for c in filter_options.search_customers(db, str(cid), actor=other)
