@@ -500,7 +500,7 @@ function slFollowChat(holder, boxOf, session) {
     delete holder.slFollow;
   };
 }
-""".replace("CHAT_BOX", CHAT_BOX)
+"""
 
 
 _LISTENER_JS = (
