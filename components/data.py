@@ -136,6 +136,18 @@ def run_action(fn: Callable[[Session], T], *, success: str | None = None) -> T |
     return result
 
 
+def refusal(fn: Callable[[Session], object]) -> str | None:
+    """Run one domain call from a widget's callback, where nothing can be drawn yet: None when it
+    went through, else the message of the DomainError that refused it, for the page to show
+    beside what was typed (which the callback keeps)."""
+    try:
+        with db_session() as db:
+            fn(db)
+    except DomainError as err:
+        return str(err)
+    return None
+
+
 def run_step(fn: Callable[[Session], object], *, success: str | None = None) -> bool:
     """Run one domain call for what it changes (its result, often None, is not needed): True
     when it went through, False when a DomainError was shown instead."""

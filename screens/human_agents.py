@@ -22,7 +22,7 @@ from components.chat import (
     render_conversation,
     scroll_here_on_a_phone,
 )
-from components.data import current_actor, run_action, run_read, run_step
+from components.data import current_actor, refusal, run_action, run_read, run_step
 from components.markdown import md_escape
 from components.panel import render_panel
 from sessionlens import human_agents, identity, sessions
@@ -40,6 +40,30 @@ if flash := st.session_state.pop("ha_flash", None):
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def _send_reply(session_id: int) -> None:
+    """The reply box's callback. The box empties itself when Enter sends; a reply the domain
+    refuses (a control character pasted in, say) goes back into it, to be fixed and sent."""
+    text = st.session_state.get("ha_reply") or ""
+    why = refusal(
+        lambda db: human_agents.reply(db, actor=actor, session_id=session_id, text=text, now=_now())
+    )
+    if why is not None:
+        st.session_state["ha_reply"] = text
+        st.session_state["ha_reply_refused"] = why
+
+
+def _add_note(session_id: int) -> None:
+    """The private note's callback: the box is emptied once the note is in, and kept if not."""
+    text = st.session_state.get("ha_note") or ""
+    why = refusal(
+        lambda db: human_agents.note(db, actor=actor, session_id=session_id, text=text, now=_now())
+    )
+    if why is None:
+        st.session_state["ha_note"] = ""
+    else:
+        st.session_state["ha_note_refused"] = why
 
 
 def _open(conversation_id: int) -> None:
@@ -223,30 +247,27 @@ with chat_col:
                     ),
                 )
             with st.expander("Private note"):
-                with st.form("ha_note_form", clear_on_submit=True):
-                    text = st.text_area(
-                        "Note for colleagues (never sent to the customer)", key="ha_note"
+                # Sent by the button's callback, which empties the box only when the note went
+                # in: a refused note stays to be fixed (a form that clears itself lost it).
+                if why := st.session_state.pop("ha_note_refused", None):
+                    feedback.error(why)
+                with st.form("ha_note_form"):
+                    st.text_area(
+                        "Note for colleagues (never sent to the customer)",
+                        key="ha_note",
+                        max_chars=human_agents.MAX_REPLY,
                     )
-                    if st.form_submit_button("Add note"):
-                        if run_step(
-                            lambda db: human_agents.note(
-                                db, actor=actor, session_id=row.id, text=text, now=_now()
-                            )
-                        ):
-                            st.rerun()
+                    st.form_submit_button("Add note", on_click=_add_note, args=(row.id,))
             if mine:
-                sent = (
-                    st.chat_input(
-                        "Reply to the customer (Enter sends, Shift+Enter: new line)", key="ha_reply"
-                    )
-                    or ""
+                if why := st.session_state.pop("ha_reply_refused", None):
+                    feedback.error(why)
+                st.chat_input(
+                    "Reply to the customer (Enter sends, Shift+Enter: new line)",
+                    key="ha_reply",
+                    max_chars=human_agents.MAX_REPLY,
+                    on_submit=_send_reply,
+                    args=(row.id,),
                 )
-                if sent and run_step(
-                    lambda db: human_agents.reply(
-                        db, actor=actor, session_id=row.id, text=sent, now=_now()
-                    )
-                ):
-                    st.rerun()
             elif assignee is None:
                 st.caption("Accept the conversation to reply to the customer.")
             else:

@@ -32,6 +32,10 @@ LATEST = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
 _BANNED_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}
 _ALLOWED_FORMAT = {"\u200c", "\u200d"}
 _MULTILINE_OK = {"\n", "\t"}
+#: A subdivision's flag (🏴 and the region's code in invisible tag characters, then the cancel
+#: tag: Scotland, Wales, England). Tag characters are format characters; anywhere else they are
+#: refused with the rest, as they can carry text a reader does not see (to a language model, say).
+_TAG_FLAG = re.compile("\U0001f3f4[\U000e0020-\U000e007e]{1,8}\U000e007f")
 QUOTE_LIMIT = 60
 
 
@@ -137,7 +141,7 @@ def text(
     if not isinstance(raw, str):
         raise BadInput(f"{label} must be text")
     value = raw.strip() if multiline else " ".join(raw.split())
-    for ch in value:
+    for ch in _TAG_FLAG.sub("", value):  # a flag's tag characters are the flag, not hidden text
         if (multiline and ch in _MULTILINE_OK) or ch == " " or ch in _ALLOWED_FORMAT:
             continue
         if unicodedata.category(ch) in _BANNED_CATEGORIES or (ch.isspace() and not multiline):

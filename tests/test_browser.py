@@ -1566,6 +1566,14 @@ def test_human_agents_hand_over_accept_reply_note_resolve(browser, server):
     expect(work.get_by_text("You have this conversation now")).to_be_visible(timeout=30_000)
     expect(work.get_by_text("Human agent Grace Kim assigned at", exact=False)).to_be_visible()
     box = work.get_by_test_id("stChatInputTextArea")
+    # A reply the console refuses goes back into the box, beside why (Enter empties it).
+    pasted = "Hello, this is Grace.\u202e I will sort this out for you."
+    box.fill(pasted)
+    box.press("Enter")
+    expect(work.get_by_text("The reply contains a control character (U+202E)")).to_be_visible(
+        timeout=30_000
+    )
+    expect(box).to_have_value(pasted)
     box.fill("Hello, this is Grace. I will sort this out for you.")
     box.press("Enter")
     expect(work.get_by_text("Hello, this is Grace. I will sort this out for you.")).to_be_visible(
@@ -1598,9 +1606,17 @@ def test_human_agents_hand_over_accept_reply_note_resolve(browser, server):
     box.press("Enter")
     expect(work.get_by_text(draft + " Sorry again!")).to_be_visible(timeout=30_000)
     work.get_by_text("Private note").click()
-    work.get_by_label("Note for colleagues (never sent to the customer)").fill("Refund approved")
+    note = work.get_by_label("Note for colleagues (never sent to the customer)")
+    note.fill("Refund \u202eapproved")  # refused: kept in the box
+    work.get_by_role("button", name="Add note").click()
+    expect(work.get_by_text("The note contains a control character (U+202E)")).to_be_visible(
+        timeout=30_000
+    )
+    expect(note).to_have_value("Refund \u202eapproved")
+    note.fill("Refund approved")
     work.get_by_role("button", name="Add note").click()
     expect(work.get_by_text("Refund approved")).to_be_visible(timeout=30_000)
+    expect(note).to_have_value("")  # sent: the box is empty again
     work.get_by_role("button", name="Resolve").click()
     work.get_by_role("button", name="Yes, resolve").click(timeout=20_000)
     expect(work.get_by_text("The session was resolved by Grace Kim at", exact=False)).to_be_visible(

@@ -720,6 +720,59 @@ def test_a_viewer_cannot_export(app_db):
     assert button.disabled and button.proto.help == "You do not have permission to export sessions"
 
 
+def test_a_refused_reply_or_note_stays_in_its_box_to_be_fixed(app_db):
+    """The reply box empties itself when Enter sends, and the note's form did when it was sent:
+    a reply or note the console refuses (a right-to-left override pasted in with the text) was
+    lost with its message. It goes back into its box beside the message; fixed, it is sent, and
+    the box empties."""
+    from sessionlens import handover, human_agents, identity
+
+    with Session(app_db) as db, db.begin():
+        boss = identity.default_actor(db)
+        cs = db.scalars(
+            select(ChatSession).where(
+                ChatSession.tenant_id == boss.tenant_id,
+                ChatSession.mode == Mode.AI,
+                ChatSession.finished_at.is_(None),
+            )
+        ).all()[-1]
+        sid, now = cs.id, dt.datetime.now(dt.UTC)
+        handover.hand_over(db, actor=boss, session_id=sid, now=now)
+        grace = db.scalar(select(User).where(User.email == "grace.kim@northwind.example"))
+        human_agents.accept(db, actor=identity.actor_for(grace), session_id=sid, now=now)
+
+    def bodies() -> list[str]:
+        with Session(app_db) as db:
+            return list(
+                db.scalars(
+                    select(Message.text).where(
+                        Message.session_id == sid,
+                        Message.author_kind.in_(("human", "private_note")),
+                    )
+                )
+            )
+
+    at = _run(
+        {"conversation": str(sid)}, "screens/human_agents.py", email="grace.kim@northwind.example"
+    )
+    typed = "Your refund of \u202e42 EUR is on its way."
+    at.chat_input(key="ha_reply").set_value(typed).run()
+    assert "The reply contains a control character (U+202E)" in appdb.shown(at.error)[0]
+    assert at.chat_input(key="ha_reply").value == typed  # still there, to be fixed
+    assert bodies() == []
+    at.chat_input(key="ha_reply").set_value(typed.replace("\u202e", "")).run()
+    assert not at.error and bodies() == ["Your refund of 42 EUR is on its way."]
+
+    at.text_area(key="ha_note").input("VIP \x07customer")
+    next(b for b in at.button if b.label == "Add note").click().run()
+    assert "The note contains a control character (U+0007)" in appdb.shown(at.error)[0]
+    assert at.text_area(key="ha_note").value == "VIP \x07customer"
+    at.text_area(key="ha_note").input("VIP customer")
+    next(b for b in at.button if b.label == "Add note").click().run()
+    assert not at.error and "VIP customer" in bodies()
+    assert at.text_area(key="ha_note").value == ""  # sent: the box is empty again
+
+
 def test_handoffs_and_human_agents_pages_show_a_handed_over_session(app_db):
     from sessionlens import handover, human_agents, identity
 
