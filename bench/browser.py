@@ -82,6 +82,24 @@ def _serve(script: Path, env: dict[str, str], cwd: Path = ROOT) -> tuple[subproc
     raise SystemExit(f"{script} did not start")
 
 
+def demo_database(folder: Path) -> tuple[str, dict[str, str]]:
+    """A demo database (2,000 sessions, the embedded default's size) in ``folder``: its URL and
+    the environment an app server on it gets (no embedded worker, a key of its own)."""
+    url = f"sqlite:///{folder / 'bench.db'}"
+    subprocess.run(
+        [str(Path(sys.executable).parent / "sessionlens"), "demo", "--database-url", url],
+        check=True,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
+    env = {
+        "SESSIONLENS_DATABASE_URL": url,
+        "SESSIONLENS_EMBEDDED_WORKER": "false",
+        "SESSIONLENS_SECRET_KEY": "",
+    }
+    return url, env
+
+
 # A row of the grid is drawn and visible. Read through the grid's frame (same origin) from the page
 # and checked every animation frame: a Playwright locator inside a frame is polled with growing
 # pauses (the last ones 500 ms), which added up to half a second to about every other first-rows
@@ -211,18 +229,7 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        subprocess.run(
-            [str(Path(sys.executable).parent / "sessionlens"), "demo", "--database-url", url],
-            check=True,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-        )
-        app_env = {
-            "SESSIONLENS_DATABASE_URL": url,
-            "SESSIONLENS_EMBEDDED_WORKER": "false",
-            "SESSIONLENS_SECRET_KEY": "",
-        }
+        url, app_env = demo_database(Path(tmp))
         app, app_base = _serve(ROOT / "app.py", app_env)
         floor, floor_base = _serve(FLOOR, {})
         procs = [app, floor]

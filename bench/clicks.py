@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,7 +26,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.browser import FLOOR, GRID, IDLE, PAINTED, _rows, _serve, _signed_in  # noqa: E402
+from bench.browser import (  # noqa: E402
+    FLOOR,
+    GRID,
+    IDLE,
+    PAINTED,
+    _rows,
+    _serve,
+    _signed_in,
+    demo_database,
+)
 from bench.common import p50_p95  # noqa: E402
 
 METRICS = ("TaskDuration", "ScriptDuration", "LayoutDuration", "RecalcStyleDuration")
@@ -80,18 +88,7 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        subprocess.run(
-            [str(Path(sys.executable).parent / "sessionlens"), "demo", "--database-url", url],
-            check=True,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-        )
-        env = {
-            "SESSIONLENS_DATABASE_URL": url,
-            "SESSIONLENS_EMBEDDED_WORKER": "false",
-            "SESSIONLENS_SECRET_KEY": "",
-        }
+        url, env = demo_database(Path(tmp))
         servers = [
             ("Sessionlens", *_serve(ROOT / "app.py", env)),
             ("bare page", *_serve(FLOOR, {})),

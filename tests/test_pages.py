@@ -720,6 +720,21 @@ def test_a_viewer_cannot_export(app_db):
     assert button.disabled and button.proto.help == "You do not have permission to export sessions"
 
 
+def _live_ai_sessions(db: Session, who) -> list[int]:  # type: ignore[no-untyped-def]
+    """The ids of ``who``'s tenant's sessions the AI still handles, oldest first."""
+    return list(
+        db.scalars(
+            select(ChatSession.id)
+            .where(
+                ChatSession.tenant_id == who.tenant_id,
+                ChatSession.mode == Mode.AI,
+                ChatSession.finished_at.is_(None),
+            )
+            .order_by(ChatSession.id)
+        )
+    )
+
+
 def test_a_refused_reply_or_note_stays_in_its_box_to_be_fixed(app_db):
     """The reply box empties itself when Enter sends, and the note's form did when it was sent:
     a reply or note the console refuses (a right-to-left override pasted in with the text) was
@@ -729,14 +744,7 @@ def test_a_refused_reply_or_note_stays_in_its_box_to_be_fixed(app_db):
 
     with Session(app_db) as db, db.begin():
         boss = identity.default_actor(db)
-        cs = db.scalars(
-            select(ChatSession).where(
-                ChatSession.tenant_id == boss.tenant_id,
-                ChatSession.mode == Mode.AI,
-                ChatSession.finished_at.is_(None),
-            )
-        ).all()[-1]
-        sid, now = cs.id, dt.datetime.now(dt.UTC)
+        sid, now = _live_ai_sessions(db, boss)[-1], dt.datetime.now(dt.UTC)
         handover.hand_over(db, actor=boss, session_id=sid, now=now)
         grace = db.scalar(select(User).where(User.email == "grace.kim@northwind.example"))
         human_agents.accept(db, actor=identity.actor_for(grace), session_id=sid, now=now)
@@ -778,14 +786,7 @@ def test_handoffs_and_human_agents_pages_show_a_handed_over_session(app_db):
 
     with Session(app_db) as db, db.begin():
         boss = identity.default_actor(db)
-        cs = db.scalars(
-            select(ChatSession).where(
-                ChatSession.tenant_id == boss.tenant_id,
-                ChatSession.mode == Mode.AI,
-                ChatSession.finished_at.is_(None),
-            )
-        ).first()
-        sid = cs.id
+        sid = _live_ai_sessions(db, boss)[0]
         handover.hand_over(db, actor=boss, session_id=sid, now=dt.datetime.now(dt.UTC))
     at = _run(page="screens/human_agents.py", email="grace.kim@northwind.example")
     links = [p.proto.label for p in at.sidebar.get("page_link")]
