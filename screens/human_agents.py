@@ -252,19 +252,16 @@ with chat_col:
                 if why := st.session_state.pop("ha_note_refused", None):
                     feedback.error(why)
                 with st.form("ha_note_form"):
-                    st.text_area(
-                        "Note for colleagues (never sent to the customer)",
-                        key="ha_note",
-                        max_chars=human_agents.MAX_REPLY,
-                    )
+                    st.text_area("Note for colleagues (never sent to the customer)", key="ha_note")
                     st.form_submit_button("Add note", on_click=_add_note, args=(row.id,))
             if mine:
                 if why := st.session_state.pop("ha_reply_refused", None):
                     feedback.error(why)
+                # No ``max_chars``: Streamlit would cut a longer reply there without a word;
+                # the console refuses it, naming its length, and it stays in the box.
                 st.chat_input(
                     "Reply to the customer (Enter sends, Shift+Enter: new line)",
                     key="ha_reply",
-                    max_chars=human_agents.MAX_REPLY,
                     on_submit=_send_reply,
                     args=(row.id,),
                 )

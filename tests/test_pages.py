@@ -768,6 +768,10 @@ def test_a_refused_reply_or_note_stays_in_its_box_to_be_fixed(app_db):
     assert "The reply contains a control character (U+202E)" in appdb.shown(at.error)[0]
     assert at.chat_input(key="ha_reply").value == typed  # still there, to be fixed
     assert bodies() == []
+    long = "Dear customer, " + "x" * 10_000  # refused whole, never cut to fit
+    at.chat_input(key="ha_reply").set_value(long).run()
+    assert "The reply is at most 10,000 characters; this one has 10,015" in appdb.shown(at.error)
+    assert at.chat_input(key="ha_reply").value == long
     at.chat_input(key="ha_reply").set_value(typed.replace("\u202e", "")).run()
     assert not at.error and bodies() == ["Your refund of 42 EUR is on its way."]
 
