@@ -56,19 +56,19 @@ def _digits(raw: str, limit: int) -> int | None:
 
 def ident(raw: str, label: str, *, big: bool = False) -> int:
     """A database id within the column's range (64-bit for ``big`` keys, else 32-bit)."""
-    raw = raw.strip()
-    limit = MAX_BIG_ID if big else MAX_ID
-    value = _digits(raw, limit)
-    if value is None or not 0 < value <= limit:
-        raise BadInput(f"{label}: {quote(raw)} is not an id")
+    value = id_or_none(raw, big=big)
+    if value is None:
+        raise BadInput(f"{label}: {quote(raw.strip())} is not an id")
     return value
 
 
 def id_or_none(raw: str, *, big: bool = False) -> int | None:
-    """``raw`` as an id when it is one by ``ident``'s rule, None when it is not: for a box that
-    takes an id or a name (a customer's, a tenant's), where anything else is a name."""
-    value = _digits(raw.strip(), MAX_BIG_ID if big else MAX_ID)
-    return value if value is not None and value > 0 else None
+    """``raw`` as an id (ASCII digits, 1 to the column's largest) or None when it is not one:
+    ``ident``'s rule, for a box that takes an id or a name (a customer's, a tenant's), where
+    anything else is a name."""
+    limit = MAX_BIG_ID if big else MAX_ID
+    value = _digits(raw.strip(), limit)
+    return value if value is not None and 0 < value <= limit else None
 
 
 def idents(raw: str, label: str, *, big: bool = False) -> tuple[int, ...]:
@@ -168,6 +168,7 @@ def email(raw: str, label: str, *, required: bool = False) -> str | None:
     """A typed email address (a console user's, a customer's), as ``text`` tidies it, with one
     message for anything that is not one: a space or a tab in it, no "@" or two, no dot after it,
     an empty part, longer than RFC 5321 allows. None when empty and not ``required``."""
+    # text's own limit only bounds the work; the address's lengths have their message below
     value = text(raw, label, max_len=10 * _EMAIL_WHOLE, required=required)
     if value is None:
         return None
