@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import ipaddress
 import itertools
 import json
 import math
@@ -31,6 +32,8 @@ from pydantic import (
 )
 
 from db.models import Customer
+from sessionlens import strict
+from sessionlens.customers import PHONE
 from sessionlens.errors import BadInput
 from sessionlens.kinds import Channel, Mode
 from sessionlens.strict import limit
@@ -65,6 +68,43 @@ def _not_far_ahead(v: dt.datetime) -> dt.datetime:
 Moment = Annotated[AwareDatetime, BeforeValidator(_iso_text), AfterValidator(_not_far_ahead)]
 
 
+def _one_line(v: str) -> str:
+    """A name the console shows as one line of plain text (an agent's, a customer's, a human
+    agent's): no line break, tab or control character (a right-to-left override would turn the
+    rest of the table's cell around), as the console's own forms refuse."""
+    if (ch := strict.control_character(v)) is not None:
+        raise ValueError(f"contains a control character (U+{ord(ch):04X})")
+    return v
+
+
+def _email(v: str) -> str:
+    """The console's rule for an email address (the contact edit's): an address a sender got
+    wrong is named here, not stored where nobody can write to it."""
+    if (problem := strict.email_problem(v)) is not None:
+        raise ValueError(problem)
+    return v
+
+
+def _phone(v: str) -> str:
+    if not PHONE.match(v):
+        raise ValueError(f"{strict.quote(v)} is not a phone number (digits, spaces, + ( ) - . /)")
+    return v
+
+
+def _ip(v: str) -> str:
+    """An IP address, kept in its one written form ("2001:DB8::0:1" is "2001:db8::1"), the form
+    the IP filter looks for."""
+    try:
+        if not v.isascii():
+            raise ValueError
+        return str(ipaddress.ip_address(v))
+    except ValueError:
+        raise ValueError(f"{strict.quote(v)} is not an IP address") from None
+
+
+Name = Annotated[str, AfterValidator(_one_line)]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
@@ -74,9 +114,13 @@ class CustomerIn(_Strict):
 
     # The customer's columns' lengths (its external id is shorter than a session's).
     external_id: str | None = Field(None, min_length=1, max_length=limit(Customer.external_id))
-    name: str | None = Field(None, max_length=limit(Customer.name))
-    email: str | None = Field(None, max_length=limit(Customer.email))
-    phone: str | None = Field(None, max_length=limit(Customer.phone))
+    name: Name | None = Field(None, max_length=limit(Customer.name))
+    email: Annotated[str, AfterValidator(_email)] | None = Field(
+        None, max_length=limit(Customer.email)
+    )
+    phone: Annotated[str, AfterValidator(_phone)] | None = Field(
+        None, max_length=limit(Customer.phone)
+    )
 
 
 class DeliveryIn(_Strict):
@@ -112,7 +156,7 @@ class MessageIn(_Strict):
     author: Literal["customer", "ai", "human", "copilot_draft", "private_note", "system"] = Field(
         description="Who wrote it; system messages are markers (see event)"
     )
-    author_name: str | None = Field(None, max_length=200)
+    author_name: Name | None = Field(None, max_length=200)
     text: str = Field("", max_length=MAX_TEXT)
     sent_at: Moment
     delivery: DeliveryIn | None = None
@@ -145,7 +189,7 @@ class SessionIn(_Strict):
 
     format: Literal["sessionlens.session/v1"] = FORMAT
     external_id: str = Field(min_length=1, max_length=200)
-    agent: str = Field(min_length=1, max_length=200, description="The AI agent's name")
+    agent: Name = Field(min_length=1, max_length=200, description="The AI agent's name")
     channel: Channel
     customer: CustomerIn | None = None
     started_at: Moment
@@ -154,7 +198,7 @@ class SessionIn(_Strict):
     mode: Mode = Mode.AI
     parameters: dict[str, Any] = Field(default_factory=dict)
     results: dict[str, Any] = Field(default_factory=dict)
-    ip: str | None = Field(None, max_length=45)
+    ip: Annotated[str, AfterValidator(_ip)] | None = Field(None, max_length=45)
     messages: list[MessageIn] = Field(default_factory=list, max_length=MAX_MESSAGES)
     logs: list[LogIn] = Field(default_factory=list, max_length=MAX_MESSAGES)
 

@@ -141,13 +141,10 @@ def text(
     if not isinstance(raw, str):
         raise BadInput(f"{label} must be text")
     value = raw.strip() if multiline else " ".join(raw.split())
-    for ch in _TAG_FLAG.sub("", value):  # a flag's tag characters are the flag, not hidden text
-        if (multiline and ch in _MULTILINE_OK) or ch == " " or ch in _ALLOWED_FORMAT:
-            continue
-        if unicodedata.category(ch) in _BANNED_CATEGORIES or (ch.isspace() and not multiline):
-            raise BadInput(
-                f"{label} contains a control character (U+{ord(ch):04X}); remove it and try again"
-            )
+    if (ch := control_character(value, multiline=multiline)) is not None:
+        raise BadInput(
+            f"{label} contains a control character (U+{ord(ch):04X}); remove it and try again"
+        )
     if not value:
         if required:
             raise BadInput(f"{label} is required")
@@ -172,14 +169,33 @@ def email(raw: str, label: str, *, required: bool = False) -> str | None:
     value = text(raw, label, max_len=10 * _EMAIL_WHOLE, required=required)
     if value is None:
         return None
+    if (problem := email_problem(value)) is not None:
+        raise BadInput(f"{label} {problem}")
+    return value
+
+
+def email_problem(value: str) -> str | None:
+    """What is wrong with ``value`` as an email address, to follow the field's name ("is not an
+    email address …"), or None. The one rule for a typed address and one a runtime sends."""
     if not _EMAIL.fullmatch(value):
-        raise BadInput(f"{label} {quote(value)} is not an email address (name@example.com)")
+        return f"{quote(value)} is not an email address (name@example.com)"
     if len(value.partition("@")[0]) > _EMAIL_LOCAL or len(value) > _EMAIL_WHOLE:
-        raise BadInput(
-            f"{label} is longer than an email address can be: at most {_EMAIL_LOCAL} characters"
+        return (
+            f"is longer than an email address can be: at most {_EMAIL_LOCAL} characters"
             f" before the @ and {_EMAIL_WHOLE} in all; this one has {len(value):,}"
         )
-    return value
+    return None
+
+
+def control_character(value: str, *, multiline: bool = False) -> str | None:
+    """The first character of ``value`` no field may hold (see ``_BANNED_CATEGORIES``; a line
+    break or a tab where one line is expected), or None."""
+    for ch in _TAG_FLAG.sub("", value):  # a flag's tag characters are the flag, not hidden text
+        if (multiline and ch in _MULTILINE_OK) or ch == " " or ch in _ALLOWED_FORMAT:
+            continue
+        if unicodedata.category(ch) in _BANNED_CATEGORIES or (ch.isspace() and not multiline):
+            return ch
+    return None
 
 
 def limit(column: InstrumentedAttribute) -> int:

@@ -16,7 +16,18 @@ from sqlalchemy.orm import Session
 from db.engine import make_engine
 from db.migrate import upgrade
 from db.models import AuditEvent, ChatSession, Message, Role, SessionLog
-from sessionlens import admin, auth, exchange, export, geo, identity, ingest, statuses
+from sessionlens import (
+    admin,
+    auth,
+    exchange,
+    export,
+    filter_query,
+    geo,
+    identity,
+    ingest,
+    sessions,
+    statuses,
+)
 from sessionlens.errors import NotFound
 from sessionlens.exchange import Invalid, SessionIn
 from tests.conftest import TESTDATA, _postgres_engine, pg_url
@@ -82,12 +93,36 @@ def test_the_schema_file_is_the_models():
         ({"colour": "red"}, "$.colour: unknown field"),
         # the customers table holds 128 characters of an external id (a session's holds 200)
         ({"customer": {"external_id": "c" * 129}}, "$.customer.external_id: longer than 128"),
+        # The console's own rules for what its forms take, not stored where nobody can use it:
+        ({"ip": "999.1.1.1"}, "$.ip: '999.1.1.1' is not an IP address"),
+        ({"ip": "81.2.69.142 "}, "$.ip: '81.2.69.142 ' is not an IP address"),
+        (
+            {"customer": {"email": "ada at example.com"}},
+            "$.customer.email: 'ada at example.com' is not an email address (name@example.com)",
+        ),
+        ({"customer": {"phone": "call me"}}, "$.customer.phone: 'call me' is not a phone number"),
+        ({"customer": {"name": "Ada\u202eecalovoL"}}, "$.customer.name: contains a control"),
+        ({"agent": "Aria\nSupport"}, "$.agent: contains a control character (U+000A)"),
     ],
 )
 def test_bad_documents_name_the_field(change, expected):
     with pytest.raises(Invalid) as err:
         exchange.parse(SessionIn, doc(**change))
     assert any(e.startswith(expected) for e in err.value.errors), err.value.errors
+
+
+def test_an_ip_address_is_stored_in_the_form_the_ip_filter_looks_for(db):
+    """A runtime that writes an IPv6 address in capitals or with its zeros: the IP filter, which
+    takes the address as a lead types it, finds the session (it found nothing)."""
+    who = actor(db)
+    sent = doc(external_id="v6-1", ip="2001:0DB8:0000:0000:0000:0000:0000:0001")
+    done = ingest.upsert_session(
+        db, exchange.parse(SessionIn, sent), actor=who, now=NOW, locate=LOCATE
+    )
+    flt = filter_query.parse({"ip": "2001:db8::1"}, "UTC")
+    found = sessions.list_page(db, flt, actor=who, limit=50)
+    assert [r.id for r in found.rows] == [done.session_id]
+    assert db.get_one(ChatSession, done.session_id).ip == "2001:db8::1"
 
 
 def test_errors_deep_in_the_messages_name_their_index_and_a_huge_message_is_refused():
