@@ -150,9 +150,6 @@ def _sessions_file(actor: Actor) -> None:
     except exchange.Invalid as err:
         _refused(f"{upload.name}: nothing imported", err.errors)
         return
-    except UnicodeDecodeError:
-        feedback.error(f"{upload.name} is not UTF-8 text: nothing imported")
-        return
     checked = run_action(lambda db: ingest.new_statuses(db, docs, actor=actor))
     if checked is None:
         return

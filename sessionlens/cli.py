@@ -741,8 +741,6 @@ def import_sessions(
         for e in err.errors[:50]:
             typer.echo(f"  {e}", err=True)
         raise typer.Exit(1) from None
-    except UnicodeDecodeError:
-        _fail(ValueError(f"{file.name} is not UTF-8 text"))
     except DomainError as err:
         _fail(err)
     typer.echo(f"{file.name}: {report.summary(dry_run=dry_run)}")

@@ -11,6 +11,7 @@ counter update, not one of each per message: a runtime sends them by the thousan
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -771,10 +772,11 @@ class FileReport:
 
 def read_file(raw: bytes, name: str) -> list[SessionIn]:
     """The session documents of a .json file (one document or an array) or a .jsonl file (one per
-    line), all checked; Invalid lists every error with where it is (``line 3: $.channel: ...``)."""
+    line), all checked; Invalid lists every error with where it is (``line 3: $.channel: ...``).
+    The file is UTF-8 or has a byte order mark (``_text_of``)."""
     from sessionlens import exchange
 
-    text = raw.decode("utf-8-sig", errors="strict") if raw else ""
+    text = _text_of(raw)
     docs: list[SessionIn] = []
     errors: list[str] = []
     if name.lower().endswith(".jsonl"):
@@ -801,6 +803,34 @@ def read_file(raw: bytes, name: str) -> list[SessionIn]:
     if not docs:
         raise exchange.Invalid(["$: no sessions in the file"])
     return docs
+
+
+#: Byte order marks and their encodings, the four-byte ones first (UTF-32 LE's begins with
+#: UTF-16 LE's). A file saved by Windows PowerShell (``>`` or ``Out-File``) is UTF-16 with a mark.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _text_of(raw: bytes) -> str:
+    """A file's text: UTF-8, or what its byte order mark says; anything else is refused naming
+    where it stops being text (it was a traceback: "'utf-8' codec can't decode byte 0xff")."""
+    from sessionlens import exchange
+
+    encoding = next((enc for bom, enc in _BOMS if raw.startswith(bom)), "utf-8")
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as err:
+        raise exchange.Invalid(
+            [
+                f"$: not {encoding.removesuffix('-sig').upper()} text (byte {err.start + 1:,} of"
+                " the file); save it as UTF-8"
+            ]
+        ) from None
 
 
 class NewStatuses(NamedTuple):

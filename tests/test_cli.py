@@ -266,6 +266,35 @@ def test_api_keys_import_sessions_and_export_from_the_command_line(tmp_path):
     assert "Exported 0 sessions" in res.output  # the good first line was not written either
 
 
+def test_a_file_saved_as_utf16_imports_and_one_in_latin1_is_named_not_a_traceback(tmp_path):
+    """Windows PowerShell writes UTF-16 with a byte order mark (``Get-Content a.jsonl > b.jsonl``):
+    such a file imports as its UTF-8 original does. A file in another encoding is refused in
+    words, naming where it stops being UTF-8, and nothing is written (both were a
+    UnicodeDecodeError)."""
+    import json
+
+    url = f"sqlite:///{tmp_path / 'io.db'}"
+    assert runner.invoke(app, ["demo", "-n", "5", "--database-url", url]).exit_code == 0
+    out = tmp_path / "all.jsonl"
+    assert runner.invoke(app, ["export", "-o", str(out), "--database-url", url]).exit_code == 0
+    docs = [json.loads(x) for x in out.read_text().splitlines()]
+    renamed = [dict(d, external_id=f"ps-{i}", agent="Zoë (Support)") for i, d in enumerate(docs)]
+    text = "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in renamed)
+    latin = tmp_path / "latin1.jsonl"
+    latin.write_bytes(text.encode("latin-1", errors="replace"))
+    res = runner.invoke(app, ["import-sessions", str(latin), "--database-url", url])
+    assert res.exit_code == 1 and isinstance(res.exception, SystemExit)  # no traceback
+    assert "not UTF-8 text (byte " in res.output and "save it as UTF-8" in res.output
+    wide = tmp_path / "powershell.jsonl"
+    wide.write_bytes(text.encode("utf-16"))  # with its byte order mark, as PowerShell writes
+    res = runner.invoke(app, ["import-sessions", str(wide), "--database-url", url])
+    assert res.exit_code == 0 and f"created {len(docs)}," in res.output, res.output
+    found = runner.invoke(app, ["export", "-o", str(tmp_path / "b.jsonl"), "--database-url", url])
+    assert found.exit_code == 0
+    agents = {json.loads(x)["agent"] for x in (tmp_path / "b.jsonl").read_text().splitlines()}
+    assert "Zoë (Support)" in agents
+
+
 def test_an_export_that_cannot_be_written_says_why_and_leaves_no_half_file(tmp_path, monkeypatch):
     """A folder that does not exist, or a disk that fills up halfway: a message naming the file
     and the reason, exit status 1, no traceback, and the file as it was before (here, an older
