@@ -32,7 +32,17 @@ PANEL_CSS = """
 .sl-k { color:#6b7280; }
 .sl-panel-none { color:#6b7280; font-size:0.85rem; margin:0.4rem 0 0; }
 .sl-panel hr { margin:0.8rem 0; border:none; border-top:1px solid #e5e7eb; }
+.sl-long { display:inline; }
+.sl-long summary { display:inline; cursor:pointer; list-style:none; }
+.sl-long summary::-webkit-details-marker { display:none; }
+.sl-more { color:#1d4ed8; text-decoration:underline; }
+.sl-long[open] .sl-cut, .sl-long:not([open]) .sl-less, .sl-long[open] .sl-show { display:none; }
 """
+
+#: A value longer than this (in characters) shows its start and "show all" (a runtime's
+#: parameter can be a pasted page of text, which pushed the rest of the panel out of sight).
+LONG_VALUE = 160
+PREVIEW = 120  # characters of it shown before "show all"
 
 MISSING_HELP = "Result fields configured for this tenant that the agent did not fill in"
 
@@ -104,11 +114,32 @@ def key_values_html(pairs: Iterable[tuple[str, Any]]) -> str:
     """``key: value`` lines as escaped text, the key in grey (``CSS``); a line break inside a key
     or value cannot start a line of its own. The panel's blocks and the 360 View's contact info."""
     rows = "".join(
-        f'<div class="sl-kv"><span class="sl-k">{html.escape(plain_value(key))}:</span> '
-        f"{html.escape(plain_value(value))}</div>"
+        f'<div class="sl-kv"><span class="sl-k">{_cut(plain_value(key))}:</span> '
+        f"{_value_html(plain_value(value))}</div>"
         for key, value in pairs
     )
     return f'<div class="sl-panel-lines">{rows}</div>'
+
+
+def _cut(text: str, limit: int = 120) -> str:
+    """A key, escaped, cut to ``limit`` characters (the whole of it in the tooltip)."""
+    if len(text) <= limit:
+        return html.escape(text)
+    return f'<span title="{html.escape(text)}">{html.escape(text[: limit - 1])}…</span>'
+
+
+def _value_html(text: str) -> str:
+    """A value, escaped; a long one as its start and "show all N characters", which opens the
+    rest in place (no script: a ``<details>``) and "show less" closes it."""
+    if len(text) <= LONG_VALUE:
+        return html.escape(text)
+    return (
+        f'<details class="sl-long"><summary><span class="sl-cut">'
+        f"{html.escape(text[:PREVIEW])}… </span>"
+        f'<span class="sl-more sl-show">show all {len(text):,} characters</span>'
+        f'<span class="sl-more sl-less">show less</span></summary> '
+        f'<span class="sl-all">{html.escape(text)}</span></details>'
+    )
 
 
 def plain_value(value: Any) -> str:

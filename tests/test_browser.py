@@ -1535,6 +1535,43 @@ def test_a_message_sent_through_the_api_appears_in_the_open_chat_without_a_click
     expect(row.locator('[col-id="messages"]')).to_have_text("2", timeout=20_000)
 
 
+def test_a_long_parameter_shows_its_start_and_opens_whole(page, server):
+    """A runtime's parameter can be a page of text: the panel shows its start and "show all N
+    characters", which opens the rest in place ("show less" closes it), instead of a column of
+    text that pushed the session's results out of sight."""
+    from playwright.sync_api import expect
+    from sqlalchemy.orm import Session
+
+    from sessionlens import exchange, identity, ingest
+    from tests.test_exchange import LOCATE, doc
+
+    base, engine = server
+    pasted = "The customer pasted the whole order page. " * 40 + "END-OF-PASTE"
+    with Session(engine) as db, db.begin():
+        sid = ingest.upsert_session(
+            db,
+            exchange.parse(
+                exchange.SessionIn,
+                doc(external_id="long-param", parameters={"page_text": pasted}, logs=[]),
+            ),
+            actor=identity.default_actor(db),
+            now=dt.datetime.now(dt.UTC),
+            locate=LOCATE,
+        ).session_id
+    page.goto(f"{base}/?session={sid}")
+    panel = page.get_by_test_id("sl-panel")
+    expect(panel.get_by_text("The customer pasted the whole order page.").first).to_be_visible(
+        timeout=60_000
+    )
+    expect(panel.get_by_text("Session results")).to_be_in_viewport()
+    end = panel.get_by_text("END-OF-PASTE")
+    expect(end).to_be_hidden()
+    panel.get_by_text(f"show all {len(pasted):,} characters").click()
+    expect(end).to_be_visible()
+    panel.get_by_text("show less").click()
+    expect(end).to_be_hidden()
+
+
 def test_human_agents_hand_over_accept_reply_note_resolve(browser, server):
     """Hand over on Sessions -> the conversation appears in Human Agents without a reload ->
     accept -> reply with Enter -> Copilot on, a draft, Use draft, edit, send -> private note ->
