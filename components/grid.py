@@ -17,6 +17,7 @@ import streamlit as st
 from st_aggrid import AgGrid, GridOptionsBuilder, JsCode
 
 from sessionlens.channels import WEB_CHANNELS, channel_info
+from sessionlens.customers import ANONYMOUS
 from sessionlens.sessions import SessionRow
 from sessionlens.timefmt import EMPTY, compact
 
@@ -135,7 +136,7 @@ def rows_frame(rows: list[SessionRow], tz: str, now: dt.datetime | None = None) 
                 "channel_name": info.name,
                 "responsible": r.responsible,
                 "avatar": r.responsible_avatar or "",
-                "user": r.customer_name or "Anonymous",
+                "user": r.customer_name or ANONYMOUS,
                 "user_id": "" if r.customer_id is None else str(r.customer_id),
                 "external_id": r.customer_external_id or "",
                 "is_mobile": ""

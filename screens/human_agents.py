@@ -27,6 +27,7 @@ from components.markdown import md_escape
 from components.panel import render_panel
 from sessionlens import human_agents, identity, sessions
 from sessionlens.channels import channel_info
+from sessionlens.customers import ANONYMOUS
 from sessionlens.permissions import Action, can
 
 actor = current_actor()
@@ -156,7 +157,7 @@ with chat_col:
         no_chat("Pick a conversation in the list.", ":material/support_agent:", link_problem)
     else:
         row = detail.row
-        st.subheader(f"Chat · {md_escape(row.customer_name or 'Unknown')}")
+        st.subheader(f"Chat · {md_escape(row.customer_name or ANONYMOUS)}")
         assignee = run_read(lambda db: human_agents.holder(db, actor=actor, session_id=row.id))
         drafts_usable = may_work and assignee == actor.user_id and row.finished_at is None
 

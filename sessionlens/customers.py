@@ -43,6 +43,9 @@ def get_contact(db: Session, customer_id: int, *, actor: Actor) -> Contact:
     )
 
 
+#: How a session without a customer, or with a customer who gave no name, is named: in the
+#: table's User column, the Human Agents list and its chat's heading alike.
+ANONYMOUS = "Anonymous"
 PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{4,30}$")
 EDITABLE = ("name", "email", "phone", "telegram", "whatsapp", "linkedin")
 LABELS = {

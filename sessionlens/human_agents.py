@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, aliased
 from db.engine import rowcount
 from db.models import Agent, ChatSession, Customer, Handoff, Message, User
 from sessionlens import access, audit, logs, statuses, strict
+from sessionlens.customers import ANONYMOUS
 from sessionlens.errors import NotFound, PermissionDenied, RuleViolation
 from sessionlens.kinds import AuthorKind, Mode, Role, SystemEvent
 from sessionlens.messages import append_marker, append_message
@@ -134,7 +135,7 @@ def conversations(
         stmt.order_by(ChatSession.last_message_at.desc(), ChatSession.id.desc()).limit(limit)
     )
     return [
-        Card(r[0], r[1], r[2] or "Unknown", r[3], r[4], r[5], r[6], r[7] or 0, r[8]) for r in rows
+        Card(r[0], r[1], r[2] or ANONYMOUS, r[3], r[4], r[5], r[6], r[7] or 0, r[8]) for r in rows
     ]
 
 

@@ -9,13 +9,14 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from db.engine import make_engine
 from db.models import AuditEvent, ChatSession, Message, User
-from sessionlens import handover, human_agents, identity
+from sessionlens import handover, human_agents, identity, sessions
 from sessionlens.errors import PermissionDenied, RuleViolation
+from sessionlens.filters import SessionFilter
 from sessionlens.kinds import AuthorKind, Mode, Role, SystemEvent
 from tests.helpers import actor
 from tests.test_races import committed  # noqa: F401 - the fixture: a committed demo database
@@ -76,6 +77,20 @@ def test_a_handed_over_session_waits_then_one_operator_accepts_and_replies(db):
         )
     ).all()
     assert [m.event_data for m in markers] == [{"name": grace.name}]
+
+
+def test_a_conversation_without_a_customer_is_anonymous_as_in_the_sessions_table(db):
+    """The Sessions table calls a session without a customer "Anonymous"; the Human Agents list
+    called the same conversation "Unknown"."""
+    from components.grid import rows_frame  # the table's rows as the grid gets them
+
+    boss = actor(db)
+    sid = _handed_over(db, boss)
+    db.execute(update(ChatSession).where(ChatSession.id == sid).values(customer_id=None))
+    card = next(c for c in human_agents.conversations(db, actor=boss) if c.id == sid)
+    page = sessions.list_page(db, SessionFilter(), actor=boss, limit=10_000)
+    row = next(r for r in page.rows if r.id == sid)
+    assert card.customer == "Anonymous" == rows_frame([row], "UTC").iloc[0]["user"]
 
 
 def test_assign_to_a_teammate_writes_the_specs_marker(db):
