@@ -354,7 +354,8 @@ def tenant_of_key(db: Session, key: str) -> int | None:
 
 def api_actor(db: Session, key: str) -> Actor | None:
     """Who acts for a request that presents ``key``: an Operator of the key's tenant named after
-    the key (its audit rows name the admin who made it); None for an unknown or revoked key."""
+    the key (its audit rows name the admin who made it, "via: API key <name>"); None for an
+    unknown or revoked key."""
     row = _live_key(db, key)
     if row is None:
         return None
@@ -366,9 +367,8 @@ def api_actor(db: Session, key: str) -> Actor | None:
     )
     if user_id is None:
         return None
-    return Actor(
-        user_id=user_id, tenant_id=row.tenant_id, role=Role.OPERATOR, name=f"API key {row.name}"
-    )
+    name = f"API key {row.name}"
+    return Actor(user_id=user_id, tenant_id=row.tenant_id, role=Role.OPERATOR, name=name, via=name)
 
 
 # --- the audit log -------------------------------------------------------------------------------

@@ -21,7 +21,10 @@ def record(
     now: dt.datetime,
     **details: Any,
 ) -> None:
-    """Add one audit row for ``actor`` in the actor's tenant; the caller's transaction commits it."""
+    """Add one audit row for ``actor`` in the actor's tenant; the caller's transaction commits it.
+    A change made through an API key names the key (``via``) beside the admin who made it."""
+    if actor.via is not None:
+        details = {**details, "via": actor.via}
     db.add(
         AuditEvent(
             tenant_id=actor.tenant_id,

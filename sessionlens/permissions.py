@@ -17,6 +17,9 @@ class Actor:
     tenant_id: int
     role: str
     name: str
+    #: What the user acts through when it is not they who sign in: "API key runtime" for a
+    #: request with a key they made. Their audit rows say so (``audit.record``).
+    via: str | None = None
 
 
 class Action(enum.StrEnum):

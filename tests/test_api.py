@@ -105,6 +105,31 @@ def test_a_session_the_runtime_opens_starts_with_the_start_marker(client, keys, 
     assert len(_markers(app_db, _session(app_db, "api-start-own").id)) == 1
 
 
+def test_the_audit_page_tells_a_change_through_an_api_key_from_its_makers_own(client, keys, app_db):
+    """A session the runtime sends and one it hands over are audited under the admin who made
+    the key, as before, and name the key: the Audit page showed them as that admin's own work."""
+    assert (
+        client.post(
+            "/api/v1/sessions", json=doc(external_id="api-audit"), headers=h(keys["mine"])
+        ).status_code
+        == 201
+    )
+    res = client.post(
+        "/api/v1/sessions/api-audit/handover",
+        json={"trigger": "automatic", "reason": "angry customer"},
+        headers=h(keys["mine"]),
+    )
+    assert res.status_code == 200
+    sid = _session(app_db, "api-audit").id
+    with Session(app_db) as db:
+        boss = identity.default_actor(db)
+        rows = [r for r in admin.audit_log(db, actor=boss) if r.target == f"session {sid}"]
+    assert {(r.action, r.user, r.details.get("via")) for r in rows} == {
+        ("session_created", boss.name, "API key runtime"),
+        ("hand_over", boss.name, "API key runtime"),
+    }
+
+
 def test_keys_are_required_and_checked(client, keys):
     assert client.post("/api/v1/sessions", json=doc()).status_code == 401
     for key in ("slk_not-a-key", keys["revoked"]):
