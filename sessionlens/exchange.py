@@ -104,6 +104,27 @@ def _ip(v: str) -> str:
 
 Name = Annotated[str, AfterValidator(_one_line)]
 
+#: The longest key of a session's parameters or results (the panel shows each as a label).
+MAX_KEY = 200
+
+
+def _keys(v: dict[str, Any]) -> dict[str, Any]:
+    """Parameters and results are shown as ``key: value`` lines: a key is a label, not empty,
+    one line (the panel showed ``---: 1`` for an empty one)."""
+    for key in v:
+        if not key.strip():
+            raise ValueError("a key is empty")
+        if len(key) > MAX_KEY:
+            raise ValueError(f"the key {strict.quote(key)} is longer than {MAX_KEY} characters")
+        if (ch := strict.control_character(key)) is not None:
+            raise ValueError(
+                f"the key {strict.quote(key)} contains a control character (U+{ord(ch):04X})"
+            )
+    return v
+
+
+Fields = Annotated[dict[str, Any], AfterValidator(_keys)]
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
@@ -196,8 +217,8 @@ class SessionIn(_Strict):
     finished_at: Moment | None = None
     status: str = Field("open", min_length=1, max_length=64)
     mode: Mode = Mode.AI
-    parameters: dict[str, Any] = Field(default_factory=dict)
-    results: dict[str, Any] = Field(default_factory=dict)
+    parameters: Fields = Field(default_factory=dict)
+    results: Fields = Field(default_factory=dict)
     ip: Annotated[str, AfterValidator(_ip)] | None = Field(None, max_length=45)
     messages: list[MessageIn] = Field(default_factory=list, max_length=MAX_MESSAGES)
     logs: list[LogIn] = Field(default_factory=list, max_length=MAX_MESSAGES)
@@ -231,8 +252,8 @@ class LogsIn(_Strict):
 class FieldsIn(_Strict):
     """Set the parameters and/or results (each replaces the whole object), or the status."""
 
-    parameters: dict[str, Any] | None = None
-    results: dict[str, Any] | None = None
+    parameters: Fields | None = None
+    results: Fields | None = None
     status: str | None = Field(None, min_length=1, max_length=64)
 
     @model_validator(mode="after")

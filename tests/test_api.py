@@ -365,6 +365,8 @@ def test_values_that_cannot_be_right_are_named_in_plain_words(client, keys, app_
         (b'{"results": {"note": "a\\u0000b"}}', "$.results.note: holds a NUL character"),
         # a 500 before: the decoder ran out of recursion
         (b'{"parameters": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "$: nested too deeply"),
+        # the panel showed it as "---: 1"
+        (b'{"results": {" ": 1}}', "$.results: a key is empty"),
     ],
 )
 def test_json_no_database_can_store_is_refused_and_nothing_changes(

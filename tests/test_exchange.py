@@ -103,6 +103,9 @@ def test_the_schema_file_is_the_models():
         ({"customer": {"phone": "call me"}}, "$.customer.phone: 'call me' is not a phone number"),
         ({"customer": {"name": "Ada\u202eecalovoL"}}, "$.customer.name: contains a control"),
         ({"agent": "Aria\nSupport"}, "$.agent: contains a control character (U+000A)"),
+        ({"results": {"": 1}}, "$.results: a key is empty"),
+        ({"parameters": {"k" * 201: 1}}, "$.parameters: the key 'kkk"),
+        ({"parameters": {"utm\tsource": 1}}, "$.parameters: the key 'utm\\tsource' contains a"),
     ],
 )
 def test_bad_documents_name_the_field(change, expected):
