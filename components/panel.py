@@ -25,8 +25,9 @@ from sessionlens.timefmt import EMPTY, local
 #: Sent once per page by the frame (frame.py), not with every drawing of the panel.
 PANEL_CSS = """
 .sl-panel { font-size:0.9rem; }
-.sl-panel-head { display:flex; justify-content:space-between; align-items:baseline; gap:0.5rem; }
-.sl-panel-head a { white-space:nowrap; }
+.sl-panel-head { display:flex; flex-wrap:wrap; justify-content:space-between; align-items:baseline;
+  column-gap:0.5rem; }
+.sl-panel-head a, .sl-panel-head strong { white-space:nowrap; }
 .sl-panel-lines { margin:0.4rem 0 0; line-height:1.35; }
 .sl-kv { overflow-wrap:anywhere; margin-bottom:0.2rem; }
 .sl-k { color:#6b7280; }
@@ -75,7 +76,7 @@ def panel_html(detail: SessionDetail) -> str:
     parts.append("<hr><strong>Session results</strong>")
     parts.append(
         key_values_html(
-            (r.label, f"{EMPTY}  ⚠ missing" if r.missing else result_value(r, detail.timezone))
+            (r.label, f"{EMPTY}  ⚠ missing" if r.missing else _collected(r, detail.timezone))
             for r in detail.results
         )
         if detail.has_results
@@ -100,6 +101,12 @@ def result_value(result: ResultEntry, tz: str) -> Any:
         except BadInput:
             return result.value
     return result.value
+
+
+def _collected(result: ResultEntry, tz: str) -> str:
+    """A collected value, marked when it does not fit its field ("lots  ⚠ not a whole number")."""
+    shown = plain_value(result_value(result, tz))
+    return f"{shown}  ⚠ {result.wrong}" if result.wrong else shown
 
 
 def _none(text: str) -> str:

@@ -13,6 +13,7 @@ import datetime as dt
 import enum
 import functools
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -210,11 +211,55 @@ class ResultEntry:
     label: str
     value: Any  # None when the agent has not collected it
     kind: str = "str"  # the field's type in the tenant's settings: str, int, date, datetime, ...
+    choices: tuple[str, ...] = ()  # a choice field's choices
 
     @property
     def missing(self) -> bool:
         """Not collected: what the "Results missing" filter looks for."""
         return self.value is None or self.value == "" or self.value == []
+
+    @property
+    def wrong(self) -> str | None:
+        """What is wrong with a collected value for its field's type ("not a whole number"), or
+        None. The value is kept as the agent sent it: a lead checks results "for missing or wrong
+        values" (the spec), and the panel marks this beside it."""
+        if self.missing:
+            return None
+        return _wrong_for(self.kind, self.value, self.choices)
+
+
+_WHOLE = re.compile(r"[+-]?[0-9]+")
+
+
+def _wrong_for(kind: str, value: Any, choices: tuple[str, ...]) -> str | None:
+    match kind:
+        case "int":
+            fits = (isinstance(value, int) and not isinstance(value, bool)) or (
+                isinstance(value, str) and _WHOLE.fullmatch(value.strip()) is not None
+            )
+            return None if fits else "not a whole number"
+        case "bool":
+            return None if isinstance(value, bool) else "not yes or no"
+        case "date":
+            try:
+                dt.date.fromisoformat(value if isinstance(value, str) else "")
+            except ValueError:
+                return "not a date (YYYY-MM-DD)"
+            return None
+        case "datetime":
+            try:
+                dt.datetime.fromisoformat(value if isinstance(value, str) else "")
+            except ValueError:
+                return "not a date and time"
+            return None
+        case "list":
+            return None if isinstance(value, list) else "not a list"
+        case "choice":
+            if isinstance(value, str) and value in choices:
+                return None
+            return f"not one of {', '.join(choices)}"
+        case _:
+            return "not text" if isinstance(value, dict | list) else None
 
 
 @dataclass(frozen=True)
@@ -254,7 +299,10 @@ def get_session(
         )
     results = [
         ResultEntry(
-            f.get("label") or f["key"], (collected or {}).get(f["key"]), f.get("type") or "str"
+            f.get("label") or f["key"],
+            (collected or {}).get(f["key"]),
+            f.get("type") or "str",
+            tuple(f.get("choices") or ()),
         )
         for f in tenant.result_fields
     ]

@@ -893,13 +893,49 @@ def test_a_date_and_time_result_reads_in_the_tenants_zone(app_db):
     cases = [
         ("2026-12-27T09:00:00Z", "Callback At: 2026-12-27 10:00"),  # UTC, the tenant is Berlin
         ("2026-12-27T09:00", "Callback At: 2026-12-27 09:00"),  # no offset: the tenant's time
-        ("after lunch", "Callback At: after lunch"),
+        ("after lunch", "Callback At: after lunch ⚠ not a date and time"),
     ]
     try:
         for sent, shown in cases:
             with Session(app_db) as db, db.begin():
                 db.get_one(ChatSession, cs.id).results = {**(cs.results or {}), "callback_at": sent}
             assert shown in appdb.panel_text(_run({"session": str(cs.id)})).splitlines()
+    finally:
+        with Session(app_db) as db, db.begin():
+            db.get_one(ChatSession, cs.id).results = cs.results
+
+
+def test_a_result_that_does_not_fit_its_field_is_marked_beside_it(app_db):
+    """The spec's lead checks results "for missing or wrong values": a value the agent collected
+    that is not of its field's type is shown as sent, and says what is wrong with it (it read as
+    if it were right). Values that fit carry no mark."""
+    cs = appdb.find_session(app_db)
+    sent = {
+        "order_total": "lots",
+        "newsletter": "maybe",
+        "payment_date": "next Monday",
+        "promise_to_pay": "never",
+        "topics": "billing",
+        "human_name": "Ada Lovelace",
+    }
+    try:
+        with Session(app_db) as db, db.begin():
+            db.get_one(ChatSession, cs.id).results = sent
+        lines = appdb.panel_text(_run({"session": str(cs.id)})).splitlines()
+        for shown in (
+            "Order Total: lots ⚠ not a whole number",
+            "Newsletter Opt-in: maybe ⚠ not yes or no",
+            "Payment Date: next Monday ⚠ not a date (YYYY-MM-DD)",
+            "Promise to Pay: never ⚠ not one of promised, refused, undecided",
+            "Topics: billing ⚠ not a list",
+            "Human Name: Ada Lovelace",
+        ):
+            assert shown in lines, lines
+        fine = {"order_total": 120, "newsletter": False, "payment_date": "2026-12-01"}
+        with Session(app_db) as db, db.begin():
+            db.get_one(ChatSession, cs.id).results = {**fine, "promise_to_pay": "promised"}
+        text = appdb.panel_text(_run({"session": str(cs.id)}))
+        assert "Order Total: 120" in text.splitlines() and "⚠ not" not in text
     finally:
         with Session(app_db) as db, db.begin():
             db.get_one(ChatSession, cs.id).results = cs.results
