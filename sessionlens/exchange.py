@@ -190,6 +190,22 @@ class MessageIn(_Strict):
     event_data: dict[str, Any] | None = None
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
 
+    @field_validator("delivery", "reaction")
+    @classmethod
+    def _sent_to_the_customer(cls, value: Any, info: ValidationInfo) -> Any:
+        """A delivery status and a reaction belong to what the customer was sent."""
+        if value is not None and info.data.get("author") not in ("ai", "human"):
+            raise ValueError("only a message sent to the customer (author ai or human) has one")
+        return value
+
+    @model_validator(mode="after")
+    def _says_something(self) -> MessageIn:
+        """A message someone wrote has text or a file (an empty one drew a bubble holding only
+        its time); a system marker says what happened by its ``event``."""
+        if self.author != "system" and not self.text.strip() and not self.attachments:
+            raise ValueError("no text and no attachment: a message needs one or the other")
+        return self
+
 
 class LogIn(_Strict):
     """A System Logs line (``kind`` "system") or a trace call (``kind`` "trace")."""

@@ -128,6 +128,29 @@ def test_an_ip_address_is_stored_in_the_form_the_ip_filter_looks_for(db):
     assert db.get_one(ChatSession, done.session_id).ip == "2001:db8::1"
 
 
+def test_a_message_says_something_and_only_what_the_customer_was_sent_has_a_reaction():
+    """An empty customer message drew a bubble holding only its time; a customer's own message
+    with a delivery status or a thumbs-up showed them as if the customer had been sent it."""
+    empty = {"author": "customer", "text": " ", "sent_at": "2026-11-26T09:00:05Z"}
+    liked = {
+        "author": "customer",
+        "text": "Hi",
+        "reaction": "up",
+        "sent_at": "2026-11-26T09:00:06Z",
+    }
+    read = {**liked, "reaction": None, "delivery": {"status": "read"}}
+    with pytest.raises(Invalid) as err:
+        exchange.parse(SessionIn, doc(messages=[empty, liked, read]))
+    assert err.value.errors == [
+        "$.messages[0]: no text and no attachment: a message needs one or the other",
+        "$.messages[1].reaction: only a message sent to the customer (author ai or human) has one",
+        "$.messages[2].delivery: only a message sent to the customer (author ai or human) has one",
+    ]
+    marker = {"author": "system", "event": "transfer", "sent_at": "2026-11-26T09:00:07Z"}
+    answer = {**liked, "author": "ai", "delivery": {"status": "read"}}
+    assert len(exchange.parse(SessionIn, doc(messages=[marker, answer])).messages) == 2
+
+
 def test_errors_deep_in_the_messages_name_their_index_and_a_huge_message_is_refused():
     messages = doc()["messages"] * 2
     messages = [dict(m, external_id=f"m{i}") for i, m in enumerate(messages)]
