@@ -14,6 +14,7 @@ import enum
 import functools
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -231,6 +232,15 @@ class ResultEntry:
 _WHOLE = re.compile(r"[+-]?[0-9]+")
 
 
+def _iso(parse: Callable[[str], object], value: Any) -> bool:
+    """Whether ``value`` is text that ``parse`` (an ISO 8601 reader) takes."""
+    try:
+        parse(value if isinstance(value, str) else "")
+    except ValueError:
+        return False
+    return True
+
+
 def _wrong_for(kind: str, value: Any, choices: tuple[str, ...]) -> str | None:
     match kind:
         case "int":
@@ -241,17 +251,9 @@ def _wrong_for(kind: str, value: Any, choices: tuple[str, ...]) -> str | None:
         case "bool":
             return None if isinstance(value, bool) else "not yes or no"
         case "date":
-            try:
-                dt.date.fromisoformat(value if isinstance(value, str) else "")
-            except ValueError:
-                return "not a date (YYYY-MM-DD)"
-            return None
+            return None if _iso(dt.date.fromisoformat, value) else "not a date (YYYY-MM-DD)"
         case "datetime":
-            try:
-                dt.datetime.fromisoformat(value if isinstance(value, str) else "")
-            except ValueError:
-                return "not a date and time"
-            return None
+            return None if _iso(dt.datetime.fromisoformat, value) else "not a date and time"
         case "list":
             return None if isinstance(value, list) else "not a list"
         case "choice":
