@@ -244,8 +244,10 @@ def _iso(parse: Callable[[str], object], value: Any) -> bool:
 def _wrong_for(kind: str, value: Any, choices: tuple[str, ...]) -> str | None:
     match kind:
         case "int":
-            fits = (isinstance(value, int) and not isinstance(value, bool)) or (
-                isinstance(value, str) and _WHOLE.fullmatch(value.strip()) is not None
+            fits = (
+                (isinstance(value, int) and not isinstance(value, bool))
+                or (isinstance(value, float) and value.is_integer())  # 120.0 from a JSON encoder
+                or (isinstance(value, str) and _WHOLE.fullmatch(value.strip()) is not None)
             )
             return None if fits else "not a whole number"
         case "bool":

@@ -931,11 +931,11 @@ def test_a_result_that_does_not_fit_its_field_is_marked_beside_it(app_db):
             "Human Name: Ada Lovelace",
         ):
             assert shown in lines, lines
-        fine = {"order_total": 120, "newsletter": False, "payment_date": "2026-12-01"}
+        fine = {"order_total": 120.0, "newsletter": False, "payment_date": "2026-12-01"}
         with Session(app_db) as db, db.begin():
             db.get_one(ChatSession, cs.id).results = {**fine, "promise_to_pay": "promised"}
         text = appdb.panel_text(_run({"session": str(cs.id)}))
-        assert "Order Total: 120" in text.splitlines() and "⚠ not" not in text
+        assert "Order Total: 120.0" in text.splitlines() and "⚠ not" not in text
     finally:
         with Session(app_db) as db, db.begin():
             db.get_one(ChatSession, cs.id).results = cs.results
