@@ -164,6 +164,29 @@ def test_mono_call_becomes_a_transcribed_voice_session(world, settings, speech, 
         assert b"".join(got.chunks()) == speech["mono"].read_bytes() and got.file_name == "call.wav"
 
 
+def test_the_transcript_keeps_the_chats_markers_on_both_databases(
+    queue_world, settings, speech, engine_model
+):
+    """Writing the transcript replaces an earlier attempt's lines only. On SQLite its DELETE
+    matched every message of the session (a JSON path that is absent reads there as the text
+    'null', not NULL), so a call's chat lost "Client started the session at …" and a hand-over
+    marker written while the worker was busy."""
+    from sessionlens import handover
+    from sessionlens.kinds import SystemEvent
+
+    maker, actor, _, store = queue_world
+    done = _import(queue_world, settings, speech["mono"])
+    with maker.begin() as db:
+        handover.hand_over(db, actor=actor, session_id=done.session_id, now=NOW)
+    worker = Worker(maker, settings, store, engine_factory=lambda s: engine_model)
+    assert worker.run_once()
+    with maker() as db:
+        conv = chat.conversation(db, done.session_id, actor=actor)
+        events = [m.system_event for m in conv.messages if m.author_kind == "system"]
+        said = [m for m in conv.messages if m.author_kind == "customer"]
+    assert events == [SystemEvent.STARTED, SystemEvent.TRANSFER] and said
+
+
 def test_a_worker_waits_out_database_trouble_and_then_transcribes(
     world, settings, speech, engine_model
 ):

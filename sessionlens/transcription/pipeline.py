@@ -89,7 +89,8 @@ def transcribe_session(
         # A retried or reclaimed job replaces whatever an earlier attempt wrote.
         db.execute(
             delete(Message).where(
-                Message.session_id == session_id, Message.event_data["transcript"].is_not(None)
+                Message.session_id == session_id,
+                Message.event_data["transcript"].as_string().is_not(None),
             )
         )
         cs = db.get_one(ChatSession, session_id, populate_existing=True)
