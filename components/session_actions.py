@@ -9,13 +9,13 @@ import html
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from components.data import run_step
+from components.data import run_action, run_step
 from components.file_links import signed_url
 from components.logs_view import open_logs
 from components.session_list import refresh_lists
-from sessionlens import handover
+from sessionlens import handover, logs
 from sessionlens.chat import AttachmentInfo
-from sessionlens.kinds import Plan
+from sessionlens.kinds import LogKind
 from sessionlens.permissions import Actor
 from sessionlens.sessions import SessionDetail
 
@@ -23,7 +23,9 @@ from sessionlens.sessions import SessionDetail
 def render_actions(detail: SessionDetail, actor: Actor) -> None:
     row = st.container(horizontal=True)
     if row.button("Logs", icon=":material/receipt_long:", key="logs_open"):
-        open_logs(detail.row.id, tab="Trace Logs" if detail.plan == Plan.PAID else "System Logs")
+        sid = detail.row.id
+        kind = run_action(lambda db: logs.first_tab(db, sid, actor=actor))
+        open_logs(sid, tab="Trace Logs" if kind == LogKind.TRACE else "System Logs")
     reason = handover.blocked_reason(detail.row, actor)
     if row.button(
         "Hand over to the operator",

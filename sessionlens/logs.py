@@ -75,6 +75,19 @@ def traces_available(db: Session, *, actor: Actor) -> bool:
     return db.get_one(Tenant, actor.tenant_id).plan == Plan.PAID
 
 
+def first_tab(db: Session, session_id: int, *, actor: Actor) -> LogKind:
+    """The tab the Logs drawer opens on: Trace Logs on a paid plan when the session has a trace
+    call, else System Logs (a call recording's or a plain runtime's session has only those,
+    and opening on an empty "No logs found" hid them)."""
+    _check(db, session_id, LogKind.SYSTEM, actor)
+    if not traces_available(db, actor=actor):
+        return LogKind.SYSTEM
+    traced = db.scalar(
+        select(SessionLog.id).where(*_scope(actor, session_id, LogKind.TRACE)).limit(1)
+    )
+    return LogKind.SYSTEM if traced is None else LogKind.TRACE
+
+
 def _check(db: Session, session_id: int, kind: LogKind, actor: Actor) -> None:
     require(actor, Action.VIEW_SESSIONS)
     if kind == LogKind.TRACE:

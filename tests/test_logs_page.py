@@ -107,6 +107,28 @@ def test_free_plan_shows_system_logs_only(app_db):
     assert any("Trace Logs are available on paid plans" in i.value for i in at.info)
 
 
+def test_a_session_without_trace_calls_opens_on_its_system_logs(app_db):
+    """On a paid plan the drawer opens on Trace Logs, but a session with no trace call (a call
+    recording, a runtime that sends none) opened on "No logs found" over the lines it has."""
+    from sessionlens import exchange, identity, ingest
+    from tests.test_exchange import LOCATE, NOW, doc
+
+    lines = [{"kind": "system", "at": "2026-11-26T09:00:00Z", "text": "Session opened"}]
+    with Session(app_db) as db, db.begin():
+        sid = ingest.upsert_session(
+            db,
+            exchange.parse(exchange.SessionIn, doc(external_id="no-trace-calls", logs=lines)),
+            actor=identity.default_actor(db),
+            now=NOW,
+            locate=LOCATE,
+        ).session_id
+    at = _open_logs(sid)
+    assert at.session_state["logs_tab"] == "System Logs"
+    assert "No logs found" not in [m.value for m in [*at.markdown, *at.caption]]
+    assert any(c.value.startswith("Lines 1–") for c in at.caption), [c.value for c in at.caption]
+    assert _open_logs(appdb.showcase(app_db).id).session_state["logs_tab"] == "Trace Logs"
+
+
 def test_view_trace_from_an_ai_message_opens_that_call(app_db):
     cs = appdb.showcase(app_db)
     at = appdb.app_test()
