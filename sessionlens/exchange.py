@@ -25,6 +25,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -183,7 +184,7 @@ class MessageIn(_Strict):
     delivery: DeliveryIn | None = None
     reaction: Literal["up", "down"] | None = None
     quick_replies: list[str] | None = Field(None, max_length=20)
-    template: bool = False
+    template: StrictBool = False
     event: Literal["started", "transfer", "assigned", "resolved"] | None = Field(
         None, description="For system messages: the marker"
     )
@@ -287,7 +288,7 @@ class FinishIn(_Strict):
 class AssigneeIn(_Strict):
     """Intercom: who the conversation is assigned to now (anyone but the bot is a human)."""
 
-    is_bot: bool
+    is_bot: StrictBool
 
 
 class DeliveryReportIn(_Strict):

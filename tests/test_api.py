@@ -442,6 +442,13 @@ def test_intercom_assignee_to_a_person_hands_over(client, keys, app_db):
         json=doc(external_id="api-7", channel="intercom"),
         headers=h(keys["mine"]),
     )
+    # JSON's true and false only: "no" and 0 were taken for false, and handed the session over
+    for vague in ("no", 0, "false"):
+        res = client.post(
+            "/api/v1/sessions/api-7/assignee", json={"is_bot": vague}, headers=h(keys["mine"])
+        )
+        assert res.status_code == 422 and res.json()["errors"] == ["$.is_bot: not true or false"]
+    assert _session(app_db, "api-7").mode == "ai"
     res = client.post(
         "/api/v1/sessions/api-7/assignee", json={"is_bot": True}, headers=h(keys["mine"])
     )

@@ -104,6 +104,14 @@ def test_the_schema_file_is_the_models():
         ({"customer": {"name": "Ada\u202eecalovoL"}}, "$.customer.name: contains a control"),
         ({"agent": "Aria\nSupport"}, "$.agent: contains a control character (U+000A)"),
         ({"results": {"": 1}}, "$.results: a key is empty"),
+        (
+            {
+                "messages": [
+                    {"author": "ai", "text": "x", "sent_at": NOW.isoformat(), "template": 1}
+                ]
+            },
+            "$.messages[0].template: not true or false",
+        ),
         ({"parameters": {"k" * 201: 1}}, "$.parameters: the key 'kkk"),
         ({"parameters": {"utm\tsource": 1}}, "$.parameters: the key 'utm\\tsource' contains a"),
     ],
