@@ -104,6 +104,8 @@ def _ip(v: str) -> str:
 
 
 Name = Annotated[str, AfterValidator(_one_line)]
+#: A quick-reply button's label, drawn as a chip under the message.
+QuickReply = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_one_line)]
 
 #: The longest key of a session's parameters or results (the panel shows each as a label).
 MAX_KEY = 200
@@ -183,7 +185,7 @@ class MessageIn(_Strict):
     sent_at: Moment
     delivery: DeliveryIn | None = None
     reaction: Literal["up", "down"] | None = None
-    quick_replies: list[str] | None = Field(None, max_length=20)
+    quick_replies: list[QuickReply] | None = Field(None, max_length=20)
     template: StrictBool = False
     event: Literal["started", "transfer", "assigned", "resolved"] | None = Field(
         None, description="For system messages: the marker"

@@ -112,6 +112,19 @@ def test_the_schema_file_is_the_models():
             },
             "$.messages[0].template: not true or false",
         ),
+        (
+            {
+                "messages": [
+                    {
+                        "author": "ai",
+                        "text": "x",
+                        "sent_at": "2026-11-26T09:00:00Z",
+                        "quick_replies": ["Yes", ""],
+                    }
+                ]
+            },
+            "$.messages[0].quick_replies[1]: empty",
+        ),
         ({"parameters": {"k" * 201: 1}}, "$.parameters: the key 'kkk"),
         ({"parameters": {"utm\tsource": 1}}, "$.parameters: the key 'utm\\tsource' contains a"),
     ],
