@@ -154,7 +154,8 @@ class DeliveryIn(_Strict):
 
 
 class AttachmentIn(_Strict):
-    file_name: str = Field(min_length=1, max_length=255)
+    # one line: a right-to-left override turns "invoice_\u202efdp.exe" into "invoice_exe.pdf"
+    file_name: Name = Field(min_length=1, max_length=255)
     mime_type: str = Field("application/octet-stream", max_length=100)
     content_base64: str = Field(description="The file, base64; at most 10 MB decoded")
 

@@ -125,6 +125,20 @@ def test_the_schema_file_is_the_models():
             },
             "$.messages[0].quick_replies[1]: empty",
         ),
+        (
+            {
+                "messages": [
+                    {
+                        "author": "customer",
+                        "sent_at": "2026-11-26T09:00:00Z",
+                        "attachments": [
+                            {"file_name": "invoice_\u202efdp.exe", "content_base64": "aGk="}
+                        ],
+                    }
+                ]
+            },
+            "$.messages[0].attachments[0].file_name: contains a control character (U+202E)",
+        ),
         ({"parameters": {"k" * 201: 1}}, "$.parameters: the key 'kkk"),
         ({"parameters": {"utm\tsource": 1}}, "$.parameters: the key 'utm\\tsource' contains a"),
     ],
