@@ -137,7 +137,7 @@ class CustomerIn(_Strict):
     """The customer: matched by ``external_id`` within the tenant, else created."""
 
     # The customer's columns' lengths (its external id is shorter than a session's).
-    external_id: str | None = Field(None, min_length=1, max_length=limit(Customer.external_id))
+    external_id: Name | None = Field(None, min_length=1, max_length=limit(Customer.external_id))
     name: Name | None = Field(None, max_length=limit(Customer.name))
     email: Annotated[str, AfterValidator(_email)] | None = Field(
         None, max_length=limit(Customer.email)
@@ -229,7 +229,7 @@ class SessionIn(_Strict):
     """A session with its messages in order and its logs."""
 
     format: Literal["sessionlens.session/v1"] = FORMAT
-    external_id: str = Field(min_length=1, max_length=200)
+    external_id: Name = Field(min_length=1, max_length=200)
     agent: Name = Field(min_length=1, max_length=200, description="The AI agent's name")
     channel: Channel
     customer: CustomerIn | None = None
@@ -340,16 +340,18 @@ def problems(err: ValidationError, prefix: tuple[int | str, ...] = ()) -> list[s
         msg = _SHORT.get(kind)
         if msg is None and kind in ("literal_error", "enum"):
             msg = "not one of " + str(e.get("ctx", {}).get("expected", "the allowed values"))
-        if msg is None and kind == "string_too_long":
-            msg = f"longer than {e['ctx']['max_length']:,} characters"
-        if msg is None and kind == "too_long":
-            msg = f"more than {e['ctx']['max_length']:,} items"
+        # An optional field of an Annotated type (``Name | None``) reports a text's length with
+        # the errors of a list ("too_long"): the input says which it was.
+        text = kind.startswith("string_") or isinstance(e.get("input"), str)
+        if msg is None and kind in ("too_long", "string_too_long"):
+            what = "longer than {:,} characters" if text else "more than {:,} items"
+            msg = what.format(e["ctx"]["max_length"])
         if (
             msg is None
             and kind in ("too_short", "string_too_short")
             and e["ctx"]["min_length"] == 1
         ):
-            msg = "empty" if kind == "string_too_short" else "empty; at least one is needed"
+            msg = "empty" if text else "empty; at least one is needed"
         if msg is None:
             msg = str(e["msg"]).removeprefix("Value error, ")
         out.append(f"{json_path(loc)}: {msg}")

@@ -103,6 +103,9 @@ def test_the_schema_file_is_the_models():
         ({"customer": {"phone": "call me"}}, "$.customer.phone: 'call me' is not a phone number"),
         ({"customer": {"name": "Ada\u202eecalovoL"}}, "$.customer.name: contains a control"),
         ({"agent": "Aria\nSupport"}, "$.agent: contains a control character (U+000A)"),
+        ({"external_id": "conv\t42"}, "$.external_id: contains a control character (U+0009)"),
+        ({"customer": {"external_id": "CRM\u200b7"}}, "$.customer.external_id: contains a"),
+        ({"customer": {"name": "n" * 1000}}, "$.customer.name: longer than"),  # not "items"
         ({"results": {"": 1}}, "$.results: a key is empty"),
         (
             {
