@@ -112,8 +112,9 @@ def upsert_session(
         .with_for_update()
     )
     given = doc.model_fields_set
-    if existing is None or ("status" in given and existing.status != doc.status):
-        _check_status(db, actor, doc.status)
+    status = stated_status(doc, statuses.of_tenant(db, actor.tenant_id))
+    if existing is None or ("status" in given and existing.status != status):
+        _check_status(db, actor, status)
     cache = agents if agents is not None else {}
     if doc.agent not in cache:
         cache[doc.agent] = _agent(db, actor, doc.agent)
@@ -143,7 +144,7 @@ def upsert_session(
                 customer_id=customer_id,
                 mode=doc.mode,
                 initiator="client",
-                status=doc.status,
+                status=status,
                 started_at=doc.started_at,
                 finished_at=doc.finished_at,
                 last_message_at=newest,
@@ -170,7 +171,7 @@ def upsert_session(
             ("agent_id", agent_id, "agent"),
             ("channel", doc.channel.value, "channel"),
             ("customer_id", customer_id, "customer"),
-            ("status", doc.status, "status"),
+            ("status", status, "status"),
             ("finished_at", doc.finished_at, "finished_at"),
             ("parameters", doc.parameters, "parameters"),
             ("results", doc.results, "results"),
@@ -847,17 +848,25 @@ def new_statuses(db: Session, docs: list[SessionIn], *, actor: Actor) -> NewStat
     before its Import button)."""
     require(actor, Action.IMPORT)
     configured = statuses.of_tenant(db, actor.tenant_id)
-    new = list(dict.fromkeys(d.status for d in docs if statuses.unknown(d.status, configured)))
+    given = [(d, stated_status(d, configured)) for d in docs]
+    new = list(dict.fromkeys(s for _, s in given if statuses.unknown(s, configured)))
     if not new or can(actor, Action.ADMINISTER):
         return NewStatuses(new, [])
     return NewStatuses(
         [],
         [
-            f"session {d.external_id!r}: $.status: {statuses.unknown(d.status, configured)}"
-            for d in docs
-            if d.status in new
+            f"session {d.external_id!r}: $.status: {statuses.unknown(s, configured)}"
+            for d, s in given
+            if s in new
         ],
     )
+
+
+def stated_status(doc: SessionIn, configured: list[str]) -> str:
+    """The status a document gives, or, when it gives none, the one a new session of the
+    workspace starts with (``statuses.opening``: "open", or the first of a workspace that
+    renamed it, where the format's default "open" was refused as unknown)."""
+    return doc.status if "status" in doc.model_fields_set else statuses.opening(configured)
 
 
 def import_documents(

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from db.engine import make_engine
 from db.migrate import upgrade
-from db.models import AuditEvent, ChatSession, Message, Role, SessionLog
+from db.models import AuditEvent, ChatSession, Message, Role, SessionLog, Tenant
 from sessionlens import (
     admin,
     auth,
@@ -355,6 +355,31 @@ def test_a_file_with_statuses_the_workspace_lacks_is_refused_unless_an_admin_imp
     assert statuses.of_tenant(db, actor(db).tenant_id) == [*before, "waiting", "on hold"]
     row = db.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(2)).all()[-1]
     assert (row.action, row.details["added"]) == ("tenant_changed", ["waiting", "on hold"])
+
+
+def test_a_document_without_a_status_starts_as_the_workspace_starts_its_sessions(db):
+    """A workspace that renamed "open" (statuses "new", "done"): a runtime's document that gives
+    no status was refused as "'open' is not one of this workspace's statuses", a status it never
+    sent. It takes the workspace's first status, as a recording's session does; one it does
+    send is still checked, and an import of such documents adds no status."""
+    who = actor(db)
+    tenant = db.get_one(Tenant, who.tenant_id)
+    kept = list(tenant.statuses)
+    tenant.statuses = ["new", "done"]
+    db.flush()
+    try:
+        bare = doc(external_id="no-status")
+        done = ingest.upsert_session(
+            db, exchange.parse(SessionIn, bare), actor=who, now=NOW, locate=LOCATE
+        )
+        assert db.get_one(ChatSession, done.session_id).status == "new"
+        sent = exchange.parse(SessionIn, doc(external_id="said-open", status="open"))
+        with pytest.raises(Invalid, match="'open' is not one of this workspace's statuses"):
+            ingest.upsert_session(db, sent, actor=who, now=NOW, locate=LOCATE)
+        again = [exchange.parse(SessionIn, doc(external_id="file-no-status"))]
+        assert ingest.new_statuses(db, again, actor=who) == ([], [])
+    finally:
+        tenant.statuses = kept
 
 
 def test_export_import_export_gives_the_same_bytes(engine, tmp_path):
