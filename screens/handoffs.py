@@ -29,6 +29,8 @@ span = st.date_input(
     width=320,
 )
 if not (isinstance(span, tuple) and len(span) == 2):
+    # The picker holds one day until the range's end is picked: say so, not a blank page.
+    st.caption("Pick the last day of the range as well (the same day twice for one day).")
     st.stop()
 since = dt.datetime.combine(span[0], dt.time(), zone)
 until = dt.datetime.combine(span[1] + dt.timedelta(days=1), dt.time(), zone)

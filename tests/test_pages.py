@@ -841,6 +841,11 @@ def test_handoffs_and_human_agents_pages_show_a_handed_over_session(app_db):
         "Minutes to accept (median)",
         "Per day",
     ]
+    # A range with its first day only (the picker left half-way): a word, not a blank page
+    at.date_input(key="ho_days").set_value((dt.date(2026, 11, 20),)).run()
+    hint = "Pick the last day of the range as well (the same day twice for one day)."
+    assert not at.dataframe and hint in [c.value for c in at.main.caption]
+    at = _run(page="screens/handoffs.py", email="grace.kim@northwind.example")
     # both charts name every agent in a legend of several lines (one line cut the last ones)
     charts = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
     assert [c["mark"]["type"] for c in charts] == ["bar", "circle"]
