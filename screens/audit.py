@@ -39,9 +39,10 @@ span = when_col.date_input(
     f"Between (dates in {tz.key})", (today - dt.timedelta(days=30), today), max_value=today
 )
 since = until = None
-if isinstance(span, tuple) and len(span) == 2:
+if isinstance(span, tuple) and span:  # while only its first day is picked: from that day on
     since = dt.datetime.combine(span[0], dt.time(), tz)
-    until = dt.datetime.combine(span[1] + dt.timedelta(days=1), dt.time(), tz)
+    if len(span) == 2:
+        until = dt.datetime.combine(span[1] + dt.timedelta(days=1), dt.time(), tz)
 
 
 def details(values: dict[str, object]) -> str:
@@ -57,7 +58,12 @@ rows = (
     )
     or []
 )
-st.caption(f"{len(rows)} event{'' if len(rows) == 1 else 's'} (newest first, at most 500)")
+open_end = (
+    f" since {span[0]:%Y-%m-%d} (pick the range's last day to end it)" if until is None else ""
+)
+st.caption(
+    f"{len(rows)} event{'' if len(rows) == 1 else 's'}{open_end} (newest first, at most 500)"
+)
 if rows:
     st.dataframe(
         [

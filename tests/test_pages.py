@@ -16,7 +16,7 @@ from components import divider
 from components.chat import LISTENER_KEY
 from components.live import sessions_drawn
 from components.markdown import md_escape
-from db.models import Attachment, ChatSession, Customer, Message, Mode, User
+from db.models import Attachment, AuditEvent, ChatSession, Customer, Message, Mode, User
 from sessionlens import admin, human_agents
 from sessionlens.errors import DATABASE_UNAVAILABLE
 from sessionlens.settings import get_settings
@@ -680,6 +680,26 @@ def test_audit_page_lists_sign_ins_and_filters(app_db):
         gid = db.scalar(select(User.id).where(User.email == "grace.kim@northwind.example"))
     assert grace["Target"] == f"user Grace Kim ({gid})"
     assert grace["Details"] == "address: t"
+    # The range with only its first day picked: from that day on (it showed every event ever)
+    old = dt.datetime.now(dt.UTC) - dt.timedelta(days=40)
+    with Session(app_db) as db, db.begin():
+        db.add(
+            AuditEvent(
+                tenant_id=db.get_one(User, gid).tenant_id,
+                actor_user_id=gid,
+                action="sign_in",
+                target_type="user",
+                target_id=str(gid),
+                at=old,
+                details={"address": "long ago"},
+            )
+        )
+    at.date_input[0].set_value((dt.date.today() - dt.timedelta(days=1),)).run()
+    table = at.dataframe[0].value
+    assert "address: t" in set(table["Details"]) and "address: long ago" not in set(
+        table["Details"]
+    )
+    assert any("pick the range's last day to end it" in c.value for c in at.main.caption)
 
 
 def test_a_viewer_sees_every_action_disabled_with_the_reason(app_db):
