@@ -28,12 +28,13 @@ span = st.date_input(
     key="ho_days",
     width=320,
 )
-if not (isinstance(span, tuple) and len(span) == 2):
-    # The picker holds one day until the range's end is picked: say so, not a blank page.
-    st.caption("Pick the last day of the range as well (the same day twice for one day).")
+if not (isinstance(span, tuple) and span):
     st.stop()
+if len(span) == 1:  # while only its first day is picked: from that day on, as the Audit page
+    st.caption(f"Since {span[0]:%Y-%m-%d} (pick the range's last day to end it)")
+last = span[-1] if len(span) == 2 else today
 since = dt.datetime.combine(span[0], dt.time(), zone)
-until = dt.datetime.combine(span[1] + dt.timedelta(days=1), dt.time(), zone)
+until = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), zone)
 rows = run_action(lambda db: handoffs.figures(db, actor=actor, since=since, until=until)) or []
 if not rows:
     st.info("No handovers in these days.", icon=":material/support_agent:")

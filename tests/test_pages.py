@@ -861,10 +861,14 @@ def test_handoffs_and_human_agents_pages_show_a_handed_over_session(app_db):
         "Minutes to accept (median)",
         "Per day",
     ]
-    # A range with its first day only (the picker left half-way): a word, not a blank page
-    at.date_input(key="ho_days").set_value((dt.date(2026, 11, 20),)).run()
-    hint = "Pick the last day of the range as well (the same day twice for one day)."
-    assert not at.dataframe and hint in [c.value for c in at.main.caption]
+    # A range with its first day only (the picker left half-way): from that day on, said so
+    # (the page went blank below the picker)
+    first = dt.date.today() - dt.timedelta(days=40)
+    at.date_input(key="ho_days").set_value((first,)).run()
+    assert f"Since {first:%Y-%m-%d} (pick the range's last day to end it)" in [
+        c.value for c in at.main.caption
+    ]
+    assert at.dataframe[0].value["Handovers"].sum() >= per_agent["Handovers"].sum()
     at = _run(page="screens/handoffs.py", email="grace.kim@northwind.example")
     # both charts name every agent in a legend of several lines (one line cut the last ones)
     charts = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
