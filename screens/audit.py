@@ -39,10 +39,14 @@ span = when_col.date_input(
     f"Between (dates in {tz.key})", (today - dt.timedelta(days=30), today), max_value=today
 )
 since = until = None
+open_end = ""
 if isinstance(span, tuple) and span:  # while only its first day is picked: from that day on
-    since = dt.datetime.combine(span[0], dt.time(), tz)
+    first: dt.date = span[0]
+    since = dt.datetime.combine(first, dt.time(), tz)
     if len(span) == 2:
         until = dt.datetime.combine(span[1] + dt.timedelta(days=1), dt.time(), tz)
+    else:
+        open_end = f" since {first:%Y-%m-%d} (pick the range's last day to end it)"
 
 
 def details(values: dict[str, object]) -> str:
@@ -57,9 +61,6 @@ rows = (
         )
     )
     or []
-)
-open_end = (
-    f" since {span[0]:%Y-%m-%d} (pick the range's last day to end it)" if until is None else ""
 )
 st.caption(
     f"{len(rows)} event{'' if len(rows) == 1 else 's'}{open_end} (newest first, at most 500)"

@@ -103,9 +103,23 @@ def _ip(v: str) -> str:
         raise ValueError(f"{strict.quote(v)} is not an IP address") from None
 
 
-Name = Annotated[str, AfterValidator(_one_line)]
+def _tidy(v: str) -> str:
+    """A name as the console's forms keep one: spaces at its ends dropped and runs of them made
+    one ("Aria (Support) " was a second agent that looked like the first)."""
+    tidy = " ".join(v.split())
+    if not tidy:
+        raise ValueError("blank")
+    return tidy
+
+
+#: An id of the sender's (a session's, a customer's): one line, kept exactly as sent.
+Id = Annotated[str, AfterValidator(_one_line)]
+#: A name the console shows: one line, tidied.
+Name = Annotated[str, AfterValidator(_one_line), AfterValidator(_tidy)]
 #: A quick-reply button's label, drawn as a chip under the message.
-QuickReply = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_one_line)]
+QuickReply = Annotated[
+    str, Field(min_length=1, max_length=200), AfterValidator(_one_line), AfterValidator(_tidy)
+]
 
 #: The longest key of a session's parameters or results (the panel shows each as a label).
 MAX_KEY = 200
@@ -137,7 +151,7 @@ class CustomerIn(_Strict):
     """The customer: matched by ``external_id`` within the tenant, else created."""
 
     # The customer's columns' lengths (its external id is shorter than a session's).
-    external_id: Name | None = Field(None, min_length=1, max_length=limit(Customer.external_id))
+    external_id: Id | None = Field(None, min_length=1, max_length=limit(Customer.external_id))
     name: Name | None = Field(None, max_length=limit(Customer.name))
     email: Annotated[str, AfterValidator(_email)] | None = Field(
         None, max_length=limit(Customer.email)
@@ -229,7 +243,7 @@ class SessionIn(_Strict):
     """A session with its messages in order and its logs."""
 
     format: Literal["sessionlens.session/v1"] = FORMAT
-    external_id: Name = Field(min_length=1, max_length=200)
+    external_id: Id = Field(min_length=1, max_length=200)
     agent: Name = Field(min_length=1, max_length=200, description="The AI agent's name")
     channel: Channel
     customer: CustomerIn | None = None

@@ -152,6 +152,23 @@ def test_bad_documents_name_the_field(change, expected):
     assert any(e.startswith(expected) for e in err.value.errors), err.value.errors
 
 
+def test_names_are_tidied_as_the_forms_tidy_them_and_ids_are_kept_as_sent(db):
+    """ "Aria (Support) " made a second agent that looked like the first in every list."""
+    parsed = exchange.parse(
+        SessionIn,
+        doc(
+            external_id=" rt-77 ",
+            agent="  Aria  (Support) ",
+            customer={"external_id": "crm 9 ", "name": " Ada  Lovelace"},
+        ),
+    )
+    assert (parsed.agent, parsed.customer.name) == ("Aria (Support)", "Ada Lovelace")
+    assert (parsed.external_id, parsed.customer.external_id) == (" rt-77 ", "crm 9 ")
+    with pytest.raises(Invalid) as err:
+        exchange.parse(SessionIn, doc(agent="   "))
+    assert err.value.errors == ["$.agent: blank"]
+
+
 def test_an_ip_address_is_stored_in_the_form_the_ip_filter_looks_for(db):
     """A runtime that writes an IPv6 address in capitals or with its zeros: the IP filter, which
     takes the address as a lead types it, finds the session (it found nothing)."""
