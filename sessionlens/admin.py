@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from db.models import ApiKey, AuditEvent, ChatSession, Tenant, User
 from sessionlens import audit, auth, strict
+from sessionlens import statuses as session_statuses
 from sessionlens.errors import BadInput, NotFound
 from sessionlens.kinds import Plan, Role
 from sessionlens.permissions import Action, Actor, require
@@ -189,6 +190,8 @@ def update_tenant(
     statuses: list[str] = []
     for raw in settings.statuses:
         status = strict.text(raw, "A status", max_len=strict.limit(ChatSession.status))
+        if status and (why := session_statuses.problem(status)):
+            raise BadInput(f"The status {strict.quote(status)} {why}")
         if status and status not in statuses:
             statuses.append(status)
     if not statuses:

@@ -33,7 +33,7 @@ from pydantic import (
 )
 
 from db.models import Customer
-from sessionlens import strict
+from sessionlens import statuses, strict
 from sessionlens.customers import PHONE
 from sessionlens.errors import BadInput
 from sessionlens.kinds import Channel, Mode
@@ -112,6 +112,17 @@ def _tidy(v: str) -> str:
     return tidy
 
 
+def _status(v: str) -> str:
+    if (why := statuses.problem(v)) is not None:
+        raise ValueError(why)
+    return v
+
+
+#: A session's status: one line, no comma (``statuses.problem``); one of the workspace's, which
+#: the writes check against its list.
+Status = Annotated[
+    str, Field(min_length=1, max_length=64), AfterValidator(_one_line), AfterValidator(_status)
+]
 #: An id of the sender's (a session's, a customer's): one line, kept exactly as sent.
 Id = Annotated[str, AfterValidator(_one_line)]
 #: A name the console shows: one line, tidied.
@@ -249,7 +260,7 @@ class SessionIn(_Strict):
     customer: CustomerIn | None = None
     started_at: Moment
     finished_at: Moment | None = None
-    status: str = Field("open", min_length=1, max_length=64)
+    status: Status = "open"
     mode: Mode = Mode.AI
     parameters: Fields = Field(default_factory=dict)
     results: Fields = Field(default_factory=dict)
@@ -288,7 +299,7 @@ class FieldsIn(_Strict):
 
     parameters: Fields | None = None
     results: Fields | None = None
-    status: str | None = Field(None, min_length=1, max_length=64)
+    status: Status | None = None
 
     @model_validator(mode="after")
     def _something(self) -> FieldsIn:
@@ -299,7 +310,7 @@ class FieldsIn(_Strict):
 
 class FinishIn(_Strict):
     finished_at: Moment | None = None
-    status: str | None = Field(None, min_length=1, max_length=64)
+    status: Status | None = None
 
 
 class AssigneeIn(_Strict):

@@ -18,6 +18,15 @@ from sessionlens import audit
 from sessionlens.permissions import Action, Actor, require
 
 
+def problem(status: str) -> str | None:
+    """What makes ``status`` unfit for a status's name, or None. The Statuses filter writes its
+    statuses into the page's address separated by commas, so "closed, won" would come back as
+    two statuses, neither of them this one."""
+    if "," in status:
+        return "holds a comma, which the Statuses filter uses to separate statuses"
+    return None
+
+
 def of_tenant(db: Session, tenant_id: int) -> list[str]:
     """The tenant's statuses, in display order."""
     return list(db.get_one(Tenant, tenant_id).statuses or [])

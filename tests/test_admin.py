@@ -88,6 +88,8 @@ def test_only_admins_administer_and_only_their_own_tenant(db):
     [
         ({"timezone": "Mars/Olympus"}, "'Mars/Olympus' is not an IANA zone"),
         ({"statuses": ["", "  "]}, "at least one session status"),
+        # the Statuses filter's address separates statuses with commas: it came back as two
+        ({"statuses": ["open", "closed, won"]}, "The status 'closed, won' holds a comma"),
         ({"name": ""}, "The tenant name is required"),
         ({"plan": "gold"}, "unknown plan 'gold'"),
         (

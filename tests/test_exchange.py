@@ -107,6 +107,7 @@ def test_the_schema_file_is_the_models():
         ({"customer": {"external_id": "CRM\u200b7"}}, "$.customer.external_id: contains a"),
         ({"customer": {"name": "n" * 1000}}, "$.customer.name: longer than"),  # not "items"
         ({"results": {"": 1}}, "$.results: a key is empty"),
+        ({"status": "closed, won"}, "$.status: holds a comma, which the Statuses filter uses"),
         (
             {
                 "messages": [
