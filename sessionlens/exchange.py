@@ -249,6 +249,17 @@ class LogIn(_Strict):
     action_input: str | None = Field(None, max_length=MAX_TEXT)
     message_external_id: str | None = Field(None, max_length=200)
 
+    @model_validator(mode="after")
+    def _says_something(self) -> LogIn:
+        """A line of System Logs has its text, and a trace call its text (the raw form) or one
+        of its parts: an empty one was an empty entry in the drawer."""
+        parts = (self.text, self.prompt, self.action, self.action_input)
+        if self.kind == "system" and not self.text.strip():
+            raise ValueError("a System Logs line needs its text")
+        if self.kind == "trace" and not any(p and p.strip() for p in parts):
+            raise ValueError("a trace call needs its text, prompt, action or action input")
+        return self
+
 
 class SessionIn(_Strict):
     """A session with its messages in order and its logs."""

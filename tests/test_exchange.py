@@ -109,6 +109,14 @@ def test_the_schema_file_is_the_models():
         ({"results": {"": 1}}, "$.results: a key is empty"),
         ({"status": "closed, won"}, "$.status: holds a comma, which the Statuses filter uses"),
         (
+            {"logs": [{"kind": "system", "at": "2026-11-26T09:00:00Z", "text": " "}]},
+            "$.logs[0]: a System Logs line needs its text",
+        ),
+        (
+            {"logs": [{"kind": "trace", "at": "2026-11-26T09:00:00Z", "agent_name": "Aria"}]},
+            "$.logs[0]: a trace call needs its text, prompt, action or action input",
+        ),
+        (
             {
                 "messages": [
                     {"author": "ai", "text": "x", "sent_at": NOW.isoformat(), "template": 1}
