@@ -180,6 +180,10 @@ def upsert_session(
                 continue
             if getattr(cs, name) != value:
                 setattr(cs, name, value)
+        if "ip" in given and doc.ip and doc.ip != cs.ip:  # known later (it was kept unset)
+            loc = locate(doc.ip)
+            cs.ip, cs.country, cs.country_name = doc.ip, loc.country, loc.country_name
+            cs.city, cs.geo_note = loc.city, loc.note
     written = _with_start_marker(doc.messages, doc.started_at) if created else doc.messages
     added, skipped = add_messages(db, cs, written, new=created)
     added -= len(written) - len(doc.messages)  # the runtime is told of its own messages

@@ -161,6 +161,39 @@ def test_bad_documents_name_the_field(change, expected):
     assert any(e.startswith(expected) for e in err.value.errors), err.value.errors
 
 
+def test_an_ip_sent_in_a_later_copy_of_the_document_is_set_and_located(db):
+    """ "The fields the document gives are set": the IP, known only later (a runtime that learns
+    it after opening the session), was kept unset, and the Country filter never found it."""
+    who = actor(db)
+    first = ingest.upsert_session(
+        db,
+        exchange.parse(SessionIn, doc(external_id="ip-later", ip=None)),
+        actor=who,
+        now=NOW,
+        locate=LOCATE,
+    )
+    assert db.get_one(ChatSession, first.session_id).country is None
+    ingest.upsert_session(
+        db,
+        exchange.parse(SessionIn, doc(external_id="ip-later")),
+        actor=who,
+        now=NOW,
+        locate=LOCATE,
+    )
+    cs = db.get_one(ChatSession, first.session_id)
+    assert (cs.ip, cs.country) == ("81.2.69.142", "GB")
+    ingest.upsert_session(  # a copy without the IP leaves it as it is
+        db,
+        exchange.parse(
+            SessionIn, {k: v for k, v in doc(external_id="ip-later").items() if k != "ip"}
+        ),
+        actor=who,
+        now=NOW,
+        locate=LOCATE,
+    )
+    assert db.get_one(ChatSession, first.session_id).country == "GB"
+
+
 def test_names_are_tidied_as_the_forms_tidy_them_and_ids_are_kept_as_sent(db):
     """ "Aria (Support) " made a second agent that looked like the first in every list."""
     parsed = exchange.parse(
