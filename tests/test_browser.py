@@ -1662,7 +1662,11 @@ def test_human_agents_hand_over_accept_reply_note_resolve(browser, server):
     expect(note).to_have_value("Refund \u202eapproved")
     note.fill("Refund approved")
     work.get_by_role("button", name="Add note").click()
-    expect(work.get_by_text("Refund approved")).to_be_visible(timeout=30_000)
+    # The note in the chat (a paragraph); the box may still hold the text for a moment, and
+    # get_by_text would match it too (strict mode: two elements, once in CI)
+    expect(work.locator("p").get_by_text("Refund approved", exact=True)).to_be_visible(
+        timeout=30_000
+    )
     expect(note).to_have_value("")  # sent: the box is empty again
     work.get_by_role("button", name="Resolve").click()
     work.get_by_role("button", name="Yes, resolve").click(timeout=20_000)
