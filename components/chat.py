@@ -204,7 +204,7 @@ def render_conversation(
             continue
         text, cut = _text(m, actor)
         run.append(bubble_html(m, tz, text, highlight, traced=m.id in traced))
-        if m.author_kind == AuthorKind.COPILOT_DRAFT or cut or m.attachments:
+        if _widgets_under(m, cut=cut):
             flush()
             _under(
                 m,
@@ -238,12 +238,8 @@ def whole_chat(
         not conv.messages
         or conv.earlier
         or conv.transcribing
-        or any(
-            m.attachments
-            or m.author_kind == AuthorKind.COPILOT_DRAFT
-            or m.text_length > len(m.text)  # "Show all" (or a text shown whole after it)
-            for m in conv.messages
-        )
+        # a text cut at its preview: "Show all", or shown whole after it (``_text`` reads it)
+        or any(_widgets_under(m, cut=m.text_length > len(m.text)) for m in conv.messages)
     ):
         return False
     items = "".join(
@@ -258,6 +254,12 @@ def whole_chat(
         f'<div class="sl-chat">{items}</div></div>'
     )
     return True
+
+
+def _widgets_under(m: MessageView, *, cut: bool) -> bool:
+    """Whether ``m`` has widgets under its bubble (``_under``): a Copilot draft's button, "Show
+    all" for a ``cut`` text, its files."""
+    return m.author_kind == AuthorKind.COPILOT_DRAFT or cut or bool(m.attachments)
 
 
 def _marker_html(m: MessageView, tz: str) -> str:

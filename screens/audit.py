@@ -11,6 +11,7 @@ import streamlit as st
 
 from components import feedback
 from components.data import current_actor, run_action
+from components.days import OPEN_END, picked_days
 from components.panel import plain_value
 from sessionlens import admin, identity
 from sessionlens.permissions import Action, can
@@ -38,15 +39,10 @@ today = dt.datetime.now(tz).date()
 span = when_col.date_input(
     f"Between (dates in {tz.key})", (today - dt.timedelta(days=30), today), max_value=today
 )
-since = until = None
-open_end = ""
-if isinstance(span, tuple) and span:  # while only its first day is picked: from that day on
-    first: dt.date = span[0]
-    since = dt.datetime.combine(first, dt.time(), tz)
-    if len(span) == 2:
-        until = dt.datetime.combine(span[1] + dt.timedelta(days=1), dt.time(), tz)
-    else:
-        open_end = f" since {first:%Y-%m-%d} (pick the range's last day to end it)"
+days = picked_days(span, tz, today)
+since, until = (days.since, days.until) if days else (None, None)
+# The date is the picker's (a date, not text): nothing in it is read as Markdown.
+open_end = f" since {days.open_from:%Y-%m-%d} ({OPEN_END})" if days and days.open_from else ""
 
 
 def details(values: dict[str, object]) -> str:

@@ -9,6 +9,7 @@ import streamlit as st
 
 from components import feedback
 from components.data import current_actor, run_action
+from components.days import OPEN_END, picked_days
 from sessionlens import handoffs, identity
 from sessionlens.permissions import Action, can
 from sessionlens.timefmt import EMPTY
@@ -28,13 +29,12 @@ span = st.date_input(
     key="ho_days",
     width=320,
 )
-if not (isinstance(span, tuple) and span):
+days = picked_days(span, zone, today)
+if days is None:
     st.stop()
-if len(span) == 1:  # while only its first day is picked: from that day on, as the Audit page
-    st.caption(f"Since {span[0]:%Y-%m-%d} (pick the range's last day to end it)")
-last = span[-1] if len(span) == 2 else today
-since = dt.datetime.combine(span[0], dt.time(), zone)
-until = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), zone)
+if days.open_from:  # a date of the picker's, not text: nothing in it is read as Markdown
+    st.caption(f"Since {days.open_from:%Y-%m-%d} ({OPEN_END})")
+since, until = days.since, days.until
 rows = run_action(lambda db: handoffs.figures(db, actor=actor, since=since, until=until)) or []
 if not rows:
     st.info("No handovers in these days.", icon=":material/support_agent:")

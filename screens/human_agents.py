@@ -9,6 +9,7 @@ changes hands or gets a message (a cheap signature polled every SESSIONLENS_LIVE
 import datetime as dt
 import secrets
 from collections import defaultdict
+from collections.abc import Callable
 from functools import partial
 
 import streamlit as st
@@ -43,28 +44,17 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _send_reply(session_id: int) -> None:
-    """The reply box's callback. The box empties itself when Enter sends; a reply the domain
-    refuses (a control character pasted in, say) goes back into it, to be fixed and sent."""
-    text = st.session_state.get("ha_reply") or ""
-    why = refusal(
-        lambda db: human_agents.reply(db, actor=actor, session_id=session_id, text=text, now=_now())
-    )
+def _send(box: str, write: Callable[..., object], session_id: int) -> None:
+    """The callback of the reply box (``human_agents.reply``) and of the private note's
+    (``human_agents.note``): the box is empty once its text went in; a text the domain refuses
+    (a control character pasted in, say) stays in it, to be fixed and sent, with the refusal
+    beside it (``<box>_refused``). The reply box empties itself when Enter sends, hence the
+    text is put back, not merely kept."""
+    text = st.session_state.get(box) or ""
+    why = refusal(lambda db: write(db, actor=actor, session_id=session_id, text=text, now=_now()))
+    st.session_state[box] = "" if why is None else text
     if why is not None:
-        st.session_state["ha_reply"] = text
-        st.session_state["ha_reply_refused"] = why
-
-
-def _add_note(session_id: int) -> None:
-    """The private note's callback: the box is emptied once the note is in, and kept if not."""
-    text = st.session_state.get("ha_note") or ""
-    why = refusal(
-        lambda db: human_agents.note(db, actor=actor, session_id=session_id, text=text, now=_now())
-    )
-    if why is None:
-        st.session_state["ha_note"] = ""
-    else:
-        st.session_state["ha_note_refused"] = why
+        st.session_state[f"{box}_refused"] = why
 
 
 def _open(conversation_id: int) -> None:
@@ -254,7 +244,9 @@ with chat_col:
                     feedback.error(why)
                 with st.form("ha_note_form"):
                     st.text_area("Note for colleagues (never sent to the customer)", key="ha_note")
-                    st.form_submit_button("Add note", on_click=_add_note, args=(row.id,))
+                    st.form_submit_button(
+                        "Add note", on_click=_send, args=("ha_note", human_agents.note, row.id)
+                    )
             if mine:
                 if why := st.session_state.pop("ha_reply_refused", None):
                     feedback.error(why)
@@ -263,8 +255,8 @@ with chat_col:
                 st.chat_input(
                     "Reply to the customer (Enter sends, Shift+Enter: new line)",
                     key="ha_reply",
-                    on_submit=_send_reply,
-                    args=(row.id,),
+                    on_submit=_send,
+                    args=("ha_reply", human_agents.reply, row.id),
                 )
             elif assignee is None:
                 st.caption("Accept the conversation to reply to the customer.")

@@ -48,6 +48,16 @@ def get_contact(db: Session, customer_id: int, *, actor: Actor) -> Contact:
 ANONYMOUS = "Anonymous"
 PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{4,30}$")
 EDITABLE = ("name", "email", "phone", "telegram", "whatsapp", "linkedin")
+
+
+def phone_problem(value: str) -> str | None:
+    """What is wrong with ``value`` as a phone number, to follow the field's name, or None: the
+    contact edit's rule and the one for a number a runtime sends."""
+    if PHONE.match(value):
+        return None
+    return f"{strict.quote(value)} is not a phone number (digits, spaces, + ( ) - . /)"
+
+
 LABELS = {
     "name": "Name",
     "email": "Email",
@@ -75,11 +85,8 @@ def update_contact(
             value = strict.email(raw, LABELS[key])
         else:
             value = strict.text(raw, LABELS[key], max_len=strict.limit(getattr(Customer, key)))
-        if value and key in ("phone", "whatsapp") and not PHONE.match(value):
-            raise BadInput(
-                f"{LABELS[key]} {strict.quote(value)} is not a phone number "
-                "(digits, spaces, + ( ) - . /)"
-            )
+        if value and key in ("phone", "whatsapp") and (why := phone_problem(value)):
+            raise BadInput(f"{LABELS[key]} {why}")
         clean[key] = value
     changed = {k: v for k, v in clean.items() if getattr(c, k) != v}
     for key, value in changed.items():

@@ -11,11 +11,10 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import ipaddress
 import itertools
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any, Final, Literal, TypeVar
 
 from pydantic import (
@@ -34,7 +33,7 @@ from pydantic import (
 
 from db.models import Customer
 from sessionlens import statuses, strict
-from sessionlens.customers import PHONE
+from sessionlens.customers import phone_problem
 from sessionlens.errors import BadInput
 from sessionlens.kinds import Channel, Mode
 from sessionlens.strict import limit
@@ -69,38 +68,29 @@ def _not_far_ahead(v: dt.datetime) -> dt.datetime:
 Moment = Annotated[AwareDatetime, BeforeValidator(_iso_text), AfterValidator(_not_far_ahead)]
 
 
-def _one_line(v: str) -> str:
-    """A name the console shows as one line of plain text (an agent's, a customer's, a human
-    agent's): no line break, tab or control character (a right-to-left override would turn the
-    rest of the table's cell around), as the console's own forms refuse."""
-    if (ch := strict.control_character(v)) is not None:
-        raise ValueError(f"contains a control character (U+{ord(ch):04X})")
-    return v
+def _refusing(problem: Callable[[str], str | None]) -> AfterValidator:
+    """A validator from one of the console's own rules (``strict.email_problem``,
+    ``customers.phone_problem``...): what the forms refuse is refused here in the same words."""
+
+    def check(v: str) -> str:
+        if (why := problem(v)) is not None:
+            raise ValueError(why)
+        return v
+
+    return AfterValidator(check)
 
 
-def _email(v: str) -> str:
-    """The console's rule for an email address (the contact edit's): an address a sender got
-    wrong is named here, not stored where nobody can write to it."""
-    if (problem := strict.email_problem(v)) is not None:
-        raise ValueError(problem)
-    return v
-
-
-def _phone(v: str) -> str:
-    if not PHONE.match(v):
-        raise ValueError(f"{strict.quote(v)} is not a phone number (digits, spaces, + ( ) - . /)")
-    return v
+#: One line of plain text: no line break, tab or control character (a right-to-left override
+#: turns the rest of a table's cell around), as the console's own forms refuse.
+_ONE_LINE = _refusing(strict.control_problem)
 
 
 def _ip(v: str) -> str:
-    """An IP address, kept in its one written form ("2001:DB8::0:1" is "2001:db8::1"), the form
-    the IP filter looks for."""
-    try:
-        if not v.isascii():
-            raise ValueError
-        return str(ipaddress.ip_address(v))
-    except ValueError:
-        raise ValueError(f"{strict.quote(v)} is not an IP address") from None
+    """An IP address, kept in its one written form (``strict.ip_or_none``), which the IP filter
+    looks for."""
+    if (ip := strict.ip_or_none(v)) is None:
+        raise ValueError(f"{strict.quote(v)} is not an IP address")
+    return ip
 
 
 def _tidy(v: str) -> str:
@@ -112,25 +102,15 @@ def _tidy(v: str) -> str:
     return tidy
 
 
-def _status(v: str) -> str:
-    if (why := statuses.problem(v)) is not None:
-        raise ValueError(why)
-    return v
-
-
 #: A session's status: one line, no comma (``statuses.problem``); one of the workspace's, which
 #: the writes check against its list.
-Status = Annotated[
-    str, Field(min_length=1, max_length=64), AfterValidator(_one_line), AfterValidator(_status)
-]
+Status = Annotated[str, Field(min_length=1, max_length=64), _ONE_LINE, _refusing(statuses.problem)]
 #: An id of the sender's (a session's, a customer's): one line, kept exactly as sent.
-Id = Annotated[str, AfterValidator(_one_line)]
+Id = Annotated[str, _ONE_LINE]
 #: A name the console shows: one line, tidied.
-Name = Annotated[str, AfterValidator(_one_line), AfterValidator(_tidy)]
+Name = Annotated[str, _ONE_LINE, AfterValidator(_tidy)]
 #: A quick-reply button's label, drawn as a chip under the message.
-QuickReply = Annotated[
-    str, Field(min_length=1, max_length=200), AfterValidator(_one_line), AfterValidator(_tidy)
-]
+QuickReply = Annotated[str, Field(min_length=1, max_length=200), _ONE_LINE, AfterValidator(_tidy)]
 
 #: The longest key of a session's parameters or results (the panel shows each as a label).
 MAX_KEY = 200
@@ -144,10 +124,8 @@ def _keys(v: dict[str, Any]) -> dict[str, Any]:
             raise ValueError("a key is empty")
         if len(key) > MAX_KEY:
             raise ValueError(f"the key {strict.quote(key)} is longer than {MAX_KEY} characters")
-        if (ch := strict.control_character(key)) is not None:
-            raise ValueError(
-                f"the key {strict.quote(key)} contains a control character (U+{ord(ch):04X})"
-            )
+        if (problem := strict.control_problem(key)) is not None:
+            raise ValueError(f"the key {strict.quote(key)} {problem}")
     return v
 
 
@@ -164,10 +142,10 @@ class CustomerIn(_Strict):
     # The customer's columns' lengths (its external id is shorter than a session's).
     external_id: Id | None = Field(None, min_length=1, max_length=limit(Customer.external_id))
     name: Name | None = Field(None, max_length=limit(Customer.name))
-    email: Annotated[str, AfterValidator(_email)] | None = Field(
+    email: Annotated[str, _refusing(strict.email_problem)] | None = Field(
         None, max_length=limit(Customer.email)
     )
-    phone: Annotated[str, AfterValidator(_phone)] | None = Field(
+    phone: Annotated[str, _refusing(phone_problem)] | None = Field(
         None, max_length=limit(Customer.phone)
     )
 

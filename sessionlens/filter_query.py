@@ -8,7 +8,6 @@ aware UTC bounds here, start inclusive and end exclusive.
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 from collections.abc import Callable, Collection, Mapping, Sequence
 from functools import partial
 from typing import Any
@@ -148,12 +147,9 @@ def _responsible(resp: str) -> dict[str, Any]:
 def _ip(ip: str) -> dict[str, Any]:
     if not ip:
         return {}
-    try:
-        if not ip.isascii() or len(ip) > 45:
-            raise ValueError
-        return {"ip": str(ipaddress.ip_address(ip))}
-    except ValueError:
-        raise BadInput(f"IP filter: {strict.quote(ip)} is not a valid IP address") from None
+    if (canonical := strict.ip_or_none(ip)) is None:
+        raise BadInput(f"IP filter: {strict.quote(ip)} is not a valid IP address")
+    return {"ip": canonical}
 
 
 def _range(

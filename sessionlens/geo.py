@@ -30,6 +30,15 @@ class Location:
     city: str | None = None
     note: str | None = None  # why there is no location, shown on hover
 
+    def columns(self) -> dict[str, str | None]:
+        """The session's columns this location fills (a new session, a later IP, a refresh)."""
+        return {
+            "country": self.country,
+            "country_name": self.country_name,
+            "city": self.city,
+            "geo_note": self.note,
+        }
+
 
 @dataclass(frozen=True)
 class DatabaseInfo:
@@ -104,13 +113,7 @@ def refresh(db: Session, locator: Locator, *, progress: Callable[[int], None] | 
     changed = 0
     for ip in ips:
         loc = locator.locate(ip)
-        res = db.execute(
-            update(ChatSession)
-            .where(ChatSession.ip == ip)
-            .values(
-                country=loc.country, country_name=loc.country_name, city=loc.city, geo_note=loc.note
-            )
-        )
+        res = db.execute(update(ChatSession).where(ChatSession.ip == ip).values(**loc.columns()))
         changed += rowcount(res)
         if progress:
             progress(1)

@@ -131,7 +131,7 @@ def upsert_session(
     if existing is None:
         # A new session is one INSERT with its counters already right (no ORM object, no
         # counter UPDATE): a file import makes hundreds of them.
-        loc = locate(doc.ip) if doc.ip else None
+        place = (locate(doc.ip) if doc.ip else Location()).columns()
         unique = [doc.messages[i] for i in _fresh(doc.messages, set())]
         n_counted, newest, with_files = _counts(unique, doc.started_at)
         sid = db.scalar(
@@ -151,10 +151,7 @@ def upsert_session(
                 message_count=n_counted,
                 has_attachments=with_files,
                 ip=doc.ip,
-                country=loc.country if loc else None,
-                country_name=loc.country_name if loc else None,
-                city=loc.city if loc else None,
-                geo_note=loc.note if loc else None,
+                **place,
                 parameters=doc.parameters,
                 results=doc.results,
             )
@@ -181,9 +178,9 @@ def upsert_session(
             if getattr(cs, name) != value:
                 setattr(cs, name, value)
         if "ip" in given and doc.ip and doc.ip != cs.ip:  # known later (it was kept unset)
-            loc = locate(doc.ip)
-            cs.ip, cs.country, cs.country_name = doc.ip, loc.country, loc.country_name
-            cs.city, cs.geo_note = loc.city, loc.note
+            cs.ip = doc.ip
+            for name, value in locate(doc.ip).columns().items():
+                setattr(cs, name, value)
     written = _with_start_marker(doc.messages, doc.started_at) if created else doc.messages
     added, skipped = add_messages(db, cs, written, new=created)
     added -= len(written) - len(doc.messages)  # the runtime is told of its own messages

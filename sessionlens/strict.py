@@ -9,6 +9,7 @@ so that no odd value reaches a database as something it cannot store.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import re
 import unicodedata
 from collections.abc import Container
@@ -69,6 +70,17 @@ def id_or_none(raw: str, *, big: bool = False) -> int | None:
     limit = MAX_BIG_ID if big else MAX_ID
     value = _digits(raw.strip(), limit)
     return value if value is not None and 0 < value <= limit else None
+
+
+def ip_or_none(raw: str) -> str | None:
+    """``raw`` as an IP address in its one written form ("2001:0DB8::0001" is "2001:db8::1"), or
+    None when it is not one: the form sessions are stored in and the IP filter looks for."""
+    if not raw.isascii() or len(raw) > 45:
+        return None
+    try:
+        return str(ipaddress.ip_address(raw))
+    except ValueError:
+        return None
 
 
 def idents(raw: str, label: str, *, big: bool = False) -> tuple[int, ...]:
@@ -141,10 +153,8 @@ def text(
     if not isinstance(raw, str):
         raise BadInput(f"{label} must be text")
     value = raw.strip() if multiline else " ".join(raw.split())
-    if (ch := control_character(value, multiline=multiline)) is not None:
-        raise BadInput(
-            f"{label} contains a control character (U+{ord(ch):04X}); remove it and try again"
-        )
+    if (problem := control_problem(value, multiline=multiline)) is not None:
+        raise BadInput(f"{label} {problem}; remove it and try again")
     if not value:
         if required:
             raise BadInput(f"{label} is required")
@@ -187,14 +197,15 @@ def email_problem(value: str) -> str | None:
     return None
 
 
-def control_character(value: str, *, multiline: bool = False) -> str | None:
-    """The first character of ``value`` no field may hold (see ``_BANNED_CATEGORIES``; a line
-    break or a tab where one line is expected), or None."""
+def control_problem(value: str, *, multiline: bool = False) -> str | None:
+    """ "contains a control character (U+202E)", naming the first character of ``value`` no field
+    may hold (see ``_BANNED_CATEGORIES``; a line break or a tab where one line is expected), or
+    None. The one rule for typed text and for what a runtime or a file sends."""
     for ch in _TAG_FLAG.sub("", value):  # a flag's tag characters are the flag, not hidden text
         if (multiline and ch in _MULTILINE_OK) or ch == " " or ch in _ALLOWED_FORMAT:
             continue
         if unicodedata.category(ch) in _BANNED_CATEGORIES or (ch.isspace() and not multiline):
-            return ch
+            return f"contains a control character (U+{ord(ch):04X})"
     return None
 
 
