@@ -20,7 +20,8 @@ from sessionlens.customers import PHONE, customer_name_key
 from sessionlens.errors import BadInput
 from sessionlens.filters import SessionFilter
 from sessionlens.permissions import Action, Actor, require
-from sessionlens.search_tokens import PHONE_DIGITS, phone_key
+from sessionlens.search import MIN_PREFIX, PersonMatch
+from sessionlens.search_tokens import PHONE_DIGITS, phone_key, tokens
 
 
 @dataclass(frozen=True)
@@ -96,11 +97,13 @@ def countries(db: Session, *, actor: Actor) -> list[Choice]:
 
 
 def search_customers(db: Session, term: str, *, actor: Actor, limit: int = 20) -> list[Choice]:
-    """Customers whose name starts with ``term`` (any case), whose id, external id or email
-    equals it, or whose phone (else WhatsApp number) ends with the number it is, typed any way
-    ("0151 1912563", "1912563" and "+49 151 1912563" all find "+49 151 1912563"; at least
-    ``PHONE_DIGITS`` digits). Each kind of match is its own index range, so this stays fast
-    however many customers a tenant has."""
+    """Customers for what a user typed, best first: those whose id, external id or email equals
+    it, or whose phone (else WhatsApp number) ends with the number it is, typed any way ("0151
+    1912563", "1912563" and "+49 151 1912563" all find "+49 151 1912563"; at least
+    ``PHONE_DIGITS`` digits); then those whose name starts with it (any case); then those whose
+    name, email or phone holds it from the start of a word ("kim" finds Ines Kim, "o'brien" Nora
+    O'Brien; accents and punctuation aside, as Search reads words). Each kind of match is its own
+    index range or index lookup, so this stays fast however many customers a tenant has."""
     require(actor, Action.VIEW_SESSIONS)
     term = term.strip()
     key = customer_name_key(term)
@@ -109,19 +112,13 @@ def search_customers(db: Session, term: str, *, actor: Actor, limit: int = 20) -
     c = Customer
     cols = (c.id, c.name, c.email)
     mine = c.tenant_id == actor.tenant_id
-    queries = [
-        select(*cols)
-        .where(mine, c.name_key >= key, c.name_key < key + "\U0010ffff")
-        .order_by(c.name_key, c.id)
-        .limit(limit),
-        *(
-            select(*cols).where(mine, col == term).limit(limit)
-            for col in (c.external_id, c.email, c.phone)
-        ),
+    exact = [
+        select(*cols).where(mine, col == term).limit(limit)
+        for col in (c.external_id, c.email, c.phone)
     ]
     number = phone_key(term) if PHONE.match(term) else None  # as the contact edit takes it
     if number and len(number) >= PHONE_DIGITS:
-        queries.append(
+        exact.append(
             select(*cols)
             .where(mine, c.phone_key >= number, c.phone_key < number + ":")  # ":" follows "9"
             .order_by(c.phone_key, c.id)
@@ -130,14 +127,31 @@ def search_customers(db: Session, term: str, *, actor: Actor, limit: int = 20) -
     # An id as ids are taken everywhere: ASCII digits within the column ("²" or twenty digits
     # once went to int() and the database as they were, and the box failed).
     if (cid := strict.id_or_none(term, big=True)) is not None:
-        queries.append(select(*cols).where(mine, c.id == cid))
+        exact.append(select(*cols).where(mine, c.id == cid))
+    by_name = [
+        select(*cols)
+        .where(mine, c.name_key >= key, c.name_key < key + "\U0010ffff")
+        .order_by(c.name_key, c.id)
+        .limit(limit)
+    ]
+    # A name from any of its words: words one after another, the last one begun with at least
+    # two letters (one letter would match most of a large tenant; the name's start takes one).
+    # Unordered in SQL, so Postgres stops at the first matches its GIN index gives rather than
+    # walk the tenant's names in order testing each; the few found are put in order here.
+    by_word = []
+    words = tuple(tokens(term))
+    if words and len(words[-1]) >= MIN_PREFIX:
+        by_word.append(select(*cols).where(mine, PersonMatch(words)).limit(limit))
     found: dict[int, Choice] = {}
-    for q in queries:
-        for i, n, e in db.execute(q):
+    for q, unordered in [(q, False) for q in (*exact, *by_name)] + [(q, True) for q in by_word]:
+        rows = list(db.execute(q).all())
+        if unordered:
+            rows.sort(key=lambda r: (customer_name_key(r[1]) or "", r[0]))
+        for i, n, e in rows:
             found.setdefault(i, Choice(str(i), _customer_label(i, n, e)))
-    exact = [ch for ch in found.values() if not (ch.label.lower().startswith(key))]
-    by_name = [ch for ch in found.values() if ch.label.lower().startswith(key)]
-    return (exact + by_name)[:limit]
+            if len(found) == limit:
+                return list(found.values())
+    return list(found.values())
 
 
 def customers_by_id(db: Session, ids: tuple[int, ...], *, actor: Actor) -> list[Choice]:

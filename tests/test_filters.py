@@ -168,6 +168,43 @@ def test_customer_search_finds_by_name_prefix_and_exact_id_only_in_tenant(db):
     ]
 
 
+def test_a_customer_is_found_by_any_word_of_their_name(db):
+    """A lead remembers "the O'Brien complaint" or "Kim": 360 View's finder, the Users filter and
+    the import's picker find a customer from the start of any word of their name, in any case,
+    with or without accents and punctuation; a piece from a word's middle does not, nor another
+    tenant's customer."""
+    from db.models import Customer
+    from sessionlens.customers import customer_name_key
+
+    who = actor(db)
+    nora = Customer(
+        tenant_id=who.tenant_id,
+        name="Noor O'Sullivan-Håkansson",
+        name_key=customer_name_key("Noor O'Sullivan-Håkansson"),
+    )
+    theirs = Customer(
+        tenant_id=actor(db, 1).tenant_id,
+        name="Noor O'Sullivan-Håkansson",
+        name_key=customer_name_key("Noor O'Sullivan-Håkansson"),
+    )
+    db.add_all([nora, theirs])
+    db.flush()
+
+    def found(typed: str) -> list[str]:
+        return [x.id for x in filter_options.search_customers(db, typed, actor=who)]
+
+    for typed in ("sullivan", "O'Sullivan", "o sull", "hakansson", "HÅKAN", "noor o'sullivan"):
+        assert str(nora.id) in found(typed), typed
+        assert str(theirs.id) not in found(typed), typed
+    for typed in ("ullivan", "kansson", "sullivan noor", "h"):
+        assert str(nora.id) not in found(typed), typed
+    # Who the typed text names exactly comes first: a name that starts so, then one holding it.
+    starts = Customer(tenant_id=who.tenant_id, name="Sullivan Berg", name_key="sullivan berg")
+    db.add(starts)
+    db.flush()
+    assert found("sullivan")[:2] == [str(starts.id), str(nora.id)]
+
+
 def test_a_customer_is_found_by_the_end_of_their_number_typed_any_way(db):
     """360 View's finder takes a phone number as a lead has it: with or without the country code
     or trunk zero, spaced or dashed, or only its last digits; not fewer than six of them."""
