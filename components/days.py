@@ -6,6 +6,9 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+#: How many days, today included, a page's range picker holds when it opens.
+RECENT_DAYS = 30
+
 #: What a page says while only the range's first day is picked.
 OPEN_END = "pick the range's last day to end it"
 
@@ -15,6 +18,12 @@ class Days:
     since: dt.datetime  # the first day's start, in the tenant's zone
     until: dt.datetime  # the start of the day after the last (exclusive)
     open_from: dt.date | None  # the first day, while the picker holds only that one
+
+
+def recent(today: dt.date) -> tuple[dt.date, dt.date]:
+    """The range a page opens on: the last ``RECENT_DAYS`` days, today included (Audit opened on
+    31 days and Handoffs on 30, side by side in the menu)."""
+    return today - dt.timedelta(days=RECENT_DAYS - 1), today
 
 
 def picked_days(span: object, zone: ZoneInfo, today: dt.date) -> Days | None:

@@ -11,7 +11,7 @@ import streamlit as st
 
 from components import feedback
 from components.data import current_actor, run_action
-from components.days import OPEN_END, picked_days
+from components.days import OPEN_END, picked_days, recent
 from components.panel import plain_value
 from sessionlens import admin, identity
 from sessionlens.permissions import Action, can
@@ -36,9 +36,7 @@ what = what_col.selectbox(
     "Action", [None, *actions], format_func=lambda a: "Any" if a is None else a.replace("_", " ")
 )
 today = dt.datetime.now(tz).date()
-span = when_col.date_input(
-    f"Between (dates in {tz.key})", (today - dt.timedelta(days=30), today), max_value=today
-)
+span = when_col.date_input(f"Between (dates in {tz.key})", recent(today), max_value=today)
 days = picked_days(span, tz, today)
 since, until = (days.since, days.until) if days else (None, None)
 # The date is the picker's (a date, not text): nothing in it is read as Markdown.

@@ -9,7 +9,7 @@ import streamlit as st
 
 from components import feedback
 from components.data import current_actor, run_action
-from components.days import OPEN_END, picked_days
+from components.days import OPEN_END, picked_days, recent
 from sessionlens import handoffs, identity
 from sessionlens.permissions import Action, can
 from sessionlens.timefmt import EMPTY
@@ -24,7 +24,7 @@ zone = ZoneInfo(tenant.timezone if tenant else "UTC")
 today = dt.datetime.now(zone).date()
 span = st.date_input(
     f"Days ({zone.key})",
-    (today - dt.timedelta(days=29), today),
+    recent(today),
     max_value=today,
     key="ho_days",
     width=320,

@@ -6,6 +6,7 @@ import datetime as dt
 import html
 import json
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -16,7 +17,7 @@ from components import divider
 from components.chat import LISTENER_KEY
 from components.live import sessions_drawn
 from components.markdown import md_escape
-from db.models import Attachment, AuditEvent, ChatSession, Customer, Message, Mode, User
+from db.models import Attachment, AuditEvent, ChatSession, Customer, Message, Mode, Tenant, User
 from sessionlens import admin, human_agents
 from sessionlens.errors import DATABASE_UNAVAILABLE
 from sessionlens.settings import get_settings
@@ -671,6 +672,13 @@ def test_audit_page_lists_sign_ins_and_filters(app_db):
         )
     at = _run(page="screens/audit.py")
     assert at.dataframe and "sign in" in at.selectbox[1].options
+    # Audit and Handoffs open on the same days: the last 30, today included (Audit took 31)
+    with Session(app_db) as db:
+        zone = db.get_one(Tenant, db.get_one(User, 1).tenant_id).timezone
+    today = dt.datetime.now(ZoneInfo(zone)).date()  # the tenant's today, not the test machine's
+    month = (today - dt.timedelta(days=29), today)
+    assert at.date_input[0].value == month
+    assert _run(page="screens/handoffs.py").date_input(key="ho_days").value == month
     at.selectbox[1].select("sign_in").run()
     table = at.dataframe[0].value
     assert set(table["Action"]) == {"sign in"} and "Grace Kim" in set(table["User"])
