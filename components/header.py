@@ -6,6 +6,7 @@ import streamlit as st
 
 from components.dialogs import Dialog
 from components.markdown import md_escape
+from sessionlens.wording import counted
 
 
 def sessions_header(
@@ -42,8 +43,7 @@ def sessions_header(
     )
     if n:
         st.caption(
-            f":material/filter_alt: {n} filter{'s' if n > 1 else ''} active: "
-            + ", ".join(active_filters)
+            f":material/filter_alt: {counted(n, 'filter')} active: " + ", ".join(active_filters)
         )
     if wants_search:
         return "search"

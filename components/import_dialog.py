@@ -21,6 +21,7 @@ from sessionlens.filter_query import local_to_utc
 from sessionlens.permissions import Actor
 from sessionlens.settings import get_settings
 from sessionlens.transcription.audio import ACCEPTED
+from sessionlens.wording import counted
 
 
 @st.dialog("Import session", width="large", on_dismiss=close_dialog)
@@ -158,7 +159,7 @@ def _sessions_file(actor: Actor) -> None:
         _refused(f"{upload.name}: nothing can be imported", refused)
         return
     n = len(docs)
-    st.caption(md_escape(f"{n} session{'s' if n != 1 else ''} in {upload.name}, all valid."))
+    st.caption(md_escape(f"{counted(n, 'session')} in {upload.name}, all valid."))
     if added:
         st.caption(
             md_escape(

@@ -41,6 +41,7 @@ from sessionlens.filters import SessionFilter
 from sessionlens.kinds import AuthorKind
 from sessionlens.permissions import Actor
 from sessionlens.sessions import SessionDetail
+from sessionlens.wording import counted
 
 
 @st.fragment
@@ -110,7 +111,7 @@ def _chat(
 ) -> None:
     """The open session's heading and conversation, and where its transcription stands."""
     n = detail.row.message_count
-    heading = f"Chat · {n} message{'' if n == 1 else 's'}"
+    heading = f"Chat · {counted(n, 'message')}"
     conv, sid = detail.conversation, detail.row.id
     light = highlight_for(sid, flt.text)
     # Most conversations are one element: a click draws them without a container around them.

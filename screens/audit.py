@@ -15,6 +15,7 @@ from components.days import OPEN_END, picked_days, recent
 from components.panel import plain_value
 from sessionlens import admin, identity
 from sessionlens.permissions import Action, can
+from sessionlens.wording import counted
 
 actor = current_actor()
 st.header("Audit")
@@ -56,9 +57,7 @@ rows = (
     )
     or []
 )
-st.caption(
-    f"{len(rows)} event{'' if len(rows) == 1 else 's'}{open_end} (newest first, at most 500)"
-)
+st.caption(f"{counted(len(rows), 'event')}{open_end} (newest first, at most 500)")
 if rows:
     st.dataframe(
         [

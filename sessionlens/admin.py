@@ -23,6 +23,7 @@ from sessionlens import statuses as session_statuses
 from sessionlens.errors import BadInput, NotFound
 from sessionlens.kinds import Plan, Role
 from sessionlens.permissions import Action, Actor, require
+from sessionlens.wording import counted
 
 FIELD_TYPES = ("str", "int", "bool", "date", "datetime", "list", "choice")
 KEY_PREFIX = "slk_"
@@ -228,7 +229,7 @@ def _keep_statuses_in_use(db: Session, t: Tenant, statuses: list[str]) -> None:
         .order_by(ChatSession.status)
     ).all()
     if in_use:
-        named = ", ".join(f"{s!r} ({n:,} session{'' if n == 1 else 's'})" for s, n in in_use)
+        named = ", ".join(f"{s!r} ({counted(n, 'session')})" for s, n in in_use)
         raise BadInput(
             f"A status that sessions still have cannot be removed: {named}; the Statuses "
             "filter could no longer find them. Keep it in the list"

@@ -31,6 +31,7 @@ from sessionlens.messages import append_marker
 from sessionlens.permissions import Action, Actor, require
 from sessionlens.settings import Settings
 from sessionlens.transcription.audio import ACCEPTED, AudioInfo, probe
+from sessionlens.wording import counted
 
 
 def recorded(db: Session, *, actor: Actor, external_id: str) -> tuple[int, Job | None] | None:
@@ -235,7 +236,7 @@ def _create(
         session_id=cs.id,
         at=now,
         text=f"Recording imported by {actor.name}: {Path(filename).name}, "
-        f"{info.duration:.1f} s, {info.channels} channel(s); transcription queued",
+        f"{info.duration:.1f} s, {counted(info.channels, 'channel')}; transcription queued",
     )
     audit.record(db, actor, "import_recording", "chat_session", cs.id, now=now, file=filename)
     metrics.count_on_commit(db, metrics.SESSIONS_INGESTED.labels("recording"))

@@ -65,6 +65,7 @@ from sessionlens.kinds import AuthorKind, Channel, LogKind, Mode
 from sessionlens.messages import COUNTED_KINDS
 from sessionlens.permissions import Action, Actor, can, require
 from sessionlens.search_tokens import SESSION_WORDS, document, tsvector_literal, words_literal
+from sessionlens.wording import counted
 
 Locate = Callable[[str | None], Location]
 # Core inserts: the ORM's bulk path costs more per row than the database does.
@@ -764,7 +765,7 @@ class FileReport:
         verb = "would create" if dry_run else "created"
         added = ", ".join(repr(s) for s in self.statuses_added)
         return (
-            f"{self.sessions} session{'s' if self.sessions != 1 else ''}: {verb} {self.created}, "
+            f"{counted(self.sessions, 'session')}: {verb} {self.created}, "
             f"{'would update' if dry_run else 'updated'} {self.updated}, "
             f"unchanged {self.unchanged}; {self.messages_added} new messages, "
             f"{self.logs_added} new log lines"

@@ -158,8 +158,15 @@ def test_mono_call_becomes_a_transcribed_voice_session(world, settings, speech, 
         assert cs.message_count == len(said) and cs.finished_at > cs.started_at
         assert cs.last_message_at == said[-1].sent_at
         logs = db.scalars(select(SessionLog.text).where(SessionLog.session_id == cs.id)).all()
-        assert any(t.startswith("Recording imported") for t in logs)
-        assert any(t.startswith("Transcription finished") for t in logs)
+        # The System Logs lines read as sentences: "1 channel", "3 segments" (not "1 channel(s)",
+        # nor "1 segments" for a call that is one sentence)
+        n = len(said)
+        assert any(
+            t.startswith("Recording imported") and t.endswith(" s, 1 channel; transcription queued")
+            for t in logs
+        )
+        segments = f"{n} segment{'' if n == 1 else 's'}"
+        assert f"Transcription finished: {segments} from " in " ".join(logs)
         got = chat.stored_file(db, conv.recording.id, actor=actor, recording=True, store=store)
         assert b"".join(got.chunks()) == speech["mono"].read_bytes() and got.file_name == "call.wav"
 

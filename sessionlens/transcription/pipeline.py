@@ -24,6 +24,7 @@ from sessionlens.errors import DomainError
 from sessionlens.messages import append_message
 from sessionlens.transcription.audio import decode
 from sessionlens.transcription.engine import Segment, Stopped, WhisperEngine
+from sessionlens.wording import counted
 
 
 class Interrupted(Exception):
@@ -119,7 +120,7 @@ def transcribe_session(
                 f"Transcribed {audio.decoded:.0f} of {audio.declared:.0f} s: the rest of "
                 "the file is damaged or missing"
                 if audio.lost_seconds > 1
-                else f"{audio.skipped_packets} damaged packets were skipped"
+                else f"{counted(audio.skipped_packets, 'damaged packet')} skipped"
             )
         logs.append_system(
             db,
@@ -127,7 +128,7 @@ def transcribe_session(
             session_id=cs.id,
             at=now(),
             level="WARN" if warning else "INFO",
-            text=f"Transcription finished: {len(segments)} segments from "
+            text=f"Transcription finished: {counted(len(segments), 'segment')} from "
             f"{audio.decoded:.1f} s of {'stereo' if stereo else 'mono'} audio"
             + (f" ({warning})" if warning else ""),
         )
