@@ -140,9 +140,13 @@ def _no_access(actor: Actor) -> None:
 
 def sign_out_link() -> None:
     """Sign out: through the route (local), the provider's session (oidc); a proxy signs you out
-    itself (header)."""
+    itself (header). With local sign-in, also the way to a password of one's own (the routes in
+    web/auth.py: the password never passes through Streamlit)."""
     mode = get_settings().auth
     if mode == "oidc":
         st.button("Sign out", key="sign_out", type="tertiary", on_click=st.logout)
     elif mode == "local":
-        st.html('<a href="/auth/sign-out" target="_self" class="sl-sign-out">Sign out</a>')
+        st.html(
+            '<a href="/auth/sign-out" target="_self" class="sl-sign-out">Sign out</a>'
+            '<br><a href="/auth/password" target="_self" class="sl-password">Change password</a>'
+        )

@@ -123,7 +123,8 @@ with users_tab:
                 _show_once(
                     f"New password for {u.email}",
                     new_password,
-                    "Shown once. Pass it on to them; their open sessions have ended.",
+                    "Shown once. Pass it on to them (Change password, in the sidebar, sets one of their own); "
+                    "their open sessions have ended.",
                 )
                 st.rerun()
 
@@ -155,7 +156,8 @@ with users_tab:
                 _show_once(
                     f"Invited {row.email} as {ROLE_LABELS[row.role]}",
                     password,
-                    "Their first password, shown once: pass it on to them.",
+                    "Their first password, shown once: pass it on to them (Change password, in the sidebar, "
+                    "sets one of their own).",
                 )
                 st.session_state["settings_empty"] = ("invite_email", "invite_name")
                 st.rerun()

@@ -43,6 +43,7 @@ COOKIE = "sessionlens_auth"  # the name of the sign-in cookie
 ATTEMPTS = 5
 WINDOW = dt.timedelta(minutes=1)
 MIN_PASSWORD = 10
+MAX_PASSWORD = 1024  # argon2 takes any length; a megabyte pasted is a mistake
 _hasher = PasswordHasher()  # argon2id with the library's current parameters
 # A hash checked when the email is unknown, so that both answers take the same time.
 _DUMMY = _hasher.hash("not a password of anyone")
@@ -85,6 +86,8 @@ def hash_password(password: str) -> str:
     """The argon2id hash of ``password``, after the one rule a password must meet."""
     if len(password) < MIN_PASSWORD:
         raise BadInput(f"A password needs at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise BadInput(f"A password has at most {MAX_PASSWORD} characters")
     return _hasher.hash(password)
 
 
@@ -121,6 +124,47 @@ def sign_out(db: Session, *, actor: Actor, now: dt.datetime) -> None:
     user = db.get_one(User, actor.user_id)
     user.auth_version += 1
     audit.record(db, actor, "sign_out", "user", user.id, now=now)
+
+
+def change_password(
+    db: Session,
+    *,
+    actor: Actor,
+    current: str,
+    new: str,
+    repeated: str,
+    address: str,
+    now: dt.datetime,
+) -> None:
+    """``actor`` sets a password of their own (after an invite or a reset whose random password
+    an admin passed on, or the demo's). The current password is asked for, so that a browser
+    left signed in cannot be used to take the account over; a wrong one counts as a failed
+    sign-in, under the same limits. Every other browser session of the user ends (the caller
+    issues this one a new token); audited. Refusals are SignInRefused (the limit, the current
+    password) or BadInput (the new one), each saying what to do."""
+    user = db.get_one(User, actor.user_id)
+    key, address = email_key(user.email), (address or "unknown")[:64]
+    wait = _wait(db, key, address, now)
+    if wait:
+        raise SignInRefused(f"Too many attempts, try again in {wait} s")
+    ok = _verify(user.password_hash, current)
+    db.add(SignInAttempt(email_key=key, address=address, at=now, ok=ok))
+    if not ok:
+        audit.record(db, actor, "sign_in_failed", "user", user.id, now=now, address=address)
+        raise SignInRefused("The current password is wrong")
+    if new != repeated:
+        raise BadInput("The new password and its repetition differ")
+    if new == current:
+        raise BadInput("The new password is the current one; choose another")
+    if new == DEMO_PASSWORD:
+        raise BadInput("That is the demo's published password; choose another")
+    user.password_hash = hash_password(new)
+    user.auth_version += 1
+    audit.record(db, actor, "password_change", "user", user.id, now=now, address=address)
+
+
+def email_of(db: Session, actor: Actor) -> str:
+    return db.get_one(User, actor.user_id).email
 
 
 def _verify(hashed: str | None, password: str) -> bool:

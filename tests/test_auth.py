@@ -101,6 +101,81 @@ def test_tampered_expired_and_signed_out_tokens_sign_nobody_in(db):
     assert auth.actor_from_token(db, token, secret=SECRET, now=NOW) is None  # every tab signs out
 
 
+def test_a_user_sets_a_password_of_their_own(db):
+    """After an invite, a reset or the demo, the password is one somebody else knew: the user
+    changes it, giving the current one. The old one stops working, every other browser of
+    theirs is signed out, and the change is audited."""
+    grace = "grace.kim@northwind.example"
+    who = _signed_in(db, grace)
+    other_tab = auth.issue_token(who, db, secret=SECRET, now=NOW, days=1)
+
+    def change(current=DEMO_PASSWORD, new="a long one of my own", repeated=None, at=NOW):
+        auth.change_password(
+            db,
+            actor=who,
+            current=current,
+            new=new,
+            repeated=new if repeated is None else repeated,
+            address="10.0.0.7",
+            now=at,
+        )
+
+    for kw, message in (
+        ({"new": "short"}, "at least 10 characters"),
+        ({"new": "x" * 1025}, "at most 1024 characters"),
+        ({"repeated": "a long one of my owm"}, "The new password and its repetition differ"),
+        ({"new": DEMO_PASSWORD}, "The new password is the current one"),
+        ({"current": "a long one of my own", "new": DEMO_PASSWORD + "!"}, None),
+    ):
+        if message is None:  # a wrong current password: refused like a wrong sign-in
+            with pytest.raises(auth.SignInRefused, match="The current password is wrong"):
+                change(**kw)
+        else:
+            with pytest.raises(BadInput, match=message):
+                change(**kw)
+    assert _signed_in(db, grace).name == "Grace Kim"  # nothing changed yet
+    assert auth.actor_from_token(db, other_tab, secret=SECRET, now=NOW) is not None
+
+    change()
+    assert _signed_in(db, grace, password="a long one of my own").name == "Grace Kim"
+    with pytest.raises(auth.SignInRefused, match="wrong"):
+        _signed_in(db, grace)
+    assert auth.actor_from_token(db, other_tab, secret=SECRET, now=NOW) is None
+    row = db.scalars(select(AuditEvent).where(AuditEvent.action == "password_change")).one()
+    assert row.actor_user_id == who.user_id and row.details == {"address": "10.0.0.7"}
+    # The demo's published password is no password of one's own
+    with pytest.raises(BadInput, match="the demo's published password"):
+        change(current="a long one of my own", new=DEMO_PASSWORD)
+
+
+def test_guessing_the_current_password_is_limited_as_sign_ins_are(db):
+    """A browser left signed in must not let someone try passwords without end."""
+    who = _signed_in(db, "grace.kim@northwind.example")
+    for i in range(5):
+        with pytest.raises(auth.SignInRefused, match="The current password is wrong"):
+            auth.change_password(
+                db,
+                actor=who,
+                current=f"guess {i}",
+                new="a long one of my own",
+                repeated="a long one of my own",
+                address="10.0.0.8",
+                now=NOW + dt.timedelta(seconds=i),
+            )
+    with pytest.raises(auth.SignInRefused, match="Too many attempts, try again in"):
+        auth.change_password(
+            db,
+            actor=who,
+            current=DEMO_PASSWORD,
+            new="a long one of my own",
+            repeated="a long one of my own",
+            address="10.0.0.8",
+            now=NOW + dt.timedelta(seconds=6),
+        )
+    with pytest.raises(auth.SignInRefused, match="Too many"):  # and signing in, for that account
+        _signed_in(db, "grace.kim@northwind.example", now=NOW + dt.timedelta(seconds=7))
+
+
 def test_passwords_are_stored_as_argon2id_and_short_ones_refused(db):
     user = auth.add_user(
         db,

@@ -995,9 +995,12 @@ def test_odd_attachments_and_remote_images_break_nothing_and_load_nothing(page, 
 def test_sign_in_reload_second_tab_and_sign_out(browser, server):
     """A visitor without the cookie sees the sign-in form and nothing of any session, even on a
     deep link; a wrong password is named; the right one lands on the link; a reload and a second
-    tab stay signed in; Sign out ends both tabs."""
+    tab stay signed in; "Change password" in the sidebar sets one of his own and keeps him
+    signed in; Sign out ends both tabs."""
     from playwright.sync_api import expect
 
+    from db.models import User
+    from sessionlens import auth
     from sessionlens.auth import DEMO_PASSWORD
 
     base, engine = server
@@ -1029,6 +1032,19 @@ def test_sign_in_reload_second_tab_and_sign_out(browser, server):
     expect(second.get_by_role("heading", name="360 View")).to_be_visible(timeout=60_000)
     sidebar = page.get_by_test_id("stSidebar")
     expect(sidebar.get_by_text("Signed in as Luis Ortega · Lead")).to_be_visible()
+    # A password of his own, from the sidebar; this browser stays signed in
+    sidebar.get_by_role("link", name="Change password").click()
+    expect(page.get_by_role("heading", name="Change your password")).to_be_visible(timeout=30_000)
+    page.get_by_label("Current password").fill(DEMO_PASSWORD)
+    page.get_by_label("New password", exact=True).fill("luis has his own")
+    page.get_by_label("New password again").fill("luis has his own")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_role("heading", name="Your password is changed")).to_be_visible()
+    page.get_by_role("link", name="Back to Sessionlens").click()
+    expect(sidebar.get_by_text("Signed in as Luis Ortega · Lead")).to_be_visible(timeout=60_000)
+    with Session(engine) as db, db.begin():  # the demo's password again, for what runs later
+        luis = db.scalars(select(User).where(User.email == "luis.ortega@northwind.example")).one()
+        luis.password_hash = auth.demo_password_hash()
     sidebar.get_by_role("link", name="Sign out").click()
     expect(page.get_by_role("heading", name="Sign in to Sessionlens")).to_be_visible(timeout=30_000)
     second.reload()

@@ -3,6 +3,8 @@ real demo database): status codes, the cookie's attributes, the limits, where th
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -129,3 +131,66 @@ def test_while_the_database_is_away_the_form_says_so(monkeypatch):
     finally:
         get_settings.cache_clear()
         web_db.sessionmaker_for.cache_clear()
+
+
+def test_a_signed_in_user_changes_their_password_through_the_form(app_db, monkeypatch):
+    """The sidebar's "Change password" opens /auth/password: the current password and the new one
+    twice, in a POST like the sign-in's, never through Streamlit. A refusal is the form again
+    with the reason; success keeps this browser signed in with a new cookie, signs every other
+    browser out and the new password signs in. Nobody signed in is sent to sign in first."""
+    from sqlalchemy.orm import Session
+
+    from sessionlens import auth
+    from tests.appdb import token_for
+
+    monkeypatch.setenv("SESSIONLENS_AUTH", "local")
+    get_settings.cache_clear()
+    web_db.sessionmaker_for.cache_clear()
+    kenji = "kenji.sato@northwind.example"
+    app = Starlette(routes=web_auth.routes())
+    with TestClient(app, base_url="http://127.0.0.1", client=("10.7.7.7", 1)) as c:
+        res = c.get("/auth/password", follow_redirects=False)
+        assert res.status_code == 303
+        assert res.headers["location"] == "/auth/sign-in?next=%2Fauth%2Fpassword"
+
+        token = token_for(app_db, kenji)
+        elsewhere = token_for(app_db, kenji)  # another browser of Kenji's
+        c.cookies.set("sessionlens_auth", token)
+        form = c.get("/auth/password")
+        assert form.status_code == 200 and "Signed in as Kenji Sato (kenji.sato@" in form.text
+        assert 'name="current" type="password"' in form.text
+
+        def post(current, new, repeated=None):
+            return c.post(
+                "/auth/password",
+                data={"current": current, "new": new, "repeated": repeated or new},
+                follow_redirects=False,
+            )
+
+        res = post("not it at all", "my own password 1")
+        assert res.status_code == 422 and "The current password is wrong" in res.text
+        assert 'name="current" type="password"' in res.text and "set-cookie" not in res.headers
+        res = post(DEMO_PASSWORD, "short")
+        assert res.status_code == 422 and "at least 10 characters" in res.text
+        res = post(DEMO_PASSWORD, "my own password 1", "my own password 2")
+        assert "The new password and its repetition differ" in res.text
+
+        res = post(DEMO_PASSWORD, "my own password 1")
+        assert res.status_code == 200 and "Your password is changed" in res.text
+        fresh = res.headers["set-cookie"].split(";")[0].removeprefix("sessionlens_auth=")
+        assert fresh and fresh != token and "httponly" in res.headers["set-cookie"].lower()
+        assert "my own password" not in res.headers["set-cookie"] + res.text
+        now = dt.datetime.now(dt.UTC)
+        with Session(app_db) as db:
+            secret = auth.app_secret()
+            assert auth.actor_from_token(db, fresh, secret=secret, now=now).name == "Kenji Sato"
+            assert auth.actor_from_token(db, elsewhere, secret=secret, now=now) is None
+        assert _post(c, email=kenji, password="my own password 1").status_code == 303
+        assert _post(c, email=kenji, password=DEMO_PASSWORD).status_code == 401
+    get_settings.cache_clear()
+
+
+@pytest.mark.parametrize("client", ["oidc", "header"], indirect=True)
+def test_the_password_change_is_off_where_passwords_are_not_ours(client):
+    assert client.get("/auth/password").status_code == 404
+    assert client.post("/auth/password", data={"current": "x"}).status_code == 404

@@ -22,46 +22,57 @@ from starlette.routing import BaseRoute, Route
 from streamlit import config
 
 from sessionlens import auth
-from sessionlens.errors import DATABASE_UNAVAILABLE
+from sessionlens.errors import DATABASE_UNAVAILABLE, BadInput
 from sessionlens.settings import get_settings
 from web.db import RETRY_AFTER_SECONDS, sessions
 
 log = logging.getLogger("sessionlens.auth")
 
 COOKIE = auth.COOKIE
+PASSWORD_PATH = "/auth/password"
 MAX_FORM = 16 * 1024
 
 
-def page(*, error: str = "", email: str = "", next_path: str = "/", demo: str | None = None) -> str:
-    """The sign-in page; every value in it is escaped. ``demo``: the demo admin to name, while
-    the demo's accounts still have the demo's password."""
-    e = html.escape
+def _shell(title: str, body: str) -> str:
+    """A page of its own beside the console (sign-in, a new password): the console's accent, a
+    card in the middle; ``body`` is already escaped."""
     # the theme's accent (.streamlit/config.toml), as the console's buttons have it
     accent = config.get_option("theme.primaryColor") or "#ff4b4b"
-    message = f'<p class="error" role="alert">{e(error)}</p>' if error else ""
-    if demo:
-        message += (
-            f'<p class="hint">Demo data: sign in as <b>{e(demo)}</b> with the password '
-            f"<b>{e(auth.DEMO_PASSWORD)}</b> (the README lists an account for each role).</p>"
-        )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>Sign in · Sessionlens</title>
+<title>{html.escape(title)} · Sessionlens</title>
 <style>
 body {{ font-family: system-ui, sans-serif; background:#f8fafc; display:flex; min-height:100vh;
   align-items:center; justify-content:center; margin:0; color:#111827; }}
-form {{ background:white; border:1px solid #e5e7eb; border-radius:12px; padding:2rem;
+form, .card {{ background:white; border:1px solid #e5e7eb; border-radius:12px; padding:2rem;
   width:20rem; display:flex; flex-direction:column; gap:0.8rem; }}
 h1 {{ font-size:1.4rem; margin:0 0 0.5rem; }}
 label {{ display:flex; flex-direction:column; gap:0.3rem; font-size:0.9rem; }}
 input {{ font-size:1rem; padding:0.45rem 0.6rem; border:1px solid #d1d5db; border-radius:8px; }}
 button {{ font-size:1rem; padding:0.5rem; border:0; border-radius:8px; background:{accent};
   color:white; cursor:pointer; }}
+a {{ color:#1d4ed8; }}
 .error {{ color:#b91c1c; background:#fef2f2; border-radius:8px; padding:0.5rem; margin:0; }}
 .hint {{ color:#1e3a8a; background:#eff6ff; border-radius:8px; padding:0.5rem; margin:0;
   font-size:0.85rem; overflow-wrap:anywhere; }}
+.note {{ color:#4b5563; font-size:0.85rem; margin:0; }}
 </style></head>
-<body><main><form method="post" action="/auth/sign-in">
+<body><main>{body}</main></body></html>"""
+
+
+def page(*, error: str = "", email: str = "", next_path: str = "/", demo: str | None = None) -> str:
+    """The sign-in page; every value in it is escaped. ``demo``: the demo admin to name, while
+    the demo's accounts still have the demo's password."""
+    e = html.escape
+    message = f'<p class="error" role="alert">{e(error)}</p>' if error else ""
+    if demo:
+        message += (
+            f'<p class="hint">Demo data: sign in as <b>{e(demo)}</b> with the password '
+            f"<b>{e(auth.DEMO_PASSWORD)}</b> (the README lists an account for each role).</p>"
+        )
+    return _shell(
+        "Sign in",
+        f"""<form method="post" action="/auth/sign-in">
 <h1>Sign in to Sessionlens</h1>{message}
 <label>Email <input name="email" type="email" autocomplete="username" required autofocus
   value="{e(email)}"></label>
@@ -69,7 +80,41 @@ button {{ font-size:1rem; padding:0.5rem; border:0; border-radius:8px; backgroun
   required></label>
 <input type="hidden" name="next" value="{e(next_path)}">
 <button type="submit">Sign in</button>
-</form></main></body></html>"""
+</form>""",
+    )
+
+
+def password_page(*, name: str, email: str, error: str = "") -> str:
+    """The form for a signed-in user's own new password; every value in it is escaped."""
+    e = html.escape
+    message = f'<p class="error" role="alert">{e(error)}</p>' if error else ""
+    return _shell(
+        "Change your password",
+        f"""<form method="post" action="{PASSWORD_PATH}">
+<h1>Change your password</h1>
+<p class="note">Signed in as {e(name)} ({e(email)})</p>{message}
+<input type="hidden" name="username" autocomplete="username" value="{e(email)}">
+<label>Current password <input name="current" type="password" autocomplete="current-password"
+  required autofocus></label>
+<label>New password <input name="new" type="password" autocomplete="new-password" required
+  minlength="{auth.MIN_PASSWORD}" maxlength="{auth.MAX_PASSWORD}"></label>
+<label>New password again <input name="repeated" type="password" autocomplete="new-password"
+  required></label>
+<p class="note">At least {auth.MIN_PASSWORD} characters. Your other browsers and devices are
+signed out; this one stays signed in.</p>
+<button type="submit">Change password</button>
+<a href="/" class="note">Back to Sessionlens</a>
+</form>""",
+    )
+
+
+def _password_changed() -> str:
+    return _shell(
+        "Password changed",
+        """<div class="card" role="status"><h1>Your password is changed</h1>
+<p class="note">Every other browser or device signed in as you is signed out; this one stays
+signed in.</p><a href="/">Back to Sessionlens</a></div>""",
+    )
 
 
 def _password_off() -> Response | None:
@@ -112,10 +157,9 @@ async def sign_in_form(request: Request) -> Response:
 async def sign_in(request: Request) -> Response:
     if off := _password_off():
         return off
-    body = await request.body()
-    if len(body) > MAX_FORM:
+    form = await _form(request)
+    if form is None:
         return HTMLResponse(page(error="The form is too large"), status_code=413)
-    form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
     email, password = form.get("email", ""), form.get("password", "")
     next_path = auth.safe_next(form.get("next"))
     address = request.client.host if request.client else "unknown"
@@ -149,15 +193,104 @@ async def sign_in(request: Request) -> Response:
             status_code=status,
         )
     response = RedirectResponse(next_path, status_code=303)
+    _keep_signed_in(response, request, token)
+    return response
+
+
+def _keep_signed_in(response: Response, request: Request, token: str) -> None:
+    """The sign-in cookie: signed, HttpOnly, SameSite=Lax, for ``SESSIONLENS_SIGN_IN_DAYS``."""
     response.set_cookie(
         COOKIE,
         token,
-        max_age=int(settings.sign_in_days * 86400),
+        max_age=int(get_settings().sign_in_days * 86400),
         httponly=True,
         samesite="lax",
         secure=request.url.scheme == "https",
         path="/",
     )
+
+
+async def _form(request: Request) -> dict[str, str] | None:
+    """A posted form's fields (the first value of each), or None when it is too large."""
+    body = await request.body()
+    if len(body) > MAX_FORM:
+        return None
+    return {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+
+
+def _signed_in(token: str) -> tuple[str, str] | None:
+    """The name and email of whom the sign-in cookie names, or None."""
+    with sessions()() as db:
+        actor = auth.actor_from_token(
+            db, token, secret=auth.app_secret(), now=dt.datetime.now(dt.UTC)
+        )
+        return (actor.name, auth.email_of(db, actor)) if actor else None
+
+
+async def password_form(request: Request) -> Response:
+    """A signed-in user's own new password (local sign-in only); anyone else signs in first."""
+    if off := _password_off():
+        return off
+    try:
+        who = await run_in_threadpool(_signed_in, request.cookies.get(COOKIE, ""))
+    except OperationalError:
+        return _no_database(PASSWORD_PATH)
+    if who is None:
+        return RedirectResponse(auth.sign_in_url(PASSWORD_PATH), status_code=303)
+    return HTMLResponse(password_page(name=who[0], email=who[1]))
+
+
+async def change_password(request: Request) -> Response:
+    if off := _password_off():
+        return off
+    form = await _form(request)
+    token = request.cookies.get(COOKIE, "")
+    address = request.client.host if request.client else "unknown"
+    now = dt.datetime.now(dt.UTC)
+
+    def change() -> tuple[str, str, str, str] | str:
+        """A new token, or the refusal to show, with the name and email for the form."""
+        with sessions()() as db, db.begin():  # a wrong current password is kept as an attempt
+            actor = auth.actor_from_token(db, token, secret=auth.app_secret(), now=now)
+            if actor is None:
+                return ""
+            email = auth.email_of(db, actor)
+            if form is None:
+                return "", actor.name, email, "The form is too large"
+            try:
+                auth.change_password(
+                    db,
+                    actor=actor,
+                    current=form.get("current", ""),
+                    new=form.get("new", ""),
+                    repeated=form.get("repeated", ""),
+                    address=address,
+                    now=now,
+                )
+            except (auth.SignInRefused, BadInput) as err:
+                refusal = str(err)
+            else:
+                days = get_settings().sign_in_days
+                new_token = auth.issue_token(
+                    actor, db, secret=auth.app_secret(), now=now, days=days
+                )
+                return new_token, actor.name, email, ""
+        return "", actor.name, email, refusal
+
+    try:
+        done = await run_in_threadpool(change)
+    except OperationalError:
+        return _no_database(PASSWORD_PATH)
+    if isinstance(done, str):  # signed out meanwhile (or never signed in)
+        return RedirectResponse(auth.sign_in_url(PASSWORD_PATH), status_code=303)
+    new_token, name, email, refusal = done
+    if refusal:
+        status = 429 if refusal.startswith("Too many") else 422 if form else 413
+        return HTMLResponse(
+            password_page(name=name, email=email, error=refusal), status_code=status
+        )
+    response = HTMLResponse(_password_changed())
+    _keep_signed_in(response, request, new_token)
     return response
 
 
@@ -183,4 +316,6 @@ def routes() -> list[BaseRoute]:
         Route("/auth/sign-in", sign_in_form, methods=["GET"]),
         Route("/auth/sign-in", sign_in, methods=["POST"]),
         Route("/auth/sign-out", sign_out, methods=["GET", "POST"]),
+        Route(PASSWORD_PATH, password_form, methods=["GET"]),
+        Route(PASSWORD_PATH, change_password, methods=["POST"]),
     ]
