@@ -156,7 +156,7 @@ def _word_matches(db: Session, query: Executable) -> list[Any]:
 
     Postgres cannot estimate how many customers a word prefix matches and guesses 2 % of them,
     so with a LIMIT it walks the tenant's rows testing each: instant for a common prefix, but a
-    word nobody has read all 300,000 rows of a test tenant (58 ms) and grows with it. Through the
+    word nobody has read all 300,000 rows of a test tenant (55 ms) and grows with it. Through the
     GIN index the same query takes 1 ms for no match and 10 ms for a prefix that 30,000
     customers share (EXPLAIN ANALYZE, docs/engineering-notes.md). Unordered, so the index's
     first matches are taken; the caller puts the few found in order."""
@@ -164,11 +164,11 @@ def _word_matches(db: Session, query: Executable) -> list[Any]:
         return list(db.execute(query))
     db.execute(text("SET LOCAL enable_seqscan = off"))
     db.execute(text("SET LOCAL enable_indexscan = off"))
-    try:
-        return list(db.execute(query))
-    finally:
-        db.execute(text("SET LOCAL enable_seqscan = on"))
-        db.execute(text("SET LOCAL enable_indexscan = on"))
+    rows = list(db.execute(query))
+    # Back on for the rest of the transaction (a failed query ends it, and the settings with it)
+    db.execute(text("SET LOCAL enable_seqscan = on"))
+    db.execute(text("SET LOCAL enable_indexscan = on"))
+    return rows
 
 
 def customers_by_id(db: Session, ids: tuple[int, ...], *, actor: Actor) -> list[Choice]:
