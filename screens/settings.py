@@ -123,10 +123,25 @@ with users_tab:
                 _show_once(
                     f"New password for {u.email}",
                     new_password,
-                    "Shown once. Pass it on to them (Change password, in the sidebar, sets one of their own); "
-                    "their open sessions have ended.",
+                    "Shown once. Pass it on to them (Change password, in the sidebar, sets one of "
+                    "their own); their open sessions have ended.",
                 )
                 st.rerun()
+        # A typo in an invite, a new surname or address. Keyed by user, so that another pick
+        # shows that user's values and a refused edit keeps what was typed.
+        with st.form(f"settings_rename_{u.id}", border=False):
+            name_col, email_col, save_col = st.columns([1, 1, 0.5], vertical_alignment="bottom")
+            new_name = name_col.text_input("Name", value=u.name, max_chars=200)
+            new_email = email_col.text_input("Email", value=u.email, max_chars=320)
+            if save_col.form_submit_button("Save name and email", width="stretch"):
+                row = run_action(
+                    lambda db: admin.rename_user(
+                        db, actor=actor, user_id=u.id, name=new_name, email=new_email, now=_now()
+                    )
+                )
+                if row is not None:
+                    st.session_state["settings_flash"] = f"Saved: {row.name} <{row.email}>"
+                    st.rerun()
 
     st.subheader("Invite a user")
     with st.form("settings_invite"):

@@ -54,8 +54,8 @@ def list_users(db: Session, *, actor: Actor) -> list[UserRow]:
 def invite_user(
     db: Session, *, actor: Actor, email: str, name: str, role: str, password: str, now: dt.datetime
 ) -> UserRow:
-    """A new user of the actor's tenant who signs in with ``password`` (tell them, they change
-    it with you later)."""
+    """A new user of the actor's tenant who signs in with ``password`` (tell them; they set one
+    of their own with ``auth.change_password``)."""
     require(actor, Action.ADMINISTER)
     user = auth.add_user(
         db, email=email, name=name, role=role, password=password, tenant=str(actor.tenant_id)
@@ -100,6 +100,35 @@ def set_role(db: Session, *, actor: Actor, user_id: int, role: str, now: dt.date
     _keep_an_admin(db, actor, user, role=role, active=user.is_active)
     audit.record(db, actor, "role_changed", "user", user.id, now=now, old=user.role, new=role)
     user.role = role
+
+
+def rename_user(
+    db: Session, *, actor: Actor, user_id: int, name: str, email: str, now: dt.datetime
+) -> UserRow:
+    """Correct a user's name or email (a typo in an invite, a changed surname or address): the
+    email is the one they sign in with from then on, checked as an invite's is and unique across
+    every tenant; the name is what the console shows for them from then on, over their messages
+    too (the chat reads a human agent's name from their user); the grey markers written before
+    keep the name in their text. Audited with what changed."""
+    require(actor, Action.ADMINISTER)
+    user = _user(db, actor, user_id)
+    new_name = strict.text(name, "The name", max_len=strict.limit(User.name), required=True) or ""
+    new_email = strict.email(email, "The email", required=True) or ""
+    if auth.email_key(new_email) != auth.email_key(user.email) and db.scalar(
+        select(User.id).where(func.lower(User.email) == auth.email_key(new_email))
+    ):
+        raise BadInput(f"A user with the email {new_email} already exists")
+    changed = {
+        field: {"old": old, "new": new}
+        for field, old, new in (("name", user.name, new_name), ("email", user.email, new_email))
+        if old != new
+    }
+    if changed:
+        user.name, user.email = new_name, new_email
+        audit.record(db, actor, "user_changed", "user", user.id, now=now, **changed)
+    return UserRow(
+        user.id, user.name, user.email, user.role, user.is_active, user.password_hash is not None
+    )
 
 
 def set_active(db: Session, *, actor: Actor, user_id: int, active: bool, now: dt.datetime) -> None:

@@ -72,6 +72,76 @@ def test_an_admin_keeps_their_own_access_and_a_tenant_keeps_an_admin(db):
         admin.set_role(db, actor=two, user_id=second.id, role="viewer", now=NOW)
 
 
+def test_an_admin_corrects_a_users_name_and_email(db):
+    """A typo in an invite, a new surname or address: the admin corrects it; the user signs in
+    with the new address (the old one no longer), the console shows the new name, and the audit
+    row says what changed. A taken address, a bad one or an empty name is named and nothing
+    changes; another tenant's user and a non-admin cannot be touched."""
+    boss = actor(db)
+    row = admin.invite_user(
+        db,
+        actor=boss,
+        email="new.persn@northwind.example",
+        name="New Persn",
+        role="viewer",
+        password="first password 1",
+        now=NOW,
+    )
+    for name, email, message in (
+        ("New Person", "grace.kim@NORTHWIND.example", "A user with the email grace.kim@"),
+        ("New Person", "new.person", "The email 'new.person' is not an email address"),
+        ("  ", "new.person@northwind.example", "The name is required"),
+        ("New\x07Person", "new.person@northwind.example", "contains a control character"),
+    ):
+        with pytest.raises(BadInput, match=message):
+            admin.rename_user(db, actor=boss, user_id=row.id, name=name, email=email, now=NOW)
+    assert db.get(User, row.id).email == "new.persn@northwind.example"
+    assert _audit(db, "user_changed") == []
+
+    fixed = admin.rename_user(
+        db,
+        actor=boss,
+        user_id=row.id,
+        name=" New  Person ",
+        email="new.person@northwind.example",
+        now=NOW,
+    )
+    assert (fixed.name, fixed.email) == ("New Person", "new.person@northwind.example")
+    assert [u.name for u in admin.list_users(db, actor=boss) if u.id == row.id] == ["New Person"]
+    who = auth.sign_in(db, "new.person@northwind.example", "first password 1", address="a", now=NOW)
+    assert who.name == "New Person"
+    with pytest.raises(auth.SignInRefused):
+        auth.sign_in(db, "new.persn@northwind.example", "first password 1", address="a", now=NOW)
+    (event,) = _audit(db, "user_changed")
+    assert event.details == {
+        "name": {"old": "New Persn", "new": "New Person"},
+        "email": {"old": "new.persn@northwind.example", "new": "new.person@northwind.example"},
+    }
+    # Only the case of the address changed: the same person, saved as typed
+    admin.rename_user(
+        db,
+        actor=boss,
+        user_id=row.id,
+        name="New Person",
+        email="New.Person@northwind.example",
+        now=NOW,
+    )
+    assert db.get(User, row.id).email == "New.Person@northwind.example"
+    with pytest.raises(NotFound):
+        admin.rename_user(
+            db, actor=actor(db, 1), user_id=row.id, name="X", email="x@example.com", now=NOW
+        )
+    with pytest.raises(PermissionDenied):
+        admin.rename_user(
+            db,
+            actor=actor(db, 0, Role.LEAD),
+            user_id=row.id,
+            name="X",
+            email="x@example.com",
+            now=NOW,
+        )
+
+
 def test_only_admins_administer_and_only_their_own_tenant(db):
     for role in (Role.LEAD, Role.OPERATOR, Role.VIEWER):
         with pytest.raises(PermissionDenied, match="You do not have permission to manage users"):

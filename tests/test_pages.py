@@ -635,6 +635,39 @@ def test_an_admin_invites_a_user_and_sees_the_password_once(app_db):
         db.rollback()
 
 
+def test_an_admin_corrects_a_users_name_and_email_on_the_page(app_db):
+    """Settings → Users → Change a user: the picked user's name and email, editable; a refused
+    address is named and stays typed; a saved one shows in the table and the picker."""
+    at = _run(page="screens/settings.py")
+    vic_id = _user_id(app_db, "viewer.vic@northwind.example")
+    at.selectbox(key="settings_user").select(vic_id).run()
+    name = next(t for t in at.text_input if t.label == "Name" and t.value == "Viewer Vic")
+    email = next(t for t in at.text_input if t.label == "Email" and t.value.startswith("viewer."))
+    email.input("dana.whitfield@northwind.example")
+    name.input("Victoria Viewer")
+    at.button(key=f"FormSubmitter:settings_rename_{vic_id}-Save name and email").click().run()
+    assert any("A user with the email dana.whitfield@" in e for e in appdb.shown(at.error))
+    assert "Victoria Viewer" in [t.value for t in at.text_input]  # what was typed stays
+    next(t for t in at.text_input if t.label == "Email" and t.value.startswith("dana.")).input(
+        "victoria.viewer@northwind.example"
+    )
+    at.button(key=f"FormSubmitter:settings_rename_{vic_id}-Save name and email").click().run()
+    assert "Saved: Victoria Viewer <victoria.viewer@northwind.example>" in appdb.shown(at.success)
+    table = at.dataframe[0].value
+    assert "victoria.viewer@northwind.example" in set(table["Email"])
+    assert "Victoria Viewer" in set(table["Name"]) and "Viewer Vic" not in set(table["Name"])
+    picker = at.selectbox(key="settings_user").options
+    assert "Victoria Viewer <victoria.viewer@northwind.example>" in picker
+    with Session(app_db) as db, db.begin():  # as it was, for the tests after this one
+        user = db.get_one(User, vic_id)
+        user.name, user.email = "Viewer Vic", "viewer.vic@northwind.example"
+
+
+def _user_id(engine, email: str) -> int:
+    with Session(engine) as db:
+        return db.scalar(select(User.id).where(User.email == email))
+
+
 def test_bad_tenant_settings_are_named_on_the_page(app_db):
     at = _run(page="screens/settings.py")
     at.text_area[0].input("")

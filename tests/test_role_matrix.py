@@ -100,6 +100,12 @@ VERBS = {
         lambda db, a, s, c, m: admin.create_api_key(db, actor=a, name="k", now=NOW),
     ),
     "admin.audit_log": (ADMIN, lambda db, a, s, c, m: admin.audit_log(db, actor=a)),
+    "admin.rename_user": (
+        ADMIN,
+        lambda db, a, s, c, m: admin.rename_user(
+            db, actor=a, user_id=a.user_id, name="Renamed", email="renamed@example.com", now=NOW
+        ),
+    ),
 }
 
 
