@@ -45,7 +45,22 @@ def views_sidebar(actor: Actor) -> None:
             badge = " · shared" if v.shared else ""
             owner = "" if v.mine else f" ({md_escape(v.owner_name)})"
             mark = "**" if current == str(v.id) else ""
-            st.markdown(f"{mark}[{md_escape(v.name)}](?view={v.id}){mark}{owner}{badge}")
+            line = f"{mark}[{md_escape(v.name)}](?view={v.id}){mark}{owner}{badge}"
+            if not saved_views.may_delete(v, actor):
+                st.markdown(line)
+                continue
+            link, remove = st.columns([1, 0.18], vertical_alignment="center", gap="small")
+            link.markdown(line)
+            # Behind a confirmation: a shared view may be what the whole team opens each day.
+            with remove.popover("", icon=":material/delete:", help=f"Delete {v.name}"):
+                st.text(f"Delete the saved view {v.name}?")  # the name is text, never Markdown
+                st.button(
+                    "Delete",
+                    key=f"view_delete_{v.id}",
+                    type="primary",
+                    on_click=_delete,
+                    args=(actor, v.id, v.name),
+                )
         with st.popover("Save current view", icon=":material/bookmark_add:"):
             name = st.text_input("Name", key="view_name", max_chars=saved_views.MAX_NAME)
             shared = st.checkbox("Share with my workspace", key="view_shared")
@@ -67,3 +82,15 @@ def views_sidebar(actor: Actor) -> None:
                     st.query_params["view"] = str(saved.id)
                     st.session_state["view_applied"] = str(saved.id)
                     url.rerun()
+
+
+def _delete(actor: Actor, view_id: int, name: str) -> None:
+    """Delete the view; a page opened from it keeps its filters, no longer naming the view."""
+    deleted = run_action(
+        lambda db: saved_views.delete_view(
+            db, actor=actor, view_id=view_id, now=dt.datetime.now(dt.UTC)
+        ),
+        success=f"Deleted the saved view {name}",
+    )
+    if deleted is not None and st.query_params.get("view") == str(view_id):
+        del st.query_params["view"]

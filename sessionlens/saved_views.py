@@ -90,11 +90,17 @@ def get_view(db: Session, view_id: int, *, actor: Actor) -> ViewInfo:
     raise NotFound(f"Saved view {view_id} not found")
 
 
-def delete_view(db: Session, *, actor: Actor, view_id: int, now: dt.datetime) -> None:
-    """Delete a view: its owner may, and so may an admin for a shared one."""
+def may_delete(view: ViewInfo, actor: Actor) -> bool:
+    """Whether ``actor`` may delete ``view``: its owner, or an admin (a view shared with them)."""
+    return view.mine or actor.role == Role.ADMIN
+
+
+def delete_view(db: Session, *, actor: Actor, view_id: int, now: dt.datetime) -> bool:
+    """Delete a view: its owner may, and so may an admin for a shared one. True when done."""
     view = get_view(db, view_id, actor=actor)
-    if not view.mine and actor.role != Role.ADMIN:
+    if not may_delete(view, actor):
         raise PermissionDenied("Only the owner or an admin can delete a saved view")
     db.delete(db.get_one(SavedView, view_id))
     audit.record(db, actor, "delete_view", "saved_view", view_id, now=now, name=view.name)
     db.flush()
+    return True

@@ -320,6 +320,39 @@ def test_the_header_is_above_the_table_and_the_menu_tops_the_sidebar(app_db):
     assert side.index("caption Signed in as Dana Whitfield · Admin") > max(links)
 
 
+def test_a_saved_view_is_deleted_from_the_sidebar(app_db):
+    """Saved views could be saved and never deleted. Its owner deletes one behind a confirmation
+    in the sidebar; the page opened from it keeps its filters and no longer names it. A viewer
+    sees a shared view of someone else's without a way to delete it; an admin has one."""
+    from sessionlens import identity, saved_views
+
+    now = dt.datetime.now(dt.UTC)
+    with Session(app_db) as db, db.begin():
+        grace = identity.actor_for(
+            db.scalars(select(User).where(User.email == "grace.kim@northwind.example")).one()
+        )
+        mine = saved_views.save_view(
+            db, actor=grace, name="Mine <b>", query={"channel": "web"}, shared=False, now=now
+        )
+        theirs = saved_views.save_view(
+            db, actor=grace, name="Team", query={"channel": "email"}, shared=True, now=now
+        )
+    at = _run({"view": str(mine.id)}, email="grace.kim@northwind.example")
+    assert at.query_params["channel"] == "web"
+    at.button(key=f"view_delete_{mine.id}").click().run()
+    assert "view" not in at.query_params and at.query_params["channel"] == "web"
+    assert "Deleted the saved view Mine <b>" in appdb.shown(at.toast)
+    with Session(app_db) as db:
+        assert [v.name for v in saved_views.list_views(db, actor=grace)] == ["Team"]
+    at = _run(email="viewer.vic@northwind.example")
+    assert "Team" in " ".join(m.value for m in at.sidebar.markdown)
+    assert not [b for b in at.sidebar.button if b.key == f"view_delete_{theirs.id}"]
+    at = _run()  # Dana, an admin
+    at.button(key=f"view_delete_{theirs.id}").click().run()
+    with Session(app_db) as db:
+        assert saved_views.list_views(db, actor=grace) == []
+
+
 def test_a_page_that_stops_early_keeps_its_menu(app_db):
     """The 360 View stops when no customer is named (st.stop); the menu is still there. It is
     drawn before the page runs: after a stop, Streamlit draws nothing more."""
