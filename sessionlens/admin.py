@@ -379,12 +379,6 @@ _LIVE_KEY = select(_KEYS.c.tenant_id, _KEYS.c.name, _KEYS.c.created_by_user_id).
 )
 
 
-def tenant_of_key(db: Session, key: str) -> int | None:
-    """The tenant a presented API key belongs to; None for an unknown or revoked key."""
-    row = _live_key(db, key)
-    return row.tenant_id if row is not None else None
-
-
 def api_actor(db: Session, key: str) -> Actor | None:
     """Who acts for a request that presents ``key``: an Operator of the key's tenant named after
     the key (its audit rows name the admin who made it, "via: API key <name>"); None for an

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from db.models import SignInAttempt, Tenant, User
 from sessionlens import audit, strict
-from sessionlens.errors import BadInput, DomainError, PermissionDenied
+from sessionlens.errors import BadInput, DomainError
 from sessionlens.identity import actor_for
 from sessionlens.kinds import Role
 from sessionlens.permissions import Actor
@@ -331,14 +331,6 @@ def trusted(address: str | None, proxies: str) -> bool:
         except ValueError:
             continue  # a malformed entry trusts nothing
     return False
-
-
-def require_active(db: Session, actor: Actor) -> None:
-    """For work that runs outside a page run (a deferred download): the actor's user must still
-    be active and hold the same role, as a page run would have checked."""
-    user = db.get(User, actor.user_id)
-    if user is None or not user.is_active or user.role != actor.role:
-        raise PermissionDenied("Your access has changed: reload the page")
 
 
 def actor_for_email(db: Session, email: str | None) -> Actor | None:

@@ -266,15 +266,15 @@ def test_api_keys_are_shown_once_kept_as_hashes_and_revoked(db):
     boss, other = actor(db), actor(db, 1)
     key = admin.create_api_key(db, actor=boss, name="production runtime", now=NOW)
     assert key.startswith("slk_") and len(key) > 40
-    assert admin.tenant_of_key(db, key) == boss.tenant_id
-    assert admin.tenant_of_key(db, key + "x") is None
+    assert admin.api_actor(db, key).tenant_id == boss.tenant_id
+    assert admin.api_actor(db, key + "x") is None
     listed = admin.list_api_keys(db, actor=boss)
     assert [(k.name, k.prefix) for k in listed] == [("production runtime", key[:12])]
     assert key not in repr(listed)
     with pytest.raises(NotFound):
         admin.revoke_api_key(db, actor=other, key_id=listed[0].id, now=NOW)
     admin.revoke_api_key(db, actor=boss, key_id=listed[0].id, now=NOW)
-    assert admin.tenant_of_key(db, key) is None
+    assert admin.api_actor(db, key) is None
     assert [r.action for r in admin.audit_log(db, actor=boss, action="api_key_revoked")] == [
         "api_key_revoked"
     ]

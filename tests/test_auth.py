@@ -351,15 +351,6 @@ def test_the_proxy_header_passes_the_edge_only_from_the_proxy(
     get_settings.cache_clear()
 
 
-def test_a_deferred_download_checks_the_account_again(db):
-    who = _signed_in(db, email="grace.kim@northwind.example")
-    auth.require_active(db, who)
-    db.get_one(User, who.user_id).role = Role.USER
-    db.flush()
-    with pytest.raises(permissions.PermissionDenied, match="reload the page"):
-        auth.require_active(db, who)
-
-
 def test_the_demo_admin_is_named_only_while_an_admin_keeps_the_demo_password(db):
     """The sign-in page's hint (web/auth.py): gone once the demo's admins have other passwords,
     and never for an operator who kept it."""
