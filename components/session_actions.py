@@ -9,11 +9,11 @@ import html
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from components.data import run_action, run_step
+from components.data import run_action, run_read, run_step
 from components.file_links import signed_url
 from components.logs_view import open_logs
 from components.session_list import refresh_lists
-from sessionlens import handover, logs
+from sessionlens import handover, human_agents, logs
 from sessionlens.chat import AttachmentInfo
 from sessionlens.kinds import LogKind
 from sessionlens.permissions import Actor
@@ -40,11 +40,26 @@ def render_actions(detail: SessionDetail, actor: Actor) -> None:
             )
         ):
             st.session_state["flash"] = "Session set to operator"
+            st.session_state["flash_note"] = _who_picks_up(actor)
             refresh_lists()  # the Responsible column changes
             st.rerun()
     rec = detail.conversation.recording
     if rec is not None:
         _recording(row, rec, actor)
+
+
+def _who_picks_up(actor: Actor) -> tuple[bool, str]:
+    """Under "Session set to operator": whether a human agent has the Human Agents workspace open
+    to see the session arrive, and who (the spec's "nobody picks up a transferred session": make
+    sure human agents are online there). (True, text) when someone is."""
+    here = run_read(lambda db: human_agents.online(db, actor=actor, now=dt.datetime.now(dt.UTC)))
+    names = [m.name for m in here or []]
+    if not names:
+        return False, (
+            "No human agent has the Human Agents workspace open just now: the session waits in "
+            "its queue until one opens it."
+        )
+    return True, f"In the Human Agents workspace now: {', '.join(names)}."
 
 
 def _recording(row: DeltaGenerator, rec: AttachmentInfo, actor: Actor) -> None:

@@ -161,6 +161,9 @@ class User(Base):
     # Part of every sign-in cookie; raising it (sign out, password reset, deactivation) ends
     # every browser session of the user at its next request.
     auth_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # When a Human Agents page of theirs last checked in: "online" in the workspace
+    # (sessionlens.human_agents.check_in).
+    workspace_seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class Handoff(Base):

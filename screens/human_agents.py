@@ -63,8 +63,30 @@ def _open(conversation_id: int) -> None:
     st.session_state["ha_scroll"] = secrets.token_hex(4)
 
 
+@st.fragment(run_every=human_agents.CHECK_IN_EVERY.total_seconds())
+def presence() -> None:
+    """Who has the workspace open: this page checks its user in (an operator's open page is what
+    "online" means, for the Sessions page's hand-over and for teammates here) and names the
+    others, every ``CHECK_IN_EVERY`` on its own."""
+    if may_work:
+        run_action(lambda db: human_agents.check_in(db, actor=actor, now=_now()))
+    here = run_read(lambda db: human_agents.online(db, actor=actor, now=_now())) or []
+    names = [m.name for m in here if m.id != actor.user_id]
+    st.caption(
+        f":material/groups: Online here: {md_escape(', '.join(names))}"
+        if names
+        else "No other human agent has this workspace open."
+    )
+
+
+presence()
 mates = run_read(lambda db: human_agents.teammates(db, actor=actor)) or []
+here_now = {
+    m.id for m in run_read(lambda db: human_agents.online(db, actor=actor, now=_now())) or []
+}
 mate_names = {m.id: m.name for m in mates}
+# The Assign picker says who has the workspace open: a conversation given to them is seen now.
+assign_labels = {i: n + (" · online" if i in here_now else "") for i, n in mate_names.items()}
 group_col, show_col = st.columns(2)
 by = (
     group_col.segmented_control(
@@ -183,8 +205,8 @@ with chat_col:
                 assign_col, resolve_col = st.columns([1.6, 1], vertical_alignment="bottom")
             target = assign_col.selectbox(
                 "Assign to",
-                list(mate_names),
-                format_func=mate_names.__getitem__,
+                list(assign_labels),
+                format_func=assign_labels.__getitem__,
                 key="ha_assign_to",
                 index=None,
                 placeholder="A teammate",

@@ -41,6 +41,9 @@ workspace(actor, tz, flt, filtered=bool(active))
 with head:
     if flash := st.session_state.pop("flash", None):
         feedback.success(flash)
+    if note := st.session_state.pop("flash_note", None):  # who will see a handed-over session
+        someone, text = note
+        (feedback.info if someone else feedback.warning)(text)
     asked = sessions_header(
         f"Sessions · {tenant.name}" if tenant else "Sessions",
         active,

@@ -15,7 +15,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import ColumnElement, and_, func, select, true, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, true, update
 from sqlalchemy.orm import Session, aliased
 
 from db.engine import rowcount
@@ -163,6 +163,46 @@ def teammates(db: Session, *, actor: Actor) -> list[Teammate]:
     rows = db.execute(
         select(User.id, User.name)
         .where(User.tenant_id == actor.tenant_id, User.is_human_agent, User.is_active)
+        .order_by(User.name)
+    )
+    return [Teammate(i, n) for i, n in rows]
+
+
+#: A human agent is online while a Human Agents page of theirs checked in this recently. A page
+#: checks in every ``CHECK_IN_EVERY`` (a tab in the background too: browsers slow its timers to
+#: once a minute at worst, within this window).
+ONLINE = dt.timedelta(seconds=90)
+CHECK_IN_EVERY = dt.timedelta(seconds=30)
+
+
+def check_in(db: Session, *, actor: Actor, now: dt.datetime) -> None:
+    """The actor has the Human Agents workspace open: they count as online for ``ONLINE``. A
+    write at most every ``CHECK_IN_EVERY`` per user, whatever the number of their open tabs.
+    Those who may not work conversations (viewers) are never online here."""
+    require(actor, Action.WORK_CONVERSATIONS)
+    db.execute(
+        update(User)
+        .where(
+            User.id == actor.user_id,
+            User.tenant_id == actor.tenant_id,
+            or_(User.workspace_seen_at.is_(None), User.workspace_seen_at < now - CHECK_IN_EVERY),
+        )
+        .values(workspace_seen_at=now)
+    )
+
+
+def online(db: Session, *, actor: Actor, now: dt.datetime) -> list[Teammate]:
+    """The tenant's active human agents who have the Human Agents workspace open now, by name:
+    whom a handed-over session can expect to be picked up by."""
+    require(actor, Action.VIEW_SESSIONS)
+    rows = db.execute(
+        select(User.id, User.name)
+        .where(
+            User.tenant_id == actor.tenant_id,
+            User.is_human_agent,
+            User.is_active,
+            User.workspace_seen_at >= now - ONLINE,
+        )
         .order_by(User.name)
     )
     return [Teammate(i, n) for i, n in rows]

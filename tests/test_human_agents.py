@@ -137,6 +137,37 @@ def test_viewers_read_the_queue_but_cannot_work_it(db):
         human_agents.accept(db, actor=viewer, session_id=sid, now=NOW)
 
 
+def test_an_operator_is_online_while_their_workspace_checks_in(db):
+    """"Nobody picks up a transferred session": make sure human agents are online in the Human
+    Agents workspace. A page of theirs checks in; they are online for 90 seconds after, in their
+    tenant only; a viewer's page never makes anyone online; a check-in writes at most every 30
+    seconds, however many tabs poll."""
+    grace, kenji = _operator(db, 0), _operator(db, 1)
+
+    def names(at=NOW, who=grace):
+        return [m.name for m in human_agents.online(db, actor=who, now=at)]
+
+    assert names() == []
+    human_agents.check_in(db, actor=grace, now=NOW)
+    assert names() == [grace.name]
+    assert names(NOW + human_agents.ONLINE) == [grace.name]
+    assert names(NOW + human_agents.ONLINE + dt.timedelta(seconds=1)) == []
+    assert names(who=actor(db, 1)) == []  # another tenant's view of who is online
+    human_agents.check_in(db, actor=kenji, now=NOW)
+    assert names() == sorted([grace.name, kenji.name])
+
+    seen = select(User.workspace_seen_at).where(User.id == grace.user_id)
+    human_agents.check_in(db, actor=grace, now=NOW + dt.timedelta(seconds=10))
+    assert db.scalar(seen) == NOW  # no write ten seconds later
+    human_agents.check_in(db, actor=grace, now=NOW + dt.timedelta(seconds=31))
+    assert db.scalar(seen) == NOW + dt.timedelta(seconds=31)
+
+    with pytest.raises(PermissionDenied, match="work conversations"):
+        human_agents.check_in(db, actor=actor(db, 0, Role.VIEWER), now=NOW)
+    db.execute(update(User).where(User.id == kenji.user_id).values(is_active=False))
+    assert names(NOW + dt.timedelta(seconds=31)) == [grace.name]  # a deactivated one is not
+
+
 def accept_one(url: str, session_id: int, user_id: int, start_at: float) -> str:
     eng = make_engine(url)
     try:

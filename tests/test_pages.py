@@ -9,7 +9,7 @@ import re
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
@@ -143,11 +143,47 @@ def test_active_ai_session_can_be_handed_over(app_db):
     )
     button = at.button(key="hand_over")
     assert not button.disabled
+    with Session(app_db) as db, db.begin():  # nobody has the Human Agents workspace open
+        db.execute(update(User).values(workspace_seen_at=None))
     button.click().run()
     assert any("Session set to operator" in s.value for s in at.success)
     assert any("Transfer to human agent at" in h.body for h in at.get("html") if hasattr(h, "body"))
     assert at.button(key="hand_over").disabled
     assert at.button(key="hand_over").help == "Session is already handled by an operator"
+    # Who will see it arrive: nobody, said as a warning
+    assert "No human agent has the Human Agents workspace open just now" in " ".join(
+        appdb.shown(at.warning)
+    )
+
+
+def test_handing_over_names_who_has_the_human_agents_workspace_open(app_db):
+    """The spec: "Nobody picks up a transferred session ... make sure human agents are online in
+    the Human Agents workspace". An operator's open workspace page checks them in; the lead who
+    hands a session over reads who will see it arrive; the operator's page names who else is
+    there, and the Assign picker marks them."""
+    grace = _run(page="screens/human_agents.py", email="grace.kim@northwind.example")
+    assert "No other human agent has this workspace open." in [c.value for c in grace.caption]
+    at, _ = _open(
+        app_db,
+        ChatSession.finished_at.is_(None),
+        ChatSession.mode == Mode.AI,
+        ChatSession.channel != "intercom",
+    )
+    at.button(key="hand_over").click().run()
+    assert "In the Human Agents workspace now: Grace Kim." in appdb.shown(at.info)
+    tobias = _run(page="screens/human_agents.py", email="tobias.brandt@northwind.example")
+    assert any("Online here: Grace Kim" in c.value for c in tobias.caption)
+    with Session(app_db) as db:  # a conversation open, for the Assign picker
+        sid = db.scalar(
+            select(ChatSession.id).where(
+                ChatSession.mode != Mode.AI, ChatSession.finished_at.is_(None)
+            )
+        )
+    tobias = _run(
+        {"conversation": str(sid)}, "screens/human_agents.py", "tobias.brandt@northwind.example"
+    )
+    picker = tobias.selectbox(key="ha_assign_to").options
+    assert "Grace Kim · online" in picker and "Kenji Sato" in picker
 
 
 def test_an_active_intercom_session_says_it_is_handed_over_in_intercom(app_db):
