@@ -72,7 +72,10 @@ HELP = {
     "First reply p90 (min)": "9 of 10 handovers had a person's first reply within this many"
     " minutes (---: none was answered yet)",
 }
-config = {name: st.column_config.NumberColumn(help=text) for name, text in HELP.items()}
+# One decimal for every figure: a column read "1" beside "1.3" and "0.6".
+config = {
+    name: st.column_config.NumberColumn(help=text, format="%.1f") for name, text in HELP.items()
+}
 st.subheader("Per AI agent, over these days")
 st.dataframe(
     pd.DataFrame([figures_row(r) for r in per_agent]),

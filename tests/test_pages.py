@@ -163,7 +163,7 @@ def test_handing_over_names_who_has_the_human_agents_workspace_open(app_db):
     there, and the Assign picker marks them."""
     grace = _run(page="screens/human_agents.py", email="grace.kim@northwind.example")
     assert "No other human agent has this workspace open." in [c.value for c in grace.caption]
-    at, _ = _open(
+    at, cs = _open(
         app_db,
         ChatSession.finished_at.is_(None),
         ChatSession.mode == Mode.AI,
@@ -171,6 +171,8 @@ def test_handing_over_names_who_has_the_human_agents_workspace_open(app_db):
     )
     at.button(key="hand_over").click().run()
     assert "In the Human Agents workspace now: Grace Kim." in appdb.shown(at.info)
+    with Session(app_db) as db, db.begin():  # the module's few live AI sessions: one back
+        db.execute(update(ChatSession).where(ChatSession.id == cs.id).values(mode=Mode.AI))
     tobias = _run(page="screens/human_agents.py", email="tobias.brandt@northwind.example")
     assert any("Online here: Grace Kim" in c.value for c in tobias.caption)
     with Session(app_db) as db:  # a conversation open, for the Assign picker
@@ -962,6 +964,9 @@ def test_handoffs_and_human_agents_pages_show_a_handed_over_session(app_db):
     # a figure not there yet (no handover accepted) reads ---, as empty values do everywhere
     assert [d.proto.placeholder for d in at.dataframe] == ["---", "---"]
     assert "(---: none was accepted yet)" in at.dataframe[0].proto.columns
+    # minutes with one decimal each ("1.0" beside "1.3", not "1")
+    minute_columns = json.loads(at.dataframe[0].proto.columns)
+    assert minute_columns["Accept p50 (min)"]["type_config"]["format"] == "%.1f"
     assert per_agent["Handovers"].sum() >= 1
     assert per_agent["Handovers"].sum() == per_day["Handovers"].sum()
     assert sorted(per_agent["AI agent"]) == sorted(set(per_day["AI agent"]))
