@@ -62,6 +62,9 @@ def views_sidebar(actor: Actor) -> None:
                     args=(actor, v.id, v.name),
                 )
         with st.popover("Save current view", icon=":material/bookmark_add:"):
+            if st.session_state.pop("view_saved", False):  # empty for the next one (a refused
+                st.session_state["view_name"] = ""  # name stays, to be fixed)
+                st.session_state["view_shared"] = False
             name = st.text_input("Name", key="view_name", max_chars=saved_views.MAX_NAME)
             shared = st.checkbox("Share with my workspace", key="view_shared")
             if st.button("Save", key="view_save", type="primary"):
@@ -79,6 +82,7 @@ def views_sidebar(actor: Actor) -> None:
                     )
                 )
                 if saved:
+                    st.session_state["view_saved"] = True
                     st.query_params["view"] = str(saved.id)
                     st.session_state["view_applied"] = str(saved.id)
                     url.rerun()

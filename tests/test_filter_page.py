@@ -170,6 +170,9 @@ def test_save_a_view_and_open_it_from_its_url(app_db):
     at.sidebar.button(key="view_save").click().run()
     view_id = at.query_params["view"]
     assert any("Web by last message" in m.value for m in at.sidebar.markdown)
+    # the box is empty for the next view (it kept the saved name)
+    assert at.sidebar.text_input(key="view_name").value == ""
+    assert not at.sidebar.checkbox(key="view_shared").value
     fresh = _run({"view": view_id})
     assert fresh.query_params["channel"] == "web" and fresh.query_params["sort"] == "last_message"
     assert any("1 filter active: Channel" in c for c in _captions(fresh))

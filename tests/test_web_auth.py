@@ -40,6 +40,8 @@ def test_the_form_is_plain_and_keeps_the_next_address_escaped(client):
     res = client.get("/auth/sign-in", params={"next": '/?session=5"><script>x</script>'})
     assert res.status_code == 200 and "Sign in to Sessionlens" in res.text
     assert "<script>x" not in res.text and 'name="password" type="password"' in res.text
+    # no mail is sent from here: the form says who resets a forgotten password
+    assert "Forgot your password? An administrator of your workspace resets it" in res.text
 
 
 def test_the_right_password_sets_a_guarded_cookie_and_goes_where_asked(client):

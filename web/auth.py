@@ -80,6 +80,8 @@ def page(*, error: str = "", email: str = "", next_path: str = "/", demo: str | 
   required></label>
 <input type="hidden" name="next" value="{e(next_path)}">
 <button type="submit">Sign in</button>
+<p class="note">Forgot your password? An administrator of your workspace resets it for you
+(Settings, Users).</p>
 </form>""",
     )
 
