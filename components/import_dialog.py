@@ -23,6 +23,8 @@ from sessionlens.settings import get_settings
 from sessionlens.transcription.audio import ACCEPTED
 from sessionlens.wording import counted
 
+NEW_AGENT = "new"  # the AI agent picker's choice for an agent the workspace has not yet
+
 
 @st.dialog("Import session", width="large", on_dismiss=close_dialog)
 @guarded
@@ -49,13 +51,25 @@ def import_dialog(actor: Actor, tz: str) -> None:
             filter_options.voice_agent(db, actor=actor),
         )
     ) or ([], None)
-    names = {c.id: c.label for c in agents}
+    # The agents there are, and a new one: a new workspace has none until its runtime sends a
+    # session, and a call must belong to one.
+    names = {c.id: c.label for c in agents} | {NEW_AGENT: "New AI agent…"}
     agent = st.selectbox(
         "AI agent",
         list(names),
         index=list(names).index(voice) if voice in names else 0,  # the agent that takes calls
         format_func=names.__getitem__,
         key="import_agent",
+    )
+    new_agent = (
+        st.text_input(
+            "Name of the new AI agent",
+            key="import_new_agent",
+            max_chars=200,
+            placeholder="As your agent runtime names it, e.g. Echo (Voice)",
+        )
+        if agent == NEW_AGENT
+        else None
     )
     channel = st.selectbox(
         "Channel",
@@ -106,7 +120,8 @@ def import_dialog(actor: Actor, tz: str) -> None:
                 actor=actor,
                 data=upload.getvalue(),
                 filename=upload.name,
-                agent_id=int(agent),
+                agent_id=None if agent == NEW_AGENT else int(agent),
+                new_agent=new_agent,
                 channel=channel,
                 store=default_store(),
                 settings=settings,

@@ -50,6 +50,19 @@ def customer(db: Session, actor: Actor, customer_id: int) -> Customer:
     return found
 
 
+def agent_or_new(db: Session, actor: Actor, name: str) -> int:
+    """The id of the actor's tenant's AI agent called ``name``, made on first sight (a session
+    document that names it, a call recording imported for a new agent)."""
+    try:
+        return agent_id(db, actor, name)
+    except NotFound:
+        pass
+    agent = Agent(tenant_id=actor.tenant_id, name=name)
+    db.add(agent)
+    db.flush()
+    return agent.id
+
+
 def agent_id(db: Session, actor: Actor, name: str) -> int:
     """The id of the actor's tenant's AI agent called ``name``."""
     found = db.scalar(

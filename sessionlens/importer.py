@@ -22,7 +22,7 @@ from db.models import (
     Mode,
     SystemEvent,
 )
-from sessionlens import audit, jobs, logs, metrics, statuses, strict
+from sessionlens import access, audit, jobs, logs, metrics, statuses, strict
 from sessionlens.blobs import BlobStore
 from sessionlens.channels import CHANNELS
 from sessionlens.customers import PHONE, customer_name_key
@@ -71,7 +71,7 @@ def import_recording(
     actor: Actor,
     data: bytes,
     filename: str,
-    agent_id: int,
+    agent_id: int | None,
     channel: str,
     store: BlobStore,
     settings: Settings,
@@ -80,9 +80,13 @@ def import_recording(
     new_customer: NewCustomer | None = None,
     started_at: dt.datetime | None = None,
     external_id: str | None = None,
+    new_agent: str | None = None,
 ) -> Imported:
     """Create a voice session whose transcript a worker will write. Every check runs before
-    anything is written; a refused file leaves no session, no job and no stored audio.
+    anything is written; a refused file leaves no session, no job, no stored audio and no agent.
+    The call's AI agent is ``agent_id``, or ``new_agent``, a name: that agent, made if the
+    workspace has none of that name (a new workspace has no agents until its runtime sends a
+    session).
     ``external_id`` is the sender's own id for the call (the HTTP API's idempotency key); a
     session of the tenant that has it already is a RuleViolation."""
     require(actor, Action.IMPORT)
@@ -109,7 +113,19 @@ def import_recording(
         raise BadInput(
             f"{strict.quote(filename)} is not a supported audio file ({', '.join(ACCEPTED)})"
         )
-    if not db.scalar(
+    if (agent_id is None) == (new_agent is None):
+        raise BadInput("Pick the AI agent that took the call, or name a new one")
+    if new_agent is not None:
+        new_agent = (
+            strict.text(
+                new_agent,
+                "The new AI agent's name",
+                max_len=strict.limit(Agent.name),
+                required=True,
+            )
+            or ""
+        )
+    elif not db.scalar(
         select(Agent.id).where(Agent.tenant_id == actor.tenant_id, Agent.id == agent_id)
     ):
         raise BadInput(f"No AI agent with id {agent_id}")
@@ -144,6 +160,8 @@ def import_recording(
         )
     key = store.put(data, suffix=suffix)
     try:
+        if agent_id is None:  # every check passed: now the new agent may be made
+            agent_id = access.agent_or_new(db, actor, new_agent or "")
         return _create(
             db,
             actor,

@@ -37,7 +37,6 @@ from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Session
 
 from db.models import (
-    Agent,
     Attachment,
     ChatSession,
     Customer,
@@ -118,7 +117,7 @@ def upsert_session(
         _check_status(db, actor, status)
     cache = agents if agents is not None else {}
     if doc.agent not in cache:
-        cache[doc.agent] = _agent(db, actor, doc.agent)
+        cache[doc.agent] = access.agent_or_new(db, actor, doc.agent)
     agent_id = cache[doc.agent]
     created = existing is None
     # A customer without an external id is made once, with the session; later copies of the
@@ -454,18 +453,6 @@ def _set_status(db: Session, actor: Actor, cs: ChatSession, status: str) -> None
     if status != cs.status:
         _check_status(db, actor, status)
     cs.status = status
-
-
-def _agent(db: Session, actor: Actor, name: str) -> int:
-    """The agent ``name`` of the document, made on first sight."""
-    try:
-        return access.agent_id(db, actor, name)
-    except NotFound:
-        pass
-    agent = Agent(tenant_id=actor.tenant_id, name=name)
-    db.add(agent)
-    db.flush()
-    return agent.id
 
 
 def _customer(db: Session, actor: Actor, doc: SessionIn) -> int | None:

@@ -848,15 +848,20 @@ def test_logs_drawer_search_step_copy_and_trace_link(page, server, context):
 def test_import_a_recording_and_watch_it_fill_in(page, server, tmp_path):
     from playwright.sync_api import expect
 
+    from db.models import Agent
     from tests.test_import import SENTENCE, _espeak
 
-    base, _ = server
+    base, engine = server
     wav = _espeak(SENTENCE, tmp_path / "support-call.wav")
     page.goto(base + "/")
     page.get_by_role("button", name="Import session").click()
     dialog = page.get_by_role("dialog")
     dialog.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(wav))
     expect(dialog.get_by_text("support-call.wav")).to_be_visible(timeout=20_000)
+    # The call belongs to an AI agent the workspace does not have yet: named here, made with it
+    dialog.get_by_test_id("stSelectbox").filter(has_text="AI agent").click()
+    page.get_by_role("option", name="New AI agent…").click()
+    dialog.get_by_label("Name of the new AI agent").fill("Echo (Night shift)")
     # While the call is transcribed its player shows under the chat; when the transcript comes,
     # the page reruns. From the import on, every change of the page is watched: never two
     # players at once (the old one left in place while the new one is drawn one slot higher).
@@ -884,6 +889,9 @@ def test_import_a_recording_and_watch_it_fill_in(page, server, tmp_path):
         timeout=30_000,
     )
     assert page.evaluate("() => window.slPlayersSeen") == 1
+    with Session(engine) as db:
+        newest = db.scalars(select(ChatSession).order_by(ChatSession.id.desc()).limit(1)).one()
+        assert db.get_one(Agent, newest.agent_id).name == "Echo (Night shift)"
     # The recording streams from the server: the player reads how long the call is, and the
     # download link saves the file under its name, byte for byte.
     player = main.get_by_test_id("sl-recording-player")

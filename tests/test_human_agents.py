@@ -138,7 +138,7 @@ def test_viewers_read_the_queue_but_cannot_work_it(db):
 
 
 def test_an_operator_is_online_while_their_workspace_checks_in(db):
-    """"Nobody picks up a transferred session": make sure human agents are online in the Human
+    """ "Nobody picks up a transferred session": make sure human agents are online in the Human
     Agents workspace. A page of theirs checks in; they are online for 90 seconds after, in their
     tenant only; a viewer's page never makes anyone online; a check-in writes at most every 30
     seconds, however many tabs poll."""

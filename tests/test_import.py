@@ -18,7 +18,7 @@ from sqlalchemy import func, select, update
 
 from db.engine import make_engine, make_sessionmaker
 from db.migrate import upgrade
-from db.models import Attachment, ChatSession, Job, JobStatus, Message, SessionLog
+from db.models import Agent, Attachment, ChatSession, Job, JobStatus, Message, SessionLog
 from sessionlens import chat, demo, geo, identity, jobs
 from sessionlens.blobs import DatabaseBlobStore, LocalBlobStore
 from sessionlens.errors import BadInput
@@ -292,6 +292,53 @@ def test_bad_files_are_refused_and_create_nothing(world, settings, speech, name,
         _import(world, strict, path)
     assert _counts(maker) == before and sorted(Path(settings.blob_dir).rglob("*")) == blobs
     assert "Error" not in str(refused.value)  # the decoder's exception class is not for users
+
+
+def test_a_call_can_be_imported_for_a_new_ai_agent(world, settings, speech):
+    """A new workspace has no AI agents until its runtime sends a session, and a call belongs to
+    one: the import names a new one, made once the file passed every check (a refused file makes
+    no agent), and found again by that name next time."""
+    maker, actor, _, store = world
+
+    def agents() -> list[str]:
+        with maker() as db:
+            return list(db.scalars(select(Agent.name).where(Agent.tenant_id == actor.tenant_id)))
+
+    def send(path: Path, **kw):
+        with maker.begin() as db:
+            return import_recording(
+                db,
+                actor=actor,
+                data=path.read_bytes(),
+                filename=path.name,
+                channel="sip",
+                store=store,
+                settings=settings,
+                now=NOW,
+                **kw,
+            )
+
+    before = agents()
+    bad = speech["dir"] / "notes.wav"
+    bad.write_bytes(b"this is a text file, not audio\n" * 50)
+    with pytest.raises(BadInput, match="not an audio file"):
+        send(bad, agent_id=None, new_agent="Vox (Calls)")
+    assert agents() == before  # a refused file makes no agent
+    for kw, message in (
+        ({"agent_id": None}, "Pick the AI agent that took the call, or name a new one"),
+        ({"agent_id": None, "new_agent": "  "}, "The new AI agent's name is required"),
+        ({"agent_id": None, "new_agent": "Vox\x07"}, "contains a control character"),
+    ):
+        with pytest.raises(BadInput, match=message):
+            send(speech["mono"], **kw)
+    first = send(speech["mono"], agent_id=None, new_agent=" Vox  (Calls) ")
+    again = send(speech["mono"], agent_id=None, new_agent="Vox (Calls)")
+    assert agents() == [*before, "Vox (Calls)"]  # made once, tidied, then found by its name
+    with maker() as db:
+        made = db.scalar(select(Agent.id).where(Agent.name == "Vox (Calls)"))
+        assert {
+            db.get_one(ChatSession, i).agent_id for i in (first.session_id, again.session_id)
+        } == {made}
 
 
 def test_over_the_size_limit_is_refused(world, settings, speech):
