@@ -96,8 +96,12 @@ def sessions_table(actor: Actor, tz: str, flt: SessionFilter, *, filtered: bool)
     listing = _loaded(sort, flt, actor)
     if listing.loaded and not listing.rows:
         st.info(
-            "No sessions match these filters." if filtered else "No sessions yet.",
-            icon=":material/filter_alt_off:",
+            "No sessions match these filters."
+            if filtered
+            else "No sessions yet. Your agent runtime sends them through the HTTP API (an admin "
+            "makes its key under Settings → API keys), and **Import session** brings in a call "
+            "recording or a sessions file.",
+            icon=":material/filter_alt_off:" if filtered else ":material/inbox:",
         )
         if filtered and st.button("Reset", key="empty_reset"):
             reset_filters()

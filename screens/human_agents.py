@@ -125,7 +125,13 @@ counts = (
 list_col, chat_col, panel_col = st.container(key=DETAIL_KEY).columns([1.1, 2, 1])
 
 with list_col:
-    if not cards:
+    if not cards and show == "all":
+        st.info(
+            "No conversation is with a person just now. A session handed over, from the Sessions "
+            "page or by its AI agent, waits here for someone to accept it.",
+            icon=":material/support_agent:",
+        )
+    elif not cards:
         st.info("Nothing was found for the specified filters", icon=":material/filter_alt_off:")
     elif len(cards) >= human_agents.LIST_LIMIT:
         st.caption(f"The {human_agents.LIST_LIMIT} most recently active conversations are listed.")

@@ -49,6 +49,32 @@ def test_sessions_page_lists_the_first_page(app_db):
     assert at.subheader[0].value == "Chat"
 
 
+def test_a_new_workspace_says_where_sessions_come_from(app_db):
+    """A workspace with nothing in it yet (a fresh install, or a new tenant): the Sessions page
+    says how sessions arrive, and Human Agents what will show there, instead of "Nothing was
+    found for the specified filters" under a filter of "All"."""
+    from sessionlens import admin, auth
+
+    with Session(app_db) as db, db.begin():
+        tenant = admin.add_tenant(
+            db, name="Empty Co", timezone="UTC", plan="free", now=dt.datetime.now(dt.UTC)
+        )
+        auth.add_user(
+            db,
+            email="first@empty.example",
+            name="First Admin",
+            role="admin",
+            password=None,
+            tenant=str(tenant.id),
+        )
+    at = _run(email="first@empty.example")
+    (hint,) = [i.value for i in at.info if "No sessions yet" in i.value]
+    assert "through the HTTP API" in hint and "Import session" in hint
+    at = _run(page="screens/human_agents.py", email="first@empty.example")
+    assert any(i.value.startswith("No conversation is with a person just now") for i in at.info)
+    assert not any("specified filters" in i.value for i in at.info)
+
+
 def test_load_more_appends_the_next_page(app_db):
     at = _run()
     next(b for b in at.button if b.label == "Load More").click().run()
