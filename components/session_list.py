@@ -22,6 +22,7 @@ from sessionlens.filters import SessionFilter
 from sessionlens.permissions import Actor
 from sessionlens.sessions import SessionRow, SortKey
 from sessionlens.settings import get_settings
+from sessionlens.wording import counted
 
 SORT_LABELS = {SortKey.STARTED: "Start", SortKey.LAST_MESSAGE: "Last message"}
 
@@ -121,7 +122,7 @@ def sessions_table(actor: Actor, tz: str, flt: SessionFilter, *, filtered: bool)
         on_click=_load_more,
         args=(listing, sort, actor),
     )
-    st.caption(f"{len(listing.rows)} sessions loaded")
+    st.caption(f"{counted(len(listing.rows), 'session')} loaded")
 
 
 def _sort_picked() -> None:

@@ -70,6 +70,26 @@ def test_a_new_workspace_says_where_sessions_come_from(app_db):
     at = _run(email="first@empty.example")
     (hint,) = [i.value for i in at.info if "No sessions yet" in i.value]
     assert "through the HTTP API" in hint and "Import session" in hint
+    assert "0 sessions loaded" in [c.value for c in at.caption]
+    with Session(app_db) as db, db.begin():  # its first session, from its runtime
+        from sessionlens import exchange, identity, ingest
+
+        first = identity.actor_for(
+            db.scalars(select(User).where(User.email == "first@empty.example")).one()
+        )
+        doc = exchange.SessionIn.model_validate(
+            {
+                "external_id": "first",
+                "agent": "Aria",
+                "channel": "web",
+                "started_at": "2026-11-29T09:00:00Z",
+            }
+        )
+        ingest.upsert_session(
+            db, doc, actor=first, now=dt.datetime.now(dt.UTC), locate=lambda ip: None
+        )
+    at = _run(email="first@empty.example")
+    assert "1 session loaded" in [c.value for c in at.caption]  # not "1 sessions loaded"
     at = _run(page="screens/human_agents.py", email="first@empty.example")
     assert any(i.value.startswith("No conversation is with a person just now") for i in at.info)
     assert not any("specified filters" in i.value for i in at.info)
