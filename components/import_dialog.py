@@ -141,7 +141,7 @@ def import_dialog(actor: Actor, tz: str) -> None:
 
 def _refused(headline: str, errors: list[str]) -> None:
     """Why a sessions file cannot be imported: how many errors, and the first 50 of them."""
-    feedback.error(f"{headline}, {len(errors)} error(s)")
+    feedback.error(f"{headline}, {counted(len(errors), 'error')}")
     st.text("\n".join(errors[:50]) + ("\n…" if len(errors) > 50 else ""))
 
 

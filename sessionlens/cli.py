@@ -18,6 +18,7 @@ from sessionlens import demo as demo_data
 from sessionlens import geo, setup, shutdown
 from sessionlens.errors import BadInput
 from sessionlens.settings import get_settings, settings_or_exit
+from sessionlens.wording import counted
 
 if TYPE_CHECKING:  # types only: the commands import what they need when they run
     import socket
@@ -127,7 +128,7 @@ def geo_refresh(database_url: str | None = UrlOpt) -> None:
     with make_sessionmaker(make_engine(database_url or settings.database_url)).begin() as db:
         n = geo.refresh(db, locator)
     typer.echo(
-        f"Re-resolved {n} sessions with {locator.info.database_type} "
+        f"Re-resolved {counted(n, 'session')} with {locator.info.database_type} "
         f"built {locator.info.build_date}"
     )
 
@@ -737,7 +738,7 @@ def import_sessions(
                 if dry_run:
                     tx.rollback()
     except exchange.Invalid as err:
-        typer.echo(f"{file.name}: nothing imported, {len(err.errors)} error(s):", err=True)
+        typer.echo(f"{file.name}: nothing imported, {counted(len(err.errors), 'error')}:", err=True)
         for e in err.errors[:50]:
             typer.echo(f"  {e}", err=True)
         raise typer.Exit(1) from None
@@ -790,7 +791,7 @@ def export_cmd(
                     _fail(ValueError(f"cannot write {output}: {err.strerror}"))
     except DomainError as err:
         _fail(err)
-    typer.echo(f"Exported {total} sessions to {output} ({written:,} bytes)")
+    typer.echo(f"Exported {counted(total or 0, 'session')} to {output} ({written:,} bytes)")
 
 
 def main() -> None:

@@ -1397,7 +1397,7 @@ def test_import_a_sessions_file_then_the_same_file_again(page, server, tmp_path)
         return dialog
 
     dialog = upload(bad)
-    expect(dialog.get_by_text("broken.jsonl: nothing imported, 1 error(s)")).to_be_visible(
+    expect(dialog.get_by_text("broken.jsonl: nothing imported, 1 error")).to_be_visible(
         timeout=20_000
     )
     expect(dialog.get_by_text("line 1: $.channel: not one of", exact=False)).to_be_visible()
@@ -1444,7 +1444,7 @@ def test_an_operator_is_told_before_importing_a_file_with_statuses_the_workspace
         str(path)
     )
     expect(
-        dialog.get_by_text("their-statuses.jsonl: nothing can be imported, 2 error(s)")
+        dialog.get_by_text("their-statuses.jsonl: nothing can be imported, 2 errors")
     ).to_be_visible(timeout=20_000)
     expect(
         dialog.get_by_text("session 'ui-status-2': $.status: 'on hold' is not one of", exact=False)
