@@ -2272,7 +2272,7 @@ def _contrast_failures(frame) -> list[str]:  # type: ignore[no-untyped-def]
 
 def test_text_meets_wcag_aa_contrast_on_every_screen(browser, server, signed_in_cookie):
     """Every text on the screens (sign-in, the table and a chat with every kind of message, a
-    file card and a picture, Human Agents, 360 View, Settings, Audit) is readable against its
+    file card and a picture, Human Agents, 360 View, Settings, Audit, Change password) is readable against its
     background by WCAG 2 AA, as axe-core measures it. Streamlit's red under white text was 3.3:1
     (the active Search button), its captions 3.8:1, the chat's times on a human agent's bubble
     4.4:1, a file card's size line 3.7:1, "Unassigned" in the table 2.5:1."""
@@ -2306,5 +2306,8 @@ def test_text_meets_wcag_aa_contrast_on_every_screen(browser, server, signed_in_
         expect(page.get_by_test_id("stMain").locator("h2").first).to_be_visible(timeout=60_000)
         page.wait_for_function(IDLE)
         failures[path] = _contrast_failures(page)
+    page.goto(base + "/auth/password")  # a page of its own, like the sign-in form
+    expect(page.get_by_role("heading", name="Change your password")).to_be_visible()
+    failures["change password"] = _contrast_failures(page)
     context.close()
     assert {k: v for k, v in failures.items() if v} == {}
