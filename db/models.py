@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     event,
+    func,
     text,
 )
 from sqlalchemy import (
@@ -164,6 +165,10 @@ class User(Base):
     # When a Human Agents page of theirs last checked in: "online" in the workspace
     # (sessionlens.human_agents.check_in).
     workspace_seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+# One user per address whatever its case: it is what they sign in with (migration 0018).
+Index("uq_users_email_lower", func.lower(User.email), unique=True)
 
 
 class Handoff(Base):

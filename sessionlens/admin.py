@@ -125,6 +125,7 @@ def rename_user(
     }
     if changed:
         user.name, user.email = new_name, new_email
+        auth.flush_unless_taken(db, new_email)
         audit.record(db, actor, "user_changed", "user", user.id, now=now, **changed)
     return UserRow(
         user.id, user.name, user.email, user.role, user.is_active, user.password_hash is not None

@@ -29,6 +29,7 @@ from urllib.parse import quote
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.models import SignInAttempt, Tenant, User
@@ -372,8 +373,19 @@ def add_user(
         password_hash=hash_password(password) if password is not None else None,
     )
     db.add(user)
-    db.flush()
+    flush_unless_taken(db, email)
     return user
+
+
+def flush_unless_taken(db: Session, email: str) -> None:
+    """Write a new or renamed user; BadInput when another user got ``email`` meanwhile (an
+    admin adding or renaming one at the same moment: the index of migration 0018 refuses the
+    second)."""
+    try:
+        with db.begin_nested():
+            db.flush()
+    except IntegrityError:
+        raise BadInput(f"A user with the email {email} already exists") from None
 
 
 def tenant_by_ref(db: Session, ref: str | None) -> Tenant:

@@ -158,6 +158,31 @@ def test_customers_of_an_earlier_version_are_found_by_phone_after_the_upgrade(tm
             assert [c.label.split(" ·")[0] for c in found] == [name], typed
 
 
+def test_an_upgrade_stops_at_two_users_of_one_address_and_names_it(tmp_path):
+    """Migration 0018 makes an address one user's, whatever its case. A database that somehow
+    holds two (written before the console checked, or by hand) stops with the address named and
+    what to do, instead of a bare unique-index error; once they differ, the upgrade goes on."""
+    import pytest
+    from sqlalchemy import text
+
+    from db.migrate import upgrade
+
+    engine = _old_database(
+        tmp_path,
+        "0017",
+        "INSERT INTO tenants (id, name, timezone, plan, statuses, result_fields, created_at) "
+        "VALUES (1, 'T', 'UTC', 'paid', '[]', '[]', '2026-01-01 00:00:00')",
+        "INSERT INTO users (id, tenant_id, name, email, role, is_human_agent, is_active, "
+        "auth_version) VALUES (1, 1, 'Ann', 'ann@example.com', 'admin', 0, 1, 0),"
+        " (2, 1, 'Ann Again', 'Ann@Example.com', 'viewer', 0, 1, 0)",
+    )
+    with pytest.raises(RuntimeError, match="share the email address ann@example.com: give each"):
+        upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE users SET email = 'ann.again@example.com' WHERE id = 2"))
+    upgrade(engine)
+
+
 def test_postgres_vacuums_the_sessions_table_after_one_percent_of_it_changed():
     """The Human Agents poll is an index-only scan, fast only over pages a VACUUM has marked;
     autovacuum's default waits for 20 % of a million sessions to change. The migration sets the

@@ -296,3 +296,54 @@ def test_one_call_sent_by_several_processes_at_once_is_one_session(committed, tm
     with Session(committed) as db:
         assert db.scalar(select(func.count()).where(ChatSession.external_id == "call-9")) == 1
     assert len([p for p in blob_dir.rglob("*") if p.is_file()]) == 1  # no orphan recording
+
+
+def rename_to(url: str, user_id: int, email: str, start_at: float) -> str:
+    """An admin renaming one user's address, in its own process with its own connection."""
+    from db.models import User
+    from sessionlens import admin
+    from sessionlens.errors import BadInput
+
+    eng = make_engine(url)
+    try:
+        with Session(eng) as db:
+            boss = identity.default_actor(db)
+            name = db.get_one(User, user_id).name
+        time.sleep(max(0.0, start_at - time.time()))
+        try:
+            with Session(eng) as db, db.begin():
+                admin.rename_user(db, actor=boss, user_id=user_id, name=name, email=email, now=NOW)
+            return "renamed"
+        except BadInput as err:
+            return str(err)
+    finally:
+        eng.dispose()
+
+
+def test_two_admins_giving_two_users_one_address_at_once_make_one_of_them_have_it(committed):
+    """The address is what a user signs in with, so no two users share it. Both admins' checks
+    run before either writes; the database's index refuses the second, who is told the address
+    is taken (on SQLite as on Postgres)."""
+    from db.models import User
+
+    with Session(committed) as db:
+        boss = identity.default_actor(db)
+        users = db.scalars(
+            select(User.id).where(User.tenant_id == boss.tenant_id, User.id != boss.user_id)
+        ).all()[:4]
+    url = committed.url.render_as_string(hide_password=False)
+    start_at = time.time() + 4.0
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(4) as pool:
+        outcomes = pool.starmap(
+            rename_to, [(url, u, "Shared@Example.com", start_at) for u in users], chunksize=1
+        )
+    assert outcomes.count("renamed") == 1, outcomes
+    assert set(outcomes) - {"renamed"} == {
+        "A user with the email Shared@Example.com already exists"
+    }
+    with Session(committed) as db:
+        holders = db.scalar(
+            select(func.count()).where(func.lower(User.email) == "shared@example.com")
+        )
+    assert holders == 1
