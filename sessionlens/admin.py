@@ -112,8 +112,8 @@ def rename_user(
     keep the name in their text. Audited with what changed."""
     require(actor, Action.ADMINISTER)
     user = _user(db, actor, user_id)
-    new_name = strict.text(name, "The name", max_len=strict.limit(User.name), required=True) or ""
-    new_email = strict.email(email, "The email", required=True) or ""
+    new_name = strict.text(name, "The name", max_len=strict.limit(User.name), required=True)
+    new_email = strict.email(email, "The email", required=True)
     if auth.email_key(new_email) != auth.email_key(user.email) and db.scalar(
         select(User.id).where(func.lower(User.email) == auth.email_key(new_email))
     ):
@@ -165,7 +165,7 @@ def add_tenant(db: Session, *, name: str, timezone: str, plan: str, now: dt.date
     label = strict.text(name, "The tenant name", max_len=strict.limit(Tenant.name), required=True)
     _check_zone(timezone)
     plan = strict.choice(plan, "The plan", {p.value for p in Plan}, noun="plan")
-    if db.scalar(select(Tenant.id).where(func.lower(Tenant.name) == (label or "").lower())):
+    if db.scalar(select(Tenant.id).where(func.lower(Tenant.name) == label.lower())):
         raise BadInput(f"A tenant named {label} already exists")
     t = Tenant(
         name=label,
@@ -210,11 +210,8 @@ def update_tenant(
 ) -> list[str]:
     """Check and save the tenant's settings; the names of the settings that changed."""
     require(actor, Action.ADMINISTER)
-    name = (
-        strict.text(
-            settings.name, "The tenant name", max_len=strict.limit(Tenant.name), required=True
-        )
-        or ""
+    name = strict.text(
+        settings.name, "The tenant name", max_len=strict.limit(Tenant.name), required=True
     )
     _check_zone(settings.timezone)
     plan = strict.choice(settings.plan, "The plan", {p.value for p in Plan}, noun="plan")

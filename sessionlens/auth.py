@@ -358,8 +358,8 @@ def add_user(
     tenant: str | None = None,
 ) -> User:
     """A new user of ``tenant`` (its name or id; the first tenant if None) for the CLI."""
-    email = strict.email(email, "The email", required=True) or ""
-    name = strict.text(name, "The name", max_len=strict.limit(User.name), required=True) or ""
+    email = strict.email(email, "The email", required=True)
+    name = strict.text(name, "The name", max_len=strict.limit(User.name), required=True)
     role = strict.choice(role, "The role", {r.value for r in Role}, noun="role")
     if db.scalar(select(User.id).where(func.lower(User.email) == email_key(email))):
         raise BadInput(f"A user with the email {email} already exists")

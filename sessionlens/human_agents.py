@@ -341,7 +341,7 @@ def reply(db: Session, *, actor: Actor, session_id: int, text: str, now: dt.date
         db,
         cs,
         author_kind=AuthorKind.HUMAN,
-        text=body or "",
+        text=body,
         sent_at=now,
         author_user_id=actor.user_id,
         delivery_status="queued",
@@ -381,7 +381,7 @@ def note(db: Session, *, actor: Actor, session_id: int, text: str, now: dt.datet
         db,
         cs,
         author_kind=AuthorKind.PRIVATE_NOTE,
-        text=body or "",
+        text=body,
         sent_at=now,
         author_user_id=actor.user_id,
     )

@@ -91,14 +91,11 @@ def import_recording(
     session of the tenant that has it already is a RuleViolation."""
     require(actor, Action.IMPORT)
     if external_id is not None:
-        external_id = (
-            strict.text(
-                external_id,
-                "The call's external id",
-                max_len=strict.limit(ChatSession.external_id),
-                required=True,
-            )
-            or ""
+        external_id = strict.text(
+            external_id,
+            "The call's external id",
+            max_len=strict.limit(ChatSession.external_id),
+            required=True,
         )
         if recorded(db, actor=actor, external_id=external_id) is not None:
             raise _taken(external_id)
@@ -106,7 +103,6 @@ def import_recording(
         strict.text(
             filename, "File name", max_len=strict.limit(Attachment.file_name), required=True
         )
-        or ""
     ).name
     suffix = Path(filename).suffix.lower()
     if suffix not in ACCEPTED:
@@ -116,14 +112,11 @@ def import_recording(
     if (agent_id is None) == (new_agent is None):
         raise BadInput("Pick the AI agent that took the call, or name a new one")
     if new_agent is not None:
-        new_agent = (
-            strict.text(
-                new_agent,
-                "The new AI agent's name",
-                max_len=strict.limit(Agent.name),
-                required=True,
-            )
-            or ""
+        new_agent = strict.text(
+            new_agent,
+            "The new AI agent's name",
+            max_len=strict.limit(Agent.name),
+            required=True,
         )
     elif not db.scalar(
         select(Agent.id).where(Agent.tenant_id == actor.tenant_id, Agent.id == agent_id)

@@ -13,6 +13,7 @@ import ipaddress
 import re
 import unicodedata
 from collections.abc import Container
+from typing import Literal, overload
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import String
@@ -140,6 +141,14 @@ def choice(raw: str, label: str, allowed: Container[str], *, noun: str = "value"
     return raw
 
 
+@overload
+def text(
+    raw: str, label: str, *, max_len: int, multiline: bool = ..., required: Literal[True]
+) -> str: ...
+@overload
+def text(
+    raw: str, label: str, *, max_len: int, multiline: bool = ..., required: bool = ...
+) -> str | None: ...
 def text(
     raw: str,
     label: str,
@@ -171,6 +180,10 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 _EMAIL_LOCAL, _EMAIL_WHOLE = 64, 254
 
 
+@overload
+def email(raw: str, label: str, *, required: Literal[True]) -> str: ...
+@overload
+def email(raw: str, label: str, *, required: bool = ...) -> str | None: ...
 def email(raw: str, label: str, *, required: bool = False) -> str | None:
     """A typed email address (a console user's, a customer's), as ``text`` tidies it, with one
     message for anything that is not one: a space or a tab in it, no "@" or two, no dot after it,
