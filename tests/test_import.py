@@ -119,12 +119,11 @@ def _import(world, settings, path: Path, **kw):
             actor=actor,
             data=path.read_bytes(),
             filename=path.name,
-            agent_id=agent,
             channel="sip",
             store=store,
             settings=settings,
             now=NOW,
-            **kw,
+            **{"agent_id": agent, **kw},
         )
 
 
@@ -298,25 +297,14 @@ def test_a_call_can_be_imported_for_a_new_ai_agent(world, settings, speech):
     """A new workspace has no AI agents until its runtime sends a session, and a call belongs to
     one: the import names a new one, made once the file passed every check (a refused file makes
     no agent), and found again by that name next time."""
-    maker, actor, _, store = world
+    maker, actor, *_ = world
 
     def agents() -> list[str]:
         with maker() as db:
             return list(db.scalars(select(Agent.name).where(Agent.tenant_id == actor.tenant_id)))
 
     def send(path: Path, **kw):
-        with maker.begin() as db:
-            return import_recording(
-                db,
-                actor=actor,
-                data=path.read_bytes(),
-                filename=path.name,
-                channel="sip",
-                store=store,
-                settings=settings,
-                now=NOW,
-                **kw,
-            )
+        return _import(world, settings, path, **kw)
 
     before = agents()
     bad = speech["dir"] / "notes.wav"
