@@ -25,7 +25,7 @@ from db.models import (
 from sessionlens import access, audit, jobs, logs, metrics, statuses, strict
 from sessionlens.blobs import BlobStore
 from sessionlens.channels import CHANNELS
-from sessionlens.customers import PHONE, customer_name_key
+from sessionlens.customers import customer_name_key, phone_problem
 from sessionlens.errors import BadInput, RuleViolation
 from sessionlens.messages import append_marker
 from sessionlens.permissions import Action, Actor, require
@@ -139,8 +139,8 @@ def import_recording(
             "The new customer's phone",
             max_len=strict.limit(Customer.phone),
         )
-        if phone and not PHONE.match(phone):
-            raise BadInput(f"Phone {strict.quote(phone)} is not a phone number")
+        if phone and (why := phone_problem(phone)):
+            raise BadInput(f"The new customer's phone {why}")  # the contact edit's own words
         new_customer = NewCustomer(name, phone)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"upload{suffix}"

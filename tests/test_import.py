@@ -293,6 +293,17 @@ def test_bad_files_are_refused_and_create_nothing(world, settings, speech, name,
     assert "Error" not in str(refused.value)  # the decoder's exception class is not for users
 
 
+def test_a_new_customers_phone_is_refused_in_the_contact_edits_words(world, settings, speech):
+    maker, *_ = world
+    before = _counts(maker)
+    with pytest.raises(
+        BadInput,
+        match=r"The new customer's phone 'call me' is not a phone number \(digits, spaces, \+",
+    ):
+        _import(world, settings, speech["mono"], new_customer=NewCustomer("Ada", "call me"))
+    assert _counts(maker) == before
+
+
 def test_a_call_can_be_imported_for_a_new_ai_agent(world, settings, speech):
     """A new workspace has no AI agents until its runtime sends a session, and a call belongs to
     one: the import names a new one, made once the file passed every check (a refused file makes
