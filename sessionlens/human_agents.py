@@ -180,15 +180,12 @@ def check_in(db: Session, *, actor: Actor, now: dt.datetime) -> None:
     write at most every ``CHECK_IN_EVERY`` per user, whatever the number of their open tabs.
     Those who may not work conversations (viewers) are never online here."""
     require(actor, Action.WORK_CONVERSATIONS)
-    db.execute(
-        update(User)
-        .where(
-            User.id == actor.user_id,
-            User.tenant_id == actor.tenant_id,
-            or_(User.workspace_seen_at.is_(None), User.workspace_seen_at < now - CHECK_IN_EVERY),
-        )
-        .values(workspace_seen_at=now)
-    )
+    mine = (User.id == actor.user_id, User.tenant_id == actor.tenant_id)
+    stale = or_(User.workspace_seen_at.is_(None), User.workspace_seen_at < now - CHECK_IN_EVERY)
+    # Read first: most page runs find a recent check-in, and an UPDATE that changes nothing
+    # would still take SQLite's write lock from the worker writing a transcript.
+    if db.scalar(select(User.id).where(*mine, stale)) is not None:
+        db.execute(update(User).where(*mine, stale).values(workspace_seen_at=now))
 
 
 def online(db: Session, *, actor: Actor, now: dt.datetime) -> list[Teammate]:
