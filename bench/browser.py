@@ -82,14 +82,15 @@ def _serve(script: Path, env: dict[str, str], cwd: Path = ROOT) -> tuple[subproc
     raise SystemExit(f"{script} did not start")
 
 
-def demo_database(folder: Path) -> tuple[str, dict[str, str]]:
-    """A demo database (2,000 sessions, the embedded default's size) in ``folder``: its URL and
-    the environment an app server on it gets (no embedded worker, a key of its own)."""
+def demo_database(folder: Path, checkout: Path = ROOT) -> tuple[str, dict[str, str]]:
+    """A demo database (2,000 sessions, the embedded default's size) in ``folder``, made by the
+    code of ``checkout`` (each checkout of an A/B run gets its own, at its own migration): its URL
+    and the environment an app server on it gets (no embedded worker, a key of its own)."""
     url = f"sqlite:///{folder / 'bench.db'}"
     subprocess.run(
-        [str(Path(sys.executable).parent / "sessionlens"), "demo", "--database-url", url],
+        [sys.executable, "-m", "sessionlens.cli", "demo", "--database-url", url],
         check=True,
-        cwd=ROOT,
+        cwd=checkout,
         stdout=subprocess.DEVNULL,
     )
     env = {
@@ -116,9 +117,25 @@ def _rows(page) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_function(ROWS_SHOWN, timeout=120_000, polling="raf")
 
 
-def _signed_in(url: str) -> list[dict[str, object]]:
-    """The demo admin's sign-in cookie for the app's database (the bare page ignores it)."""
+def _signed_in(url: str, checkout: Path = ROOT) -> list[dict[str, object]]:
+    """The demo admin's sign-in cookie for the app's database (the bare page ignores it), made
+    by the code of ``checkout`` (another checkout's tables may differ from this one's models)."""
     import datetime as dt
+
+    if checkout != ROOT:
+        made = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                f"import json; from bench.browser import _signed_in; "
+                f"print(json.dumps(_signed_in({url!r})))",
+            ],
+            check=True,
+            cwd=checkout,
+            capture_output=True,
+            text=True,
+        )
+        return json.loads(made.stdout.strip().splitlines()[-1])
 
     from sqlalchemy.orm import Session
 
@@ -239,10 +256,16 @@ def main() -> None:
             ("floor", floor_base, re.compile(r"^Chat s\d+$")),
         ]
         if args.against:
-            other, other_base = _serve(args.against / "app.py", app_env, cwd=args.against)
+            # Its own database, made by its own code: a migration of this checkout's is not one
+            # the other knows (the demo generator is seeded, so both hold the same sessions).
+            (Path(tmp) / "against").mkdir()
+            other_url, other_env = demo_database(Path(tmp) / "against", args.against)
+            other, other_base = _serve(args.against / "app.py", other_env, cwd=args.against)
             procs.append(other)
             targets.append(("against", other_base, chat))
-        cookies = _signed_in(url)
+        cookies = {name: _signed_in(url) for name, _, _ in targets}  # the bare page ignores it
+        if args.against:
+            cookies["against"] = _signed_in(other_url, args.against)  # its database, its key
         times: dict[str, dict[str, list[float]]] = {name: {} for name, _, _ in targets}
         try:
             with sync_playwright() as p:
@@ -253,7 +276,7 @@ def main() -> None:
                     # Each round starts with another of the servers, so none always goes first.
                     turn = r % len(targets)
                     for name, base, shown in targets[turn:] + targets[:turn]:
-                        got = _time_app(browser, name, base, shown, cookies)
+                        got = _time_app(browser, name, base, shown, cookies[name])
                         if r:
                             for k, v in got.items():
                                 times[name].setdefault(k, []).append(v * 1000)

@@ -93,9 +93,16 @@ def main() -> None:
             ("Sessionlens", *_serve(ROOT / "app.py", env)),
             ("bare page", *_serve(FLOOR, {})),
         ]
+        cookies = {name: _signed_in(url) for name, _, _ in servers}  # the bare page ignores it
         if args.against:
-            servers.append(("--against", *_serve(args.against / "app.py", env, cwd=args.against)))
-        cookies = _signed_in(url)
+            # Its own database, made by its own code (a migration of this checkout's is not one
+            # the other knows); the demo generator is seeded, so both hold the same sessions.
+            (Path(tmp) / "against").mkdir()
+            other_url, other_env = demo_database(Path(tmp) / "against", args.against)
+            servers.append(
+                ("--against", *_serve(args.against / "app.py", other_env, cwd=args.against))
+            )
+            cookies["--against"] = _signed_in(other_url, args.against)
         walls: dict[str, list[float]] = {name: [] for name, _, _ in servers}
         busy: dict[str, list[dict[str, float]]] = {name: [] for name, _, _ in servers}
         try:
@@ -103,7 +110,7 @@ def main() -> None:
                 browser = p.chromium.launch(
                     executable_path="/usr/bin/chromium", args=["--no-sandbox", "--headless"]
                 )
-                pages = [(name, *_open(browser, base, cookies)) for name, _, base in servers]
+                pages = [(name, *_open(browser, base, cookies[name])) for name, _, base in servers]
                 for i in range(args.clicks + 1):  # click 0 opens a session; it is dropped
                     turn = i % len(pages)
                     for name, page, cdp in pages[turn:] + pages[:turn]:
