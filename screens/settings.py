@@ -18,6 +18,7 @@ from components.data import current_actor, run_action, run_step
 from sessionlens import admin, jobs, timefmt
 from sessionlens.kinds import JobStatus, Plan, Role
 from sessionlens.permissions import Action, can
+from sessionlens.wording import counted
 
 actor = current_actor()
 st.header("Settings")
@@ -106,12 +107,19 @@ with users_tab:
                 st.rerun()
         label = "Deactivate" if u.is_active else "Reactivate"
         if act_col.button(label, key="settings_active", width="stretch"):
-            if run_step(
+            returned = run_action(
                 lambda db: admin.set_active(
                     db, actor=actor, user_id=u.id, active=not u.is_active, now=_now()
                 )
-            ):
-                st.session_state["settings_flash"] = f"{u.name}: {label.lower()}d"
+            )
+            if returned is not None:
+                back = (
+                    f"; {counted(returned, 'open conversation')} of theirs went back to the "
+                    "Human Agents queue"
+                    if returned
+                    else ""
+                )
+                st.session_state["settings_flash"] = f"{u.name}: {label.lower()}d{back}"
                 st.rerun()
         if pw_col.button("Reset password", key="settings_reset", width="stretch"):
             new_password = secrets.token_urlsafe(12)

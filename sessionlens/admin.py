@@ -18,7 +18,7 @@ from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from db.models import ApiKey, AuditEvent, ChatSession, Tenant, User
-from sessionlens import audit, auth, strict
+from sessionlens import audit, auth, human_agents, strict
 from sessionlens import statuses as session_statuses
 from sessionlens.errors import BadInput, NotFound
 from sessionlens.kinds import Plan, Role
@@ -132,18 +132,38 @@ def rename_user(
     )
 
 
-def set_active(db: Session, *, actor: Actor, user_id: int, active: bool, now: dt.datetime) -> None:
-    """Deactivate (signed out at their next click, cannot sign in) or reactivate a user."""
+def set_active(db: Session, *, actor: Actor, user_id: int, active: bool, now: dt.datetime) -> int:
+    """Deactivate (signed out at their next click, cannot sign in) or reactivate a user.
+
+    A deactivated human agent's open conversations go back to the Human Agents queue: nobody
+    could answer them otherwise (only the assignee replies), and "Unassigned" is where a
+    teammate looks for work. Each such session's System Logs say so. Returns how many went back.
+    """
     require(actor, Action.ADMINISTER)
     user = _user(db, actor, user_id)
     if user.is_active == active:
-        return
+        return 0
     _keep_an_admin(db, actor, user, role=user.role, active=active)
     user.is_active = active
     user.auth_version += 1
-    audit.record(
-        db, actor, "user_activated" if active else "user_deactivated", "user", user.id, now=now
+    returned = (
+        0
+        if active
+        else human_agents.back_to_the_queue(
+            db, tenant_id=actor.tenant_id, user=user, by=actor.name, now=now
+        )
     )
+    details = {"conversations_returned": returned} if returned else {}
+    audit.record(
+        db,
+        actor,
+        "user_activated" if active else "user_deactivated",
+        "user",
+        user.id,
+        now=now,
+        **details,
+    )
+    return returned
 
 
 def reset_password(

@@ -188,6 +188,33 @@ def check_in(db: Session, *, actor: Actor, now: dt.datetime) -> None:
         db.execute(update(User).where(*mine, stale).values(workspace_seen_at=now))
 
 
+def back_to_the_queue(db: Session, *, tenant_id: int, user: User, by: str, now: dt.datetime) -> int:
+    """The open conversations ``user`` holds go back to the queue, unassigned, each with a line
+    in its System Logs; how many. For a deactivation (``admin.set_active``, the command line),
+    whose caller has checked its rights: nobody could answer them otherwise, since only the
+    assignee replies, and "Unassigned" is where a teammate looks for work."""
+    held = list(
+        db.scalars(
+            select(ChatSession.id).where(
+                ChatSession.tenant_id == tenant_id, ChatSession.assigned_user_id == user.id, OPEN
+            )
+        )
+    )
+    if held:
+        db.execute(
+            update(ChatSession).where(ChatSession.id.in_(held)).values(assigned_user_id=None)
+        )
+    for session_id in held:
+        logs.append_system(
+            db,
+            tenant_id=tenant_id,
+            session_id=session_id,
+            at=now,
+            text=f"Back in the Human Agents queue: {user.name} was deactivated by {by}",
+        )
+    return len(held)
+
+
 def online(db: Session, *, actor: Actor, now: dt.datetime) -> list[Teammate]:
     """The tenant's active human agents who have the Human Agents workspace open now, by name:
     whom a handed-over session can expect to be picked up by."""

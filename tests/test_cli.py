@@ -125,6 +125,43 @@ def test_users_add_sign_in_set_role_reset_and_deactivate(tmp_path):
     assert "ops@example.com\tOps Lead\tviewer\tdeactivated" in res.output
 
 
+def test_deactivating_from_the_command_line_returns_their_conversations_to_the_queue(tmp_path):
+    """As Settings does: an operator deactivated from the command line holds no conversation
+    that nobody could answer any more; the command says how many went back."""
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from db.engine import make_engine
+    from db.models import ChatSession, Mode, User
+
+    url = f"sqlite:///{tmp_path / 'queue.db'}"
+    assert runner.invoke(app, ["demo", "--database-url", url]).exit_code == 0  # 2,000 sessions
+    open_ = (ChatSession.mode != Mode.AI, ChatSession.finished_at.is_(None))
+    with Session(make_engine(url)) as db:
+        holder, held = db.execute(
+            select(User.email, func.count())
+            .join(ChatSession, ChatSession.assigned_user_id == User.id)
+            .where(*open_)
+            .group_by(User.email)
+            .order_by(func.count().desc())
+            .limit(1)
+        ).one()
+    res = runner.invoke(app, ["users", "deactivate", holder, "--database-url", url])
+    assert res.exit_code == 0
+    noun = "conversation" if held == 1 else "conversations"
+    assert f"{holder} is deactivated; {held} open {noun} of theirs went back to the queue" in (
+        res.output
+    )
+    with Session(make_engine(url)) as db:
+        still = db.scalar(
+            select(func.count())
+            .select_from(ChatSession)
+            .join(User, User.id == ChatSession.assigned_user_id)
+            .where(User.email == holder, *open_)
+        )
+    assert still == 0
+
+
 def test_tenants_add_and_list_then_its_first_admin_with_an_audit_trail(tmp_path):
     from sqlalchemy import select
     from sqlalchemy.orm import Session

@@ -168,6 +168,31 @@ def test_an_operator_is_online_while_their_workspace_checks_in(db):
     assert names(NOW + dt.timedelta(seconds=31)) == [grace.name]  # a deactivated one is not
 
 
+def test_a_deactivated_operators_conversations_go_back_to_the_queue(db):
+    """Only the assignee replies, so a deactivated operator's open conversations would wait for
+    nobody: they go back to the queue (Unassigned), each saying why in its System Logs, and the
+    admin is told how many. A finished one stays as it was."""
+    from db.models import SessionLog
+    from sessionlens import admin
+
+    boss = actor(db)
+    grace = _operator(db, 0)
+    sid = _handed_over(db, boss)
+    human_agents.accept(db, actor=grace, session_id=sid, now=NOW)
+    unassigned = {c.id for c in human_agents.conversations(db, actor=boss, show="unassigned")}
+    assert sid not in unassigned
+    returned = admin.set_active(db, actor=boss, user_id=grace.user_id, active=False, now=NOW)
+    assert returned >= 1
+    assert sid in {c.id for c in human_agents.conversations(db, actor=boss, show="unassigned")}
+    assert human_agents.holder(db, actor=boss, session_id=sid) is None
+    lines = db.scalars(select(SessionLog.text).where(SessionLog.session_id == sid)).all()
+    assert f"Back in the Human Agents queue: {grace.name} was deactivated by {boss.name}" in lines
+    event = db.scalars(select(AuditEvent).where(AuditEvent.action == "user_deactivated")).one()
+    assert event.details == {"conversations_returned": returned}
+    assert admin.set_active(db, actor=boss, user_id=grace.user_id, active=True, now=NOW) == 0
+    assert human_agents.holder(db, actor=boss, session_id=sid) is None  # not given back
+
+
 def accept_one(url: str, session_id: int, user_id: int, start_at: float) -> str:
     eng = make_engine(url)
     try:
