@@ -118,8 +118,9 @@ def rename_user(
         select(User.id).where(func.lower(User.email) == auth.email_key(new_email))
     ):
         raise BadInput(f"A user with the email {new_email} already exists")
+    # What changed, as the Audit page reads it: "name: New Persn → New Person".
     changed = {
-        field: {"old": old, "new": new}
+        field: f"{old} → {new}"
         for field, old, new in (("name", user.name, new_name), ("email", user.email, new_email))
         if old != new
     }

@@ -114,8 +114,8 @@ def test_an_admin_corrects_a_users_name_and_email(db):
         auth.sign_in(db, "new.persn@northwind.example", "first password 1", address="a", now=NOW)
     (event,) = _audit(db, "user_changed")
     assert event.details == {
-        "name": {"old": "New Persn", "new": "New Person"},
-        "email": {"old": "new.persn@northwind.example", "new": "new.person@northwind.example"},
+        "name": "New Persn → New Person",
+        "email": "new.persn@northwind.example → new.person@northwind.example",
     }
     # Only the case of the address changed: the same person, saved as typed
     admin.rename_user(
