@@ -51,6 +51,11 @@ def find_customer(*, hint: bool) -> None:
         st.info("Open a customer from a session's Contact info: “Open in 360”, or find one here.")
     elif term and not found:
         feedback.info(f"No customer matches {strict.quote(term)}.")
+    elif len(found) >= filter_options.CUSTOMER_MATCHES:  # more may match than are listed
+        st.caption(
+            f"The first {filter_options.CUSTOMER_MATCHES} matches are listed: type more to "
+            "narrow them down."
+        )
     # Buttons, not page links: a link to the page it is on opens the customer but leaves their id
     # out of the address, so a reload or a shared link would lose them.
     matches = st.container(gap=None)

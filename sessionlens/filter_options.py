@@ -97,7 +97,13 @@ def countries(db: Session, *, actor: Actor) -> list[Choice]:
     return sorted(out, key=lambda c: c.label)
 
 
-def search_customers(db: Session, term: str, *, actor: Actor, limit: int = 20) -> list[Choice]:
+#: How many customers a finder lists at most: a name typed in part matches many.
+CUSTOMER_MATCHES = 20
+
+
+def search_customers(
+    db: Session, term: str, *, actor: Actor, limit: int = CUSTOMER_MATCHES
+) -> list[Choice]:
     """Customers for what a user typed, best first: those whose id, external id or email equals
     it, or whose phone (else WhatsApp number) ends with the number it is, typed any way ("0151
     1912563", "1912563" and "+49 151 1912563" all find "+49 151 1912563"; at least

@@ -464,6 +464,12 @@ def test_the_360_view_from_the_menu_finds_a_customer(app_db):
     at.text_input(key="c360_find").input("<b>nobody</b>").run()
     assert not [b for b in at.main.button if b.key.startswith("c360_pick_")]
     assert any("No customer matches '<b>nobody</b>'" in i for i in appdb.shown(at.info))
+    # A word many share: as many as are listed, and a word that more may match
+    at.text_input(key="c360_find").input("example").run()  # every address of the demo's
+    assert len([b for b in at.main.button if b.key.startswith("c360_pick_")]) == 20
+    assert "The first 20 matches are listed: type more to narrow them down." in [
+        c.value for c in at.main.caption
+    ]
 
 
 def test_the_360_view_moves_on_from_a_customer_and_from_a_bad_link(app_db):
