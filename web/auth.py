@@ -1,9 +1,10 @@
-"""Sign-in and sign-out over plain HTTP: ``/auth/sign-in`` (a form, and its POST) and
-``/auth/sign-out``.
+"""Sign-in, sign-out and a new password over plain HTTP: ``/auth/sign-in`` (a form, and its
+POST), ``/auth/sign-out`` and ``/auth/password`` (a signed-in user's own new password: a form,
+and its POST).
 
-The password travels only in the POST body of the sign-in form; the route checks it with the domain
-(``sessionlens.auth``), sets the signed sign-in cookie (HttpOnly, SameSite=Lax, with an expiry) and
-sends the browser on. The Streamlit frame reads the cookie on every run; a page loads anew after
+A password travels only in the POST body of these forms, never through Streamlit; the route
+checks it with the domain (``sessionlens.auth``), sets the signed sign-in cookie (HttpOnly,
+SameSite=Lax, with an expiry) and sends the browser on. The Streamlit frame reads the cookie on every run; a page loads anew after
 signing in or out, because Streamlit reads cookies when a browser session starts.
 """
 
