@@ -52,7 +52,7 @@ def views_sidebar(actor: Actor) -> None:
             link, remove = st.columns([1, 0.18], vertical_alignment="center", gap="small")
             link.markdown(line)
             # Behind a confirmation: a shared view may be what the whole team opens each day.
-            with remove.popover("", icon=":material/delete:", help=f"Delete {v.name}"):
+            with remove.popover("", icon=":material/delete:", help=f"Delete {md_escape(v.name)}"):
                 st.text(f"Delete the saved view {v.name}?")  # the name is text, never Markdown
                 st.button(
                     "Delete",

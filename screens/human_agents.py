@@ -64,10 +64,11 @@ def _open(conversation_id: int) -> None:
 
 
 @st.fragment(run_every=human_agents.CHECK_IN_EVERY.total_seconds())
-def presence() -> None:
+def presence() -> set[int]:
     """Who has the workspace open: this page checks its user in (an operator's open page is what
     "online" means, for the Sessions page's hand-over and for teammates here) and names the
-    others, every ``CHECK_IN_EVERY`` on its own."""
+    others, every ``CHECK_IN_EVERY`` on its own. Their ids, for the page run that calls it (a
+    fragment's own reruns drop what it returns)."""
     if may_work:
         run_action(lambda db: human_agents.check_in(db, actor=actor, now=_now()))
     here = run_read(lambda db: human_agents.online(db, actor=actor, now=_now())) or []
@@ -77,13 +78,11 @@ def presence() -> None:
         if names
         else "No other human agent has this workspace open."
     )
+    return {m.id for m in here}
 
 
-presence()
+here_now = presence()
 mates = run_read(lambda db: human_agents.teammates(db, actor=actor)) or []
-here_now = {
-    m.id for m in run_read(lambda db: human_agents.online(db, actor=actor, now=_now())) or []
-}
 mate_names = {m.id: m.name for m in mates}
 # The Assign picker says who has the workspace open: a conversation given to them is seen now.
 assign_labels = {i: n + (" · online" if i in here_now else "") for i, n in mate_names.items()}

@@ -114,10 +114,6 @@ def rename_user(
     user = _user(db, actor, user_id)
     new_name = strict.text(name, "The name", max_len=strict.limit(User.name), required=True)
     new_email = strict.email(email, "The email", required=True)
-    if auth.email_key(new_email) != auth.email_key(user.email) and db.scalar(
-        select(User.id).where(func.lower(User.email) == auth.email_key(new_email))
-    ):
-        raise BadInput(f"A user with the email {new_email} already exists")
     # What changed, as the Audit page reads it: "name: New Persn → New Person".
     changed = {
         field: f"{old} → {new}"
@@ -125,8 +121,8 @@ def rename_user(
         if old != new
     }
     if changed:
-        user.name, user.email = new_name, new_email
-        auth.flush_unless_taken(db, new_email)
+        with auth.one_user_per_address(db, new_email):
+            user.name, user.email = new_name, new_email
         audit.record(db, actor, "user_changed", "user", user.id, now=now, **changed)
     return UserRow(
         user.id, user.name, user.email, user.role, user.is_active, user.password_hash is not None
@@ -145,26 +141,31 @@ def set_active(db: Session, *, actor: Actor, user_id: int, active: bool, now: dt
     if user.is_active == active:
         return 0
     _keep_an_admin(db, actor, user, role=user.role, active=active)
-    user.is_active = active
-    user.auth_version += 1
-    returned = (
-        0
-        if active
-        else human_agents.back_to_the_queue(
-            db, tenant_id=actor.tenant_id, user=user, by=actor.name, now=now
-        )
-    )
-    details = {"conversations_returned": returned} if returned else {}
+    if active:
+        user.is_active = True
+        user.auth_version += 1
+        audit.record(db, actor, "user_activated", "user", user.id, now=now)
+        return 0
+    returned = deactivate(db, user, by=actor.name, now=now)
     audit.record(
-        db,
-        actor,
-        "user_activated" if active else "user_deactivated",
-        "user",
-        user.id,
-        now=now,
-        **details,
+        db, actor, "user_deactivated", "user", user.id, now=now, **returned_details(returned)
     )
     return returned
+
+
+def deactivate(db: Session, user: User, *, by: str, now: dt.datetime) -> int:
+    """What deactivating ``user`` does, from Settings (``set_active``, which checks the rights
+    and the last admin) or the command line: they cannot sign in and are signed out at their
+    next request, and their open conversations go back to the queue (how many is returned).
+    The caller writes the audit row, with ``returned_details``."""
+    user.is_active = False
+    user.auth_version += 1
+    return human_agents.back_to_the_queue(db, tenant_id=user.tenant_id, user=user, by=by, now=now)
+
+
+def returned_details(returned: int) -> dict[str, int]:
+    """A deactivation's audit details: how many conversations went back, when any did."""
+    return {"conversations_returned": returned} if returned else {}
 
 
 def reset_password(

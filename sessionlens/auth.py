@@ -21,6 +21,8 @@ import hmac
 import ipaddress
 import json
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -361,8 +363,6 @@ def add_user(
     email = strict.email(email, "The email", required=True)
     name = strict.text(name, "The name", max_len=strict.limit(User.name), required=True)
     role = strict.choice(role, "The role", {r.value for r in Role}, noun="role")
-    if db.scalar(select(User.id).where(func.lower(User.email) == email_key(email))):
-        raise BadInput(f"A user with the email {email} already exists")
     t = tenant_by_ref(db, tenant)
     user = User(
         tenant_id=t.id,
@@ -372,17 +372,21 @@ def add_user(
         is_human_agent=role in (Role.OPERATOR, Role.ADMIN, Role.LEAD),
         password_hash=hash_password(password) if password is not None else None,
     )
-    db.add(user)
-    flush_unless_taken(db, email)
+    with one_user_per_address(db, email):
+        db.add(user)
     return user
 
 
-def flush_unless_taken(db: Session, email: str) -> None:
-    """Write a new or renamed user; BadInput when another user got ``email`` meanwhile (an
-    admin adding or renaming one at the same moment: the index of migration 0018 refuses the
-    second)."""
+@contextmanager
+def one_user_per_address(db: Session, email: str) -> Iterator[None]:
+    """Around adding or renaming a user to ``email``: BadInput when another user has it in any
+    case, and nothing of the change is kept (the block runs in a savepoint, opened before it
+    changes anything, so a refused rename leaves the user as the database holds them). The one
+    check of it: the index of migration 0018, which also refuses the second of two admins giving
+    one address at the same moment, when a lookup first would find nothing for either."""
     try:
         with db.begin_nested():
+            yield
             db.flush()
     except IntegrityError:
         raise BadInput(f"A user with the email {email} already exists") from None

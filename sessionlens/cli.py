@@ -589,19 +589,21 @@ def users_set_role(
 def users_deactivate(email: str, database_url: str | None = UrlOpt) -> None:
     """Stop EMAIL from signing in; their open browser sessions end at their next click, and the
     open conversations they hold go back to the Human Agents queue."""
-    from sessionlens import audit, auth, human_agents
+    from sessionlens import admin, audit, auth
     from sessionlens.errors import DomainError
 
     try:
         with _users_db(database_url).begin() as db:
             user = auth.find_user(db, email)
-            user.is_active, user.auth_version = False, user.auth_version + 1
-            returned = human_agents.back_to_the_queue(
-                db, tenant_id=user.tenant_id, user=user, by="the command line", now=_now()
-            )
-            details = {"conversations_returned": returned} if returned else {}
+            returned = admin.deactivate(db, user, by="the command line", now=_now())
             audit.record_cli(
-                db, user.tenant_id, "user_deactivated", "user", user.id, now=_now(), **details
+                db,
+                user.tenant_id,
+                "user_deactivated",
+                "user",
+                user.id,
+                now=_now(),
+                **admin.returned_details(returned),
             )
             back = (
                 f"; {counted(returned, 'open conversation')} of theirs went back to the queue"

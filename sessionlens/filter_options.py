@@ -135,14 +135,14 @@ def search_customers(
     # once went to int() and the database as they were, and the box failed).
     if (cid := strict.id_or_none(term, big=True)) is not None:
         exact.append(select(*cols).where(mine, c.id == cid))
-    by_name = [
+    by_name = (
         select(*cols)
         .where(mine, c.name_key >= key, c.name_key < key + "\U0010ffff")
         .order_by(c.name_key, c.id)
         .limit(limit)
-    ]
+    )
     found: dict[int, Choice] = {}
-    for q in (*exact, *by_name):
+    for q in (*exact, by_name):
         for i, n, e in db.execute(q):
             found.setdefault(i, Choice(str(i), _customer_label(i, n, e)))
             if len(found) == limit:

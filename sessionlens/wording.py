@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 
-def counted(n: int, word: str, plural: str | None = None) -> str:
-    """``n`` and ``word``, plural unless ``n`` is one (``plural`` where adding "s" is wrong:
-    "match", "matches"), with thousands separated."""
-    return f"{n:,} {word if n == 1 else plural or word + 's'}"
+def counted(n: int, word: str) -> str:
+    """``n`` and ``word``, with an "s" unless ``n`` is one, thousands separated."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"

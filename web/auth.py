@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import logging
+from dataclasses import dataclass
 from urllib.parse import parse_qs
 
 from sqlalchemy.exc import OperationalError
@@ -243,6 +244,16 @@ async def password_form(request: Request) -> Response:
     return HTMLResponse(password_page(name=who[0], email=who[1]))
 
 
+@dataclass(frozen=True)
+class _Changed:
+    """What a POST of the new-password form came to, for the page to answer with."""
+
+    name: str
+    email: str
+    token: str = ""  # the new sign-in, when the password changed
+    refusal: str = ""  # else why not
+
+
 async def change_password(request: Request) -> Response:
     if off := _password_off():
         return off
@@ -251,15 +262,15 @@ async def change_password(request: Request) -> Response:
     address = request.client.host if request.client else "unknown"
     now = dt.datetime.now(dt.UTC)
 
-    def change() -> tuple[str, str, str, str] | str:
-        """A new token, or the refusal to show, with the name and email for the form."""
+    def change() -> _Changed | None:
+        """None when nobody is signed in (or no longer)."""
         with sessions()() as db, db.begin():  # a wrong current password is kept as an attempt
             actor = auth.actor_from_token(db, token, secret=auth.app_secret(), now=now)
             if actor is None:
-                return ""
-            email = auth.email_of(db, actor)
+                return None
+            who = {"name": actor.name, "email": auth.email_of(db, actor)}
             if form is None:
-                return "", actor.name, email, "The form is too large"
+                return _Changed(**who, refusal="The form is too large")
             try:
                 auth.change_password(
                     db,
@@ -271,29 +282,23 @@ async def change_password(request: Request) -> Response:
                     now=now,
                 )
             except (auth.SignInRefused, BadInput) as err:
-                refusal = str(err)
-            else:
-                days = get_settings().sign_in_days
-                new_token = auth.issue_token(
-                    actor, db, secret=auth.app_secret(), now=now, days=days
-                )
-                return new_token, actor.name, email, ""
-        return "", actor.name, email, refusal
+                return _Changed(**who, refusal=str(err))
+            days = get_settings().sign_in_days
+            new = auth.issue_token(actor, db, secret=auth.app_secret(), now=now, days=days)
+            return _Changed(**who, token=new)
 
     try:
         done = await run_in_threadpool(change)
     except OperationalError:
         return _no_database(PASSWORD_PATH)
-    if isinstance(done, str):  # signed out meanwhile (or never signed in)
+    if done is None:
         return RedirectResponse(auth.sign_in_url(PASSWORD_PATH), status_code=303)
-    new_token, name, email, refusal = done
-    if refusal:
-        status = 429 if refusal.startswith("Too many") else 422 if form else 413
-        return HTMLResponse(
-            password_page(name=name, email=email, error=refusal), status_code=status
-        )
+    if done.refusal:
+        status = 413 if form is None else 429 if done.refusal.startswith("Too many") else 422
+        again = password_page(name=done.name, email=done.email, error=done.refusal)
+        return HTMLResponse(again, status_code=status)
     response = HTMLResponse(_password_changed())
-    _keep_signed_in(response, request, new_token)
+    _keep_signed_in(response, request, done.token)
     return response
 
 
