@@ -17,6 +17,36 @@ from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 PING_AFTER_IDLE_SECONDS = 10.0
 
 
+#: What a database URL may name, as the messages below put it.
+USABLE = "sqlite:///path/to/file.db or postgresql+psycopg://user@host:5432/database"
+
+
+class UnusableDatabase(ValueError):
+    """A database URL Sessionlens cannot use, or an embedded database whose folder cannot be
+    made; the message says which in words, with any password left out."""
+
+
+def checked_url(url: str) -> str:
+    """``url`` if it names a database Sessionlens runs on (SQLite or PostgreSQL, with a driver
+    that is installed); else :class:`UnusableDatabase` saying what is wrong. Nothing is
+    connected to: a server that is down is the connection's own message, later."""
+    try:
+        parsed = make_url(url)
+    except exc.ArgumentError:
+        what = "is empty" if not url.strip() else "is not a database URL"
+        raise UnusableDatabase(f"{what}; use {USABLE}") from None
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise UnusableDatabase(f"{backend} is not supported; use {USABLE}") from None
+    try:
+        parsed.get_dialect().import_dbapi()
+    except (ImportError, exc.NoSuchModuleError):
+        raise UnusableDatabase(
+            f"the driver of {parsed.drivername} is not installed; use {USABLE}"
+        ) from None
+    return url
+
+
 def is_postgres(url: str) -> bool:
     """Whether the SQLAlchemy URL ``url`` names a PostgreSQL database (any driver)."""
     return url.split(":", 1)[0].split("+", 1)[0] == "postgresql"
@@ -27,7 +57,13 @@ def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(parsed.database).parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as err:
+                raise UnusableDatabase(
+                    f"cannot make {folder} for the SQLite database: {err.strerror}"
+                ) from None
         engine = create_engine(url, connect_args={"check_same_thread": False})
 
         @event.listens_for(engine, "connect")

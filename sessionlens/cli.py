@@ -58,7 +58,20 @@ def _logging() -> None:
 
 TenantOpt = typer.Option(None, "--tenant", help="Tenant name or id (default: the first)")
 
-UrlOpt = typer.Option(None, "--database-url", help="Defaults to SESSIONLENS_DATABASE_URL.")
+
+def _usable_url(value: str | None) -> str | None:
+    """``--database-url`` refused with what is wrong with it, before any command runs."""
+    from db.engine import UnusableDatabase, checked_url
+
+    try:
+        return None if value is None else checked_url(value)
+    except UnusableDatabase as err:
+        raise typer.BadParameter(str(err)) from None
+
+
+UrlOpt = typer.Option(
+    None, "--database-url", help="Defaults to SESSIONLENS_DATABASE_URL.", callback=_usable_url
+)
 
 
 @db_app.command("upgrade")
@@ -185,7 +198,9 @@ def serve(ctx: typer.Context) -> None:
     # as for every other command (that directory's .env, its data/ for the embedded database),
     # handed over as environment variables. It once opened the checkout's data/sessionlens.db
     # while `sessionlens db upgrade`, `demo` and `users add` run from elsewhere used another.
-    os.environ.update(settings_or_exit().as_environment(Path.cwd()))
+    settings = settings_or_exit()
+    make_engine(settings.database_url).dispose()  # an embedded database's folder, made or refused
+    os.environ.update(settings.as_environment(Path.cwd()))
     # The console is the web layer's (web/serve.py); this process becomes it.
     os.chdir(root)
     os.execv(sys.executable, [sys.executable, "-m", "web.serve", *ctx.args])
@@ -218,7 +233,9 @@ def api_server(
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # One set of counters for all the processes, whichever answers /metrics.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="sessionlens-metrics-")
-    typer.echo(f"Sessionlens API on http://{host}:{port} ({workers} process(es))")
+    typer.echo(
+        f"Sessionlens API on http://{host}:{port} ({counted(workers, 'process', 'processes')})"
+    )
     if workers == 1:
         _serve_api(sock)
         return
@@ -810,13 +827,17 @@ def export_cmd(
 
 def main() -> None:
     """The ``sessionlens`` command. A database that cannot be reached or refuses a statement
-    ends the command with the database's own message on one line, not a traceback."""
+    ends the command with the database's own message on one line, not a traceback; so does an
+    embedded database whose folder cannot be made."""
     from sqlalchemy.exc import OperationalError
+
+    from db.engine import UnusableDatabase
 
     try:
         app()
-    except OperationalError as err:
-        reason = " ".join(str(err.orig or err).split())
+    except (OperationalError, UnusableDatabase) as err:
+        orig = err.orig if isinstance(err, OperationalError) else None
+        reason = " ".join(str(orig or err).split())
         typer.echo(
             f"Database error: {reason}\n"
             "(the database comes from --database-url or SESSIONLENS_DATABASE_URL)",

@@ -120,6 +120,13 @@ class Settings(BaseSettings):
 
         return not is_postgres(self.database_url)
 
+    @field_validator("database_url")
+    @classmethod
+    def _usable_database(cls, value: str) -> str:
+        from db.engine import checked_url
+
+        return checked_url(value)  # raises UnusableDatabase (a ValueError) saying what is wrong
+
     @field_validator("blob_store")
     @classmethod
     def _known_store(cls, value: str) -> str:

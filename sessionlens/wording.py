@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 
-def counted(n: int, word: str) -> str:
-    """``n`` and ``word``, with an "s" unless ``n`` is one, thousands separated."""
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
+def counted(n: int, word: str, plural: str = "") -> str:
+    """``n`` and ``word``, with an "s" unless ``n`` is one (or ``plural``, for a word such as
+    "process"), thousands separated."""
+    return f"{n:,} {word if n == 1 else plural or word + 's'}"

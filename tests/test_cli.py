@@ -374,6 +374,67 @@ def test_a_refused_setting_is_named_not_a_traceback(monkeypatch):
     assert "Error: SESSIONLENS_PAGE_SIZE: Input should be greater than or equal to 1" in res.output
 
 
+USABLE = "use sqlite:///path/to/file.db or postgresql+psycopg://user@host:5432/database"
+
+
+@pytest.mark.parametrize(
+    "url, reason",
+    [
+        ("", "is empty"),  # `SESSIONLENS_DATABASE_URL=` in a compose file or .env
+        ("sessionlens.db", "is not a database URL"),  # a file name where a URL goes
+        ("mysql://root:hunter2@localhost/sessions", "mysql is not supported"),
+        (
+            "postgresql+asyncpg://me@db/sessions",
+            "the driver of postgresql+asyncpg is not installed",
+        ),
+    ],
+)
+def test_a_database_url_sessionlens_cannot_use_is_named_not_a_traceback(monkeypatch, url, reason):
+    """An admin's mistyped or unsupported database URL, from the environment or from
+    --database-url, stops the command before it starts, saying what is wrong and what to write
+    instead; a password in it is not repeated."""
+    monkeypatch.setenv("SESSIONLENS_DATABASE_URL", url)
+    get_settings.cache_clear()
+    try:
+        res = runner.invoke(app, ["users", "list"])
+    finally:
+        get_settings.cache_clear()
+    assert res.exit_code == 2 and "Traceback" not in res.output, res.output
+    assert f"Error: SESSIONLENS_DATABASE_URL: {reason}; {USABLE}" in res.output
+    assert "hunter2" not in res.output
+
+    monkeypatch.delenv("SESSIONLENS_DATABASE_URL")
+    res = runner.invoke(app, ["users", "list", "--database-url", url])
+    said = " ".join(res.output.replace("│", " ").split())  # typer draws the message in a box
+    assert res.exit_code == 2 and f"Invalid value for '--database-url': {reason}" in said
+    assert "hunter2" not in said
+
+
+def test_an_embedded_database_in_a_folder_that_cannot_be_made_is_one_line(tmp_path):
+    """`SESSIONLENS_DATABASE_URL=sqlite:///…` under a path that is a file (or unwritable): any
+    command, `serve` included, stops with one line naming the folder, where it used to print a
+    traceback (and `serve` started a console that failed on every page)."""
+    (tmp_path / "notes.txt").write_text("a file, not a folder")
+    url = f"sqlite:///{tmp_path / 'notes.txt' / 'data' / 'sessionlens.db'}"
+    env = {**os.environ, "SESSIONLENS_DATABASE_URL": url}
+    for command in (["users", "list"], ["serve", "--server.port", "1"]):
+        res = subprocess.run(
+            [sys.executable, "-m", "sessionlens.cli", *command],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
+            env=env,
+        )
+        assert res.returncode == 1 and "Traceback" not in res.stderr, res.stdout + res.stderr
+        first, second = res.stderr.strip().splitlines()
+        assert first == (
+            f"Database error: cannot make {tmp_path / 'notes.txt' / 'data'} for the SQLite "
+            "database: Not a directory"
+        )
+        assert second == "(the database comes from --database-url or SESSIONLENS_DATABASE_URL)"
+
+
 def test_db_upgrade_creates_a_missing_postgres_database_and_a_wrong_one_is_one_line():
     """A new admin points Sessionlens at a Postgres database that is not there yet: any command
     says so in the server's own words on one line (exit status 1, no traceback), and

@@ -288,6 +288,8 @@ def test_sessionlens_api_serves_from_several_processes_and_stops_them_all(app_db
         [sys.executable, "-m", "sessionlens.cli", "api", "--port", str(port), "--workers", "2"],
         cwd=ROOT,
         env=env,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     base = f"http://127.0.0.1:{port}"
 
@@ -317,6 +319,9 @@ def test_sessionlens_api_serves_from_several_processes_and_stops_them_all(app_db
         assert server.wait(30) == 0
     with pytest.raises(OSError):
         get("/healthz")  # no process is left listening
+    assert server.stdout is not None
+    said = server.stdout.read()
+    assert f"Sessionlens API on http://127.0.0.1:{port} (2 processes)" in said
 
 
 def test_the_queue_is_an_admins_and_stays_in_the_tenant(app_db):
