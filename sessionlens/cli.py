@@ -187,9 +187,11 @@ def worker(
 
 @app.command("serve", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def serve(ctx: typer.Context) -> None:
-    """Serve the console: `streamlit run app.py`, with any Streamlit option after it (for
-    example --server.port 8502). Ctrl-C stops it with status 0, where `streamlit run` itself
-    prints "Aborted!" and exits 1 (sessionlens/shutdown.py)."""
+    """Serve the console, with any Streamlit option after it (e.g. --server.port 8502).
+
+    It is `streamlit run app.py` from the checkout; Ctrl-C stops it with exit status 0.
+    """
+    # `streamlit run` itself prints "Aborted!" on Ctrl-C and exits 1 (sessionlens/shutdown.py).
     root = Path(__file__).resolve().parent.parent
     if not (root / "app.py").is_file():
         raise typer.BadParameter(f"{root / 'app.py'} is missing: serve runs from a checkout")
@@ -212,8 +214,11 @@ def api_server(
     port: int = typer.Option(8600, min=1, max=65535),
     workers: int = typer.Option(1, min=1, max=64, help="Server processes (one per core)."),
 ) -> None:
-    """Serve the HTTP API on its own (web/asgi.py: /api/v1/…, health, metrics), in WORKERS
-    processes sharing one listening socket, until SIGTERM or Ctrl-C."""
+    """Serve the HTTP API on its own: /api/v1/…, /healthz and /metrics.
+
+    WORKERS processes share one listening socket, until SIGTERM or Ctrl-C.
+    """
+    # The application is web/asgi.py.
     import multiprocessing
     import signal
     import socket
@@ -364,8 +369,11 @@ def blobs_migrate(
     ),
     database_url: str | None = UrlOpt,
 ) -> None:
-    """Copy every recording to another store, verified by SHA-256. Safe to interrupt and run
-    again: recordings already copied intact are skipped. Then set SESSIONLENS_BLOB_STORE."""
+    """Copy every recording to another store, verified by SHA-256.
+
+    Safe to interrupt and run again: recordings already copied intact are skipped. Then set
+    SESSIONLENS_BLOB_STORE.
+    """
     from sessionlens import blobs
     from sessionlens.blob_migration import migrate
 
@@ -532,8 +540,10 @@ def users_add(
     ),
     database_url: str | None = UrlOpt,
 ) -> None:
-    """Add a user who signs in with EMAIL and a password (or, with --no-password, through the
-    identity provider or proxy of SESSIONLENS_AUTH)."""
+    """Add a user who signs in with EMAIL and a password.
+
+    With --no-password they sign in through the identity provider or proxy of SESSIONLENS_AUTH.
+    """
     from sessionlens import audit, auth, strict
     from sessionlens.errors import DomainError
 
@@ -604,8 +614,11 @@ def users_set_role(
 
 @users_app.command("deactivate")
 def users_deactivate(email: str, database_url: str | None = UrlOpt) -> None:
-    """Stop EMAIL from signing in; their open browser sessions end at their next click, and the
-    open conversations they hold go back to the Human Agents queue."""
+    """Stop EMAIL from signing in and send their open conversations back to the queue.
+
+    Their open browser sessions end at their next click; the conversations they hold go back to
+    the Human Agents queue.
+    """
     from sessionlens import admin, audit, auth
     from sessionlens.errors import DomainError
 
@@ -747,8 +760,10 @@ def import_sessions(
     tenant: str | None = TenantOpt,
     database_url: str | None = UrlOpt,
 ) -> None:
-    """Import sessions in the session-v1 format: all or nothing per file, idempotent by the
-    runtime's ids (importing a file twice changes nothing)."""
+    """Import sessions in the session-v1 format, all or nothing per file.
+
+    Idempotent by the runtime's ids: importing a file twice changes nothing.
+    """
     from sessionlens import exchange, ingest
     from sessionlens.errors import DomainError
 
@@ -786,8 +801,11 @@ def export_cmd(
     tenant: str | None = TenantOpt,
     database_url: str | None = UrlOpt,
 ) -> None:
-    """Export sessions (streamed to the file, with a progress bar). The file appears whole or not
-    at all: it is written beside OUTPUT under a temporary name and renamed when complete."""
+    """Export sessions as JSON, JSONL or CSV, streamed to the file with a progress bar.
+
+    The file appears whole or not at all: it is written beside OUTPUT under a temporary name and
+    renamed when complete.
+    """
     from sqlalchemy import func
 
     from sessionlens import export

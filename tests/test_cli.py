@@ -661,3 +661,16 @@ def test_the_embedded_server_transcribes_from_its_start_and_puts_a_job_back_when
     with Session(create_engine(url)) as db:
         job = db.get_one(Job, long_job)
     assert (job.status, job.worker, job.attempts) == ("queued", None, 1)
+
+
+@pytest.mark.parametrize("group", [[], ["users"], ["tenants"], ["api-keys"], ["jobs"], ["blobs"]])
+def test_every_command_is_one_line_in_the_help_list(group):
+    """`sessionlens --help` lists each command with the first sentence of what it does; a
+    sentence broken over two lines of the list ("…(for" / "example --server.port 8502)…") read
+    as two commands' worth of text, implementation notes included."""
+    res = runner.invoke(app, [*group, "--help"], env={"COLUMNS": "240", "TERMINAL_WIDTH": "240"})
+    assert res.exit_code == 0, res.output
+    panel = res.output.split("Commands")[1].split("╰")[0].splitlines()[1:]
+    assert panel, res.output
+    continued = [line for line in panel if line.startswith("│  ")]  # no command name before it
+    assert not continued, res.output
