@@ -47,27 +47,27 @@ def navigation() -> StreamlitPage:
         """``/sessions?…`` opens the Sessions page with the same query."""
         st.switch_page(sessions, query_params=st.query_params.to_dict())
 
-    work_pages = []
-    if can(actor, Action.WORK_CONVERSATIONS):
-        work_pages = [
-            st.Page(
-                "screens/handoffs.py",
-                title="Handoffs",
-                icon=":material/monitoring:",
-                url_path="handoffs",
-            )
-        ]
-    admin_pages = []
-    if can(actor, Action.ADMINISTER):  # the screens check again; the domain refuses anyone else
-        admin_pages = [
-            st.Page(
-                "screens/settings.py",
-                title="Settings",
-                icon=":material/settings:",
-                url_path="settings",
-            ),
-            st.Page("screens/audit.py", title="Audit", icon=":material/policy:", url_path="audit"),
-        ]
+    # Every page is an address for everyone: a viewer who follows an admin's link to /settings
+    # reads that it is for admins (each screen checks, and the domain refuses anyone else), where
+    # Streamlit would say "Page not found" and run the Sessions page. The menu lists only the
+    # pages the user's role may use.
+    work_pages = [
+        st.Page(
+            "screens/handoffs.py",
+            title="Handoffs",
+            icon=":material/monitoring:",
+            url_path="handoffs",
+        )
+    ]
+    admin_pages = [
+        st.Page(
+            "screens/settings.py",
+            title="Settings",
+            icon=":material/settings:",
+            url_path="settings",
+        ),
+        st.Page("screens/audit.py", title="Audit", icon=":material/policy:", url_path="audit"),
+    ]
     page = st.navigation(
         [
             sessions,
@@ -86,7 +86,10 @@ def navigation() -> StreamlitPage:
         st.page_link(sessions)
         st.page_link(agents_page)
         st.page_link(customer)
-        for p in [*work_pages, *admin_pages]:
+        for p in [
+            *(work_pages if can(actor, Action.WORK_CONVERSATIONS) else []),
+            *(admin_pages if can(actor, Action.ADMINISTER) else []),
+        ]:
             st.page_link(p)
         st.divider()
         st.caption(f"Signed in as {md_escape(actor.name)} · {Role(actor.role).value.title()}")

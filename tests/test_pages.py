@@ -814,6 +814,26 @@ def test_operators_have_no_settings_or_audit(app_db):
     assert "Signed in as Grace Kim · Operator" in [c.value for c in at.sidebar.caption]
 
 
+@pytest.mark.parametrize(
+    "email, page, title, action",
+    [
+        ("grace.kim@northwind.example", "screens/settings.py", "Settings", "manage users"),
+        ("grace.kim@northwind.example", "screens/audit.py", "Audit", "manage users"),
+        ("viewer.vic@northwind.example", "screens/handoffs.py", "Handoffs", "work conversations"),
+    ],
+)
+def test_a_page_the_role_may_not_use_says_so_at_its_address(app_db, email, page, title, action):
+    """An admin's link to /settings followed by an operator (or /handoffs by a viewer) names the
+    page and what it needs, where Streamlit said "Page not found" and ran the Sessions page; the
+    menu still lists only the pages the role may use, and nothing of the page is shown."""
+    at = _run(page=page, email=email)
+    assert [h.value for h in at.header][:1] == [title]
+    assert any(f"You do not have permission to {action}" in e for e in appdb.shown(at.error))
+    links = [p.proto.page for p in at.sidebar.get("page_link")]
+    assert not any(page.removeprefix("screens/") in p for p in links)
+    assert not at.dataframe and not at.text_input and not at.get("component_instance")
+
+
 def test_audit_page_lists_sign_ins_and_filters(app_db):
     from sessionlens import auth
     from sessionlens.auth import DEMO_PASSWORD
