@@ -14,6 +14,7 @@ from components.session_actions import recording_line
 from sessionlens import chat, customers, filter_options, identity, strict
 from sessionlens.channels import channel_info
 from sessionlens.timefmt import local
+from sessionlens.wording import counted
 
 selection.sync_from_url("customer")
 actor = current_actor()
@@ -85,13 +86,49 @@ with profile:
     st.subheader(md_escape(contact.name or "Unnamed customer"))
     st.markdown("**Contact info**")
     contact_block(contact, actor)
-with history:
-    headers = (
-        run_action(partial(customers.customer_sessions, customer_id=contact.id, actor=actor)) or []
+
+
+def _show_earlier(key: str) -> None:
+    st.session_state[key] = st.session_state.get(key, customers.SESSIONS_SHOWN) + (
+        customers.SESSIONS_SHOWN
     )
-    st.subheader(f"Sessions · {len(headers)}")
+
+
+with history:
+    shown_key = f"c360_shown_{contact.id}"
+    sessions = run_action(
+        partial(
+            customers.customer_sessions,
+            customer_id=contact.id,
+            actor=actor,
+            limit=st.session_state.get(shown_key, customers.SESSIONS_SHOWN),
+        )
+    )
+    headers = sessions.shown if sessions else []
+    total = sessions.total if sessions else 0
+    st.subheader(f"Sessions · {total}")
     if not headers:
         st.info("This customer has no sessions yet.", icon=":material/forum:")
+    elif total > len(headers):  # the oldest are left out, above the ones shown
+        earlier = min(customers.SESSIONS_SHOWN, total - len(headers))
+        st.caption(
+            f"The newest {len(headers)} of {counted(total, 'session')} are shown, oldest first."
+        )
+        with st.container(horizontal=True):
+            st.button(
+                f"Show {counted(earlier, 'earlier session')}",
+                key=f"c360_earlier_{contact.id}",
+                icon=":material/expand_less:",
+                on_click=_show_earlier,
+                args=(shown_key,),
+            )
+            st.page_link(
+                "screens/sessions.py",
+                label=f"All {total:,} on the Sessions page",
+                icon=":material/open_in_new:",
+                query_params={"user": str(contact.id)},
+                help="The Sessions table with the Users filter set to this customer",
+            )
     chats = (
         run_action(
             lambda db: chat.conversations(

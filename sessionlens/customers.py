@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.models import Agent, ChatSession, Customer
@@ -109,16 +109,35 @@ class SessionHeader:
     started_at: dt.datetime
 
 
+#: How many of a customer's sessions 360 View shows at first, and adds with "Show earlier".
+SESSIONS_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class CustomerSessions:
+    """The newest of a customer's sessions, oldest first (a chat reads down), and how many the
+    customer has in all (more than ``shown`` when older ones were left out)."""
+
+    shown: list[SessionHeader]
+    total: int
+
+
 def customer_sessions(
-    db: Session, customer_id: int, *, actor: Actor, limit: int = 20
-) -> list[SessionHeader]:
-    """The customer's newest ``limit`` sessions across channels, oldest first (a chat reads down)."""
+    db: Session, customer_id: int, *, actor: Actor, limit: int = SESSIONS_SHOWN
+) -> CustomerSessions:
+    """The customer's newest ``limit`` sessions across channels and their number."""
     get_contact(db, customer_id, actor=actor)  # NotFound outside the tenant
+    theirs = (ChatSession.tenant_id == actor.tenant_id, ChatSession.customer_id == customer_id)
     rows = db.execute(
         select(ChatSession.id, ChatSession.channel, Agent.name, ChatSession.started_at)
         .join(Agent, Agent.id == ChatSession.agent_id)
-        .where(ChatSession.tenant_id == actor.tenant_id, ChatSession.customer_id == customer_id)
+        .where(*theirs)
         .order_by(ChatSession.started_at.desc(), ChatSession.id.desc())
         .limit(limit)
+    ).all()
+    total = (
+        len(rows)
+        if len(rows) < limit
+        else db.scalar(select(func.count()).select_from(ChatSession).where(*theirs)) or 0
     )
-    return [SessionHeader(*r) for r in reversed(rows.all())]
+    return CustomerSessions([SessionHeader(*r) for r in reversed(rows)], total)

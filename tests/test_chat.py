@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from db.models import AuditEvent, AuthorKind, ChatSession, Customer, Job, Message, Role
 from sessionlens import chat, customers, filter_options
@@ -106,8 +106,14 @@ def test_customer_sessions_are_oldest_first_and_scoped(db):
             ChatSession.tenant_id == who.tenant_id, ChatSession.customer_id.is_not(None)
         )
     )
-    heads = customers.customer_sessions(db, cid, actor=who)
+    found = customers.customer_sessions(db, cid, actor=who)
+    heads = found.shown
     assert heads and [h.started_at for h in heads] == sorted(h.started_at for h in heads)
+    assert found.total == db.scalar(
+        select(func.count()).select_from(ChatSession).where(ChatSession.customer_id == cid)
+    )
+    newest = customers.customer_sessions(db, cid, actor=who, limit=1)
+    assert [h.id for h in newest.shown] == [heads[-1].id] and newest.total == found.total
     with pytest.raises(NotFound):
         customers.customer_sessions(db, cid, actor=actor(db, 1))
 

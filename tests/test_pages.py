@@ -9,7 +9,7 @@ import re
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
@@ -348,6 +348,52 @@ def test_customer_360_page(app_db):
     at.query_params["customer"] = "424242"
     at.run()
     assert any("Customer 424242 not found" in e for e in appdb.shown(at.error))
+
+
+def test_the_360_view_counts_all_of_a_customers_sessions_and_shows_earlier_ones(
+    app_db, monkeypatch
+):
+    """A customer with more sessions than 360 View shows at once: the heading counts them all
+    (it said "Sessions · 20" for a customer with 50), a caption says which are shown, "Show
+    earlier" adds the next older ones above, and a link opens all of them on the Sessions page."""
+    from sessionlens import customers
+
+    with Session(app_db) as db:
+        cid, total = db.execute(
+            select(ChatSession.customer_id, func.count())
+            .where(ChatSession.customer_id.is_not(None), ChatSession.tenant_id == 1)
+            .group_by(ChatSession.customer_id)
+            .order_by(func.count().desc())
+            .limit(1)
+        ).one()
+    assert total >= 5, "the test data must give a customer several sessions"
+    monkeypatch.setattr(customers, "SESSIONS_SHOWN", 2)
+
+    def opened(at: AppTest) -> list[str]:
+        return [
+            p.proto.query_string
+            for p in at.main.get("page_link")
+            if "session=" in p.proto.query_string
+        ]
+
+    at = _run({"customer": str(cid)}, "screens/customer.py")
+    assert f"Sessions · {total}" in [h.value for h in at.subheader]
+    assert f"The newest 2 of {total} sessions are shown, oldest first." in [
+        c.value for c in at.caption
+    ]
+    assert len(opened(at)) == 2
+    everything = [
+        p.proto for p in at.main.get("page_link") if p.proto.query_string == f"user={cid}"
+    ]
+    assert [p.label for p in everything] == [f"All {total} on the Sessions page"]
+    newest = opened(at)
+    at.button(key=f"c360_earlier_{cid}").click().run()
+    assert len(opened(at)) == 4 and opened(at)[2:] == newest  # the older two above
+    while f"c360_earlier_{cid}" in [b.key for b in at.main.button]:
+        at.button(key=f"c360_earlier_{cid}").click().run()
+    assert len(opened(at)) == total and not [
+        c for c in at.caption if c.value.startswith("The newest")
+    ]
 
 
 def test_parameters_panel_collapses_and_expands(app_db):
