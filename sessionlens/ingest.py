@@ -37,12 +37,14 @@ from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Session
 
 from db.models import (
+    Agent,
     Attachment,
     ChatSession,
     Customer,
     Handoff,
     Message,
     SessionLog,
+    User,
 )
 from sessionlens import (
     access,
@@ -80,6 +82,64 @@ class Written:
     messages_added: int
     messages_skipped: int
     logs_added: int
+    #: Who drives the session once this write commits (``Mode``), and whether it is finished:
+    #: the runtime learns from its own write whether its AI is to answer (``ai_answers``).
+    mode: str = Mode.AI
+    finished: bool = False
+
+    @property
+    def ai_answers(self) -> bool:
+        return ai_answers(self.mode, finished=self.finished)
+
+
+def ai_answers(mode: str, *, finished: bool) -> bool:
+    """Whether the agent runtime's AI is to answer in a session: not after a handover (a human
+    or Copilot mode; an operator may have handed it over in the console) and not once finished."""
+    return mode == Mode.AI and not finished
+
+
+@dataclass(frozen=True)
+class SessionState:
+    """A session as the agent runtime asks for it (``GET /api/v1/sessions/{external_id}``)."""
+
+    external_id: str
+    agent: str
+    channel: str
+    status: str
+    mode: str
+    #: The human agent who has the conversation (their name), if one was assigned.
+    assignee: str | None
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+    last_message_at: dt.datetime
+    message_count: int
+    parameters: dict[str, Any]
+    results: dict[str, Any]
+
+    @property
+    def ai_answers(self) -> bool:
+        return ai_answers(self.mode, finished=self.finished_at is not None)
+
+
+def state(db: Session, external_id: str, *, actor: Actor) -> SessionState:
+    """The session of ``external_id`` (or the one that continues it after a human resolved it),
+    as it is now; NotFound outside the tenant."""
+    cs = find(db, actor, external_id)
+    assignee = db.get(User, cs.assigned_user_id) if cs.assigned_user_id else None
+    return SessionState(
+        external_id=cs.external_id or external_id,
+        agent=db.get_one(Agent, cs.agent_id).name,
+        channel=cs.channel,
+        status=cs.status,
+        mode=cs.mode,
+        assignee=assignee.name if assignee else None,
+        started_at=cs.started_at,
+        finished_at=cs.finished_at,
+        last_message_at=cs.last_message_at,
+        message_count=cs.message_count,
+        parameters=cs.parameters or {},
+        results=cs.results or {},
+    )
 
 
 def find(db: Session, actor: Actor, external_id: str, *, for_update: bool = False) -> ChatSession:
@@ -197,7 +257,12 @@ def upsert_session(
             messages=added,
         )
     _counted(db, via, sessions=int(created), messages=added)
-    return Written(cs.id, doc.external_id, created, added, skipped, logs)
+    mode, finished_at = (
+        (cs.mode, cs.finished_at) if isinstance(cs, ChatSession) else (doc.mode, doc.finished_at)
+    )
+    return Written(
+        cs.id, doc.external_id, created, added, skipped, logs, mode, finished_at is not None
+    )
 
 
 def _counted(db: Session, via: str, *, sessions: int, messages: int) -> None:
@@ -231,6 +296,9 @@ _HIGHEST_SEQ = select(func.max(MESSAGES.c.seq)).where(MESSAGES.c.session_id == b
 _HAVE = select(MESSAGES.c.external_id).where(
     MESSAGES.c.session_id == bindparam("sid"),
     MESSAGES.c.external_id.in_(bindparam("wanted", expanding=True)),
+)
+_WHO_ANSWERS = select(SESSIONS.c.mode, SESSIONS.c.finished_at).where(
+    SESSIONS.c.id == bindparam("sid")
 )
 _LOCK_PG = select(SESSIONS.c.id).where(SESSIONS.c.id == bindparam("sid")).with_for_update()
 _LOCK_SQLITE = update(SESSIONS).where(SESSIONS.c.id == bindparam("sid")).values(id=SESSIONS.c.id)
@@ -271,7 +339,10 @@ def append_messages(
     added, skipped = add_messages(db, target, written)  # it takes the row's lock
     added -= len(written) - len(messages)
     _counted(db, "api", sessions=int(continued), messages=added)
-    return Written(target.id, current, continued, added, skipped, 0)
+    # Read after the lock: a hand-over in the console is either before this append or waits for
+    # it, so the answer is who drives the session once the customer's message is in.
+    mode, finished_at = conn.execute(_WHO_ANSWERS, {"sid": target.id}).one()
+    return Written(target.id, current, continued, added, skipped, 0, mode, finished_at is not None)
 
 
 def _current_id(db: Session, actor: Actor, external_id: str) -> str:

@@ -147,7 +147,7 @@ def test_a_wrong_path_or_method_under_api_gets_json_naming_it(client, keys):
     assert (r.status_code, r.headers["allow"]) == (405, "POST")
     assert r.json()["error"] == "GET /api/v1/sessions is not allowed; use POST"
     r = client.put("/api/v1/sessions/ext-1", json={}, headers=h(keys["mine"]))
-    assert (r.status_code, r.headers["allow"]) == (405, "PATCH")
+    assert (r.status_code, r.headers["allow"]) == (405, "GET, HEAD, PATCH")
     assert client.post("/api/v1/jobs/1").headers["allow"] == "GET, HEAD"
 
 
@@ -162,6 +162,9 @@ def test_create_twice_makes_one_session_then_append_and_finish(client, keys, app
         "messages_added": 0,
         "messages_skipped": 2,
         "logs_added": 0,
+        "mode": "ai",
+        "finished": False,
+        "ai_answers": True,
     }
     one = {
         "external_id": "m3",
@@ -201,6 +204,7 @@ def test_create_twice_makes_one_session_then_append_and_finish(client, keys, app
     cs = _session(app_db, "api-1")
     assert res.status_code == 200 and (cs.status, cs.results) == ("resolved", {"order": "NW-1"})
     assert cs.finished_at == dt.datetime(2026, 11, 26, 9, 7, tzinfo=dt.UTC)
+    assert (res.json()["finished"], res.json()["ai_answers"]) == (True, False)
     res = client.post(
         "/api/v1/sessions",
         json={**body, "finished_at": None, "results": {}},
@@ -657,6 +661,65 @@ def test_after_a_human_resolves_the_customers_next_message_starts_a_new_ai_sessi
     res = client.post("/api/v1/sessions/api-again/messages", json=more, headers=h(keys["mine"]))
     assert res.json()["external_id"] == "api-again~2" and not res.json()["created"]
     assert _session(app_db, "api-again~2").message_count == 2
+
+
+def test_the_runtime_learns_when_its_ai_is_to_stop_answering(client, keys, app_db):
+    """ "The AI agent stops responding" after a hand-over made in the console: the runtime cannot
+    see the console's button, so every write answers who drives the session now (``mode``,
+    ``ai_answers``) and ``GET /api/v1/sessions/{id}`` tells it at any time, with the assignee's
+    name; after the operator resolves it, the customer's next message is the AI's again."""
+    from sessionlens import handover, human_agents
+
+    first = client.post(
+        "/api/v1/sessions", json=doc(external_id="api-who"), headers=h(keys["mine"])
+    )
+    assert first.status_code == 201
+    assert {k: first.json()[k] for k in ("mode", "finished", "ai_answers")} == {
+        "mode": "ai",
+        "finished": False,
+        "ai_answers": True,
+    }
+    hello = {"author": "customer", "text": "Are you a bot?", "sent_at": "2026-11-26T09:10:00Z"}
+    res = client.post("/api/v1/sessions/api-who/messages", json=hello, headers=h(keys["mine"]))
+    assert (res.json()["mode"], res.json()["ai_answers"]) == ("ai", True)
+    now = client.get("/api/v1/sessions/api-who", headers=h(keys["mine"])).json()
+    assert (now["mode"], now["ai_answers"], now["assignee"], now["finished_at"]) == (
+        "ai",
+        True,
+        None,
+        None,
+    )
+    assert now["agent"] == doc()["agent"] and now["message_count"] == 3
+
+    with Session(app_db) as db, db.begin():  # a lead presses Hand over to the operator
+        boss = identity.default_actor(db)
+        sid = _session(app_db, "api-who").id
+        handover.hand_over(db, actor=boss, session_id=sid, now=NOW)
+    again = {"author": "customer", "text": "Hello??", "sent_at": "2026-11-26T09:11:00Z"}
+    res = client.post("/api/v1/sessions/api-who/messages", json=again, headers=h(keys["mine"]))
+    assert (res.json()["mode"], res.json()["ai_answers"]) == ("human", False)
+    with Session(app_db) as db, db.begin():
+        grace = identity.actor_for(
+            db.scalars(select(User).where(User.email == "grace.kim@northwind.example")).one()
+        )
+        human_agents.accept(db, actor=grace, session_id=sid, now=NOW)
+    now = client.get("/api/v1/sessions/api-who", headers=h(keys["mine"])).json()
+    assert (now["mode"], now["ai_answers"], now["assignee"]) == ("human", False, "Grace Kim")
+    assert client.get("/api/v1/sessions/api-who", headers=h(keys["theirs"])).status_code == 404
+    missing = client.get("/api/v1/sessions/nobody-here", headers=h(keys["mine"]))
+    assert (
+        missing.status_code == 404 and missing.json()["error"] == "Session 'nobody-here' not found"
+    )
+
+    with Session(app_db) as db, db.begin():
+        human_agents.resolve(db, actor=grace, session_id=sid, now=NOW)
+    now = client.get("/api/v1/sessions/api-who", headers=h(keys["mine"])).json()
+    assert (now["ai_answers"], now["finished_at"]) == (False, "2026-11-26T10:00:00Z")
+    later = {"author": "customer", "text": "One more thing", "sent_at": "2026-11-26T11:00:00Z"}
+    res = client.post("/api/v1/sessions/api-who/messages", json=later, headers=h(keys["mine"]))
+    assert (res.json()["external_id"], res.json()["ai_answers"]) == ("api-who~2", True)
+    now = client.get("/api/v1/sessions/api-who", headers=h(keys["mine"])).json()
+    assert (now["external_id"], now["mode"], now["ai_answers"]) == ("api-who~2", "ai", True)
 
 
 def test_the_api_on_its_own_runs_small_requests_on_the_event_loop_with_the_same_answers(

@@ -170,6 +170,9 @@ def _written(w: ingest.Written) -> dict[str, Any]:
         "messages_added": w.messages_added,
         "messages_skipped": w.messages_skipped,
         "logs_added": w.logs_added,
+        "mode": w.mode,
+        "finished": w.finished,
+        "ai_answers": w.ai_answers,
     }
 
 
@@ -213,6 +216,34 @@ async def add_logs(request: Request) -> Response:
         return JSONResponse({"logs_added": ingest.append_logs(db, sid, body.logs, actor=actor)})
 
     return await _with_body(request, exchange.LogsIn, work)
+
+
+async def session_state(request: Request) -> Response:
+    """The session as it is now: above all whether the runtime's AI is to answer in it
+    (``ai_answers``; not after a hand-over, made here or in the console, nor once finished)."""
+    sid = request.path_params["external_id"]
+
+    def work(db: Session, actor: Actor) -> Response:
+        now = ingest.state(db, sid, actor=actor)
+        return JSONResponse(
+            {
+                "external_id": now.external_id,
+                "agent": now.agent,
+                "channel": now.channel,
+                "status": now.status,
+                "mode": now.mode,
+                "ai_answers": now.ai_answers,
+                "assignee": now.assignee,
+                "started_at": timefmt.iso(now.started_at),
+                "finished_at": timefmt.iso(now.finished_at) if now.finished_at else None,
+                "last_message_at": timefmt.iso(now.last_message_at),
+                "message_count": now.message_count,
+                "parameters": now.parameters,
+                "results": now.results,
+            }
+        )
+
+    return await _run(request, work)
 
 
 async def set_fields(request: Request) -> Response:
@@ -624,6 +655,7 @@ _ROUTES: list[tuple[str, Callable[[Request], Awaitable[Response]], list[str]]] =
     (f"{_BASE}/{{external_id:path}}/messages", add_messages, ["POST"]),
     (f"{_BASE}/{{external_id:path}}/logs", add_logs, ["POST"]),
     (f"{_BASE}/{{external_id:path}}", set_fields, ["PATCH"]),
+    (f"{_BASE}/{{external_id:path}}", session_state, ["GET"]),
     (f"{_BASE}/{{external_id:path}}/finish", finish, ["POST"]),
     (f"{_BASE}/{{external_id:path}}/handover", handover, ["POST"]),
     (f"{_BASE}/{{external_id:path}}/assignee", assignee, ["POST"]),
