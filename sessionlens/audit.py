@@ -10,6 +10,9 @@ from sqlalchemy.orm import Session
 from db.models import AuditEvent
 from sessionlens.permissions import Actor
 
+#: What ``via`` says of a change made with the `sessionlens` command.
+COMMAND_LINE = "command line"
+
 
 def record(
     db: Session,
@@ -22,13 +25,15 @@ def record(
     **details: Any,
 ) -> None:
     """Add one audit row for ``actor`` in the actor's tenant; the caller's transaction commits it.
-    A change made through an API key names the key (``via``) beside the admin who made it."""
+    A change made through an API key names the key (``via``) beside the admin who made it; one
+    made with the `sessionlens` command names no user (it runs with a tenant admin's rights, but
+    whoever typed it did not sign in), as ``record_cli`` does."""
     if actor.via is not None:
         details = {**details, "via": actor.via}
     db.add(
         AuditEvent(
             tenant_id=actor.tenant_id,
-            actor_user_id=actor.user_id,
+            actor_user_id=None if actor.via == COMMAND_LINE else actor.user_id,
             action=action,
             target_type=target_type,
             target_id=str(target_id),
@@ -57,6 +62,6 @@ def record_cli(
             target_type=target_type,
             target_id=str(target_id),
             at=now,
-            details={**details, "via": "command line"},
+            details={**details, "via": COMMAND_LINE},
         )
     )

@@ -702,10 +702,13 @@ def tenants_list(database_url: str | None = UrlOpt) -> None:
 
 
 def _tenant_admin(db: Session, tenant: str | None) -> Actor:
-    """The first active admin of ``tenant``: whom a command-line change acts as."""
-    from sessionlens import auth, identity
+    """The first active admin of ``tenant``: whose rights a command-line change acts with."""
+    import dataclasses
 
-    return identity.first_admin(db, auth.tenant_by_ref(db, tenant).id)
+    from sessionlens import audit, auth, identity
+
+    admin = identity.first_admin(db, auth.tenant_by_ref(db, tenant).id)
+    return dataclasses.replace(admin, via=audit.COMMAND_LINE)  # audited as the command line's
 
 
 @keys_app.command("create")

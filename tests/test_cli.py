@@ -225,6 +225,11 @@ def test_tenants_add_and_list_then_its_first_admin_with_an_audit_trail(tmp_path)
 def test_api_keys_import_sessions_and_export_from_the_command_line(tmp_path):
     import json
 
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from db.models import AuditEvent
+
     url = f"sqlite:///{tmp_path / 'io.db'}"
     assert runner.invoke(app, ["demo", "-n", "20", "--database-url", url]).exit_code == 0
     res = runner.invoke(app, ["api-keys", "create", "--name", "runtime", "--database-url", url])
@@ -239,6 +244,20 @@ def test_api_keys_import_sessions_and_export_from_the_command_line(tmp_path):
     assert res.exit_code == 0 and "sessions to" in res.output
     docs = [json.loads(x) for x in out.read_text().splitlines()]
     assert len(docs) == int(res.output.split("Exported ")[1].split()[0])
+    # The Audit page names nobody for what was typed at a shell (it said the tenant's first
+    # admin had created the key, who had not), and says where it came from.
+    with Session(make_engine(url)) as db:
+        rows = db.execute(
+            select(AuditEvent.action, AuditEvent.actor_user_id, AuditEvent.details).where(
+                AuditEvent.action.in_(["api_key_created", "api_key_revoked", "sessions_exported"])
+            )
+        ).all()
+    assert sorted(a for a, _, _ in rows) == [
+        "api_key_created",
+        "api_key_revoked",
+        "sessions_exported",
+    ]
+    assert all(who is None and d["via"] == "command line" for _, who, d in rows), rows
 
     other = f"sqlite:///{tmp_path / 'copy.db'}"
     runner.invoke(app, ["tenants", "add", "Copy", "--plan", "paid", "--database-url", other])
