@@ -29,6 +29,7 @@ from sessionlens.kinds import AuthorKind
 from sessionlens.permissions import Actor
 from sessionlens.settings import get_settings
 from sessionlens.timefmt import local, utc
+from sessionlens.wording import counted
 
 # Who wrote a message, drawn by CSS (``AVATAR_CSS``) in the circle beside it: small SVG pictures,
 # not emoji, which look different on every system; each is named for screen readers and on
@@ -176,7 +177,8 @@ def render_conversation(
     """
     if conv.earlier:
         st.button(
-            f"Show {min(conv.earlier, chat.WINDOW)} earlier messages ({conv.earlier} not shown)",
+            f"Show {counted(min(conv.earlier, chat.WINDOW), 'earlier message')} "
+            f"({conv.earlier:,} not shown)",
             key=f"earlier_{session_id}",
             icon=":material/expand_less:",
             on_click=_show_earlier,

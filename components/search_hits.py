@@ -9,6 +9,7 @@ import streamlit as st
 
 from components.markdown import Highlight, md_escape
 from sessionlens.search import TextQuery
+from sessionlens.wording import counted
 
 
 def _key(session_id: int, query: TextQuery) -> str:
@@ -30,17 +31,20 @@ def hits_bar(session_id: int, light: Highlight, *, earlier: int) -> None:
             f"No match of {json.dumps(light.query.text, ensure_ascii=False)} in the messages shown"
         )
         if earlier:
-            note += f": {earlier} earlier messages are not loaded (Show earlier)"
+            note += (
+                f": {counted(earlier, 'earlier message')} "
+                f"{'is' if earlier == 1 else 'are'} not loaded (Show earlier)"
+            )
         elif light.query.people:
             note += ": the search matched the customer's name, email or phone"
         st.caption(md_escape(note + "."))  # the query is the user's (or a link's) text
         return
     light.current %= light.count
     text, up, down = st.columns([5, 1, 1], vertical_alignment="center")
-    counted = f"match{'' if light.count == 1 else 'es'}"
+    matches = "match" if light.count == 1 else "matches"
     if earlier:  # the count is of the loaded window, not of the whole conversation
-        counted += f" in the messages shown ({earlier} earlier not loaded: Show earlier)"
-    text.markdown(f":material/search: **{light.current + 1} of {light.count}** {counted}")
+        matches += f" in the messages shown ({earlier:,} earlier not loaded: Show earlier)"
+    text.markdown(f":material/search: **{light.current + 1} of {light.count}** {matches}")
     up.button(
         "",
         icon=":material/keyboard_arrow_up:",

@@ -134,3 +134,21 @@ def test_a_failed_transcription_shows_its_error_and_retry_queues_it_again(app_db
     assert not appdb.shown(at.error)
     assert any("still being produced" in i.value for i in at.info)
     assert any("Waiting for a transcription worker" in p.proto.text for p in at.get("progress"))
+
+
+def test_one_earlier_message_reads_in_the_singular(app_db, monkeypatch):
+    """A chat whose window leaves one message out offers "Show 1 earlier message (1 not shown)",
+    not "1 earlier messages"."""
+    from sqlalchemy.orm import Session
+
+    from sessionlens import chat, identity
+
+    cs = appdb.showcase(app_db)
+    with Session(app_db) as db:
+        whole = chat.conversation(db, cs.id, actor=identity.default_actor(db), last=None)
+    monkeypatch.setattr(chat, "WINDOW", len(whole.messages) - 1)  # the page's window
+    with Session(app_db) as db:
+        who = identity.default_actor(db)
+        assert chat.conversation(db, cs.id, actor=who, last=chat.WINDOW).earlier == 1
+    at = _open({"session": str(cs.id)})
+    assert at.button(key=f"earlier_{cs.id}").label == "Show 1 earlier message (1 not shown)"
