@@ -864,7 +864,7 @@ def test_operators_have_no_settings_or_audit(app_db):
     "email, page, title, action",
     [
         ("grace.kim@northwind.example", "screens/settings.py", "Settings", "manage users"),
-        ("grace.kim@northwind.example", "screens/audit.py", "Audit", "manage users"),
+        ("luis.ortega@northwind.example", "screens/audit.py", "Audit", "manage users"),
         ("viewer.vic@northwind.example", "screens/handoffs.py", "Handoffs", "work conversations"),
     ],
 )
