@@ -1,6 +1,7 @@
 """360 View: a customer's profile and every session of theirs, opened from "Open in 360" or found
 by name, email, phone or id when the page is opened from the menu."""
 
+import datetime as dt
 from functools import partial
 
 import streamlit as st
@@ -11,8 +12,9 @@ from components.contact import contact_block
 from components.data import current_actor, run_action
 from components.markdown import md_escape
 from components.session_actions import recording_line
-from sessionlens import chat, customers, filter_options, identity, strict
+from sessionlens import blobs, chat, customers, erasure, filter_options, identity, strict
 from sessionlens.channels import channel_info
+from sessionlens.permissions import Action, can
 from sessionlens.timefmt import local
 from sessionlens.wording import counted
 
@@ -81,11 +83,59 @@ find_customer(hint=not st.query_params.get("customer"))
 if contact is None:
     st.stop()
 
+
+def _erase(customer_id: int) -> None:
+    """Erase the customer, then their recordings from the store; the page goes back to the
+    finder and says what went."""
+    done = run_action(
+        lambda db: erasure.erase_customer(db, customer_id, actor=actor, now=dt.datetime.now(dt.UTC))
+    )
+    if done is None:
+        return
+    failed = erasure.remove_recordings(blobs.default_store(), done.recording_keys)
+    note = f"Customer {customer_id} is erased: {done.holdings.in_words()}."
+    if failed:
+        note += (
+            f" {counted(len(failed), 'recording')} could not be removed from the recordings "
+            "store (the server log names them); the console no longer links to them."
+        )
+    st.session_state["flash"] = note
+    st.session_state.pop(f"c360_erase_sure_{customer_id}", None)
+    del st.query_params["customer"]
+
+
+def erase_customer(contact: customers.Contact) -> None:
+    """Admins erase a customer who asked to be forgotten: what goes, said before; a tick, then
+    the button."""
+    held = run_action(lambda db: erasure.holdings(db, contact.id, actor=actor))
+    if held is None:
+        return
+    with st.popover("Erase customer", icon=":material/delete_forever:"):
+        who = contact.name or f"customer {contact.id}"
+        st.text(  # the name is the customer's text, never Markdown
+            f"Erase {who} and everything of theirs here: {held.in_words()}, with "
+            "their System Logs, traces and hand-overs. For a person who asked to be "
+            "forgotten; it cannot be undone. The audit log keeps that they were erased, not "
+            "who they were."
+        )
+        sure = st.checkbox("Erase for good", key=f"c360_erase_sure_{contact.id}")
+        st.button(
+            "Erase",
+            key=f"c360_erase_{contact.id}",
+            type="primary",
+            disabled=not sure,
+            on_click=_erase,
+            args=(contact.id,),
+        )
+
+
 profile, history = st.columns([1, 2.4])
 with profile:
     st.subheader(md_escape(contact.name or "Unnamed customer"))
     st.markdown("**Contact info**")
     contact_block(contact, actor)
+    if can(actor, Action.ADMINISTER):  # the domain refuses anyone else
+        erase_customer(contact)
 
 
 def _show_earlier(key: str) -> None:

@@ -45,6 +45,8 @@ jobs_app = typer.Typer(help="The transcription queue.", no_args_is_help=True)
 app.add_typer(jobs_app, name="jobs")
 blobs_app = typer.Typer(help="Where recordings are kept.", no_args_is_help=True)
 app.add_typer(blobs_app, name="blobs")
+customers_app = typer.Typer(help="The people the agents talk to.", no_args_is_help=True)
+app.add_typer(customers_app, name="customers")
 
 
 @app.callback()
@@ -754,6 +756,50 @@ def api_keys_revoke(
     except DomainError as err:
         _fail(err)
     typer.echo(f"Revoked key {key_id}")
+
+
+@customers_app.command("erase")
+def customers_erase(
+    customer_id: int,
+    yes: bool = typer.Option(False, "--yes", help="Do not ask; for a script"),
+    tenant: str | None = TenantOpt,
+    database_url: str | None = UrlOpt,
+) -> None:
+    """Erase a customer who asked to be forgotten, with all their sessions.
+
+    Their profile, sessions, messages, files, recordings, logs, traces and hand-overs go, in one
+    transaction; the audit log keeps that it happened and how much went, not who it was.
+    """
+    from sessionlens import blobs, erasure
+    from sessionlens.errors import DomainError
+
+    settings = get_settings()
+    maker = _users_db(database_url)
+    try:
+        with maker() as db:
+            held = erasure.holdings(db, customer_id, actor=_tenant_admin(db, tenant))
+        what = held.in_words()
+        if not yes:
+            typer.confirm(
+                f"Erase customer {customer_id} and {what}? It cannot be undone", abort=True
+            )
+        with maker.begin() as db:
+            done = erasure.erase_customer(
+                db, customer_id, actor=_tenant_admin(db, tenant), now=_now()
+            )
+    except DomainError as err:
+        _fail(err)
+    store = blobs.open_store(
+        settings.blob_store,
+        database_url=database_url or settings.database_url,
+        blob_dir=settings.blob_dir,
+    )
+    failed = erasure.remove_recordings(store, done.recording_keys)
+    typer.echo(f"Erased customer {customer_id}: {done.holdings.in_words()}")
+    if failed:
+        _fail(
+            ValueError(f"could not remove these recordings from {store.label}: {', '.join(failed)}")
+        )
 
 
 @app.command("import-sessions")

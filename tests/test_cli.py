@@ -693,3 +693,43 @@ def test_every_command_is_one_line_in_the_help_list(group):
     assert panel, res.output
     continued = [line for line in panel if line.startswith("│  ")]  # no command name before it
     assert not continued, res.output
+
+
+def test_a_customer_is_erased_from_the_command_line(tmp_path, monkeypatch):
+    """`sessionlens customers erase ID` (a script serving erasure requests): it says what would
+    go and asks, unless --yes; then the customer and their sessions are gone, recordings too, and
+    the audit row names the command line."""
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from db.models import AuditEvent, ChatSession, Customer
+
+    url = f"sqlite:///{tmp_path / 'erase.db'}"
+    monkeypatch.setenv("SESSIONLENS_BLOB_DIR", str(tmp_path / "blobs"))
+    get_settings.cache_clear()
+    try:
+        assert runner.invoke(app, ["demo", "-n", "40", "--database-url", url]).exit_code == 0
+        with Session(make_engine(url)) as db:
+            cid, n = db.execute(
+                select(ChatSession.customer_id, func.count())
+                .where(ChatSession.customer_id.is_not(None), ChatSession.tenant_id == 1)
+                .group_by(ChatSession.customer_id)
+                .order_by(func.count().desc())
+                .limit(1)
+            ).one()
+        args = ["customers", "erase", str(cid), "--database-url", url]
+        res = runner.invoke(app, args, input="n\n")  # asked, and said no
+        assert res.exit_code == 1 and f"Erase customer {cid} and {n} session" in res.output
+        res = runner.invoke(app, [*args, "--yes"])
+        assert res.exit_code == 0 and f"Erased customer {cid}: {n} session" in res.output
+        res = runner.invoke(app, [*args, "--yes"])  # once is enough
+        assert res.exit_code == 1 and f"Customer {cid} not found" in res.output
+    finally:
+        get_settings.cache_clear()
+    with Session(make_engine(url)) as db:
+        assert db.get(Customer, cid) is None
+        assert not db.scalar(
+            select(func.count()).select_from(ChatSession).where(ChatSession.customer_id == cid)
+        )
+        row = db.scalars(select(AuditEvent).where(AuditEvent.action == "customer_erased")).one()
+        assert (row.actor_user_id, row.details["via"]) == (None, "command line")

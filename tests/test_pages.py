@@ -396,6 +396,59 @@ def test_the_360_view_counts_all_of_a_customers_sessions_and_shows_earlier_ones(
     ]
 
 
+def test_an_admin_erases_a_customer_from_the_360_view(app_db):
+    """A customer asked to be forgotten: the admin reads what will go, ticks, erases; the page
+    goes back to the finder saying what went, and the customer and their session are gone. An
+    operator has no such button (and the domain refuses them: test_erasure)."""
+    from db.models import Agent
+
+    with Session(app_db) as db, db.begin():
+        erin = Customer(tenant_id=1, name="Erin <b>Erasable</b>", email="erin@example.com")
+        db.add(erin)
+        db.flush()
+        agent = db.scalars(select(Agent).where(Agent.tenant_id == 1)).first()
+        at_ = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
+        cs = ChatSession(
+            tenant_id=1,
+            agent_id=agent.id,
+            channel="web",
+            customer_id=erin.id,
+            status="open",
+            started_at=at_,
+            last_message_at=at_,
+        )
+        db.add(cs)
+        db.flush()
+        from sessionlens.messages import append_message
+
+        append_message(db, cs, author_kind="customer", text="Please forget me", sent_at=at_)
+        cid, sid = erin.id, cs.id
+
+    operator = _run(
+        {"customer": str(cid)}, "screens/customer.py", email="grace.kim@northwind.example"
+    )
+    assert not [b for b in operator.main.button if b.key == f"c360_erase_{cid}"]
+
+    at = _run({"customer": str(cid)}, "screens/customer.py")
+    said = [t.value for t in at.main.text if t.value.startswith("Erase ")]
+    assert said == [
+        "Erase Erin <b>Erasable</b> and everything of theirs here: 1 session, 1 message, 0 files, "
+        "0 recordings, with their System Logs, traces and hand-overs. For a person who asked to "
+        "be forgotten; it cannot be undone. The audit log keeps that they were erased, not who "
+        "they were."
+    ]
+    assert at.button(key=f"c360_erase_{cid}").disabled  # not before the tick
+    at.checkbox(key=f"c360_erase_sure_{cid}").check().run()
+    at.button(key=f"c360_erase_{cid}").click().run()
+    assert not at.exception
+    assert f"Customer {cid} is erased: 1 session, 1 message, 0 files, 0 recordings." in (
+        appdb.shown(at.success)
+    )
+    assert "customer" not in at.query_params and at.text_input(key="c360_find")
+    with Session(app_db) as db:
+        assert db.get(Customer, cid) is None and db.get(ChatSession, sid) is None
+
+
 def test_parameters_panel_collapses_and_expands(app_db):
     at, _ = _open(app_db, ChatSession.customer_id.is_not(None))
     assert "Session parameters" in _texts(at)

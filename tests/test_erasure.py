@@ -1,0 +1,170 @@
+"""Erasing a customer on their request (sessionlens/erasure.py), on SQLite and Postgres: their
+profile and everything of their sessions go, in one transaction, and nothing of anyone else."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+
+from db.models import (
+    Attachment,
+    AuditEvent,
+    ChatSession,
+    Customer,
+    Handoff,
+    Job,
+    Message,
+    SessionLog,
+)
+from sessionlens import erasure, filter_options, search, sessions
+from sessionlens.blobs import LocalBlobStore
+from sessionlens.errors import NotFound, PermissionDenied, RuleViolation
+from sessionlens.filters import SessionFilter
+from sessionlens.kinds import JobStatus, Role
+from sessionlens.messages import append_message
+from sessionlens.sessions import SortKey
+from tests.helpers import actor
+
+NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
+TABLES = (Message, Attachment, SessionLog, Handoff, Job)
+
+
+def _busiest_customer(db, who) -> Customer:
+    cid = db.scalar(
+        select(ChatSession.customer_id)
+        .where(ChatSession.tenant_id == who.tenant_id, ChatSession.customer_id.is_not(None))
+        .group_by(ChatSession.customer_id)
+        .order_by(func.count().desc(), ChatSession.customer_id)
+        .limit(1)
+    )
+    return db.get_one(Customer, cid)
+
+
+def _counts(db) -> dict[str, int]:
+    return {
+        t.__tablename__: db.scalar(select(func.count()).select_from(t))
+        for t in (*TABLES, ChatSession, Customer)
+    }
+
+
+def _of(db, table, session_ids) -> int:
+    return db.scalar(
+        select(func.count()).select_from(table).where(table.session_id.in_(session_ids))
+    )
+
+
+def test_an_admin_erases_a_customer_and_everything_of_theirs(db, tmp_path):
+    who = actor(db)
+    person = _busiest_customer(db, who)
+    name = person.name
+    theirs = list(db.scalars(select(ChatSession.id).where(ChatSession.customer_id == person.id)))
+    assert len(theirs) >= 2, "the demo data must give a customer several sessions"
+    first = db.get_one(ChatSession, theirs[0])
+    calls = db.scalar(
+        select(func.count())
+        .select_from(Attachment)
+        .where(Attachment.session_id.in_(theirs), Attachment.is_recording)
+    )
+    # A word only they used, a recording in the blob store and a queued transcription.
+    append_message(
+        db, first, author_kind="customer", text="my zanzibarquux order", sent_at=first.started_at
+    )
+    store = LocalBlobStore(tmp_path)
+    key = store.put(b"RIFF fake call audio", suffix=".wav")
+    db.add(
+        Attachment(
+            tenant_id=who.tenant_id,
+            session_id=first.id,
+            is_recording=True,
+            file_name="call.wav",
+            mime_type="audio/wav",
+            size_bytes=20,
+            storage_key=key,
+            created_at=first.started_at,
+        )
+    )
+    db.add(Job(tenant_id=who.tenant_id, session_id=first.id, kind="transcription", created_at=NOW))
+    db.flush()
+    word = search.parse("zanzibarquux")
+    assert sessions.list_page(db, SessionFilter(text=word), SortKey.STARTED, None, actor=who).rows
+
+    held = erasure.holdings(db, person.id, actor=who)
+    mine = {t.__tablename__: _of(db, t, theirs) for t in TABLES}
+    assert (held.sessions, held.messages, held.recordings) == (
+        len(theirs),
+        mine["messages"],
+        calls + 1,
+    )
+    before = _counts(db)
+
+    erased = erasure.erase_customer(db, person.id, actor=who, now=NOW)
+
+    assert erased.holdings == held and key in erased.recording_keys
+    assert db.get(Customer, person.id) is None
+    assert all(_of(db, t, theirs) == 0 for t in TABLES)
+    assert not db.scalars(select(ChatSession.id).where(ChatSession.id.in_(theirs))).all()
+    after = _counts(db)
+    gone = {**mine, "chat_sessions": len(theirs), "customers": 1}
+    assert {t: before[t] - after[t] for t in before} == gone  # nobody else's rows
+    # Nothing finds them any more: not the customer finder, not a message search.
+    assert not [
+        c for c in filter_options.search_customers(db, name, actor=who) if c.id == person.id
+    ]
+    assert not sessions.list_page(
+        db, SessionFilter(text=word), SortKey.STARTED, None, actor=who
+    ).rows
+    # The audit row says what went and who erased it, and nothing that names the person.
+    row = db.scalars(select(AuditEvent).where(AuditEvent.action == "customer_erased")).one()
+    assert (row.actor_user_id, row.target_id) == (who.user_id, str(person.id))
+    assert row.details == {
+        "sessions": held.sessions,
+        "messages": held.messages,
+        "files": held.files,
+        "recordings": calls + 1,
+    }
+    assert erasure.remove_recordings(store, [key]) == []
+    assert not store.exists(key)
+
+
+def test_erasing_is_for_admins_and_stays_in_the_tenant(db):
+    admin = actor(db)
+    person = _busiest_customer(db, admin)
+    for role in (Role.LEAD, Role.OPERATOR, Role.VIEWER):
+        with pytest.raises(PermissionDenied):
+            erasure.erase_customer(db, person.id, actor=actor(db, role=role), now=NOW)
+        with pytest.raises(PermissionDenied):
+            erasure.holdings(db, person.id, actor=actor(db, role=role))
+    with pytest.raises(NotFound):  # another workspace's admin: as if there were no such person
+        erasure.erase_customer(db, person.id, actor=actor(db, 1), now=NOW)
+    assert db.get(Customer, person.id) is not None
+
+
+def test_a_recording_being_transcribed_holds_the_erasure_back(db):
+    who = actor(db)
+    person = _busiest_customer(db, who)
+    sid = db.scalar(select(ChatSession.id).where(ChatSession.customer_id == person.id))
+    db.add(
+        Job(
+            tenant_id=who.tenant_id,
+            session_id=sid,
+            kind="transcription",
+            status=JobStatus.RUNNING,
+            created_at=NOW,
+        )
+    )
+    db.flush()
+    with pytest.raises(RuleViolation, match="being transcribed just now"):
+        erasure.erase_customer(db, person.id, actor=who, now=NOW)
+    assert db.get(ChatSession, sid) is not None and db.get(Customer, person.id) is not None
+
+
+def test_a_recording_the_store_cannot_remove_is_named(tmp_path):
+    class Refusing(LocalBlobStore):
+        def delete(self, key: str) -> None:  # a network share gone away: the store's boundary
+            raise OSError("share unavailable")
+
+    store = Refusing(tmp_path)
+    key = store.put(b"audio")
+    assert erasure.remove_recordings(store, [key]) == [key]
