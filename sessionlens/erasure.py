@@ -4,7 +4,8 @@ A customer who asks to be forgotten (the GDPR's right to erasure, and its like e
 erased by an admin from 360 View or with ``sessionlens customers erase``: the profile, every
 session linked to it with its messages, files, recordings, System Logs and traces, hand-overs and
 transcription jobs, in one transaction, so a failure leaves everything as it was. The audit log
-keeps that it happened, by whom and how much went, and nothing that names the person.
+keeps that it happened, by whom and how much went, and nothing that names the person: the rows
+about their sessions keep who did what when, without their details.
 
 Recordings live in the blob store, outside the transaction: their keys come back to the caller,
 which removes them once the rows are gone (``remove_recordings``). A key whose removal fails is
@@ -17,10 +18,18 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from db.models import Attachment, ChatSession, Handoff, Job, Message, SessionLog
+from db.models import (
+    Attachment,
+    AuditEvent,
+    ChatSession,
+    Handoff,
+    Job,
+    Message,
+    SessionLog,
+)
 from sessionlens import access, audit
 from sessionlens.blobs import BlobStore
 from sessionlens.errors import RuleViolation
@@ -91,7 +100,7 @@ def erase_customer(db: Session, customer_id: int, *, actor: Actor, now: dt.datet
     theirs = _sessions_of(actor, customer_id)
     # Postgres: a runtime's append locks the session row before it writes, so it waits for
     # this transaction and then finds no session. SQLite's single writer needs no lock.
-    db.scalars(theirs.order_by(ChatSession.id).with_for_update()).all()
+    ids = list(db.scalars(theirs.order_by(ChatSession.id).with_for_update()))
     running = db.scalar(
         select(func.count())
         .select_from(Job)
@@ -121,6 +130,7 @@ def erase_customer(db: Session, customer_id: int, *, actor: Actor, now: dt.datet
         )
     )
     db.delete(customer)
+    _forget_in_the_audit_log(db, actor, ids)
     audit.record(
         db,
         actor,
@@ -135,6 +145,28 @@ def erase_customer(db: Session, customer_id: int, *, actor: Actor, now: dt.datet
     )
     db.flush()
     return Erased(before, keys)
+
+
+#: What the details of an erased session's audit rows say instead of what they held.
+ERASED_DETAILS = {"details": "erased with the customer"}
+_SESSION_TARGETS = ("session", "chat_session")
+
+
+def _forget_in_the_audit_log(db: Session, actor: Actor, session_ids: list[int]) -> None:
+    """The audit rows about the erased sessions keep who did what when; their details go, since
+    they may name the person (a runtime's session id such as "whatsapp/4915112345", a call's
+    file name). The one change to the audit log the console makes."""
+    for start in range(0, len(session_ids), 500):
+        chunk = [str(i) for i in session_ids[start : start + 500]]
+        db.execute(
+            update(AuditEvent)
+            .where(
+                AuditEvent.tenant_id == actor.tenant_id,
+                AuditEvent.target_type.in_(_SESSION_TARGETS),
+                AuditEvent.target_id.in_(chunk),
+            )
+            .values(details=ERASED_DETAILS)
+        )
 
 
 def remove_recordings(store: BlobStore, keys: list[str]) -> list[str]:

@@ -18,7 +18,7 @@ from db.models import (
     Message,
     SessionLog,
 )
-from sessionlens import erasure, filter_options, search, sessions
+from sessionlens import audit, erasure, filter_options, search, sessions
 from sessionlens.blobs import LocalBlobStore
 from sessionlens.errors import NotFound, PermissionDenied, RuleViolation
 from sessionlens.filters import SessionFilter
@@ -86,6 +86,14 @@ def test_an_admin_erases_a_customer_and_everything_of_theirs(db, tmp_path):
         )
     )
     db.add(Job(tenant_id=who.tenant_id, session_id=first.id, kind="transcription", created_at=NOW))
+    # Audit rows about one of their sessions and about someone else's.
+    someone_else = db.scalar(
+        select(ChatSession.id).where(
+            ChatSession.tenant_id == who.tenant_id, ChatSession.id.not_in(theirs)
+        )
+    )
+    for sid, ext in ((first.id, "whatsapp/4915112345"), (someone_else, "web-77")):
+        audit.record(db, who, "session_created", "session", sid, now=NOW, external_id=ext)
     db.flush()
     word = search.parse("zanzibarquux")
     assert sessions.list_page(db, SessionFilter(text=word), SortKey.STARTED, None, actor=who).rows
@@ -123,6 +131,19 @@ def test_an_admin_erases_a_customer_and_everything_of_theirs(db, tmp_path):
         "messages": held.messages,
         "files": held.files,
         "recordings": calls + 1,
+    }
+    # Their sessions' audit rows keep what was done, not what named them; others are as written.
+    kept = dict(
+        db.execute(
+            select(AuditEvent.target_id, AuditEvent.details).where(
+                AuditEvent.action == "session_created",
+                AuditEvent.target_id.in_([str(first.id), str(someone_else)]),
+            )
+        ).all()
+    )
+    assert kept == {
+        str(first.id): {"details": "erased with the customer"},
+        str(someone_else): {"external_id": "web-77"},
     }
     assert erasure.remove_recordings(store, [key]) == []
     assert not store.exists(key)
