@@ -74,6 +74,11 @@ MESSAGES: Table = Message.__table__  # type: ignore[assignment]
 SESSIONS: Table = ChatSession.__table__  # type: ignore[assignment]
 
 
+class SessionGone(Exception):
+    """The session an append found was deleted (its customer erased) before the append got its
+    row's lock."""
+
+
 @dataclass(frozen=True)
 class Written:
     session_id: int
@@ -336,7 +341,10 @@ def append_messages(
     if continued:
         target, current = _continue(db, row[0], external_id, messages, actor=actor)
     written = _with_start_marker(messages, target.started_at) if continued else messages
-    added, skipped = add_messages(db, target, written)  # it takes the row's lock
+    try:
+        added, skipped = add_messages(db, target, written)  # it takes the row's lock
+    except SessionGone:  # erased with its customer while this request waited for the lock
+        raise NotFound(f"Session {external_id!r} not found") from None
     added -= len(written) - len(messages)
     _counted(db, "api", sessions=int(continued), messages=added)
     # Read after the lock: a hand-over in the console is either before this append or waits for
@@ -579,7 +587,9 @@ def add_messages(
         # statement: in Postgres a subquery of the UPDATE would see the snapshot from before it
         # waited for the lock.
         if wanted:
-            conn.execute(_LOCK_PG if pg else _LOCK_SQLITE, {"sid": cs.id})
+            locked = conn.execute(_LOCK_PG if pg else _LOCK_SQLITE, {"sid": cs.id})
+            if not (locked.first() is not None if pg else locked.rowcount):
+                raise SessionGone(cs.id)
         else:
             _bump(conn, cs, messages, docs)
             counted = True
@@ -682,10 +692,12 @@ def _bump(
     n, newest, files = _counts(added, cs.started_at)
     pg = conn.dialect.name == "postgresql"
     words = words_literal(docs) if pg else ""
-    conn.execute(
+    bumped = conn.execute(
         _bump_statement(bool(n), files, bool(words), pg),
         {"sid": cs.id, "n": n, "newest": newest, "words": words},
     )
+    if not bumped.rowcount:
+        raise SessionGone(cs.id)
     if pg:
         search.keep_settling(conn.engine)
 

@@ -347,3 +347,68 @@ def test_two_admins_giving_two_users_one_address_at_once_make_one_of_them_have_i
             select(func.count()).where(func.lower(User.email) == "shared@example.com")
         )
     assert holders == 1
+
+
+def erase(url: str, customer_id: int, start_at: float) -> str:
+    """An admin erasing a customer, in a process of its own."""
+    from sessionlens import erasure
+
+    eng = make_engine(url)
+    try:
+        with Session(eng) as db:
+            who = identity.default_actor(db)
+        time.sleep(max(0.0, start_at - time.time()))
+        with Session(eng) as db, db.begin():
+            erasure.erase_customer(db, customer_id, actor=who, now=NOW)
+        return "erased"
+    except Exception as exc:  # noqa: BLE001 - the test reports what went wrong in a writer
+        return f"{type(exc).__name__}: {exc}"
+    finally:
+        eng.dispose()
+
+
+def test_erasing_a_customer_while_their_runtime_appends_leaves_nothing_of_theirs(committed):
+    """The customer's chat is live while an admin erases them: the erasure goes through whatever
+    the appends do (on Postgres they wait for its lock on the sessions, on SQLite for its write),
+    and no message of theirs is left behind; an append that comes after finds no session."""
+    from sessionlens import exchange, ingest
+
+    with Session(committed) as db, db.begin():
+        who = identity.default_actor(db)
+        ingest.upsert_session(
+            db,
+            exchange.parse(
+                exchange.SessionIn,
+                {
+                    "external_id": "race-erase",
+                    "agent": "Racer",
+                    "channel": "web",
+                    "started_at": "2026-11-01T11:00:00Z",
+                    "customer": {"external_id": "cust-erase", "name": "Forget Me"},
+                },
+            ),
+            actor=who,
+            now=NOW,
+            locate=geo.Locator(None).locate,
+        )
+        sid, cid = db.execute(
+            select(ChatSession.id, ChatSession.customer_id).where(
+                ChatSession.external_id == "race-erase"
+            )
+        ).one()
+    url = committed.url.render_as_string(hide_password=False)
+    start_at = time.time() + 4.0  # spawned interpreters need a moment to import the app
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(CLICKS) as pool:
+        appends = [
+            pool.apply_async(api_append, (url, "race-erase", who.tenant_id, start_at, i))
+            for i in range(CLICKS - 1)
+        ]
+        erased = pool.apply_async(erase, (url, cid, start_at + 0.01))
+        outcomes = [a.get(120) for a in appends]
+        assert erased.get(120) == "erased"
+    # Each append landed before the erasure (and went with it) or found no session after it.
+    assert set(outcomes) <= {"ok", "NotFound: Session 'race-erase' not found"}, outcomes
+    with Session(committed) as db:
+        assert db.get(ChatSession, sid) is None
+        assert not db.scalar(select(func.count()).where(Message.session_id == sid))
