@@ -47,6 +47,8 @@ blobs_app = typer.Typer(help="Where recordings are kept.", no_args_is_help=True)
 app.add_typer(blobs_app, name="blobs")
 customers_app = typer.Typer(help="The people the agents talk to.", no_args_is_help=True)
 app.add_typer(customers_app, name="customers")
+sessions_app = typer.Typer(help="Keeping sessions no longer than needed.", no_args_is_help=True)
+app.add_typer(sessions_app, name="sessions")
 
 
 @app.callback()
@@ -796,6 +798,74 @@ def customers_erase(
     )
     failed = erasure.remove_recordings(store, done.recording_keys)
     typer.echo(f"Erased customer {customer_id}: {done.holdings.in_words()}")
+    if failed:
+        _fail(
+            ValueError(f"could not remove these recordings from {store.label}: {', '.join(failed)}")
+        )
+
+
+@sessions_app.command("purge")
+def sessions_purge(
+    older_than: int = typer.Option(
+        ..., "--older-than", min=1, help="Days since a session's last message"
+    ),
+    yes: bool = typer.Option(False, "--yes", help="Do not ask; for a scheduled job"),
+    tenant: str | None = TenantOpt,
+    database_url: str | None = UrlOpt,
+) -> None:
+    """Delete sessions whose last message is older than a retention period, with all of theirs.
+
+    Messages, files, recordings, logs, traces and hand-overs go with them, a few hundred sessions
+    per transaction, oldest first (safe to interrupt and run again); customer profiles stay.
+    """
+    from sqlalchemy import func
+
+    from db.models import ChatSession
+    from sessionlens import blobs, erasure
+    from sessionlens.errors import DomainError
+
+    settings = get_settings()
+    before = _now() - dt.timedelta(days=older_than)
+    maker = _users_db(database_url)
+    store = blobs.open_store(
+        settings.blob_store,
+        database_url=database_url or settings.database_url,
+        blob_dir=settings.blob_dir,
+    )
+    total = {"sessions": 0, "messages": 0, "files": 0, "recordings": 0}
+    failed: list[str] = []
+    try:
+        with maker() as db:
+            who = _tenant_admin(db, tenant)
+            due = db.scalar(
+                select(func.count())
+                .select_from(ChatSession)
+                .where(ChatSession.tenant_id == who.tenant_id, ChatSession.last_message_at < before)
+            )
+        when = before.strftime("%Y-%m-%d %H:%M UTC")
+        if not due:
+            typer.echo(f"No session's last message is older than {when}")
+            return
+        if not yes:
+            typer.confirm(
+                f"Delete {counted(due or 0, 'session')} whose last message is older than {when}, "
+                "with everything of theirs? It cannot be undone",
+                abort=True,
+            )
+        while True:
+            with maker.begin() as db:
+                done = erasure.purge_sessions(
+                    db, actor=_tenant_admin(db, tenant), before=before, now=_now()
+                )
+            if not done.holdings.sessions:
+                break
+            failed += erasure.remove_recordings(store, done.recording_keys)
+            for name in total:
+                total[name] += getattr(done.holdings, name)
+    except DomainError as err:
+        _fail(err)
+    purged = erasure.Holdings(**total)
+    typer.echo(f"Purged {purged.in_words()} (last message before {when})")
     if failed:
         _fail(
             ValueError(f"could not remove these recordings from {store.label}: {', '.join(failed)}")

@@ -73,22 +73,7 @@ def holdings(db: Session, customer_id: int, *, actor: Actor) -> Holdings:
     """What erasing the customer would remove; NotFound outside the tenant."""
     require(actor, Action.ADMINISTER)
     access.customer(db, actor, customer_id)
-    theirs = _sessions_of(actor, customer_id)
-    messages = db.scalar(
-        select(func.count()).select_from(Message).where(Message.session_id.in_(theirs))
-    )
-    files = db.execute(
-        select(Attachment.is_recording, func.count())
-        .where(Attachment.session_id.in_(theirs))
-        .group_by(Attachment.is_recording)
-    ).all()
-    counts = {bool(recording): n for recording, n in files}
-    return Holdings(
-        sessions=db.scalar(select(func.count()).select_from(theirs.subquery())) or 0,
-        messages=messages or 0,
-        files=counts.get(False, 0),
-        recordings=counts.get(True, 0),
-    )
+    return _holdings_of(db, list(db.scalars(_sessions_of(actor, customer_id))))
 
 
 def erase_customer(db: Session, customer_id: int, *, actor: Actor, now: dt.datetime) -> Erased:
@@ -97,40 +82,17 @@ def erase_customer(db: Session, customer_id: int, *, actor: Actor, now: dt.datet
     recordings is being transcribed (the worker would write into a session that is gone)."""
     require(actor, Action.ADMINISTER)
     customer = access.customer(db, actor, customer_id)
-    theirs = _sessions_of(actor, customer_id)
     # Postgres: a runtime's append locks the session row before it writes, so it waits for
     # this transaction and then finds no session. SQLite's single writer needs no lock.
-    ids = list(db.scalars(theirs.order_by(ChatSession.id).with_for_update()))
-    running = db.scalar(
-        select(func.count())
-        .select_from(Job)
-        .where(Job.session_id.in_(theirs), Job.status == JobStatus.RUNNING)
-    )
-    if running:
+    ids = list(db.scalars(_sessions_of(actor, customer_id).with_for_update()))
+    if _transcribing(db, ids):
         raise RuleViolation(
             "A recording of this customer is being transcribed just now: erase them once it "
             "has finished, or cancel it under Settings → Transcription queue first"
         )
-    before = holdings(db, customer_id, actor=actor)
-    keys = [
-        k
-        for k in db.scalars(
-            select(Attachment.storage_key).where(
-                Attachment.session_id.in_(theirs), Attachment.storage_key.is_not(None)
-            )
-        )
-        if k
-    ]
-    # Children before parents: traces and files point at messages, everything at a session.
-    for table in (SessionLog, Attachment, Handoff, Job, Message):
-        db.execute(delete(table).where(table.session_id.in_(theirs)))
-    db.execute(
-        delete(ChatSession).where(
-            ChatSession.tenant_id == actor.tenant_id, ChatSession.customer_id == customer_id
-        )
-    )
+    before = _holdings_of(db, ids)
+    keys = _delete_sessions(db, actor, ids, ERASED)
     db.delete(customer)
-    _forget_in_the_audit_log(db, actor, ids)
     audit.record(
         db,
         actor,
@@ -147,26 +109,133 @@ def erase_customer(db: Session, customer_id: int, *, actor: Actor, now: dt.datet
     return Erased(before, keys)
 
 
-#: What the details of an erased session's audit rows say instead of what they held.
-ERASED_DETAILS = {"details": "erased with the customer"}
+#: How many sessions one transaction of ``purge_sessions`` deletes.
+PURGE_BATCH = 500
+
+
+def purge_sessions(
+    db: Session, *, actor: Actor, before: dt.datetime, now: dt.datetime, limit: int = PURGE_BATCH
+) -> Erased:
+    """Delete up to ``limit`` of the tenant's sessions whose last message is older than
+    ``before`` (a retention period), oldest first, with everything of theirs, in the caller's
+    transaction; call again until it deletes none. Customers stay (their profile may be newer
+    than their sessions); a session whose call is being transcribed waits for a later run.
+    Admins only; one audit row per batch."""
+    require(actor, Action.ADMINISTER)
+    busy = select(Job.session_id).where(
+        Job.status == JobStatus.RUNNING, Job.session_id.is_not(None)
+    )
+    ids = list(
+        db.scalars(
+            select(ChatSession.id)
+            .where(
+                ChatSession.tenant_id == actor.tenant_id,
+                ChatSession.last_message_at < before,
+                ChatSession.id.not_in(busy),
+            )
+            .order_by(ChatSession.last_message_at, ChatSession.id)
+            .limit(limit)
+            .with_for_update()
+        )
+    )
+    held = _holdings_of(db, ids)
+    if not ids:
+        return Erased(held, [])
+    keys = _delete_sessions(db, actor, ids, PURGED)
+    audit.record(
+        db,
+        actor,
+        "sessions_purged",
+        "tenant",
+        actor.tenant_id,
+        now=now,
+        older_than=before.isoformat(timespec="seconds"),
+        sessions=held.sessions,
+        messages=held.messages,
+        files=held.files,
+        recordings=held.recordings,
+    )
+    db.flush()
+    return Erased(held, keys)
+
+
+def _transcribing(db: Session, ids: list[int]) -> bool:
+    return any(
+        db.scalar(
+            select(func.count())
+            .select_from(Job)
+            .where(Job.session_id.in_(chunk), Job.status == JobStatus.RUNNING)
+        )
+        for chunk in _chunks(ids)
+    )
+
+
+def _holdings_of(db: Session, ids: list[int]) -> Holdings:
+    messages = files = recordings = 0
+    for chunk in _chunks(ids):
+        messages += (
+            db.scalar(
+                select(func.count()).select_from(Message).where(Message.session_id.in_(chunk))
+            )
+            or 0
+        )
+        for recording, n in db.execute(
+            select(Attachment.is_recording, func.count())
+            .where(Attachment.session_id.in_(chunk))
+            .group_by(Attachment.is_recording)
+        ):
+            if recording:
+                recordings += n
+            else:
+                files += n
+    return Holdings(len(ids), messages, files, recordings)
+
+
+def _delete_sessions(db: Session, actor: Actor, ids: list[int], why: str) -> list[str]:
+    """Delete the sessions ``ids`` with everything linked to them (their audit rows' details
+    become ``why``); their recordings' keys."""
+    keys: list[str] = []
+    for chunk in _chunks(ids):
+        keys += [
+            k
+            for k in db.scalars(
+                select(Attachment.storage_key).where(
+                    Attachment.session_id.in_(chunk), Attachment.storage_key.is_not(None)
+                )
+            )
+            if k
+        ]
+        # Children before parents: traces and files point at messages, everything at a session.
+        for table in (SessionLog, Attachment, Handoff, Job, Message):
+            db.execute(delete(table).where(table.session_id.in_(chunk)))
+        db.execute(delete(ChatSession).where(ChatSession.id.in_(chunk)))
+        _forget_in_the_audit_log(db, actor, chunk, why)
+    return keys
+
+
+def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+#: What the details of an erased or purged session's audit rows say instead of what they held.
+ERASED = "erased with the customer"
+PURGED = "purged with the session"
 _SESSION_TARGETS = ("session", "chat_session")
 
 
-def _forget_in_the_audit_log(db: Session, actor: Actor, session_ids: list[int]) -> None:
+def _forget_in_the_audit_log(db: Session, actor: Actor, session_ids: list[int], why: str) -> None:
     """The audit rows about the erased sessions keep who did what when; their details go, since
     they may name the person (a runtime's session id such as "whatsapp/4915112345", a call's
     file name). The one change to the audit log the console makes."""
-    for start in range(0, len(session_ids), 500):
-        chunk = [str(i) for i in session_ids[start : start + 500]]
-        db.execute(
-            update(AuditEvent)
-            .where(
-                AuditEvent.tenant_id == actor.tenant_id,
-                AuditEvent.target_type.in_(_SESSION_TARGETS),
-                AuditEvent.target_id.in_(chunk),
-            )
-            .values(details=ERASED_DETAILS)
+    db.execute(
+        update(AuditEvent)
+        .where(
+            AuditEvent.tenant_id == actor.tenant_id,
+            AuditEvent.target_type.in_(_SESSION_TARGETS),
+            AuditEvent.target_id.in_([str(i) for i in session_ids]),
         )
+        .values(details={"details": why})
+    )
 
 
 def remove_recordings(store: BlobStore, keys: list[str]) -> list[str]:

@@ -733,3 +733,33 @@ def test_a_customer_is_erased_from_the_command_line(tmp_path, monkeypatch):
         )
         row = db.scalars(select(AuditEvent).where(AuditEvent.action == "customer_erased")).one()
         assert (row.actor_user_id, row.details["via"]) == (None, "command line")
+
+
+def test_sessions_older_than_the_retention_period_are_purged_from_the_command_line(tmp_path):
+    """A nightly `sessionlens sessions purge --older-than 30 --yes`: the old sessions go, the
+    command says how many, and a second run finds nothing to do."""
+    import datetime as dt
+
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from db.models import ChatSession
+
+    url = f"sqlite:///{tmp_path / 'purge.db'}"
+    assert runner.invoke(app, ["demo", "-n", "60", "--database-url", url]).exit_code == 0
+    cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=30)
+    with Session(make_engine(url)) as db:
+        tenant_one = select(func.count()).where(ChatSession.tenant_id == 1)
+        old = db.scalar(tenant_one.where(ChatSession.last_message_at < cutoff))
+        young = db.scalar(tenant_one.where(ChatSession.last_message_at >= cutoff))
+    assert old and young, "the demo data must hold sessions on both sides of 30 days"
+    args = ["sessions", "purge", "--older-than", "30", "--database-url", url]
+    res = runner.invoke(app, args, input="n\n")
+    assert res.exit_code == 1 and f"Delete {old} sessions whose last message is older" in res.output
+    res = runner.invoke(app, [*args, "--yes"])
+    assert res.exit_code == 0 and res.output.startswith(f"Purged {old} sessions, "), res.output
+    res = runner.invoke(app, [*args, "--yes"])
+    assert res.exit_code == 0 and "No session's last message is older than" in res.output
+    with Session(make_engine(url)) as db:
+        assert db.scalar(tenant_one.where(ChatSession.last_message_at < cutoff)) == 0
+        assert db.scalar(tenant_one) == young

@@ -189,3 +189,43 @@ def test_a_recording_the_store_cannot_remove_is_named(tmp_path):
     store = Refusing(tmp_path)
     key = store.put(b"audio")
     assert erasure.remove_recordings(store, [key]) == [key]
+
+
+def test_sessions_past_the_retention_period_are_purged_in_batches(db):
+    """`sessionlens sessions purge --older-than DAYS`: the sessions whose last message is older
+    go with everything of theirs, a batch per transaction, each audited; newer sessions and every
+    customer profile stay."""
+    who = actor(db)
+    stamps = sorted(
+        db.scalars(
+            select(ChatSession.last_message_at).where(ChatSession.tenant_id == who.tenant_id)
+        )
+    )
+    cutoff = stamps[len(stamps) // 3]
+    old = list(
+        db.scalars(
+            select(ChatSession.id).where(
+                ChatSession.tenant_id == who.tenant_id, ChatSession.last_message_at < cutoff
+            )
+        )
+    )
+    assert len(old) > 7, "the demo data must hold enough old sessions for several batches"
+    before = _counts(db)
+    mine = {t.__tablename__: _of(db, t, old) for t in TABLES}
+    batches = []
+    while (
+        done := erasure.purge_sessions(db, actor=who, before=cutoff, now=NOW, limit=7)
+    ).holdings.sessions:
+        batches.append(done.holdings.sessions)
+    assert sum(batches) == len(old) and max(batches) == 7
+    after = _counts(db)
+    assert {t: before[t] - after[t] for t in before} == {
+        **mine,
+        "chat_sessions": len(old),
+        "customers": 0,
+    }
+    rows = db.scalars(select(AuditEvent).where(AuditEvent.action == "sessions_purged")).all()
+    assert [r.details["sessions"] for r in rows] == batches
+    assert {r.details["older_than"] for r in rows} == {cutoff.isoformat(timespec="seconds")}
+    with pytest.raises(PermissionDenied):
+        erasure.purge_sessions(db, actor=actor(db, role=Role.LEAD), before=cutoff, now=NOW)
