@@ -1,4 +1,5 @@
-"""Erasing a customer: what a workspace holds of one person, gone on their request.
+"""Erasing a customer (what a workspace holds of one person, gone on their request) and
+purging sessions past a retention period: one deletion of sessions with everything of theirs.
 
 A customer who asks to be forgotten (the GDPR's right to erasure, and its like elsewhere) is
 erased by an admin from 360 View or with ``sessionlens customers erase``: the profile, every
