@@ -17,6 +17,7 @@ from sessionlens import (
     admin,
     chat,
     customers,
+    erasure,
     filter_options,
     handover,
     jobs,
@@ -104,6 +105,17 @@ VERBS = {
         ADMIN,
         lambda db, a, s, c, m: admin.rename_user(
             db, actor=a, user_id=a.user_id, name="Renamed", email="renamed@example.com", now=NOW
+        ),
+    ),
+    "erasure.holdings": (ADMIN, lambda db, a, s, c, m: erasure.holdings(db, c, actor=a)),
+    "erasure.erase_customer": (
+        ADMIN,
+        lambda db, a, s, c, m: erasure.erase_customer(db, c, actor=a, now=NOW),
+    ),
+    "erasure.purge_sessions": (
+        ADMIN,
+        lambda db, a, s, c, m: erasure.purge_sessions(
+            db, actor=a, before=NOW - dt.timedelta(days=3650), now=NOW
         ),
     ),
 }
