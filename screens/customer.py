@@ -12,7 +12,7 @@ from components.contact import contact_block
 from components.data import current_actor, run_action
 from components.markdown import md_escape
 from components.session_actions import recording_line
-from sessionlens import blobs, chat, customers, erasure, filter_options, identity, strict
+from sessionlens import chat, customers, erasure, filter_options, identity, strict
 from sessionlens.channels import channel_info
 from sessionlens.permissions import Action, can
 from sessionlens.timefmt import local
@@ -85,18 +85,17 @@ if contact is None:
 
 
 def _erase(customer_id: int) -> None:
-    """Erase the customer, then their recordings from the store; the page goes back to the
-    finder and says what went."""
+    """Erase the customer (their recordings go from the store as the transaction commits); the
+    page goes back to the finder and says what went."""
     done = run_action(
         lambda db: erasure.erase_customer(db, customer_id, actor=actor, now=dt.datetime.now(dt.UTC))
     )
     if done is None:
         return
-    failed = erasure.remove_recordings(blobs.default_store(), done.recording_keys)
     note = f"Customer {customer_id} is erased: {done.holdings.in_words()}."
-    if failed:
+    if done.unremoved:  # filled when run_action's transaction committed
         note += (
-            f" {counted(len(failed), 'recording')} could not be removed from the recordings "
+            f" {counted(len(done.unremoved), 'recording')} could not be removed from the recordings "
             "store (the server log names them); the console no longer links to them."
         )
     st.session_state["flash"] = note
@@ -156,7 +155,7 @@ with history:
     )
     headers = sessions.shown if sessions else []
     total = sessions.total if sessions else 0
-    st.subheader(f"Sessions · {total}")
+    st.subheader(f"Sessions · {total:,}")  # a count, nothing of anyone's text
     if not headers:
         st.info("This customer has no sessions yet.", icon=":material/forum:")
     elif total > len(headers):  # the oldest are left out, above the ones shown

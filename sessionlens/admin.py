@@ -466,10 +466,9 @@ def audit_log(
     ]
 
 
-# What an audit event's target type reads as ("chat_session" and "session" both name a session).
+# What an audit event's target type reads as (``audit.SESSION_TARGETS`` all name a session).
 TARGET_LABELS = {
-    "chat_session": "session",
-    "session": "session",
+    **dict.fromkeys(audit.SESSION_TARGETS, "session"),
     "api_key": "API key",
     "saved_view": "saved view",
     "job": "transcription job",

@@ -12,6 +12,8 @@ from sessionlens.permissions import Actor
 
 #: What ``via`` says of a change made with the `sessionlens` command.
 COMMAND_LINE = "command line"
+#: The target types that name a chat session (older writes say "chat_session", newer "session").
+SESSION_TARGETS = ("session", "chat_session")
 
 
 def record(

@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # types only: the commands import what they need when they ru
 
     from sqlalchemy.orm import Session, sessionmaker
 
+    from sessionlens.blobs import BlobStore
     from sessionlens.permissions import Actor
 
 app = typer.Typer(
@@ -76,6 +77,29 @@ def _usable_url(value: str | None) -> str | None:
 UrlOpt = typer.Option(
     None, "--database-url", help="Defaults to SESSIONLENS_DATABASE_URL.", callback=_usable_url
 )
+
+
+def _recordings_store(database_url: str | None) -> BlobStore:
+    """The configured recordings store (SESSIONLENS_BLOB_STORE), the "database" one in the
+    database of ``--database-url`` when a command is given one (``default_store`` would take
+    SESSIONLENS_DATABASE_URL's)."""
+    from sessionlens import blobs
+
+    settings = get_settings()
+    return blobs.open_store(
+        settings.blob_store,
+        database_url=database_url or settings.database_url,
+        blob_dir=settings.blob_dir,
+    )
+
+
+def _fail_if_unremoved(store: BlobStore, unremoved: list[str]) -> None:
+    if unremoved:
+        _fail(
+            ValueError(
+                f"could not remove these recordings from {store.label}: {', '.join(unremoved)}"
+            )
+        )
 
 
 @db_app.command("upgrade")
@@ -167,7 +191,6 @@ def worker(
 
     from db.engine import make_sessionmaker
     from sessionlens import metrics, search
-    from sessionlens.blobs import default_store
     from sessionlens.worker import Worker
 
     settings = get_settings()
@@ -177,7 +200,7 @@ def worker(
         # Live sessions go back into the search index here too, not only in the processes that
         # append: after an API server restarts, nobody else may append to its sessions again.
         search.keep_settling(engine)
-    w = Worker(maker, settings, default_store())
+    w = Worker(maker, settings, _recordings_store(database_url))
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: w.stop.set())
     if metrics_port:
@@ -384,10 +407,10 @@ def blobs_migrate(
     settings = get_settings()
     url = database_url or settings.database_url
     try:
-        src = blobs.open_store(
-            settings.blob_store if source is None else source,
-            database_url=url,
-            blob_dir=settings.blob_dir,
+        src = (
+            _recordings_store(database_url)
+            if source is None
+            else blobs.open_store(source, database_url=url, blob_dir=settings.blob_dir)
         )
         dst = blobs.open_store(to, database_url=url, blob_dir=settings.blob_dir)
     except ValueError as err:
@@ -432,14 +455,13 @@ def import_audio(
     from db.engine import make_sessionmaker
     from db.models import Job, JobStatus
     from sessionlens import identity, jobs
-    from sessionlens.blobs import default_store
     from sessionlens.errors import DomainError
     from sessionlens.importer import import_recording
     from sessionlens.worker import Worker
 
     settings = get_settings()
     engine = setup.migrated_engine(database_url or settings.database_url)
-    maker, store = make_sessionmaker(engine), default_store()
+    maker, store = make_sessionmaker(engine), _recordings_store(database_url)
     with maker() as db:
         actor = identity.default_actor(db)
         agent_id = _agent_option(db, actor, agent)
@@ -772,36 +794,26 @@ def customers_erase(
     Their profile, sessions, messages, files, recordings, logs, traces and hand-overs go, in one
     transaction; the audit log keeps that it happened and how much went, not who it was.
     """
-    from sessionlens import blobs, erasure
+    from sessionlens import erasure
     from sessionlens.errors import DomainError
 
-    settings = get_settings()
-    maker = _users_db(database_url)
+    maker, store = _users_db(database_url), _recordings_store(database_url)
     try:
         with maker() as db:
             held = erasure.holdings(db, customer_id, actor=_tenant_admin(db, tenant))
-        what = held.in_words()
         if not yes:
             typer.confirm(
-                f"Erase customer {customer_id} and {what}? It cannot be undone", abort=True
+                f"Erase customer {customer_id} and {held.in_words()}? It cannot be undone",
+                abort=True,
             )
         with maker.begin() as db:
             done = erasure.erase_customer(
-                db, customer_id, actor=_tenant_admin(db, tenant), now=_now()
+                db, customer_id, actor=_tenant_admin(db, tenant), now=_now(), store=store
             )
     except DomainError as err:
         _fail(err)
-    store = blobs.open_store(
-        settings.blob_store,
-        database_url=database_url or settings.database_url,
-        blob_dir=settings.blob_dir,
-    )
-    failed = erasure.remove_recordings(store, done.recording_keys)
     typer.echo(f"Erased customer {customer_id}: {done.holdings.in_words()}")
-    if failed:
-        _fail(
-            ValueError(f"could not remove these recordings from {store.label}: {', '.join(failed)}")
-        )
+    _fail_if_unremoved(store, done.unremoved)
 
 
 @sessions_app.command("purge")
@@ -818,58 +830,37 @@ def sessions_purge(
     Messages, files, recordings, logs, traces and hand-overs go with them, a few hundred sessions
     per transaction, oldest first (safe to interrupt and run again); customer profiles stay.
     """
-    from sqlalchemy import func
-
-    from db.models import ChatSession
-    from sessionlens import blobs, erasure
+    from sessionlens import erasure
     from sessionlens.errors import DomainError
 
-    settings = get_settings()
     before = _now() - dt.timedelta(days=older_than)
-    maker = _users_db(database_url)
-    store = blobs.open_store(
-        settings.blob_store,
-        database_url=database_url or settings.database_url,
-        blob_dir=settings.blob_dir,
-    )
-    total = {"sessions": 0, "messages": 0, "files": 0, "recordings": 0}
-    failed: list[str] = []
+    when = before.strftime("%Y-%m-%d %H:%M UTC")
+    maker, store = _users_db(database_url), _recordings_store(database_url)
+    purged, unremoved = erasure.Holdings(0, 0, 0, 0), list[str]()
     try:
         with maker() as db:
-            who = _tenant_admin(db, tenant)
-            due = db.scalar(
-                select(func.count())
-                .select_from(ChatSession)
-                .where(ChatSession.tenant_id == who.tenant_id, ChatSession.last_message_at < before)
-            )
-        when = before.strftime("%Y-%m-%d %H:%M UTC")
+            due = erasure.purge_due(db, actor=_tenant_admin(db, tenant), before=before)
         if not due:
             typer.echo(f"No session's last message is older than {when}")
             return
         if not yes:
             typer.confirm(
-                f"Delete {counted(due or 0, 'session')} whose last message is older than {when}, "
+                f"Delete {counted(due, 'session')} whose last message is older than {when}, "
                 "with everything of theirs? It cannot be undone",
                 abort=True,
             )
         while True:
             with maker.begin() as db:
                 done = erasure.purge_sessions(
-                    db, actor=_tenant_admin(db, tenant), before=before, now=_now()
+                    db, actor=_tenant_admin(db, tenant), before=before, now=_now(), store=store
                 )
             if not done.holdings.sessions:
                 break
-            failed += erasure.remove_recordings(store, done.recording_keys)
-            for name in total:
-                total[name] += getattr(done.holdings, name)
+            purged, unremoved = purged + done.holdings, unremoved + done.unremoved
     except DomainError as err:
         _fail(err)
-    purged = erasure.Holdings(**total)
     typer.echo(f"Purged {purged.in_words()} (last message before {when})")
-    if failed:
-        _fail(
-            ValueError(f"could not remove these recordings from {store.label}: {', '.join(failed)}")
-        )
+    _fail_if_unremoved(store, unremoved)
 
 
 @app.command("import-sessions")

@@ -8,18 +8,19 @@ transcription jobs, in one transaction, so a failure leaves everything as it was
 keeps that it happened, by whom and how much went, and nothing that names the person: the rows
 about their sessions keep who did what when, without their details.
 
-Recordings live in the blob store, outside the transaction: their keys come back to the caller,
-which removes them once the rows are gone (``remove_recordings``). A key whose removal fails is
-named to the admin; the recording is then no longer reachable from the console.
+Recordings live in the blob store, outside the transaction: they are removed once the
+transaction that deleted their rows commits (a rollback keeps them), whoever the caller is. A key
+whose removal fails is logged and comes back in ``Erased.unremoved`` for the admin to be told; the
+recording is then no longer reachable from the console.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, astuple, dataclass, field
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Select, delete, event, func, select, update
 from sqlalchemy.orm import Session
 
 from db.models import (
@@ -31,7 +32,7 @@ from db.models import (
     Message,
     SessionLog,
 )
-from sessionlens import access, audit
+from sessionlens import access, audit, blobs
 from sessionlens.blobs import BlobStore
 from sessionlens.errors import RuleViolation
 from sessionlens.kinds import JobStatus
@@ -43,12 +44,15 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Holdings:
-    """How much the workspace holds of a customer (what erasing them removes)."""
+    """How much a set of sessions holds: what erasing a customer or a purge removes."""
 
     sessions: int
     messages: int
     files: int
     recordings: int
+
+    def __add__(self, other: Holdings) -> Holdings:
+        return Holdings(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
 
     def in_words(self) -> str:
         """ "9 sessions, 103 messages, 0 files, 1 recording": how the console and the command
@@ -66,8 +70,11 @@ class Holdings:
 @dataclass(frozen=True)
 class Erased:
     holdings: Holdings
-    #: The blob-store keys of the erased recordings, for ``remove_recordings`` after the commit.
+    #: The blob-store keys of the erased recordings: removed from the store once the
+    #: transaction commits (nothing is removed if it rolls back).
     recording_keys: list[str]
+    #: Filled when the transaction commits: the keys the store could not remove (each logged).
+    unremoved: list[str] = field(default_factory=list)
 
 
 def holdings(db: Session, customer_id: int, *, actor: Actor) -> Holdings:
@@ -77,10 +84,18 @@ def holdings(db: Session, customer_id: int, *, actor: Actor) -> Holdings:
     return _holdings_of(db, list(db.scalars(_sessions_of(actor, customer_id))))
 
 
-def erase_customer(db: Session, customer_id: int, *, actor: Actor, now: dt.datetime) -> Erased:
+def erase_customer(
+    db: Session,
+    customer_id: int,
+    *,
+    actor: Actor,
+    now: dt.datetime,
+    store: BlobStore | None = None,
+) -> Erased:
     """Delete the customer and everything linked to their sessions, in the caller's
-    transaction. Admins only; NotFound outside the tenant. Refused while one of their
-    recordings is being transcribed (the worker would write into a session that is gone)."""
+    transaction, and their recordings from ``store`` (the configured one by default) once it
+    commits. Admins only; NotFound outside the tenant. Refused while one of their recordings is
+    being transcribed (the worker would write into a session that is gone)."""
     require(actor, Action.ADMINISTER)
     customer = access.customer(db, actor, customer_id)
     # Postgres: a runtime's append locks the session row before it writes, so it waits for
@@ -92,36 +107,45 @@ def erase_customer(db: Session, customer_id: int, *, actor: Actor, now: dt.datet
             "has finished, or cancel it under Settings → Transcription queue first"
         )
     before = _holdings_of(db, ids)
-    keys = _delete_sessions(db, actor, ids, ERASED)
+    done = _delete_sessions(db, actor, ids, ERASED, before, store)
     db.delete(customer)
-    audit.record(
-        db,
-        actor,
-        "customer_erased",
-        "customer",
-        customer_id,
-        now=now,
-        sessions=before.sessions,
-        messages=before.messages,
-        files=before.files,
-        recordings=before.recordings,
-    )
+    audit.record(db, actor, "customer_erased", "customer", customer_id, now=now, **asdict(before))
     db.flush()
-    return Erased(before, keys)
+    return done
 
 
 #: How many sessions one transaction of ``purge_sessions`` deletes.
 PURGE_BATCH = 500
 
 
+def purge_due(db: Session, *, actor: Actor, before: dt.datetime) -> int:
+    """How many of the tenant's sessions had their last message before ``before``: what
+    ``purge_sessions`` would delete. Admins only."""
+    require(actor, Action.ADMINISTER)
+    return (
+        db.scalar(
+            select(func.count())
+            .select_from(ChatSession)
+            .where(ChatSession.tenant_id == actor.tenant_id, ChatSession.last_message_at < before)
+        )
+        or 0
+    )
+
+
 def purge_sessions(
-    db: Session, *, actor: Actor, before: dt.datetime, now: dt.datetime, limit: int = PURGE_BATCH
+    db: Session,
+    *,
+    actor: Actor,
+    before: dt.datetime,
+    now: dt.datetime,
+    limit: int = PURGE_BATCH,
+    store: BlobStore | None = None,
 ) -> Erased:
     """Delete up to ``limit`` of the tenant's sessions whose last message is older than
     ``before`` (a retention period), oldest first, with everything of theirs, in the caller's
-    transaction; call again until it deletes none. Customers stay (their profile may be newer
-    than their sessions); a session whose call is being transcribed waits for a later run.
-    Admins only; one audit row per batch."""
+    transaction (their recordings from ``store`` once it commits); call again until it deletes
+    none. Customers stay (their profile may be newer than their sessions); a session whose call
+    is being transcribed waits for a later run. Admins only; one audit row per batch."""
     require(actor, Action.ADMINISTER)
     busy = select(Job.session_id).where(
         Job.status == JobStatus.RUNNING, Job.session_id.is_not(None)
@@ -142,7 +166,7 @@ def purge_sessions(
     held = _holdings_of(db, ids)
     if not ids:
         return Erased(held, [])
-    keys = _delete_sessions(db, actor, ids, PURGED)
+    done = _delete_sessions(db, actor, ids, PURGED, held, store)
     audit.record(
         db,
         actor,
@@ -151,13 +175,10 @@ def purge_sessions(
         actor.tenant_id,
         now=now,
         older_than=before.isoformat(timespec="seconds"),
-        sessions=held.sessions,
-        messages=held.messages,
-        files=held.files,
-        recordings=held.recordings,
+        **asdict(held),
     )
     db.flush()
-    return Erased(held, keys)
+    return done
 
 
 def _transcribing(db: Session, ids: list[int]) -> bool:
@@ -192,9 +213,17 @@ def _holdings_of(db: Session, ids: list[int]) -> Holdings:
     return Holdings(len(ids), messages, files, recordings)
 
 
-def _delete_sessions(db: Session, actor: Actor, ids: list[int], why: str) -> list[str]:
-    """Delete the sessions ``ids`` with everything linked to them (their audit rows' details
-    become ``why``); their recordings' keys."""
+def _delete_sessions(
+    db: Session,
+    actor: Actor,
+    ids: list[int],
+    why: str,
+    held: Holdings,
+    store: BlobStore | None,
+) -> Erased:
+    """Delete the sessions ``ids`` (which hold ``held``) with everything linked to them, their
+    audit rows' details becoming ``why``; their recordings go from ``store`` once the
+    transaction commits."""
     keys: list[str] = []
     for chunk in _chunks(ids):
         keys += [
@@ -211,7 +240,28 @@ def _delete_sessions(db: Session, actor: Actor, ids: list[int], why: str) -> lis
             db.execute(delete(table).where(table.session_id.in_(chunk)))
         db.execute(delete(ChatSession).where(ChatSession.id.in_(chunk)))
         _forget_in_the_audit_log(db, actor, chunk, why)
-    return keys
+    done = Erased(held, keys)
+    if keys:
+        db.info.setdefault(_RECORDINGS, []).append((store, done))
+    return done
+
+
+_RECORDINGS = "erasure_recordings"  # (store, Erased) of this transaction, in ``db.info``
+
+
+@event.listens_for(Session, "after_commit")
+def _remove_recordings_once_committed(db: Session) -> None:
+    """The recordings of sessions deleted in the transaction that has just committed: removed
+    from their store, outside it (a store is not transactional), failures named in ``unremoved``."""
+    for store, done in db.info.pop(_RECORDINGS, []):
+        done.unremoved.extend(
+            remove_recordings(store or blobs.default_store(), done.recording_keys)
+        )
+
+
+@event.listens_for(Session, "after_rollback")
+def _keep_recordings(db: Session) -> None:
+    db.info.pop(_RECORDINGS, None)
 
 
 def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
@@ -221,7 +271,6 @@ def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
 #: What the details of an erased or purged session's audit rows say instead of what they held.
 ERASED = "erased with the customer"
 PURGED = "purged with the session"
-_SESSION_TARGETS = ("session", "chat_session")
 
 
 def _forget_in_the_audit_log(db: Session, actor: Actor, session_ids: list[int], why: str) -> None:
@@ -232,7 +281,7 @@ def _forget_in_the_audit_log(db: Session, actor: Actor, session_ids: list[int], 
         update(AuditEvent)
         .where(
             AuditEvent.tenant_id == actor.tenant_id,
-            AuditEvent.target_type.in_(_SESSION_TARGETS),
+            AuditEvent.target_type.in_(audit.SESSION_TARGETS),
             AuditEvent.target_id.in_([str(i) for i in session_ids]),
         )
         .values(details={"details": why})
@@ -240,8 +289,8 @@ def _forget_in_the_audit_log(db: Session, actor: Actor, session_ids: list[int], 
 
 
 def remove_recordings(store: BlobStore, keys: list[str]) -> list[str]:
-    """Remove erased recordings from the blob store (after the erasure committed); the keys
-    whose removal failed, each logged with why."""
+    """Remove erased recordings from the blob store (what a commit of an erasure or a purge
+    does); the keys whose removal failed, each logged with why."""
     failed = []
     for key in keys:
         try:

@@ -89,8 +89,8 @@ class Written:
     logs_added: int
     #: Who drives the session once this write commits (``Mode``), and whether it is finished:
     #: the runtime learns from its own write whether its AI is to answer (``ai_answers``).
-    mode: str = Mode.AI
-    finished: bool = False
+    mode: str
+    finished: bool
 
     @property
     def ai_answers(self) -> bool:

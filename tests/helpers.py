@@ -15,3 +15,19 @@ def actor(db: Session, tenant_index: int = 0, role: str = Role.ADMIN) -> Actor:
     ).all()
     tenants = sorted({u.tenant_id for u in users})
     return actor_for(next(u for u in users if u.tenant_id == tenants[tenant_index]))
+
+
+def busiest_customer(db: Session, tenant_id: int) -> tuple[int, int]:
+    """The tenant's customer with the most sessions (the lowest id among equals) and how many."""
+    from sqlalchemy import func
+
+    from db.models import ChatSession
+
+    cid, n = db.execute(
+        select(ChatSession.customer_id, func.count())
+        .where(ChatSession.tenant_id == tenant_id, ChatSession.customer_id.is_not(None))
+        .group_by(ChatSession.customer_id)
+        .order_by(func.count().desc(), ChatSession.customer_id)
+        .limit(1)
+    ).one()
+    return cid, n

@@ -16,6 +16,7 @@ from db.engine import make_engine
 from sessionlens.cli import app
 from sessionlens.settings import get_settings
 from tests import appdb
+from tests.helpers import busiest_customer
 
 runner = CliRunner()
 
@@ -710,13 +711,7 @@ def test_a_customer_is_erased_from_the_command_line(tmp_path, monkeypatch):
     try:
         assert runner.invoke(app, ["demo", "-n", "40", "--database-url", url]).exit_code == 0
         with Session(make_engine(url)) as db:
-            cid, n = db.execute(
-                select(ChatSession.customer_id, func.count())
-                .where(ChatSession.customer_id.is_not(None), ChatSession.tenant_id == 1)
-                .group_by(ChatSession.customer_id)
-                .order_by(func.count().desc())
-                .limit(1)
-            ).one()
+            cid, n = busiest_customer(db, 1)
         args = ["customers", "erase", str(cid), "--database-url", url]
         res = runner.invoke(app, args, input="n\n")  # asked, and said no
         assert res.exit_code == 1 and f"Erase customer {cid} and {n} session" in res.output

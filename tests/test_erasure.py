@@ -25,21 +25,14 @@ from sessionlens.filters import SessionFilter
 from sessionlens.kinds import JobStatus, Role
 from sessionlens.messages import append_message
 from sessionlens.sessions import SortKey
-from tests.helpers import actor
+from tests.helpers import actor, busiest_customer
 
 NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
 TABLES = (Message, Attachment, SessionLog, Handoff, Job)
 
 
 def _busiest_customer(db, who) -> Customer:
-    cid = db.scalar(
-        select(ChatSession.customer_id)
-        .where(ChatSession.tenant_id == who.tenant_id, ChatSession.customer_id.is_not(None))
-        .group_by(ChatSession.customer_id)
-        .order_by(func.count().desc(), ChatSession.customer_id)
-        .limit(1)
-    )
-    return db.get_one(Customer, cid)
+    return db.get_one(Customer, busiest_customer(db, who.tenant_id)[0])
 
 
 def _counts(db) -> dict[str, int]:
@@ -229,3 +222,58 @@ def test_sessions_past_the_retention_period_are_purged_in_batches(db):
     assert {r.details["older_than"] for r in rows} == {cutoff.isoformat(timespec="seconds")}
     with pytest.raises(PermissionDenied):
         erasure.purge_sessions(db, actor=actor(db, role=Role.LEAD), before=cutoff, now=NOW)
+
+
+def test_recordings_leave_the_store_when_the_erasure_commits_and_stay_when_it_rolls_back(
+    tmp_path,
+):
+    """The store is not transactional: a recording is removed once the transaction that deleted
+    its session commits, whoever called the erasure, and kept if it rolls back; one the store
+    cannot remove comes back in ``unremoved``."""
+    from sqlalchemy.orm import Session
+
+    from db.engine import make_engine
+    from tests.conftest import seeded
+
+    eng = seeded(make_engine(f"sqlite:///{tmp_path / 'erase.db'}"), sessions=30, seed=5)
+    store = LocalBlobStore(tmp_path / "blobs")
+
+    def customer_with_a_call() -> tuple[int, str]:
+        with Session(eng) as db, db.begin():
+            who = actor(db)
+            person = _busiest_customer(db, who)
+            sid = db.scalar(select(ChatSession.id).where(ChatSession.customer_id == person.id))
+            key = store.put(b"RIFF call", suffix=".wav")
+            db.add(
+                Attachment(
+                    tenant_id=who.tenant_id,
+                    session_id=sid,
+                    is_recording=True,
+                    file_name="call.wav",
+                    mime_type="audio/wav",
+                    size_bytes=9,
+                    storage_key=key,
+                    created_at=NOW,
+                )
+            )
+            return person.id, key
+
+    cid, key = customer_with_a_call()
+    with pytest.raises(RuntimeError), Session(eng) as db, db.begin():
+        erasure.erase_customer(db, cid, actor=actor(db), now=NOW, store=store)
+        raise RuntimeError("the page failed after the erasure")
+    assert store.exists(key)  # rolled back: the rows and the recording are both there
+    with Session(eng) as db, db.begin():
+        done = erasure.erase_customer(db, cid, actor=actor(db), now=NOW, store=store)
+        assert store.exists(key)  # not before the commit
+    assert not store.exists(key) and done.unremoved == []
+
+    class Refusing(LocalBlobStore):
+        def delete(self, key: str) -> None:  # a network share gone away: the store's boundary
+            raise OSError("share unavailable")
+
+    cid, key = customer_with_a_call()
+    with Session(eng) as db, db.begin():
+        done = erasure.erase_customer(db, cid, actor=actor(db), now=NOW, store=Refusing(store.root))
+    assert done.unremoved == [key] and store.exists(key)
+    eng.dispose()

@@ -9,7 +9,7 @@ import re
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
@@ -22,6 +22,7 @@ from sessionlens import admin, human_agents
 from sessionlens.errors import DATABASE_UNAVAILABLE
 from sessionlens.settings import get_settings
 from tests import appdb
+from tests.helpers import busiest_customer
 
 APP = appdb.FRAME
 
@@ -359,13 +360,7 @@ def test_the_360_view_counts_all_of_a_customers_sessions_and_shows_earlier_ones(
     from sessionlens import customers
 
     with Session(app_db) as db:
-        cid, total = db.execute(
-            select(ChatSession.customer_id, func.count())
-            .where(ChatSession.customer_id.is_not(None), ChatSession.tenant_id == 1)
-            .group_by(ChatSession.customer_id)
-            .order_by(func.count().desc())
-            .limit(1)
-        ).one()
+        cid, total = busiest_customer(db, 1)
     assert total >= 5, "the test data must give a customer several sessions"
     monkeypatch.setattr(customers, "SESSIONS_SHOWN", 2)
 
