@@ -14,12 +14,14 @@ from contextlib import asynccontextmanager
 import streamlit as st
 from starlette.middleware import Middleware
 
+from components import fragment_finish
 from components.data import start_with_server
 from sessionlens import logfmt, shutdown
 from sessionlens.settings import settings_or_exit
 from web import api, auth, proxy
 
 _settings = settings_or_exit()
+fragment_finish.install()  # before the first page is served
 logfmt.configure(_settings.log_format, _settings.log_level)
 log = logging.getLogger("sessionlens.app")
 
