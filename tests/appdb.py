@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
+import shutil
+import sqlite3
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -80,7 +84,31 @@ def streamlit_command(port: int) -> list[str]:
     ]
 
 
+#: The demo databases this test process has built, by their number of sessions: a module's
+#: database is a copy of one (building takes seconds, copying milliseconds).
+_BUILT: dict[int, Path] = {}
+
+
 def build(path: Path, sessions: int = 300) -> str:
+    """A demo database of ``sessions`` sessions (and the odd, hostile and long ones the page
+    tests look for) at ``path``, a fresh copy for each caller; its URL."""
+    template = _BUILT.get(sessions)
+    if template is None:
+        folder = Path(tempfile.mkdtemp(prefix="sessionlens-appdb-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        template = folder / "app.db"
+        _fill(template, sessions)
+        _BUILT[sessions] = template
+    src, dst = sqlite3.connect(template), sqlite3.connect(path)
+    try:
+        src.backup(dst)  # whole and consistent, whatever the journal mode
+    finally:
+        src.close()
+        dst.close()
+    return f"sqlite:///{path}"
+
+
+def _fill(path: Path, sessions: int) -> None:
     url = f"sqlite:///{path}"
     eng = make_engine(url)
     upgrade(eng)
@@ -114,7 +142,6 @@ def build(path: Path, sessions: int = 300) -> str:
         _odd_session(db, db.scalars(mine.offset(1)).first())
         _long_session(db, db.scalars(mine.offset(2)).first())
     eng.dispose()
-    return url
 
 
 #: Attachments an agent runtime could send: none of them may break the page.

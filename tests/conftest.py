@@ -7,6 +7,7 @@ Where it cannot be reached the Postgres half is skipped locally, and fails under
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
+from streamlit.components.v2 import manifest_scanner
 
 from db.engine import create_database_if_missing, make_engine
 from db.migrate import upgrade
@@ -40,6 +42,13 @@ def pg_url(name: str) -> str:
         .render_as_string(hide_password=False)
     )
 
+
+# Every AppTest looks through the metadata of all installed packages for Streamlit components
+# (about 0.7 s each on a slow machine, and the page tests make a few hundred); nothing is
+# installed while the tests run, so one look serves them all.
+manifest_scanner.scan_component_manifests = functools.cache(  # type: ignore[assignment]
+    manifest_scanner.scan_component_manifests
+)
 
 PG_URL = pg_url(make_url(_PG_SERVER).database or "sessionlens_test")
 NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
