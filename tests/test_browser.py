@@ -2069,29 +2069,39 @@ def test_the_chat_opens_at_its_newest_message_wherever_the_last_one_was_left(pag
     )
 
 
-def test_show_earlier_keeps_the_reader_at_the_message_they_were_reading(page, server):
-    """A chat of more than 200 messages opens at its newest 200. A reader who scrolls up to
-    "Show earlier" and clicks it still sees the message they were reading, where it was; the
-    earlier messages are above it (it used to leave them at the oldest message loaded)."""
+def _lengthen(engine, session_id: int, words: str, n: int) -> int:
+    """``n`` more messages in the session, "{words} 0" to "{words} {n-1}", customer and AI in
+    turn, a second apart after its last; its message count then (its start is a marker, not a
+    bubble)."""
     import datetime as dt
 
-    from playwright.sync_api import expect
-
-    from sessionlens import chat
     from sessionlens.messages import append_message
 
-    base, engine = server
-    cs = appdb.find_session(engine, ChatSession.channel == "email")
     with Session(engine) as db, db.begin():
-        row = db.get_one(ChatSession, cs.id)
-        for i in range(chat.WINDOW + 20):
+        row = db.get_one(ChatSession, session_id)
+        for i in range(n):
             append_message(
                 db,
                 row,
                 author_kind="customer" if i % 2 == 0 else "ai",
-                text=f"Thread line {i}",
+                text=f"{words} {i}",
                 sent_at=row.last_message_at + dt.timedelta(seconds=1),
             )
+        return row.message_count
+
+
+def test_show_earlier_keeps_the_reader_at_the_message_they_were_reading(page, server):
+    """A chat of more than 200 messages opens at its newest 200. A reader who scrolls up to
+    "Show earlier" and clicks it still sees the message they were reading, where it was; the
+    earlier messages are above it (it used to leave them at the oldest message loaded)."""
+
+    from playwright.sync_api import expect
+
+    from sessionlens import chat
+
+    base, engine = server
+    cs = appdb.find_session(engine, ChatSession.channel == "email")
+    _lengthen(engine, cs.id, "Thread line", chat.WINDOW + 20)
     page.goto(f"{base}/?session={cs.id}")
     main = page.get_by_test_id("stMain")
     expect(main.get_by_text(f"Thread line {chat.WINDOW + 19}")).to_be_in_viewport(timeout=60_000)
@@ -2124,26 +2134,14 @@ def test_a_click_answered_as_the_live_poll_runs_leaves_nothing_of_the_chat_befor
     "Show earlier" stayed, over the chat drawn twice. A server polling every 0.2 s makes that
     timing likely (before the fix, about one click in three here); every click must leave one
     chat and no button."""
-    import datetime as dt
 
     from playwright.sync_api import expect
 
     from sessionlens import chat
-    from sessionlens.messages import append_message
 
     _, engine = server
     cs = appdb.find_session(engine, ChatSession.channel == "web", ChatSession.mode == "ai")
-    with Session(engine) as db, db.begin():
-        row = db.get_one(ChatSession, cs.id)
-        for i in range(chat.WINDOW + 10):
-            append_message(
-                db,
-                row,
-                author_kind="customer" if i % 2 == 0 else "ai",
-                text=f"Poll line {i}",
-                sent_at=row.last_message_at + dt.timedelta(seconds=1),
-            )
-        total = row.message_count  # the session's start is a marker, not a message bubble
+    total = _lengthen(engine, cs.id, "Poll line", chat.WINDOW + 10)
     url = engine.url.render_as_string(hide_password=False)
     proc, base = _start(url, tmp_path / "blobs", {"SESSIONLENS_LIVE_SECONDS": "0.2"})
     try:
