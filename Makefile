@@ -30,8 +30,10 @@ install-test: $(VENV)/.test
 
 # uv (installed from PyPI into the environment) puts the same packages in place in about ten
 # seconds where pip takes two minutes or more; where uv cannot reach the package index (a mirror
-# set only in pip's configuration, say), pip does the work.
-INSTALL = $(BIN)/uv pip install -q --python $(BIN)/python $(1) || $(BIN)/python -m pip install -q $(1)
+# set only in pip's configuration, say), pip does the work. Compiled to bytecode at install, as
+# pip does: where PYTHONDONTWRITEBYTECODE is set, every process (each test's server, each worker)
+# would otherwise compile Streamlit, pandas and SQLAlchemy again.
+INSTALL = $(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python $(1) || $(BIN)/python -m pip install -q $(1)
 
 $(VENV)/.app: pyproject.toml
 	test -x $(BIN)/python || python3 -m venv $(VENV)
