@@ -11,9 +11,9 @@ milliseconds of the end of the detail area's run (a row clicked, "Show earlier" 
 the server has sent that run's last messages, the detail run's new elements arrive whole, but
 its "finished" arrives as "stopped early": the elements it no longer draws stay on the page. A
 "Show earlier" button that had been pressed stayed under 200 messages drawn twice; the previous
-session's "Download recording" could stay under a chat that has no recording. Seen once in
-five full runs of the browser tests with the poll's 3 s, and in one click of three with a
-0.3 s poll (``tests/test_browser.py``).
+session's "Show earlier" could stay under the next session's chat. Seen in two of nine full
+runs of the browser tests with the poll's 3 s, and in about one click of three with a 0.3 s poll
+(``tests/test_browser.py``; docs/engineering-notes.md, "A click's leftovers").
 
 The fix keeps a fragment run's "finished" as it was when the clear dropped none of that run's
 own messages (they all still reach the browser, in order, before it), and leaves Streamlit's

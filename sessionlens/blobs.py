@@ -385,8 +385,12 @@ def _engine(url: str) -> Engine:
     return make_engine(url)
 
 
-def default_store() -> BlobStore:
+def default_store(database_url: str | None = None) -> BlobStore:
+    """The configured recordings store (SESSIONLENS_BLOB_STORE); the "database" one lives in
+    ``database_url`` when given (a command's ``--database-url``), else SESSIONLENS_DATABASE_URL's."""
     from sessionlens.settings import get_settings
 
     s = get_settings()
-    return open_store(s.blob_store, database_url=s.database_url, blob_dir=s.blob_dir)
+    return open_store(
+        s.blob_store, database_url=database_url or s.database_url, blob_dir=s.blob_dir
+    )

@@ -79,20 +79,6 @@ UrlOpt = typer.Option(
 )
 
 
-def _recordings_store(database_url: str | None) -> BlobStore:
-    """The configured recordings store (SESSIONLENS_BLOB_STORE), the "database" one in the
-    database of ``--database-url`` when a command is given one (``default_store`` would take
-    SESSIONLENS_DATABASE_URL's)."""
-    from sessionlens import blobs
-
-    settings = get_settings()
-    return blobs.open_store(
-        settings.blob_store,
-        database_url=database_url or settings.database_url,
-        blob_dir=settings.blob_dir,
-    )
-
-
 def _fail_if_unremoved(store: BlobStore, unremoved: list[str]) -> None:
     if unremoved:
         _fail(
@@ -190,7 +176,7 @@ def worker(
     import signal
 
     from db.engine import make_sessionmaker
-    from sessionlens import metrics, search
+    from sessionlens import blobs, metrics, search
     from sessionlens.worker import Worker
 
     settings = get_settings()
@@ -200,7 +186,7 @@ def worker(
         # Live sessions go back into the search index here too, not only in the processes that
         # append: after an API server restarts, nobody else may append to its sessions again.
         search.keep_settling(engine)
-    w = Worker(maker, settings, _recordings_store(database_url))
+    w = Worker(maker, settings, blobs.default_store(database_url))
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: w.stop.set())
     if metrics_port:
@@ -408,7 +394,7 @@ def blobs_migrate(
     url = database_url or settings.database_url
     try:
         src = (
-            _recordings_store(database_url)
+            blobs.default_store(database_url)
             if source is None
             else blobs.open_store(source, database_url=url, blob_dir=settings.blob_dir)
         )
@@ -454,14 +440,14 @@ def import_audio(
 
     from db.engine import make_sessionmaker
     from db.models import Job, JobStatus
-    from sessionlens import identity, jobs
+    from sessionlens import blobs, identity, jobs
     from sessionlens.errors import DomainError
     from sessionlens.importer import import_recording
     from sessionlens.worker import Worker
 
     settings = get_settings()
     engine = setup.migrated_engine(database_url or settings.database_url)
-    maker, store = make_sessionmaker(engine), _recordings_store(database_url)
+    maker, store = make_sessionmaker(engine), blobs.default_store(database_url)
     with maker() as db:
         actor = identity.default_actor(db)
         agent_id = _agent_option(db, actor, agent)
@@ -794,10 +780,10 @@ def customers_erase(
     Their profile, sessions, messages, files, recordings, logs, traces and hand-overs go, in one
     transaction; the audit log keeps that it happened and how much went, not who it was.
     """
-    from sessionlens import erasure
+    from sessionlens import blobs, erasure
     from sessionlens.errors import DomainError
 
-    maker, store = _users_db(database_url), _recordings_store(database_url)
+    maker, store = _users_db(database_url), blobs.default_store(database_url)
     try:
         with maker() as db:
             held = erasure.holdings(db, customer_id, actor=_tenant_admin(db, tenant))
@@ -830,13 +816,14 @@ def sessions_purge(
     Messages, files, recordings, logs, traces and hand-overs go with them, a few hundred sessions
     per transaction, oldest first (safe to interrupt and run again); customer profiles stay.
     """
-    from sessionlens import erasure
+    from sessionlens import blobs, erasure
     from sessionlens.errors import DomainError
 
     before = _now() - dt.timedelta(days=older_than)
     when = before.strftime("%Y-%m-%d %H:%M UTC")
-    maker, store = _users_db(database_url), _recordings_store(database_url)
-    purged, unremoved = erasure.Holdings(0, 0, 0, 0), list[str]()
+    maker, store = _users_db(database_url), blobs.default_store(database_url)
+    purged = erasure.Holdings(0, 0, 0, 0)
+    unremoved: list[str] = []
     try:
         with maker() as db:
             due = erasure.purge_due(db, actor=_tenant_admin(db, tenant), before=before)

@@ -2094,7 +2094,6 @@ def test_show_earlier_keeps_the_reader_at_the_message_they_were_reading(page, se
     """A chat of more than 200 messages opens at its newest 200. A reader who scrolls up to
     "Show earlier" and clicks it still sees the message they were reading, where it was; the
     earlier messages are above it (it used to leave them at the oldest message loaded)."""
-
     from playwright.sync_api import expect
 
     from sessionlens import chat
