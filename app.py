@@ -18,7 +18,7 @@ from components import fragment_finish
 from components.data import start_with_server
 from sessionlens import logfmt, shutdown
 from sessionlens.settings import settings_or_exit
-from web import api, auth, proxy
+from web import api, assets, auth, proxy
 
 _settings = settings_or_exit()
 fragment_finish.install()  # before the first page is served
@@ -52,5 +52,5 @@ app = st.App(
     "frame.py",
     lifespan=lifespan,
     routes=[*auth.routes(), *api.routes()],
-    middleware=[Middleware(proxy.ProxyHeaderGate)],
+    middleware=[Middleware(proxy.ProxyHeaderGate), Middleware(assets.ComponentAssets)],
 )

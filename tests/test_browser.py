@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import io
 import json
 import os
@@ -188,6 +189,56 @@ def test_table_cells_show_channel_location_and_responsible(page, server):
     assert flag.get_attribute("title") == f"{web.country_name}, {web.city}".rstrip(", ")
     assert row.locator('[col-id="ip"]').inner_text() == web.ip
     page.screenshot(path=str(SHOTS / "sessions.png"))
+
+
+def test_a_reload_takes_the_grids_bundle_from_the_browsers_cache(page, server, context):
+    """The grid's 4.7 MB of JavaScript is fetched once, not on every page load (web/assets.py).
+    Chromium's DevTools protocol says where each response came from."""
+    from playwright.sync_api import expect
+
+    base, _ = server
+    page.goto(base + "/")
+    expect(_grid(page).locator(".ag-row").first).to_be_visible(timeout=60_000)
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    names: dict[str, str] = {}  # request id: the grid's file it asked for
+    from_cache: set[str] = set()  # request ids the browser answered itself
+    status: dict[str, int] = {}  # request id: the server's status (304: not modified)
+    cdp.on(
+        "Network.requestWillBeSent",
+        lambda e: (
+            "/component/st_aggrid" in e["request"]["url"]
+            and names.setdefault(e["requestId"], e["request"]["url"].split("?")[0].split("/")[-1])
+        ),
+    )
+    cdp.on("Network.requestServedFromCache", lambda e: from_cache.add(e["requestId"]))
+    cdp.on(
+        "Network.responseReceivedExtraInfo",
+        lambda e: status.setdefault(e["requestId"], e["statusCode"]),
+    )
+    page.reload()
+    expect(_grid(page).locator(".ag-row").first).to_be_visible(timeout=60_000)
+    page.wait_for_function(IDLE)
+    fetched = {
+        name: "cache"
+        if rid in from_cache
+        else "not modified"
+        if status.get(rid) == 304
+        else "network"
+        for rid, name in names.items()
+    }
+    bundle = [name for name in fetched if re.fullmatch(r"main\.[0-9a-f]+\.js", name)]
+    assert bundle, fetched
+    assert fetched[bundle[0]] == "cache", fetched
+    # The stylesheet without a hash in its name is asked for, and not sent again.
+    assert fetched.get("bootstrap.min.css") in ("cache", "not modified"), fetched
+    # Served again to a browser without the file, it is the same script, compressed.
+    url = f"{base}/component/st_aggrid.AgGrid.agGrid/static/js/{bundle[0]}"
+    with urllib.request.urlopen(
+        urllib.request.Request(url, headers={"Accept-Encoding": "gzip"})
+    ) as r:
+        assert r.headers["Content-Encoding"] == "gzip"
+        assert b"ag-grid" in gzip.decompress(r.read()).lower()
 
 
 def test_a_long_conversations_message_count_shows_whole(page, server):

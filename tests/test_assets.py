@@ -1,0 +1,127 @@
+"""Components' files (the grid's 4.7 MB bundle) are compressed once and cached by the browser.
+
+``web.assets.ComponentAssets`` in front of a small app that answers ``/component/…`` the way
+Streamlit 1.67 does (the file, ``Cache-Control: public``, no validator; 404 for a missing file)
+and counts what reaches it. The wiring in front of Streamlit's real route is checked in
+``tests/test_browser.py`` (a reload fetches the grid's bundle from the browser's cache).
+"""
+
+from __future__ import annotations
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from web.assets import ComponentAssets
+
+BUNDLE = b"function grid(){return 'rows'}\n" * 4000
+FILES = {
+    "grid/static/js/main.f4bb7ae6.js": (BUNDLE, "text/javascript"),
+    "grid/bootstrap.min.css": (b".row{display:flex}\n" * 200, "text/css"),
+    "grid/index.html": (
+        b"<html><script src='static/js/main.f4bb7ae6.js'></script></html>",
+        "text/html",
+    ),
+    "grid/logo.png": (b"\x89PNG" + bytes(2000), "image/png"),
+}
+
+
+@pytest.fixture
+def served():
+    """A client of the middleware in front of the Streamlit-like app, and the paths that
+    reached that app."""
+    reached: list[str] = []
+
+    async def component(request: Request) -> Response:
+        path = request.path_params["path"]
+        reached.append(path)
+        if path not in FILES:
+            return PlainTextResponse("read error", status_code=404)
+        body, kind = FILES[path]
+        return Response(body, media_type=kind, headers={"Cache-Control": "public"})
+
+    async def other(request: Request) -> Response:
+        reached.append("other")
+        return PlainTextResponse("hello " * 200)
+
+    app = Starlette(routes=[Route("/component/{path:path}", component), Route("/healthz", other)])
+    return TestClient(ComponentAssets(app, base_url="")), reached
+
+
+def test_the_bundle_is_compressed_once_and_a_browser_keeps_it_a_year(served):
+    client, reached = served
+    for _ in range(3):
+        got = client.get("/component/grid/static/js/main.f4bb7ae6.js")
+        assert got.status_code == 200
+        assert got.content == BUNDLE  # the client undoes the gzip
+        assert got.headers["content-encoding"] == "gzip"
+        assert got.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert got.headers["content-type"].startswith("text/javascript")
+        assert got.headers["etag"].startswith('"') and got.headers["vary"] == "Accept-Encoding"
+    assert reached == ["grid/static/js/main.f4bb7ae6.js"]  # Streamlit read it once
+    raw = client.get(
+        "/component/grid/static/js/main.f4bb7ae6.js", headers={"Accept-Encoding": "identity"}
+    )
+    assert raw.content == BUNDLE and "content-encoding" not in raw.headers
+    assert raw.headers["content-length"] == str(len(BUNDLE))
+    assert raw.headers["etag"] != got.headers["etag"]  # each encoding is a representation
+
+
+def test_a_file_without_a_hash_in_its_name_is_asked_again_and_answered_not_modified(served):
+    client, reached = served
+    first = client.get("/component/grid/bootstrap.min.css")
+    assert first.headers["cache-control"] == "no-cache"
+    again = client.get(
+        "/component/grid/bootstrap.min.css", headers={"If-None-Match": first.headers["etag"]}
+    )
+    assert again.status_code == 304 and again.content == b""
+    assert again.headers["etag"] == first.headers["etag"]
+    # Another tag (a file changed since the browser's copy) gets the file.
+    other = client.get("/component/grid/bootstrap.min.css", headers={"If-None-Match": '"old"'})
+    assert other.status_code == 200 and other.content == FILES["grid/bootstrap.min.css"][0]
+    assert reached == ["grid/bootstrap.min.css"]
+
+
+def test_a_picture_is_not_compressed_again(served):
+    client, _ = served
+    got = client.get("/component/grid/logo.png")
+    assert got.status_code == 200 and "content-encoding" not in got.headers
+    assert got.content == FILES["grid/logo.png"][0]
+
+
+def test_what_streamlit_answers_itself_reaches_it_every_time(served):
+    client, reached = served
+    for _ in range(2):
+        missing = client.get("/component/grid/static/js/gone.1234abcd.js")
+        assert missing.status_code == 404 and missing.text == "read error"
+        page = client.get("/component/grid/index.html")  # HTML stays Streamlit's, no-cache
+        assert page.status_code == 200 and "etag" not in page.headers
+        ranged = client.get(
+            "/component/grid/static/js/main.f4bb7ae6.js", headers={"Range": "bytes=0-9"}
+        )
+        assert ranged.headers.get("cache-control") == "public"  # Streamlit's own answer
+        client.get("/component/grid/bootstrap.min.css", headers={"Origin": "http://else.example"})
+        client.get("/healthz")
+    assert (
+        reached
+        == [
+            "grid/static/js/gone.1234abcd.js",
+            "grid/index.html",
+            "grid/static/js/main.f4bb7ae6.js",
+            "grid/bootstrap.min.css",
+            "other",
+        ]
+        * 2
+    )
+
+
+def test_a_cached_answer_is_the_same_for_a_client_that_takes_no_gzip(served):
+    client, _ = served
+    zipped = client.get("/component/grid/bootstrap.min.css")
+    plain = client.get("/component/grid/bootstrap.min.css", headers={"Accept-Encoding": "gzip;q=0"})
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert "content-encoding" not in plain.headers
+    assert plain.content == zipped.content == FILES["grid/bootstrap.min.css"][0]
