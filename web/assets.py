@@ -33,7 +33,8 @@ _HASHED = re.compile(r"\.[0-9a-f]{8,}(\.chunk)?\.(js|css|mjs)$")
 _COMPRESSIBLE = re.compile(rb"^(text/|application/(javascript|json|xml)|image/svg)")
 _YEAR = b"public, max-age=31536000, immutable"
 # What one process keeps: the grid's bundle and its stylesheets are about 6 MB with their
-# compressed copies; a file past MAX_FILE (a source map) is served by Streamlit every time.
+# compressed copies; a file past MAX_FILE (a source map) is served by Streamlit every time. A path
+# Streamlit answers under two spellings is kept twice, within MAX_TOTAL.
 MAX_FILE = 16 * 2**20
 MAX_TOTAL = 64 * 2**20
 _OWN = {b"cache-control", b"content-length", b"content-encoding", b"etag", b"vary"}
