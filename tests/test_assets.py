@@ -125,3 +125,27 @@ def test_a_cached_answer_is_the_same_for_a_client_that_takes_no_gzip(served):
     assert zipped.headers["content-encoding"] == "gzip"
     assert "content-encoding" not in plain.headers
     assert plain.content == zipped.content == FILES["grid/bootstrap.min.css"][0]
+
+
+def test_under_a_base_path_the_components_files_are_kept_there():
+    """``server.baseUrlPath``: Streamlit serves ``/<base>/component/…``; the same files are kept,
+    and a path outside the base is left alone."""
+    reached: list[str] = []
+
+    async def component(request: Request) -> Response:
+        reached.append(request.url.path)
+        body, kind = FILES["grid/static/js/main.f4bb7ae6.js"]
+        return Response(body, media_type=kind, headers={"Cache-Control": "public"})
+
+    app = Starlette(routes=[Route("/{rest:path}", component)])
+    client = TestClient(ComponentAssets(app, base_url="/sl/"))
+    for _ in range(2):
+        kept = client.get("/sl/component/grid/static/js/main.f4bb7ae6.js")
+        assert kept.headers["cache-control"] == "public, max-age=31536000, immutable"
+        outside = client.get("/component/grid/static/js/main.f4bb7ae6.js")
+        assert outside.headers["cache-control"] == "public"
+    assert (
+        reached
+        == ["/sl/component/grid/static/js/main.f4bb7ae6.js"]
+        + ["/component/grid/static/js/main.f4bb7ae6.js"] * 2
+    )
