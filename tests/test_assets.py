@@ -149,3 +149,27 @@ def test_under_a_base_path_the_components_files_are_kept_there():
         == ["/sl/component/grid/static/js/main.f4bb7ae6.js"]
         + ["/component/grid/static/js/main.f4bb7ae6.js"] * 2
     )
+
+
+def test_a_browsers_cookie_is_never_given_to_another():
+    """A response that sets a cookie (a middleware that refreshes its cookie on every response
+    sets it on a component's file too) belongs to the browser that asked. The first browser's
+    answer is the one kept: its cookie must not go to the next browser, or that one would be
+    signed in as the first."""
+
+    async def component(request: Request) -> Response:
+        body, kind = FILES[request.path_params["path"]]
+        answer = Response(body, media_type=kind, headers={"Cache-Control": "public"})
+        if "session" in request.cookies:
+            answer.set_cookie("session", request.cookies["session"])
+        return answer
+
+    middle = ComponentAssets(
+        Starlette(routes=[Route("/component/{path:path}", component)]), base_url=""
+    )
+    dana = TestClient(middle, cookies={"session": "dana-signed-in"})
+    assert dana.get("/component/grid/bootstrap.min.css").status_code == 200
+    stranger = TestClient(middle)
+    later = stranger.get("/component/grid/bootstrap.min.css")
+    assert later.status_code == 200 and "set-cookie" not in later.headers
+    assert "session" not in stranger.cookies

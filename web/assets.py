@@ -13,7 +13,8 @@ A name with a content hash in it (``main.f4bb7ae6.js``: a new build is a new nam
 ``immutable`` for a year, so a reload does not ask at all; any other file (``bootstrap.min.css``)
 is ``no-cache``, so a reload asks and gets ``304 Not Modified``. HTML (a component's
 ``index.html``, the frame's document) is left to Streamlit, as are ranges, cross-origin requests
-(their ``Access-Control-Allow-Origin`` depends on the request) and anything but a 200. A process
+(their ``Access-Control-Allow-Origin`` depends on the request) and anything but a 200; a cookie
+set with a file goes to the browser it was set for and is not kept. A process
 keeps what it served until it stops: a reinstalled component is seen after a restart.
 """
 
@@ -37,12 +38,22 @@ _YEAR = b"public, max-age=31536000, immutable"
 # Streamlit answers under two spellings is kept twice, within MAX_TOTAL.
 MAX_FILE = 16 * 2**20
 MAX_TOTAL = 64 * 2**20
-_OWN = {b"cache-control", b"content-length", b"content-encoding", b"etag", b"vary"}
+# Not kept with a file: the headers this module writes, and a cookie, which belongs to the
+# browser that first asked (a middleware that refreshes its cookie on every response would set it
+# on a component's file too: kept, it would go to every later browser, signed in as that one).
+_NOT_KEPT = {
+    b"cache-control",
+    b"content-length",
+    b"content-encoding",
+    b"etag",
+    b"vary",
+    b"set-cookie",
+}
 
 
 @dataclass(frozen=True)
 class _Asset:
-    headers: list[tuple[bytes, bytes]]  # Streamlit's, less the ones this module writes
+    headers: list[tuple[bytes, bytes]]  # Streamlit's, less _NOT_KEPT
     body: bytes
     gzipped: bytes | None
     tag: str  # the ETag's value without quotes, of the uncompressed body
@@ -116,7 +127,7 @@ class ComponentAssets:
         if len(body) >= 500 and _COMPRESSIBLE.match(kind):
             gzipped = await anyio.to_thread.run_sync(_gzip, body)
         asset = _Asset(
-            headers=[(k, v) for k, v in headers if k.lower() not in _OWN],
+            headers=[(k, v) for k, v in headers if k.lower() not in _NOT_KEPT],
             body=body,
             gzipped=gzipped,
             tag=hashlib.blake2b(body, digest_size=12).hexdigest(),
