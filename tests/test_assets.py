@@ -168,7 +168,8 @@ def test_a_browsers_cookie_is_never_given_to_another():
         Starlette(routes=[Route("/component/{path:path}", component)]), base_url=""
     )
     dana = TestClient(middle, cookies={"session": "dana-signed-in"})
-    assert dana.get("/component/grid/bootstrap.min.css").status_code == 200
+    hers = dana.get("/component/grid/bootstrap.min.css")
+    assert hers.status_code == 200 and "session=dana-signed-in" in hers.headers["set-cookie"]
     stranger = TestClient(middle)
     later = stranger.get("/component/grid/bootstrap.min.css")
     assert later.status_code == 200 and "set-cookie" not in later.headers

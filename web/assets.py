@@ -95,14 +95,19 @@ class ComponentAssets:
             return
         path: str = scope["path"]
         asset = self._cache.get(path)
+        cookies: list[tuple[bytes, bytes]] = []
         if asset is None:
-            asset = await self._fetch(scope, receive, send)
-            if asset is None:
+            fetched = await self._fetch(scope, receive, send)
+            if fetched is None:
                 return  # Streamlit's answer was sent as it was
-        await _answer(asset, Headers(scope=scope), send)
+            asset, cookies = fetched
+        await _answer(asset, Headers(scope=scope), send, cookies)
 
-    async def _fetch(self, scope: Scope, receive: Receive, send: Send) -> _Asset | None:
-        """Streamlit's answer to the request, asked for uncompressed; kept when it is a file."""
+    async def _fetch(
+        self, scope: Scope, receive: Receive, send: Send
+    ) -> tuple[_Asset, list[tuple[bytes, bytes]]] | None:
+        """Streamlit's answer to the request, asked for uncompressed, kept when it is a file; and
+        the cookies it set, for this browser alone."""
         plain = [(k, v) for k, v in scope["headers"] if k.lower() != b"accept-encoding"]
         start: Message = {}
         chunks: list[bytes] = []
@@ -137,7 +142,7 @@ class ComponentAssets:
         if self._size + size <= MAX_TOTAL and scope["path"] not in self._cache:
             self._cache[scope["path"]] = asset
             self._size += size
-        return asset
+        return asset, [(k, v) for k, v in headers if k.lower() == b"set-cookie"]
 
 
 def _gzip(body: bytes) -> bytes:
@@ -168,13 +173,16 @@ def _matches(asset: _Asset, headers: Headers) -> bool:
     return b"*" in tags or bool(tags & {asset.etag(False), asset.etag(True)})
 
 
-async def _answer(asset: _Asset, request: Headers, send: Send) -> None:
+async def _answer(
+    asset: _Asset, request: Headers, send: Send, cookies: list[tuple[bytes, bytes]]
+) -> None:
     zipped = asset.gzipped is not None and _accepts_gzip(request)
     headers = [
         *asset.headers,
         (b"cache-control", _YEAR if asset.immutable else b"no-cache"),
         (b"etag", asset.etag(zipped)),
         (b"vary", b"Accept-Encoding"),
+        *cookies,
     ]
     if _matches(asset, request):
         await send({"type": "http.response.start", "status": 304, "headers": headers})
