@@ -174,3 +174,23 @@ def test_a_browsers_cookie_is_never_given_to_another():
     later = stranger.get("/component/grid/bootstrap.min.css")
     assert later.status_code == 200 and "set-cookie" not in later.headers
     assert "session" not in stranger.cookies
+
+
+@pytest.mark.parametrize(
+    "marked",
+    [{"Cache-Control": "private"}, {"Cache-Control": "no-store"}, {"Vary": "Cookie"}],
+)
+def test_an_answer_that_is_not_the_same_for_everyone_is_not_kept(marked):
+    reached: list[str] = []
+
+    async def component(request: Request) -> Response:
+        reached.append(request.url.path)
+        return Response(BUNDLE, media_type="text/javascript", headers=marked)
+
+    client = TestClient(
+        ComponentAssets(Starlette(routes=[Route("/{rest:path}", component)]), base_url="")
+    )
+    for _ in range(2):
+        got = client.get("/component/grid/static/js/main.f4bb7ae6.js")
+        assert got.content == BUNDLE and "etag" not in got.headers
+    assert len(reached) == 2

@@ -13,9 +13,10 @@ A name with a content hash in it (``main.f4bb7ae6.js``: a new build is a new nam
 ``immutable`` for a year, so a reload does not ask at all; any other file (``bootstrap.min.css``)
 is ``no-cache``, so a reload asks and gets ``304 Not Modified``. HTML (a component's
 ``index.html``, the frame's document) is left to Streamlit, as are ranges, cross-origin requests
-(their ``Access-Control-Allow-Origin`` depends on the request) and anything but a 200; a cookie
-set with a file goes to the browser it was set for and is not kept. A process
-keeps what it served until it stops: a reinstalled component is seen after a restart.
+(their ``Access-Control-Allow-Origin`` depends on the request), anything but a 200, and an
+answer marked private, not to be stored or varying with the request; a cookie set with a file
+goes to the browser it was set for and is not kept. A process keeps what it served until it
+stops: a reinstalled component is seen after a restart.
 """
 
 from __future__ import annotations
@@ -123,7 +124,7 @@ class ComponentAssets:
         body = b"".join(chunks)
         status = start.get("status")
         headers: list[tuple[bytes, bytes]] = list(start.get("headers", []))
-        if status != 200 or len(body) > MAX_FILE:
+        if status != 200 or len(body) > MAX_FILE or not _shared(Headers(raw=headers)):
             await send({**start, "headers": headers})
             await send({"type": "http.response.body", "body": body})
             return None
@@ -143,6 +144,14 @@ class ComponentAssets:
             self._cache[scope["path"]] = asset
             self._size += size
         return asset, [(k, v) for k, v in headers if k.lower() == b"set-cookie"]
+
+
+def _shared(headers: Headers) -> bool:
+    """Whether Streamlit's answer is the same for every browser: not marked private or not to be
+    stored, and varying with nothing but the encoding this module chooses itself."""
+    control = headers.get("cache-control", "").lower()
+    varies = {v.strip().lower() for v in headers.get("vary", "").split(",") if v.strip()}
+    return "no-store" not in control and "private" not in control and varies <= {"accept-encoding"}
 
 
 def _gzip(body: bytes) -> bytes:
