@@ -2124,8 +2124,6 @@ def _lengthen(engine, session_id: int, words: str, n: int) -> int:
     """``n`` more messages in the session, "{words} 0" to "{words} {n-1}", customer and AI in
     turn, a second apart after its last; its message count then (its start is a marker, not a
     bubble)."""
-    import datetime as dt
-
     from sessionlens.messages import append_message
 
     with Session(engine) as db, db.begin():
@@ -2184,7 +2182,6 @@ def test_a_click_answered_as_the_live_poll_runs_leaves_nothing_of_the_chat_befor
     "Show earlier" stayed, over the chat drawn twice. A server polling every 0.2 s makes that
     timing likely (before the fix, about one click in three here); every click must leave one
     chat and no button."""
-
     from playwright.sync_api import expect
 
     from sessionlens import chat

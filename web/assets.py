@@ -21,6 +21,7 @@ stops: a reinstalled component is seen after a restart.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import re
@@ -73,8 +74,11 @@ class ComponentAssets:
         self._cache: dict[str, _Asset] = {}
         self._size = 0
 
+    @functools.cached_property
     def _prefix(self) -> str:
-        if self._base_url is None:  # the server's option, read once the server has its config
+        """Where components' files are served; the server's base path is read on the first
+        request, once the server has its config."""
+        if self._base_url is None:
             from streamlit import config
 
             self._base_url = config.get_option("server.baseUrlPath") or ""
@@ -85,7 +89,7 @@ class ComponentAssets:
         if scope["type"] != "http" or scope["method"] != "GET":
             return False
         path: str = scope["path"]
-        if not path.startswith(self._prefix()) or path.endswith((".html", "/")):
+        if not path.startswith(self._prefix) or path.endswith((".html", "/")):
             return False
         headers = Headers(scope=scope)
         return "range" not in headers and "origin" not in headers
@@ -124,11 +128,12 @@ class ComponentAssets:
         body = b"".join(chunks)
         status = start.get("status")
         headers: list[tuple[bytes, bytes]] = list(start.get("headers", []))
-        if status != 200 or len(body) > MAX_FILE or not _shared(Headers(raw=headers)):
+        named = Headers(raw=headers)
+        if status != 200 or len(body) > MAX_FILE or not _shared(named):
             await send({**start, "headers": headers})
             await send({"type": "http.response.body", "body": body})
             return None
-        kind = Headers(raw=headers).get("content-type", "").encode()
+        kind = named.get("content-type", "").encode()
         gzipped = None
         if len(body) >= 500 and _COMPRESSIBLE.match(kind):
             gzipped = await anyio.to_thread.run_sync(_gzip, body)
@@ -185,11 +190,11 @@ def _matches(asset: _Asset, headers: Headers) -> bool:
 async def _answer(
     asset: _Asset, request: Headers, send: Send, cookies: list[tuple[bytes, bytes]]
 ) -> None:
-    zipped = asset.gzipped is not None and _accepts_gzip(request)
+    zipped = asset.gzipped if _accepts_gzip(request) else None
     headers = [
         *asset.headers,
         (b"cache-control", _YEAR if asset.immutable else b"no-cache"),
-        (b"etag", asset.etag(zipped)),
+        (b"etag", asset.etag(zipped is not None)),
         (b"vary", b"Accept-Encoding"),
         *cookies,
     ]
@@ -197,8 +202,8 @@ async def _answer(
         await send({"type": "http.response.start", "status": 304, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
         return
-    body = asset.gzipped if zipped and asset.gzipped is not None else asset.body
-    if zipped:
+    body = asset.body if zipped is None else zipped
+    if zipped is not None:
         headers.append((b"content-encoding", b"gzip"))
     headers.append((b"content-length", str(len(body)).encode()))
     await send({"type": "http.response.start", "status": 200, "headers": headers})
